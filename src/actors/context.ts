@@ -1,0 +1,65 @@
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { Address } from "../schemas/address.js";
+import type { Envelope } from "../schemas/envelope.js";
+import type { MessageBody } from "../schemas/messages.js";
+import type { Op } from "../schemas/op.js";
+import type { Timer } from "../schemas/timers.js";
+
+/** The subset of pino's logger that actors use; drivers pass pino or a silent stub. */
+export interface Logger {
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+};
+
+/**
+ * Everything an actor may do to the world. Drivers (simulator, model checker,
+ * broker runtime) implement it; handlers never reach past it.
+ */
+export interface Context {
+  readonly self: Address;
+  /** The runtime stamps from, to, viewNum, id and sentAt. */
+  send(to: Address, body: MessageBody): void;
+  /** Fire `timer` once after `afterMs`; a timer re-arms itself in its handler. */
+  setTimer(timer: Timer, afterMs: number): void;
+  /** Milliseconds, virtual or real; only for reporting, never for protocol decisions that need ordering. */
+  now(): number;
+  /** Uniform in [0, 1); seeded in simulation. */
+  random(): number;
+  /** Tell the driver something happened (view change, result, …). */
+  emit(event: ActorEvent): void;
+  readonly log: Logger;
+}
+
+/** An incoming message as actors see it: already validated by the driver. */
+export type Message = Envelope;
+
+/**
+ * One kind of actor. State is plain data (objects, arrays, Maps of plain data)
+ * that handlers mutate in place; drivers clone it when they need to branch.
+ */
+export interface ActorDefinition<State> {
+  readonly kind: "viewserver" | "server" | "client";
+  init(ctx: Context): State;
+  onMessage(state: State, message: Message, ctx: Context): void;
+  onTimer(state: State, timer: Timer, ctx: Context): void;
+  /** The view number the runtime stamps on everything this actor sends. */
+  viewNum(state: State): number;
+  /** Throws InvariantError when the state is impossible; drivers call it after each event. */
+  invariants(state: State): void;
+  /** One deterministic line describing the state, for logs and traces. */
+  describe(state: State): string;
+}
+
+/** Clients also take operations from their driver (a user, a workload). */
+export interface ClientDefinition<State> extends ActorDefinition<State> {
+  readonly kind: "client";
+  invoke(state: State, op: Op, ctx: Context): void;
+  isBusy(state: State): boolean;
+}

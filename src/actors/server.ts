@@ -1,0 +1,434 @@
+import { type App, alreadyExecuted, applyOnce, cachedResult, emptyApp, restoreApp, snapshotApp } from "../kv/atMostOnce.js";
+import { type Address, isClientAddress, viewServerAddress } from "../schemas/address.js";
+import type { BodyOf, ForwardEntry, ReplyError } from "../schemas/messages.js";
+import type { Timer } from "../schemas/timers.js";
+import { initialView, type View } from "../schemas/view.js";
+import { assert, assertNever } from "./assert.js";
+import { type ProtocolConfig, hasMutation } from "./config.js";
+import type { ActorDefinition, Context, Message } from "./context.js";
+import { describeView } from "./describe.js";
+
+// A replica (DESIGN §1). The primary runs each client operation only after the
+// backup has run it: it forwards, waits for the ack, then executes and
+// replies. A new backup first receives the whole state, and the primary
+// neither serves nor acknowledges the view until the backup confirmed it.
+
+// ---------------------------------------------------------------- state
+
+export type Role = "primary" | "backup" | "idle";
+
+export interface ServerState {
+  /** Drawn at start; a restarted server has a new one, so the view server can tell. */
+  incarnation: number;
+  /** The newest view learned from the view server (view 0 until the first). */
+  view: View;
+  role: Role;
+  /** What this server pings with: its view, except a primary not yet ready. */
+  ackedViewNum: number;
+  /**
+   * The application state, or null when this server has none it may trust: a
+   * fresh process, an idle server, a backup still waiting for its transfer.
+   */
+  app: App | null;
+  /** Primary: the backup confirmed the state transfer of this view (or there is no backup). */
+  transferAcked: boolean;
+  /** Primary: client operations forwarded or to forward, at log positions app.applied+1, … */
+  pending: ForwardEntry[];
+  /** Primary: the last position of each Forward in flight, oldest first. */
+  inFlightEnds: number[];
+  /** Primary: positions up to here went out at least once. */
+  sentUpTo: number;
+  /** Backup: forwards that arrived ahead of a gap, by position, applied once the gap fills. */
+  buffered: Map<number, ForwardEntry>;
+}
+
+export function isReadyPrimary(state: ServerState): boolean {
+  return state.role === "primary" && state.app !== null && state.transferAcked;
+}
+
+// ---------------------------------------------------------------- init
+
+export function createServer(config: ProtocolConfig): ActorDefinition<ServerState> {
+  return {
+    kind: "server",
+    init(ctx) {
+      const state: ServerState = {
+        incarnation: Math.floor(ctx.random() * 0x1_0000_0000),
+        view: { ...initialView },
+        role: "idle",
+        ackedViewNum: 0,
+        app: null,
+        transferAcked: false,
+        pending: [],
+        inFlightEnds: [],
+        sentUpTo: 0,
+        buffered: new Map(),
+      };
+      sendPing(state, ctx);
+      ctx.setTimer({ type: "PingTimer" }, config.pingMs);
+      return state;
+    },
+    onMessage(state, message, ctx) {
+      const body = message.body;
+      switch (body.type) {
+        case "ViewReply":
+          return onViewReply(state, body, message, ctx, config);
+        case "Request":
+          return onRequest(state, body, message, ctx, config);
+        case "Forward":
+          return onForward(state, body, message, ctx, config);
+        case "ForwardAck":
+          return onForwardAck(state, body, message, ctx, config);
+        case "ForwardReject":
+          return onForwardReject(state, message, ctx);
+        case "StateTransfer":
+          return onStateTransfer(state, body, message, ctx);
+        case "StateTransferAck":
+          return onStateTransferAck(state, body, message, ctx, config);
+        case "Ping":
+        case "GetView":
+        case "Reply":
+          ctx.log.warn({ from: message.from, type: body.type }, "server ignores this message type");
+          return;
+        default:
+          return assertNever(body, "message body");
+      }
+    },
+    onTimer(state, timer, ctx) {
+      switch (timer.type) {
+        case "PingTimer":
+          return onPingTimer(state, ctx, config);
+        case "PingCheckTimer":
+        case "ClientRetryTimer":
+          return;
+        default:
+          return assertNever(timer satisfies Timer, "timer");
+      }
+    },
+    viewNum: (state) => state.view.viewNum,
+    invariants: serverInvariants,
+    describe: describeServer,
+  };
+}
+
+// ---------------------------------------------------------------- message handlers
+
+function onViewReply(
+  state: ServerState,
+  reply: BodyOf<"ViewReply">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  if (message.from !== viewServerAddress) {
+    ctx.log.warn({ from: message.from }, "view from someone other than the view server refused");
+    return;
+  }
+  const view = reply.view;
+  if (view.viewNum <= state.view.viewNum) return; // old news (reordered or duplicated)
+  const self = ctx.self;
+  if (view.primary === self) {
+    // The primary of view 1 is the first primary ever and starts empty, but
+    // only if it is the incarnation the view server chose: a restarted process
+    // reading an old view 1 must not pretend the data is gone.
+    const isGenesis =
+      view.viewNum === 1 && reply.primaryIncarnation === state.incarnation && state.view.viewNum === 0;
+    becomePrimary(state, view, isGenesis, ctx, config);
+  } else if (view.backup === self) {
+    becomeBackup(state, view, ctx);
+  } else {
+    becomeIdle(state, view, ctx);
+  }
+}
+
+function onRequest(
+  state: ServerState,
+  request: BodyOf<"Request">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  const client = message.from;
+  if (!isClientAddress(client)) {
+    ctx.log.warn({ from: client }, "request from a non-client address refused");
+    return;
+  }
+  if (state.role !== "primary") return replyError(client, request.seq, "NotPrimary", ctx);
+  if (message.viewNum > state.view.viewNum) return replyError(client, request.seq, "WrongView", ctx);
+  const app = state.app;
+  if (app === null) return replyError(client, request.seq, "NotReady", ctx);
+  if (!state.transferAcked && !hasMutation(config, "serveDuringTransfer")) {
+    return replyError(client, request.seq, "NotReady", ctx);
+  }
+
+  const cached = cachedResult(app, client, request.seq);
+  if (cached !== undefined) return replyOk(state, client, request.seq, request.op, cached.value, ctx);
+  if (alreadyExecuted(app, client, request.seq)) return; // an old retry; its client has moved on
+  if (state.pending.some((entry) => entry.client === client && entry.seq === request.seq)) return;
+
+  const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
+  if (state.view.backup === null) {
+    const value = applyOnce(app, client, request.seq, request.op);
+    state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
+    return replyOk(state, client, request.seq, request.op, value, ctx);
+  }
+  if (state.pending.length >= config.pendingMax) return replyError(client, request.seq, "Busy", ctx);
+  if (hasMutation(config, "replyBeforeBackupAck")) {
+    // Planted bug: answer from a copy of the state as if the backup had acked.
+    const value = applyOnce(restoreApp(snapshotApp(app)), client, request.seq, request.op);
+    state.pending.push(entry);
+    sendForwards(state, ctx, config);
+    return replyOk(state, client, request.seq, request.op, value, ctx);
+  }
+  state.pending.push(entry);
+  sendForwards(state, ctx, config);
+}
+
+function onForward(
+  state: ServerState,
+  forward: BodyOf<"Forward">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
+  const acceptAnyView = hasMutation(config, "backupAcceptsAnyView") && state.role === "backup";
+  if (state.role !== "backup" || !(fromOurPrimary || acceptAnyView)) {
+    // Tell an older primary it is out of date; a newer one will reach us through the view server.
+    if (message.viewNum < state.view.viewNum) ctx.send(message.from, { type: "ForwardReject" });
+    return;
+  }
+  const app = state.app;
+  if (app === null) return; // the transfer has not arrived; the primary resends it
+  const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
+  forward.entries.forEach((entry, offset) => {
+    const index = forward.firstIndex + offset;
+    if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
+  });
+  for (let next = state.buffered.get(app.applied + 1); next !== undefined; next = state.buffered.get(app.applied + 1)) {
+    state.buffered.delete(app.applied + 1);
+    applyOnce(app, next.client, next.seq, next.op);
+  }
+  ctx.send(message.from, { type: "ForwardAck", index: app.applied });
+}
+
+function onForwardAck(
+  state: ServerState,
+  ack: BodyOf<"ForwardAck">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  if (!isFromOurBackup(state, message) || !isReadyPrimary(state)) return;
+  const app = state.app;
+  assert(app !== null, "a ready primary has state");
+  if (ack.index > state.sentUpTo) {
+    ctx.log.warn({ from: message.from, index: ack.index }, "ack for positions never sent refused");
+    return;
+  }
+  while (app.applied < ack.index) {
+    const entry = state.pending.shift();
+    assert(entry !== undefined, "every acknowledged position is pending");
+    const value = applyOnce(app, entry.client, entry.seq, entry.op);
+    if (!hasMutation(config, "replyBeforeBackupAck")) replyOk(state, entry.client, entry.seq, entry.op, value, ctx);
+  }
+  state.inFlightEnds = state.inFlightEnds.filter((end) => end > ack.index);
+  sendForwards(state, ctx, config);
+}
+
+function onForwardReject(state: ServerState, message: Message, ctx: Context): void {
+  // The backup is in a newer view than ours: we are probably not primary any
+  // more. Ask the view server now rather than at the next ping.
+  if (state.role === "primary" && message.viewNum > state.view.viewNum) sendPing(state, ctx);
+}
+
+function onStateTransfer(
+  state: ServerState,
+  transfer: BodyOf<"StateTransfer">,
+  message: Message,
+  ctx: Context,
+): void {
+  const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
+  if (state.role !== "backup" || !fromOurPrimary) return;
+  // At most once per view: a duplicate must not roll back forwards applied since.
+  if (state.app === null) {
+    state.app = restoreApp(transfer.snapshot);
+    ctx.log.info({ viewNum: state.view.viewNum, applied: state.app.applied }, "state transfer installed");
+  }
+  ctx.send(message.from, { type: "StateTransferAck", applied: transfer.snapshot.applied });
+}
+
+function onStateTransferAck(
+  state: ServerState,
+  ack: BodyOf<"StateTransferAck">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  if (!isFromOurBackup(state, message) || state.role !== "primary" || state.transferAcked) return;
+  const app = state.app;
+  if (app === null || ack.applied !== app.applied) return;
+  state.transferAcked = true;
+  state.ackedViewNum = state.view.viewNum;
+  ctx.emit({ type: "stateTransferred", viewNum: state.view.viewNum, to: message.from, applied: ack.applied });
+  sendPing(state, ctx); // acknowledge the view at once: failover waits on it
+  sendForwards(state, ctx, config);
+}
+
+// ---------------------------------------------------------------- timer handlers
+
+function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+  sendPing(state, ctx);
+  if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
+    if (!state.transferAcked) sendTransfer(state, ctx, config);
+    else resendForwards(state, ctx, config);
+  }
+  ctx.setTimer({ type: "PingTimer" }, config.pingMs);
+}
+
+// ---------------------------------------------------------------- role changes
+
+function becomePrimary(state: ServerState, view: View, isGenesis: boolean, ctx: Context, config: ProtocolConfig): void {
+  assert(view.primary === ctx.self, "becomePrimary of someone else's view");
+  const wasRole = state.role;
+  if (isGenesis) state.app = emptyApp();
+  // A backup promoted keeps what it applied; forwards that were still in
+  // flight (ours to an old backup, or to us from an old primary) are dropped:
+  // none of them ran on the primary, and their clients retry.
+  if (wasRole === "idle" && !isGenesis) state.app = null;
+  state.view = { ...view };
+  state.role = "primary";
+  state.pending = [];
+  state.inFlightEnds = [];
+  state.sentUpTo = state.app?.applied ?? 0;
+  state.buffered.clear();
+  state.transferAcked = view.backup === null;
+  if (state.app !== null && state.transferAcked) state.ackedViewNum = view.viewNum;
+  announce(state, wasRole, ctx);
+  if (state.app !== null && !state.transferAcked) sendTransfer(state, ctx, config);
+}
+
+function becomeBackup(state: ServerState, view: View, ctx: Context): void {
+  assert(view.backup === ctx.self, "becomeBackup of someone else's view");
+  const wasRole = state.role;
+  state.view = { ...view };
+  state.role = "backup";
+  state.ackedViewNum = view.viewNum;
+  state.app = null; // trust only the transfer of this view
+  clearPrimaryWork(state);
+  announce(state, wasRole, ctx);
+}
+
+function becomeIdle(state: ServerState, view: View, ctx: Context): void {
+  const wasRole = state.role;
+  state.view = { ...view };
+  state.role = "idle";
+  state.ackedViewNum = view.viewNum;
+  state.app = null;
+  clearPrimaryWork(state);
+  announce(state, wasRole, ctx);
+}
+
+function clearPrimaryWork(state: ServerState): void {
+  state.transferAcked = false;
+  state.pending = [];
+  state.inFlightEnds = [];
+  state.sentUpTo = 0;
+  state.buffered.clear();
+}
+
+function announce(state: ServerState, wasRole: Role, ctx: Context): void {
+  ctx.emit({ type: "viewChanged", view: { ...state.view } });
+  if (wasRole !== state.role) {
+    ctx.log.info({ role: state.role, view: describeView(state.view) }, "role changed");
+    ctx.emit({ type: "roleChanged", role: state.role, viewNum: state.view.viewNum });
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function sendPing(state: ServerState, ctx: Context): void {
+  ctx.send(viewServerAddress, { type: "Ping", viewNum: state.ackedViewNum, incarnation: state.incarnation });
+}
+
+function sendTransfer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+  const backup = state.view.backup;
+  assert(state.app !== null && backup !== null, "a transfer needs state and a backup");
+  const withAtMostOnce = !hasMutation(config, "transferWithoutAtMostOnce");
+  ctx.send(backup, { type: "StateTransfer", snapshot: snapshotApp(state.app, { withAtMostOnce }) });
+}
+
+/** Send pending positions not yet sent, in batches, while the window allows. */
+function sendForwards(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+  const app = state.app;
+  if (app === null || state.view.backup === null || !state.transferAcked) return;
+  const lastPending = app.applied + state.pending.length;
+  while (state.sentUpTo < lastPending && state.inFlightEnds.length < config.forwardWindow) {
+    const firstIndex = state.sentUpTo + 1;
+    const lastIndex = Math.min(lastPending, state.sentUpTo + config.forwardBatchMax);
+    sendBatch(state, firstIndex, lastIndex, ctx);
+    state.inFlightEnds.push(lastIndex);
+    state.sentUpTo = lastIndex;
+  }
+}
+
+/** Resend everything sent and not yet acknowledged (messages may have been lost). */
+function resendForwards(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+  const app = state.app;
+  if (app === null) return;
+  for (let first = app.applied + 1; first <= state.sentUpTo; first += config.forwardBatchMax) {
+    sendBatch(state, first, Math.min(state.sentUpTo, first + config.forwardBatchMax - 1), ctx);
+  }
+}
+
+function sendBatch(state: ServerState, firstIndex: number, lastIndex: number, ctx: Context): void {
+  const app = state.app;
+  const backup = state.view.backup;
+  assert(app !== null && backup !== null, "forwarding needs state and a backup");
+  const offset = firstIndex - app.applied - 1;
+  const entries = state.pending.slice(offset, offset + (lastIndex - firstIndex + 1));
+  assert(entries.length === lastIndex - firstIndex + 1, "a batch covers pending positions only");
+  ctx.send(backup, { type: "Forward", firstIndex, entries });
+}
+
+function isFromOurBackup(state: ServerState, message: Message): boolean {
+  return (
+    state.view.backup !== null && message.from === state.view.backup && message.viewNum === state.view.viewNum
+  );
+}
+
+function replyOk(state: ServerState, client: Address, seq: number, op: ForwardEntry["op"], value: string, ctx: Context): void {
+  ctx.emit({ type: "served", viewNum: state.view.viewNum, client, seq, op });
+  ctx.send(client, { type: "Reply", seq, result: { ok: true, value } });
+}
+
+function replyError(client: Address, seq: number, error: ReplyError, ctx: Context): void {
+  ctx.send(client, { type: "Reply", seq, result: { ok: false, error } });
+}
+
+function serverInvariants(state: ServerState): void {
+  if (state.role === "primary") {
+    assert(state.view.primary !== null, "a primary has a view");
+    if (state.pending.length > 0) assert(isReadyPrimary(state), "only a ready primary has pending operations");
+    const applied = state.app?.applied ?? 0;
+    assert(state.sentUpTo <= applied + state.pending.length, "sent positions are pending");
+    assert(state.sentUpTo >= applied, "positions applied were sent");
+  } else {
+    assert(state.pending.length === 0, `a ${state.role} has no pending operations`);
+  }
+  if (state.role === "idle") assert(state.app === null, "an idle server holds no state");
+  if (state.role !== "backup") assert(state.buffered.size === 0, "only a backup buffers forwards");
+  if (state.ackedViewNum > 0) assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
+}
+
+function describeServer(state: ServerState): string {
+  const app = state.app;
+  const data = app === null ? "no state" : `applied ${app.applied}, ${app.store.size} keys`;
+  const extra =
+    state.role === "primary"
+      ? ` pending ${state.pending.length}${state.transferAcked ? "" : " (transferring)"}`
+      : state.role === "backup" && state.buffered.size > 0
+        ? ` buffered ${state.buffered.size}`
+        : "";
+  return `${state.role} in ${describeView(state.view)}, pings ${state.ackedViewNum}, ${data}${extra}`;
+}

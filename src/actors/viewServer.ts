@@ -1,0 +1,216 @@
+import { type Address, isServerAddress } from "../schemas/address.js";
+import type { BodyOf } from "../schemas/messages.js";
+import type { Timer } from "../schemas/timers.js";
+import { initialView, type View } from "../schemas/view.js";
+import { assert, assertNever } from "./assert.js";
+import { type ProtocolConfig, hasMutation } from "./config.js";
+import type { ActorDefinition, Context, Message } from "./context.js";
+import { describeView } from "./describe.js";
+
+// The view server (DESIGN §1): the single authority on who is primary and who
+// is backup. It moves through numbered views, one change at a time, and only
+// once the primary has acknowledged the current view.
+
+// ---------------------------------------------------------------- state
+
+export interface ServerRecord {
+  /** The incarnation the server last pinged with; a new one means it restarted. */
+  incarnation: number;
+  /** Pinged since the last PingCheckTimer; a server that did not is dead. */
+  pingedSinceCheck: boolean;
+}
+
+export interface ViewServerState {
+  view: View;
+  /** The primary pinged with the current viewNum, so a new view may follow. */
+  primaryAcked: boolean;
+  /** Incarnations of the primary and backup when they took their roles. */
+  primaryIncarnation: number | null;
+  backupIncarnation: number | null;
+  /** Live servers only: a server is forgotten when declared dead. */
+  servers: Map<Address, ServerRecord>;
+}
+
+// ---------------------------------------------------------------- init
+
+export function createViewServer(config: ProtocolConfig): ActorDefinition<ViewServerState> {
+  return {
+    kind: "viewserver",
+    init(ctx) {
+      ctx.setTimer({ type: "PingCheckTimer" }, config.pingCheckMs);
+      return {
+        view: { ...initialView },
+        primaryAcked: false,
+        primaryIncarnation: null,
+        backupIncarnation: null,
+        servers: new Map(),
+      };
+    },
+    onMessage(state, message, ctx) {
+      const body = message.body;
+      switch (body.type) {
+        case "Ping":
+          return onPing(state, body, message, ctx, config);
+        case "GetView":
+          return replyView(state, message.from, ctx);
+        case "ViewReply":
+        case "Request":
+        case "Reply":
+        case "Forward":
+        case "ForwardAck":
+        case "ForwardReject":
+        case "StateTransfer":
+        case "StateTransferAck":
+          ctx.log.warn({ from: message.from, type: body.type }, "view server ignores this message type");
+          return;
+        default:
+          return assertNever(body, "message body");
+      }
+    },
+    onTimer(state, timer, ctx) {
+      switch (timer.type) {
+        case "PingCheckTimer":
+          return onPingCheckTimer(state, ctx, config);
+        case "PingTimer":
+        case "ClientRetryTimer":
+          return;
+        default:
+          return assertNever(timer satisfies Timer, "timer");
+      }
+    },
+    viewNum: (state) => state.view.viewNum,
+    invariants: viewServerInvariants,
+    describe: (state) =>
+      `${describeView(state.view)}${state.primaryAcked ? " acked" : ""} live=[${[...state.servers.keys()].sort().join(",")}]`,
+  };
+}
+
+// ---------------------------------------------------------------- message handlers
+
+function onPing(
+  state: ViewServerState,
+  ping: BodyOf<"Ping">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  const from = message.from;
+  if (!isServerAddress(from)) {
+    ctx.log.warn({ from }, "ping from a non-server address refused");
+    return;
+  }
+  if (ping.viewNum > state.view.viewNum) {
+    ctx.log.warn({ from, viewNum: ping.viewNum }, "ping acknowledges a view that does not exist yet; refused");
+    return;
+  }
+  state.servers.set(from, { incarnation: ping.incarnation, pingedSinceCheck: true });
+
+  if (state.view.viewNum === 0) {
+    // The very first pinger becomes primary at once, with an empty store.
+    changeView(state, from, null, ctx);
+  } else if (
+    from === state.view.primary &&
+    ping.incarnation === state.primaryIncarnation &&
+    ping.viewNum === state.view.viewNum
+  ) {
+    state.primaryAcked = true;
+  }
+  considerChange(state, ctx, config);
+  replyView(state, from, ctx);
+}
+
+function replyView(state: ViewServerState, to: Address, ctx: Context): void {
+  ctx.send(to, {
+    type: "ViewReply",
+    view: { ...state.view },
+    primaryIncarnation: state.primaryIncarnation,
+  });
+}
+
+// ---------------------------------------------------------------- timer handlers
+
+function onPingCheckTimer(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
+  for (const [address, record] of [...state.servers]) {
+    if (record.pingedSinceCheck) record.pingedSinceCheck = false;
+    else state.servers.delete(address);
+  }
+  considerChange(state, ctx, config);
+  ctx.setTimer({ type: "PingCheckTimer" }, config.pingCheckMs);
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** A server holds its role while it pings with the incarnation it had when it took it. */
+function holdsRole(state: ViewServerState, address: Address | null, incarnation: number | null): boolean {
+  if (address === null) return false;
+  const record = state.servers.get(address);
+  return record !== undefined && record.incarnation === incarnation;
+}
+
+/**
+ * At most one change per acknowledged view: replace a dead or restarted
+ * primary by the backup, a dead or restarted backup by an idle server, and
+ * fill an empty backup slot.
+ */
+function considerChange(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
+  const { view } = state;
+  if (view.viewNum === 0 || !state.primaryAcked) return;
+  const primaryUp =
+    holdsRole(state, view.primary, state.primaryIncarnation) ||
+    (hasMutation(config, "ignorePrimaryRestart") && view.primary !== null && state.servers.has(view.primary));
+  const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
+  const excluded = [view.primary, view.backup];
+
+  if (!primaryUp) {
+    // Only the backup has the data; without it the service waits (it never guesses).
+    if (backupUp) changeView(state, view.backup, pickIdle(state, excluded), ctx);
+    else if (hasMutation(config, "promoteIdleServer")) {
+      const idle = pickIdle(state, excluded);
+      if (idle !== null) changeView(state, idle, null, ctx);
+    }
+    return;
+  }
+  if (view.backup !== null && !backupUp) {
+    changeView(state, view.primary, pickIdle(state, excluded), ctx);
+    return;
+  }
+  if (view.backup === null) {
+    const idle = pickIdle(state, excluded);
+    if (idle !== null) changeView(state, view.primary, idle, ctx);
+  }
+}
+
+/** The live server with the smallest address that is neither primary nor backup. */
+function pickIdle(state: ViewServerState, excluded: (Address | null)[]): Address | null {
+  const candidates = [...state.servers.keys()].filter((address) => !excluded.includes(address)).sort();
+  return candidates[0] ?? null;
+}
+
+function changeView(state: ViewServerState, primary: Address | null, backup: Address | null, ctx: Context): void {
+  assert(primary !== null, "a view after view 0 always has a primary");
+  const previous = state.view;
+  assert(
+    previous.viewNum === 0 || primary === previous.primary || primary === previous.backup,
+    `the primary of view ${previous.viewNum + 1} must come from view ${previous.viewNum}`,
+  );
+  const incarnationOf = (address: Address | null): number | null =>
+    address === null ? null : (state.servers.get(address)?.incarnation ?? null);
+  state.primaryIncarnation =
+    primary === previous.backup ? state.backupIncarnation : (incarnationOf(primary) ?? state.primaryIncarnation);
+  state.backupIncarnation = incarnationOf(backup);
+  state.view = { viewNum: previous.viewNum + 1, primary, backup };
+  state.primaryAcked = false;
+  ctx.log.info({ view: state.view }, "view changed");
+  ctx.emit({ type: "viewChanged", view: { ...state.view } });
+}
+
+function viewServerInvariants(state: ViewServerState): void {
+  const { view } = state;
+  assert(view.viewNum >= 0, "view numbers are not negative");
+  if (view.viewNum === 0) {
+    assert(view.primary === null && view.backup === null, "view 0 is empty");
+  } else {
+    assert(view.primary !== null, "every view after 0 has a primary");
+    assert(view.primary !== view.backup, "primary and backup differ");
+  }
+}

@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { Address } from "./address.js";
+import { Op } from "./op.js";
+import { View } from "./view.js";
+
+/**
+ * What an actor reports to its driver besides messages: the simulator records
+ * histories and checks invariants from them, the broker runtime publishes them
+ * on `<c>.events`, the model checker reads goals from them.
+ */
+export const ActorEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("viewChanged"), view: View }),
+  z.object({ type: z.literal("roleChanged"), role: z.enum(["primary", "backup", "idle"]), viewNum: z.int() }),
+  z.object({ type: z.literal("stateTransferred"), viewNum: z.int(), to: Address, applied: z.int() }),
+  z.object({ type: z.literal("served"), viewNum: z.int(), client: Address, seq: z.int(), op: Op }),
+  z.object({ type: z.literal("result"), seq: z.int(), op: Op, value: z.string() }),
+]);
+export type ActorEvent = z.infer<typeof ActorEvent>;

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { Address } from "./address.js";
+import { forwardBatchMax } from "./limits.js";
+import { Op } from "./op.js";
+import { AppSnapshot } from "./snapshot.js";
+import { View } from "./view.js";
+
+// Every body travels inside an Envelope that carries the sender's viewNum, so
+// bodies hold only what the envelope does not.
+
+/** Incarnations tell a restarted server (new incarnation) from one that is still learning its view. */
+export const Incarnation = z.int().min(0).max(0xffffffff);
+
+/**
+ * Server → view server, every pingMs. `viewNum` is the view the server
+ * acknowledges (0: it has not learned any view since it started); a primary
+ * keeps acknowledging the previous view until its backup holds the state.
+ */
+export const Ping = z.object({ type: z.literal("Ping"), viewNum: z.int().min(0), incarnation: Incarnation });
+/** Anyone → view server: the current view, without counting as a ping. */
+export const GetView = z.object({ type: z.literal("GetView") });
+/**
+ * View server → anyone. `primaryIncarnation` lets the primary of view 1 tell
+ * that it is the first primary ever (and may start from an empty store) from a
+ * restarted process that must not.
+ */
+export const ViewReply = z.object({
+  type: z.literal("ViewReply"),
+  view: View,
+  primaryIncarnation: Incarnation.nullable(),
+});
+
+/** Client → primary. One outstanding request per client; seq numbers grow by one. */
+export const Request = z.object({ type: z.literal("Request"), seq: z.int().min(1), op: Op });
+
+export const ReplyError = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy"]);
+export type ReplyError = z.infer<typeof ReplyError>;
+export const Reply = z.object({
+  type: z.literal("Reply"),
+  seq: z.int().min(1),
+  result: z.discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), value: z.string() }),
+    z.object({ ok: z.literal(false), error: ReplyError }),
+  ]),
+});
+
+export const ForwardEntry = z.object({ client: Address, seq: z.int().min(1), op: Op });
+export type ForwardEntry = z.infer<typeof ForwardEntry>;
+/** Primary → backup: log positions firstIndex, firstIndex+1, … in the primary's order. */
+export const Forward = z.object({
+  type: z.literal("Forward"),
+  firstIndex: z.int().min(1),
+  entries: z.array(ForwardEntry).min(1).max(forwardBatchMax),
+});
+/** Backup → primary: every position up to `index` is applied (cumulative). */
+export const ForwardAck = z.object({ type: z.literal("ForwardAck"), index: z.int().min(0) });
+/** Backup → a server that forwarded from another view: it is not this backup's primary. */
+export const ForwardReject = z.object({ type: z.literal("ForwardReject") });
+/** Primary → new backup: the whole application state. */
+export const StateTransfer = z.object({ type: z.literal("StateTransfer"), snapshot: AppSnapshot });
+export const StateTransferAck = z.object({ type: z.literal("StateTransferAck"), applied: z.int().min(0) });
+
+export const MessageBody = z.discriminatedUnion("type", [
+  Ping,
+  GetView,
+  ViewReply,
+  Request,
+  Reply,
+  Forward,
+  ForwardAck,
+  ForwardReject,
+  StateTransfer,
+  StateTransferAck,
+]);
+export type MessageBody = z.infer<typeof MessageBody>;
+export type MessageType = MessageBody["type"];
+export type BodyOf<T extends MessageType> = Extract<MessageBody, { type: T }>;

@@ -1,0 +1,12 @@
+import { z } from "zod";
+import { Address } from "./address.js";
+
+/** A numbered configuration: who is primary and who is backup. View 0 has neither. */
+export const View = z.object({
+  viewNum: z.int().min(0),
+  primary: Address.nullable(),
+  backup: Address.nullable(),
+});
+export type View = z.infer<typeof View>;
+
+export const initialView: View = { viewNum: 0, primary: null, backup: null };

@@ -1,0 +1,353 @@
+import { InvariantError } from "../actors/assert.js";
+import { createClient, type ClientState } from "../actors/client.js";
+import { type ProtocolConfig, defaultConfig } from "../actors/config.js";
+import { type ActorDefinition, type ClientDefinition, type Context, silentLogger } from "../actors/context.js";
+import { describeMessage, describeOp } from "../actors/describe.js";
+import { createServer, type ServerState } from "../actors/server.js";
+import { createViewServer, type ViewServerState } from "../actors/viewServer.js";
+import { HistoryRecorder, type RecordedOp } from "../check/recorder.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { Envelope } from "../schemas/envelope.js";
+import type { MessageBody } from "../schemas/messages.js";
+import type { Op } from "../schemas/op.js";
+import type { Timer } from "../schemas/timers.js";
+import { EventQueue } from "./eventQueue.js";
+import { NetworkFaults } from "./network.js";
+import { Random } from "./random.js";
+
+// A deterministic simulator (TigerBeetle's VOPR, etcd raft's test network):
+// the same actor code as in production, on virtual time, over a seeded
+// network that drops, duplicates, delays and reorders messages, with
+// partitions, crashes and same-name restarts. Everything that happens follows
+// from the seed, so a failing run is replayed exactly from its seed.
+
+type AnyState = ViewServerState | ServerState | ClientState;
+
+interface Node {
+  address: Address;
+  definition: ActorDefinition<AnyState>;
+  /** null while crashed. */
+  state: AnyState | null;
+  /** Bumped on every crash so timers set by an earlier life never fire. */
+  life: number;
+  context: Context;
+}
+
+type SimEvent =
+  | { kind: "deliver"; message: Envelope }
+  | { kind: "timer"; address: Address; life: number; timer: Timer }
+  | { kind: "call"; run: () => void };
+
+export interface SimulatorOptions {
+  seed: number;
+  config?: ProtocolConfig;
+  /** Keep the last this many trace lines (0: no tracing, fastest). */
+  traceLinesMax?: number;
+}
+
+export interface SimulatorStats {
+  events: number;
+  messagesSent: number;
+  messagesDropped: number;
+  crashes: number;
+  restarts: number;
+}
+
+/** A client's finished operation, as the driver sees it. */
+export interface CompletedOp {
+  client: Address;
+  op: Op;
+  value: string;
+  invokedAtMs: number;
+  completedAtMs: number;
+}
+
+export class Simulator {
+  readonly random: Random;
+  readonly network = new NetworkFaults();
+  readonly config: ProtocolConfig;
+  readonly history: HistoryRecorder;
+  readonly stats: SimulatorStats = { events: 0, messagesSent: 0, messagesDropped: 0, crashes: 0, restarts: 0 };
+  /** Every message sent, counted by sender and type (for traffic budgets). */
+  readonly sentCount = new Map<string, number>();
+  readonly completed: CompletedOp[] = [];
+  private readonly nodes = new Map<Address, Node>();
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly outstanding = new Map<Address, { op: Op; recorded: RecordedOp; invokedAtMs: number }>();
+  private readonly servedBy = new Map<number, Address>();
+  private readonly resultListeners: ((done: CompletedOp) => void)[] = [];
+  private readonly viewServerDefinition: ActorDefinition<ViewServerState>;
+  private readonly serverDefinition: ActorDefinition<ServerState>;
+  private readonly clientDefinition: ClientDefinition<ClientState>;
+  private readonly traceLinesMax: number;
+  private readonly traceLines: string[] = [];
+  private timeMs = 0;
+  private nextMessageId = 1;
+
+  constructor(options: SimulatorOptions) {
+    this.random = new Random(options.seed);
+    this.config = options.config ?? defaultConfig;
+    this.traceLinesMax = options.traceLinesMax ?? 0;
+    this.history = new HistoryRecorder(() => Math.round(this.timeMs * 1_000_000));
+    this.viewServerDefinition = createViewServer(this.config);
+    this.serverDefinition = createServer(this.config);
+    this.clientDefinition = createClient(this.config);
+  }
+
+  get nowMs(): number {
+    return this.timeMs;
+  }
+
+  // ------------------------------------------------------------ building the cluster
+
+  addViewServer(): void {
+    this.addNode(viewServerAddress, this.viewServerDefinition as ActorDefinition<AnyState>);
+  }
+
+  addServer(address: Address): void {
+    this.addNode(address, this.serverDefinition as ActorDefinition<AnyState>);
+  }
+
+  addClient(address: Address): void {
+    this.addNode(address, this.clientDefinition as ActorDefinition<AnyState>);
+  }
+
+  /** The usual cluster: a view server and servers `server-1` … `server-N`. */
+  addCluster(servers: number): void {
+    this.addViewServer();
+    for (let i = 1; i <= servers; i++) this.addServer(`server-${i}`);
+  }
+
+  private addNode(address: Address, definition: ActorDefinition<AnyState>): void {
+    if (this.nodes.has(address)) throw new Error(`node ${address} exists`);
+    const node: Node = { address, definition, state: null, life: 0, context: this.makeContext(address) };
+    this.nodes.set(address, node);
+    this.start(node);
+  }
+
+  // ------------------------------------------------------------ faults
+
+  crash(address: Address): void {
+    const node = this.node(address);
+    if (node.state === null) return;
+    node.state = null;
+    node.life += 1;
+    this.stats.crashes += 1;
+    if (this.traceLinesMax > 0) this.trace(`crash ${address}`);
+    const pending = this.outstanding.get(address);
+    if (pending !== undefined) {
+      this.history.info(pending.recorded);
+      this.outstanding.delete(address);
+    }
+  }
+
+  /** Start again under the same address, with the initial state. */
+  restart(address: Address): void {
+    const node = this.node(address);
+    if (node.state !== null) return;
+    this.stats.restarts += 1;
+    if (this.traceLinesMax > 0) this.trace(`restart ${address}`);
+    this.start(node);
+  }
+
+  isUp(address: Address): boolean {
+    return this.node(address).state !== null;
+  }
+
+  // ------------------------------------------------------------ clients
+
+  /** Start an operation on an idle client; its completion lands in `completed` and the history. */
+  invoke(client: Address, op: Op): void {
+    const node = this.node(client);
+    const state = node.state as ClientState | null;
+    if (state === null) throw new Error(`client ${client} is down`);
+    if (this.outstanding.has(client)) throw new Error(`client ${client} is busy`);
+    const value = op.f === "get" ? undefined : op.value;
+    const recorded = this.history.invoke(client, op.f, op.key, value);
+    this.outstanding.set(client, { op, recorded, invokedAtMs: this.timeMs });
+    if (this.traceLinesMax > 0) this.trace(`invoke ${client} ${describeOp(op)}`);
+    this.clientDefinition.invoke(state, op, node.context);
+    this.afterEvent(node);
+  }
+
+  isBusy(client: Address): boolean {
+    return this.outstanding.has(client);
+  }
+
+  /** Longest time an outstanding operation has waited so far. */
+  outstandingWaitMaxMs(): number {
+    let waitMax = 0;
+    for (const pending of this.outstanding.values()) waitMax = Math.max(waitMax, this.timeMs - pending.invokedAtMs);
+    return waitMax;
+  }
+
+  onResult(listener: (done: CompletedOp) => void): void {
+    this.resultListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------ running
+
+  /** Run `run` at virtual time now + afterMs (drivers schedule faults and workloads this way). */
+  schedule(afterMs: number, run: () => void): void {
+    this.queue.push(this.timeMs + afterMs, { kind: "call", run });
+  }
+
+  runFor(durationMs: number): void {
+    this.runUntil(() => false, durationMs);
+  }
+
+  /** Run until `done()` holds (checked after each event) or `limitMs` of virtual time pass; returns done(). */
+  runUntil(done: () => boolean, limitMs: number): boolean {
+    const end = this.timeMs + limitMs;
+    while (!done()) {
+      const next = this.queue.peekTime();
+      if (next === undefined || next > end) {
+        this.timeMs = end;
+        return done();
+      }
+      this.step();
+    }
+    return true;
+  }
+
+  private step(): void {
+    const scheduled = this.queue.pop();
+    if (scheduled === undefined) return;
+    this.timeMs = scheduled.time;
+    this.stats.events += 1;
+    const event = scheduled.item;
+    if (event.kind === "call") return event.run();
+    if (event.kind === "timer") {
+      const node = this.nodes.get(event.address);
+      if (node === undefined || node.state === null || node.life !== event.life) return;
+      if (this.traceLinesMax > 0) this.trace(`timer ${event.address} ${event.timer.type}`);
+      node.definition.onTimer(node.state, event.timer, node.context);
+      return this.afterEvent(node);
+    }
+    const message = event.message;
+    const node = this.nodes.get(message.to);
+    if (node === undefined || node.state === null || !this.network.canTalk(message.from, message.to)) {
+      this.stats.messagesDropped += 1;
+      if (this.traceLinesMax > 0) this.trace(`lost ${describeMessage(message)}`);
+      return;
+    }
+    if (this.traceLinesMax > 0) this.trace(`deliver ${describeMessage(message)}`);
+    node.definition.onMessage(node.state, message, node.context);
+    this.afterEvent(node);
+  }
+
+  // ------------------------------------------------------------ inspection
+
+  viewServerState(): ViewServerState | null {
+    return this.nodes.get(viewServerAddress)?.state as ViewServerState | null;
+  }
+
+  serverState(address: Address): ServerState | null {
+    return this.node(address).state as ServerState | null;
+  }
+
+  addresses(): Address[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** The recent trace (when tracing is on), oldest first. */
+  trace(line?: string): string[] {
+    if (line !== undefined && this.traceLinesMax > 0) {
+      this.traceLines.push(`${this.timeMs.toFixed(3).padStart(10)} ${line}`);
+      if (this.traceLines.length > this.traceLinesMax) this.traceLines.splice(0, this.traceLines.length - this.traceLinesMax);
+    }
+    return this.traceLines;
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private node(address: Address): Node {
+    const node = this.nodes.get(address);
+    if (node === undefined) throw new Error(`no node ${address}`);
+    return node;
+  }
+
+  private start(node: Node): void {
+    node.state = node.definition.init(node.context);
+    this.afterEvent(node);
+  }
+
+  private afterEvent(node: Node): void {
+    if (node.state === null) return;
+    try {
+      node.definition.invariants(node.state);
+    } catch (error) {
+      if (error instanceof InvariantError) {
+        error.message = `${node.address} at ${this.timeMs.toFixed(3)} ms: ${error.message} (${node.definition.describe(node.state)})`;
+      }
+      throw error;
+    }
+  }
+
+  private makeContext(address: Address): Context {
+    const send = (to: Address, body: MessageBody): void => this.send(address, to, body);
+    return {
+      self: address,
+      send,
+      setTimer: (timer, afterMs) => {
+        const node = this.node(address);
+        this.queue.push(this.timeMs + afterMs, { kind: "timer", address, life: node.life, timer });
+      },
+      now: () => this.timeMs,
+      random: () => this.random.next(),
+      emit: (event) => this.onActorEvent(address, event),
+      log: silentLogger,
+    };
+  }
+
+  private send(from: Address, to: Address, body: MessageBody): void {
+    const node = this.node(from);
+    const state = node.state;
+    if (state === null) return;
+    this.stats.messagesSent += 1;
+    const countKey = `${from} ${body.type}`;
+    this.sentCount.set(countKey, (this.sentCount.get(countKey) ?? 0) + 1);
+    const message: Envelope = {
+      v: 1,
+      id: String(this.nextMessageId++),
+      from,
+      to,
+      viewNum: node.definition.viewNum(state),
+      sentAt: this.timeMs,
+      body,
+    };
+    const delays = this.network.delays(this.random);
+    if (delays.length === 0) {
+      this.stats.messagesDropped += 1;
+      if (this.traceLinesMax > 0) this.trace(`drop ${describeMessage(message)}`);
+    }
+    for (const delay of delays) this.queue.push(this.timeMs + delay, { kind: "deliver", message });
+  }
+
+  private onActorEvent(address: Address, event: ActorEvent): void {
+    if (event.type === "served") {
+      const server = this.servedBy.get(event.viewNum);
+      if (server !== undefined && server !== address) {
+        throw new InvariantError(`two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`);
+      }
+      this.servedBy.set(event.viewNum, address);
+      return;
+    }
+    if (event.type !== "result") return;
+    const pending = this.outstanding.get(address);
+    if (pending === undefined) return;
+    this.outstanding.delete(address);
+    this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
+    const done: CompletedOp = {
+      client: address,
+      op: pending.op,
+      value: event.value,
+      invokedAtMs: pending.invokedAtMs,
+      completedAtMs: this.timeMs,
+    };
+    this.completed.push(done);
+    if (this.traceLinesMax > 0) this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
+    for (const listener of this.resultListeners) listener(done);
+  }
+}
