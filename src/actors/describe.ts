@@ -18,7 +18,9 @@ function shortValue(value: string): string {
 }
 
 export function describeOp(op: Op): string {
-  return op.f === "get" ? `get(${JSON.stringify(op.key)})` : `${op.f}(${JSON.stringify(op.key)}, ${shortValue(op.value)})`;
+  return op.f === "get"
+    ? `get(${JSON.stringify(op.key)})`
+    : `${op.f}(${JSON.stringify(op.key)}, ${shortValue(op.value)})`;
 }
 
 export function describeBody(body: MessageBody): string {

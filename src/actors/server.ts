@@ -1,4 +1,12 @@
-import { type App, alreadyExecuted, applyOnce, cachedResult, emptyApp, restoreApp, snapshotApp } from "../kv/atMostOnce.js";
+import {
+  type App,
+  alreadyExecuted,
+  applyOnce,
+  cachedResult,
+  emptyApp,
+  restoreApp,
+  snapshotApp,
+} from "../kv/atMostOnce.js";
 import { type Address, isClientAddress, viewServerAddress } from "../schemas/address.js";
 import type { BodyOf, ForwardEntry, ReplyError } from "../schemas/messages.js";
 import type { Timer } from "../schemas/timers.js";
@@ -205,7 +213,11 @@ function onForward(
     const index = forward.firstIndex + offset;
     if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
   });
-  for (let next = state.buffered.get(app.applied + 1); next !== undefined; next = state.buffered.get(app.applied + 1)) {
+  for (
+    let next = state.buffered.get(app.applied + 1);
+    next !== undefined;
+    next = state.buffered.get(app.applied + 1)
+  ) {
     state.buffered.delete(app.applied + 1);
     applyOnce(app, next.client, next.seq, next.op);
   }
@@ -230,7 +242,8 @@ function onForwardAck(
     const entry = state.pending.shift();
     assert(entry !== undefined, "every acknowledged position is pending");
     const value = applyOnce(app, entry.client, entry.seq, entry.op);
-    if (!hasMutation(config, "replyBeforeBackupAck")) replyOk(state, entry.client, entry.seq, entry.op, value, ctx);
+    if (!hasMutation(config, "replyBeforeBackupAck"))
+      replyOk(state, entry.client, entry.seq, entry.op, value, ctx);
   }
   state.inFlightEnds = state.inFlightEnds.filter((end) => end > ack.index);
   sendForwards(state, ctx, config);
@@ -288,7 +301,13 @@ function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): 
 
 // ---------------------------------------------------------------- role changes
 
-function becomePrimary(state: ServerState, view: View, isGenesis: boolean, ctx: Context, config: ProtocolConfig): void {
+function becomePrimary(
+  state: ServerState,
+  view: View,
+  isGenesis: boolean,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
   assert(view.primary === ctx.self, "becomePrimary of someone else's view");
   const wasRole = state.role;
   if (isGenesis) state.app = emptyApp();
@@ -397,7 +416,14 @@ function isFromOurBackup(state: ServerState, message: Message): boolean {
   );
 }
 
-function replyOk(state: ServerState, client: Address, seq: number, op: ForwardEntry["op"], value: string, ctx: Context): void {
+function replyOk(
+  state: ServerState,
+  client: Address,
+  seq: number,
+  op: ForwardEntry["op"],
+  value: string,
+  ctx: Context,
+): void {
   ctx.emit({ type: "served", viewNum: state.view.viewNum, client, seq, op });
   ctx.send(client, { type: "Reply", seq, result: { ok: true, value } });
 }
@@ -409,7 +435,8 @@ function replyError(client: Address, seq: number, error: ReplyError, ctx: Contex
 function serverInvariants(state: ServerState): void {
   if (state.role === "primary") {
     assert(state.view.primary !== null, "a primary has a view");
-    if (state.pending.length > 0) assert(isReadyPrimary(state), "only a ready primary has pending operations");
+    if (state.pending.length > 0)
+      assert(isReadyPrimary(state), "only a ready primary has pending operations");
     const applied = state.app?.applied ?? 0;
     assert(state.sentUpTo <= applied + state.pending.length, "sent positions are pending");
     assert(state.sentUpTo >= applied, "positions applied were sent");
@@ -418,7 +445,8 @@ function serverInvariants(state: ServerState): void {
   }
   if (state.role === "idle") assert(state.app === null, "an idle server holds no state");
   if (state.role !== "backup") assert(state.buffered.size === 0, "only a backup buffers forwards");
-  if (state.ackedViewNum > 0) assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
+  if (state.ackedViewNum > 0)
+    assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
 }
 
 function describeServer(state: ServerState): string {

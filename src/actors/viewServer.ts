@@ -100,7 +100,10 @@ function onPing(
     return;
   }
   if (ping.viewNum > state.view.viewNum) {
-    ctx.log.warn({ from, viewNum: ping.viewNum }, "ping acknowledges a view that does not exist yet; refused");
+    ctx.log.warn(
+      { from, viewNum: ping.viewNum },
+      "ping acknowledges a view that does not exist yet; refused",
+    );
     return;
   }
   state.servers.set(from, { incarnation: ping.incarnation, pingedSinceCheck: true });
@@ -186,7 +189,12 @@ function pickIdle(state: ViewServerState, excluded: (Address | null)[]): Address
   return candidates[0] ?? null;
 }
 
-function changeView(state: ViewServerState, primary: Address | null, backup: Address | null, ctx: Context): void {
+function changeView(
+  state: ViewServerState,
+  primary: Address | null,
+  backup: Address | null,
+  ctx: Context,
+): void {
   assert(primary !== null, "a view after view 0 always has a primary");
   const previous = state.view;
   assert(
@@ -196,7 +204,9 @@ function changeView(state: ViewServerState, primary: Address | null, backup: Add
   const incarnationOf = (address: Address | null): number | null =>
     address === null ? null : (state.servers.get(address)?.incarnation ?? null);
   state.primaryIncarnation =
-    primary === previous.backup ? state.backupIncarnation : (incarnationOf(primary) ?? state.primaryIncarnation);
+    primary === previous.backup
+      ? state.backupIncarnation
+      : (incarnationOf(primary) ?? state.primaryIncarnation);
   state.backupIncarnation = incarnationOf(backup);
   state.view = { viewNum: previous.viewNum + 1, primary, backup };
   state.primaryAcked = false;

@@ -1,6 +1,6 @@
 import { InvariantError } from "../actors/assert.js";
 import type { ProtocolConfig } from "../actors/config.js";
-import { checkHistory } from "../check/index.js";
+import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { Address } from "../schemas/address.js";
 import { Random } from "./random.js";
 import { Simulator } from "./simulator.js";
@@ -51,7 +51,15 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   const settleMs = options.settleMs ?? 10_000;
   const sim = new Simulator({ seed, config: options.config, traceLinesMax: options.traceLinesMax ?? 0 });
   const random = sim.random.fork();
-  const faults: Record<FaultKind, number> = { net: 0, partition: 0, cut: 0, heal: 0, crash: 0, restart: 0, join: 0 };
+  const faults: Record<FaultKind, number> = {
+    net: 0,
+    partition: 0,
+    cut: 0,
+    heal: 0,
+    crash: 0,
+    restart: 0,
+    join: 0,
+  };
   const servers: Address[] = [];
   const clients: Address[] = [];
   let violation: string | null = null;
@@ -66,14 +74,23 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     }
     const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `k${i}`);
     startWorkload(sim, random.fork(), { clients, keys, untilMs: chaosMs, thinkMsMax: 2 });
-    const nemesis = new Nemesis(sim, random.fork(), servers, clients, faults, options.joinsMax ?? 2, addServer);
+    const nemesis = new Nemesis(
+      sim,
+      random.fork(),
+      servers,
+      clients,
+      faults,
+      options.joinsMax ?? 2,
+      addServer,
+    );
     nemesis.start(chaosMs);
     sim.runFor(chaosMs);
 
     nemesis.healAll();
     const finished = sim.runUntil(() => clients.every((client) => !sim.isBusy(client)), settleMs);
     unfinishedClients = clients.filter((client) => sim.isBusy(client)).length;
-    if (!finished) violation = `${unfinishedClients} client(s) did not finish within ${settleMs} ms after healing`;
+    if (!finished)
+      violation = `${unfinishedClients} client(s) did not finish within ${settleMs} ms after healing`;
   } catch (error) {
     if (!(error instanceof InvariantError)) throw error;
     violation = `invariant: ${error.message}`;
@@ -81,7 +98,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
 
   if (violation === null) {
     const verdict = checkHistory(sim.history.events(), { budgetMs: 20_000 });
-    if (verdict.result !== "ok") violation = `history ${verdict.result}: ${JSON.stringify(verdict.violation ?? {})}`;
+    if (verdict.result !== "ok") violation = `history ${formatCheckResult(verdict)}`;
   }
   let waitMaxMs = sim.outstandingWaitMaxMs();
   for (const done of sim.completed) waitMaxMs = Math.max(waitMaxMs, done.completedAtMs - done.invokedAtMs);
@@ -209,7 +226,11 @@ class Nemesis {
     if (viewServer === null) return;
     const { view, primaryAcked } = viewServer;
     if (victim === view.primary || victim === view.backup) {
-      const bothUp = view.backup !== null && this.sim.isUp(view.backup) && view.primary !== null && this.sim.isUp(view.primary);
+      const bothUp =
+        view.backup !== null &&
+        this.sim.isUp(view.backup) &&
+        view.primary !== null &&
+        this.sim.isUp(view.primary);
       if (!primaryAcked || !bothUp || this.partitioned || view.viewNum <= this.lastRoleCrashView) return;
       this.lastRoleCrashView = view.viewNum;
       const link = this.sim.network.link;

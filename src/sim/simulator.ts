@@ -1,7 +1,12 @@
 import { InvariantError } from "../actors/assert.js";
 import { createClient, type ClientState } from "../actors/client.js";
 import { type ProtocolConfig, defaultConfig } from "../actors/config.js";
-import { type ActorDefinition, type ClientDefinition, type Context, silentLogger } from "../actors/context.js";
+import {
+  type ActorDefinition,
+  type ClientDefinition,
+  type Context,
+  silentLogger,
+} from "../actors/context.js";
 import { describeMessage, describeOp } from "../actors/describe.js";
 import { createServer, type ServerState } from "../actors/server.js";
 import { createViewServer, type ViewServerState } from "../actors/viewServer.js";
@@ -68,9 +73,15 @@ export class Simulator {
   readonly network = new NetworkFaults();
   readonly config: ProtocolConfig;
   readonly history: HistoryRecorder;
-  readonly stats: SimulatorStats = { events: 0, messagesSent: 0, messagesDropped: 0, crashes: 0, restarts: 0 };
-  /** Every message sent, counted by sender and type (for traffic budgets). */
-  readonly sentCount = new Map<string, number>();
+  readonly stats: SimulatorStats = {
+    events: 0,
+    messagesSent: 0,
+    messagesDropped: 0,
+    crashes: 0,
+    restarts: 0,
+  };
+  /** Messages sent, by sender, then by message type (for traffic budgets). */
+  readonly sentCount = new Map<Address, Map<string, number>>();
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
   private readonly queue = new EventQueue<SimEvent>();
@@ -82,6 +93,7 @@ export class Simulator {
   private readonly clientDefinition: ClientDefinition<ClientState>;
   private readonly traceLinesMax: number;
   private readonly traceLines: string[] = [];
+  private traceNext = 0;
   private timeMs = 0;
   private nextMessageId = 1;
 
@@ -175,10 +187,17 @@ export class Simulator {
     return this.outstanding.has(client);
   }
 
+  /** How many messages of these types `from` has sent so far. */
+  sentBy(from: Address, types: readonly string[]): number {
+    const counts = this.sentCount.get(from);
+    return types.reduce((sum, type) => sum + (counts?.get(type) ?? 0), 0);
+  }
+
   /** Longest time an outstanding operation has waited so far. */
   outstandingWaitMaxMs(): number {
     let waitMax = 0;
-    for (const pending of this.outstanding.values()) waitMax = Math.max(waitMax, this.timeMs - pending.invokedAtMs);
+    for (const pending of this.outstanding.values())
+      waitMax = Math.max(waitMax, this.timeMs - pending.invokedAtMs);
     return waitMax;
   }
 
@@ -253,11 +272,16 @@ export class Simulator {
 
   /** The recent trace (when tracing is on), oldest first. */
   trace(line?: string): string[] {
+    const lines = this.traceLines;
     if (line !== undefined && this.traceLinesMax > 0) {
-      this.traceLines.push(`${this.timeMs.toFixed(3).padStart(10)} ${line}`);
-      if (this.traceLines.length > this.traceLinesMax) this.traceLines.splice(0, this.traceLines.length - this.traceLinesMax);
+      // A ring buffer: the slot after the newest line holds the oldest.
+      lines[this.traceNext] = `${this.timeMs.toFixed(3).padStart(10)} ${line}`;
+      this.traceNext = (this.traceNext + 1) % this.traceLinesMax;
+      return lines;
     }
-    return this.traceLines;
+    return lines.length < this.traceLinesMax
+      ? lines.slice()
+      : [...lines.slice(this.traceNext), ...lines.slice(0, this.traceNext)];
   }
 
   // ------------------------------------------------------------ helpers
@@ -303,17 +327,19 @@ export class Simulator {
 
   private send(from: Address, to: Address, body: MessageBody): void {
     const node = this.node(from);
+    // While init runs the state does not exist yet: everything an actor
+    // sends from init belongs to view 0.
     const state = node.state;
-    if (state === null) return;
     this.stats.messagesSent += 1;
-    const countKey = `${from} ${body.type}`;
-    this.sentCount.set(countKey, (this.sentCount.get(countKey) ?? 0) + 1);
+    let counts = this.sentCount.get(from);
+    if (counts === undefined) this.sentCount.set(from, (counts = new Map()));
+    counts.set(body.type, (counts.get(body.type) ?? 0) + 1);
     const message: Envelope = {
       v: 1,
       id: String(this.nextMessageId++),
       from,
       to,
-      viewNum: node.definition.viewNum(state),
+      viewNum: state === null ? 0 : node.definition.viewNum(state),
       sentAt: this.timeMs,
       body,
     };
@@ -329,7 +355,9 @@ export class Simulator {
     if (event.type === "served") {
       const server = this.servedBy.get(event.viewNum);
       if (server !== undefined && server !== address) {
-        throw new InvariantError(`two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`);
+        throw new InvariantError(
+          `two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`,
+        );
       }
       this.servedBy.set(event.viewNum, address);
       return;
@@ -347,7 +375,8 @@ export class Simulator {
       completedAtMs: this.timeMs,
     };
     this.completed.push(done);
-    if (this.traceLinesMax > 0) this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
+    if (this.traceLinesMax > 0)
+      this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
     for (const listener of this.resultListeners) listener(done);
   }
 }

@@ -1,0 +1,217 @@
+// The server's rules (DESIGN §1), driven by hand one message at a time.
+import { describe, expect, it } from "vitest";
+import { makeConfig } from "../../src/actors/config.js";
+import { createServer, type ServerState } from "../../src/actors/server.js";
+import type { Op } from "../../src/schemas/op.js";
+import type { View } from "../../src/schemas/view.js";
+import { ActorProbe } from "../support/actorProbe.js";
+
+const config = makeConfig();
+/** floor(0.5 × 2³²): the incarnation the probe's random() gives. */
+const incarnation = 2 ** 31;
+const put = (key: string, value: string): Op => ({ f: "put", key, value });
+
+function viewReply(view: View, primaryIncarnation: number | null = incarnation) {
+  return { type: "ViewReply" as const, view, primaryIncarnation };
+}
+
+/** server-1 as the ready primary of view 2 = (server-1, server-2). */
+function readyPrimary(): ActorProbe<ServerState> {
+  const server = new ActorProbe(createServer(config), "server-1");
+  server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
+  server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
+  server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
+  server.deliver("server-2", { type: "StateTransferAck", applied: 1 }, 2);
+  server.takeSent();
+  return server;
+}
+
+/** server-2 as the backup of view 2 = (server-1, server-2), holding x=1. */
+function installedBackup(): ActorProbe<ServerState> {
+  const server = new ActorProbe(createServer(config), "server-2");
+  server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }, 7));
+  const snapshot = {
+    applied: 1,
+    kv: [["x", "1"]] as [string, string][],
+    lastByClient: [["client-a", { seq: 1, value: "" }]] as [string, { seq: number; value: string }][],
+  };
+  server.deliver("server-1", { type: "StateTransfer", snapshot }, 2);
+  server.takeSent();
+  return server;
+}
+
+describe("server", () => {
+  it("starts idle with no state and pings 0 at once", () => {
+    const server = new ActorProbe(createServer(config), "server-1");
+    expect(server.state.role).toBe("idle");
+    expect(server.state.app).toBeNull();
+    expect(server.sent).toEqual([
+      { to: "viewserver", viewNum: 0, body: { type: "Ping", viewNum: 0, incarnation } },
+    ]);
+  });
+
+  it("starts from an empty store only as the first primary ever (view 1, its own incarnation)", () => {
+    const first = new ActorProbe(createServer(config), "server-1");
+    first.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
+    expect(first.state.app).not.toBeNull();
+    const restarted = new ActorProbe(createServer(config), "server-1");
+    restarted.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }, 12345));
+    expect(restarted.state.role).toBe("primary");
+    expect(restarted.state.app).toBeNull(); // an old view 1 read after a restart: no data, no service
+    restarted.deliver("client-a", { type: "Request", seq: 1, op: { f: "get", key: "x" } }, 1);
+    expect(restarted.sentOfType("Reply").map((s) => s.body.result)).toEqual([
+      { ok: false, error: "NotReady" },
+    ]);
+  });
+
+  it("executes a client operation only after the backup acknowledged it", () => {
+    const primary = readyPrimary();
+    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
+    expect(primary.sentOfType("Reply")).toEqual([]);
+    expect(primary.sentOfType("Forward")).toEqual([
+      {
+        to: "server-2",
+        viewNum: 2,
+        body: {
+          type: "Forward",
+          firstIndex: 2,
+          entries: [{ client: "client-a", seq: 2, op: put("x", "2") }],
+        },
+      },
+    ]);
+    expect(primary.state.app!.store.get("x")).toBe("1");
+    primary.takeSent();
+    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
+    expect(primary.state.app!.store.get("x")).toBe("2");
+    expect(primary.sentOfType("Reply")).toEqual([
+      { to: "client-a", viewNum: 2, body: { type: "Reply", seq: 2, result: { ok: true, value: "" } } },
+    ]);
+  });
+
+  it("ignores acks from anyone but the backup of its view", () => {
+    const primary = readyPrimary();
+    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
+    primary.deliver("server-3", { type: "ForwardAck", index: 2 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 1);
+    expect(primary.state.app!.store.get("x")).toBe("1");
+  });
+
+  it("sends the whole state, at-most-once table included, to a new backup, and neither serves nor acks until it is confirmed", () => {
+    const server = new ActorProbe(createServer(config), "server-1");
+    server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
+    server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
+    server.takeSent();
+    server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
+    expect(server.sentOfType("StateTransfer")).toEqual([
+      {
+        to: "server-2",
+        viewNum: 2,
+        body: {
+          type: "StateTransfer",
+          snapshot: { applied: 1, kv: [["x", "1"]], lastByClient: [["client-a", { seq: 1, value: "" }]] },
+        },
+      },
+    ]);
+    server.takeSent();
+    server.deliver("client-b", { type: "Request", seq: 1, op: put("y", "1") }, 2);
+    expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([{ ok: false, error: "NotReady" }]);
+    server.fire({ type: "PingTimer" });
+    expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([1]); // still acknowledging view 1
+    server.takeSent();
+    server.deliver("server-2", { type: "StateTransferAck", applied: 1 }, 2);
+    expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([2]);
+  });
+
+  it("as backup, accepts forwards only from the primary of its current view", () => {
+    const backup = installedBackup();
+    const forward = {
+      type: "Forward" as const,
+      firstIndex: 2,
+      entries: [{ client: "client-a", seq: 2, op: put("x", "2") }],
+    };
+    backup.deliver("server-3", forward, 2); // not the primary
+    backup.deliver("server-1", forward, 1); // an older view
+    backup.deliver("server-1", forward, 3); // a view it does not know yet
+    expect(backup.state.app!.store.get("x")).toBe("1");
+    expect(backup.sentOfType("ForwardReject")).toEqual([
+      { to: "server-1", viewNum: 2, body: { type: "ForwardReject" } },
+    ]);
+    backup.deliver("server-1", forward, 2);
+    expect(backup.state.app!.store.get("x")).toBe("2");
+  });
+
+  it("as backup, applies forwards in the primary's order even reordered and duplicated", () => {
+    const backup = installedBackup();
+    const entry = (seq: number, value: string) => ({
+      client: "client-a",
+      seq,
+      op: { f: "append" as const, key: "x", value },
+    });
+    backup.deliver("server-1", { type: "Forward", firstIndex: 3, entries: [entry(3, "c")] }, 2);
+    expect(backup.state.app!.store.get("x")).toBe("1");
+    expect(backup.sentOfType("ForwardAck").map((s) => s.body.index)).toEqual([1]);
+    backup.deliver("server-1", { type: "Forward", firstIndex: 2, entries: [entry(2, "b")] }, 2);
+    backup.deliver(
+      "server-1",
+      { type: "Forward", firstIndex: 2, entries: [entry(2, "b"), entry(3, "c")] },
+      2,
+    );
+    expect(backup.state.app!.store.get("x")).toBe("1bc");
+    expect(backup.state.app!.applied).toBe(3);
+  });
+
+  it("as backup, applies a state transfer at most once per view", () => {
+    const backup = installedBackup();
+    backup.deliver(
+      "server-1",
+      { type: "Forward", firstIndex: 2, entries: [{ client: "client-a", seq: 2, op: put("x", "2") }] },
+      2,
+    );
+    const stale = { applied: 1, kv: [["x", "1"]] as [string, string][], lastByClient: [] };
+    backup.deliver("server-1", { type: "StateTransfer", snapshot: stale }, 2); // a duplicate, late
+    expect(backup.state.app!.store.get("x")).toBe("2");
+    expect(backup.sentOfType("StateTransferAck").map((s) => s.body.applied)).toEqual([1]);
+  });
+
+  it("rejects client requests unless primary", () => {
+    const backup = installedBackup();
+    backup.deliver("client-a", { type: "Request", seq: 5, op: put("x", "9") }, 2);
+    const idle = new ActorProbe(createServer(config), "server-3");
+    idle.deliver("client-a", { type: "Request", seq: 5, op: put("x", "9") }, 2);
+    for (const server of [backup, idle]) {
+      expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([
+        { ok: false, error: "NotPrimary" },
+      ]);
+    }
+    expect(backup.state.app!.store.get("x")).toBe("1");
+  });
+
+  it("answers a retried request from the at-most-once table without running it again", () => {
+    const primary = readyPrimary();
+    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2);
+    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry while in flight
+    expect(primary.sentOfType("Forward")).toHaveLength(1);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
+    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry after
+    expect(primary.state.app!.store.get("x")).toBe("1!");
+    expect(primary.sentOfType("Reply")).toHaveLength(2);
+    expect(primary.sentOfType("Forward")).toHaveLength(1);
+  });
+
+  it("answers WrongView to a client that knows a newer view", () => {
+    const primary = readyPrimary();
+    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 3);
+    expect(primary.sentOfType("Reply").map((s) => s.body.result)).toEqual([
+      { ok: false, error: "WrongView" },
+    ]);
+  });
+
+  it("drops unacknowledged forwards when the view changes (their clients retry)", () => {
+    const primary = readyPrimary();
+    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
+    primary.deliver("viewserver", viewReply({ viewNum: 3, primary: "server-1", backup: "server-3" }));
+    expect(primary.state.pending).toEqual([]);
+    expect(primary.state.app!.store.get("x")).toBe("1");
+    expect(primary.sentOfType("StateTransfer").at(-1)!.to).toBe("server-3");
+  });
+});

@@ -1,0 +1,210 @@
+// The view server's rules (DESIGN §1), one test each, after DSLabs'
+// ViewServerTest and MIT's viewservice test_test.go. The view server is driven
+// directly: pings in, PingCheckTimer fired by hand, the view read back.
+import { describe, expect, it } from "vitest";
+import { makeConfig } from "../../src/actors/config.js";
+import { createViewServer, type ViewServerState } from "../../src/actors/viewServer.js";
+import type { View } from "../../src/schemas/view.js";
+import { ActorProbe } from "../support/actorProbe.js";
+
+const config = makeConfig();
+
+function newViewServer(): ActorProbe<ViewServerState> {
+  return new ActorProbe(createViewServer(config), "viewserver");
+}
+
+/** Ping as `server` acknowledging `viewNum`, in incarnation `incarnation`; returns the view in the reply. */
+function ping(vs: ActorProbe<ViewServerState>, server: string, viewNum: number, incarnation = 1): View {
+  vs.takeSent();
+  vs.deliver(server, { type: "Ping", viewNum, incarnation });
+  const reply = vs.takeSent().find((s) => s.to === server && s.body.type === "ViewReply");
+  if (reply === undefined || reply.body.type !== "ViewReply") throw new Error("no ViewReply to a ping");
+  return reply.body.view;
+}
+
+function check(vs: ActorProbe<ViewServerState>): void {
+  vs.fire({ type: "PingCheckTimer" });
+}
+
+function view(viewNum: number, primary: string | null, backup: string | null): View {
+  return { viewNum, primary, backup };
+}
+
+/** A live cluster in view 2 = (server-1, server-2), acknowledged. */
+function twoServerView(): ActorProbe<ViewServerState> {
+  const vs = newViewServer();
+  ping(vs, "server-1", 0);
+  ping(vs, "server-1", 1);
+  ping(vs, "server-2", 0);
+  expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+  ping(vs, "server-1", 2);
+  return vs;
+}
+
+describe("view server", () => {
+  it("starts in view 0 with no primary and no backup, and arms its check timer", () => {
+    const vs = newViewServer();
+    expect(vs.state.view).toEqual(view(0, null, null));
+    expect(vs.timers).toEqual([{ timer: { type: "PingCheckTimer" }, afterMs: config.pingCheckMs }]);
+  });
+
+  it("makes the first pinger primary of view 1 at once (Ping(0))", () => {
+    const vs = newViewServer();
+    expect(ping(vs, "server-1", 0)).toEqual(view(1, "server-1", null));
+  });
+
+  it("adds the next server as backup once the primary acknowledged view 1", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    ping(vs, "server-1", 1);
+    expect(ping(vs, "server-2", 0)).toEqual(view(2, "server-1", "server-2"));
+  });
+
+  it("adds a backup that pinged first only when the primary acknowledges", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    expect(ping(vs, "server-2", 0)).toEqual(view(1, "server-1", null));
+    expect(ping(vs, "server-2", 0)).toEqual(view(1, "server-1", null));
+    expect(ping(vs, "server-1", 1)).toEqual(view(2, "server-1", "server-2"));
+  });
+
+  it("makes no change until the primary acknowledges the current view", () => {
+    const vs = twoServerView();
+    ping(vs, "server-3", 0);
+    // server-1 dies before acknowledging view 3? First make a view it has not acked:
+    check(vs); // everyone pinged since the start
+    ping(vs, "server-2", 2);
+    ping(vs, "server-3", 2);
+    check(vs); // server-1 silent for a whole interval: dead
+    expect(vs.state.view).toEqual(view(3, "server-2", "server-3"));
+    // server-2 has not acknowledged view 3: even if server-3 dies, nothing changes.
+    ping(vs, "server-2", 2);
+    ping(vs, "server-4", 0);
+    check(vs);
+    ping(vs, "server-2", 2);
+    ping(vs, "server-4", 0);
+    check(vs);
+    expect(vs.state.view).toEqual(view(3, "server-2", "server-3"));
+    expect(ping(vs, "server-2", 3)).toEqual(view(4, "server-2", "server-4"));
+  });
+
+  it("lets the backup take over after two silent checks of the primary", () => {
+    const vs = twoServerView();
+    check(vs); // the first check after the primary's last ping still sees it
+    ping(vs, "server-2", 2);
+    expect(vs.state.view.viewNum).toBe(2);
+    check(vs); // the second check finds no ping since the first
+    expect(vs.state.view).toEqual(view(3, "server-2", null));
+  });
+
+  it("promotes the backup and fills the backup slot from the idle pool in one change", () => {
+    const vs = twoServerView();
+    ping(vs, "server-3", 0);
+    check(vs);
+    ping(vs, "server-2", 2);
+    ping(vs, "server-3", 0);
+    check(vs);
+    expect(vs.state.view).toEqual(view(3, "server-2", "server-3"));
+  });
+
+  it("takes an old primary back, after its restart, as backup", () => {
+    const vs = twoServerView();
+    check(vs);
+    ping(vs, "server-2", 2);
+    check(vs);
+    expect(vs.state.view).toEqual(view(3, "server-2", null));
+    ping(vs, "server-1", 0, 2); // restarted: a new incarnation
+    expect(vs.state.view.viewNum).toBe(3); // server-2 has not acknowledged view 3
+    expect(ping(vs, "server-2", 3)).toEqual(view(4, "server-2", "server-1"));
+  });
+
+  it("treats a Ping(0) from the current primary as a restart and promotes the backup", () => {
+    const vs = twoServerView();
+    ping(vs, "server-3", 0);
+    expect(ping(vs, "server-1", 0, 2)).toEqual(view(3, "server-2", "server-3"));
+  });
+
+  it("treats a Ping(0) from the current backup as a restart and replaces it", () => {
+    const vs = twoServerView();
+    ping(vs, "server-3", 0);
+    expect(ping(vs, "server-2", 0, 2)).toEqual(view(3, "server-1", "server-3"));
+  });
+
+  it("does not mistake a primary that has not learned its view (same incarnation) for a restart", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0); // view 1, its reply lost
+    expect(ping(vs, "server-1", 0)).toEqual(view(1, "server-1", null));
+    expect(vs.state.primaryIncarnation).toBe(1);
+  });
+
+  it("removes a dead backup", () => {
+    const vs = twoServerView();
+    check(vs);
+    ping(vs, "server-1", 2);
+    check(vs);
+    expect(vs.state.view).toEqual(view(3, "server-1", null));
+  });
+
+  it("never promotes a backup that may not hold the state (view not acknowledged)", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    ping(vs, "server-1", 1);
+    ping(vs, "server-2", 0); // view 2 (server-1, server-2), not acknowledged
+    expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+    for (let i = 0; i < 5; i++) {
+      ping(vs, "server-2", 2);
+      check(vs);
+    }
+    expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+  });
+
+  it("never chooses a dead idle server as backup", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    ping(vs, "server-3", 0); // idle, then silent
+    check(vs);
+    ping(vs, "server-1", 0);
+    check(vs); // server-3 dead
+    expect(ping(vs, "server-1", 1)).toEqual(view(1, "server-1", null));
+  });
+
+  it("never bumps the view number without a change of configuration", () => {
+    const vs = twoServerView();
+    for (let i = 0; i < 10; i++) {
+      ping(vs, "server-1", 2);
+      ping(vs, "server-2", 2);
+      check(vs);
+    }
+    expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+    expect(vs.events.filter((e) => e.type === "viewChanged")).toHaveLength(2);
+  });
+
+  it("answers GetView without counting it as a ping", () => {
+    const vs = twoServerView();
+    check(vs);
+    vs.takeSent();
+    vs.deliver("server-1", { type: "GetView" });
+    expect(vs.takeSent()).toEqual([
+      {
+        to: "server-1",
+        viewNum: 2,
+        body: { type: "ViewReply", view: view(2, "server-1", "server-2"), primaryIncarnation: 1 },
+      },
+    ]);
+    ping(vs, "server-2", 2);
+    check(vs);
+    expect(vs.state.view).toEqual(view(3, "server-2", null));
+  });
+
+  it("stays without a primary when the primary dies with no backup (it never guesses)", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    ping(vs, "server-1", 1);
+    check(vs);
+    check(vs); // server-1 dead, no backup to promote
+    ping(vs, "server-2", 0); // an empty server arrives: it must not become primary
+    check(vs);
+    ping(vs, "server-2", 0);
+    expect(vs.state.view).toEqual(view(1, "server-1", null));
+  });
+});
