@@ -175,7 +175,9 @@ function onRequest(
   if (state.pending.some((entry) => entry.client === client && entry.seq === request.seq)) return;
 
   const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
-  if (state.view.backup === null) {
+  // Planted bug serveDuringTransfer: run operations alone while the backup is still being filled.
+  const servingAlone = state.view.backup === null || !state.transferAcked;
+  if (servingAlone) {
     const value = applyOnce(app, client, request.seq, request.op);
     state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
     return replyOk(state, client, request.seq, request.op, value, ctx);
