@@ -1,0 +1,100 @@
+// Records a history (DESIGN §7) as clients run: the simulator and the load
+// generator use it so that what they write is what the checker reads.
+import type { HistoryEvent, HistoryFunction } from "../schemas/history.js";
+import { assert } from "./assert.js";
+
+/** Integer nanoseconds from one monotonic clock (virtual time in the simulator). */
+export type HistoryClock = () => number;
+
+/** Whatever names a client: one outstanding op per client at a time. */
+export type ClientId = string | number;
+
+/** An invoked op, handed back to complete it with `ok`, `fail` or `info`. */
+export interface RecordedOp {
+  readonly clientId: ClientId;
+  readonly process: number;
+  readonly f: HistoryFunction;
+  readonly key: string;
+  readonly value: string | undefined;
+}
+
+export class HistoryRecorder {
+  private readonly recorded: HistoryEvent[] = [];
+  /** The process each client acts as now; dropped after an info so the client gets a fresh one. */
+  private readonly processOfClient = new Map<ClientId, number>();
+  private readonly open = new Set<RecordedOp>();
+  private readonly busyClients = new Set<ClientId>();
+  private processNext = 0;
+  private timeLast = -Infinity;
+
+  /** Without a clock, events carry no time and line order is time. */
+  constructor(private readonly clock?: HistoryClock) {}
+
+  /** Records the start of an op; `value` is the argument of a put or append. */
+  invoke(clientId: ClientId, f: HistoryFunction, key: string, value?: string): RecordedOp {
+    assert(!this.busyClients.has(clientId), `client ${String(clientId)} has one outstanding op at a time`);
+    assert(f === "get" || value !== undefined, `${f} needs a value`);
+    let process = this.processOfClient.get(clientId);
+    if (process === undefined) {
+      process = this.processNext++;
+      this.processOfClient.set(clientId, process);
+    }
+    const op: RecordedOp = { clientId, process, f, key, value: f === "get" ? undefined : value };
+    this.open.add(op);
+    this.busyClients.add(clientId);
+    this.record("invoke", op, op.value);
+    return op;
+  }
+
+  /** The op happened. For a get, `value` is what it read; a put/append's ok repeats its argument. */
+  ok(op: RecordedOp, value?: string): void {
+    assert(op.f !== "get" || value !== undefined, "a get's ok carries the value read");
+    this.complete(op, "ok", op.f === "get" ? value : op.value);
+  }
+
+  /** The op certainly did not happen. */
+  fail(op: RecordedOp): void {
+    this.complete(op, "fail", op.value);
+  }
+
+  /** The outcome is unknown (e.g. a timeout); the client continues under a new process number. */
+  info(op: RecordedOp): void {
+    this.complete(op, "info", op.value);
+    this.processOfClient.delete(op.clientId);
+  }
+
+  /** The events so far, in the order they were recorded. */
+  events(): HistoryEvent[] {
+    return this.recorded.slice();
+  }
+
+  /** The history as JSONL, one event per line, ending with a newline when not empty. */
+  toJsonl(): string {
+    return this.recorded.map((event) => JSON.stringify(event) + "\n").join("");
+  }
+
+  /** Ops invoked and not yet completed. */
+  get outstandingCount(): number {
+    return this.open.size;
+  }
+
+  private complete(op: RecordedOp, type: "ok" | "fail" | "info", value: string | undefined): void {
+    assert(this.open.delete(op), `op of process ${op.process} is outstanding when completed`);
+    this.busyClients.delete(op.clientId);
+    this.record(type, op, value);
+  }
+
+  private record(type: HistoryEvent["type"], op: RecordedOp, value: string | undefined): void {
+    // Fields are added in one order so events share few shapes, which keeps V8 fast on long histories.
+    const event: HistoryEvent = { type, process: op.process, f: op.f, key: op.key };
+    if (value !== undefined) event.value = value;
+    if (this.clock !== undefined) {
+      const time = this.clock();
+      assert(Number.isSafeInteger(time), `history time is an integer number of nanoseconds (got ${time})`);
+      assert(time >= this.timeLast, `the history clock is monotonic (${time} after ${this.timeLast})`);
+      this.timeLast = time;
+      event.time = time;
+    }
+    this.recorded.push(event);
+  }
+}
