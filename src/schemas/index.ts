@@ -8,3 +8,6 @@ export * from "./parse.js";
 export * from "./snapshot.js";
 export * from "./timers.js";
 export * from "./view.js";
+export * from "./clusterEvents.js";
+export * from "./control.js";
+export * from "./history.js";

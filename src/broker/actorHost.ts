@@ -1,0 +1,494 @@
+// The actor host (DESIGN §3, §5): runs one actor (the same code as under the
+// simulator) on its own queue `<c>.actor.<address>`. It validates what
+// arrives, implements the Context with real time, real timers and the fault
+// layer on what it sends, obeys control commands, and publishes events and
+// counters. The actor's state lives here, in the process, so a reconnect to
+// the broker does not touch it: timers keep running while disconnected, and
+// sends meanwhile are lost (the protocol retries).
+import type { Channel, ConsumeMessage, Options } from "amqplib";
+import { nanoid } from "nanoid";
+import type { Logger } from "pino";
+import { describeMessage } from "../actors/describe.js";
+import type { ActorDefinition, Context } from "../actors/context.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { Address } from "../schemas/address.js";
+import { ControlCommand } from "../schemas/control.js";
+import { type ClusterEventBody, type NodeCounters, rejectReasonLengthMax } from "../schemas/clusterEvents.js";
+import { Envelope } from "../schemas/envelope.js";
+import { messageBytesMax } from "../schemas/limits.js";
+import type { MessageBody } from "../schemas/messages.js";
+import { parseJsonWith } from "../schemas/parse.js";
+import type { Timer } from "../schemas/timers.js";
+import type { Attachment, BrokerConnection } from "./connection.js";
+import { publishClusterEvent } from "./events.js";
+import { applyToFaults, cleanFaults, describeFaults, type FaultSettings, planSend } from "./faults.js";
+import { actorQueueOptions, type ClusterNames, dropPath, faultPathHeader } from "./topology.js";
+
+/** Counters are published this often when they changed. */
+export const countersIntervalMs = 1_000;
+/** At most this much of a rejected message is kept in `<c>.rejected`. */
+export const rejectedContentBytesMax = 64 * 1024;
+
+export interface ActorHostOptions<State> {
+  names: ClusterNames;
+  address: Address;
+  definition: ActorDefinition<State>;
+  connection: BrokerConnection;
+  log: Logger;
+  /** Check the actor's invariants after every event (debug mode). */
+  checkInvariants: boolean;
+  /** Local listener for what the actor emits (clients wait for their results here). */
+  onActorEvent?: (event: ActorEvent) => void;
+  /** A handler threw (a broken invariant): the host has stopped the actor; the process should stop. */
+  onFatal: (error: Error) => void;
+}
+
+/** Why an incoming message was refused, for the log, the header and the `rejected` event. */
+class RejectedInput extends Error {
+  override readonly name = "RejectedInput";
+}
+
+export class ActorHost<State> implements Attachment {
+  readonly address: Address;
+  private readonly names: ClusterNames;
+  private readonly definition: ActorDefinition<State>;
+  private readonly connection: BrokerConnection;
+  private readonly log: Logger;
+  private state: State | null = null;
+  private crashed = false;
+  private stopped = false;
+  private initialized = false;
+  /** Bumped by every crash: timers of an earlier life never fire into a later one. */
+  private life = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private faults: FaultSettings = cleanFaults();
+  private readonly counters: NodeCounters = {
+    messagesIn: 0,
+    messagesOut: 0,
+    published: 0,
+    dropped: 0,
+    partitioned: 0,
+    duplicated: 0,
+    delayed: 0,
+    rejected: 0,
+    refused: 0,
+    unsent: 0,
+    lost: 0,
+    served: 0,
+    timersFired: 0,
+    reconnects: 0,
+  };
+  private countersPublished = "";
+  private countersTimer: NodeJS.Timeout | null = null;
+  private channel: Channel | null = null;
+  private consumerTags: string[] = [];
+  private controlQueue: string | null = null;
+  private readonly context: Context;
+  private markAttached: () => void = () => {};
+  private readonly firstAttach = new Promise<void>((resolve) => (this.markAttached = resolve));
+
+  constructor(private readonly options: ActorHostOptions<State>) {
+    this.address = options.address;
+    this.names = options.names;
+    this.definition = options.definition;
+    this.connection = options.connection;
+    this.log = options.log;
+    this.context = {
+      self: options.address,
+      send: (to, body) => this.send(to, body),
+      setTimer: (timer, afterMs) => this.setTimer(timer, afterMs),
+      now: () => performance.now(),
+      random: () => Math.random(),
+      emit: (event) => this.onActorEmit(event),
+      log: options.log,
+    };
+  }
+
+  /**
+   * Declares the queues, starts the actor and consumes. The actor starts at
+   * the first connect: this resolves then (it waits while the broker is away).
+   */
+  async start(): Promise<void> {
+    this.countersTimer = setInterval(() => this.publishCounters(false), countersIntervalMs);
+    this.countersTimer.unref();
+    await this.connection.add(this);
+    await this.firstAttach;
+  }
+
+  /** One line on the actor's state, for logs and tests. */
+  describe(): string {
+    if (this.crashed) return "crashed";
+    return this.state === null ? "not started" : this.definition.describe(this.state);
+  }
+
+  countersSnapshot(): NodeCounters {
+    return { ...this.counters, lost: this.lost() };
+  }
+
+  /** Runs a driver input (a client's invoke) as an event; false when the actor is crashed or stopped. */
+  act(input: (state: State, ctx: Context) => void): boolean {
+    const state = this.state;
+    if (state === null || this.crashed || this.stopped) return false;
+    this.runEvent("driver input", () => input(state, this.context));
+    return true;
+  }
+
+  /**
+   * Stops the actor (timers, consumers) and publishes its last counters.
+   * `deleteQueue`: also delete its queue (clients; servers keep theirs for a restart).
+   */
+  async stop(options: { deleteQueue: boolean }): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.markAttached();
+    this.clearTimers();
+    if (this.countersTimer !== null) clearInterval(this.countersTimer);
+    this.connection.remove(this);
+    this.publishCounters(true);
+    this.publishEvent({ type: "lifecycle", state: "stopped" });
+    const channel = this.channel;
+    this.channel = null;
+    if (channel === null || channel !== this.connection.currentChannel()) return;
+    for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {});
+    if (this.controlQueue !== null) await channel.deleteQueue(this.controlQueue).catch(() => {});
+    if (options.deleteQueue) await channel.deleteQueue(this.names.actorQueue(this.address)).catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- attachment
+
+  async attach(channel: Channel): Promise<void> {
+    if (this.stopped) return;
+    const names = this.names;
+    const isClient = this.definition.kind === "client";
+    const queue = names.actorQueue(this.address);
+    await channel.assertQueue(queue, actorQueueOptions(names, isClient));
+    await channel.bindQueue(queue, names.net, this.address);
+    const controlQueue = names.controlQueue(this.address, nanoid(8));
+    await channel.assertQueue(controlQueue, { exclusive: true, durable: false, autoDelete: true });
+    await channel.bindQueue(controlQueue, names.control, "");
+    this.channel = channel;
+    this.controlQueue = controlQueue;
+    if (this.initialized) {
+      this.counters.reconnects += 1;
+      this.publishEvent({
+        type: "lifecycle",
+        state: "connected",
+        detail: `reconnect ${this.counters.reconnects}`,
+      });
+    } else {
+      // The actor starts once its first channel is ready, so its first sends are not lost.
+      this.initialized = true;
+      this.publishEvent({ type: "lifecycle", state: "started", detail: this.definition.kind });
+      this.initActor();
+    }
+    const consumers = [
+      // An exclusive consumer: a second process with the same address is refused.
+      await channel.consume(queue, (message) => this.onActorDelivery(channel, message), { exclusive: true }),
+      await channel.consume(controlQueue, (message) => this.onControlDelivery(channel, message), {}),
+    ];
+    this.consumerTags = consumers.map((consumer) => consumer.consumerTag);
+    this.markAttached();
+  }
+
+  // ---------------------------------------------------------------- incoming
+
+  private onActorDelivery(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) {
+      this.log.warn("the broker cancelled the actor's consumer (queue deleted?); reconnecting");
+      this.connection.forceReconnect();
+      return;
+    }
+    if (this.stopped) return;
+    let envelope: Envelope;
+    try {
+      envelope = this.validateEnvelope(message);
+    } catch (error) {
+      if (!(error instanceof RejectedInput)) throw error;
+      this.reject(channel, message, "actor", error.message);
+      return;
+    }
+    const state = this.state;
+    if (this.crashed || state === null) {
+      // A crashed process receives nothing: dead-lettered into `<c>.lost`.
+      this.counters.refused += 1;
+      safely(() => channel.nack(message, false, false));
+      return;
+    }
+    this.counters.messagesIn += 1;
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ message: describeMessage(envelope) }, "received");
+    safely(() => channel.ack(message));
+    this.runEvent("message", () => this.definition.onMessage(state, envelope, this.context));
+  }
+
+  private validateEnvelope(message: ConsumeMessage): Envelope {
+    const bytes = message.content.length;
+    if (bytes > messageBytesMax)
+      throw new RejectedInput(`oversized: ${bytes} bytes (limit ${messageBytesMax})`);
+    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    if (!parsed.ok) throw new RejectedInput(parsed.error);
+    if (parsed.value.to !== this.address) {
+      throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);
+    }
+    return parsed.value;
+  }
+
+  private onControlDelivery(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null || this.stopped) return;
+    safely(() => channel.ack(message));
+    const bytes = message.content.length;
+    if (bytes > messageBytesMax) {
+      this.rejectControl(message, `oversized: ${bytes} bytes (limit ${messageBytesMax})`);
+      return;
+    }
+    const parsed = parseJsonWith(ControlCommand, message.content.toString("utf8"));
+    if (!parsed.ok) {
+      this.rejectControl(message, parsed.error);
+      return;
+    }
+    this.applyControl(parsed.value);
+  }
+
+  private applyControl(command: ControlCommand): void {
+    let effect: string;
+    switch (command.type) {
+      case "crash":
+        if (command.node !== this.address) return;
+        effect = this.crash();
+        break;
+      case "restart":
+        if (command.node !== this.address) return;
+        effect = this.restart();
+        break;
+      case "reset":
+        applyToFaults(this.faults, command);
+        effect = this.crashed
+          ? `${this.restart()}; ${describeFaults(this.faults)}`
+          : describeFaults(this.faults);
+        break;
+      case "net":
+      case "partition":
+      case "heal":
+        applyToFaults(this.faults, command);
+        effect = describeFaults(this.faults);
+        break;
+    }
+    this.log.info({ command, effect }, "control command applied");
+    this.publishEvent({ type: "fault", command, effect });
+  }
+
+  /** Invalid input: logged with its reason, kept in `<c>.rejected`, counted; no state changes. */
+  private reject(
+    channel: Channel,
+    message: ConsumeMessage,
+    source: "actor" | "control",
+    reason: string,
+  ): void {
+    this.counters.rejected += 1;
+    const bytes = message.content.length;
+    this.log.warn({ reason, bytes, source }, "invalid message rejected");
+    const truncated = bytes > rejectedContentBytesMax;
+    this.connection.publish(
+      this.names.rejected,
+      "",
+      truncated ? message.content.subarray(0, rejectedContentBytesMax) : message.content,
+      {
+        headers: {
+          "pbkv-node": this.address,
+          "pbkv-source": source,
+          "pbkv-reason": reason.slice(0, rejectReasonLengthMax),
+          "pbkv-bytes": bytes,
+          "pbkv-truncated": truncated,
+        },
+      },
+    );
+    if (source === "actor") safely(() => channel.ack(message));
+    this.publishEvent({ type: "rejected", source, reason: reason.slice(0, rejectReasonLengthMax), bytes });
+  }
+
+  private rejectControl(message: ConsumeMessage, reason: string): void {
+    const channel = this.channel;
+    if (channel !== null) this.reject(channel, message, "control", reason);
+  }
+
+  // ---------------------------------------------------------------- the actor's life
+
+  private initActor(): void {
+    this.state = null;
+    this.runEvent("init", () => {
+      this.state = this.definition.init(this.context);
+    });
+  }
+
+  private crash(): string {
+    if (this.crashed) return "already crashed";
+    this.crashed = true;
+    this.life += 1;
+    this.state = null;
+    this.clearTimers();
+    this.log.warn("crashed by a control command: state dropped, timers cancelled");
+    this.publishEvent({ type: "lifecycle", state: "crashed" });
+    return "crashed: state dropped, timers cancelled, incoming traffic refused";
+  }
+
+  private restart(): string {
+    const wasCrashed = this.crashed;
+    if (!wasCrashed) this.crash();
+    this.crashed = false;
+    this.initActor();
+    this.log.warn("restarted with a fresh state");
+    this.publishEvent({ type: "lifecycle", state: "restarted" });
+    return wasCrashed ? "restarted with a fresh state" : "crashed and restarted with a fresh state";
+  }
+
+  /** Runs one handler to completion, then checks invariants in debug mode; a throw is fatal. */
+  private runEvent(what: string, handler: () => void): void {
+    try {
+      handler();
+      if (this.options.checkInvariants && this.state !== null) this.definition.invariants(this.state);
+    } catch (error) {
+      this.fatal(what, error as Error);
+    }
+  }
+
+  private fatal(what: string, error: Error): void {
+    const description = this.describe();
+    this.log.error({ err: error, during: what, state: description }, "actor failed: stopping it");
+    this.crashed = true;
+    this.life += 1;
+    this.state = null;
+    this.clearTimers();
+    this.publishEvent({ type: "lifecycle", state: "crashed", detail: `${error.name}: ${error.message}` });
+    this.options.onFatal(error);
+  }
+
+  // ---------------------------------------------------------------- the context
+
+  private send(to: Address, body: MessageBody): void {
+    if (this.crashed || this.stopped) return;
+    this.counters.messagesOut += 1;
+    const envelope: Envelope = {
+      v: 1,
+      id: nanoid(),
+      from: this.address,
+      to,
+      viewNum: this.state === null ? 0 : this.definition.viewNum(this.state),
+      // Epoch milliseconds with sub-millisecond precision: comparable across the processes of one machine.
+      sentAt: performance.timeOrigin + performance.now(),
+      body,
+    };
+    const content = Buffer.from(JSON.stringify(envelope));
+    if (content.length > messageBytesMax) {
+      this.log.warn(
+        { bytes: content.length, type: body.type },
+        "sending a message larger than receivers accept",
+      );
+    }
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ message: describeMessage(envelope) }, "send");
+    const properties: Options.Publish = {
+      contentType: "application/json",
+      messageId: envelope.id,
+      type: body.type,
+      headers: { "pbkv-from": this.address },
+    };
+    const plan = planSend(this.faults, this.address, to, Math.random);
+    switch (plan.kind) {
+      case "partitioned":
+        this.counters.partitioned += 1;
+        return this.publishLost(to, content, properties, "partition");
+      case "dropped":
+        this.counters.dropped += 1;
+        return this.publishLost(to, content, properties, "drop");
+      case "deliver":
+        if (plan.copiesDelayMs.length > 1) this.counters.duplicated += plan.copiesDelayMs.length - 1;
+        for (const delayMs of plan.copiesDelayMs) this.publishCopy(to, content, properties, delayMs);
+    }
+  }
+
+  private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
+    let sent: boolean;
+    if (delayMs === 0) {
+      sent = this.connection.publish(this.names.net, to, content, properties);
+    } else {
+      this.counters.delayed += 1;
+      // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
+      // with the routing key it was published with: the destination address.
+      const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
+      sent = this.connection.publish(this.names.delay, to, content, { ...properties, headers });
+    }
+    if (sent) this.counters.published += 1;
+    else this.counters.unsent += 1;
+  }
+
+  /** A lost message expires at once in `<c>.drop` and dead-letters into `<c>.lost`, where it can be counted. */
+  private publishLost(to: Address, content: Buffer, properties: Options.Publish, reason: string): void {
+    const headers = { ...properties.headers, [faultPathHeader]: dropPath, "pbkv-lost": reason };
+    this.connection.publish(this.names.delay, to, content, { ...properties, headers, expiration: "0" });
+  }
+
+  private setTimer(timer: Timer, afterMs: number): void {
+    if (this.crashed || this.stopped) return;
+    const life = this.life;
+    const handle = setTimeout(() => {
+      this.timers.delete(handle);
+      const state = this.state;
+      if (life !== this.life || this.stopped || state === null) return;
+      this.counters.timersFired += 1;
+      this.runEvent(`timer ${timer.type}`, () => this.definition.onTimer(state, timer, this.context));
+    }, afterMs);
+    this.timers.add(handle);
+  }
+
+  private clearTimers(): void {
+    for (const handle of this.timers) clearTimeout(handle);
+    this.timers.clear();
+  }
+
+  private onActorEmit(event: ActorEvent): void {
+    this.options.onActorEvent?.(event);
+    switch (event.type) {
+      case "viewChanged":
+        this.publishEvent({ type: "view", view: event.view });
+        return;
+      case "roleChanged":
+        this.publishEvent({ type: "role", role: event.role, viewNum: event.viewNum });
+        return;
+      case "stateTransferred":
+        this.publishEvent({ type: "transfer", viewNum: event.viewNum, to: event.to, applied: event.applied });
+        return;
+      case "served":
+        this.counters.served += 1;
+        return;
+      case "result":
+        return; // the client's driver has it through onActorEvent
+    }
+  }
+
+  // ---------------------------------------------------------------- events and counters
+
+  private publishEvent(body: ClusterEventBody): void {
+    publishClusterEvent(this.connection, this.names, this.address, body);
+  }
+
+  private lost(): number {
+    const c = this.counters;
+    return c.dropped + c.partitioned + c.refused + c.unsent;
+  }
+
+  private publishCounters(force: boolean): void {
+    const counters = this.countersSnapshot();
+    const text = JSON.stringify(counters);
+    if (!force && text === this.countersPublished) return;
+    if (!this.connection.isConnected) return; // publish when back
+    this.publishEvent({ type: "counters", counters });
+    this.countersPublished = text;
+  }
+}
+
+/** Acks and nacks on a channel that closed meanwhile throw; the broker redelivers or drops them anyway. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // the channel is gone; recovery opens a new one
+  }
+}

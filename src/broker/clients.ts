@@ -1,0 +1,223 @@
+// Client actors on the broker, for `npm run kv`, `npm run load` and tests:
+// each client is the protocol's client actor on its own exclusive queue
+// `<c>.actor.client-<nanoid>`, all sharing one connection. A client whose op
+// timed out is retired (its op may still happen) and replaced by a fresh one.
+import { nanoid } from "nanoid";
+import type { Logger } from "pino";
+import { type ClientState, createClient } from "../actors/client.js";
+import type { ProtocolConfig } from "../actors/config.js";
+import type { Address } from "../schemas/address.js";
+import type { Op } from "../schemas/op.js";
+import type { View } from "../schemas/view.js";
+import { ActorHost } from "./actorHost.js";
+import { BrokerConnection } from "./connection.js";
+import type { ClusterNames } from "./topology.js";
+import { createViewProbe } from "./viewProbe.js";
+
+/** ok: it happened; timeout: unknown (it may still happen); refused: the client actor is not running, it did not happen. */
+export type OpOutcome = { kind: "ok"; value: string } | { kind: "timeout" } | { kind: "refused" };
+
+export class ClusterNotRunningError extends Error {
+  override readonly name = "ClusterNotRunningError";
+}
+
+export class ClientTimeoutError extends Error {
+  override readonly name = "ClientTimeoutError";
+}
+
+export interface BrokerClientsOptions {
+  url: string;
+  names: ClusterNames;
+  config: ProtocolConfig;
+  log: Logger;
+  checkInvariants: boolean;
+  /** Names the connection `pbkv <cluster> <label>` on the broker. */
+  label: string;
+}
+
+/** One connection for any number of client actors. */
+export class BrokerClients {
+  private readonly sessions = new Set<ClientSession>();
+  private fatalError: Error | null = null;
+
+  private constructor(
+    readonly connection: BrokerConnection,
+    private readonly options: BrokerClientsOptions,
+  ) {}
+
+  /** Connects and checks that the cluster's exchanges exist. */
+  static async open(options: BrokerClientsOptions): Promise<BrokerClients> {
+    const connection = await BrokerConnection.open({
+      url: options.url,
+      connectionName: `pbkv ${options.names.cluster} ${options.label}`,
+      log: options.log,
+      topology: null,
+    });
+    try {
+      await assertClusterExists(connection, options.names);
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+    return new BrokerClients(connection, options);
+  }
+
+  /**
+   * A new client actor on its own queue, ready for one op at a time. It
+   * starts once connected: while the broker is away this waits, up to
+   * `timeoutMs` (then ClientTimeoutError).
+   */
+  async newClient(timeoutMs = Infinity): Promise<ClientSession> {
+    const session = new ClientSession(this, this.options, `client-${nanoid(12)}`);
+    this.sessions.add(session);
+    try {
+      await (timeoutMs === Infinity
+        ? session.start()
+        : withTimeout(session.start(), timeoutMs, `not connected to the broker within ${timeoutMs} ms`));
+    } catch (error) {
+      await session.stop();
+      throw error;
+    }
+    return session;
+  }
+
+  /** Asks the view server for the view, through a one-off probe actor. */
+  async getView(timeoutMs: number): Promise<View> {
+    const log = this.options.log.child({ node: "view-probe" });
+    let resolveView: (view: View) => void = () => {};
+    const viewPromise = new Promise<View>((resolve) => (resolveView = resolve));
+    const host = new ActorHost({
+      names: this.options.names,
+      address: `client-${nanoid(12)}`,
+      definition: createViewProbe(this.options.config.clientRetryMs),
+      connection: this.connection,
+      log,
+      checkInvariants: this.options.checkInvariants,
+      onActorEvent: (event) => {
+        if (event.type === "viewChanged") resolveView(event.view);
+      },
+      onFatal: (error) => this.onFatal(error),
+    });
+    await host.start();
+    try {
+      return await withTimeout(
+        viewPromise,
+        timeoutMs,
+        `no answer from the view server within ${timeoutMs} ms`,
+      );
+    } finally {
+      await host.stop({ deleteQueue: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const session of [...this.sessions]) await session.stop();
+    await this.connection.close();
+  }
+
+  /** The first fatal error of any client actor (a broken invariant), if any. */
+  get fatal(): Error | null {
+    return this.fatalError;
+  }
+
+  onFatal(error: Error): void {
+    this.fatalError ??= error;
+  }
+
+  forget(session: ClientSession): void {
+    this.sessions.delete(session);
+  }
+}
+
+export class ClientSession {
+  private readonly definition: ReturnType<typeof createClient>;
+  private readonly host: ActorHost<ClientState>;
+  private waiting: { seq: number; resolve: (value: string) => void } | null = null;
+  private retired = false;
+
+  constructor(
+    private readonly owner: BrokerClients,
+    options: BrokerClientsOptions,
+    readonly address: Address,
+  ) {
+    const definition = createClient(options.config);
+    this.host = new ActorHost({
+      names: options.names,
+      address,
+      definition,
+      connection: owner.connection,
+      log: options.log.child({ node: address }),
+      checkInvariants: options.checkInvariants,
+      onActorEvent: (event) => {
+        if (event.type !== "result" || this.waiting === null || event.seq !== this.waiting.seq) return;
+        const waiting = this.waiting;
+        this.waiting = null;
+        waiting.resolve(event.value);
+      },
+      onFatal: (error) => owner.onFatal(error),
+    });
+    this.definition = definition;
+  }
+
+  async start(): Promise<void> {
+    await this.host.start();
+  }
+
+  /** True once an op timed out: the session must not be used again (its op may still run). */
+  get isRetired(): boolean {
+    return this.retired;
+  }
+
+  /** Runs one op; on timeout the session is retired (stopped) and the outcome is unknown. */
+  async invoke(op: Op, timeoutMs: number): Promise<OpOutcome> {
+    if (this.retired || this.waiting !== null)
+      throw new Error(`client ${this.address} is not ready for an op`);
+    let resolveResult: (value: string) => void = () => {};
+    const result = new Promise<string>((resolve) => (resolveResult = resolve));
+    const invoked = this.host.act((state, ctx) => {
+      this.definition.invoke(state, op, ctx);
+      this.waiting = { seq: state.seq, resolve: resolveResult };
+    });
+    if (!invoked) {
+      // Crashed by a control command (or stopped): the op never reached the actor.
+      await this.stop();
+      return { kind: "refused" };
+    }
+    try {
+      const value = await withTimeout(result, timeoutMs, "timeout");
+      return { kind: "ok", value };
+    } catch (error) {
+      if (!(error instanceof ClientTimeoutError)) throw error;
+      this.waiting = null;
+      await this.stop();
+      return { kind: "timeout" };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.retired = true;
+    this.owner.forget(this);
+    await this.host.stop({ deleteQueue: true });
+  }
+}
+
+/** Rejects with ClientTimeoutError after `timeoutMs`. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClientTimeoutError(message)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Fails with ClusterNotRunningError unless `<c>.net` exists (a passive check, on a scratch channel). */
+export async function assertClusterExists(connection: BrokerConnection, names: ClusterNames): Promise<void> {
+  try {
+    await connection.withScratchChannel((channel) => channel.checkExchange(names.net));
+  } catch (error) {
+    throw new ClusterNotRunningError(
+      `cluster "${names.cluster}" is not running on this broker (no exchange ${names.net}); start it with: npm run cluster -- --cluster ${names.cluster}`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,311 @@
+// One AMQP connection with recovery (amqplib 2.x `recovery` option): on every
+// (re)connect a fresh channel is opened, the cluster topology is declared and
+// every attachment (actor host, event subscriber) declares its queues and
+// consumers again. Whoever holds the connection keeps its own state across a
+// reconnect; only what was in flight is lost, and the protocol retries.
+import { EventEmitter } from "node:events";
+import amqp, { type Channel, type ChannelModel, type Options, type RecoveringChannelModel } from "amqplib";
+import type { Logger } from "pino";
+import { declareTopology, topologyRefreshMs, type TopologyTable } from "./topology.js";
+
+/** Deliveries in flight per consumer (per-consumer prefetch; RabbitMQ 4 has no global one). */
+export const prefetchCount = 256;
+/** Publishes held while the socket buffer drains; beyond that they are lost (and counted). */
+export const outboxMax = 10_000;
+/** Seconds between heartbeats, so a dead broker is noticed even without a closed socket. */
+export const heartbeatSeconds = 5;
+export const connectTimeoutMs = 5_000;
+export const reconnectDelayMsMax = 2_000;
+
+/** Something that lives on a connection: it declares its queues and consumers on each connect. */
+export interface Attachment {
+  /** Called with the new channel on the first connect and after every reconnect. */
+  attach(channel: Channel): Promise<void>;
+}
+
+export interface BrokerConnectionOptions {
+  url: string;
+  /** Shown by the broker as the connection's client-provided name (`pbkv <cluster> <address>`). */
+  connectionName: string;
+  log: Logger;
+  /** Declared on every connect; null for a client that only checks the cluster exists. */
+  topology: TopologyTable | null;
+  /** Retries of the first connection before giving up (default: a few). */
+  initialRetriesMax?: number;
+}
+
+export class BrokerConnectionError extends Error {
+  override readonly name = "BrokerConnectionError";
+}
+
+/** Emits `connected` (count of connects so far) and `disconnected` (error). */
+export class BrokerConnection extends EventEmitter {
+  private model: RecoveringChannelModel | null = null;
+  private channel: Channel | null = null;
+  private readonly attachments = new Set<Attachment>();
+  private outbox: { exchange: string; routingKey: string; content: Buffer; options: Options.Publish }[] = [];
+  private waitingForDrain = false;
+  private closing = false;
+  private connects = 0;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  /** Why the channel last failed on its own (the connection staying up), if it did. */
+  private lastChannelError: string | null = null;
+  /** Publishes lost: refused while disconnected, over the outbox bound, or in the outbox at a disconnect. */
+  unsentCount = 0;
+
+  private constructor(private readonly options: BrokerConnectionOptions) {
+    super();
+    // An EventEmitter without an error listener throws; errors here are logged.
+    this.on("error", (error: Error) =>
+      options.log.debug({ reason: error.message }, "broker connection error"),
+    );
+  }
+
+  static async open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
+    const connection = new BrokerConnection(options);
+    await connection.start();
+    return connection;
+  }
+
+  get isConnected(): boolean {
+    return this.channel !== null;
+  }
+
+  get connectCount(): number {
+    return this.connects;
+  }
+
+  /** Adds an attachment; attaches it now when connected (otherwise on the next connect). */
+  async add(attachment: Attachment): Promise<void> {
+    this.attachments.add(attachment);
+    const channel = this.channel;
+    if (channel !== null) await attachment.attach(channel);
+  }
+
+  /** Removes an attachment; it is not attached again. Its queues and consumers are its own business. */
+  remove(attachment: Attachment): void {
+    this.attachments.delete(attachment);
+  }
+
+  /** The current channel, for one-off operations (delete a queue, cancel a consumer). */
+  currentChannel(): Channel | null {
+    return this.channel;
+  }
+
+  /**
+   * Publishes, respecting `drain`: while the socket buffer is full, messages
+   * wait in a bounded outbox. Returns false when the message is lost
+   * (disconnected, or the outbox is full).
+   */
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): boolean {
+    const channel = this.channel;
+    if (channel === null || this.outbox.length >= outboxMax) {
+      this.unsentCount += 1;
+      return false;
+    }
+    if (this.waitingForDrain) {
+      this.outbox.push({ exchange, routingKey, content, options });
+      return true;
+    }
+    return this.publishNow(channel, exchange, routingKey, content, options);
+  }
+
+  /**
+   * Runs `use` on a channel of its own, closed afterwards: a passive check
+   * that fails (404) closes that channel only, not the shared one.
+   */
+  async withScratchChannel<T>(use: (channel: Channel) => Promise<T>): Promise<T> {
+    const model = this.model;
+    if (model === null) throw new BrokerConnectionError("not connected");
+    const channel = await model.createChannel();
+    channel.on("error", () => {}); // the failure reaches `use`'s promise
+    try {
+      return await use(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  /** Drops the connection so that recovery rebuilds channel, topology and consumers. */
+  forceReconnect(): void {
+    const channel = this.channel;
+    if (channel === null || this.closing) return;
+    channel.close().catch(() => {}); // its close event closes the connection
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
+    this.channel = null;
+    const model = this.model;
+    this.model = null;
+    if (model !== null) await model.close().catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async start(): Promise<void> {
+    const url = withHeartbeat(this.options.url);
+    const socketOptions = {
+      noDelay: true,
+      timeout: connectTimeoutMs,
+      clientProperties: { connection_name: this.options.connectionName },
+      recovery: {
+        initialDelay: 100,
+        maxDelay: reconnectDelayMsMax,
+        factor: 2,
+        jitter: 0.2,
+        maxRetries: Infinity,
+        initialMaxRetries: this.options.initialRetriesMax ?? 3,
+        waitForConnect: false,
+        setup: (model: ChannelModel) => this.setup(model),
+      },
+    };
+    const model = await amqp.connect(url, socketOptions);
+    this.model = model;
+    model.on("error", (error: Error) =>
+      this.options.log.debug({ reason: error.message }, "broker connection error"),
+    );
+    model.on("handler-error", (error: Error, event: string) =>
+      this.options.log.warn({ err: error, event }, "error in a connection event handler"),
+    );
+    model.on("disconnect", (error: Error) => this.onDisconnect(error));
+    model.on("reconnect-scheduled", (info: { attempt: number; delay: number; error: Error }) =>
+      this.options.log.debug(
+        { attempt: info.attempt, delayMs: info.delay, reason: info.error.message },
+        "reconnecting",
+      ),
+    );
+    model.on("connect-failed", (error: Error) =>
+      this.options.log.debug({ reason: error.message }, "broker connection attempt failed"),
+    );
+    model.on("reconnect-failed", (error: Error) =>
+      this.options.log.error({ err: error }, "gave up reconnecting to the broker"),
+    );
+    try {
+      await model.waitForConnect();
+    } catch (error) {
+      throw new BrokerConnectionError(
+        `cannot connect to ${redactUrl(this.options.url)}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const topology = this.options.topology;
+    if (topology !== null) {
+      // Declaring again resets the shared queues' x-expires clock while the cluster runs.
+      this.refreshTimer = setInterval(() => {
+        if (this.channel === null) return;
+        this.withScratchChannel((channel) => declareTopology(channel, topology)).catch((error: Error) =>
+          this.options.log.warn({ err: error }, "topology refresh failed"),
+        );
+      }, topologyRefreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /** Runs after each successful connection, before the connection is handed out. */
+  private async setup(model: ChannelModel): Promise<void> {
+    model.on("error", (error: Error) =>
+      this.options.log.debug({ reason: error.message }, "broker connection error"),
+    );
+    const channel = await model.createChannel();
+    channel.on("error", (error: Error) => {
+      this.lastChannelError = error.message;
+      this.options.log.debug({ reason: error.message }, "broker channel error");
+    });
+    channel.on("handler-error", (error: Error, event: string) =>
+      this.options.log.warn({ err: error, event }, "error in a channel event handler"),
+    );
+    channel.on("drain", () => this.onDrain(channel));
+    channel.on("close", () => this.onChannelClose(channel, model));
+    await channel.prefetch(prefetchCount, false);
+    if (this.options.topology !== null) await declareTopology(channel, this.options.topology);
+    this.channel = channel;
+    this.waitingForDrain = false;
+    try {
+      for (const attachment of [...this.attachments]) await attachment.attach(channel);
+    } catch (error) {
+      this.channel = null;
+      throw error;
+    }
+    this.connects += 1;
+    this.emit("connected", this.connects);
+  }
+
+  private publishNow(
+    channel: Channel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+  ): boolean {
+    try {
+      const flushed = channel.publish(exchange, routingKey, content, options);
+      if (!flushed) this.waitingForDrain = true; // amqplib kept it; wait for `drain` before the next
+      return true;
+    } catch (error) {
+      // The channel closed under us (its `close` event follows) or the message is unencodable.
+      this.options.log.debug({ err: error, exchange, routingKey }, "publish failed");
+      this.unsentCount += 1;
+      return false;
+    }
+  }
+
+  private onDrain(channel: Channel): void {
+    if (channel !== this.channel) return;
+    this.waitingForDrain = false;
+    while (this.outbox.length > 0 && !this.waitingForDrain) {
+      const next = this.outbox.shift();
+      if (next !== undefined)
+        this.publishNow(channel, next.exchange, next.routingKey, next.content, next.options);
+    }
+  }
+
+  private onChannelClose(channel: Channel, model: ChannelModel): void {
+    if (channel !== this.channel) return;
+    this.dropChannel();
+    if (this.closing) return;
+    // A channel error (a missing exchange, say) leaves the connection up but
+    // the channel dead: close the connection so recovery rebuilds everything.
+    // (When the connection itself went down, `disconnect` says so.)
+    const reason = this.lastChannelError;
+    this.lastChannelError = null;
+    if (reason !== null) this.options.log.warn({ reason }, "broker channel failed; reconnecting");
+    model.close().catch(() => {});
+  }
+
+  private onDisconnect(error: Error): void {
+    this.dropChannel();
+    if (this.closing) return;
+    this.options.log.warn({ reason: error.message }, "disconnected from the broker; reconnecting");
+    this.emit("disconnected", error);
+  }
+
+  private dropChannel(): void {
+    this.channel = null;
+    this.waitingForDrain = false;
+    this.unsentCount += this.outbox.length;
+    this.outbox = [];
+  }
+}
+
+/** Adds `heartbeat=N` to the URL unless it sets one. */
+function withHeartbeat(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("heartbeat")) parsed.searchParams.set("heartbeat", String(heartbeatSeconds));
+  return parsed.toString();
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

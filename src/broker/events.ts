@@ -1,0 +1,84 @@
+// Publishing and subscribing to `<c>.events` (ClusterEvents, JSON, routing key
+// `<type>.<node>`). Subscribers get an exclusive queue that vanishes with them.
+import type { Channel, ConsumeMessage } from "amqplib";
+import { nanoid } from "nanoid";
+import type { Logger } from "pino";
+import type { Address } from "../schemas/address.js";
+import { ClusterEvent, type ClusterEventBody } from "../schemas/clusterEvents.js";
+import { parseJsonWith } from "../schemas/parse.js";
+import type { Attachment, BrokerConnection } from "./connection.js";
+import type { ClusterNames } from "./topology.js";
+
+export function eventRoutingKey(type: ClusterEvent["type"], node: Address): string {
+  return `${type}.${node}`;
+}
+
+/** Fills in v, cluster, node and time, and publishes; false when the broker is out of reach. */
+export function publishClusterEvent(
+  connection: BrokerConnection,
+  names: ClusterNames,
+  node: Address,
+  body: ClusterEventBody,
+): boolean {
+  const event = { v: 1, cluster: names.cluster, node, at: Date.now(), ...body } as ClusterEvent;
+  return connection.publish(
+    names.events,
+    eventRoutingKey(event.type, node),
+    Buffer.from(JSON.stringify(event)),
+    {
+      contentType: "application/json",
+      type: event.type,
+    },
+  );
+}
+
+/**
+ * Receives the cluster's events matching `pattern` (`#`, `role.*`, …) for as
+ * long as it is attached. Invalid events are logged and skipped.
+ */
+export class EventSubscription implements Attachment {
+  private readonly queue: string;
+  private channel: Channel | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly names: ClusterNames,
+    private readonly patterns: readonly string[],
+    private readonly onEvent: (event: ClusterEvent, routingKey: string) => void,
+    private readonly log: Logger,
+  ) {
+    this.queue = `${names.events}.watch.${nanoid(10)}`;
+  }
+
+  async attach(channel: Channel): Promise<void> {
+    if (this.stopped) return;
+    await channel.assertQueue(this.queue, { exclusive: true, durable: false, autoDelete: true });
+    for (const pattern of this.patterns) await channel.bindQueue(this.queue, this.names.events, pattern);
+    await channel.consume(this.queue, (message) => this.onDelivery(channel, message), { noAck: true });
+    this.channel = channel;
+  }
+
+  /** Stops receiving and deletes the queue (it would go with the connection anyway). */
+  async stop(connection: BrokerConnection): Promise<void> {
+    this.stopped = true;
+    connection.remove(this);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel !== null && channel === connection.currentChannel()) {
+      await channel.deleteQueue(this.queue).catch(() => {});
+    }
+  }
+
+  private onDelivery(_channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null || this.stopped) return;
+    const parsed = parseJsonWith(ClusterEvent, message.content.toString("utf8"));
+    if (!parsed.ok) {
+      this.log.warn(
+        { reason: parsed.error, routingKey: message.fields.routingKey },
+        "invalid cluster event skipped",
+      );
+      return;
+    }
+    this.onEvent(parsed.value, message.fields.routingKey);
+  }
+}

@@ -1,0 +1,203 @@
+// Starts a cluster as child processes, one per node (`src/cli/node.ts`),
+// watches them, restarts a dead server (not one stopped by a broken
+// invariant, and never the view server, whose views cannot be rebuilt), and
+// stops them all. `npm run cluster` and the integration harness use it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Address, serverAddress, viewServerAddress } from "../schemas/address.js";
+import type { NodeRole } from "./node.js";
+
+/** The repository root, where `src/cli/node.ts` lives. */
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const nodeEntry = path.join(repositoryRoot, "src/cli/node.ts");
+/** Exit code of a node stopped by a fatal error (a broken invariant): not restarted. */
+export const fatalExitCode = 70;
+export const restartDelayMs = 1_000;
+/** More deaths than this within restartWindowMs and the node is left dead. */
+export const restartsMax = 5;
+export const restartWindowMs = 60_000;
+/** After SIGTERM, a child gets this long before SIGKILL. */
+export const stopGraceMs = 5_000;
+
+export interface SupervisorOptions {
+  cluster: string;
+  url: string;
+  servers: number;
+  /** Extra node arguments: protocol timings, --debug, --verbose. */
+  nodeArgs: string[];
+  /** Restart a server whose process died (not one stopped by a broken invariant; never the view server). */
+  restartDead: boolean;
+  /** "inherit": children share our stderr; a directory: one log file per node there. */
+  logs: "inherit" | { directory: string };
+}
+
+export interface ChildExit {
+  address: Address;
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** What the supervisor does about it. */
+  action: "restarting" | "left dead" | "stopped";
+  reason: string;
+}
+
+interface ChildRecord {
+  address: Address;
+  role: NodeRole;
+  process: ChildProcess | null;
+  deaths: number[];
+  restartTimer: NodeJS.Timeout | null;
+  log: WriteStream | null;
+}
+
+/** Emits `exit` (ChildExit) and `spawn` ({address, pid}). */
+export class ClusterSupervisor extends EventEmitter {
+  private readonly children = new Map<Address, ChildRecord>();
+  private stopping = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    super();
+    const addresses: [Address, NodeRole][] = [[viewServerAddress, "viewserver"]];
+    for (let index = 1; index <= options.servers; index++) addresses.push([serverAddress(index), "server"]);
+    for (const [address, role] of addresses) {
+      this.children.set(address, { address, role, process: null, deaths: [], restartTimer: null, log: null });
+    }
+  }
+
+  get addresses(): Address[] {
+    return [...this.children.keys()];
+  }
+
+  start(): void {
+    for (const record of this.children.values()) this.spawnChild(record);
+  }
+
+  pidOf(address: Address): number | undefined {
+    return this.children.get(address)?.process?.pid;
+  }
+
+  isRunning(address: Address): boolean {
+    const child = this.children.get(address)?.process;
+    return child !== null && child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Sends a signal to one node's process (tests: SIGKILL). */
+  kill(address: Address, signal: NodeJS.Signals): boolean {
+    return this.children.get(address)?.process?.kill(signal) ?? false;
+  }
+
+  /** Starts a node that is not running (after `left dead`, or to restart by hand). */
+  restart(address: Address): void {
+    const record = this.children.get(address);
+    if (record === undefined || this.isRunning(address)) return;
+    if (record.restartTimer !== null) clearTimeout(record.restartTimer);
+    record.restartTimer = null;
+    this.spawnChild(record);
+  }
+
+  /** SIGTERM to every child, SIGKILL after the grace period; resolves when all exited. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits: Promise<void>[] = [];
+    for (const record of this.children.values()) {
+      if (record.restartTimer !== null) clearTimeout(record.restartTimer);
+      const child = record.process;
+      if (child === null || child.exitCode !== null || child.signalCode !== null) continue;
+      exits.push(
+        new Promise<void>((resolve) => {
+          const killer = setTimeout(() => child.kill("SIGKILL"), stopGraceMs);
+          child.once("exit", () => {
+            clearTimeout(killer);
+            resolve();
+          });
+          child.kill("SIGTERM");
+        }),
+      );
+    }
+    await Promise.all(exits);
+    for (const record of this.children.values()) record.log?.end();
+  }
+
+  private spawnChild(record: ChildRecord): void {
+    const args = [
+      "--import",
+      "tsx",
+      nodeEntry,
+      "--role",
+      record.role,
+      "--address",
+      record.address,
+      "--cluster",
+      this.options.cluster,
+      "--url",
+      this.options.url,
+      "--parent-pid",
+      String(process.pid),
+      ...this.options.nodeArgs,
+    ];
+    const logs = this.options.logs;
+    if (logs !== "inherit" && record.log === null) {
+      record.log = createWriteStream(path.join(logs.directory, `${record.address}.log`), { flags: "a" });
+    }
+    const child = spawn(process.execPath, args, {
+      cwd: repositoryRoot,
+      stdio: ["ignore", logs === "inherit" ? "inherit" : "pipe", logs === "inherit" ? "inherit" : "pipe"],
+      env: { ...process.env, RABBITMQ_URL: this.options.url },
+    });
+    if (record.log !== null) {
+      child.stdout?.pipe(record.log, { end: false });
+      child.stderr?.pipe(record.log, { end: false });
+    }
+    record.process = child;
+    child.on("error", (error) => this.emit("spawnError", { address: record.address, error }));
+    child.once("exit", (code, signal) => this.onChildExit(record, child, code, signal));
+    this.emit("spawn", { address: record.address, pid: child.pid });
+  }
+
+  private onChildExit(
+    record: ChildRecord,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    if (record.process !== child) return;
+    const exit: Omit<ChildExit, "action" | "reason"> = {
+      address: record.address,
+      pid: child.pid,
+      code,
+      signal,
+    };
+    if (this.stopping) {
+      this.emit("exit", { ...exit, action: "stopped", reason: "cluster stopping" } satisfies ChildExit);
+      return;
+    }
+    const now = performance.now();
+    record.deaths = [...record.deaths.filter((at) => now - at < restartWindowMs), now];
+    let reason = "";
+    if (!this.options.restartDead) reason = "restarts disabled";
+    else if (code === fatalExitCode) reason = "stopped by a fatal error (see its log)";
+    else if (record.role === "viewserver") {
+      // The views die with the view server: a fresh one starts again at view 1, which
+      // servers in a later view ignore. The protocol has no way back; restart the cluster.
+      reason =
+        "the views died with it (the view server is the protocol's single point of failure); restart the cluster";
+    } else if (record.deaths.length > restartsMax)
+      reason = `died ${record.deaths.length} times in ${restartWindowMs} ms`;
+    if (reason !== "") {
+      this.emit("exit", { ...exit, action: "left dead", reason } satisfies ChildExit);
+      return;
+    }
+    this.emit("exit", {
+      ...exit,
+      action: "restarting",
+      reason: `restart in ${restartDelayMs} ms`,
+    } satisfies ChildExit);
+    record.restartTimer = setTimeout(() => {
+      record.restartTimer = null;
+      if (!this.stopping) this.spawnChild(record);
+    }, restartDelayMs);
+  }
+}

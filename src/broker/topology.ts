@@ -1,0 +1,186 @@
+// The RabbitMQ topology of one cluster (DESIGN §5), as a table: every name is
+// prefixed by the cluster name, so clusters and test runs share a broker.
+// Declared on every connect (idempotent) and deleted by whoever owns the
+// cluster (`npm run cluster`, the integration harness) when it stops.
+import type { Channel, Options } from "amqplib";
+import type { Address } from "../schemas/address.js";
+
+/** A cluster name is also the prefix of every exchange and queue name. */
+export const clusterNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * Delay buckets, milliseconds. A delay drawn from `[min, max]` goes to the
+ * nearest bucket; one TTL per queue avoids head-of-line blocking, and drawing
+ * buckets at random reorders messages.
+ */
+export const delayBucketsMs = [
+  1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000, 10000,
+] as const;
+
+/** Header of messages published to `<c>.delay`: a bucket in ms, or `drop`. */
+export const faultPathHeader = "pbkv-path";
+export const dropPath = "drop";
+
+/** Stale traffic for a dead process expires after this long in its queue (into `<c>.lost`). */
+export const actorMessageTtlMs = 10_000;
+/** A server's queue outlives its process this long, so a restart finds its queue. */
+export const actorQueueExpiresMs = 5 * 60_000;
+/** Shared queues (delay buckets, drop, lost, rejected) vanish this long after the last declaration. */
+export const sharedQueueExpiresMs = 30 * 60_000;
+/** Hosts re-declare the topology this often, which keeps the shared queues alive. */
+export const topologyRefreshMs = 5 * 60_000;
+/** Bounds on the inspection queues: the oldest messages are dropped beyond them. */
+export const lostQueueLengthMax = 10_000;
+export const rejectedQueueLengthMax = 1_000;
+export const rejectedQueueBytesMax = 64 * 1024 * 1024;
+
+export interface ClusterNames {
+  cluster: string;
+  /** Direct exchange, routing key = actor address. */
+  net: string;
+  /** Headers exchange: the `pbkv-path` header picks a delay bucket or the drop queue. */
+  delay: string;
+  delayQueue(bucketMs: number): string;
+  /** TTL-0 queue without consumers: what arrives expires at once into `<c>.lost`. */
+  drop: string;
+  /** Fanout exchange and bounded queue of every lost message (drops, partitions, refused, expired). */
+  lost: string;
+  /** Fanout exchange and bounded queue of invalid input, with the reason in a header. */
+  rejected: string;
+  /** Fanout exchange of control commands. */
+  control: string;
+  /** Topic exchange of ClusterEvents. */
+  events: string;
+  actorQueue(address: Address): string;
+  /** Exclusive per-host queue bound to `<c>.control`. */
+  controlQueue(address: Address, suffix: string): string;
+}
+
+export function clusterNames(cluster: string): ClusterNames {
+  if (!clusterNamePattern.test(cluster)) {
+    throw new Error(`invalid cluster name ${JSON.stringify(cluster)}: letters, digits, '-', '_', at most 64`);
+  }
+  return {
+    cluster,
+    net: `${cluster}.net`,
+    delay: `${cluster}.delay`,
+    delayQueue: (bucketMs) => `${cluster}.delay.${bucketMs}`,
+    drop: `${cluster}.drop`,
+    lost: `${cluster}.lost`,
+    rejected: `${cluster}.rejected`,
+    control: `${cluster}.control`,
+    events: `${cluster}.events`,
+    actorQueue: (address) => `${cluster}.actor.${address}`,
+    controlQueue: (address, suffix) => `${cluster}.control.${address}.${suffix}`,
+  };
+}
+
+export interface ExchangeSpec {
+  name: string;
+  type: "direct" | "topic" | "fanout" | "headers";
+  options: Options.AssertExchange;
+}
+
+export interface QueueSpec {
+  name: string;
+  options: Options.AssertQueue;
+  /** Bindings: source exchange, routing key, and (headers exchanges) arguments. */
+  bindings: { exchange: string; routingKey: string; args?: Record<string, unknown> }[];
+}
+
+export interface TopologyTable {
+  exchanges: ExchangeSpec[];
+  queues: QueueSpec[];
+}
+
+/** Everything shared by the actors of a cluster (their own queues are declared by their hosts). */
+export function topologyTable(names: ClusterNames): TopologyTable {
+  const shared = (args: Record<string, unknown>): Options.AssertQueue => ({
+    durable: true,
+    arguments: { "x-expires": sharedQueueExpiresMs, ...args },
+  });
+  const exchanges: ExchangeSpec[] = [
+    // Unroutable messages (an address with no queue) are lost, so they are counted too.
+    { name: names.lost, type: "fanout", options: { durable: true } },
+    { name: names.net, type: "direct", options: { durable: true, alternateExchange: names.lost } },
+    { name: names.delay, type: "headers", options: { durable: true, alternateExchange: names.lost } },
+    { name: names.rejected, type: "fanout", options: { durable: true } },
+    { name: names.control, type: "fanout", options: { durable: true } },
+    { name: names.events, type: "topic", options: { durable: true } },
+  ];
+  const delayQueues: QueueSpec[] = delayBucketsMs.map((bucketMs) => ({
+    name: names.delayQueue(bucketMs),
+    // Dead-lettering keeps the routing key, which is the destination address.
+    options: shared({ "x-message-ttl": bucketMs, "x-dead-letter-exchange": names.net }),
+    bindings: [
+      {
+        exchange: names.delay,
+        routingKey: "",
+        args: { "x-match": "all", [faultPathHeader]: String(bucketMs) },
+      },
+    ],
+  }));
+  const queues: QueueSpec[] = [
+    ...delayQueues,
+    {
+      name: names.drop,
+      options: shared({ "x-message-ttl": 0, "x-dead-letter-exchange": names.lost }),
+      bindings: [
+        { exchange: names.delay, routingKey: "", args: { "x-match": "all", [faultPathHeader]: dropPath } },
+      ],
+    },
+    {
+      name: names.lost,
+      options: shared({ "x-max-length": lostQueueLengthMax, "x-overflow": "drop-head" }),
+      bindings: [{ exchange: names.lost, routingKey: "" }],
+    },
+    {
+      name: names.rejected,
+      options: shared({
+        "x-max-length": rejectedQueueLengthMax,
+        "x-max-length-bytes": rejectedQueueBytesMax,
+        "x-overflow": "drop-head",
+      }),
+      bindings: [{ exchange: names.rejected, routingKey: "" }],
+    },
+  ];
+  return { exchanges, queues };
+}
+
+/** Queue arguments of an actor's own queue: stale traffic expires, refused traffic is lost. */
+export function actorQueueOptions(names: ClusterNames, exclusive: boolean): Options.AssertQueue {
+  const args: Record<string, unknown> = {
+    "x-message-ttl": actorMessageTtlMs,
+    "x-dead-letter-exchange": names.lost,
+  };
+  if (exclusive) return { exclusive: true, durable: false, autoDelete: true, arguments: args };
+  return { durable: true, arguments: { ...args, "x-expires": actorQueueExpiresMs } };
+}
+
+export async function declareTopology(channel: Channel, table: TopologyTable): Promise<void> {
+  for (const exchange of table.exchanges) {
+    await channel.assertExchange(exchange.name, exchange.type, exchange.options);
+  }
+  for (const queue of table.queues) {
+    await channel.assertQueue(queue.name, queue.options);
+    for (const binding of queue.bindings) {
+      await channel.bindQueue(queue.name, binding.exchange, binding.routingKey, binding.args);
+    }
+  }
+}
+
+/**
+ * Deletes the shared topology and the given actors' queues. Each deletion is
+ * independent: a missing queue or exchange is not an error (the broker
+ * answers delete of a missing one with ok on 3.x and 4.x).
+ */
+export async function deleteTopology(
+  channel: Channel,
+  names: ClusterNames,
+  actorAddresses: readonly Address[],
+): Promise<void> {
+  const table = topologyTable(names);
+  for (const address of actorAddresses) await channel.deleteQueue(names.actorQueue(address));
+  for (const queue of table.queues) await channel.deleteQueue(queue.name);
+  for (const exchange of table.exchanges) await channel.deleteExchange(exchange.name);
+}

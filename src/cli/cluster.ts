@@ -1,0 +1,228 @@
+// `npm run cluster -- [--servers 3] [--cluster NAME]`: the view server and N
+// servers, one child process each, against RabbitMQ. Prints view and role
+// changes, faults and dead processes, one line each; Ctrl-C (or SIGTERM)
+// stops the children and deletes the cluster's queues and exchanges.
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { BrokerConnection, redactUrl } from "../broker/connection.js";
+import { EventSubscription } from "../broker/events.js";
+import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
+import { type ClusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
+import { describeView } from "../actors/describe.js";
+import type { ClusterEvent } from "../schemas/clusterEvents.js";
+import {
+  addCommonOptions,
+  addProtocolOptions,
+  clockTime,
+  CommandError,
+  exitCodes,
+  findBroker,
+  loggerFor,
+  namesOf,
+  positiveInt,
+  protocolConfig,
+  runCommand,
+  untilSignal,
+  type CommonOptions,
+  type ProtocolOptions,
+} from "./common.js";
+
+interface ClusterOptions extends CommonOptions, ProtocolOptions {
+  servers: number;
+  debug: boolean;
+  restart: boolean;
+  nodeLogs?: string;
+  purge: boolean;
+}
+
+const serversMax = 32;
+
+const program = new Command("cluster")
+  .description("start the view server and N servers, one process each, against RabbitMQ; Ctrl-C stops all")
+  .addOption(
+    new Option("--servers <n>", `number of servers (1-${serversMax})`).argParser(positiveInt).default(3),
+  )
+  .option("--debug", "nodes check their invariants after every event", false)
+  .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
+  .option("--node-logs <dir>", "write each node's log to <dir>/<node>.log instead of this terminal's stderr")
+  .option(
+    "--purge",
+    "only delete the queues and exchanges a cluster of this name left behind (it must not be running)",
+    false,
+  );
+addCommonOptions(program);
+addProtocolOptions(program);
+program.action((options: ClusterOptions) => runCommand(() => runCluster(options)));
+
+async function runCluster(options: ClusterOptions): Promise<number> {
+  if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
+  const names = namesOf(options);
+  protocolConfig(options); // validates the timings before any process starts
+  const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const broker = await findBroker(options, true, say);
+  const connection = await BrokerConnection.open({
+    url: broker.url,
+    connectionName: `pbkv ${names.cluster} cluster`,
+    log,
+    topology: topologyTable(names),
+  });
+  const printer = new EventPrinter(say);
+  const subscription = new EventSubscription(
+    names,
+    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*"],
+    (event) => printer.print(event),
+    log,
+  );
+  const supervisor = new ClusterSupervisor({
+    cluster: names.cluster,
+    url: broker.url,
+    servers: options.servers,
+    nodeArgs: nodeArguments(options),
+    restartDead: options.restart,
+    logs: options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) },
+  });
+  if (options.purge) {
+    try {
+      await refuseIfRunning(connection, names);
+      await cleanUp(connection, names, supervisor.addresses, say);
+    } finally {
+      await connection.close();
+      await broker.stop();
+    }
+    say(`queues and exchanges of "${names.cluster}" deleted`);
+    return exitCodes.ok;
+  }
+  try {
+    await refuseIfRunning(connection, names);
+    await connection.add(subscription);
+    say(
+      `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): viewserver + ${options.servers} servers; Ctrl-C stops`,
+    );
+    if (broker.source === "container") say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
+    connection.on("disconnected", (error: Error) =>
+      say(`${clockTime()} lost the broker connection (${error.message}); reconnecting`),
+    );
+    connection.on("connected", (count: number) => {
+      if (count > 1) say(`${clockTime()} reconnected to the broker; nodes reconnect on their own`);
+    });
+    supervisor.on("spawn", ({ address, pid }: { address: string; pid: number | undefined }) =>
+      say(`${clockTime()} ${address.padEnd(12)} process ${pid ?? "?"} started`),
+    );
+    supervisor.on("exit", (exit: ChildExit) => {
+      if (exit.action !== "stopped") say(`${clockTime()} ${exit.address.padEnd(12)} ${describeExit(exit)}`);
+    });
+    supervisor.on("spawnError", ({ address, error }: { address: string; error: Error }) =>
+      say(`${clockTime()} ${address.padEnd(12)} cannot start: ${error.message}`),
+    );
+    supervisor.start();
+    const signal = await untilSignal();
+    say(`${clockTime()} ${signal}: stopping the cluster`);
+    // A second Ctrl-C while stopping gives up on a clean stop.
+    process.once("SIGINT", () => process.exit(exitCodes.failed));
+  } finally {
+    await supervisor.stop();
+    await subscription.stop(connection);
+    await cleanUp(connection, names, supervisor.addresses, say);
+    await connection.close();
+    await broker.stop();
+  }
+  say(`${clockTime()} stopped; queues and exchanges of "${names.cluster}" deleted`);
+  return exitCodes.ok;
+}
+
+function nodeArguments(options: ClusterOptions): string[] {
+  const args = [
+    "--ping-ms",
+    String(options.pingMs),
+    "--ping-check-ms",
+    String(options.pingCheckMs),
+    "--client-retry-ms",
+    String(options.clientRetryMs),
+  ];
+  if (options.debug) args.push("--debug");
+  if (options.verbose) args.push("--verbose");
+  return args;
+}
+
+function nodeLogDirectory(requested: string): string {
+  return requested === "" ? mkdtempSync(path.join(os.tmpdir(), "pbkv-logs-")) : path.resolve(requested);
+}
+
+/** Two clusters of one name would share queues: refuse when the view server's queue has a consumer. */
+async function refuseIfRunning(connection: BrokerConnection, names: ClusterNames): Promise<void> {
+  const consumers = await connection
+    .withScratchChannel((channel) => channel.checkQueue(names.actorQueue("viewserver")))
+    .then((reply) => reply.consumerCount)
+    .catch(() => 0); // no queue: not running
+  if (consumers > 0) {
+    throw new CommandError(
+      `cluster "${names.cluster}" is already running on this broker; stop it first or pick another --cluster`,
+    );
+  }
+}
+
+async function cleanUp(
+  connection: BrokerConnection,
+  names: ClusterNames,
+  addresses: string[],
+  say: (line: string) => void,
+): Promise<void> {
+  try {
+    await connection.withScratchChannel((channel) => deleteTopology(channel, names, addresses));
+  } catch (error) {
+    say(`could not delete every queue and exchange of "${names.cluster}": ${(error as Error).message}`);
+  }
+}
+
+function describeExit(exit: ChildExit): string {
+  const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return `process ${exit.pid ?? "?"} ${how}; ${exit.action === "restarting" ? exit.reason : `left dead: ${exit.reason}`}`;
+}
+
+/** One line per interesting event; repeated fault acknowledgements and reject floods are folded. */
+class EventPrinter {
+  private readonly faultsSeen = new Map<string, number>();
+  private readonly rejectsSuppressedUntil = new Map<string, number>();
+
+  constructor(private readonly say: (line: string) => void) {}
+
+  print(event: ClusterEvent): void {
+    // Clients of kv and load come and go; their lines would drown the cluster's.
+    if (event.node.startsWith("client-") && event.type !== "rejected") return;
+    const line = this.format(event);
+    if (line !== null) this.say(`${clockTime(event.at)} ${event.node.padEnd(12)} ${line}`);
+  }
+
+  private format(event: ClusterEvent): string | null {
+    switch (event.type) {
+      case "view":
+        return event.node === "viewserver" ? describeView(event.view) : null;
+      case "role":
+        return `is ${event.role} in view ${event.viewNum}`;
+      case "lifecycle":
+        return event.detail === undefined ? event.state : `${event.state} (${event.detail})`;
+      case "fault": {
+        // Every node acknowledges a network command; print it once.
+        const key = JSON.stringify(event.command);
+        const seenAt = this.faultsSeen.get(key);
+        this.faultsSeen.set(key, event.at);
+        if (seenAt !== undefined && event.at - seenAt < 2_000) return null;
+        return `fault ${key}: ${event.effect}`;
+      }
+      case "rejected": {
+        const until = this.rejectsSuppressedUntil.get(event.node) ?? 0;
+        if (event.at < until) return null;
+        this.rejectsSuppressedUntil.set(event.node, event.at + 1_000);
+        return `rejected ${event.source} input (${event.bytes} bytes): ${event.reason.split("\n")[0]} (more within a second are not shown)`;
+      }
+      case "counters":
+      case "transfer":
+        return null;
+    }
+  }
+}
+
+await program.parseAsync();

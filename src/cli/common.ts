@@ -1,0 +1,164 @@
+// Shared pieces of the broker commands (cluster, kv, fault, load, node):
+// the common options, broker discovery, and one way to fail.
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Logger } from "pino";
+import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
+import { redactUrl } from "../broker/connection.js";
+import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
+import { createLogger } from "../broker/logger.js";
+import { type ClusterNames, clusterNames } from "../broker/topology.js";
+
+export interface CommonOptions {
+  cluster: string;
+  url?: string;
+  verbose: boolean;
+}
+
+export interface ProtocolOptions {
+  pingMs?: number;
+  pingCheckMs?: number;
+  clientRetryMs: number;
+}
+
+/** Exit codes: 0 ok, 1 the operation failed (timeout, violation), 2 usage, 69 no broker, 70 internal error. */
+export const exitCodes = { ok: 0, failed: 1, usage: 2, unknown: 3, noBroker: 69, internal: 70 } as const;
+
+/** A failure the command reports in one clear message (no stack trace). */
+export class CommandError extends Error {
+  override readonly name = "CommandError";
+  constructor(
+    message: string,
+    readonly exitCode: number = exitCodes.failed,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option("--cluster <name>", "cluster name: the prefix of every queue and exchange", "pbkv")
+    .option("--url <amqp-url>", "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)")
+    .option("--verbose", "debug logs (pino JSON on stderr)", false);
+}
+
+/** Client timing only (kv, load). */
+export function addClientTimingOptions(command: Command): Command {
+  return command.addOption(
+    new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
+      .argParser(positiveInt)
+      .default(defaultConfig.clientRetryMs),
+  );
+}
+
+/** Every protocol timing (cluster, node). */
+export function addProtocolOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--ping-ms <ms>", "servers ping the view server this often")
+        .argParser(positiveInt)
+        .default(defaultConfig.pingMs),
+    )
+    .addOption(
+      new Option("--ping-check-ms <ms>", "the view server checks for dead servers this often")
+        .argParser(positiveInt)
+        .default(defaultConfig.pingCheckMs),
+    )
+    .addOption(
+      new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
+        .argParser(positiveInt)
+        .default(defaultConfig.clientRetryMs),
+    );
+}
+
+export function protocolConfig(options: ProtocolOptions): ProtocolConfig {
+  try {
+    return makeConfig({
+      pingMs: options.pingMs ?? defaultConfig.pingMs,
+      pingCheckMs: options.pingCheckMs ?? defaultConfig.pingCheckMs,
+      clientRetryMs: options.clientRetryMs,
+    });
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.usage);
+  }
+}
+
+export function positiveInt(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidArgumentError("expected a positive integer");
+  return value;
+}
+
+export function probability(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new InvalidArgumentError("expected a number in [0, 1]");
+  return value;
+}
+
+export function namesOf(options: CommonOptions): ClusterNames {
+  try {
+    return clusterNames(options.cluster);
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.usage);
+  }
+}
+
+export function loggerFor(options: CommonOptions, name: string): Logger {
+  return createLogger({ verbose: options.verbose, name });
+}
+
+/** `--url`, then RABBITMQ_URL, then the local broker, then (cluster only) a container. */
+export async function findBroker(
+  options: CommonOptions,
+  allowContainer: boolean,
+  say: (line: string) => void = () => {},
+): Promise<DiscoveredBroker> {
+  try {
+    const broker = await discoverBroker({ url: options.url, allowContainer, onProgress: say });
+    if (options.verbose) say(`broker: ${redactUrl(broker.url)} (${broker.source})`);
+    return broker;
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.noBroker, { cause: error });
+  }
+}
+
+/** Runs a command's body; a CommandError becomes one line on stderr and its exit code. */
+export async function runCommand(body: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = code ?? exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommandError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      const known = error instanceof Error && /BrokerConnectionError|ClusterNotRunningError/.test(error.name);
+      process.stderr.write(
+        `error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`,
+      );
+      process.exitCode = known ? exitCodes.noBroker : exitCodes.internal;
+    }
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+      resolve(signal);
+    };
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+  });
+}
+
+/** `12:01:02.345`, local time, for lines printed as things happen. */
+export function clockTime(at: number = Date.now()): string {
+  const date = new Date(at);
+  const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}

@@ -1,0 +1,192 @@
+// `npm run load -- --clients 8 --duration 10 --keys 5 --history FILE [--json]`:
+// a closed-loop workload through client actors, recorded as a history
+// (DESIGN §7), with a progress bar on a terminal; prints ops/s, latency
+// percentiles and the longest wait, then checks linearizability
+// (exit 0 linearizable, 1 not, 3 the checker gave up).
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { nanoid } from "nanoid";
+import { checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
+import { BrokerClients } from "../broker/clients.js";
+import {
+  nanosecondClock,
+  percentile,
+  randomOps,
+  runWorkload,
+  type WorkloadStats,
+} from "../broker/workload.js";
+import {
+  addCommonOptions,
+  addClientTimingOptions,
+  exitCodes,
+  findBroker,
+  loggerFor,
+  namesOf,
+  positiveInt,
+  protocolConfig,
+  runCommand,
+  type CommonOptions,
+  type ProtocolOptions,
+} from "./common.js";
+
+interface LoadOptions extends CommonOptions, ProtocolOptions {
+  clients: number;
+  duration: number;
+  keys: number;
+  history?: string;
+  opTimeoutMs: number;
+  checkBudgetMs: number;
+  json: boolean;
+}
+
+const clientsMax = 256;
+const keysMax = 10_000;
+
+const program = new Command("load")
+  .description(
+    "closed-loop workload against the cluster; records a history and checks it for linearizability",
+  )
+  .addOption(
+    new Option("--clients <n>", `concurrent clients (1-${clientsMax})`).argParser(positiveInt).default(8),
+  )
+  .addOption(new Option("--duration <s>", "seconds of load").argParser(positiveInt).default(10))
+  .addOption(new Option("--keys <n>", `number of keys (1-${keysMax})`).argParser(positiveInt).default(5))
+  .option(
+    "--history <file>",
+    "write the history (JSONL) here (default: histories/load-<cluster>-<time>.jsonl)",
+  )
+  .addOption(
+    new Option(
+      "--op-timeout-ms <ms>",
+      "an op without an answer this long is recorded as info; its client is replaced",
+    )
+      .argParser(positiveInt)
+      .default(2000),
+  )
+  .addOption(
+    new Option("--check-budget-ms <ms>", "time budget of the linearizability check")
+      .argParser(positiveInt)
+      .default(60_000),
+  )
+  .option("--json", "print the figures as one JSON object", false);
+addCommonOptions(program);
+addClientTimingOptions(program);
+program.action((options: LoadOptions) => runCommand(() => runLoad(options)));
+
+async function runLoad(options: LoadOptions): Promise<number> {
+  const workers = Math.min(options.clients, clientsMax);
+  const keyCount = Math.min(options.keys, keysMax);
+  const names = namesOf(options);
+  const config = protocolConfig(options);
+  const broker = await findBroker(options, false);
+  const clients = await BrokerClients.open({
+    url: broker.url,
+    names,
+    config,
+    log: loggerFor(options, "pbkv-load").child({ cluster: names.cluster }),
+    checkInvariants: true,
+    label: "load",
+  });
+  const recorder = new HistoryRecorder(nanosecondClock());
+  // Fresh keys for every run: the history starts from empty keys, as the checker assumes.
+  const runId = nanoid(6);
+  const keys = Array.from({ length: keyCount }, (_, index) => `${runId}-k${index}`);
+  const durationMs = options.duration * 1000;
+  const progress = new ProgressBar(durationMs);
+  let stats: WorkloadStats;
+  try {
+    stats = await runWorkload({
+      clients,
+      workers,
+      durationMs,
+      opTimeoutMs: options.opTimeoutMs,
+      recorder,
+      nextOp: randomOps(keys),
+      onOp: (current) => progress.update(current),
+    });
+  } finally {
+    progress.finish();
+    await clients.close();
+  }
+  if (clients.fatal !== null) throw clients.fatal;
+
+  const historyFile = options.history ?? defaultHistoryFile(names.cluster);
+  mkdirSync(path.dirname(path.resolve(historyFile)), { recursive: true });
+  writeFileSync(historyFile, recorder.toJsonl());
+  const result = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
+  const seconds = stats.elapsedMs / 1000;
+  const figures = {
+    cluster: names.cluster,
+    clients: workers,
+    keys: keyCount,
+    durationS: Math.round(seconds * 100) / 100,
+    ops: stats.ok + stats.unknown + stats.failed,
+    ok: stats.ok,
+    timedOut: stats.unknown,
+    refused: stats.failed,
+    opsPerSecond: Math.round((stats.ok / seconds) * 10) / 10,
+    latencyMs: {
+      p50: round(percentile(stats.latenciesMs, 50)),
+      p99: round(percentile(stats.latenciesMs, 99)),
+      max: round(stats.latenciesMs.reduce((max, value) => Math.max(max, value), 0)),
+    },
+    maxWaitMs: round(stats.maxWaitMs),
+    history: historyFile,
+    events: recorder.events().length,
+    linearizable: result.result === "ok" ? true : result.result === "violation" ? false : null,
+    check: result,
+  };
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } else {
+    const lines = [
+      `load: ${workers} clients, ${keyCount} keys, ${figures.durationS} s on cluster "${names.cluster}"`,
+      `ops: ${stats.ok} ok, ${stats.unknown} timed out (recorded as info)${stats.failed > 0 ? `, ${stats.failed} refused (fail)` : ""}: ${figures.opsPerSecond} ops/s`,
+      `latency: p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max wait ${figures.maxWaitMs} ms`,
+      `history: ${historyFile} (${figures.events} events)`,
+      formatCheckResult(result),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+  if (result.result === "violation") return exitCodes.failed;
+  if (result.result === "unknown") return exitCodes.unknown;
+  return exitCodes.ok;
+}
+
+function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 10) / 10 : value;
+}
+
+function defaultHistoryFile(cluster: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  return path.join("histories", `load-${cluster}-${stamp}.jsonl`);
+}
+
+/** A one-line progress bar on stderr, drawn only on a terminal, at most every 200 ms. */
+class ProgressBar {
+  private readonly enabled = process.stderr.isTTY === true;
+  private drawnAtMs = 0;
+  private readonly width = 30;
+
+  constructor(private readonly durationMs: number) {}
+
+  update(stats: WorkloadStats): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (now - this.drawnAtMs < 200) return;
+    this.drawnAtMs = now;
+    const fraction = Math.min(1, stats.elapsedMs / this.durationMs);
+    const filled = Math.round(fraction * this.width);
+    const rate = stats.elapsedMs > 0 ? Math.round((stats.ok / stats.elapsedMs) * 1000) : 0;
+    const bar = `${"█".repeat(filled)}${"░".repeat(this.width - filled)}`;
+    const text = `${bar} ${(stats.elapsedMs / 1000).toFixed(1)}/${this.durationMs / 1000} s  ${stats.ok} ok  ${rate} ops/s  ${stats.unknown} timed out`;
+    process.stderr.write(`\r${text}\u001b[K`);
+  }
+
+  finish(): void {
+    if (this.enabled) process.stderr.write("\r\u001b[K");
+  }
+}
+
+await program.parseAsync();

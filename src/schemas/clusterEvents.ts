@@ -1,0 +1,102 @@
+// Observability events (DESIGN §5): JSON published by every actor host on the
+// topic exchange `<c>.events`, routing key `<kind>.<node>` (e.g. `view.viewserver`,
+// `role.server-2`, `counters.server-1`). `npm run cluster` prints them; tests
+// and dashboards subscribe with a pattern like `role.*` or `#`.
+import { z } from "zod";
+import { Address } from "./address.js";
+import { ControlCommand } from "./control.js";
+import { View } from "./view.js";
+
+/** Longest reason text carried by a `rejected` event (the full one is in the node's log). */
+export const rejectReasonLengthMax = 2_000;
+
+const Count = z.int().min(0);
+
+/** Per-node message counters, cumulative since the process started. */
+export const NodeCounters = z.object({
+  /** Valid messages handed to the actor. */
+  messagesIn: Count,
+  /** Messages the actor sent (before the fault layer). */
+  messagesOut: Count,
+  /** Copies published to the broker (duplicates count twice). */
+  published: Count,
+  /** Sends lost by the fault layer's drop probability (into `<c>.lost`). */
+  dropped: Count,
+  /** Sends lost to a partition (into `<c>.lost`). */
+  partitioned: Count,
+  /** Extra copies sent by the fault layer. */
+  duplicated: Count,
+  /** Copies held back in a delay bucket. */
+  delayed: Count,
+  /** Invalid input (not JSON, schema-invalid, oversized, misaddressed) dead-lettered to `<c>.rejected`. */
+  rejected: Count,
+  /** Messages refused while crashed (into `<c>.lost`). */
+  refused: Count,
+  /** Sends lost because the broker connection was down or the outbox was full. */
+  unsent: Count,
+  /** Everything this node lost: dropped + partitioned + refused + unsent. */
+  lost: Count,
+  /** Client operations this node answered (servers only). */
+  served: Count,
+  timersFired: Count,
+  /** Successful connections to the broker after the first. */
+  reconnects: Count,
+});
+export type NodeCounters = z.infer<typeof NodeCounters>;
+
+export const LifecycleState = z.enum([
+  "started",
+  "connected",
+  "disconnected",
+  "crashed",
+  "restarted",
+  "stopped",
+]);
+export type LifecycleState = z.infer<typeof LifecycleState>;
+
+export const RejectSource = z.enum(["actor", "control"]);
+
+const base = {
+  v: z.literal(1),
+  cluster: z.string().min(1),
+  node: Address,
+  /** Wall-clock milliseconds since the epoch, for display only. */
+  at: z.number(),
+};
+
+export const ClusterEvent = z.discriminatedUnion("type", [
+  /** The node learned (servers) or made (view server) a new view. Key `view.<node>`. */
+  z.object({ ...base, type: z.literal("view"), view: View }),
+  /** A server became primary, backup or idle. Key `role.<node>`. */
+  z.object({
+    ...base,
+    type: z.literal("role"),
+    role: z.enum(["primary", "backup", "idle"]),
+    viewNum: z.int().min(0),
+  }),
+  /** A primary's backup confirmed the state transfer. Key `transfer.<node>`. */
+  z.object({ ...base, type: z.literal("transfer"), viewNum: z.int().min(0), to: Address, applied: Count }),
+  /** The node applied a control command. Key `fault.<node>`. */
+  z.object({ ...base, type: z.literal("fault"), command: ControlCommand, effect: z.string() }),
+  /** Periodic, and when the node stops. Key `counters.<node>`. */
+  z.object({ ...base, type: z.literal("counters"), counters: NodeCounters }),
+  /** One invalid message dead-lettered to `<c>.rejected`. Key `rejected.<node>`. */
+  z.object({
+    ...base,
+    type: z.literal("rejected"),
+    source: RejectSource,
+    reason: z.string().max(rejectReasonLengthMax),
+    bytes: Count,
+  }),
+  /** Process and actor life: started, (dis)connected, crashed, restarted, stopped. Key `lifecycle.<node>`. */
+  z.object({ ...base, type: z.literal("lifecycle"), state: LifecycleState, detail: z.string().optional() }),
+]);
+export type ClusterEvent = z.infer<typeof ClusterEvent>;
+export type ClusterEventType = ClusterEvent["type"];
+
+/** A ClusterEvent without the fields the publishing host fills in. */
+export type ClusterEventBody = ClusterEvent extends infer E
+  ? E extends ClusterEvent
+    ? Omit<E, "v" | "cluster" | "node" | "at">
+    : never
+  : never;

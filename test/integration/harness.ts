@@ -1,0 +1,253 @@
+// A cluster of child processes for one integration test file: a unique
+// cluster name (`itest-<random>`), nodes started by the same supervisor as
+// `npm run cluster` (in debug mode: invariants after every event), events
+// collected, clients in this process. `stop()` ends the processes and deletes
+// every queue and exchange the cluster made.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { nanoid } from "nanoid";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { makeConfig, type ProtocolConfig } from "../../src/actors/config.js";
+import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
+import { BrokerConnection } from "../../src/broker/connection.js";
+import { EventSubscription } from "../../src/broker/events.js";
+import { ClusterSupervisor, type ChildExit } from "../../src/broker/supervisor.js";
+import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../../src/broker/topology.js";
+import {
+  checkHistory,
+  formatCheckResult,
+  type HistoryRecorder,
+  type RecordedOp,
+} from "../../src/check/index.js";
+import type { Address } from "../../src/schemas/address.js";
+import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
+import type { ControlCommand } from "../../src/schemas/control.js";
+import type { Op } from "../../src/schemas/op.js";
+import type { View } from "../../src/schemas/view.js";
+
+export interface TestClusterOptions {
+  servers?: number;
+  pingMs?: number;
+  pingCheckMs?: number;
+  clientRetryMs?: number;
+}
+
+/** Timings a little looser than DESIGN's defaults: this machine has 2 cores shared with other work. */
+export const testTimings = { pingMs: 40, pingCheckMs: 200, clientRetryMs: 100 };
+
+export class TestCluster {
+  readonly exits: ChildExit[] = [];
+
+  private constructor(
+    /** Every event of the cluster, in arrival order (the subscription appends). */
+    readonly events: ClusterEvent[],
+    readonly names: ClusterNames,
+    readonly url: string,
+    readonly config: ProtocolConfig,
+    readonly supervisor: ClusterSupervisor,
+    readonly connection: BrokerConnection,
+    readonly clients: BrokerClients,
+    private readonly subscription: EventSubscription,
+    readonly logDirectory: string,
+  ) {}
+
+  static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
+    const url = inject("amqpUrl");
+    const names = clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
+    const timings = { ...testTimings, ...options };
+    const config = makeConfig(timings);
+    const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
+    const logDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-${names.cluster}-`));
+    const connection = await BrokerConnection.open({
+      url,
+      connectionName: `pbkv ${names.cluster} harness`,
+      log,
+      topology: topologyTable(names),
+    });
+    const events: ClusterEvent[] = [];
+    const subscription = new EventSubscription(names, ["#"], (event) => events.push(event), log);
+    await connection.add(subscription);
+    const supervisor = new ClusterSupervisor({
+      cluster: names.cluster,
+      url,
+      servers: options.servers ?? 3,
+      nodeArgs: [
+        "--debug",
+        "--ping-ms",
+        String(timings.pingMs),
+        "--ping-check-ms",
+        String(timings.pingCheckMs),
+        "--client-retry-ms",
+        String(timings.clientRetryMs),
+      ],
+      restartDead: false,
+      logs: { directory: logDirectory },
+    });
+    const clients = await BrokerClients.open({
+      url,
+      names,
+      config,
+      log,
+      checkInvariants: true,
+      label: "harness-clients",
+    });
+    const cluster = new TestCluster(
+      events,
+      names,
+      url,
+      config,
+      supervisor,
+      connection,
+      clients,
+      subscription,
+      logDirectory,
+    );
+    supervisor.on("exit", (exit: ChildExit) => cluster.exits.push(exit));
+    supervisor.start();
+    // Every node has bound its control queue once it announced `started` (commands before that are missed).
+    for (const node of supervisor.addresses) {
+      await cluster.waitForEvent(
+        (event) => event.type === "lifecycle" && event.node === node && event.state === "started",
+        30_000,
+        `${node} started`,
+      );
+    }
+    await cluster.waitForView((view) => view.primary !== null && view.backup !== null, 30_000);
+    return cluster;
+  }
+
+  async view(timeoutMs = 5_000): Promise<View> {
+    return this.clients.getView(timeoutMs);
+  }
+
+  /** Polls the view server until `predicate` holds. */
+  async waitForView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
+    const deadline = performance.now() + timeoutMs;
+    let last: View | null = null;
+    while (performance.now() < deadline) {
+      try {
+        last = await this.view(Math.max(100, Math.min(2_000, deadline - performance.now())));
+        if (predicate(last)) return last;
+      } catch {
+        // no answer yet (the view server may still be starting)
+      }
+      await sleep(50);
+    }
+    throw new Error(
+      `view condition not met within ${timeoutMs} ms; last view ${JSON.stringify(last)}; logs in ${this.logDirectory}`,
+    );
+  }
+
+  /** Publishes a control command on `<c>.control`, as `npm run fault` does. */
+  control(command: ControlCommand): void {
+    const sent = this.connection.publish(this.names.control, "", Buffer.from(JSON.stringify(command)), {
+      contentType: "application/json",
+    });
+    if (!sent) throw new Error("control command not sent: harness disconnected");
+  }
+
+  /** Publishes raw bytes (tests of bad input). */
+  publishRaw(exchange: string, routingKey: string, content: Buffer): void {
+    if (!this.connection.publish(exchange, routingKey, content, {})) throw new Error("raw publish not sent");
+  }
+
+  /** Resolves with the first event (past or future) that satisfies `predicate`. */
+  async waitForEvent(
+    predicate: (event: ClusterEvent) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<ClusterEvent> {
+    const deadline = performance.now() + timeoutMs;
+    let checked = 0;
+    while (performance.now() < deadline) {
+      for (; checked < this.events.length; checked++) {
+        const event = this.events[checked];
+        if (event !== undefined && predicate(event)) return event;
+      }
+      await sleep(20);
+    }
+    throw new Error(`no event "${what}" within ${timeoutMs} ms; logs in ${this.logDirectory}`);
+  }
+
+  /** The newest counters a node published. */
+  latestCounters(node: Address): NodeCounters | undefined {
+    for (let index = this.events.length - 1; index >= 0; index--) {
+      const event = this.events[index];
+      if (event?.type === "counters" && event.node === node) return event.counters;
+    }
+    return undefined;
+  }
+
+  /**
+   * Has the broker close a connection, found by its client-provided name
+   * (`rabbitmqctl list_connections` then `close_connection`). Asynchronous:
+   * the clients in this process keep running meanwhile.
+   */
+  async closeConnectionByName(connectionName: string): Promise<void> {
+    const control = inject("brokerControl");
+    const run = async (args: string[]): Promise<string> => {
+      const options = { encoding: "utf8" as const, timeout: 30_000 };
+      if (control.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
+      if (control.kind === "container") {
+        return (await execFileAsync("docker", ["exec", control.containerId, "rabbitmqctl", ...args], options))
+          .stdout;
+      }
+      throw new Error(`cannot run rabbitmqctl against this broker: ${control.why}`);
+    };
+    const listing = await run(["-q", "list_connections", "pid", "client_properties"]);
+    const line = listing.split("\n").find((row) => row.includes(`{"connection_name","${connectionName}"}`));
+    const pid = line?.split("\t")[0];
+    if (pid === undefined || pid === "") throw new Error(`no broker connection named "${connectionName}"`);
+    await run(["close_connection", pid, "closed by the pbkv integration test"]);
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+    await this.clients.close();
+    await this.subscription.stop(this.connection);
+    await this.connection.withScratchChannel((channel) =>
+      deleteTopology(channel, this.names, this.supervisor.addresses),
+    );
+    await this.connection.close();
+  }
+}
+
+const execFileAsync = promisify(execFile);
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs one op through `session`, recording it; a timeout is recorded as info. */
+export async function recordedOp(
+  recorder: HistoryRecorder,
+  session: ClientSession,
+  clientId: number,
+  op: Op,
+  timeoutMs: number,
+): Promise<{ value: string } | null> {
+  const recorded: RecordedOp = recorder.invoke(clientId, op.f, op.key, op.f === "get" ? undefined : op.value);
+  const outcome = await session.invoke(op, timeoutMs);
+  if (outcome.kind === "timeout") {
+    recorder.info(recorded);
+    return null;
+  }
+  if (outcome.kind === "refused") {
+    recorder.fail(recorded);
+    return null;
+  }
+  recorder.ok(recorded, op.f === "get" ? outcome.value : undefined);
+  return { value: outcome.value };
+}
+
+/** Checks the history; fails with the checker's counterexample (and the history's size) when not linearizable. */
+export function assertLinearizable(recorder: HistoryRecorder): void {
+  const result = checkHistory(recorder.events(), { budgetMs: 30_000 });
+  if (result.result !== "ok") {
+    throw new Error(`history of ${recorder.events().length} events: ${formatCheckResult(result)}`);
+  }
+}
