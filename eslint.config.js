@@ -31,7 +31,10 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["amqplib", "amqplib/*", "**/broker/**", "**/sim/**", "node:*"], message: "protocol code is pure" },
+            {
+              group: ["amqplib", "amqplib/*", "**/broker/**", "**/sim/**", "node:*"],
+              message: "protocol code is pure",
+            },
           ],
         },
       ],
