@@ -40,6 +40,8 @@ export interface ServerState {
   app: App | null;
   /** Primary: the backup confirmed the state transfer of this view (or there is no backup). */
   transferAcked: boolean;
+  /** Primary: the incarnation of the backup process that confirmed it; only its acks count. */
+  backupIncarnation: number | null;
   /** Primary: client operations forwarded or to forward, at log positions app.applied+1, … */
   pending: ForwardEntry[];
   /** Primary: the last position of each Forward in flight, oldest first. */
@@ -67,6 +69,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
         ackedViewNum: 0,
         app: null,
         transferAcked: false,
+        backupIncarnation: null,
         pending: [],
         inFlightEnds: [],
         sentUpTo: 0,
@@ -134,13 +137,19 @@ function onViewReply(
   }
   const view = reply.view;
   if (view.viewNum <= state.view.viewNum) return; // old news (reordered or duplicated)
+  // A fresh process learns its first view from the answer to its own ping, not
+  // from a reply to its previous life still sitting in the queue (that one
+  // could make it take up an old role and install an old state transfer).
+  if (state.view.viewNum === 0 && reply.pingIncarnation !== state.incarnation) return;
   const self = ctx.self;
-  if (view.primary === self) {
-    // The primary of view 1 is the first primary ever and starts empty, but
-    // only if it is the incarnation the view server chose: a restarted process
-    // reading an old view 1 must not pretend the data is gone.
-    const isGenesis =
-      view.viewNum === 1 && reply.primaryIncarnation === state.incarnation && state.view.viewNum === 0;
+  // The view server names a role's holder by address and incarnation. A
+  // process that restarted under the same name is someone else: it must not
+  // act as the primary the view server chose (it would serve whatever stale
+  // state reached it from its previous life's queue), so it stays idle and its
+  // pings, carrying its new incarnation, tell the view server it restarted.
+  if (view.primary === self && reply.primaryIncarnation === state.incarnation) {
+    // The primary of view 1 is the first primary ever and starts empty.
+    const isGenesis = view.viewNum === 1 && state.view.viewNum === 0;
     becomePrimary(state, view, isGenesis, ctx, config);
   } else if (view.backup === self) {
     becomeBackup(state, view, ctx);
@@ -223,7 +232,7 @@ function onForward(
     state.buffered.delete(app.applied + 1);
     applyOnce(app, next.client, next.seq, next.op);
   }
-  ctx.send(message.from, { type: "ForwardAck", index: app.applied });
+  ctx.send(message.from, { type: "ForwardAck", index: app.applied, incarnation: state.incarnation });
 }
 
 function onForwardAck(
@@ -234,6 +243,7 @@ function onForwardAck(
   config: ProtocolConfig,
 ): void {
   if (!isFromOurBackup(state, message) || !isReadyPrimary(state)) return;
+  if (ack.incarnation !== state.backupIncarnation) return; // a restarted process, not our backup
   const app = state.app;
   assert(app !== null, "a ready primary has state");
   if (ack.index > state.sentUpTo) {
@@ -270,7 +280,11 @@ function onStateTransfer(
     state.app = restoreApp(transfer.snapshot);
     ctx.log.info({ viewNum: state.view.viewNum, applied: state.app.applied }, "state transfer installed");
   }
-  ctx.send(message.from, { type: "StateTransferAck", applied: transfer.snapshot.applied });
+  ctx.send(message.from, {
+    type: "StateTransferAck",
+    applied: transfer.snapshot.applied,
+    incarnation: state.incarnation,
+  });
 }
 
 function onStateTransferAck(
@@ -282,8 +296,9 @@ function onStateTransferAck(
 ): void {
   if (!isFromOurBackup(state, message) || state.role !== "primary" || state.transferAcked) return;
   const app = state.app;
-  if (app === null || ack.applied !== app.applied) return;
+  if (app === null || ack.applied !== app.applied || ack.incarnation === undefined) return;
   state.transferAcked = true;
+  state.backupIncarnation = ack.incarnation;
   state.ackedViewNum = state.view.viewNum;
   ctx.emit({ type: "stateTransferred", viewNum: state.view.viewNum, to: message.from, applied: ack.applied });
   sendPing(state, ctx); // acknowledge the view at once: failover waits on it
@@ -324,6 +339,7 @@ function becomePrimary(
   state.sentUpTo = state.app?.applied ?? 0;
   state.buffered.clear();
   state.transferAcked = view.backup === null;
+  state.backupIncarnation = null;
   if (state.app !== null && state.transferAcked) state.ackedViewNum = view.viewNum;
   announce(state, wasRole, ctx);
   if (state.app !== null && !state.transferAcked) sendTransfer(state, ctx, config);
@@ -352,6 +368,7 @@ function becomeIdle(state: ServerState, view: View, ctx: Context): void {
 
 function clearPrimaryWork(state: ServerState): void {
   state.transferAcked = false;
+  state.backupIncarnation = null;
   state.pending = [];
   state.inFlightEnds = [];
   state.sentUpTo = 0;

@@ -119,14 +119,15 @@ function onPing(
     state.primaryAcked = true;
   }
   considerChange(state, ctx, config);
-  replyView(state, from, ctx);
+  replyView(state, from, ctx, ping.incarnation);
 }
 
-function replyView(state: ViewServerState, to: Address, ctx: Context): void {
+function replyView(state: ViewServerState, to: Address, ctx: Context, pingIncarnation?: number): void {
   ctx.send(to, {
     type: "ViewReply",
     view: { ...state.view },
     primaryIncarnation: state.primaryIncarnation,
+    ...(pingIncarnation === undefined ? {} : { pingIncarnation }),
   });
 }
 

@@ -20,14 +20,20 @@ export const Ping = z.object({ type: z.literal("Ping"), viewNum: z.int().min(0),
 /** Anyone → view server: the current view, without counting as a ping. */
 export const GetView = z.object({ type: z.literal("GetView") });
 /**
- * View server → anyone. `primaryIncarnation` lets the primary of view 1 tell
- * that it is the first primary ever (and may start from an empty store) from a
- * restarted process that must not.
+ * View server → anyone. `primaryIncarnation` names the process that holds the
+ * primary role: a process restarted under the same name is not it and must
+ * not act as primary (nor, in view 1, start from an empty store).
  */
 export const ViewReply = z.object({
   type: z.literal("ViewReply"),
   view: View,
   primaryIncarnation: Incarnation.nullable(),
+  /**
+   * The incarnation of the ping this answers (absent for GetView). A server
+   * that just started takes its first view only from an answer to its own
+   * ping: replies meant for its previous life may still sit in its queue.
+   */
+  pingIncarnation: Incarnation.optional(),
 });
 
 /** Client → primary. One outstanding request per client; seq numbers grow by one. */
@@ -52,13 +58,25 @@ export const Forward = z.object({
   firstIndex: z.int().min(1),
   entries: z.array(ForwardEntry).min(1).max(forwardBatchMax),
 });
-/** Backup → primary: every position up to `index` is applied (cumulative). */
-export const ForwardAck = z.object({ type: z.literal("ForwardAck"), index: z.int().min(0) });
+/**
+ * Backup → primary: every position up to `index` is applied (cumulative).
+ * `incarnation` is the backup's: a primary counts acks only from the process
+ * that confirmed its state transfer, never from one restarted under its name.
+ */
+export const ForwardAck = z.object({
+  type: z.literal("ForwardAck"),
+  index: z.int().min(0),
+  incarnation: Incarnation.optional(),
+});
 /** Backup → a server that forwarded from another view: it is not this backup's primary. */
 export const ForwardReject = z.object({ type: z.literal("ForwardReject") });
 /** Primary → new backup: the whole application state. */
 export const StateTransfer = z.object({ type: z.literal("StateTransfer"), snapshot: AppSnapshot });
-export const StateTransferAck = z.object({ type: z.literal("StateTransferAck"), applied: z.int().min(0) });
+export const StateTransferAck = z.object({
+  type: z.literal("StateTransferAck"),
+  applied: z.int().min(0),
+  incarnation: Incarnation.optional(),
+});
 
 export const MessageBody = z.discriminatedUnion("type", [
   Ping,

@@ -55,10 +55,20 @@ const everyType: Case[] = [
     },
     why: "forward",
   },
-  { from: "server-2", viewNum: 2, body: { type: "ForwardAck", index: 1 }, why: "forward ack" },
+  {
+    from: "server-2",
+    viewNum: 2,
+    body: { type: "ForwardAck", index: 1, incarnation: 99 },
+    why: "forward ack",
+  },
   { from: "server-2", viewNum: 2, body: { type: "ForwardReject" }, why: "forward reject" },
   { from: "server-1", viewNum: 2, body: { type: "StateTransfer", snapshot }, why: "state transfer" },
-  { from: "server-2", viewNum: 2, body: { type: "StateTransferAck", applied: 0 }, why: "state transfer ack" },
+  {
+    from: "server-2",
+    viewNum: 2,
+    body: { type: "StateTransferAck", applied: 0, incarnation: 99 },
+    why: "state transfer ack",
+  },
 ];
 
 function expectUnchanged<S>(probe: ActorProbe<S>, cases: Case[]): void {
@@ -145,7 +155,12 @@ describe("bad input", () => {
 
   it("a backup ignores stale, future and foreign traffic", () => {
     const backup = new ActorProbe(createServer(config), "server-2");
-    backup.deliver("viewserver", { type: "ViewReply", view: view2, primaryIncarnation: 7 });
+    backup.deliver("viewserver", {
+      type: "ViewReply",
+      view: view2,
+      primaryIncarnation: 7,
+      pingIncarnation: incarnation,
+    });
     backup.deliver("server-1", { type: "StateTransfer", snapshot }, 2);
     const forward = everyType.find((c) => c.body.type === "Forward")!.body;
     expectUnchanged(backup, [
@@ -191,22 +206,33 @@ describe("bad input", () => {
       type: "ViewReply",
       view: { viewNum: 1, primary: "server-1", backup: null },
       primaryIncarnation: incarnation,
+      pingIncarnation: incarnation,
     });
     primary.deliver("viewserver", { type: "ViewReply", view: view2, primaryIncarnation: incarnation });
-    primary.deliver("server-2", { type: "StateTransferAck", applied: 0 }, 2);
+    primary.deliver("server-2", { type: "StateTransferAck", applied: 0, incarnation: 99 }, 2);
     expectUnchanged(primary, [
-      { from: "server-3", viewNum: 2, body: { type: "ForwardAck", index: 0 }, why: "ack from a non-member" },
-      { from: "server-2", viewNum: 1, body: { type: "ForwardAck", index: 0 }, why: "ack from an old view" },
+      {
+        from: "server-3",
+        viewNum: 2,
+        body: { type: "ForwardAck", index: 0, incarnation: 99 },
+        why: "ack from a non-member",
+      },
+      {
+        from: "server-2",
+        viewNum: 1,
+        body: { type: "ForwardAck", index: 0, incarnation: 99 },
+        why: "ack from an old view",
+      },
       {
         from: "server-2",
         viewNum: 2,
-        body: { type: "ForwardAck", index: 50 },
+        body: { type: "ForwardAck", index: 50, incarnation: 99 },
         why: "ack for positions never sent",
       },
       {
         from: "server-2",
         viewNum: 2,
-        body: { type: "StateTransferAck", applied: 3 },
+        body: { type: "StateTransferAck", applied: 3, incarnation: 99 },
         why: "transfer ack for another state",
       },
       {

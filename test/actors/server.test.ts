@@ -11,8 +11,9 @@ const config = makeConfig();
 const incarnation = 2 ** 31;
 const put = (key: string, value: string): Op => ({ f: "put", key, value });
 
+/** The view server's answer to this server's own ping. */
 function viewReply(view: View, primaryIncarnation: number | null = incarnation) {
-  return { type: "ViewReply" as const, view, primaryIncarnation };
+  return { type: "ViewReply" as const, view, primaryIncarnation, pingIncarnation: incarnation };
 }
 
 /** server-1 as the ready primary of view 2 = (server-1, server-2). */
@@ -21,7 +22,7 @@ function readyPrimary(): ActorProbe<ServerState> {
   server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
   server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
-  server.deliver("server-2", { type: "StateTransferAck", applied: 1 }, 2);
+  server.deliver("server-2", { type: "StateTransferAck", applied: 1, incarnation: 99 }, 2);
   server.takeSent();
   return server;
 }
@@ -56,12 +57,34 @@ describe("server", () => {
     expect(first.state.app).not.toBeNull();
     const restarted = new ActorProbe(createServer(config), "server-1");
     restarted.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }, 12345));
-    expect(restarted.state.role).toBe("primary");
-    expect(restarted.state.app).toBeNull(); // an old view 1 read after a restart: no data, no service
+    expect(restarted.state.role).toBe("idle"); // an old view 1 read after a restart: not its role
+    expect(restarted.state.app).toBeNull();
     restarted.deliver("client-a", { type: "Request", seq: 1, op: { f: "get", key: "x" } }, 1);
     expect(restarted.sentOfType("Reply").map((s) => s.body.result)).toEqual([
-      { ok: false, error: "NotReady" },
+      { ok: false, error: "NotPrimary" },
     ]);
+  });
+
+  it("takes its first view only from an answer to its own ping, and the primary role only as the chosen incarnation", () => {
+    const restarted = new ActorProbe(createServer(config), "server-2");
+    // Replies to its previous life (another incarnation) still in its queue are ignored.
+    const backupView = { viewNum: 2, primary: "server-1", backup: "server-2" };
+    restarted.deliver("viewserver", {
+      type: "ViewReply",
+      view: backupView,
+      primaryIncarnation: 5,
+      pingIncarnation: 6,
+    });
+    restarted.deliver("viewserver", { type: "ViewReply", view: backupView, primaryIncarnation: 5 });
+    expect(restarted.state.view.viewNum).toBe(0);
+    // Named primary, but the view server chose its previous life: it stays idle, without state.
+    const promoted = { viewNum: 3, primary: "server-2", backup: "server-3" };
+    restarted.deliver("viewserver", viewReply(promoted, 6));
+    expect(restarted.state.role).toBe("idle");
+    expect(restarted.state.app).toBeNull();
+    restarted.takeSent();
+    restarted.fire({ type: "PingTimer" });
+    expect(restarted.sentOfType("Ping").map((s) => s.body.incarnation)).toEqual([incarnation]);
   });
 
   it("executes a client operation only after the backup acknowledged it", () => {
@@ -81,18 +104,20 @@ describe("server", () => {
     ]);
     expect(primary.state.app!.store.get("x")).toBe("1");
     primary.takeSent();
-    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
     expect(primary.state.app!.store.get("x")).toBe("2");
     expect(primary.sentOfType("Reply")).toEqual([
       { to: "client-a", viewNum: 2, body: { type: "Reply", seq: 2, result: { ok: true, value: "" } } },
     ]);
   });
 
-  it("ignores acks from anyone but the backup of its view", () => {
+  it("ignores acks from anyone but the backup process of its view", () => {
     const primary = readyPrimary();
     primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
-    primary.deliver("server-3", { type: "ForwardAck", index: 2 }, 2);
-    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 1);
+    primary.deliver("server-3", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 1);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 100 }, 2); // restarted under the name
+    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
     expect(primary.state.app!.store.get("x")).toBe("1");
   });
 
@@ -118,7 +143,7 @@ describe("server", () => {
     server.fire({ type: "PingTimer" });
     expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([1]); // still acknowledging view 1
     server.takeSent();
-    server.deliver("server-2", { type: "StateTransferAck", applied: 1 }, 2);
+    server.deliver("server-2", { type: "StateTransferAck", applied: 1, incarnation: 99 }, 2);
     expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([2]);
   });
 
@@ -191,7 +216,7 @@ describe("server", () => {
     primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2);
     primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry while in flight
     expect(primary.sentOfType("Forward")).toHaveLength(1);
-    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
     primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry after
     expect(primary.state.app!.store.get("x")).toBe("1!");
     expect(primary.sentOfType("Reply")).toHaveLength(2);

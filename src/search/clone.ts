@@ -1,0 +1,106 @@
+import type { ClientState } from "../actors/client.js";
+import type { ServerState } from "../actors/server.js";
+import type { ViewServerState } from "../actors/viewServer.js";
+import { emptyApp, type App } from "../kv/atMostOnce.js";
+import { initialView } from "../schemas/view.js";
+
+// Hand-written clones of actor states, about ten times faster than
+// structuredClone. The model checker clones only the node that steps (the
+// others are shared with the parent state), and only when the transition is
+// not already in its cache.
+//
+// What is shared rather than copied: objects the actors replace but never
+// mutate in place — operations, forward entries (also held by frozen
+// messages), at-most-once results (`applyOnce` stores a new object) and the
+// client's `current`. Everything the actors do mutate (views, maps, arrays,
+// the view server's records) is copied. The engine's `checkSharing` option
+// (used by the tests) re-hashes the parent after every step to prove it.
+
+export function cloneApp(app: App): App {
+  return { applied: app.applied, store: new Map(app.store), lastByClient: new Map(app.lastByClient) };
+}
+
+export function cloneServerState(state: ServerState): ServerState {
+  return {
+    incarnation: state.incarnation,
+    view: { ...state.view },
+    role: state.role,
+    ackedViewNum: state.ackedViewNum,
+    app: state.app === null ? null : cloneApp(state.app),
+    transferAcked: state.transferAcked,
+    backupIncarnation: state.backupIncarnation,
+    pending: state.pending.slice(),
+    inFlightEnds: state.inFlightEnds.slice(),
+    sentUpTo: state.sentUpTo,
+    buffered: new Map(state.buffered),
+  };
+}
+
+export function cloneViewServerState(state: ViewServerState): ViewServerState {
+  const servers = new Map<string, { incarnation: number; pingedSinceCheck: boolean }>();
+  for (const [address, record] of state.servers) servers.set(address, { ...record });
+  return {
+    view: { ...state.view },
+    primaryAcked: state.primaryAcked,
+    primaryIncarnation: state.primaryIncarnation,
+    backupIncarnation: state.backupIncarnation,
+    servers,
+  };
+}
+
+export function cloneClientState(state: ClientState): ClientState {
+  return {
+    view: state.view === null ? null : { ...state.view },
+    seq: state.seq,
+    current: state.current,
+    viewRequested: state.viewRequested,
+  };
+}
+
+// ---------------------------------------------------------------- shape guards
+
+/** The fields clone.ts and hash.ts know, per state type. */
+export const knownFields = {
+  ServerState: [
+    "incarnation",
+    "view",
+    "role",
+    "ackedViewNum",
+    "app",
+    "transferAcked",
+    "backupIncarnation",
+    "pending",
+    "inFlightEnds",
+    "sentUpTo",
+    "buffered",
+  ],
+  ViewServerState: ["view", "primaryAcked", "primaryIncarnation", "backupIncarnation", "servers"],
+  ClientState: ["view", "seq", "current", "viewRequested"],
+  App: ["applied", "store", "lastByClient"],
+  View: ["viewNum", "primary", "backup"],
+} as const;
+
+export class UnknownShapeError extends Error {
+  override name = "UnknownShapeError";
+}
+
+/**
+ * Throws when an actor state has fields the hand-written clone and hash do
+ * not cover: a silently ignored field would merge states that differ, and the
+ * search would miss bugs. Called on the initial states of every search.
+ */
+export function assertKnownShape(type: keyof typeof knownFields, value: object): void {
+  const actual = Object.keys(value).sort();
+  const known = [...knownFields[type]].sort();
+  if (actual.length !== known.length || actual.some((field, i) => field !== known[i])) {
+    throw new UnknownShapeError(
+      `${type} has fields [${actual.join(", ")}] but src/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
+    );
+  }
+}
+
+/** The shapes that do not depend on a node: the application and the view. */
+export function assertKnownAppShapes(): void {
+  assertKnownShape("App", emptyApp());
+  assertKnownShape("View", initialView);
+}

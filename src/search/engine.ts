@@ -1,0 +1,488 @@
+import { createClient, type ClientState } from "../actors/client.js";
+import type { ActorDefinition } from "../actors/context.js";
+import { createServer, type ServerState } from "../actors/server.js";
+import { createViewServer, type ViewServerState } from "../actors/viewServer.js";
+import { checkHistory, formatCheckResult } from "../check/index.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { HistoryEvent } from "../schemas/history.js";
+import type { Op } from "../schemas/op.js";
+import type { View } from "../schemas/view.js";
+import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
+import { fmix, Hasher } from "./hash.js";
+import {
+  arePairedInOneView,
+  checkBackupConsistency,
+  checkViewChange,
+  describeWrongResult,
+  expectedResults,
+  type InvariantName,
+  recordServed,
+  type Violation,
+} from "./invariants.js";
+import { MessageTable } from "./messages.js";
+import { type EngineStats, type NodeInfo, NodeRunner } from "./nodes.js";
+import type { EventPolicy, WorldSpec } from "./scenario.js";
+import {
+  type ActorState,
+  crashKind,
+  deliverKind,
+  eventArgumentOf,
+  eventCode,
+  eventKindOf,
+  hasMessage,
+  type HistoryLink,
+  invokeKind,
+  type NodeKind,
+  type NodeSlot,
+  restartKind,
+  type SearchState,
+  timerKind,
+  withMessage,
+} from "./state.js";
+
+// The model checker's world: the nodes of a scenario and its transition
+// function over whole search states, the same actor code as the simulator
+// and the broker runtime driven one event at a time. A step lets one node
+// handle one event (nodes.ts), adds what it sent to the network, tracks what
+// it emitted, and checks the invariants, so every driver (breadth-first
+// search, random probes, minimizer, replay) checks the same things.
+
+export interface StepResult {
+  state: SearchState;
+  violation: Violation | null;
+}
+
+export interface WorldOptions {
+  /** Re-hash the parent slot after each computed transition: proves clones share nothing mutable (slow; tests). */
+  checkSharing?: boolean;
+}
+
+/** Memoized verdicts (backup pairs, histories), each dropped wholesale when full. */
+const memoMax = 1_000_000;
+
+export class World {
+  readonly nodes: NodeInfo[] = [];
+  readonly nodeIndex = new Map<Address, number>();
+  readonly messages: MessageTable;
+  readonly viewServerNode: number;
+  readonly serverNodes: number[] = [];
+  readonly clientNodes: number[] = [];
+  private readonly runner: NodeRunner;
+  private readonly invariantsOff: ReadonlySet<InvariantName>;
+  private readonly checkingBackups: boolean;
+  private readonly hasher = new Hasher();
+  private readonly pairMemo = new Map<string, string | null>();
+  private readonly historyMemo = new Map<number, string | null>();
+
+  constructor(
+    readonly spec: WorldSpec,
+    options: WorldOptions = {},
+  ) {
+    assertKnownAppShapes();
+    this.invariantsOff = new Set(spec.invariantsOff ?? []);
+    this.checkingBackups = !this.invariantsOff.has("backupConsistent");
+    const addresses: [Address, NodeKind][] = [[viewServerAddress, "viewserver"]];
+    for (let i = 1; i <= spec.servers; i++) addresses.push([`server-${i}`, "server"]);
+    for (const workload of spec.clients) addresses.push([workload.client, "client"]);
+    addresses.forEach(([address], index) => this.nodeIndex.set(address, index));
+    this.messages = new MessageTable(this.nodeIndex);
+    const clientDefinition = createClient(spec.config);
+    const definitions: Record<NodeKind, ActorDefinition<ActorState>> = {
+      viewserver: createViewServer(spec.config) as ActorDefinition<ActorState>,
+      server: createServer(spec.config) as ActorDefinition<ActorState>,
+      client: clientDefinition as ActorDefinition<ActorState>,
+    };
+    addresses.forEach(([address, kind], index) => {
+      const ops = spec.clients.find((workload) => workload.client === address)?.ops ?? [];
+      this.nodes.push({
+        index,
+        address,
+        kind,
+        definition: definitions[kind],
+        ops,
+        expected: expectedResults(ops),
+      });
+      if (kind === "server") this.serverNodes.push(index);
+      if (kind === "client") this.clientNodes.push(index);
+    });
+    this.viewServerNode = 0;
+    this.runner = new NodeRunner(this.nodes, this.messages, clientDefinition, options.checkSharing === true);
+  }
+
+  get stats(): EngineStats {
+    return this.runner.stats;
+  }
+
+  // ------------------------------------------------------------ states
+
+  initialState(): StepResult {
+    const slots: NodeSlot[] = [];
+    let network: Uint32Array = new Uint32Array(0);
+    let networkA = 0;
+    let networkB = 0;
+    for (const node of this.nodes) {
+      const { slot, sent } = this.runner.init(node);
+      const kind =
+        node.kind === "viewserver"
+          ? "ViewServerState"
+          : node.kind === "server"
+            ? "ServerState"
+            : "ClientState";
+      assertKnownShape(kind, slot.state!);
+      slots.push(slot);
+      for (const id of sent) {
+        if (hasMessage(network, id)) continue;
+        network = withMessage(network, id);
+        networkA = (networkA + this.messages.hashA[id]!) | 0;
+        networkB = (networkB + this.messages.hashB[id]!) | 0;
+      }
+    }
+    const base = { slots, network, networkA, networkB, served: [], history: null, historyA: 0, historyB: 0 };
+    return { state: { ...base, key: this.stateKey(base), trace: null, depth: 0 }, violation: null };
+  }
+
+  /** The events that may happen in `state` under `policy`, as codes, into `out`. */
+  enabled(state: SearchState, policy: EventPolicy, out: number[]): void {
+    out.length = 0;
+    const slots = state.slots;
+    const network = state.network;
+    const destination = this.messages.destination;
+    for (let word = 0; word < network.length; word++) {
+      let bits = network[word]!;
+      while (bits !== 0) {
+        const bit = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const id = word * 32 + bit;
+        const to = destination[id]!;
+        if (to >= 0 && slots[to]!.state !== null) out.push(eventCode(deliverKind, id));
+      }
+    }
+    for (const slot of slots) {
+      if (slot.state === null || slot.timers.length === 0) continue;
+      if (policy.fairPingCheck && slot.node === this.viewServerNode && !this.everyLiveServerPinged(state))
+        continue;
+      out.push(eventCode(timerKind, slot.node));
+    }
+    if (policy.invokes) {
+      for (const node of this.clientNodes) {
+        const client = slots[node]!.state as ClientState | null;
+        if (client !== null && client.current === null && client.seq < this.nodes[node]!.ops.length)
+          out.push(eventCode(invokeKind, node));
+      }
+    }
+    if (policy.crashesMax > 0 || policy.restartsMax > 0) {
+      let crashes = 0;
+      let down = 0;
+      for (const slot of slots) {
+        crashes += slot.life;
+        if (slot.state === null) down += 1;
+      }
+      for (const address of policy.crashable) {
+        const node = this.nodeIndex.get(address);
+        if (node === undefined) continue;
+        const slot = slots[node]!;
+        if (slot.state !== null && crashes < policy.crashesMax) out.push(eventCode(crashKind, node));
+        if (slot.state === null && crashes - down < policy.restartsMax)
+          out.push(eventCode(restartKind, node));
+      }
+    }
+  }
+
+  /** Apply one event. Returns the parent itself when nothing changed. */
+  step(parent: SearchState, code: number): StepResult {
+    const kind = eventKindOf(code);
+    const argument = eventArgumentOf(code);
+    const node = kind === deliverKind ? this.messages.destination[argument]! : argument;
+    const slot = parent.slots[node]!;
+    const transition = this.runner.transition(slot, code);
+    if (transition.error !== null) {
+      // The state after a throw is meaningless; the parent with the event on its trace shows where it broke.
+      const state = { ...parent, trace: { parent: parent.trace, event: code }, depth: parent.depth + 1 };
+      return { state, violation: { invariant: "actor", message: transition.error } };
+    }
+
+    let network = parent.network;
+    let networkA = parent.networkA;
+    let networkB = parent.networkB;
+    if (kind === restartKind && this.spec.restartPurgesMessages === true) {
+      ({ network, networkA, networkB } = this.purgeMessagesTo(node, parent));
+    }
+    const sent = transition.sent;
+    for (let i = 0; i < sent.length; i++) {
+      const id = sent[i]!;
+      if (hasMessage(network, id)) continue;
+      network = withMessage(network, id);
+      networkA = (networkA + this.messages.hashA[id]!) | 0;
+      networkB = (networkB + this.messages.hashB[id]!) | 0;
+    }
+    if (transition.slot === slot && network === parent.network && transition.events.length === 0) {
+      return { state: parent, violation: null };
+    }
+
+    const slots = parent.slots.slice();
+    slots[node] = transition.slot;
+    const draft: DraftState = {
+      slots,
+      network,
+      networkA,
+      networkB,
+      served: parent.served,
+      history: parent.history,
+      historyA: parent.historyA,
+      historyB: parent.historyB,
+    };
+    const info = this.nodes[node]!;
+    let violation: Violation | null = null;
+    if (kind === invokeKind && this.spec.results === "history") {
+      const op = (transition.slot.state as ClientState).current!.op;
+      this.recordHistory(draft, historyEventOf("invoke", this.clientNodes.indexOf(node), op));
+    }
+    if (transition.events.length > 0) violation = this.trackEvents(draft, slot, transition.events);
+    const state: SearchState = {
+      slots: draft.slots,
+      network: draft.network,
+      networkA: draft.networkA,
+      networkB: draft.networkB,
+      served: draft.served,
+      history: draft.history,
+      historyA: draft.historyA,
+      historyB: draft.historyB,
+      key: this.stateKey(draft),
+      trace: { parent: parent.trace, event: code },
+      depth: parent.depth + 1,
+    };
+    if (violation === null && info.kind === "server" && this.checkingBackups)
+      violation = this.checkBackups(state);
+    if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
+    return { state, violation };
+  }
+
+  /** What the checker tracks from the events a step emitted: who served, view changes, results. */
+  private trackEvents(draft: DraftState, before: NodeSlot, events: readonly ActorEvent[]): Violation | null {
+    const node = before.node;
+    const info = this.nodes[node]!;
+    let violation: Violation | null = null;
+    let viewBefore: View | null =
+      info.kind === "viewserver" && before.state !== null ? (before.state as ViewServerState).view : null;
+    for (const event of events) {
+      if (event.type === "served") {
+        const outcome = recordServed(draft.served, event.viewNum, node);
+        if ("otherNode" in outcome) {
+          violation ??= {
+            invariant: "onePrimaryPerView",
+            message: `${this.nodes[outcome.otherNode]!.address} and ${info.address} both answered clients as primary of view ${event.viewNum}`,
+          };
+        } else draft.served = outcome.served;
+      } else if (event.type === "viewChanged" && viewBefore !== null) {
+        const broken = checkViewChange(viewBefore, event.view);
+        if (broken !== null) violation ??= { invariant: "viewRules", message: broken };
+        viewBefore = event.view;
+      } else if (event.type === "result" && info.kind === "client") {
+        violation ??= this.checkResult(draft, info, event);
+      }
+    }
+    return violation;
+  }
+
+  private checkResult(draft: DraftState, info: NodeInfo, result: ResultEvent): Violation | null {
+    if (this.spec.results === "expected") {
+      const expected = info.expected[result.seq - 1];
+      if (expected === result.value) return null;
+      return {
+        invariant: "linearizable",
+        message: describeWrongResult(info.address, result.op, result.value, expected ?? "(no such op)"),
+      };
+    }
+    this.recordHistory(
+      draft,
+      historyEventOf("ok", this.clientNodes.indexOf(info.index), result.op, result.value),
+    );
+    const broken = this.checkLinearizable(draft.history, draft.historyA, draft.historyB);
+    return broken === null ? null : { invariant: "linearizable", message: broken };
+  }
+
+  private recordHistory(draft: DraftState, event: HistoryEvent): void {
+    draft.history = { previous: draft.history, event };
+    const h = this.hasher.reset(0x68697374);
+    h.pair(draft.historyA, draft.historyB);
+    h.str(event.type);
+    h.num(event.process);
+    h.str(event.f);
+    h.str(event.key);
+    if (event.value !== undefined) h.str(event.value);
+    draft.historyA = fmix(h.a);
+    draft.historyB = fmix(h.b);
+  }
+
+  /** A hash of what event `code` is (message content, or kind and node), the same in every world. */
+  eventHash(code: number): number {
+    const kind = eventKindOf(code);
+    const argument = eventArgumentOf(code);
+    if (kind === deliverKind) return this.messages.hashA[argument]!;
+    return fmix(Math.imul(argument + 1, 0x9e3779b1) ^ (kind * 0x85ebca6b));
+  }
+
+  /** True when event `code` can happen in `state` under any policy (minimizing and replaying check this). */
+  canApply(state: SearchState, code: number): boolean {
+    const kind = eventKindOf(code);
+    const argument = eventArgumentOf(code);
+    if (kind === deliverKind) {
+      const to = this.messages.destination[argument];
+      return (
+        to !== undefined && to >= 0 && hasMessage(state.network, argument) && state.slots[to]!.state !== null
+      );
+    }
+    const slot = state.slots[argument];
+    if (slot === undefined) return false;
+    switch (kind) {
+      case timerKind:
+        return slot.state !== null && slot.timers.length > 0;
+      case invokeKind: {
+        const client = this.nodes[argument]!.kind === "client" ? (slot.state as ClientState | null) : null;
+        return client !== null && client.current === null && client.seq < this.nodes[argument]!.ops.length;
+      }
+      case crashKind:
+        return slot.state !== null;
+      case restartKind:
+        return slot.state === null;
+      default:
+        return false;
+    }
+  }
+
+  // ------------------------------------------------------------ looking at states
+
+  viewServer(state: SearchState): ViewServerState | null {
+    return state.slots[this.viewServerNode]!.state as ViewServerState | null;
+  }
+
+  server(state: SearchState, address: Address): ServerState | null {
+    const node = this.nodeIndex.get(address);
+    if (node === undefined || this.nodes[node]!.kind !== "server") return null;
+    return state.slots[node]!.state as ServerState | null;
+  }
+
+  client(state: SearchState, address: Address): ClientState | null {
+    const node = this.nodeIndex.get(address);
+    if (node === undefined || this.nodes[node]!.kind !== "client") return null;
+    return state.slots[node]!.state as ClientState | null;
+  }
+
+  /** Every client invoked all its operations and has its last answer. */
+  allClientsDone(state: SearchState): boolean {
+    return this.clientNodes.every((node) => {
+      const client = state.slots[node]!.state as ClientState | null;
+      return client !== null && client.current === null && client.seq === this.nodes[node]!.ops.length;
+    });
+  }
+
+  /** The op client `node` would invoke next. */
+  nextOp(state: SearchState, node: number): Op | undefined {
+    const client = state.slots[node]!.state as ClientState | null;
+    return client === null ? undefined : this.nodes[node]!.ops[client.seq];
+  }
+
+  /** One line per node: its kind-specific description and pending timers. */
+  describeNodes(state: SearchState): string[] {
+    return this.nodes.map((node) => {
+      const slot = state.slots[node.index]!;
+      if (slot.state === null) return `${node.address}: crashed`;
+      const timers = slot.timers.map((timer) => timer.type).join(", ");
+      return `${node.address}: ${node.definition.describe(slot.state)}${timers === "" ? "" : ` [timers: ${timers}]`}`;
+    });
+  }
+
+  // ------------------------------------------------------------ hashing
+
+  private stateKey(state: DraftState): number {
+    const h = this.hasher.reset(0x3c6ef372);
+    for (const slot of state.slots) h.pair(slot.hashA, slot.hashB);
+    h.pair(state.networkA, state.networkB);
+    h.num(state.served.length);
+    for (const value of state.served) h.num(value);
+    h.pair(state.historyA, state.historyB);
+    return h.key();
+  }
+
+  /** The network without the messages addressed to `node` (sent to its previous life). */
+  private purgeMessagesTo(node: number, state: SearchState) {
+    const network = state.network.slice();
+    let networkA = state.networkA;
+    let networkB = state.networkB;
+    const destination = this.messages.destination;
+    for (let id = 0; id < network.length * 32; id++) {
+      if (destination[id] !== node || !hasMessage(network, id)) continue;
+      network[id >>> 5] = network[id >>> 5]! & ~(1 << (id & 31));
+      networkA = (networkA - this.messages.hashA[id]!) | 0;
+      networkB = (networkB - this.messages.hashB[id]!) | 0;
+    }
+    return { network, networkA, networkB };
+  }
+
+  // ------------------------------------------------------------ invariants
+
+  /** Every ready primary and its installed backup of the same view agree (memoized per pair of slots). */
+  private checkBackups(state: SearchState): Violation | null {
+    for (const node of this.serverNodes) {
+      const primarySlot = state.slots[node]!;
+      const primary = primarySlot.state as ServerState | null;
+      if (primary === null || primary.role !== "primary" || primary.view.backup === null) continue;
+      const backupNode = this.nodeIndex.get(primary.view.backup);
+      if (backupNode === undefined) continue;
+      const backupSlot = state.slots[backupNode]!;
+      const backup = backupSlot.state as ServerState | null;
+      if (backup === null || !arePairedInOneView(primary, primary.view.backup, backup)) continue;
+      const pairKey = `${primarySlot.key},${backupSlot.key}`;
+      let broken = this.pairMemo.get(pairKey);
+      if (broken === undefined) {
+        broken = checkBackupConsistency(primary, backup);
+        if (this.pairMemo.size >= memoMax) this.pairMemo.clear();
+        this.pairMemo.set(pairKey, broken);
+      }
+      if (broken !== null) {
+        return {
+          invariant: "backupConsistent",
+          message: `${this.nodes[backupNode]!.address} (backup) vs ${this.nodes[node]!.address} (primary) in view ${primary.view.viewNum}: ${broken}`,
+        };
+      }
+    }
+    return null;
+  }
+
+  private checkLinearizable(history: HistoryLink | null, historyA: number, historyB: number): string | null {
+    const key = (historyA >>> 0) * 0x200000 + (historyB & 0x1fffff);
+    const known = this.historyMemo.get(key);
+    if (known !== undefined) return known;
+    const events: HistoryEvent[] = [];
+    for (let link = history; link !== null; link = link.previous) events.push(link.event);
+    events.reverse();
+    const verdict = checkHistory(events, { budgetMs: 10_000 });
+    const broken = verdict.result === "violation" ? `history ${formatCheckResult(verdict)}` : null;
+    if (this.historyMemo.size >= memoMax) this.historyMemo.clear();
+    this.historyMemo.set(key, broken);
+    return broken;
+  }
+
+  private everyLiveServerPinged(state: SearchState): boolean {
+    const viewServer = state.slots[this.viewServerNode]!.state as ViewServerState | null;
+    if (viewServer === null) return true;
+    for (const [address, record] of viewServer.servers) {
+      const node = this.nodeIndex.get(address);
+      if (node !== undefined && state.slots[node]!.state !== null && !record.pingedSinceCheck) return false;
+    }
+    return true;
+  }
+}
+
+/** A state being built by a step: everything but its key and trace. */
+type DraftState = { -readonly [K in Exclude<keyof SearchState, "key" | "trace" | "depth">]: SearchState[K] };
+
+type ResultEvent = Extract<ActorEvent, { type: "result" }>;
+
+function historyEventOf(type: "invoke" | "ok", process: number, op: Op, read?: string): HistoryEvent {
+  const event: HistoryEvent = { type, process, f: op.f, key: op.key };
+  const value = op.f === "get" ? (type === "ok" ? read : undefined) : op.value;
+  if (value !== undefined) event.value = value;
+  return event;
+}

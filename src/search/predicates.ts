@@ -1,0 +1,174 @@
+import { isReadyPrimary } from "../actors/server.js";
+import type { Address } from "../schemas/address.js";
+import type { NamedPredicate } from "./scenario.js";
+
+// Goals and prunes the scenarios are built from (DSLabs' StatePredicates).
+
+export const allClientsDone: NamedPredicate = {
+  name: "every client finished its operations",
+  test: (world, state) => world.allClientsDone(state),
+};
+
+/** The view server's view has a primary and a backup, the primary acknowledged it, and the backup holds the state. */
+export const fullViewSettled: NamedPredicate = {
+  name: "a full view is acknowledged and its backup installed",
+  test: (world, state) => {
+    const viewServer = world.viewServer(state);
+    if (viewServer === null || !viewServer.primaryAcked) return false;
+    const { view } = viewServer;
+    if (view.primary === null || view.backup === null) return false;
+    const primary = world.server(state, view.primary);
+    const backup = world.server(state, view.backup);
+    return (
+      primary !== null &&
+      backup !== null &&
+      isReadyPrimary(primary) &&
+      primary.view.viewNum === view.viewNum &&
+      backup.role === "backup" &&
+      backup.app !== null &&
+      backup.view.viewNum === view.viewNum
+    );
+  },
+};
+
+/** A server, ready as primary of the view server's current view (and its backup, if any, installed). */
+export function readyPrimaryIn(viewNumMin: number): NamedPredicate {
+  return {
+    name: `a primary of view ${viewNumMin} or later is ready and acknowledged`,
+    test: (world, state) => {
+      const viewServer = world.viewServer(state);
+      if (viewServer === null || viewServer.view.viewNum < viewNumMin || viewServer.view.primary === null)
+        return false;
+      const primary = world.server(state, viewServer.view.primary);
+      return (
+        viewServer.primaryAcked &&
+        primary !== null &&
+        isReadyPrimary(primary) &&
+        primary.view.viewNum === viewServer.view.viewNum
+      );
+    },
+  };
+}
+
+export function viewNumAbove(viewNumMax: number): NamedPredicate {
+  return {
+    name: `view number above ${viewNumMax}`,
+    test: (world, state) => (world.viewServer(state)?.view.viewNum ?? 0) > viewNumMax,
+  };
+}
+
+/** The client has completed this many operations (and is not busy with the next). */
+export function clientCompleted(client: Address, count: number): NamedPredicate {
+  return {
+    name: `${client} completed ${count} operation(s)`,
+    test: (world, state) => {
+      const clientState = world.client(state, client);
+      return (
+        clientState !== null &&
+        clientState.seq >= count &&
+        (clientState.seq > count || clientState.current === null)
+      );
+    },
+  };
+}
+
+export function and(...predicates: NamedPredicate[]): NamedPredicate {
+  return {
+    name: predicates.map((predicate) => predicate.name).join(" and "),
+    test: (world, state, start) => predicates.every((predicate) => predicate.test(world, state, start)),
+  };
+}
+
+export function not(predicate: NamedPredicate): NamedPredicate {
+  return {
+    name: `not (${predicate.name})`,
+    test: (world, state, start) => !predicate.test(world, state, start),
+  };
+}
+
+/** The view number rose more than `increase` above the phase's start: bounds view churn relative to where a phase begins. */
+export function viewNumRoseAbove(increase: number): NamedPredicate {
+  return {
+    name: `view number more than ${increase} above the phase's start`,
+    test: (world, state, start) =>
+      (world.viewServer(state)?.view.viewNum ?? 0) > (world.viewServer(start)?.view.viewNum ?? 0) + increase,
+  };
+}
+
+/** Some backup holds forwards that arrived ahead of a gap: forwards reached it out of order. */
+export const backupBufferedForwards: NamedPredicate = {
+  name: "a backup buffered a forward that overtook an earlier one",
+  test: (world, state) =>
+    world.serverNodes.some((node) => {
+      const server = world.server(state, world.nodes[node]!.address);
+      return server !== null && server.role === "backup" && server.buffered.size > 0;
+    }),
+};
+
+/** The client still waits for its operation `seq`, which the view's primary and backup have both executed. */
+export function executedNotAnswered(client: string, seq: number): NamedPredicate {
+  const executed = (app: { lastByClient: ReadonlyMap<string, { seq: number }> } | null): boolean =>
+    app !== null && (app.lastByClient.get(client)?.seq ?? 0) >= seq;
+  return {
+    name: `${client}'s operation #${seq} executed by primary and backup, the client still waiting`,
+    test: (world, state) => {
+      const clientState = world.client(state, client);
+      const view = world.viewServer(state)?.view;
+      if (clientState?.current?.seq !== seq || view?.primary == null || view.backup === null) return false;
+      return (
+        executed(world.server(state, view.primary)?.app ?? null) &&
+        executed(world.server(state, view.backup)?.app ?? null)
+      );
+    },
+  };
+}
+
+/** The client still waits for its operation `seq`. */
+export function clientWaiting(client: string, seq: number): NamedPredicate {
+  return {
+    name: `${client} still waits for #${seq}`,
+    test: (world, state) => world.client(state, client)?.current?.seq === seq,
+  };
+}
+
+/** The backup of the phase's start view is now primary of a full, acknowledged, installed view. */
+export const failedOverToStartBackup: NamedPredicate = {
+  name: "the start view's backup is primary of a settled full view",
+  test: (world, state, start) => {
+    const startBackup = world.viewServer(start)?.view.backup ?? null;
+    return (
+      startBackup !== null &&
+      world.viewServer(state)?.view.primary === startBackup &&
+      fullViewSettled.test(world, state, start)
+    );
+  },
+};
+
+/** The primary of the phase's start view crashed, restarted, and its new incarnation's ping reached the view server. */
+export const startPrimaryRestarted: NamedPredicate = {
+  name: "the start view's primary restarted and pinged the view server",
+  test: (world, state, start) => {
+    const primary = world.viewServer(start)?.view.primary ?? null;
+    if (primary === null) return false;
+    const node = world.nodeIndex.get(primary)!;
+    const slot = state.slots[node]!;
+    const server = world.server(state, primary);
+    const record = world.viewServer(state)?.servers.get(primary);
+    return slot.life > 0 && server !== null && record?.incarnation === server.incarnation;
+  },
+};
+
+/** The backup of the phase's start view crashed and restarted, and the view server has not heard from its new life. */
+export const startBackupRestartedUnnoticed: NamedPredicate = {
+  name: "the start view's backup restarted, unnoticed by the view server",
+  test: (world, state, start) => {
+    const backup = world.viewServer(start)?.view.backup ?? null;
+    if (backup === null) return false;
+    const slot = state.slots[world.nodeIndex.get(backup)!]!;
+    const server = world.server(state, backup);
+    const record = world.viewServer(state)?.servers.get(backup);
+    return (
+      slot.life > 0 && server !== null && record !== undefined && record.incarnation !== server.incarnation
+    );
+  },
+};

@@ -1,0 +1,385 @@
+import type { Op } from "../schemas/op.js";
+import {
+  allClientsDone,
+  and,
+  clientCompleted,
+  backupBufferedForwards,
+  clientWaiting,
+  executedNotAnswered,
+  failedOverToStartBackup,
+  fullViewSettled,
+  startBackupRestartedUnnoticed,
+  startPrimaryRestarted,
+  viewNumAbove,
+  viewNumRoseAbove,
+} from "./predicates.js";
+import { noFaults, type EventPolicy, type Scenario } from "./scenario.js";
+
+// The search tests, after DSLabs lab 2's PrimaryBackupTest search tests:
+// each has a liveness part (a goal state is reachable) and a safety part (no
+// invariant breaks within its bounds). Bounds are sized so that all of them
+// together take about a minute on two shared cores; `npm run search --
+// --seconds S` gives the explore phases more time.
+
+const put = (key: string, value: string): Op => ({ f: "put", key, value });
+const append = (key: string, value: string): Op => ({ f: "append", key, value });
+const get = (key: string): Op => ({ f: "get", key });
+
+const allServers = (count: number): string[] => Array.from({ length: count }, (_, i) => `server-${i + 1}`);
+
+/** Servers may crash and restart, up to these totals since the initial state. */
+function crashes(servers: number, crashesMax: number, restartsMax: number): EventPolicy {
+  return { ...noFaults, crashable: allServers(servers), crashesMax, restartsMax };
+}
+
+export const singleServer: Scenario = {
+  name: "single-server",
+  description: "one server, one client: put then get (DSLabs: single client, single server)",
+  world: {
+    servers: 1,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+  },
+  phases: [
+    {
+      name: "liveness",
+      kind: "reach",
+      goal: allClientsDone,
+      prunes: [],
+      events: noFaults,
+      depthMax: 30,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      // With one server the whole state space is small: the BFS exhausts it.
+      name: "safety",
+      kind: "explore",
+      startFrom: "initial",
+      prunes: [],
+      events: noFaults,
+      depthMax: 100,
+      statesMax: 200_000,
+      secondsMax: 10,
+      probes: { depthMax: 200, secondsMax: 1 },
+    },
+  ],
+};
+
+export const viewChanges: Scenario = {
+  name: "view-changes",
+  description:
+    "three servers, one client doing put, append, get while the view server changes views at will (DSLabs: single client, multiple servers)",
+  world: {
+    servers: 3,
+    clients: [{ client: "client-1", ops: [put("a", "x"), append("a", "y"), get("a")] }],
+    results: "expected",
+  },
+  phases: [
+    {
+      name: "settle",
+      kind: "reach",
+      goal: fullViewSettled,
+      prunes: [],
+      events: { ...noFaults, invokes: false },
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "liveness",
+      kind: "reach",
+      goal: allClientsDone,
+      prunes: [viewNumAbove(2)],
+      events: noFaults,
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "safety",
+      kind: "explore",
+      startFrom: "initial",
+      prunes: [viewNumAbove(5)],
+      events: noFaults,
+      depthMax: 60,
+      statesMax: 150_000,
+      secondsMax: 8,
+      probes: { depthMax: 300, secondsMax: 4 },
+    },
+  ],
+};
+
+export const reorderedForwards: Scenario = {
+  name: "reordered-forwards",
+  description:
+    "two servers, two clients appending to one key, forwards sent one operation each so that they reach the backup in either order; the history must be linearizable",
+  world: {
+    servers: 2,
+    clients: [
+      { client: "client-1", ops: [append("a", "1"), get("a")] },
+      { client: "client-2", ops: [append("a", "2"), get("a")] },
+    ],
+    results: "history",
+    config: { forwardBatchMax: 1, forwardWindow: 2 },
+  },
+  phases: [
+    {
+      name: "settle",
+      kind: "reach",
+      goal: fullViewSettled,
+      prunes: [],
+      events: { ...noFaults, invokes: false },
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "reorder",
+      kind: "reach",
+      goal: backupBufferedForwards,
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 30,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "liveness",
+      kind: "reach",
+      goal: allClientsDone,
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "safety",
+      kind: "explore",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(2)],
+      events: noFaults,
+      depthMax: 60,
+      statesMax: 150_000,
+      secondsMax: 8,
+      probes: { depthMax: 200, secondsMax: 3 },
+    },
+  ],
+};
+
+export const failoverAtMostOnce: Scenario = {
+  name: "failover-at-most-once",
+  description:
+    "three servers, one client's append executed by primary and backup but not yet answered, then two failovers with crashes: the retried append must not apply twice (state transfer carries the at-most-once table)",
+  world: {
+    servers: 3,
+    clients: [{ client: "client-1", ops: [append("a", "x"), get("a")] }],
+    results: "expected",
+  },
+  phases: [
+    {
+      name: "settle",
+      kind: "reach",
+      goal: fullViewSettled,
+      prunes: [],
+      events: { ...noFaults, invokes: false },
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "executed",
+      kind: "reach",
+      goal: executedNotAnswered("client-1", 1),
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 30,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "first failover",
+      kind: "reach",
+      goal: and(failedOverToStartBackup, clientWaiting("client-1", 1)),
+      prunes: [viewNumRoseAbove(2)],
+      events: crashes(3, 1, 0),
+      depthMax: 40,
+      statesMax: 1_000_000,
+      secondsMax: 40,
+    },
+    {
+      name: "liveness",
+      kind: "reach",
+      goal: allClientsDone,
+      prunes: [viewNumRoseAbove(1)],
+      events: noFaults,
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "second failover",
+      kind: "explore",
+      startFrom: "first failover",
+      prunes: [viewNumRoseAbove(3)],
+      events: crashes(3, 2, 0),
+      depthMax: 60,
+      statesMax: 150_000,
+      secondsMax: 8,
+      probes: { depthMax: 120, secondsMax: 4 },
+    },
+  ],
+};
+
+export const primaryRestart: Scenario = {
+  name: "primary-restart",
+  description:
+    "two servers, one client; the primary of a settled view crashes and restarts under its name (Ping(0) with a new incarnation); afterwards, with no more faults and timely pings, the client must still finish",
+  world: {
+    servers: 2,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+    // Messages sent to the previous life stay in the network (durable queues).
+    restartPurgesMessages: false,
+  },
+  phases: [
+    {
+      name: "settle",
+      kind: "reach",
+      goal: fullViewSettled,
+      prunes: [],
+      events: { ...noFaults, invokes: false },
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "restart",
+      kind: "reach",
+      goal: startPrimaryRestarted,
+      prunes: [],
+      events: { ...crashes(2, 1, 1), invokes: false, fairPingCheck: true },
+      depthMax: 10,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "recover",
+      kind: "recover",
+      goal: allClientsDone,
+      prunes: [viewNumRoseAbove(3)],
+      events: { ...noFaults, fairPingCheck: true },
+      depthMax: 200,
+      statesMax: 1_000_000,
+      secondsMax: 40,
+    },
+    {
+      name: "safety",
+      kind: "explore",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(4)],
+      events: crashes(2, 2, 2),
+      depthMax: 60,
+      statesMax: 100_000,
+      secondsMax: 6,
+      probes: { depthMax: 150, secondsMax: 3 },
+    },
+  ],
+};
+
+export const restartedBackup: Scenario = {
+  name: "restarted-backup",
+  description:
+    "three servers, one client; after a put is answered the backup crashes and restarts under its name before the view server hears from its new life, and messages sent to its previous life (durable queues) reach the new one; the client's get must still see the put. Every invariant is checked",
+  world: {
+    servers: 3,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+    invariantsOff: [],
+  },
+  phases: [
+    {
+      name: "settle",
+      kind: "reach",
+      goal: fullViewSettled,
+      prunes: [],
+      events: { ...noFaults, invokes: false },
+      depthMax: 40,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "put answered",
+      kind: "reach",
+      goal: clientCompleted("client-1", 1),
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 30,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "backup restart",
+      kind: "reach",
+      goal: startBackupRestartedUnnoticed,
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...crashes(3, 1, 1), invokes: false },
+      depthMax: 10,
+      statesMax: 500_000,
+      secondsMax: 30,
+    },
+    {
+      name: "safety",
+      kind: "explore",
+      prunes: [viewNumRoseAbove(2)],
+      events: noFaults,
+      depthMax: 40,
+      statesMax: 300_000,
+      secondsMax: 10,
+      probes: { depthMax: 100, secondsMax: 3 },
+    },
+  ],
+};
+
+export const randomDeep: Scenario = {
+  name: "random-deep",
+  description:
+    "three servers, two clients sharing a key, crashes and restarts: random walks hundreds of events deep, every history checked for linearizability",
+  world: {
+    servers: 3,
+    clients: [
+      { client: "client-1", ops: [append("a", "1"), get("a"), append("a", "3"), get("a")] },
+      { client: "client-2", ops: [append("a", "2"), get("a"), put("a", "4"), get("a")] },
+    ],
+    results: "history",
+    // Messages sent to the previous life stay in the network (durable queues).
+    restartPurgesMessages: false,
+  },
+  phases: [
+    {
+      name: "deep",
+      kind: "explore",
+      prunes: [viewNumAbove(10)],
+      events: crashes(3, 3, 3),
+      depthMax: 20,
+      statesMax: 20_000,
+      secondsMax: 4,
+      probes: { depthMax: 500, secondsMax: 5 },
+    },
+  ],
+};
+
+export const scenarios: readonly Scenario[] = [
+  singleServer,
+  viewChanges,
+  reorderedForwards,
+  failoverAtMostOnce,
+  primaryRestart,
+  restartedBackup,
+  randomDeep,
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return scenarios.find((scenario) => scenario.name === name);
+}
