@@ -8,7 +8,7 @@
 //
 // PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds.
 import { describe, expect, it } from "vitest";
-import { findScenario, scenarios } from "../../src/search/scenarios.js";
+import { scenarios } from "../../src/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 
 const seconds =
