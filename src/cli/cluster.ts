@@ -35,6 +35,7 @@ interface ClusterOptions extends CommonOptions, ProtocolOptions {
   restart: boolean;
   nodeLogs?: string;
   purge: boolean;
+  ui?: string | true;
 }
 
 const serversMax = 32;
@@ -47,6 +48,7 @@ const program = new Command("cluster")
   .option("--debug", "nodes check their invariants after every event", false)
   .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
   .option("--node-logs <dir>", "write each node's log to <dir>/<node>.log instead of this terminal's stderr")
+  .option("--ui [port]", "also serve the live dashboard on http://127.0.0.1:<port>/ (default 8080)")
   .option(
     "--purge",
     "only delete the queues and exchanges a cluster of this name left behind (it must not be running)",
@@ -95,6 +97,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     say(`queues and exchanges of "${names.cluster}" deleted`);
     return exitCodes.ok;
   }
+  let dashboard: { close(): Promise<void> } | null = null;
   try {
     await refuseIfRunning(connection, names);
     await connection.add(subscription);
@@ -117,12 +120,19 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     supervisor.on("spawnError", ({ address, error }: { address: string; error: Error }) =>
       say(`${clockTime()} ${address.padEnd(12)} cannot start: ${error.message}`),
     );
+    if (options.ui !== undefined) {
+      // Before the nodes, so that it sees the first views.
+      const { startClusterUi } = await import("../dashboard/ui.js");
+      const ui = { port: options.ui, names, url: broker.url, clientRetryMs: options.clientRetryMs, log, say };
+      dashboard = await startClusterUi(ui);
+    }
     supervisor.start();
     const signal = await untilSignal();
     say(`${clockTime()} ${signal}: stopping the cluster`);
     // A second Ctrl-C while stopping gives up on a clean stop.
     process.once("SIGINT", () => process.exit(exitCodes.failed));
   } finally {
+    await dashboard?.close();
     await supervisor.stop();
     await subscription.stop(connection);
     await cleanUp(connection, names, supervisor.addresses, say);

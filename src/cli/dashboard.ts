@@ -1,0 +1,101 @@
+// `npm run dashboard -- [--cluster NAME] [--port 8080]`: a live web page for a
+// running cluster — views and why they changed, every node's role, liveness
+// and counters, a space-time diagram of sampled messages (drops, delays and
+// duplicates marked), fault controls, throughput and latency, and the
+// checker's verdict on the last `npm run load`. Ctrl-C stops it.
+import path from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { redactUrl } from "../broker/connection.js";
+import { verdictBudgetMsDefault } from "../dashboard/loads.js";
+import { defaultPort, startDashboard } from "../dashboard/server.js";
+import { parsePort, samplesPerSecondDefault } from "../dashboard/ui.js";
+import {
+  addClientTimingOptions,
+  addCommonOptions,
+  clockTime,
+  findBroker,
+  loggerFor,
+  namesOf,
+  positiveInt,
+  runCommand,
+  untilSignal,
+  type CommonOptions,
+} from "./common.js";
+
+interface DashboardCliOptions extends CommonOptions {
+  port: number;
+  host: string;
+  tap: boolean;
+  samplesPerSecond: number;
+  histories: string;
+  checkBudgetMs: number;
+  clientRetryMs: number;
+}
+
+function portNumber(text: string): number {
+  const port = parsePort(text);
+  if (port === null) throw new InvalidArgumentError("expected a port number (0-65535; 0 picks a free one)");
+  return port;
+}
+
+const program = new Command("dashboard")
+  .description("serve a live web dashboard of a running cluster on localhost; Ctrl-C stops it")
+  .addOption(
+    new Option("--port <port>", "HTTP port (0: any free one)").argParser(portNumber).default(defaultPort),
+  )
+  .option(
+    "--host <address>",
+    "address to listen on (anything but loopback exposes the fault controls)",
+    "127.0.0.1",
+  )
+  .option("--no-tap", "do not sample messages (no space-time diagram, no latency): events only")
+  .addOption(
+    new Option(
+      "--samples-per-second <n>",
+      "messages drawn per second (ordinary; as many again lost, delayed or duplicated)",
+    )
+      .argParser(positiveInt)
+      .default(samplesPerSecondDefault),
+  )
+  .option(
+    "--histories <dir>",
+    "where npm run load writes its histories (their verdicts are shown)",
+    "histories",
+  )
+  .addOption(
+    new Option("--check-budget-ms <ms>", "time budget of each load history's linearizability check")
+      .argParser(positiveInt)
+      .default(verdictBudgetMsDefault),
+  );
+addCommonOptions(program);
+addClientTimingOptions(program);
+program.action((options: DashboardCliOptions) => runCommand(() => runDashboard(options)));
+
+async function runDashboard(options: DashboardCliOptions): Promise<number> {
+  const names = namesOf(options);
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const log = loggerFor(options, "pbkv-dashboard").child({ cluster: names.cluster });
+  const broker = await findBroker(options, false, say);
+  const dashboard = await startDashboard({
+    names,
+    url: broker.url,
+    host: options.host,
+    port: options.port,
+    tap: options.tap,
+    samplesPerSecond: options.samplesPerSecond,
+    historiesDirectory: path.resolve(options.histories),
+    verdictBudgetMs: options.checkBudgetMs,
+    clientRetryMs: options.clientRetryMs,
+    log,
+    say,
+  });
+  say(
+    `pbkv dashboard for cluster "${names.cluster}" on ${redactUrl(broker.url)}: ${dashboard.url}  (Ctrl-C stops)`,
+  );
+  const signal = await untilSignal();
+  say(`${clockTime()} ${signal}: stopping the dashboard`);
+  await dashboard.close();
+  return 0;
+}
+
+await program.parseAsync();

@@ -1,0 +1,527 @@
+// The dashboard's picture of one cluster, built from `<c>.events` and the
+// message tap: the view and its history (with a reason for each change),
+// every node's role, liveness and counters, the network faults in force,
+// a log, per-second series, the last load runs, and the sampled messages of
+// the space-time diagram. Pure: the clock is passed in, the broker is
+// elsewhere (feed.ts), and every collection is bounded.
+import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
+import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
+import type { ClusterEvent, NodeCounters } from "../schemas/clusterEvents.js";
+import type { ControlCommand } from "../schemas/control.js";
+import type { View } from "../schemas/view.js";
+import type {
+  DashboardSummary,
+  FaultSummary,
+  LoadRun,
+  LogEntry,
+  MessageSample,
+  NodeSummary,
+  Role,
+  SeriesPoint,
+  ViewRecord,
+} from "./protocol.js";
+import { explainViewChange, type Incident } from "./reasons.js";
+import { Sampler, type TappedMessage } from "./tap.js";
+
+/** A node not heard from this long is shown as silent (counters come every second, pings far more often). */
+export const silentAfterMs = 2_500;
+export const viewsMax = 500;
+export const logEntriesMax = 300;
+export const incidentsMax = 200;
+/** Seconds of series kept, and shown. */
+export const seriesSecondsMax = 120;
+export const seriesSecondsShown = 60;
+export const loadRunsMax = 10;
+/** Sampled messages kept for a browser that connects (the diagram shows a few seconds). */
+export const recentSamplesMax = 3_000;
+export const recentSamplesMs = 30_000;
+/** Message ids remembered to spot duplicates and later losses. */
+export const trackedIdsMax = 20_000;
+/** Client requests remembered to measure latency. */
+export const trackedRequestsMax = 10_000;
+export const latenciesPerSecondMax = 5_000;
+/** The same network command acknowledged by every node is logged once within this window. */
+export const faultFoldMs = 2_000;
+
+export interface ModelOptions {
+  cluster: string;
+  broker: string;
+  tap: boolean;
+  samplesPerSecond: number;
+}
+
+interface NodeRecord {
+  address: Address;
+  selfRole: Role | null;
+  selfViewNum: number | null;
+  lastSeenAt: number | null;
+  lifecycle: string | null;
+  crashed: boolean;
+  stopped: boolean;
+  counters: NodeCounters | null;
+  forwards: number;
+  transfers: number;
+}
+
+interface Bucket {
+  ops: number;
+  messages: number;
+  lost: number;
+  latenciesMs: number[];
+}
+
+export class DashboardModel {
+  private view: View | null = null;
+  private viewAt: number | null = null;
+  private readonly views: ViewRecord[] = [];
+  private readonly nodes = new Map<Address, NodeRecord>();
+  private readonly faults: FaultSettings = cleanFaults();
+  private readonly incidents: Incident[] = [];
+  private readonly log: LogEntry[] = [];
+  private readonly faultsLogged = new Map<string, number>();
+  private readonly rejectsLoggedAt = new Map<Address, number>();
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly loads: LoadRun[] = [];
+  private readonly samples = new Map<string, MessageSample>();
+  private pending: MessageSample[] = [];
+  private readonly copies = new Map<string, { copies: number; sampledKey: string | null }>();
+  private readonly requests = new Map<string, number>();
+  private readonly sampler: Sampler;
+  private seen = 0;
+  private sampled = 0;
+  private connected = false;
+  private clusterRunning = false;
+  /** Bumped by every change a summary shows. */
+  version = 0;
+
+  constructor(private readonly options: ModelOptions) {
+    this.sampler = new Sampler(options.samplesPerSecond);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  setStatus(status: { connected: boolean; clusterRunning: boolean }): void {
+    if (status.connected === this.connected && status.clusterRunning === this.clusterRunning) return;
+    this.connected = status.connected;
+    this.clusterRunning = status.clusterRunning;
+    this.version += 1;
+  }
+
+  /** The view as a GetView probe saw it (when the dashboard starts after the cluster). */
+  onProbedView(view: View, at: number): void {
+    if (this.view !== null || view.viewNum === 0) return;
+    this.acceptView(view, at);
+  }
+
+  onEvent(event: ClusterEvent): void {
+    if (event.node !== viewServerAddress && !isServerAddress(event.node)) {
+      if (event.type === "rejected") this.logRejected(event.node, event.at, event.source, event.reason);
+      return; // clients (kv, load, probes) come and go
+    }
+    const node = this.node(event.node);
+    node.lastSeenAt = Math.max(node.lastSeenAt ?? 0, event.at);
+    this.version += 1;
+    switch (event.type) {
+      case "view":
+        if (event.node === viewServerAddress) this.acceptView(event.view, event.at);
+        else node.selfViewNum = Math.max(node.selfViewNum ?? 0, event.view.viewNum);
+        return;
+      case "role":
+        node.selfRole = event.role;
+        node.selfViewNum = event.viewNum;
+        this.addLog({
+          at: event.at,
+          node: event.node,
+          kind: "role",
+          text: `is ${event.role} in view ${event.viewNum}`,
+        });
+        return;
+      case "transfer":
+        node.transfers += 1;
+        this.addLog({
+          at: event.at,
+          node: event.node,
+          kind: "transfer",
+          text: `state transfer to ${event.to} confirmed (view ${event.viewNum}, ${event.applied} ops applied)`,
+        });
+        return;
+      case "fault":
+        this.onFault(event.node, event.at, event.command, event.effect);
+        return;
+      case "counters":
+        this.onCounters(node, event.at, event.counters);
+        return;
+      case "rejected":
+        this.logRejected(event.node, event.at, event.source, event.reason);
+        return;
+      case "lifecycle":
+        this.onLifecycle(node, event.at, event.state, event.detail);
+        return;
+    }
+  }
+
+  onTapped(message: TappedMessage, receivedAt: number): void {
+    this.seen += 1;
+    if (message.fate === "delivered" || message.fate === "delayed") this.onArrived(message, receivedAt);
+    else this.onLost(message, receivedAt);
+  }
+
+  /** The dashboard published (or refused to publish) a control command. */
+  noteControl(at: number, command: ControlCommand | null, error: string | null): void {
+    const text = error === null ? `sent ${JSON.stringify(command)}` : `control refused: ${error}`;
+    this.addLog({ at, node: "dashboard", kind: "control", text, ...(error === null ? {} : { bad: true }) });
+    this.version += 1;
+  }
+
+  upsertLoad(run: LoadRun): void {
+    const index = this.loads.findIndex((existing) => existing.file === run.file);
+    if (index >= 0) this.loads[index] = run;
+    else this.loads.push(run);
+    while (this.loads.length > loadRunsMax) this.loads.shift();
+    if (run.status !== "checking") {
+      const verdict = run.result === null ? run.text : `${run.result}: ${run.text.split("\n")[0] ?? ""}`;
+      this.addLog({
+        at: run.at,
+        node: "load",
+        kind: "load",
+        text: `${run.file}: ${verdict}`,
+        ...(run.result === "ok" ? {} : { bad: true }),
+      });
+    }
+    this.version += 1;
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  /** The view server's current view, as far as the dashboard knows. */
+  currentView(): View | null {
+    return this.view;
+  }
+
+  summary(now: number): DashboardSummary {
+    return {
+      cluster: this.options.cluster,
+      broker: this.options.broker,
+      connected: this.connected,
+      clusterRunning: this.clusterRunning,
+      tap: this.options.tap,
+      now,
+      view: this.view === null ? null : { ...this.view },
+      views: this.views.map((record) => ({ ...record })),
+      nodes: this.nodeSummaries(now),
+      faults: this.faultSummary(),
+      log: this.log.map((entry) => ({ ...entry })),
+      series: this.seriesPoints(now),
+      loads: this.loads.map((run) => ({ ...run })),
+      sampling: { perSecond: this.sampler.perSecond, seen: this.seen, sampled: this.sampled },
+    };
+  }
+
+  /** Samples made or changed since the last call. */
+  takeSamples(): MessageSample[] {
+    const taken = this.pending;
+    this.pending = [];
+    return taken;
+  }
+
+  /** The samples of the last `recentSamplesMs`, for a browser that just connected. */
+  recentSamples(now: number): MessageSample[] {
+    this.pruneSamples(now);
+    return [...this.samples.values()];
+  }
+
+  // ---------------------------------------------------------------- views and nodes
+
+  private acceptView(view: View, at: number): void {
+    const previous = this.view;
+    if (previous !== null && view.viewNum <= previous.viewNum) return;
+    const reason = explainViewChange(previous, view, {
+      previousAt: this.viewAt,
+      incidents: this.incidents,
+      faults: this.faults,
+    });
+    this.view = { ...view };
+    this.viewAt = at;
+    this.views.push({ ...view, at, reason });
+    while (this.views.length > viewsMax) this.views.shift();
+    for (const member of [view.primary, view.backup]) if (member !== null) this.node(member);
+    this.addLog({
+      at,
+      node: viewServerAddress,
+      kind: "view",
+      text: `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"} — ${reason}`,
+    });
+    this.version += 1;
+  }
+
+  private node(address: Address): NodeRecord {
+    let record = this.nodes.get(address);
+    if (record === undefined) {
+      record = {
+        address,
+        selfRole: null,
+        selfViewNum: null,
+        lastSeenAt: null,
+        lifecycle: null,
+        crashed: false,
+        stopped: false,
+        counters: null,
+        forwards: 0,
+        transfers: 0,
+      };
+      this.nodes.set(address, record);
+    }
+    return record;
+  }
+
+  private onLifecycle(node: NodeRecord, at: number, state: string, detail: string | undefined): void {
+    const seenBefore = node.lifecycle !== null;
+    node.lifecycle = detail === undefined ? state : `${state} (${detail})`;
+    let incident: Incident["kind"] | null = null;
+    // A crash or a new life drops the state: what the node said about its role is void.
+    if (state === "crashed" || state === "restarted" || state === "started") node.selfRole = null;
+    switch (state) {
+      case "crashed":
+        node.crashed = true;
+        incident = detail === undefined ? "crashed" : "failed";
+        break;
+      case "restarted":
+        node.crashed = false;
+        incident = "restarted";
+        break;
+      case "started":
+        node.crashed = false;
+        node.stopped = false;
+        if (seenBefore) incident = "process restarted";
+        break;
+      case "stopped":
+        node.stopped = true;
+        incident = "stopped";
+        break;
+    }
+    if (incident !== null) {
+      this.incidents.push({ at, node: node.address, kind: incident, detail });
+      while (this.incidents.length > incidentsMax) this.incidents.shift();
+    }
+    const bad = state === "crashed" || state === "stopped" || state === "disconnected";
+    this.addLog({ at, node: node.address, kind: "lifecycle", text: node.lifecycle, ...(bad ? { bad } : {}) });
+  }
+
+  private onFault(address: Address, at: number, command: ControlCommand, effect: string): void {
+    applyToFaults(this.faults, command); // idempotent: every node acknowledges network commands
+    const key = JSON.stringify(command);
+    const loggedAt = this.faultsLogged.get(key);
+    this.faultsLogged.set(key, at);
+    if (this.faultsLogged.size > 100) this.faultsLogged.delete(this.faultsLogged.keys().next().value ?? "");
+    if (loggedAt !== undefined && at - loggedAt < faultFoldMs) return;
+    this.addLog({ at, node: address, kind: "fault", text: `${key}: ${effect}` });
+  }
+
+  private onCounters(node: NodeRecord, at: number, counters: NodeCounters): void {
+    const previous = node.counters;
+    node.counters = counters;
+    if (previous === null) return; // no baseline: a delta would count everything since the node started
+    const delta = (now: number, before: number): number => (now >= before ? now - before : now);
+    const bucket = this.bucket(at);
+    bucket.ops += delta(counters.served, previous.served);
+    bucket.lost += delta(counters.lost, previous.lost);
+  }
+
+  private logRejected(node: Address, at: number, source: string, reason: string): void {
+    const loggedAt = this.rejectsLoggedAt.get(node) ?? -Infinity;
+    if (at - loggedAt < 1_000) return;
+    this.rejectsLoggedAt.set(node, at);
+    if (this.rejectsLoggedAt.size > 200)
+      this.rejectsLoggedAt.delete(this.rejectsLoggedAt.keys().next().value ?? "");
+    const firstLine = reason.split("\n")[0] ?? "";
+    this.addLog({ at, node, kind: "rejected", text: `rejected ${source} input: ${firstLine}`, bad: true });
+    this.version += 1;
+  }
+
+  private addLog(entry: LogEntry): void {
+    this.log.push(entry);
+    while (this.log.length > logEntriesMax) this.log.shift();
+  }
+
+  private nodeSummaries(now: number): NodeSummary[] {
+    const order = (address: Address): number =>
+      address === viewServerAddress ? -1 : Number(address.slice("server-".length));
+    return [...this.nodes.values()]
+      .sort((a, b) => order(a.address) - order(b.address))
+      .map((node) => ({
+        address: node.address,
+        kind: node.address === viewServerAddress ? "viewserver" : "server",
+        role: this.roleInView(node.address),
+        selfRole: node.selfRole,
+        selfViewNum: node.selfViewNum,
+        liveness: node.crashed
+          ? "crashed"
+          : node.stopped
+            ? "stopped"
+            : node.lastSeenAt === null
+              ? "unknown"
+              : now - node.lastSeenAt > silentAfterMs
+                ? "silent"
+                : "up",
+        lastSeenAt: node.lastSeenAt,
+        lifecycle: node.lifecycle,
+        counters: node.counters === null ? null : { ...node.counters },
+        forwards: node.forwards,
+        transfers: node.transfers,
+      }));
+  }
+
+  private roleInView(address: Address): Role | null {
+    if (address === viewServerAddress) return null;
+    if (this.view === null) return null;
+    if (this.view.primary === address) return "primary";
+    if (this.view.backup === address) return "backup";
+    return "idle";
+  }
+
+  private faultSummary(): FaultSummary {
+    const crashed = [...this.nodes.values()].filter((node) => node.crashed).map((node) => node.address);
+    return {
+      net: { ...this.faults.net, delayMs: [...this.faults.net.delayMs] },
+      links: [...this.faults.links.entries()].map(([key, settings]) => {
+        const [from = "", to = ""] = key.split(">");
+        return { from, to, ...settings, delayMs: [...settings.delayMs] };
+      }),
+      groups: this.faults.groups === null ? null : this.faults.groups.map((group) => [...group]),
+      crashed,
+      text: describeFaults(this.faults) + (crashed.length > 0 ? `, crashed: ${crashed.join(", ")}` : ""),
+    };
+  }
+
+  // ---------------------------------------------------------------- series
+
+  private bucket(at: number): Bucket {
+    const second = Math.floor(at / 1_000);
+    let bucket = this.buckets.get(second);
+    if (bucket === undefined) {
+      bucket = { ops: 0, messages: 0, lost: 0, latenciesMs: [] };
+      this.buckets.set(second, bucket);
+      const newest = Math.max(...this.buckets.keys());
+      for (const key of [...this.buckets.keys()])
+        if (key <= newest - seriesSecondsMax) this.buckets.delete(key);
+    }
+    return bucket;
+  }
+
+  /** The last `seriesSecondsShown` complete seconds, empty ones included. */
+  private seriesPoints(now: number): SeriesPoint[] {
+    const current = Math.floor(now / 1_000);
+    const points: SeriesPoint[] = [];
+    for (let second = current - seriesSecondsShown; second < current; second++) {
+      const bucket = this.buckets.get(second);
+      const sorted = bucket === undefined ? [] : [...bucket.latenciesMs].sort((a, b) => a - b);
+      points.push({
+        at: second * 1_000,
+        ops: bucket?.ops ?? 0,
+        messages: bucket?.messages ?? 0,
+        lost: bucket?.lost ?? 0,
+        latencyP50Ms: quantile(sorted, 0.5),
+        latencyP99Ms: quantile(sorted, 0.99),
+      });
+    }
+    return points;
+  }
+
+  // ---------------------------------------------------------------- the message tap
+
+  private onArrived(message: TappedMessage, receivedAt: number): void {
+    const record = this.copies.get(message.id) ?? { copies: 0, sampledKey: null };
+    record.copies += 1;
+    this.remember(this.copies, message.id, record, trackedIdsMax);
+    const first = record.copies === 1;
+    this.bucket(receivedAt).messages += 1;
+    const sender = this.nodes.get(message.from);
+    if (sender !== undefined) {
+      sender.lastSeenAt = Math.max(sender.lastSeenAt ?? 0, message.sentAt);
+      if (first && message.type === "Forward") sender.forwards += 1;
+    }
+    if (first) this.measureLatency(message, receivedAt);
+    const duplicate = !first;
+    if (!this.sampler.admit(receivedAt, message.type, duplicate || message.fate === "delayed")) return;
+    const key = `${message.id}:${record.copies}`;
+    record.sampledKey = key;
+    this.emit(this.sampleOf(message, key, receivedAt, duplicate));
+  }
+
+  private onLost(message: TappedMessage, receivedAt: number): void {
+    const record = this.copies.get(message.id);
+    const earlier =
+      record?.sampledKey === null || record === undefined ? undefined : this.samples.get(record.sampledKey);
+    if (earlier !== undefined) {
+      // It reached the queue of a crashed node (refused) or waited there too long (expired).
+      this.emit({ ...earlier, fate: message.fate, at: receivedAt });
+      return;
+    }
+    if (!this.sampler.admit(receivedAt, message.type, true)) return;
+    this.emit(this.sampleOf(message, `${message.id}:lost`, receivedAt, false));
+  }
+
+  private sampleOf(message: TappedMessage, key: string, at: number, duplicate: boolean): MessageSample {
+    return {
+      key,
+      from: message.from,
+      to: message.to,
+      type: message.type,
+      label: message.label,
+      viewNum: message.viewNum,
+      sentAt: message.sentAt,
+      at,
+      fate: message.fate,
+      delayMs: message.delayMs,
+      duplicate,
+    };
+  }
+
+  private emit(sample: MessageSample): void {
+    this.sampled += 1;
+    this.samples.delete(sample.key); // re-inserted last: the map stays in arrival order
+    this.samples.set(sample.key, sample);
+    this.pending.push(sample);
+    if (this.pending.length > recentSamplesMax) this.pending.shift();
+    if (this.samples.size > recentSamplesMax) this.pruneSamples(sample.at);
+  }
+
+  private pruneSamples(now: number): void {
+    for (const [key, sample] of this.samples) {
+      if (this.samples.size <= recentSamplesMax && sample.at >= now - recentSamplesMs) break;
+      this.samples.delete(key);
+    }
+  }
+
+  /** Client latency: from the first copy of a Request to the ok Reply for that sequence number. */
+  private measureLatency(message: TappedMessage, receivedAt: number): void {
+    if (message.seq === null) return;
+    if (message.type === "Request") {
+      const key = `${message.from}#${message.seq}`;
+      if (!this.requests.has(key)) this.remember(this.requests, key, message.sentAt, trackedRequestsMax);
+      return;
+    }
+    if (message.type !== "Reply" || !message.replyOk) return;
+    const key = `${message.to}#${message.seq}`;
+    const sentAt = this.requests.get(key);
+    if (sentAt === undefined) return;
+    this.requests.delete(key);
+    const latencies = this.bucket(receivedAt).latenciesMs;
+    if (latencies.length < latenciesPerSecondMax) latencies.push(Math.max(0, receivedAt - sentAt));
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+    map.set(key, value);
+    if (map.size > max) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+  }
+}
+
+function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  const value = sorted[index] ?? 0;
+  return Math.round(value * 10) / 10;
+}

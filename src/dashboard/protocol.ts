@@ -1,0 +1,148 @@
+// What the dashboard server sends the browser (server-sent events on
+// `/api/stream`, JSON on `/api/state`) and accepts (`POST /api/control`).
+// Types only: the browser bundle imports them too, so nothing here may touch
+// Node or the broker.
+import type { Address } from "../schemas/address.js";
+import type { NodeCounters } from "../schemas/clusterEvents.js";
+import type { NetSettings } from "../schemas/control.js";
+import type { View } from "../schemas/view.js";
+
+/** `up`: heard from within `silentAfterMs`; `silent`: not; the rest from lifecycle events. */
+export type Liveness = "up" | "silent" | "crashed" | "stopped" | "unknown";
+export type Role = "primary" | "backup" | "idle";
+
+export interface NodeSummary {
+  address: Address;
+  kind: "viewserver" | "server";
+  /** The role the view server's current view gives it (null for the view server itself). */
+  role: Role | null;
+  /** What the node itself last announced (`role.<node>`), which may lag or disagree. */
+  selfRole: Role | null;
+  selfViewNum: number | null;
+  liveness: Liveness;
+  /** Epoch ms of the last event or tapped message from the node. */
+  lastSeenAt: number | null;
+  /** Last lifecycle state, with its detail. */
+  lifecycle: string | null;
+  counters: NodeCounters | null;
+  /** Forward messages it sent, counted by the message tap since the dashboard started. */
+  forwards: number;
+  /** State transfers it completed as primary (`transfer.<node>` events). */
+  transfers: number;
+}
+
+export interface ViewRecord {
+  viewNum: number;
+  primary: Address | null;
+  backup: Address | null;
+  /** Epoch ms the dashboard learned it (the view server's event time). */
+  at: number;
+  /** Why it changed, inferred from the events before it. */
+  reason: string;
+}
+
+export type LogKind = "view" | "role" | "fault" | "lifecycle" | "rejected" | "transfer" | "control" | "load";
+
+export interface LogEntry {
+  at: number;
+  node: string;
+  kind: LogKind;
+  text: string;
+  /** Something went wrong (a failed control, a crash, a violation). */
+  bad?: boolean;
+}
+
+/** One second of the cluster. */
+export interface SeriesPoint {
+  /** Epoch ms of the second's start. */
+  at: number;
+  /** Client operations answered (sum of the servers' `served` counters). */
+  ops: number;
+  /** Messages seen by the tap (every copy). */
+  messages: number;
+  /** Messages lost (sum of the nodes' `lost` counters). */
+  lost: number;
+  /** Client operation latency (first Request sent → ok Reply), from the tap. */
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+}
+
+export interface LoadRun {
+  /** The history file the verdict is about. */
+  file: string;
+  /** Epoch ms the history was written (the run's end). */
+  at: number;
+  status: "checking" | "done" | "error";
+  ops: number | null;
+  ok: number | null;
+  info: number | null;
+  fail: number | null;
+  durationS: number | null;
+  opsPerSecond: number | null;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  /** The checker's verdict: null until known (or when the file could not be read). */
+  result: "ok" | "violation" | "unknown" | null;
+  /** The checker's own text (or the error). */
+  text: string;
+}
+
+export interface FaultSummary {
+  net: NetSettings;
+  links: ({ from: Address; to: Address } & NetSettings)[];
+  groups: Address[][] | null;
+  crashed: Address[];
+  /** One line, as the nodes describe it. */
+  text: string;
+}
+
+export interface DashboardSummary {
+  cluster: string;
+  broker: string;
+  connected: boolean;
+  /** The cluster's exchanges exist on the broker. */
+  clusterRunning: boolean;
+  tap: boolean;
+  /** The server's clock (epoch ms) when this summary was made. */
+  now: number;
+  view: View | null;
+  views: ViewRecord[];
+  nodes: NodeSummary[];
+  faults: FaultSummary;
+  log: LogEntry[];
+  series: SeriesPoint[];
+  loads: LoadRun[];
+  sampling: { perSecond: number; seen: number; sampled: number };
+}
+
+/** What happened to a message. */
+export type Fate = "delivered" | "delayed" | "dropped" | "partitioned" | "refused" | "expired" | "unroutable";
+
+/** One message of the space-time diagram. */
+export interface MessageSample {
+  /** Unique per copy: `<envelope id>:<copy>`. A later sample with the same key replaces it (its fate changed). */
+  key: string;
+  from: Address;
+  to: Address;
+  type: string;
+  /** `describeMessage` text, cut short. */
+  label: string;
+  viewNum: number;
+  /** Epoch ms (sender's clock). */
+  sentAt: number;
+  /** Epoch ms the dashboard saw it arrive or get lost. */
+  at: number;
+  fate: Fate;
+  /** The delay bucket it waited in, when delayed. */
+  delayMs: number | null;
+  /** A second (or later) copy of the same message. */
+  duplicate: boolean;
+}
+
+/** Server-sent events on `/api/stream`. */
+export interface StreamEvents {
+  summary: DashboardSummary;
+  messages: MessageSample[];
+}
+
+export type ControlResponse = { ok: true; command: unknown } | { ok: false; error: string };

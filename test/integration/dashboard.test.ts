@@ -1,0 +1,145 @@
+// The dashboard in a real browser (playwright-core driving Debian's
+// chromium): a cluster from the harness, the dashboard server on a free
+// port, the page open. It shows the view; a click on crash for the primary
+// shows the new view within a second; loss set from the page shows dropped
+// messages in the diagram; an invalid command is refused with the schema's
+// reason. Only the broker and a browser can show these.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { type RunningDashboard, startDashboard } from "../../src/dashboard/server.js";
+import { TestCluster } from "./harness.js";
+
+/** Debian's chromium (`apt-get install -y chromium`), or PBKV_CHROMIUM. */
+const chromiumPath = process.env["PBKV_CHROMIUM"] ?? "/usr/bin/chromium";
+/** The issue's promise: a crashed primary's successor is on the page within a second. */
+const newViewShownMsMax = 1_000;
+
+let cluster: TestCluster;
+let dashboard: RunningDashboard;
+let browser: BrowserContext;
+let page: Page;
+let scratch: string;
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`no browser at ${chromiumPath}: apt-get install -y chromium, or set PBKV_CHROMIUM`);
+  }
+  scratch = mkdtempSync(path.join(os.tmpdir(), "pbkv-dashboard-test-"));
+  cluster = await TestCluster.start({ servers: 3 });
+  dashboard = await startDashboard({
+    names: cluster.names,
+    url: cluster.url,
+    host: "127.0.0.1",
+    port: 0,
+    tap: true,
+    samplesPerSecond: 100,
+    historiesDirectory: path.join(scratch, "histories"),
+    verdictBudgetMs: 10_000,
+    clientRetryMs: cluster.config.clientRetryMs,
+    log: pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" }),
+  });
+  browser = await chromium.launchPersistentContext(path.join(scratch, "profile"), {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    viewport: { width: 1400, height: 1200 },
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(dashboard.url);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await cluster?.stop();
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** On failure, a screenshot of the page says more than the assertion. */
+function screenshotOnFailure(name: string): void {
+  onTestFailed(async () => {
+    const file = path.join(os.tmpdir(), `pbkv-dashboard-${cluster.names.cluster}-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    console.error(`dashboard screenshot: ${file}; node logs in ${cluster.logDirectory}`);
+  });
+}
+
+const text = (selector: string): Promise<string> => page.locator(selector).innerText();
+const exactly = (value: string): RegExp => new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+
+describe("the dashboard in a browser", () => {
+  it("shows the current view and every node", async () => {
+    screenshotOnFailure("view");
+    const view = await cluster.view();
+    await page
+      .locator("#view-num")
+      .filter({ hasText: exactly(String(view.viewNum)) })
+      .waitFor({ timeout: 10_000 });
+    expect(await text("#view-primary")).toBe(view.primary);
+    expect(await text("#view-backup")).toBe(view.backup);
+    expect(await text("#status")).toBe("live");
+    for (const node of cluster.supervisor.addresses) {
+      await page.locator(`#nodes tr[data-node="${node}"]`).waitFor({ timeout: 5_000 });
+    }
+    expect(await text(`#nodes tr[data-node="${view.primary}"] .c-role`)).toBe("primary");
+  });
+
+  it("a click on crash for the primary shows the new view within a second, with the reason", async () => {
+    screenshotOnFailure("crash");
+    const before = await cluster.view();
+    const primary = before.primary ?? "";
+    const crash = page.locator(`#nodes tr[data-node="${primary}"] button[data-action="crash"]`);
+    const clickedAt = performance.now();
+    await crash.click();
+    await page
+      .locator("#view-primary")
+      .filter({ hasNotText: exactly(primary) })
+      .waitFor({ timeout: 5_000 });
+    const shownAfterMs = performance.now() - clickedAt;
+    expect(await text("#view-primary")).toBe(before.backup);
+    expect(Number(await text("#view-num"))).toBeGreaterThan(before.viewNum);
+    expect(await text("#view-reason")).toContain(`primary ${primary} crashed (crash fault)`);
+    expect(shownAfterMs).toBeLessThan(newViewShownMsMax);
+    await page
+      .locator(`#nodes tr[data-node="${primary}"] .c-liveness`)
+      .filter({ hasText: "crashed" })
+      .waitFor({ timeout: 2_000 });
+    console.log(`new view shown ${Math.round(shownAfterMs)} ms after the click`);
+  });
+
+  it("loss set from the page shows dropped messages in the diagram", async () => {
+    screenshotOnFailure("loss");
+    await page.fill("#net-drop", "0.3");
+    await page.click("#net-apply");
+    await page.locator("#control-ok").filter({ hasText: '"drop":0.3' }).waitFor({ timeout: 5_000 });
+    await page
+      .locator('#diagram g.msg[data-fate="dropped"]')
+      .first()
+      .waitFor({ state: "attached", timeout: 5_000 });
+    expect(Number(await text("#count-dropped"))).toBeGreaterThan(0);
+    await page.locator("#faults").filter({ hasText: "drop 0.3" }).waitFor({ timeout: 5_000 });
+  });
+
+  it("refuses an invalid command with the schema's reason, and resets", async () => {
+    screenshotOnFailure("invalid");
+    await page.fill("#net-drop", "2");
+    await page.click("#net-apply");
+    const error = page.locator("#control-error");
+    await error.waitFor({ state: "visible", timeout: 5_000 });
+    expect(await error.innerText()).toContain("drop");
+    await page.click("#reset");
+    await error.waitFor({ state: "hidden", timeout: 5_000 });
+    await page.locator("#faults").filter({ hasText: "drop 0, duplicate 0" }).waitFor({ timeout: 5_000 });
+  });
+});

@@ -1,0 +1,289 @@
+// Everything drawn from a summary except the diagram: the header, the nodes
+// table, the view timeline and list, the sparklines, the load verdict, the log.
+import type {
+  DashboardSummary,
+  LoadRun,
+  NodeSummary,
+  SeriesPoint,
+  ViewRecord,
+} from "../../src/dashboard/protocol.js";
+import { byId, clock, el, escapeXml, setText, syncKeyed } from "./dom.js";
+
+export type NodeAction = (action: "crash" | "restart", node: string) => void;
+
+export function renderHeader(summary: DashboardSummary, streamOpen: boolean): void {
+  setText(byId("cluster-name"), summary.cluster);
+  const view = summary.view;
+  setText(byId("view-num"), view === null ? "–" : String(view.viewNum));
+  setText(byId("view-primary"), view?.primary ?? "–");
+  setText(byId("view-backup"), view?.backup ?? "–");
+  setText(byId("view-reason"), summary.views.at(-1)?.reason ?? "");
+  const status = byId("status");
+  const [text, kind] = !streamOpen
+    ? ["dashboard server unreachable", "bad"]
+    : !summary.connected
+      ? ["broker disconnected", "bad"]
+      : !summary.clusterRunning
+        ? [`cluster "${summary.cluster}" not running`, "warn"]
+        : ["live", "good"];
+  setText(status, text);
+  status.className = `pill ${kind}`;
+  status.title = `broker ${summary.broker}`;
+}
+
+export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
+  const body = byId("nodes").querySelector("tbody");
+  if (body === null) return;
+  syncKeyed(
+    body,
+    summary.nodes,
+    (node) => node.address,
+    (node) => createNodeRow(node, act),
+    updateNodeRow,
+  );
+  setText(byId("faults"), `network: ${summary.faults.text}`);
+}
+
+function createNodeRow(node: NodeSummary, act: NodeAction): HTMLElement {
+  const button = (action: "crash" | "restart"): HTMLButtonElement => {
+    const element = el("button", {
+      text: action,
+      attrs: { type: "button", "data-action": action, "data-node": node.address },
+    });
+    element.addEventListener("click", () => act(action, node.address));
+    return element;
+  };
+  const cells = [
+    "node",
+    "role",
+    "liveness",
+    "ops",
+    "forwards",
+    "transfers",
+    "messages",
+    "lost",
+    "rejected",
+  ].map((name) => el("td", { className: `c-${name}` }));
+  return el("tr", { attrs: { "data-node": node.address } }, [
+    ...cells,
+    el("td", { className: "actions" }, [button("crash"), button("restart")]),
+  ]);
+}
+
+function updateNodeRow(row: HTMLElement, node: NodeSummary): void {
+  const cell = (name: string): HTMLElement => row.querySelector(`.c-${name}`) ?? row;
+  setText(cell("node"), node.address);
+  const role = node.kind === "viewserver" ? "view server" : (node.role ?? "?");
+  const disagrees = node.selfRole !== null && node.role !== null && node.selfRole !== node.role;
+  setText(cell("role"), disagrees ? `${role} (thinks ${node.selfRole})` : role);
+  cell("role").className =
+    `c-role role-${node.kind === "viewserver" ? "viewserver" : (node.role ?? "unknown")}${disagrees ? " disagrees" : ""}`;
+  const liveness = cell("liveness");
+  setText(liveness, node.liveness);
+  liveness.className = `c-liveness live-${node.liveness}`;
+  liveness.title = node.lifecycle ?? "";
+  const counters = node.counters;
+  setText(cell("ops"), counters === null ? "–" : String(counters.served));
+  setText(cell("forwards"), String(node.forwards));
+  setText(cell("transfers"), String(node.transfers));
+  setText(cell("messages"), counters === null ? "–" : `${counters.messagesIn} / ${counters.messagesOut}`);
+  setText(cell("lost"), counters === null ? "–" : String(counters.lost));
+  cell("lost").title =
+    counters === null
+      ? ""
+      : `dropped ${counters.dropped}, partitioned ${counters.partitioned}, refused ${counters.refused}, unsent ${counters.unsent}; duplicated ${counters.duplicated}, delayed ${counters.delayed}`;
+  setText(cell("rejected"), counters === null ? "–" : String(counters.rejected));
+  row.className = `live-${node.liveness}`;
+  const crash = row.querySelector<HTMLButtonElement>('button[data-action="crash"]');
+  if (crash !== null) crash.disabled = node.liveness === "crashed";
+}
+
+// ---------------------------------------------------------------- views
+
+const palette = ["#2563eb", "#16a34a", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626"];
+
+function colorOf(address: string | null): string {
+  if (address === null) return "#9ca3af";
+  const index = Number(/(\d+)$/.exec(address)?.[1] ?? 0);
+  return palette[(index - 1 + palette.length) % palette.length] ?? "#6b7280";
+}
+
+/** The last minutes of views as a band, colored by primary; the list below, newest first. */
+export function renderViews(summary: DashboardSummary): void {
+  renderViewTimeline(byId<SVGSVGElement>("view-timeline"), summary.views, summary.now);
+  const body = byId("views").querySelector("tbody");
+  if (body === null) return;
+  const newest = [...summary.views].reverse().slice(0, 30);
+  syncKeyed(
+    body,
+    newest,
+    (view) => String(view.viewNum),
+    () => el("tr", {}, [el("td"), el("td"), el("td"), el("td"), el("td")]),
+    (row, view) => {
+      const cells = row.querySelectorAll("td");
+      const values = [
+        String(view.viewNum),
+        view.primary ?? "–",
+        view.backup ?? "–",
+        clock(view.at),
+        view.reason,
+      ];
+      values.forEach((value, index) => {
+        const cell = cells[index];
+        if (cell !== undefined) setText(cell, value);
+      });
+      row.dataset["view"] = String(view.viewNum);
+    },
+  );
+}
+
+function renderViewTimeline(svg: SVGSVGElement, views: readonly ViewRecord[], now: number): void {
+  const width = Math.max(400, svg.clientWidth || svg.parentElement?.clientWidth || 900);
+  const height = 46;
+  const first = views[0];
+  if (first === undefined) {
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.innerHTML = `<text class="empty" x="8" y="26">no view yet</text>`;
+    return;
+  }
+  const spanMs = Math.max(10_000, Math.min(5 * 60_000, now - first.at + 1_000));
+  const start = now - spanMs;
+  const x = (at: number): number => ((Math.max(at, start) - start) / spanMs) * (width - 2) + 1;
+  const parts: string[] = [];
+  views.forEach((view, index) => {
+    const end = views[index + 1]?.at ?? now;
+    if (end < start) return;
+    const x1 = x(view.at);
+    const segmentWidth = Math.max(1, x(end) - x1);
+    const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
+    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}\n${view.reason}`;
+    parts.push(
+      `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +
+        `<rect x="${x1.toFixed(1)}" y="4" width="${segmentWidth.toFixed(1)}" height="22" fill="${colorOf(view.primary)}"/>` +
+        `<rect x="${x1.toFixed(1)}" y="26" width="${segmentWidth.toFixed(1)}" height="6" fill="${colorOf(view.backup)}" opacity="0.6"/>` +
+        (segmentWidth > label.length * 6.2
+          ? `<text x="${(x1 + 4).toFixed(1)}" y="19">${escapeXml(label)}</text>`
+          : "") +
+        `</g>`,
+    );
+  });
+  parts.push(
+    `<text class="axis" x="2" y="44">${clock(start, false)}</text>`,
+    `<text class="axis end" x="${width - 2}" y="44">now</text>`,
+  );
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.innerHTML = parts.join("");
+}
+
+// ---------------------------------------------------------------- charts
+
+interface ChartSpec {
+  title: string;
+  unit: string;
+  lines: { name: string; value: (point: SeriesPoint) => number | null; className: string }[];
+}
+
+const charts: ChartSpec[] = [
+  { title: "throughput", unit: "ops/s", lines: [{ name: "ops/s", value: (p) => p.ops, className: "s-ops" }] },
+  {
+    title: "latency",
+    unit: "ms",
+    lines: [
+      { name: "p50", value: (p) => p.latencyP50Ms, className: "s-p50" },
+      { name: "p99", value: (p) => p.latencyP99Ms, className: "s-p99" },
+    ],
+  },
+  {
+    title: "messages",
+    unit: "/s",
+    lines: [{ name: "msgs/s", value: (p) => p.messages, className: "s-msgs" }],
+  },
+  { title: "lost", unit: "/s", lines: [{ name: "lost/s", value: (p) => p.lost, className: "s-lost" }] },
+];
+
+export function renderCharts(summary: DashboardSummary): void {
+  const series = summary.series;
+  const width = 260;
+  const height = 44;
+  const html = charts.map((chart) => {
+    const values = chart.lines.flatMap((line) =>
+      series.map(line.value).filter((v): v is number => v !== null),
+    );
+    const max = Math.max(1, ...values);
+    const polylines = chart.lines.map((line) => {
+      const points = series
+        .map((point, index) => {
+          const value = line.value(point);
+          if (value === null) return null;
+          const px = (index / Math.max(1, series.length - 1)) * width;
+          const py = height - 2 - (value / max) * (height - 4);
+          return `${px.toFixed(1)},${py.toFixed(1)}`;
+        })
+        .filter((point) => point !== null);
+      return `<polyline class="${line.className}" points="${points.join(" ")}"/>`;
+    });
+    const latest = series.at(-1);
+    const now = chart.lines
+      .map((line) => {
+        const value = latest === undefined ? null : line.value(latest);
+        return `${line.name} <b>${value === null ? "–" : formatNumber(value)}</b>`;
+      })
+      .join(" · ");
+    return (
+      `<figure class="chart" data-chart="${chart.title}"><figcaption>${chart.title} <span>${now}</span> <small>max ${formatNumber(max)} ${chart.unit}</small></figcaption>` +
+      `<svg viewBox="0 0 ${width} ${height}" preserveAspectRatio="none">${polylines.join("")}</svg></figure>`
+    );
+  });
+  byId("charts").innerHTML = html.join("");
+}
+
+function formatNumber(value: number): string {
+  return value >= 100 ? String(Math.round(value)) : String(Math.round(value * 10) / 10);
+}
+
+// ---------------------------------------------------------------- load and log
+
+export function renderLoad(summary: DashboardSummary): void {
+  const run: LoadRun | undefined = summary.loads.at(-1);
+  const box = byId("load");
+  if (run === undefined) {
+    box.innerHTML =
+      `<p class="note">No load run seen yet. Run <code>npm run load -- --cluster ${escapeXml(summary.cluster)}</code> ` +
+      `from the directory the dashboard runs in: its history (<code>histories/load-${escapeXml(summary.cluster)}-*.jsonl</code>) is checked here.</p>`;
+    return;
+  }
+  const verdict =
+    run.status === "checking"
+      ? `<span class="verdict checking">checking…</span>`
+      : run.result === "ok"
+        ? `<span class="verdict ok">linearizable</span>`
+        : run.result === "violation"
+          ? `<span class="verdict bad">NOT linearizable</span>`
+          : run.result === "unknown"
+            ? `<span class="verdict warn">checker gave up</span>`
+            : `<span class="verdict bad">unreadable</span>`;
+  const figure = (label: string, value: number | null, unit = ""): string =>
+    `<span>${label} <b>${value === null ? "–" : `${value}${unit}`}</b></span>`;
+  box.innerHTML =
+    `<p>${verdict} <small>${escapeXml(run.file)} · ${clock(run.at, false)}</small></p>` +
+    `<p class="figures">${figure("ops", run.ops)}${figure("ok", run.ok)}${figure("timed out", run.info)}${figure("ops/s", run.opsPerSecond)}` +
+    `${figure("p50", run.latencyP50Ms, " ms")}${figure("p99", run.latencyP99Ms, " ms")}${figure("duration", run.durationS, " s")}</p>` +
+    `<details><summary>checker output</summary><pre>${escapeXml(run.text)}</pre></details>`;
+}
+
+export function renderLog(summary: DashboardSummary): void {
+  const entries = summary.log.slice(-120).reverse();
+  byId("log").innerHTML = entries
+    .map(
+      (entry) =>
+        `<li class="log-${entry.kind}${entry.bad === true ? " bad" : ""}"><time>${clock(entry.at)}</time> <b>${escapeXml(entry.node)}</b> ${escapeXml(entry.text)}</li>`,
+    )
+    .join("");
+}
+
+export function renderSampling(summary: DashboardSummary): void {
+  const text = summary.tap
+    ? `Message tap: ${summary.sampling.seen} messages seen, ${summary.sampling.sampled} drawn (at most ${summary.sampling.perSecond}/s ordinary + ${summary.sampling.perSecond}/s lost, delayed or duplicated; pings at most a quarter). Hover an arrow for the message.`
+    : "Message tap off (--no-tap): only events are shown.";
+  setText(byId("sampling"), text);
+}
