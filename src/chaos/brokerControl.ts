@@ -1,0 +1,65 @@
+// Broker-side faults: the broker closes a client connection, found by the
+// name every pbkv connection gives itself (`pbkv <cluster> <address>`, the
+// client property `connection_name`). Done with `rabbitmqctl` on this machine
+// or inside the broker's container; without either, connection kills are off.
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+/** rabbitmqctl starts an Erlang VM (about 0.6 s of CPU); give it room on a busy machine. */
+export const rabbitmqctlTimeoutMs = 30_000;
+
+export type BrokerControlTarget =
+  { kind: "local" } | { kind: "container"; containerId: string } | { kind: "none"; why: string };
+
+export interface BrokerControl {
+  readonly available: boolean;
+  /** Why connection kills are off (when `available` is false). */
+  readonly why: string;
+  /** The broker's ids (`<rabbit@host.1.2.3>`) of the connections with this name. */
+  findConnections(connectionName: string): Promise<string[]>;
+  /** Has the broker close these connections. */
+  closeConnections(pids: readonly string[], reason: string): Promise<void>;
+}
+
+export function brokerControl(target: BrokerControlTarget): BrokerControl {
+  if (target.kind === "none") {
+    return {
+      available: false,
+      why: target.why,
+      findConnections: () => Promise.reject(new Error(`connection kills are off: ${target.why}`)),
+      closeConnections: () => Promise.reject(new Error(`connection kills are off: ${target.why}`)),
+    };
+  }
+  const run = async (args: string[]): Promise<string> => {
+    const options = { encoding: "utf8" as const, timeout: rabbitmqctlTimeoutMs };
+    if (target.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
+    return (await execFileAsync("docker", ["exec", target.containerId, "rabbitmqctl", ...args], options))
+      .stdout;
+  };
+  return {
+    available: true,
+    why: "",
+    async findConnections(connectionName) {
+      const listing = await run(["-q", "list_connections", "pid", "client_properties"]);
+      return listing
+        .split("\n")
+        .filter((row) => row.includes(`{"connection_name","${connectionName}"}`))
+        .map((row) => row.split("\t")[0] ?? "")
+        .filter((pid) => pid.startsWith("<"));
+    },
+    async closeConnections(pids, reason) {
+      for (const pid of pids) await run(["close_connection", pid, reason]);
+    },
+  };
+}
+
+/** `rabbitmqctl` on this machine when it answers (it needs to run as root or the rabbitmq user). */
+export function localBrokerControl(): BrokerControl {
+  try {
+    execFileSync("rabbitmqctl", ["-q", "status"], { stdio: "ignore", timeout: rabbitmqctlTimeoutMs });
+    return brokerControl({ kind: "local" });
+  } catch (error) {
+    return brokerControl({ kind: "none", why: `rabbitmqctl does not answer: ${(error as Error).message}` });
+  }
+}

@@ -1,0 +1,240 @@
+// One cluster for one chaos run: the view server and N servers as child
+// processes (the same supervisor as `npm run cluster`, nodes in debug mode so
+// that a broken invariant stops them), an observer, and the hands the nemesis
+// acts with: control commands, SIGKILL and respawn, broker connection kills.
+// `stop()` ends every process and deletes every queue and exchange the run made.
+import type { Logger } from "pino";
+import type { ProtocolConfig } from "../actors/config.js";
+import { BrokerConnection } from "../broker/connection.js";
+import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
+import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
+import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { ControlCommand } from "../schemas/control.js";
+import type { BrokerControl } from "./brokerControl.js";
+import { ClusterObserver, sleep } from "./observer.js";
+
+/** A command not acknowledged by every node within this long is published again. */
+export const republishMs = 700;
+/** An unexpectedly dead server process is started again after this long (the run already failed). */
+export const unexpectedRespawnMs = 1_000;
+
+export interface ChaosClusterOptions {
+  url: string;
+  cluster: string;
+  servers: number;
+  config: ProtocolConfig;
+  /** Each node's log goes to `<dir>/<node>.log`. */
+  logDirectory: string;
+  log: Logger;
+  brokerControl: BrokerControl;
+  /** Nodes check their invariants after every event (a broken one stops the process with code 70). */
+  debug: boolean;
+  startTimeoutMs?: number;
+}
+
+/** A time a node could not receive: its process killed or dead, or its broker connection closed. */
+export interface Outage {
+  node: Address;
+  kind: "kill" | "connection" | "death";
+  startMs: number;
+}
+
+/** A node process that exited without the nemesis having killed it. */
+export interface UnexpectedExit extends ChildExit {
+  atMs: number;
+}
+
+export class ChaosCluster {
+  readonly names: ClusterNames;
+  readonly servers: Address[];
+  readonly unexpectedExits: UnexpectedExit[] = [];
+  readonly outages: Outage[] = [];
+  /** Nodes whose process is down: killed by the nemesis and not yet respawned, or died. */
+  private readonly expectedExitPids = new Set<number>();
+  private stopping = false;
+
+  private constructor(
+    readonly options: ChaosClusterOptions,
+    readonly connection: BrokerConnection,
+    readonly observer: ClusterObserver,
+    readonly supervisor: ClusterSupervisor,
+  ) {
+    this.names = clusterNames(options.cluster);
+    this.servers = supervisor.addresses.filter((address) => address !== viewServerAddress);
+  }
+
+  static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
+    const names = clusterNames(options.cluster);
+    const connection = await BrokerConnection.open({
+      url: options.url,
+      connectionName: `pbkv ${names.cluster} chaos`,
+      log: options.log,
+      topology: topologyTable(names),
+    });
+    const observer = new ClusterObserver(names, connection, options.log);
+    await observer.start();
+    const { config } = options;
+    const nodeArgs = [
+      "--ping-ms",
+      String(config.pingMs),
+      "--ping-check-ms",
+      String(config.pingCheckMs),
+      "--client-retry-ms",
+      String(config.clientRetryMs),
+    ];
+    if (options.debug) nodeArgs.push("--debug");
+    const supervisor = new ClusterSupervisor({
+      cluster: names.cluster,
+      url: options.url,
+      servers: options.servers,
+      nodeArgs,
+      restartDead: false, // the nemesis decides, and we tell its kills from real deaths
+      logs: { directory: options.logDirectory },
+    });
+    const cluster = new ChaosCluster(options, connection, observer, supervisor);
+    supervisor.on("exit", (exit: ChildExit) => cluster.onExit(exit));
+    supervisor.start();
+    try {
+      await cluster.waitUntilReady(options.startTimeoutMs ?? 60_000);
+    } catch (error) {
+      await cluster.stop().catch(() => {});
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Every node announced `started`, and the view has a backup and is acknowledged. */
+  private async waitUntilReady(timeoutMs: number): Promise<void> {
+    const observer = this.observer;
+    for (const node of this.supervisor.addresses) {
+      const started = await observer.waitForEvent(
+        (event) => event.type === "lifecycle" && event.node === node && event.state === "started",
+        0,
+        timeoutMs,
+      );
+      if (started === null) throw new Error(`${node} did not start within ${timeoutMs} ms`);
+    }
+    const ready = await observer.waitFor(() => {
+      const seen = observer.view;
+      return seen !== null && seen.view.backup !== null && observer.primaryAcked(seen);
+    }, timeoutMs);
+    if (!ready) throw new Error(`no acknowledged view with a backup within ${timeoutMs} ms`);
+  }
+
+  get addresses(): Address[] {
+    return this.supervisor.addresses;
+  }
+
+  /** Publishes a control command on `<c>.control`; false when our connection is down. */
+  control(command: ControlCommand): boolean {
+    return this.connection.publish(this.names.control, "", Buffer.from(JSON.stringify(command)), {
+      contentType: "application/json",
+      type: command.type,
+    });
+  }
+
+  /**
+   * Publishes a command until each of `nodes` acknowledged it (a `fault` event
+   * with the same command), publishing again every `republishMs` for those a
+   * disconnect made miss it. Resolves with the nodes that never acknowledged.
+   */
+  async applyEverywhere(
+    command: ControlCommand,
+    nodes: readonly Address[],
+    timeoutMs: number,
+  ): Promise<Address[]> {
+    const text = JSON.stringify(command);
+    const since = this.observer.eventMark;
+    const waiting = new Set(nodes);
+    const deadline = performance.now() + timeoutMs;
+    let checked = since;
+    while (waiting.size > 0 && performance.now() < deadline) {
+      this.control(command);
+      await this.observer.waitFor(
+        () => {
+          for (; checked < this.observer.events.length; checked++) {
+            const event = this.observer.events[checked];
+            if (event?.type === "fault" && JSON.stringify(event.command) === text) waiting.delete(event.node);
+          }
+          return waiting.size === 0;
+        },
+        Math.min(republishMs, Math.max(0, deadline - performance.now())),
+      );
+    }
+    return [...waiting];
+  }
+
+  isProcessRunning(address: Address): boolean {
+    return this.supervisor.isRunning(address);
+  }
+
+  /** SIGKILL to a node's process; the exit is expected (not counted as a crash). */
+  kill(address: Address): boolean {
+    const pid = this.supervisor.pidOf(address);
+    if (pid === undefined || !this.supervisor.isRunning(address)) return false;
+    this.expectedExitPids.add(pid);
+    this.outages.push({ node: address, kind: "kill", startMs: performance.now() });
+    return this.supervisor.kill(address, "SIGKILL");
+  }
+
+  /** Starts a node whose process is not running; resolves once it announced `started` (or on timeout). */
+  async respawn(address: Address, timeoutMs = 30_000): Promise<boolean> {
+    if (this.supervisor.isRunning(address)) return true;
+    const since = this.observer.eventMark;
+    this.supervisor.restart(address);
+    const started = await this.observer.waitForEvent(
+      (event) => event.type === "lifecycle" && event.node === address && event.state === "started",
+      since,
+      timeoutMs,
+    );
+    return started !== null;
+  }
+
+  /** The broker's ids of the connection named `pbkv <c> <label>` (label: a node's address, `chaos-load`). */
+  async findConnections(label: string): Promise<string[]> {
+    return this.options.brokerControl.findConnections(`pbkv ${this.names.cluster} ${label}`);
+  }
+
+  async closeConnections(label: string, pids: readonly string[]): Promise<void> {
+    this.outages.push({ node: label, kind: "connection", startMs: performance.now() });
+    await this.options.brokerControl.closeConnections(pids, "closed by the pbkv chaos nemesis");
+  }
+
+  /** When the outage ended: the node's next `started` or `connected` event (Infinity: never). */
+  outageEndMs(outage: Outage): number {
+    const { events, eventArrivalMs } = this.observer;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index];
+      const arrivedMs = eventArrivalMs[index] ?? 0;
+      if (arrivedMs < outage.startMs || event?.type !== "lifecycle" || event.node !== outage.node) continue;
+      if (event.state === "started" || event.state === "connected") return arrivedMs;
+    }
+    return Infinity;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.supervisor.stop();
+    await this.observer.stop();
+    try {
+      await this.connection.withScratchChannel((channel) =>
+        deleteTopology(channel, this.names, this.addresses),
+      );
+    } finally {
+      await this.connection.close();
+    }
+  }
+
+  private onExit(exit: ChildExit): void {
+    if (this.stopping || exit.action === "stopped") return;
+    if (exit.pid !== undefined && this.expectedExitPids.delete(exit.pid)) return;
+    this.unexpectedExits.push({ ...exit, atMs: performance.now() });
+    this.outages.push({ node: exit.address, kind: "death", startMs: performance.now() });
+    this.options.log.error({ exit }, "a node process died without being killed by the nemesis");
+    // Keep the run going (it already failed): a dead server comes back; a dead view server cannot.
+    if (exit.address === viewServerAddress) return;
+    void sleep(unexpectedRespawnMs).then(() => {
+      if (!this.stopping) this.supervisor.restart(exit.address);
+    });
+  }
+}

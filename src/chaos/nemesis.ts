@@ -1,0 +1,499 @@
+// The nemesis of a chaos run on the real broker: at random intervals (seeded
+// choices, real time) it changes the network (loss 0-30%, duplication, delay
+// 0-100 ms that reorders), cuts the primary off from the view server only
+// (the MIT Partition1/2 case: clients still reach it), heals, crashes and
+// restarts servers by control command, SIGKILLs server processes and starts
+// them again, restarts running servers, and has the broker close nodes'
+// connections.
+//
+// It keeps to the fault model the protocol is built for, as the simulator's
+// nemesis does (src/sim/chaos.ts): the view server cannot tell a cut-off
+// server from a dead one, so
+// - a primary or backup is lost (crash, SIGKILL, restart, connection kill;
+//   a connection kill of the view server counts too: on reconnect it may drop
+//   either) only when the view is acknowledged by its primary, has a backup,
+//   both are alive and pinging, no partition is on, and no role was lost in
+//   this view yet: at most one per acknowledged view (a connection kill the
+//   view server did not notice, the view unchanged two ping checks after the
+//   node reconnected, lost nothing and stops counting);
+// - no partition while recovering from such a loss (until a later view is
+//   acknowledged with a backup), and loss is capped at 5% then, so the survivor's
+//   pings are not all lost in one check interval;
+// - before losing a role it caps the loss, waits two ping checks and looks again,
+//   so that a false death the loss was about to cause does not coincide with it.
+// Idle servers may be crashed at any time. The view server is never crashed.
+import type { ProtocolConfig } from "../actors/config.js";
+import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { ControlCommand, NetSettings } from "../schemas/control.js";
+import type { Random } from "../sim/random.js";
+import type { ChaosCluster } from "./cluster.js";
+import { sleep, type ViewObservation } from "./observer.js";
+
+export const faultKinds = [
+  "net",
+  "partition",
+  "heal",
+  "crash",
+  "restart",
+  "kill",
+  "respawn",
+  "bounce",
+  "connectionKill",
+] as const;
+export type FaultKind = (typeof faultKinds)[number];
+export type FaultCounts = Record<FaultKind, number>;
+
+/** Who lost what: roles at the time of each crash, kill, restart or connection kill. */
+export interface RoleLosses {
+  primary: number;
+  backup: number;
+  idle: number;
+  viewserver: number;
+  clients: number;
+}
+
+/** Loss while recovering from the loss of a primary or backup (as in the simulator). */
+export const recoveryDropMax = 0.05;
+export const dropMax = 0.3;
+export const duplicateMax = 0.2;
+export const delayMsMax = 100;
+/** The load generator's connection, a connection-kill target. */
+export const loadConnectionLabel = "chaos-load";
+/** Every this often the current network setting is published again, for hosts that started since. */
+const netRefreshMs = 2_000;
+/** A connection kill's victim counts as reconnecting until it says `connected`, at most this long. */
+const reconnectWaitMaxMs = 10_000;
+const ackTimeoutMs = 2_000;
+/** A partition lasts this long at most (healed by the next action after it), unless healed earlier. */
+const partitionMsMin = 1_000;
+const partitionMsMax = 5_000;
+
+type Condition = "up" | "crashed" | "killed" | "starting";
+type Role = "primary" | "backup" | "idle";
+
+export interface NemesisOptions {
+  cluster: ChaosCluster;
+  random: Random;
+  config: ProtocolConfig;
+  /** Broker connection kills (rabbitmqctl) are possible. */
+  connectionKills: boolean;
+  /** Pause between two actions, ms. */
+  pauseMs: [number, number];
+  /** One line per action, for the run's timeline. */
+  note: (line: string) => void;
+}
+
+const cleanNet = (): NetSettings => ({ drop: 0, duplicate: 0, delayMs: [0, 0] });
+
+export class Nemesis {
+  readonly faults: FaultCounts = Object.fromEntries(faultKinds.map((kind) => [kind, 0])) as FaultCounts;
+  readonly roleLosses: RoleLosses = { primary: 0, backup: 0, idle: 0, viewserver: 0, clients: 0 };
+  /** Role losses the fault model did not allow at that moment (the action was skipped). */
+  refused = 0;
+  private readonly condition = new Map<Address, Condition>();
+  /** Nodes whose connection the broker closed: the event mark at the kill, and until when we wait. */
+  private readonly reconnecting = new Map<Address, { mark: number; untilMs: number }>();
+  private net: NetSettings = cleanNet();
+  private netPublishedAtMs = 0;
+  private partitioned: Address | null = null;
+  private partitionEndsAtMs = Infinity;
+  /** The last loss of a primary or backup (or of the view server's connection), and in which view. */
+  private lastLoss: { viewNum: number; node: Address; byConnection: boolean } | null = null;
+  /** When a connection-kill victim said `connected` again. */
+  private readonly reconnectedAtMs = new Map<Address, number>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly cluster: ChaosCluster;
+  private readonly random: Random;
+
+  constructor(private readonly options: NemesisOptions) {
+    this.cluster = options.cluster;
+    this.random = options.random;
+    for (const server of this.cluster.servers) this.condition.set(server, "up");
+  }
+
+  /** Acts until `durationMs` from now. */
+  async run(durationMs: number): Promise<void> {
+    const endMs = performance.now() + durationMs;
+    const [pauseMin, pauseMax] = this.options.pauseMs;
+    for (;;) {
+      const pauseMs = this.random.between(pauseMin, pauseMax);
+      if (performance.now() + pauseMs >= endMs) break;
+      await sleep(pauseMs);
+      if (performance.now() - this.netPublishedAtMs > netRefreshMs) this.publishNet();
+      await this.act();
+    }
+    await sleep(Math.max(0, endMs - performance.now()));
+  }
+
+  /**
+   * Ends every fault: the network clean, no partition, killed processes
+   * started again, crashed nodes restarted (`reset`, until every node applied
+   * it). Resolves with the nodes that never acknowledged the reset.
+   */
+  async healAll(): Promise<Address[]> {
+    this.partitioned = null;
+    this.net = cleanNet();
+    await Promise.all([...this.background]);
+    const killed = this.cluster.servers.filter((server) => !this.cluster.isProcessRunning(server));
+    await Promise.all(killed.map((server) => this.cluster.respawn(server)));
+    const running = this.cluster.addresses.filter((node) => this.cluster.isProcessRunning(node));
+    const missing = await this.cluster.applyEverywhere({ type: "reset" }, running, 10_000);
+    for (const server of this.cluster.servers) this.condition.set(server, "up");
+    this.reconnecting.clear();
+    this.options.note(
+      `heal all: reset applied${missing.length > 0 ? `; not acknowledged by ${missing.join(", ")}` : ""}`,
+    );
+    return missing;
+  }
+
+  // ---------------------------------------------------------------- choosing
+
+  private async act(): Promise<void> {
+    if (this.partitioned !== null && performance.now() >= this.partitionEndsAtMs) return this.healPartition();
+    const roll = this.random.next();
+    if (roll < 0.2) return this.setNet();
+    if (roll < 0.3) return this.cutPrimary();
+    if (roll < 0.36) return this.healPartition();
+    if (roll < 0.52) return this.crash();
+    if (roll < 0.64) return this.kill();
+    if (roll < 0.84) return this.restart();
+    if (roll < 0.92) return this.bounce();
+    if (roll < 0.97 && this.options.connectionKills) return this.killConnection();
+    return this.setNet();
+  }
+
+  // ---------------------------------------------------------------- network
+
+  private async setNet(): Promise<void> {
+    const calm = this.random.chance(0.3);
+    const dropLimit = this.recovering() ? recoveryDropMax : dropMax;
+    this.net = calm
+      ? cleanNet()
+      : {
+          drop: round3(this.random.between(0, dropLimit)),
+          duplicate: round3(this.random.between(0, duplicateMax)),
+          delayMs: [0, Math.round(this.random.between(0, delayMsMax))],
+        };
+    this.faults.net += 1;
+    this.options.note(
+      `net: drop ${this.net.drop}, duplicate ${this.net.duplicate}, delay ${this.net.delayMs[0]}-${this.net.delayMs[1]} ms`,
+    );
+    await this.applyNet();
+  }
+
+  /** The MIT Partition1/2 case: the primary cannot reach the view server (nor it the primary); everyone else can. */
+  private async cutPrimary(): Promise<void> {
+    if (this.recovering() || this.partitioned !== null) {
+      this.options.note(
+        this.partitioned !== null ? "(no new partition: one is on)" : "(no partition while recovering)",
+      );
+      return;
+    }
+    const seen = await this.cluster.observer.freshView();
+    const primary = seen?.view.primary ?? null;
+    if (primary === null || !this.isLive(primary)) return;
+    const command: ControlCommand = { type: "partition", groups: [[primary], [viewServerAddress]] };
+    this.partitioned = primary;
+    this.partitionEndsAtMs = performance.now() + this.random.between(partitionMsMin, partitionMsMax);
+    this.faults.partition += 1;
+    this.options.note(
+      `partition: ${primary} (primary of view ${seen?.view.viewNum}) cut off from the view server`,
+    );
+    await this.cluster.applyEverywhere(command, [primary, viewServerAddress], ackTimeoutMs);
+  }
+
+  private async healPartition(): Promise<void> {
+    this.faults.heal += 1;
+    const was = this.partitioned;
+    this.partitioned = null;
+    this.partitionEndsAtMs = Infinity;
+    this.options.note(was === null ? "heal (no partition on)" : `heal: ${was} reaches the view server again`);
+    await this.cluster.applyEverywhere({ type: "heal" }, this.reachableNodes(), ackTimeoutMs);
+  }
+
+  private async applyNet(): Promise<void> {
+    this.netPublishedAtMs = performance.now();
+    await this.cluster.applyEverywhere({ type: "net", ...this.net }, this.reachableNodes(), ackTimeoutMs);
+  }
+
+  /** Published again now and then: clients and respawned processes start with a clean network. */
+  private publishNet(): void {
+    this.netPublishedAtMs = performance.now();
+    this.cluster.control({ type: "net", ...this.net });
+  }
+
+  // ---------------------------------------------------------------- processes
+
+  private async crash(): Promise<void> {
+    const victim = this.pickUpServer();
+    if (victim === null) return;
+    await this.loseServer(victim, "crash", async () => {
+      this.condition.set(victim, "crashed");
+      this.faults.crash += 1;
+      const missing = await this.cluster.applyEverywhere(
+        { type: "crash", node: victim },
+        [victim],
+        ackTimeoutMs,
+      );
+      if (missing.length > 0) this.condition.set(victim, "up"); // it never got the command
+    });
+  }
+
+  private async kill(): Promise<void> {
+    const victim = this.pickUpServer();
+    if (victim === null) return;
+    await this.loseServer(victim, "SIGKILL", async () => {
+      if (!this.cluster.kill(victim)) return;
+      this.condition.set(victim, "killed");
+      this.faults.kill += 1;
+    });
+  }
+
+  /** A restart command to a running server: it crashes and starts again at once, with a new incarnation. */
+  private async bounce(): Promise<void> {
+    const victim = this.pickUpServer();
+    if (victim === null) return;
+    await this.loseServer(victim, "restart while running", async () => {
+      this.faults.bounce += 1;
+      await this.cluster.applyEverywhere({ type: "restart", node: victim }, [victim], ackTimeoutMs);
+    });
+  }
+
+  /** Brings back one crashed or killed server. */
+  private async restart(): Promise<void> {
+    const down = this.cluster.servers.filter((server) => {
+      const condition = this.condition.get(server);
+      return condition === "crashed" || condition === "killed";
+    });
+    if (down.length === 0) return;
+    const server = this.random.pick(down);
+    if (this.condition.get(server) === "crashed") {
+      this.faults.restart += 1;
+      this.options.note(`restart ${server} (crashed)`);
+      const missing = await this.cluster.applyEverywhere(
+        { type: "restart", node: server },
+        [server],
+        ackTimeoutMs,
+      );
+      if (missing.length === 0) this.condition.set(server, "up");
+      return;
+    }
+    this.faults.respawn += 1;
+    this.options.note(`respawn ${server} (killed)`);
+    this.condition.set(server, "starting");
+    this.inBackground(async () => {
+      const started = await this.cluster.respawn(server);
+      this.condition.set(server, started ? "up" : "killed");
+      this.publishNet(); // it starts with a clean network
+    });
+  }
+
+  private async killConnection(): Promise<void> {
+    const targets: Address[] = [viewServerAddress, loadConnectionLabel];
+    const server = this.pickUpServer();
+    if (server !== null) targets.push(server);
+    const target = this.random.pick(targets);
+    let pids: string[];
+    try {
+      pids = await this.cluster.findConnections(target);
+    } catch (error) {
+      this.options.note(`connection kill of ${target} failed: ${(error as Error).message}`);
+      return;
+    }
+    if (pids.length === 0) return;
+    const close = async (): Promise<void> => {
+      this.faults.connectionKill += 1;
+      const mark = this.cluster.observer.eventMark;
+      this.reconnectedAtMs.delete(target);
+      await this.cluster.closeConnections(target, pids);
+      if (target !== loadConnectionLabel) {
+        this.reconnecting.set(target, { mark, untilMs: performance.now() + reconnectWaitMaxMs });
+      }
+    };
+    if (target === loadConnectionLabel) {
+      this.roleLosses.clients += 1;
+      this.options.note("connection kill: the load generator's clients");
+      await close();
+      return;
+    }
+    await this.loseServer(target, "connection kill", close);
+  }
+
+  // ---------------------------------------------------------------- the fault model
+
+  /**
+   * Loses a node (a server, or the view server's connection) within the fault
+   * model: an idle server at any time; a primary or backup (or the view
+   * server) only when the view is stable, after capping the loss and looking again.
+   */
+  private async loseServer(victim: Address, what: string, inflict: () => Promise<void>): Promise<void> {
+    const first = await this.cluster.observer.freshView();
+    if (first === null) return;
+    const role = roleOf(victim, first);
+    if (role === "idle") {
+      this.roleLosses.idle += 1;
+      this.options.note(`${what} ${victim} (idle in view ${first.view.viewNum})`);
+      await inflict();
+      return;
+    }
+    const notNow = this.whyNotStable(first);
+    if (notNow !== null) {
+      this.refused += 1;
+      this.options.note(`(no ${what} of ${victim}, ${role} of view ${describe(first)}: ${notNow})`);
+      return;
+    }
+    await this.capLoss();
+    await sleep(2 * this.options.config.pingCheckMs);
+    const second = await this.cluster.observer.freshView();
+    const stillNot =
+      second === null
+        ? "no fresh view"
+        : !sameView(first, second)
+          ? `the view moved to ${describe(second)}`
+          : this.whyNotStable(second);
+    if (second === null || stillNot !== null) {
+      this.refused += 1;
+      this.options.note(`(no ${what} of ${victim} after all: ${stillNot ?? ""})`);
+      return;
+    }
+    this.lastLoss = { viewNum: second.view.viewNum, node: victim, byConnection: what === "connection kill" };
+    this.roleLosses[role] += 1;
+    this.options.note(`${what} ${victim} (${role} of view ${describe(second)})`);
+    await inflict();
+  }
+
+  /**
+   * Why the view may not lose its primary or backup now (null: it may). It
+   * may when it is acknowledged by its primary, has a backup holding the state
+   * (a primary acknowledges only after the transfer), both are alive and
+   * pinging, no partition is on, and no role was lost in this view yet.
+   */
+  private whyNotStable(seen: ViewObservation): string | null {
+    const { view } = seen;
+    if (view.primary === null || view.backup === null) return "no backup";
+    if (this.lossCounts(view.viewNum))
+      return `a role was lost in view ${this.lastLoss?.viewNum ?? "?"} already`;
+    if (this.partitioned !== null) return "a partition is on";
+    if (!this.cluster.observer.primaryAcked(seen)) return "not acknowledged by its primary yet";
+    for (const server of [view.primary, view.backup]) {
+      if (!this.isLive(server)) return `${server} is not live (${this.describeLiveness(server)})`;
+    }
+    if (this.isReconnecting(viewServerAddress)) return "the view server is reconnecting";
+    return null;
+  }
+
+  private describeLiveness(server: Address): string {
+    const since = this.cluster.observer.sincePingMs(server);
+    return `${this.condition.get(server) ?? "?"}, process ${this.cluster.isProcessRunning(server) ? "running" : "down"}${this.isReconnecting(server) ? ", reconnecting" : ""}, last ping ${Number.isFinite(since) ? `${Math.round(since)} ms` : "never"} ago`;
+  }
+
+  /** A primary or backup was lost and no later view is acknowledged with a backup yet. */
+  private recovering(): boolean {
+    const loss = this.lastLoss;
+    if (loss === null) return false;
+    const seen = this.cluster.observer.view;
+    if (seen === null) return true;
+    if (seen.view.viewNum <= loss.viewNum) return this.lossCounts(seen.view.viewNum);
+    return seen.view.backup === null || !this.cluster.observer.primaryAcked(seen);
+  }
+
+  /**
+   * The last loss still forbids another in this view. A connection kill the
+   * view server did not notice (the node reconnected, and two ping checks later
+   * the view is the same) lost nothing, so it stops counting.
+   */
+  private lossCounts(viewNum: number): boolean {
+    const loss = this.lastLoss;
+    if (loss === null || viewNum > loss.viewNum) return false;
+    if (!loss.byConnection || this.isReconnecting(loss.node)) return true;
+    const reconnectedAtMs = this.reconnectedAtMs.get(loss.node);
+    return (
+      reconnectedAtMs === undefined ||
+      performance.now() - reconnectedAtMs < 2 * this.options.config.pingCheckMs
+    );
+  }
+
+  private async capLoss(): Promise<void> {
+    if (this.net.drop <= recoveryDropMax) return;
+    this.net = { ...this.net, drop: recoveryDropMax };
+    this.options.note(`net: loss capped at ${recoveryDropMax} before losing a primary or backup`);
+    await this.applyNet();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Running, not crashed by us, not reconnecting, and pinging the view server. */
+  private isLive(server: Address): boolean {
+    return (
+      this.condition.get(server) === "up" &&
+      this.cluster.isProcessRunning(server) &&
+      !this.isReconnecting(server) &&
+      this.cluster.observer.sincePingMs(server) < this.options.config.pingCheckMs
+    );
+  }
+
+  private isReconnecting(node: Address): boolean {
+    const entry = this.reconnecting.get(node);
+    if (entry === undefined) return false;
+    const { events } = this.cluster.observer;
+    for (let index = entry.mark; index < events.length; index++) {
+      const event = events[index];
+      if (event?.type === "lifecycle" && event.node === node && event.state === "connected") {
+        this.reconnecting.delete(node);
+        this.reconnectedAtMs.set(node, this.cluster.observer.eventArrivalMs[index] ?? performance.now());
+        return false;
+      }
+    }
+    if (performance.now() > entry.untilMs) {
+      this.reconnecting.delete(node);
+      this.reconnectedAtMs.set(node, performance.now());
+      return false;
+    }
+    return true;
+  }
+
+  private pickUpServer(): Address | null {
+    const up = this.cluster.servers.filter(
+      (server) => this.condition.get(server) === "up" && this.cluster.isProcessRunning(server),
+    );
+    return up.length === 0 ? null : this.random.pick(up);
+  }
+
+  /** Nodes that can acknowledge a command now (their process runs and is connected). */
+  private reachableNodes(): Address[] {
+    return this.cluster.addresses.filter(
+      (node) =>
+        this.cluster.isProcessRunning(node) &&
+        this.condition.get(node) !== "starting" &&
+        !this.isReconnecting(node),
+    );
+  }
+
+  private inBackground(work: () => Promise<void>): void {
+    const promise: Promise<void> = work()
+      .catch((error: Error) => this.options.note(`background work failed: ${error.message}`))
+      .finally(() => this.background.delete(promise));
+    this.background.add(promise);
+  }
+}
+
+function roleOf(node: Address, seen: ViewObservation): Role | "viewserver" {
+  if (node === viewServerAddress) return "viewserver";
+  if (node === seen.view.primary) return "primary";
+  if (node === seen.view.backup) return "backup";
+  return "idle";
+}
+
+function sameView(a: ViewObservation, b: ViewObservation): boolean {
+  return (
+    a.view.viewNum === b.view.viewNum && a.view.primary === b.view.primary && a.view.backup === b.view.backup
+  );
+}
+
+function describe(seen: ViewObservation): string {
+  return `${seen.view.viewNum} (${seen.view.primary ?? "-"}, ${seen.view.backup ?? "-"})`;
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,358 @@
+// The chaos runner's eyes on one cluster, none of which the cluster depends on:
+// - every ClusterEvent (`<c>.events`, `#`), invalid ones counted;
+// - a wiretap on what is routed to the view server (a second queue bound to
+//   `<c>.net` with the key `viewserver`): the pings it receives, so we know
+//   when the primary acknowledged a view exactly as the view server does;
+// - a view watch: GetView published straight to the view server (outside the
+//   fault layer) every few ms, so the current view is never more than a poll old;
+// - copies of everything dead-lettered into `<c>.lost` and `<c>.rejected`
+//   (our own queues bound to those fanout exchanges), counted by cause, and
+//   the markers of the garbage campaign found in them.
+import type { Channel, ConsumeMessage } from "amqplib";
+import { nanoid } from "nanoid";
+import type { Logger } from "pino";
+import type { Attachment, BrokerConnection } from "../broker/connection.js";
+import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
+import { type Address, viewServerAddress } from "../schemas/address.js";
+import { ClusterEvent } from "../schemas/clusterEvents.js";
+import { Envelope } from "../schemas/envelope.js";
+import { parseJsonWith } from "../schemas/parse.js";
+import type { View } from "../schemas/view.js";
+import { findGarbageMarker } from "./garbageMarker.js";
+
+/** The view watch asks the view server this often. */
+export const viewPollMs = 40;
+/** Polling step of `waitFor`. */
+const waitStepMs = 20;
+
+/** A queue of our own bound to some exchanges, consumed without acks; it goes with our connection. */
+class Tap implements Attachment {
+  private channel: Channel | null = null;
+  private stopped = false;
+
+  constructor(
+    readonly queue: string,
+    private readonly bindings: readonly { exchange: string; routingKey: string }[],
+    private readonly onMessage: (message: ConsumeMessage) => void,
+  ) {}
+
+  async attach(channel: Channel): Promise<void> {
+    if (this.stopped) return;
+    await channel.assertQueue(this.queue, { exclusive: true, durable: false, autoDelete: true });
+    for (const binding of this.bindings)
+      await channel.bindQueue(this.queue, binding.exchange, binding.routingKey);
+    await channel.consume(
+      this.queue,
+      (message) => {
+        if (message !== null && !this.stopped) this.onMessage(message);
+      },
+      { noAck: true },
+    );
+    this.channel = channel;
+  }
+
+  async stop(connection: BrokerConnection): Promise<void> {
+    this.stopped = true;
+    connection.remove(this);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel !== null && channel === connection.currentChannel()) {
+      await channel.deleteQueue(this.queue).catch(() => {});
+    }
+  }
+}
+
+/** Why a message reached `<c>.lost`. */
+export type LostCause = "drop" | "partition" | "refused" | "expired" | "overflow" | "unroutable";
+
+export interface LostCounts {
+  drop: number;
+  partition: number;
+  refused: number;
+  expired: number;
+  overflow: number;
+  unroutable: number;
+  total: number;
+}
+
+export interface RejectedCopy {
+  node: string;
+  source: string;
+  reason: string;
+  atMs: number;
+}
+
+export interface ViewObservation {
+  view: View;
+  primaryIncarnation: number | null;
+  /** When the view server sent it (epoch ms, its clock: comparable on one machine). */
+  sentAtEpochMs: number;
+  /** When we received it (performance.now()). */
+  receivedAtMs: number;
+}
+
+interface PingRecord {
+  lastAtMs: number;
+  incarnation: number;
+  viewNum: number;
+}
+
+export class ClusterObserver {
+  /** Every valid event, in arrival order. */
+  readonly events: ClusterEvent[] = [];
+  readonly eventArrivalMs: number[] = [];
+  invalidEvents = 0;
+  /** Garbage markers seen in each place (marker id → copies). */
+  readonly garbageInEvents = new Map<number, number>();
+  readonly garbageInLost = new Map<number, { count: number; cause: LostCause }>();
+  readonly garbageRejected = new Map<number, RejectedCopy[]>();
+  readonly lost: LostCounts = {
+    drop: 0,
+    partition: 0,
+    refused: 0,
+    expired: 0,
+    overflow: 0,
+    unroutable: 0,
+    total: 0,
+  };
+  /** Rejections by node (from the `<c>.rejected` copies the nodes publish). */
+  readonly rejectedByNode = new Map<string, number>();
+  /** Messages published straight to `<c>.rejected` (no node header). */
+  rejectedWithoutNode = 0;
+  private readonly pings = new Map<Address, PingRecord>();
+  /** `server|viewNum|incarnation` of every ping the view server was sent. */
+  private readonly acknowledgements = new Set<string>();
+  private latest: ViewObservation | null = null;
+  private readonly taps: Tap[];
+  private readonly watchAddress: Address;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private pollCount = 0;
+
+  constructor(
+    private readonly names: ClusterNames,
+    private readonly connection: BrokerConnection,
+    private readonly log: Logger,
+  ) {
+    const suffix = nanoid(8).replace(/[^A-Za-z0-9]/g, "x");
+    this.watchAddress = `client-chaoswatch-${suffix}`;
+    this.taps = [
+      new Tap(`${names.cluster}.chaos.events.${suffix}`, [{ exchange: names.events, routingKey: "#" }], (m) =>
+        this.onEvent(m),
+      ),
+      new Tap(
+        `${names.cluster}.chaos.tap-viewserver.${suffix}`,
+        [{ exchange: names.net, routingKey: viewServerAddress }],
+        (m) => this.onViewServerTraffic(m),
+      ),
+      new Tap(`${names.cluster}.chaos.lost.${suffix}`, [{ exchange: names.lost, routingKey: "" }], (m) =>
+        this.onLost(m),
+      ),
+      new Tap(
+        `${names.cluster}.chaos.rejected.${suffix}`,
+        [{ exchange: names.rejected, routingKey: "" }],
+        (m) => this.onRejected(m),
+      ),
+      new Tap(
+        names.actorQueue(this.watchAddress),
+        [{ exchange: names.net, routingKey: this.watchAddress }],
+        (m) => this.onWatchReply(m),
+      ),
+    ];
+  }
+
+  async start(): Promise<void> {
+    for (const tap of this.taps) await this.connection.add(tap);
+    this.pollTimer = setInterval(() => this.pollView(), viewPollMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    for (const tap of this.taps) await tap.stop(this.connection);
+  }
+
+  // ---------------------------------------------------------------- what we know
+
+  /** The newest view the view server told the watch, if any. */
+  get view(): ViewObservation | null {
+    return this.latest;
+  }
+
+  /** A view the view server sent after this call (so no older than the call), or null on timeout. */
+  async freshView(timeoutMs = 2_000): Promise<ViewObservation | null> {
+    const askedAtEpochMs = epochMs();
+    const seen = await this.waitFor(() => (this.latest?.sentAtEpochMs ?? 0) >= askedAtEpochMs, timeoutMs);
+    return seen ? this.latest : null;
+  }
+
+  /** The view server was sent a ping from the view's primary acknowledging it (what makes it change views). */
+  primaryAcked(observation: ViewObservation): boolean {
+    const { view, primaryIncarnation } = observation;
+    if (view.primary === null || primaryIncarnation === null) return false;
+    return this.acknowledgements.has(`${view.primary}|${view.viewNum}|${primaryIncarnation}`);
+  }
+
+  /** Milliseconds since the server last pinged the view server (Infinity: never). */
+  sincePingMs(server: Address): number {
+    const record = this.pings.get(server);
+    return record === undefined ? Infinity : performance.now() - record.lastAtMs;
+  }
+
+  /** Polls `predicate` until it holds (true) or the time is up (false). */
+  async waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (predicate()) return true;
+      if (performance.now() >= deadline) return false;
+      await sleep(waitStepMs);
+    }
+  }
+
+  /** Index of the next event to arrive (for "events since"). */
+  get eventMark(): number {
+    return this.events.length;
+  }
+
+  /** Resolves with the first event at or after `since` that satisfies `predicate`, or null on timeout. */
+  async waitForEvent(
+    predicate: (event: ClusterEvent) => boolean,
+    since: number,
+    timeoutMs: number,
+  ): Promise<ClusterEvent | null> {
+    let checked = since;
+    let found: ClusterEvent | null = null;
+    await this.waitFor(() => {
+      for (; checked < this.events.length && found === null; checked++) {
+        const event = this.events[checked];
+        if (event !== undefined && predicate(event)) found = event;
+      }
+      return found !== null;
+    }, timeoutMs);
+    return found;
+  }
+
+  // ---------------------------------------------------------------- deliveries
+
+  private onEvent(message: ConsumeMessage): void {
+    const parsed = parseJsonWith(ClusterEvent, message.content.toString("utf8"));
+    if (!parsed.ok) {
+      this.invalidEvents += 1;
+      const marker = findGarbageMarker(message.content);
+      if (marker !== null) this.garbageInEvents.set(marker, (this.garbageInEvents.get(marker) ?? 0) + 1);
+      return;
+    }
+    this.events.push(parsed.value);
+    this.eventArrivalMs.push(performance.now());
+  }
+
+  private onViewServerTraffic(message: ConsumeMessage): void {
+    // Pings are small; bigger messages and the garbage campaign's forged pings are not the servers'.
+    if (message.content.length > 4096 || findGarbageMarker(message.content) !== null) return;
+    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    if (!parsed.ok || parsed.value.body.type !== "Ping") return;
+    const { from } = parsed.value;
+    const { viewNum, incarnation } = parsed.value.body;
+    this.pings.set(from, { lastAtMs: performance.now(), incarnation, viewNum });
+    this.acknowledgements.add(`${from}|${viewNum}|${incarnation}`);
+  }
+
+  private onWatchReply(message: ConsumeMessage): void {
+    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    if (!parsed.ok) return;
+    const envelope = parsed.value;
+    if (envelope.from !== viewServerAddress || envelope.body.type !== "ViewReply") return;
+    // Delays reorder replies: keep the newest statement of the view server.
+    if (this.latest !== null && envelope.sentAt <= this.latest.sentAtEpochMs) return;
+    this.latest = {
+      view: { ...envelope.body.view },
+      primaryIncarnation: envelope.body.primaryIncarnation,
+      sentAtEpochMs: envelope.sentAt,
+      receivedAtMs: performance.now(),
+    };
+  }
+
+  private onLost(message: ConsumeMessage): void {
+    const cause = lostCause(message);
+    this.lost[cause] += 1;
+    this.lost.total += 1;
+    const marker = findGarbageMarker(message.content);
+    if (marker !== null) {
+      const seen = this.garbageInLost.get(marker);
+      this.garbageInLost.set(marker, { count: (seen?.count ?? 0) + 1, cause });
+    }
+  }
+
+  private onRejected(message: ConsumeMessage): void {
+    const headers = message.properties.headers ?? {};
+    const node = headerText(headers["pbkv-node"]);
+    if (node === "") {
+      this.rejectedWithoutNode += 1;
+    } else {
+      this.rejectedByNode.set(node, (this.rejectedByNode.get(node) ?? 0) + 1);
+    }
+    const marker = findGarbageMarker(message.content);
+    if (marker === null) return;
+    const copies = this.garbageRejected.get(marker) ?? [];
+    copies.push({
+      node,
+      source: headerText(headers["pbkv-source"]),
+      reason: headerText(headers["pbkv-reason"]),
+      atMs: performance.now(),
+    });
+    this.garbageRejected.set(marker, copies);
+  }
+
+  private pollView(): void {
+    this.pollCount += 1;
+    const envelope: Envelope = {
+      v: 1,
+      id: `watch-${this.pollCount}`,
+      from: this.watchAddress,
+      to: viewServerAddress,
+      viewNum: this.latest?.view.viewNum ?? 0,
+      sentAt: epochMs(),
+      body: { type: "GetView" },
+    };
+    // Straight to the view server's queue: the watch is not subject to the fault layer.
+    const sent = this.connection.publish(
+      this.names.net,
+      viewServerAddress,
+      Buffer.from(JSON.stringify(envelope)),
+      {
+        contentType: "application/json",
+      },
+    );
+    if (!sent) this.log.debug("view poll not sent (disconnected)");
+  }
+}
+
+function lostCause(message: ConsumeMessage): LostCause {
+  const headers = message.properties.headers ?? {};
+  const why = headerText(headers["pbkv-lost"]);
+  if (why === "drop" || (why === "" && headerText(headers[faultPathHeader]) === "drop")) return "drop";
+  if (why === "partition") return "partition";
+  const deaths = headers["x-death"];
+  const first: unknown = Array.isArray(deaths) ? deaths[0] : undefined;
+  const reason =
+    typeof first === "object" && first !== null ? headerText((first as { reason?: unknown }).reason) : "";
+  if (reason === "rejected") return "refused";
+  if (reason === "expired") return "expired";
+  if (reason === "maxlen") return "overflow";
+  return "unroutable";
+}
+
+function headerText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return "";
+}
+
+/** Epoch milliseconds the way actor hosts stamp `sentAt`. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

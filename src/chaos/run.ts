@@ -1,0 +1,341 @@
+// One chaos run on the real broker: a fresh cluster (`chaos-<random>`), a
+// recorded load, the nemesis (and, with garbage, the bad-input campaign) for
+// the run's duration; then everything healed, the cluster given time to
+// settle, every worker made to finish, every key read through a fresh client;
+// then the checks: linearizability, no acknowledged write lost, every worker
+// finished, no node process died on its own, all bad input accounted for.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { nanoid } from "nanoid";
+import type { Logger } from "pino";
+import type { ProtocolConfig } from "../actors/config.js";
+import { BrokerClients, type ClientSession } from "../broker/clients.js";
+import { BrokerConnection } from "../broker/connection.js";
+import { nanosecondClock } from "../broker/workload.js";
+import { checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
+import { Random } from "../sim/random.js";
+import { type AcknowledgedWritesReport, checkAcknowledgedWrites, type FinalRead } from "./acknowledged.js";
+import type { BrokerControl } from "./brokerControl.js";
+import { ChaosCluster } from "./cluster.js";
+import { GarbageCampaign } from "./garbage.js";
+import { accountGarbage, type GarbageReport } from "./garbageReport.js";
+import { type FaultCounts, loadConnectionLabel, Nemesis, type RoleLosses } from "./nemesis.js";
+import { type LostCounts, sleep } from "./observer.js";
+import { ChaosWorkload } from "./workload.js";
+
+export interface ChaosRunOptions {
+  url: string;
+  seed: number;
+  servers: number;
+  clients: number;
+  keys: number;
+  durationMs: number;
+  /** After healing: time for the cluster to settle, and then for every worker to finish. */
+  settleMs: number;
+  opTimeoutMs: number;
+  config: ProtocolConfig;
+  /** Bad input per second during the run, or null for none. */
+  garbageRatePerSecond: number | null;
+  brokerControl: BrokerControl;
+  /** Histories, reports and (for failing runs) node logs go here. */
+  outDirectory: string;
+  log: Logger;
+  checkBudgetMs: number;
+  /** Pause between two nemesis actions, ms. */
+  pauseMs: [number, number];
+  /** Told the cluster as soon as it runs (so that an interrupted command can stop it). */
+  onCluster?: (cluster: ChaosCluster | null) => void;
+}
+
+export interface ChaosRunResult {
+  seed: number;
+  cluster: string;
+  ok: boolean;
+  /** Why the run failed, one line each. */
+  problems: string[];
+  wallSeconds: number;
+  ops: { ok: number; info: number; fail: number; total: number };
+  maxClientWaitMs: number;
+  faults: FaultCounts;
+  roleLosses: RoleLosses;
+  /** Role losses the fault model did not allow when the nemesis wanted them. */
+  faultsRefused: number;
+  linearizable: boolean | null;
+  check: string;
+  acknowledged: AcknowledgedWritesReport;
+  violations: number;
+  lostAcknowledgedWrites: number;
+  crashedProcesses: number;
+  crashes: string[];
+  unfinishedClients: number;
+  settled: boolean;
+  /** Copies of everything dead-lettered into `<c>.lost`, by cause. */
+  lost: LostCounts;
+  /** Copies of everything dead-lettered into `<c>.rejected`, and the `rejected` events. */
+  rejected: { copies: number; events: number };
+  /** Depths of `<c>.lost` and `<c>.rejected` at the end (bounded queues: drop-head). */
+  queueDepths: { lost: number; rejected: number };
+  garbage: GarbageReport | null;
+  history: string;
+  report: string;
+  nodeLogs: string | null;
+  timeline: string[];
+}
+
+export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunResult> {
+  const startedMs = performance.now();
+  const random = new Random(options.seed);
+  const clusterName = `chaos-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`;
+  mkdirSync(options.outDirectory, { recursive: true });
+  const base = path.join(options.outDirectory, `seed-${options.seed}`);
+  const logDirectory = `${base}-logs`;
+  mkdirSync(logDirectory, { recursive: true });
+  const timeline: string[] = [];
+  const note = (line: string): void => {
+    timeline.push(`${((performance.now() - startedMs) / 1000).toFixed(3).padStart(8)} s  ${line}`);
+  };
+  const problems: string[] = [];
+  const recorder = new HistoryRecorder(nanosecondClock());
+  const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`);
+
+  note(`cluster ${clusterName}: viewserver + ${options.servers} servers, seed ${options.seed}`);
+  const cluster = await ChaosCluster.start({
+    url: options.url,
+    cluster: clusterName,
+    servers: options.servers,
+    config: options.config,
+    logDirectory,
+    log: options.log,
+    brokerControl: options.brokerControl,
+    debug: true,
+  });
+  options.onCluster?.(cluster);
+  let clients: BrokerClients | null = null;
+  let garbageConnection: BrokerConnection | null = null;
+  let result: Omit<
+    ChaosRunResult,
+    "ok" | "problems" | "wallSeconds" | "history" | "report" | "nodeLogs" | "timeline"
+  >;
+  let finalReads: FinalRead[];
+  try {
+    clients = await BrokerClients.open({
+      url: options.url,
+      names: cluster.names,
+      config: options.config,
+      log: options.log,
+      checkInvariants: true,
+      label: loadConnectionLabel,
+    });
+    const workload = new ChaosWorkload({
+      clients,
+      workers: options.clients,
+      keys,
+      random: random.fork(),
+      recorder,
+      opTimeoutMs: options.opTimeoutMs,
+    });
+    const nemesis = new Nemesis({
+      cluster,
+      random: random.fork(),
+      config: options.config,
+      connectionKills: options.brokerControl.available,
+      pauseMs: options.pauseMs,
+      note,
+    });
+    let garbage: GarbageCampaign | null = null;
+    const garbageRandom = random.fork();
+    if (options.garbageRatePerSecond !== null) {
+      garbageConnection = await BrokerConnection.open({
+        url: options.url,
+        connectionName: `pbkv ${clusterName} chaos-garbage`,
+        log: options.log,
+        topology: null,
+      });
+      garbage = new GarbageCampaign({
+        cluster,
+        connection: garbageConnection,
+        random: garbageRandom,
+        ratePerSecond: options.garbageRatePerSecond,
+        oversizedEveryMs: 1_000,
+      });
+    }
+
+    note(
+      `load: ${options.clients} workers on ${keys.length} keys; nemesis for ${options.durationMs / 1000} s`,
+    );
+    workload.start();
+    garbage?.start();
+    await nemesis.run(options.durationMs);
+    await garbage?.stop();
+    if (garbage !== null) note(`garbage: ${garbage.sent.length} messages sent`);
+
+    const missing = await nemesis.healAll();
+    if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
+    const settled = await settle(cluster, options);
+    note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
+    if (!settled)
+      problems.push(
+        `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
+      );
+    cluster.control({ type: "reset" }); // once more, for any client actor that missed it
+
+    const stats = await workload.finish(options.settleMs);
+    note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
+    finalReads = await readEverything(clients, recorder, keys, options.opTimeoutMs * 3);
+    note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${keys.length} keys`);
+
+    await sleep(1_500); // the last rejections and dead letters arrive
+    const garbageReport = garbage === null ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);
+    const queueDepths = await queueDepthsOf(cluster);
+    const crashes = describeCrashes(cluster, clients);
+    result = {
+      seed: options.seed,
+      cluster: clusterName,
+      ops: { ok: stats.ok, info: stats.info, fail: stats.fail, total: stats.ok + stats.info + stats.fail },
+      maxClientWaitMs: Math.round(stats.maxWaitMs),
+      faults: nemesis.faults,
+      roleLosses: nemesis.roleLosses,
+      faultsRefused: nemesis.refused,
+      linearizable: null,
+      check: "",
+      acknowledged: checkAcknowledgedWrites([], []),
+      violations: 0,
+      lostAcknowledgedWrites: 0,
+      crashedProcesses: crashes.length,
+      crashes,
+      unfinishedClients: stats.unfinishedWorkers,
+      settled,
+      lost: { ...cluster.observer.lost },
+      rejected: {
+        copies: [...cluster.observer.rejectedByNode.values()].reduce((sum, count) => sum + count, 0),
+        events: cluster.observer.events.filter((event) => event.type === "rejected").length,
+      },
+      queueDepths,
+      garbage: garbageReport,
+    };
+  } finally {
+    await clients?.close().catch(() => {});
+    await garbageConnection?.close().catch(() => {});
+    await cluster.stop().catch((error: Error) => problems.push(`cleanup failed: ${error.message}`));
+    options.onCluster?.(null);
+  }
+
+  // The checks, with the cluster gone so the checker has the CPU.
+  const history = `${base}.jsonl`;
+  writeFileSync(history, recorder.toJsonl());
+  const verdict = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
+  result.linearizable = verdict.result === "ok" ? true : verdict.result === "violation" ? false : null;
+  result.check = formatCheckResult(verdict);
+  result.acknowledged = checkAcknowledgedWrites(recorder.events(), finalReads);
+  result.lostAcknowledgedWrites = result.acknowledged.lostAcknowledgedWrites;
+  result.violations = (verdict.result === "violation" ? 1 : 0) + result.acknowledged.anomalies;
+  if (verdict.result === "violation") problems.push(`history ${result.check.split("\n")[0] ?? ""}`);
+  if (verdict.result === "unknown")
+    problems.push(`the checker gave up: ${result.check.split("\n")[0] ?? ""}`);
+  if (result.acknowledged.lostAcknowledgedWrites > 0) {
+    problems.push(`${result.acknowledged.lostAcknowledgedWrites} acknowledged write(s) lost`);
+  }
+  if (result.acknowledged.anomalies > 0)
+    problems.push(`${result.acknowledged.anomalies} anomalies in the final values`);
+  if (result.crashedProcesses > 0)
+    problems.push(`${result.crashedProcesses} process(es) crashed: ${result.crashes.join("; ")}`);
+  if (result.unfinishedClients > 0) {
+    problems.push(
+      `${result.unfinishedClients} worker(s) did not finish within ${options.settleMs} ms after healing`,
+    );
+  }
+  if (result.garbage !== null && result.garbage.unaccounted > 0) {
+    problems.push(`${result.garbage.unaccounted} bad-input message(s) not accounted for`);
+  }
+  const ok = problems.length === 0;
+  const report = `${base}.json`;
+  const full: ChaosRunResult = {
+    ...result,
+    ok,
+    problems,
+    wallSeconds: Math.round((performance.now() - startedMs) / 100) / 10,
+    history,
+    report,
+    nodeLogs: ok ? null : logDirectory,
+    timeline,
+  };
+  writeFileSync(report, `${JSON.stringify(full, null, 2)}\n`);
+  if (ok) rmSync(logDirectory, { recursive: true, force: true });
+  return full;
+}
+
+/** Waits for a view with a backup, acknowledged by its primary, and every server pinging. */
+async function settle(cluster: ChaosCluster, options: ChaosRunOptions): Promise<boolean> {
+  const observer = cluster.observer;
+  return observer.waitFor(() => {
+    const seen = observer.view;
+    if (seen === null || seen.view.backup === null || !observer.primaryAcked(seen)) return false;
+    return cluster.servers.every((server) => observer.sincePingMs(server) < options.config.pingCheckMs);
+  }, options.settleMs);
+}
+
+/** Reads every key through a fresh client (a new one after a timeout), recorded in the history. */
+async function readEverything(
+  clients: BrokerClients,
+  recorder: HistoryRecorder,
+  keys: readonly string[],
+  timeoutMs: number,
+): Promise<FinalRead[]> {
+  const reads: FinalRead[] = [];
+  const attemptsMax = 3;
+  let session: ClientSession | null = null;
+  try {
+    for (const key of keys) {
+      let value: string | null = null;
+      for (let attempt = 0; attempt < attemptsMax && value === null; attempt++) {
+        session ??= await clients.newClient(timeoutMs).catch(() => null);
+        if (session === null) continue;
+        const recorded = recorder.invoke("final-reader", "get", key);
+        const outcome = await session.invoke({ f: "get", key }, timeoutMs);
+        if (outcome.kind === "ok") {
+          recorder.ok(recorded, outcome.value);
+          value = outcome.value;
+        } else {
+          if (outcome.kind === "timeout") recorder.info(recorded);
+          else recorder.fail(recorded);
+          session = null;
+        }
+      }
+      reads.push({ key, value });
+    }
+  } finally {
+    await session?.stop();
+  }
+  return reads;
+}
+
+async function queueDepthsOf(cluster: ChaosCluster): Promise<{ lost: number; rejected: number }> {
+  try {
+    return await cluster.connection.withScratchChannel(async (channel) => ({
+      lost: (await channel.checkQueue(cluster.names.lost)).messageCount,
+      rejected: (await channel.checkQueue(cluster.names.rejected)).messageCount,
+    }));
+  } catch {
+    return { lost: -1, rejected: -1 };
+  }
+}
+
+/** Node processes that died without the nemesis killing them, actors stopped by a broken invariant. */
+function describeCrashes(cluster: ChaosCluster, clients: BrokerClients): string[] {
+  const fatal = new Map<string, string>();
+  for (const event of cluster.observer.events) {
+    // A crash by control command has no detail; a handler that threw has its error there.
+    if (event.type === "lifecycle" && event.state === "crashed" && event.detail !== undefined) {
+      fatal.set(event.node, event.detail);
+    }
+  }
+  const crashes = cluster.unexpectedExits.map((exit) => {
+    const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const detail = fatal.get(exit.address);
+    fatal.delete(exit.address);
+    return `${exit.address} (pid ${exit.pid ?? "?"}) ${how}${detail === undefined ? "" : `: ${detail}`}`;
+  });
+  for (const [node, detail] of fatal) crashes.push(`${node} stopped: ${detail}`);
+  if (clients.fatal !== null) crashes.push(`a client actor failed: ${clients.fatal.message}`);
+  return crashes;
+}

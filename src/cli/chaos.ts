@@ -1,0 +1,344 @@
+// `npm run chaos -- --runs N --duration S [--seed X] [--garbage] [--json]`:
+// Jepsen-style chaos on the real broker. Each run starts its own cluster
+// (`chaos-<random>`: the view server and N servers, one process each), runs a
+// recorded load and a seeded nemesis within the fault model (src/chaos/nemesis.ts),
+// with --garbage floods every queue and exchange with bad input, then heals and
+// checks: linearizable history, no acknowledged write lost, every client
+// finished, no process crashed, all bad input accounted for. A summary per run
+// and overall; failing runs keep their history, report and node logs.
+import path from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { pino } from "pino";
+import { makeConfig } from "../actors/config.js";
+import { redactUrl } from "../broker/connection.js";
+import { localBrokerControl, brokerControl as noBrokerControl } from "../chaos/brokerControl.js";
+import type { ChaosCluster } from "../chaos/cluster.js";
+import { faultKinds, type FaultCounts } from "../chaos/nemesis.js";
+import { purgeLeftovers } from "../chaos/purge.js";
+import { type ChaosRunResult, runChaosOnce } from "../chaos/run.js";
+import {
+  CommandError,
+  exitCodes,
+  findBroker,
+  positiveInt,
+  runCommand,
+  type CommonOptions,
+} from "./common.js";
+
+interface ChaosOptions extends CommonOptions {
+  runs: number;
+  duration: number;
+  seed?: number;
+  json: boolean;
+  garbage: boolean;
+  garbageRate: number;
+  servers: number;
+  clients: number;
+  keys: number;
+  pingMs: number;
+  pingCheckMs: number;
+  clientRetryMs: number;
+  opTimeoutMs: number;
+  settleMs: number;
+  checkBudgetMs: number;
+  out?: string;
+  connectionKills: boolean;
+  purge: boolean;
+}
+
+const program = new Command("chaos")
+  .description(
+    "Jepsen-style chaos on the real broker: per run a fresh cluster, a recorded load and a seeded nemesis (loss, duplication, delay, the primary cut off from the view server, crashes, SIGKILLs, restarts, broker connection kills) within the fault model; then heal and check linearizability, that no acknowledged write was lost, that every client finished and that no process crashed",
+  )
+  .addOption(new Option("--runs <n>", "number of runs").argParser(positiveInt).default(1))
+  .addOption(new Option("--duration <s>", "seconds of faults per run").argParser(positiveInt).default(60))
+  .addOption(
+    new Option("--seed <x>", "seed of the first run (run i uses seed + i; default: random)").argParser(
+      seedArg,
+    ),
+  )
+  .option("--garbage", "also flood every queue and exchange with malformed and hostile messages", false)
+  .addOption(
+    new Option("--garbage-rate <n>", "bad-input messages per second").argParser(positiveInt).default(100),
+  )
+  .addOption(
+    new Option("--servers <n>", "servers per cluster (at least 3)").argParser(positiveInt).default(3),
+  )
+  .addOption(new Option("--clients <n>", "concurrent clients of the load").argParser(positiveInt).default(5))
+  .addOption(
+    new Option("--keys <n>", "keys of the load (odd ones only get appends)")
+      .argParser(positiveInt)
+      .default(4),
+  )
+  .addOption(
+    new Option("--ping-ms <ms>", "servers ping this often (looser than the default 25: 2 busy cores)")
+      .argParser(positiveInt)
+      .default(40),
+  )
+  .addOption(
+    new Option("--ping-check-ms <ms>", "the view server checks for dead servers this often")
+      .argParser(positiveInt)
+      .default(200),
+  )
+  .addOption(
+    new Option("--client-retry-ms <ms>", "clients resend after this long")
+      .argParser(positiveInt)
+      .default(100),
+  )
+  .addOption(
+    new Option(
+      "--op-timeout-ms <ms>",
+      "an op without an answer this long is recorded as info; its client is replaced",
+    )
+      .argParser(positiveInt)
+      .default(4_000),
+  )
+  .addOption(
+    new Option("--settle-ms <ms>", "after healing: time to settle, then for every client to finish")
+      .argParser(positiveInt)
+      .default(20_000),
+  )
+  .addOption(
+    new Option("--check-budget-ms <ms>", "time budget of each linearizability check")
+      .argParser(positiveInt)
+      .default(120_000),
+  )
+  .option("--out <dir>", "histories and reports go here (default: histories/chaos-<time>)")
+  .option("--no-connection-kills", "do not have the broker close connections (rabbitmqctl)")
+  .option(
+    "--purge",
+    "only delete the queues and exchanges of chaos clusters nobody runs (left by a killed run; needs rabbitmqctl)",
+    false,
+  )
+  .option("--url <amqp-url>", "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)")
+  .option("--verbose", "debug logs of this process (pino JSON on stderr)", false)
+  .option("--json", "print one JSON object with the figures of every run", false)
+  .addHelpText(
+    "after",
+    "\nExamples:\n  npm run chaos -- --runs 20 --duration 60\n  npm run chaos -- --runs 1 --duration 20 --garbage --json\n  npm run chaos -- --seed 1234 --runs 1   # the same nemesis choices (timing is real: not an exact replay)",
+  );
+program.action((options: ChaosOptions) => runCommand(() => runChaos(options)));
+
+function seedArg(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new InvalidArgumentError("expected a whole number ≥ 0");
+  return value;
+}
+
+async function runChaos(options: ChaosOptions): Promise<number> {
+  if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
+  const config = (() => {
+    try {
+      return makeConfig({
+        pingMs: options.pingMs,
+        pingCheckMs: options.pingCheckMs,
+        clientRetryMs: options.clientRetryMs,
+      });
+    } catch (error) {
+      throw new CommandError((error as Error).message, exitCodes.usage);
+    }
+  })();
+  const say = (line: string): void => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  // Our client actors warn about every bad input they reject: only errors, unless --verbose.
+  const log = pino(
+    { name: "pbkv-chaos", level: options.verbose ? "debug" : "error", base: { pid: process.pid } },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  const broker = await findBroker({ ...options, cluster: "chaos" }, false);
+  if (options.purge) {
+    const purged = await purgeLeftovers(broker.url);
+    say(
+      `deleted ${purged.queues} queues and ${purged.exchanges} exchanges of ${purged.clusters.length} chaos cluster(s)${purged.running.length > 0 ? `; left running: ${purged.running.join(", ")}` : ""}`,
+    );
+    return exitCodes.ok;
+  }
+  const control = options.connectionKills
+    ? localBrokerControl()
+    : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
+  const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const outDirectory = path.resolve(options.out ?? path.join("histories", `chaos-${stamp}`));
+  say(
+    `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}`,
+  );
+  if (!control.available) say(`connection kills off: ${control.why}`);
+  say(`histories and reports: ${outDirectory}`);
+
+  let active: ChaosCluster | null = null;
+  const interrupted = new Promise<never>((_, reject) => {
+    const onSignal = (): void => {
+      say("interrupted: stopping the cluster and deleting its queues");
+      const cluster = active;
+      void (cluster === null ? Promise.resolve() : cluster.stop().catch(() => {})).then(() =>
+        reject(new CommandError("interrupted", exitCodes.failed)),
+      );
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  });
+  interrupted.catch(() => {});
+
+  const results: ChaosRunResult[] = [];
+  const startedMs = performance.now();
+  try {
+    for (let index = 0; index < options.runs; index++) {
+      const seed = firstSeed + index;
+      const result = await Promise.race([
+        runChaosOnce({
+          url: broker.url,
+          seed,
+          servers: options.servers,
+          clients: options.clients,
+          keys: options.keys,
+          durationMs: options.duration * 1000,
+          settleMs: options.settleMs,
+          opTimeoutMs: options.opTimeoutMs,
+          config,
+          garbageRatePerSecond: options.garbage ? options.garbageRate : null,
+          brokerControl: control,
+          outDirectory,
+          log,
+          checkBudgetMs: options.checkBudgetMs,
+          pauseMs: [150, 900],
+          onCluster: (cluster) => (active = cluster),
+        }),
+        interrupted,
+      ]);
+      results.push(result);
+      for (const line of describeRun(result, index + 1, options.runs)) say(line);
+    }
+  } finally {
+    await broker.stop();
+  }
+  const summary = summarize(results, (performance.now() - startedMs) / 1000, options);
+  if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else for (const line of describeSummary(summary)) say(line);
+  return summary.failedRuns === 0 ? exitCodes.ok : exitCodes.failed;
+}
+
+function describeRun(result: ChaosRunResult, index: number, runs: number): string[] {
+  const faults = faultKinds
+    .filter((kind) => result.faults[kind] > 0)
+    .map((kind) => `${kind} ${result.faults[kind]}`)
+    .join(", ");
+  const losses = result.roleLosses;
+  const lines = [
+    `run ${index}/${runs} seed ${result.seed}: ${result.ok ? "ok" : "FAILED"} in ${result.wallSeconds} s — ${result.ops.total} ops (${result.ops.ok} ok, ${result.ops.info} info, ${result.ops.fail} fail), max client wait ${(result.maxClientWaitMs / 1000).toFixed(1)} s`,
+    `  faults: ${faults}; lost: primary ${losses.primary}, backup ${losses.backup}, idle ${losses.idle}, view server connection ${losses.viewserver}, clients' connection ${losses.clients}; ${result.faultsRefused} refused by the fault model`,
+    `  dead letters: ${result.lost.total} lost (drop ${result.lost.drop}, partition ${result.lost.partition}, refused ${result.lost.refused}, expired ${result.lost.expired}, unroutable ${result.lost.unroutable}), ${result.rejected.copies} rejected`,
+    `  ${result.check.split("\n")[0] ?? ""}; acknowledged writes: ${result.acknowledged.acknowledgedWrites}, required in final values ${result.acknowledged.required}, lost ${result.lostAcknowledgedWrites}`,
+  ];
+  const garbage = result.garbage;
+  if (garbage !== null) {
+    lines.push(
+      `  bad input: ${garbage.sent} sent (${(garbage.bytes / 1024 / 1024).toFixed(1)} MiB); rejected by their node ${garbage.rejected} (+${garbage.lostInstead} dead-lettered while it was down), refused by protocol ${garbage.refusedByProtocol} (+${garbage.refusedWhileCrashed} while crashed), control rejections ${garbage.controlRejections}/${garbage.controlRejectionsExpected} (${garbage.controlMissedWhileDown} missed while down), ignored commands ${garbage.ignoredControl}, lost ${garbage.lost}, invalid events ${garbage.invalidEventsSkipped}; unaccounted ${garbage.unaccounted}`,
+    );
+  }
+  if (!result.ok) {
+    for (const problem of result.problems) lines.push(`  PROBLEM: ${problem}`);
+    for (const example of result.acknowledged.examples.slice(0, 5)) lines.push(`    ${example}`);
+    for (const example of garbage?.examples.slice(0, 5) ?? [])
+      lines.push(`    garbage #${example.id} ${example.kind}: ${example.problem}`);
+    lines.push(
+      `  kept: history ${result.history}, report ${result.report}, node logs ${result.nodeLogs ?? "-"}`,
+    );
+  } else {
+    lines.push(`  history ${result.history}`);
+  }
+  return lines;
+}
+
+interface ChaosSummary {
+  runs: number;
+  failedRuns: number;
+  failingSeeds: number[];
+  seeds: number[];
+  durationS: number;
+  ops: { total: number; ok: number; info: number; fail: number };
+  violations: number;
+  lostAcknowledgedWrites: number;
+  crashedProcesses: number;
+  unfinishedClients: number;
+  checkerGaveUp: number;
+  faults: FaultCounts;
+  roleLosses: Record<string, number>;
+  faultsRefused: number;
+  maxClientWaitMs: number;
+  deadLetters: { lost: number; rejected: number };
+  garbage: { sent: number; unaccounted: number; rejected: number; refusedByProtocol: number } | null;
+  histories: string[];
+  reports: string[];
+  wallSeconds: number;
+}
+
+function summarize(
+  results: readonly ChaosRunResult[],
+  wallSeconds: number,
+  options: ChaosOptions,
+): ChaosSummary {
+  const sum = (pick: (result: ChaosRunResult) => number): number =>
+    results.reduce((total, result) => total + pick(result), 0);
+  const faults = Object.fromEntries(
+    faultKinds.map((kind) => [kind, sum((r) => r.faults[kind])]),
+  ) as FaultCounts;
+  const roleLosses: Record<string, number> = {};
+  for (const result of results) {
+    for (const [role, count] of Object.entries(result.roleLosses))
+      roleLosses[role] = (roleLosses[role] ?? 0) + count;
+  }
+  const failing = results.filter((result) => !result.ok);
+  return {
+    runs: results.length,
+    failedRuns: failing.length,
+    failingSeeds: failing.map((result) => result.seed),
+    seeds: results.map((result) => result.seed),
+    durationS: options.duration,
+    ops: {
+      total: sum((r) => r.ops.total),
+      ok: sum((r) => r.ops.ok),
+      info: sum((r) => r.ops.info),
+      fail: sum((r) => r.ops.fail),
+    },
+    violations: sum((r) => r.violations),
+    lostAcknowledgedWrites: sum((r) => r.lostAcknowledgedWrites),
+    crashedProcesses: sum((r) => r.crashedProcesses),
+    unfinishedClients: sum((r) => r.unfinishedClients),
+    checkerGaveUp: results.filter((r) => r.linearizable === null).length,
+    faults,
+    roleLosses,
+    faultsRefused: sum((r) => r.faultsRefused),
+    maxClientWaitMs: results.reduce((max, r) => Math.max(max, r.maxClientWaitMs), 0),
+    deadLetters: { lost: sum((r) => r.lost.total), rejected: sum((r) => r.rejected.copies) },
+    garbage: options.garbage
+      ? {
+          sent: sum((r) => r.garbage?.sent ?? 0),
+          unaccounted: sum((r) => r.garbage?.unaccounted ?? 0),
+          rejected: sum((r) => r.garbage?.rejected ?? 0),
+          refusedByProtocol: sum((r) => r.garbage?.refusedByProtocol ?? 0),
+        }
+      : null,
+    histories: results.map((result) => result.history),
+    reports: results.map((result) => result.report),
+    wallSeconds: Math.round(wallSeconds),
+  };
+}
+
+function describeSummary(summary: ChaosSummary): string[] {
+  const faults = faultKinds.map((kind) => `${kind} ${summary.faults[kind]}`).join(", ");
+  return [
+    "",
+    `${summary.runs} run(s) of ${summary.durationS} s, ${summary.failedRuns} failing${summary.failingSeeds.length > 0 ? ` (seeds ${summary.failingSeeds.join(", ")})` : ""}, ${Math.round(summary.wallSeconds / 60)} min`,
+    `ops: ${summary.ops.total} (${summary.ops.ok} ok, ${summary.ops.info} info, ${summary.ops.fail} fail); max client wait ${(summary.maxClientWaitMs / 1000).toFixed(1)} s`,
+    `violations ${summary.violations}, lost acknowledged writes ${summary.lostAcknowledgedWrites}, crashed processes ${summary.crashedProcesses}, unfinished clients ${summary.unfinishedClients}, checker gave up ${summary.checkerGaveUp}`,
+    `faults: ${faults}; ${summary.faultsRefused} role losses refused by the fault model`,
+    `dead letters: ${summary.deadLetters.lost} lost, ${summary.deadLetters.rejected} rejected`,
+    ...(summary.garbage === null
+      ? []
+      : [`bad input: ${summary.garbage.sent} sent, ${summary.garbage.unaccounted} unaccounted`]),
+  ];
+}
+
+await program.parseAsync();
