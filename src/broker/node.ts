@@ -23,6 +23,8 @@ export interface NodeOptions {
   checkInvariants: boolean;
   log: Logger;
   onFatal: (error: Error) => void;
+  /** Run this actor instead of the protocol's (the benchmark's relay actors, `src/bench/relayActors.ts`). */
+  definition?: ActorDefinition<unknown>;
 }
 
 export interface RunningNode {
@@ -48,9 +50,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     log: options.log,
     topology: topologyTable(options.names),
   });
-  const definition = (
-    options.role === "viewserver" ? createViewServer(options.config) : createServer(options.config)
-  ) as ActorDefinition<unknown>;
+  const definition =
+    options.definition ??
+    ((options.role === "viewserver"
+      ? createViewServer(options.config)
+      : createServer(options.config)) as ActorDefinition<unknown>);
   const host = new ActorHost<unknown>({
     names: options.names,
     address: options.address,

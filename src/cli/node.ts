@@ -2,8 +2,15 @@
 // cluster in this process until SIGINT/SIGTERM. `npm run cluster`, the
 // integration harness and compose.yaml start one process of it per node:
 //   node --import tsx src/cli/node.ts --role server --address server-1 [--cluster pbkv]
+// `npm run bench` also starts its ceiling with it: `--actors relay` runs the
+// benchmark's relay actors (src/bench/relayActors.ts) instead of the protocol.
+import path from "node:path";
 import { Command, Option } from "commander";
+import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
+import { forwardSettingsProblem, forwardWindowMax } from "../bench/settings.js";
+import { relayDefinitionFor } from "../bench/relayActors.js";
 import { isServerAddress } from "../schemas/address.js";
+import { forwardBatchMax } from "../schemas/limits.js";
 import { startNode, type NodeRole } from "../broker/node.js";
 import {
   addCommonOptions,
@@ -21,11 +28,17 @@ import {
   type ProtocolOptions,
 } from "./common.js";
 
+type ActorsKind = "pbkv" | "relay";
+
 interface NodeCommandOptions extends CommonOptions, ProtocolOptions {
   role: NodeRole;
   address?: string;
   debug: boolean;
   parentPid?: number;
+  actors: ActorsKind;
+  forwardBatchMax?: number;
+  forwardWindow?: number;
+  cpuProfile?: string;
 }
 
 /** How often a supervised node checks that its supervisor is still there. */
@@ -42,6 +55,26 @@ const program = new Command("node")
     new Option("--parent-pid <pid>", "stop when this process (the supervisor) is gone")
       .argParser(positiveInt)
       .hideHelp(),
+  )
+  .addOption(
+    new Option("--actors <kind>", "pbkv: the protocol; relay: the benchmark's relay ceiling (npm run bench)")
+      .choices(["pbkv", "relay"])
+      .default("pbkv"),
+  )
+  .addOption(
+    new Option(
+      "--forward-batch-max <n>",
+      `most operations in one Forward (1-${forwardBatchMax}; default ${defaultConfig.forwardBatchMax})`,
+    ).argParser(positiveInt),
+  )
+  .addOption(
+    new Option(
+      "--forward-window <n>",
+      `most Forward messages in flight (1-${forwardWindowMax}; default ${defaultConfig.forwardWindow})`,
+    ).argParser(positiveInt),
+  )
+  .addOption(
+    new Option("--cpu-profile <dir>", "write a CPU profile of this node to <dir> when it stops").hideHelp(),
   );
 addCommonOptions(program);
 addProtocolOptions(program);
@@ -53,9 +86,21 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
     throw new CommandError("a server needs --address server-<n>", exitCodes.usage);
   }
   const names = namesOf(options);
-  const config = protocolConfig(options);
+  const config = nodeConfig(options);
+  const definition = options.actors === "relay" ? relayDefinitionFor(address) : undefined;
+  if (definition === null) {
+    throw new CommandError(`a relay cluster has no node "${address}"`, exitCodes.usage);
+  }
   const log = loggerFor(options, "pbkv-node").child({ node: address, cluster: names.cluster });
   const broker = await findBroker(options, false);
+  const profile =
+    options.cpuProfile === undefined
+      ? null
+      : await (
+          await import("../bench/profile.js")
+        ).startCpuProfile(
+          path.join(options.cpuProfile, `${names.cluster}-${address}-${process.pid}.cpuprofile`),
+        );
   let fatal: Error | null = null;
   let wakeUp: () => void = () => {};
   const fatalSeen = new Promise<void>((resolve) => (wakeUp = resolve));
@@ -67,6 +112,7 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
     config,
     checkInvariants: options.debug,
     log,
+    definition,
     onFatal: (error) => {
       fatal ??= error;
       wakeUp();
@@ -80,11 +126,28 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
   ]);
   log.info({ signal }, "node stopping");
   await node.stop();
+  await profile?.stop();
   if (fatal !== null) {
     process.stderr.write(`${address}: stopped by a fatal error: ${(fatal as Error).message}\n`);
     return exitCodes.internal;
   }
   return exitCodes.ok;
+}
+
+/** The protocol timings plus the primary's forwarding bounds. */
+function nodeConfig(options: NodeCommandOptions): ProtocolConfig {
+  const timings = protocolConfig(options);
+  const forward = {
+    forwardBatchMax: options.forwardBatchMax ?? timings.forwardBatchMax,
+    forwardWindow: options.forwardWindow ?? timings.forwardWindow,
+  };
+  const problem = forwardSettingsProblem(forward);
+  if (problem !== null) throw new CommandError(problem, exitCodes.usage);
+  try {
+    return makeConfig({ ...timings, ...forward });
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.usage);
+  }
 }
 
 /** Resolves when the supervisor died without stopping us (we were re-parented); never without --parent-pid. */

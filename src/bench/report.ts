@@ -1,0 +1,189 @@
+// The benchmark's figures: rows from the measured windows, the ratios
+// between systems, and the table `npm run bench` prints.
+import { percentile } from "../broker/workload.js";
+import type {
+  BenchReport,
+  BenchRow,
+  BenchSystem,
+  ByClients,
+  FailoverReport,
+  MemoryReport,
+} from "../schemas/bench.js";
+import type { WindowResult } from "./closedLoop.js";
+import { roundTo } from "./workload.js";
+
+/** Windows of one system at one client count, pooled over the rounds. */
+export class RowAccumulator {
+  private ops = 0;
+  private elapsedMs = 0;
+  private viewChanges = 0;
+  private readonly latenciesMs: number[] = [];
+
+  constructor(
+    readonly system: BenchSystem,
+    readonly clients: number,
+  ) {}
+
+  add(window: WindowResult): void {
+    this.ops += window.ops;
+    this.viewChanges += window.viewChanges;
+    this.elapsedMs += window.elapsedMs;
+    for (const latency of window.latenciesMs) this.latenciesMs.push(latency);
+  }
+
+  row(): BenchRow {
+    return {
+      system: this.system,
+      clients: this.clients,
+      opsPerSec: this.elapsedMs > 0 ? Math.round((this.ops / this.elapsedMs) * 1000) : 0,
+      p50Ms: latencyOrZero(percentile(this.latenciesMs, 50)),
+      p99Ms: latencyOrZero(percentile(this.latenciesMs, 99)),
+      ops: this.ops,
+      windowMs: Math.max(1, Math.round(this.elapsedMs)),
+      viewChanges: this.viewChanges,
+    };
+  }
+}
+
+function latencyOrZero(value: number): number {
+  return Number.isFinite(value) ? roundTo(value, 2) : 0;
+}
+
+/** `numerator / denominator` per client count, for the counts both have (0 when the denominator is 0). */
+export function ratioByClients(
+  numerator: readonly BenchRow[],
+  denominator: readonly BenchRow[],
+  figure: (row: BenchRow) => number,
+): ByClients {
+  const ratios: ByClients = {};
+  for (const row of numerator) {
+    const other = denominator.find((candidate) => candidate.clients === row.clients);
+    if (other === undefined) continue;
+    const below = figure(other);
+    ratios[String(row.clients)] = below > 0 ? roundTo(figure(row) / below, 2) : 0;
+  }
+  return ratios;
+}
+
+export function rowsOf(rows: readonly BenchRow[], system: BenchSystem): BenchRow[] {
+  return rows.filter((row) => row.system === system);
+}
+
+// ---------------------------------------------------------------- the table
+
+export function formatReport(report: BenchReport): string {
+  const setup = report.setup;
+  const lines: string[] = [
+    `pbkv bench${report.quick ? " (quick)" : ""}: ceiling (relay primary + relay backup), unreplicated (1 server), pbkv (${setup.pbkvServers} servers, forwardBatchMax ${setup.forwardBatchMax}, forwardWindow ${setup.forwardWindow})`,
+    `closed-loop clients ${setup.clientsIn}; ${percent(setup.mix.get)} get, ${percent(setup.mix.put)} put, ${percent(setup.mix.append)} append over ${setup.keys} keys; ` +
+      `${seconds(setup.warmupMs)} warm-up, ${seconds(setup.windowMs)} window per row${setup.rounds > 1 ? `, ${setup.rounds} rounds pooled` : ""}; ` +
+      `timers ping ${setup.pingMs} ms, check ${setup.pingCheckMs} ms, client retry ${setup.clientRetryMs} ms`,
+    "",
+    ...table(
+      ["system", "clients", "ops/s", "p50 ms", "p99 ms", "view changes"],
+      report.rows.map((row) => [
+        row.system,
+        String(row.clients),
+        String(row.opsPerSec),
+        row.p50Ms.toFixed(2),
+        row.p99Ms.toFixed(2),
+        row.system === "ceiling" ? "-" : String(row.viewChanges),
+      ]),
+      [false, true, true, true, true, true],
+    ),
+    "",
+    `pbkv / ceiling (ops/s)       ${byClients(report.ratios.pbkvOverCeiling)}`,
+    `pbkv / unreplicated (ops/s)  ${byClients(report.ratios.pbkvOverUnreplicated)}`,
+    `pbkv / ceiling (p50)         ${byClients(report.ratios.p50PbkvOverCeiling)}`,
+  ];
+  if (report.batching.length > 0) {
+    lines.push(
+      "",
+      "batching: pbkv ops/s over the ceiling's, each setting on its own cluster measured in turn with the ceiling",
+    );
+    for (const variant of report.batching) {
+      const name = `forwardBatchMax ${variant.forwardBatchMax}, forwardWindow ${variant.forwardWindow}`;
+      const figures = variant.rows.map((row) => `${row.clients}: ${row.opsPerSec} ops/s`).join(", ");
+      lines.push(`  ${name.padEnd(38)} ${byClients(variant.pbkvOverCeiling)}   (${figures})`);
+    }
+  }
+  if (report.failover !== null) lines.push("", ...formatFailover(report.failover));
+  if (report.memory !== null) lines.push("", ...formatMemory(report.memory));
+  const machine = report.machine;
+  lines.push(
+    "",
+    `${roundTo(report.wallSeconds, 1)} s on ${machine.cpus} CPUs; load average ${machine.loadAverageStart} at the start, ${machine.loadAverageEnd} at the end`,
+  );
+  return lines.join("\n");
+}
+
+function formatFailover(failover: FailoverReport): string[] {
+  return [
+    `failover: ${failover.rounds.length} crash(es) of the primary through the control queue, ${failover.clients} clients running`,
+    `  client-observed outage: median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
+    `  new view acknowledged:  median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
+    `  next view announced:    [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
+  ];
+}
+
+function formatMemory(memory: MemoryReport): string[] {
+  const what = memory.millionOpRun
+    ? `over ${memory.ops.toLocaleString("en-US")} operations (${memory.samples.length} samples)`
+    : `at the start and end of this run (${memory.ops.toLocaleString("en-US")} operations; the million-operation run is skipped by --quick)`;
+  const lines = [`memory (RSS, MB) of the pbkv servers ${what}:`];
+  for (const server of memory.servers) {
+    const trend = memory.millionOpRun
+      ? `, trend ${signed(server.trendMbPerMillionOps)} MB per million ops`
+      : "";
+    lines.push(
+      `  ${server.node.padEnd(9)} pid ${String(server.pid).padEnd(7)} launch ${server.launchMb}, start ${server.startMb}, end ${server.endMb} (${signed(roundTo(server.endMb - server.startMb, 1))}), min ${server.minMb}, max ${server.maxMb}${trend}`,
+    );
+  }
+  const total = memory.total;
+  const totalTrend = memory.millionOpRun
+    ? `, trend ${signed(total.trendMbPerMillionOps)} MB per million ops`
+    : "";
+  lines.push(
+    `  all       start ${total.startMb}, end ${total.endMb} (${signed(roundTo(total.endMb - total.startMb, 1))})${totalTrend}`,
+  );
+  if (memory.viewChanges > 0) {
+    const why = memory.millionOpRun
+      ? "no crash was asked for: servers starved of CPU for a ping check or two were declared dead"
+      : "the failover rounds' included";
+    lines.push(`  (the view server made ${memory.viewChanges} new view(s) meanwhile; ${why})`);
+  }
+  return lines;
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? "+" : ""}${value}`;
+}
+
+function table(header: string[], rows: string[][], alignRight: boolean[]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => {
+        const width = widths[column] ?? 0;
+        return alignRight[column] === true ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function byClients(ratios: ByClients): string {
+  return Object.entries(ratios)
+    .map(([clients, ratio]) => `${clients.padStart(2)} clients: ${ratio.toFixed(2)}`)
+    .join("   ");
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+function seconds(ms: number): string {
+  return `${roundTo(ms / 1000, 2)} s`;
+}

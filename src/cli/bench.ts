@@ -1,0 +1,254 @@
+// `npm run bench [-- --quick] [--json]`: replicated throughput, latency and
+// failover side by side with the raw broker ceiling. Starts its own clusters
+// (`<prefix>-<random>-ceiling|unreplicated|pbkv…`, each actor in its own
+// process), drives them with closed-loop client actors in this process,
+// prints a table (or one JSON object, src/schemas/bench.ts) and deletes
+// everything it made.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { nanoid } from "nanoid";
+import { defaultConfig } from "../actors/config.js";
+import type { BenchCluster } from "../bench/cluster.js";
+import { startCpuProfile } from "../bench/profile.js";
+import { Progress } from "../bench/progress.js";
+import { formatReport } from "../bench/report.js";
+import { runBench } from "../bench/run.js";
+import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../bench/settings.js";
+import { clusterNamePattern } from "../broker/topology.js";
+import type { ForwardSettings } from "../schemas/bench.js";
+import {
+  addProtocolOptions,
+  CommandError,
+  exitCodes,
+  findBroker,
+  loggerFor,
+  positiveInt,
+  protocolConfig,
+  runCommand,
+  type ProtocolOptions,
+} from "./common.js";
+
+interface BenchCommandOptions extends ProtocolOptions {
+  cluster: string;
+  url?: string;
+  verbose: boolean;
+  quick: boolean;
+  json: boolean;
+  clients?: string;
+  warmupMs?: number;
+  windowMs?: number;
+  rounds?: number;
+  forwardBatchMax: number;
+  forwardWindow: number;
+  batching?: string;
+  failoverRounds?: number;
+  memoryOps?: number;
+  opTimeoutMs: number;
+  nodeLogs?: string;
+  cpuProf?: string;
+}
+
+const clientsMax = 256;
+const memoryOpsMax = 100_000_000;
+
+/** What a run measures unless told otherwise: the full bench, and `--quick` (under 20 s). */
+const fullDefaults = {
+  clients: "1,16,64",
+  initialWarmupMs: 2_000,
+  warmupMs: 1_000,
+  windowMs: 5_000,
+  rounds: 2,
+  batching: "1x1,64x1,64x4",
+  failoverRounds: 5,
+  memoryOps: 1_000_000,
+};
+const quickDefaults = {
+  clients: "1,16",
+  initialWarmupMs: 0,
+  warmupMs: 200,
+  windowMs: 700,
+  rounds: 1,
+  batching: "none",
+  failoverRounds: 1,
+  memoryOps: 0,
+};
+
+const program = new Command("bench")
+  .description(
+    "replicated throughput, latency and failover side by side with the raw broker ceiling: starts its own clusters, measures, deletes them",
+  )
+  .option(
+    "--quick",
+    `a smoke figure in under 20 s (clients ${quickDefaults.clients}, ${quickDefaults.windowMs} ms windows, ${quickDefaults.failoverRounds} failover round, no batching comparison, no million-op run)`,
+    false,
+  )
+  .option("--json", "print the figures as one JSON object (src/schemas/bench.ts)", false)
+  .option(
+    "--clients <list>",
+    `client counts, comma-separated (default ${fullDefaults.clients}; --quick ${quickDefaults.clients})`,
+  )
+  .addOption(
+    new Option(
+      "--warmup-ms <ms>",
+      `unmeasured load before each window (default ${fullDefaults.warmupMs})`,
+    ).argParser(nonNegativeInt),
+  )
+  .addOption(
+    new Option("--window-ms <ms>", `measured window per row (default ${fullDefaults.windowMs})`).argParser(
+      positiveInt,
+    ),
+  )
+  .addOption(
+    new Option(
+      "--rounds <n>",
+      `start every cluster and measure every row this many times, and pool the windows (default ${fullDefaults.rounds}; --quick ${quickDefaults.rounds})`,
+    ).argParser(positiveInt),
+  )
+  .addOption(
+    new Option("--forward-batch-max <n>", "pbkv: most operations in one Forward")
+      .argParser(positiveInt)
+      .default(defaultConfig.forwardBatchMax),
+  )
+  .addOption(
+    new Option("--forward-window <n>", "pbkv: most Forward messages in flight")
+      .argParser(positiveInt)
+      .default(defaultConfig.forwardWindow),
+  )
+  .option(
+    "--batching <variants>",
+    `also measure pbkv with these forwarding settings, <forwardBatchMax>x<forwardWindow> comma-separated, or none (default ${fullDefaults.batching}; --quick none)`,
+  )
+  .addOption(
+    new Option(
+      "--failover-rounds <n>",
+      `crashes of the primary (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
+    ).argParser(nonNegativeInt),
+  )
+  .addOption(
+    new Option(
+      "--memory-ops <n>",
+      `operations of the memory run (default ${fullDefaults.memoryOps}; --quick and 0: none)`,
+    ).argParser(nonNegativeInt),
+  )
+  .addOption(
+    new Option(
+      "--op-timeout-ms <ms>",
+      "an operation unanswered this long retires its client (and is reported)",
+    )
+      .argParser(positiveInt)
+      .default(10_000),
+  )
+  .option(
+    "--node-logs <dir>",
+    "keep each node's log in <dir>/<system>/<node>.log (default: a temporary directory, deleted after a clean run)",
+  )
+  .option(
+    "--cpu-prof <dir>",
+    "write CPU profiles of every node and of the bench process to <dir> (.cpuprofile)",
+  )
+  .option("--cluster <prefix>", "prefix of the cluster names: <prefix>-<random>-<system>", "bench")
+  .option("--url <amqp-url>", "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)")
+  .option("--verbose", "debug logs (pino JSON on stderr)", false);
+addProtocolOptions(program);
+program.action((options: BenchCommandOptions) => runCommand(() => runBenchCommand(options)));
+
+async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
+  const defaults = options.quick ? quickDefaults : fullDefaults;
+  const prefix = `${options.cluster}-${nanoid(6)
+    .replace(/[^A-Za-z0-9]/g, "x")
+    .toLowerCase()}`;
+  if (!clusterNamePattern.test(`${prefix}-pbkv-b64w64`)) {
+    throw new CommandError(`invalid --cluster prefix "${options.cluster}"`, exitCodes.usage);
+  }
+  const forward: ForwardSettings = {
+    forwardBatchMax: options.forwardBatchMax,
+    forwardWindow: options.forwardWindow,
+  };
+  const problem = forwardSettingsProblem(forward);
+  if (problem !== null) throw new CommandError(problem, exitCodes.usage);
+  const clientCounts = usage(() => parseClientCounts(options.clients ?? defaults.clients, clientsMax));
+  const variants = usage(() => parseForwardVariants(options.batching ?? defaults.batching));
+  const memoryOps = options.memoryOps ?? defaults.memoryOps;
+  if (memoryOps > memoryOpsMax)
+    throw new CommandError(`--memory-ops is at most ${memoryOpsMax}`, exitCodes.usage);
+  const config = protocolConfig(options);
+  const log = loggerFor({ verbose: options.verbose, cluster: prefix }, "pbkv-bench");
+  const broker = await findBroker({ cluster: prefix, url: options.url, verbose: options.verbose }, false);
+
+  const keepLogs = options.nodeLogs !== undefined;
+  const logDirectory = keepLogs
+    ? path.resolve(options.nodeLogs ?? "")
+    : mkdtempSync(path.join(os.tmpdir(), "pbkv-bench-"));
+  mkdirSync(logDirectory, { recursive: true });
+  const profileDirectory = options.cpuProf === undefined ? undefined : path.resolve(options.cpuProf);
+  if (profileDirectory !== undefined) mkdirSync(profileDirectory, { recursive: true });
+  const profile =
+    profileDirectory === undefined
+      ? null
+      : await startCpuProfile(path.join(profileDirectory, `${prefix}-bench-${process.pid}.cpuprofile`));
+
+  const progress = new Progress();
+  const clusters = new Set<BenchCluster>();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress.clear();
+    process.stderr.write(`${signal}: stopping the bench's clusters\n`);
+    void Promise.all([...clusters].map((cluster) => cluster.stop())).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const report = await runBench({
+      url: broker.url,
+      prefix,
+      config,
+      log,
+      logDirectory,
+      opTimeoutMs: options.opTimeoutMs,
+      quick: options.quick,
+      clientCounts,
+      initialWarmupMs: defaults.initialWarmupMs,
+      warmupMs: options.warmupMs ?? defaults.warmupMs,
+      windowMs: options.windowMs ?? defaults.windowMs,
+      rounds: options.rounds ?? defaults.rounds,
+      pbkvServers: 3,
+      forward,
+      variants,
+      failoverRounds: options.failoverRounds ?? defaults.failoverRounds,
+      failoverClients: 16,
+      memoryOps,
+      memoryClients: 64,
+      readyTimeoutMs: 60_000,
+      progress,
+      clusters,
+      nodeArgs: profileDirectory === undefined ? [] : ["--cpu-profile", profileDirectory],
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+    if (!keepLogs) rmSync(logDirectory, { recursive: true, force: true });
+    return exitCodes.ok;
+  } catch (error) {
+    progress.clear();
+    process.stderr.write(`node logs: ${logDirectory}\n`);
+    throw error;
+  } finally {
+    await profile?.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await broker.stop();
+  }
+}
+
+function nonNegativeInt(text: string): number {
+  return text.trim() === "0" ? 0 : positiveInt(text);
+}
+
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.usage);
+  }
+}
+
+await program.parseAsync();
