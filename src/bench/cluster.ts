@@ -153,11 +153,10 @@ export class BenchCluster {
     }
     if (this.spec.actors === "relay") return;
     const withBackup = this.spec.servers >= 2;
-    const view = await this.waitForView(
-      (candidate) => candidate.primary !== null && (!withBackup || candidate.backup !== null),
+    await this.waitForServingView(
+      (view) => view.primary !== null && (!withBackup || view.backup !== null),
       remaining(),
     );
-    if (withBackup) await this.waitForTransfer(view, remaining());
   }
 
   get serverAddresses(): Address[] {
@@ -200,12 +199,29 @@ export class BenchCluster {
     );
   }
 
-  /** The primary of `view` heard from its backup that the state arrived: it acknowledges the view. */
-  async waitForTransfer(view: View, timeoutMs: number): Promise<ClusterEvent> {
-    return this.waitForEvent(
+  /**
+   * Polls the view server until its view satisfies `predicate` and its
+   * primary serves: it has no backup, or its backup confirmed the state
+   * transfer. A view that changes meanwhile (a starved server declared dead)
+   * is simply looked at again.
+   */
+  async waitForServingView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
+    const deadlineMs = performance.now() + timeoutMs;
+    for (;;) {
+      const view = await this.waitForView(predicate, Math.max(1, deadlineMs - performance.now()));
+      if (view.backup === null || this.transferOf(view) !== undefined) return view;
+      if (performance.now() >= deadlineMs) break;
+      await sleep(eventPollMs);
+    }
+    throw new BenchClusterError(
+      `${this.names.cluster}: no view with a serving primary within ${Math.round(timeoutMs)} ms; logs in ${this.logDirectory}`,
+    );
+  }
+
+  /** The event of `view`'s primary hearing from its backup that the state arrived (it then acknowledges the view). */
+  transferOf(view: View): ClusterEvent | undefined {
+    return this.events.find(
       (event) => event.type === "transfer" && event.node === view.primary && event.viewNum === view.viewNum,
-      timeoutMs,
-      `state transfer of view ${view.viewNum}`,
     );
   }
 

@@ -23,6 +23,9 @@ export interface FailoverOptions {
   progress: Progress;
 }
 
+/** Event times are whole epoch milliseconds from another process: a little slack. */
+const clockSlackMs = 2;
+
 interface Crash {
   atMs: number;
   atEpochMs: number;
@@ -32,7 +35,7 @@ interface Crash {
 export async function runFailover(cluster: BenchCluster, options: FailoverOptions): Promise<FailoverReport> {
   let crash: Crash | null = null;
   const onOp = (sample: OpSample): void => {
-    if (crash === null || sample.invokedMs > crash.atMs || sample.completedMs < crash.atMs) return;
+    if (crash === null || sample.completedMs < crash.atMs) return;
     crash.outageMs = Math.max(crash.outageMs, sample.completedMs - sample.invokedMs);
   };
   await cluster.pool.ensure(options.clients);
@@ -50,11 +53,10 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
       const label = `failover ${round}/${options.rounds} (${options.clients} clients)`;
       options.progress.show(label, (round - 1) / options.rounds, "steady", true);
       await sleep(options.steadyMs);
-      const before = await cluster.waitForView(
+      const before = await cluster.waitForServingView(
         (view) => view.primary !== null && view.backup !== null,
         options.roundTimeoutMs,
       );
-      await cluster.waitForTransfer(before, options.roundTimeoutMs);
       const crashed = before.primary ?? "";
       const eventsFrom = cluster.events.length;
       const current: Crash = { atMs: performance.now(), atEpochMs: Date.now(), outageMs: 0 };
@@ -72,9 +74,26 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
         eventsFrom,
       );
       if (viewEvent.type !== "view") throw new BenchClusterError("not a view event");
-      const transfer = await cluster.waitForTransfer(viewEvent.view, options.roundTimeoutMs);
+      // The first view acknowledged after the crash: that one, or a later one if a starved
+      // server was declared dead meanwhile.
+      const transfer = await cluster.waitForEvent(
+        (event) =>
+          event.type === "transfer" && event.node !== crashed && event.viewNum >= viewEvent.view.viewNum,
+        options.roundTimeoutMs,
+        `a view after ${before.viewNum} acknowledged`,
+        eventsFrom,
+      );
+      // The primary crashes when its host gets the command, a few ms after it was published; the
+      // event says when (epoch ms). Every operation outstanding then must be answered.
+      const crashedEvent = await cluster.waitForEvent(
+        (event) => event.type === "lifecycle" && event.node === crashed && event.state === "crashed",
+        options.roundTimeoutMs,
+        `${crashed} crashed`,
+        eventsFrom,
+      );
+      const crashedAtMs = current.atMs + Math.max(0, crashedEvent.at - current.atEpochMs) + clockSlackMs;
       await waitUntil(
-        () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > current.atMs),
+        () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > crashedAtMs),
         options.roundTimeoutMs,
         "every operation outstanding at the crash answered",
       );

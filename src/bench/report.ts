@@ -120,16 +120,16 @@ export function formatReport(report: BenchReport): string {
 function formatFailover(failover: FailoverReport): string[] {
   return [
     `failover: ${failover.rounds.length} crash(es) of the primary through the control queue, ${failover.clients} clients running`,
-    `  client-observed outage: median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
-    `  new view acknowledged:  median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
-    `  next view announced:    [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
+    `  client-observed outage (longest wait of an operation outstanding at the crash): median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
+    `  new view acknowledged (the new primary's backup has the state):  median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
+    `  next view announced by the view server: [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
   ];
 }
 
 function formatMemory(memory: MemoryReport): string[] {
   const what = memory.millionOpRun
     ? `over ${memory.ops.toLocaleString("en-US")} operations (${memory.samples.length} samples)`
-    : `at the start and end of this run (${memory.ops.toLocaleString("en-US")} operations; the million-operation run is skipped by --quick)`;
+    : `at the start and end of this run (${memory.ops.toLocaleString("en-US")} operations; no million-operation run with --quick or --memory-ops 0)`;
   const lines = [`memory (RSS, MB) of the pbkv servers ${what}:`];
   for (const server of memory.servers) {
     const trend = memory.millionOpRun

@@ -51,7 +51,11 @@ export type BatchingVariant = z.infer<typeof BatchingVariant>;
 export const FailoverRound = z.object({
   crashed: Address,
   promoted: Address,
-  /** The longest wait of an operation that was outstanding when the crash command was published. */
+  /**
+   * What clients saw: the longest wait of an operation answered after the
+   * crash command, which is that of an operation outstanding when the
+   * primary crashed (the others take milliseconds).
+   */
   outageMs: NonNegative,
   /** Until the view server announced the next view. */
   newViewMs: NonNegative,

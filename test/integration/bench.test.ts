@@ -1,0 +1,110 @@
+// `npm run bench -- --quick --json` end to end, as CI runs it: it starts its
+// own clusters on the broker, measures, prints one JSON object and cleans up.
+// Only the shape and the sign of the figures are checked, never their size:
+// timing goals are benchmark figures, and this machine is shared.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { repositoryRoot } from "../../src/broker/supervisor.js";
+import { BenchReport } from "../../src/schemas/bench.js";
+
+const execFileAsync = promisify(execFile);
+/** The quick bench aims at 20 s; a busy machine gets more before the test gives up. */
+const benchTimeoutMs = 100_000;
+
+describe("npm run bench -- --quick --json", () => {
+  it(
+    "prints rows, ratios, failover and memory for every system and client count, and leaves nothing behind",
+    async () => {
+      const url = inject("amqpUrl");
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "src/cli/bench.ts",
+          "--quick",
+          "--json",
+          "--url",
+          url,
+          "--cluster",
+          "itest-bench",
+        ],
+        { cwd: repositoryRoot, timeout: benchTimeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      );
+      const report = BenchReport.parse(JSON.parse(stdout));
+      expect(report.quick).toBe(true);
+
+      const counts = [...new Set(report.rows.map((row) => row.clients))];
+      expect(counts.length).toBeGreaterThanOrEqual(1);
+      for (const clients of counts) {
+        const systems = report.rows.filter((row) => row.clients === clients).map((row) => row.system);
+        expect(systems.sort()).toEqual(["ceiling", "pbkv", "unreplicated"]);
+      }
+      for (const row of report.rows) {
+        expect(row.opsPerSec, `${row.system} ${row.clients}`).toBeGreaterThan(0);
+        expect(row.p50Ms).toBeGreaterThan(0);
+        expect(row.p99Ms).toBeGreaterThanOrEqual(row.p50Ms);
+      }
+      for (const ratios of [report.ratios.pbkvOverCeiling, report.ratios.pbkvOverUnreplicated]) {
+        expect(Object.keys(ratios).map(Number).sort()).toEqual([...counts].sort());
+        for (const ratio of Object.values(ratios)) expect(ratio).toBeGreaterThan(0);
+      }
+
+      const failover = report.failover;
+      expect(failover).not.toBeNull();
+      expect(failover?.outagesMs.length).toBeGreaterThanOrEqual(1);
+      for (const outage of failover?.outagesMs ?? []) expect(outage).toBeGreaterThan(0);
+      expect(failover?.medianMs).toBeGreaterThan(0);
+      expect(failover?.maxMs).toBeGreaterThanOrEqual(failover?.medianMs ?? 0);
+      expect(failover?.rounds[0]?.promoted).not.toBe(failover?.rounds[0]?.crashed);
+
+      const memory = report.memory;
+      expect(memory?.servers.map((server) => server.node).sort()).toEqual([
+        "server-1",
+        "server-2",
+        "server-3",
+      ]);
+      for (const server of memory?.servers ?? []) {
+        expect(server.startMb).toBeGreaterThan(0);
+        expect(server.endMb).toBeGreaterThan(0);
+      }
+      expect(memory?.ops).toBeGreaterThan(0);
+
+      // Every queue and exchange of the bench's clusters is gone.
+      expect(report.setup.clusters.length).toBe(3);
+      const leftovers = await brokerNames();
+      if (leftovers !== null) {
+        const ours = leftovers.filter((name) =>
+          report.setup.clusters.some((cluster) => name.startsWith(`${cluster}.`)),
+        );
+        expect(ours).toEqual([]);
+      }
+    },
+    benchTimeoutMs + 40_000,
+  );
+});
+
+/** Every queue and exchange name on the broker, or null when rabbitmqctl cannot reach it. */
+async function brokerNames(): Promise<string[] | null> {
+  const control = inject("brokerControl");
+  const run = async (args: string[]): Promise<string> => {
+    const options = { encoding: "utf8" as const, timeout: 30_000 };
+    if (control.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
+    return (
+      await execFileAsync(
+        "docker",
+        ["exec", control.kind === "container" ? control.containerId : "", "rabbitmqctl", ...args],
+        options,
+      )
+    ).stdout;
+  };
+  if (control.kind === "none") return null;
+  const queues = await run(["-q", "list_queues", "name"]);
+  const exchanges = await run(["-q", "list_exchanges", "name"]);
+  return `${queues}\n${exchanges}`
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+}
