@@ -52,6 +52,8 @@ export class BrokerConnection extends EventEmitter {
   private lastChannelError: string | null = null;
   /** Publishes lost: refused while disconnected, over the outbox bound, or in the outbox at a disconnect. */
   unsentCount = 0;
+  /** The last connect corked amqplib's writes (see coalesceWrites). */
+  writesCoalesced = false;
 
   private constructor(private readonly options: BrokerConnectionOptions) {
     super();
@@ -208,6 +210,7 @@ export class BrokerConnection extends EventEmitter {
 
   /** Runs after each successful connection, before the connection is handed out. */
   private async setup(model: ChannelModel): Promise<void> {
+    this.writesCoalesced = coalesceWrites(model, this.options.log);
     model.on("error", (error: Error) =>
       this.options.log.debug({ reason: error.message }, "broker connection error"),
     );
@@ -290,6 +293,44 @@ export class BrokerConnection extends EventEmitter {
     this.unsentCount += this.outbox.length;
     this.outbox = [];
   }
+}
+
+/**
+ * amqplib queues every frame (a publish, an ack) on its channel's buffer and
+ * a muxer copies them to the socket on the next turn of the event loop, one
+ * `socket.write` each: one system call per frame. Corking the socket for the
+ * length of that pass sends everything one turn produced in a single
+ * `writev`, which is what a replicated round trip (a burst of forwards,
+ * replies and acks) wants. The muxer is amqplib's own (`connection.muxer`,
+ * see amqplib/lib/mux.js); should a later amqplib change its shape, this
+ * leaves the connection as it is and says so.
+ */
+export function coalesceWrites(model: ChannelModel, log: Logger): boolean {
+  const connection = (model as { connection?: unknown }).connection;
+  const muxer = (connection as { muxer?: unknown } | undefined)?.muxer as
+    { _readIncoming?: unknown; out?: { cork?: unknown; uncork?: unknown } } | undefined;
+  const readIncoming = muxer?._readIncoming;
+  const out = muxer?.out;
+  if (
+    muxer === undefined ||
+    typeof readIncoming !== "function" ||
+    typeof out?.cork !== "function" ||
+    typeof out.uncork !== "function"
+  ) {
+    log.debug("amqplib's muxer has an unknown shape: frames are written one by one");
+    return false;
+  }
+  const socket = out as { cork(): void; uncork(): void };
+  const pass = readIncoming as (this: unknown) => void;
+  muxer._readIncoming = function corkedPass(this: unknown): void {
+    socket.cork();
+    try {
+      pass.call(this);
+    } finally {
+      socket.uncork();
+    }
+  };
+  return true;
 }
 
 /** Adds `heartbeat=N` to the URL unless it sets one. */
