@@ -60,7 +60,7 @@ const fullDefaults = {
   warmupMs: 1_000,
   windowMs: 5_000,
   rounds: 2,
-  batching: "1x1,64x1,64x4",
+  batching: "1x1,1x64,64x1,64x4",
   failoverRounds: 5,
   memoryOps: 1_000_000,
 };
