@@ -110,7 +110,7 @@ function onPing(
 
   if (state.view.viewNum === 0) {
     // The very first pinger becomes primary at once, with an empty store.
-    changeView(state, from, null, ctx);
+    changeView(state, from, null, ctx, `${from} pinged first`);
   } else if (
     from === state.view.primary &&
     ping.incarnation === state.primaryIncarnation &&
@@ -164,23 +164,35 @@ function considerChange(state: ViewServerState, ctx: Context, config: ProtocolCo
     (hasMutation(config, "ignorePrimaryRestart") && view.primary !== null && state.servers.has(view.primary));
   const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
   const excluded = [view.primary, view.backup];
+  const lost = (role: string, address: Address | null): string =>
+    `${role} ${address ?? "-"} ${state.servers.has(address ?? "") ? "restarted" : `silent for a whole ${config.pingCheckMs} ms check`}`;
+  const filled = (idle: Address | null): string =>
+    idle === null ? "no idle server to be backup" : `${idle} is the new backup`;
 
   if (!primaryUp) {
     // Only the backup has the data; without it the service waits (it never guesses).
-    if (backupUp) changeView(state, view.backup, pickIdle(state, excluded), ctx);
-    else if (hasMutation(config, "promoteIdleServer")) {
+    if (backupUp) {
       const idle = pickIdle(state, excluded);
-      if (idle !== null) changeView(state, idle, null, ctx);
+      changeView(state, view.backup, idle, ctx, [
+        lost("primary", view.primary),
+        `backup ${view.backup ?? "-"} promoted`,
+        filled(idle),
+      ]);
+    } else if (hasMutation(config, "promoteIdleServer")) {
+      const idle = pickIdle(state, excluded);
+      if (idle !== null)
+        changeView(state, idle, null, ctx, [lost("primary", view.primary), `${idle} promoted`]);
     }
     return;
   }
   if (view.backup !== null && !backupUp) {
-    changeView(state, view.primary, pickIdle(state, excluded), ctx);
+    const idle = pickIdle(state, excluded);
+    changeView(state, view.primary, idle, ctx, [lost("backup", view.backup), filled(idle)]);
     return;
   }
   if (view.backup === null) {
     const idle = pickIdle(state, excluded);
-    if (idle !== null) changeView(state, view.primary, idle, ctx);
+    if (idle !== null) changeView(state, view.primary, idle, ctx, [`${idle} joined as backup`]);
   }
 }
 
@@ -195,6 +207,8 @@ function changeView(
   primary: Address | null,
   backup: Address | null,
   ctx: Context,
+  /** Why, for people watching (events and logs); no decision reads it. */
+  reason: string | string[],
 ): void {
   assert(primary !== null, "a view after view 0 always has a primary");
   const previous = state.view;
@@ -211,8 +225,9 @@ function changeView(
   state.backupIncarnation = incarnationOf(backup);
   state.view = { viewNum: previous.viewNum + 1, primary, backup };
   state.primaryAcked = false;
-  ctx.log.info({ view: state.view }, "view changed");
-  ctx.emit({ type: "viewChanged", view: { ...state.view } });
+  const why = typeof reason === "string" ? reason : reason.join("; ");
+  ctx.log.info({ view: state.view, reason: why }, "view changed");
+  ctx.emit({ type: "viewChanged", view: { ...state.view }, reason: why });
 }
 
 function viewServerInvariants(state: ViewServerState): void {

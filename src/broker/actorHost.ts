@@ -325,7 +325,8 @@ export class ActorHost<State> implements Attachment {
     this.life += 1;
     this.state = null;
     this.clearTimers();
-    this.log.warn("crashed by a control command: state dropped, timers cancelled");
+    // Info, not a warning: it was asked for, and the lifecycle event reports it.
+    this.log.info("crashed by a control command: state dropped, timers cancelled");
     this.publishEvent({ type: "lifecycle", state: "crashed" });
     return "crashed: state dropped, timers cancelled, incoming traffic refused";
   }
@@ -335,7 +336,7 @@ export class ActorHost<State> implements Attachment {
     if (!wasCrashed) this.crash();
     this.crashed = false;
     this.initActor();
-    this.log.warn("restarted with a fresh state");
+    this.log.info("restarted with a fresh state");
     this.publishEvent({ type: "lifecycle", state: "restarted" });
     return wasCrashed ? "restarted with a fresh state" : "crashed and restarted with a fresh state";
   }
@@ -447,7 +448,11 @@ export class ActorHost<State> implements Attachment {
     this.options.onActorEvent?.(event);
     switch (event.type) {
       case "viewChanged":
-        this.publishEvent({ type: "view", view: event.view });
+        this.publishEvent({
+          type: "view",
+          view: event.view,
+          ...(event.reason === undefined ? {} : { reason: event.reason }),
+        });
         return;
       case "roleChanged":
         this.publishEvent({ type: "role", role: event.role, viewNum: event.viewNum });

@@ -209,7 +209,10 @@ class EventPrinter {
   private format(event: ClusterEvent): string | null {
     switch (event.type) {
       case "view":
-        return event.node === "viewserver" ? describeView(event.view) : null;
+        if (event.node !== "viewserver") return null;
+        return event.reason === undefined
+          ? describeView(event.view)
+          : `${describeView(event.view)}: ${event.reason}`;
       case "role":
         return `is ${event.role} in view ${event.viewNum}`;
       case "lifecycle":

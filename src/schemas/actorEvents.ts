@@ -9,7 +9,8 @@ import { View } from "./view.js";
  * on `<c>.events`, the model checker reads goals from them.
  */
 export const ActorEvent = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("viewChanged"), view: View }),
+  /** `reason`: the view server says why it changed the view (servers learning a view give none). */
+  z.object({ type: z.literal("viewChanged"), view: View, reason: z.string().optional() }),
   z.object({ type: z.literal("roleChanged"), role: z.enum(["primary", "backup", "idle"]), viewNum: z.int() }),
   z.object({ type: z.literal("stateTransferred"), viewNum: z.int(), to: Address, applied: z.int() }),
   z.object({ type: z.literal("served"), viewNum: z.int(), client: Address, seq: z.int(), op: Op }),

@@ -10,6 +10,9 @@ import { View } from "./view.js";
 /** Longest reason text carried by a `rejected` event (the full one is in the node's log). */
 export const rejectReasonLengthMax = 2_000;
 
+/** Longest reason a `view` event carries (the view server's are one line). */
+export const viewReasonLengthMax = 500;
+
 const Count = z.int().min(0);
 
 /** Per-node message counters, cumulative since the process started. */
@@ -65,8 +68,16 @@ const base = {
 };
 
 export const ClusterEvent = z.discriminatedUnion("type", [
-  /** The node learned (servers) or made (view server) a new view. Key `view.<node>`. */
-  z.object({ ...base, type: z.literal("view"), view: View }),
+  /**
+   * The node learned (servers) or made (view server) a new view; the view
+   * server says why. Key `view.<node>`.
+   */
+  z.object({
+    ...base,
+    type: z.literal("view"),
+    view: View,
+    reason: z.string().max(viewReasonLengthMax).optional(),
+  }),
   /** A server became primary, backup or idle. Key `role.<node>`. */
   z.object({
     ...base,

@@ -207,4 +207,32 @@ describe("view server", () => {
     ping(vs, "server-2", 0);
     expect(vs.state.view).toEqual(view(1, "server-1", null));
   });
+
+  it("says why it changed each view: first pinger, joins, silence, restarts, promotion", () => {
+    const vs = newViewServer();
+    const reasons = (): (string | undefined)[] =>
+      vs.events.flatMap((event) => (event.type === "viewChanged" ? [event.reason] : []));
+    ping(vs, "server-1", 0);
+    ping(vs, "server-1", 1);
+    ping(vs, "server-2", 0); // view 2: joins
+    ping(vs, "server-1", 2);
+    ping(vs, "server-2", 2);
+    ping(vs, "server-2", 0, 2); // view 3: the backup restarted (new incarnation)
+    expect(vs.state.view).toEqual(view(3, "server-1", null));
+    ping(vs, "server-1", 3);
+    ping(vs, "server-3", 0); // view 4: the restarted server-2 (smallest address) joins as backup
+    ping(vs, "server-1", 4);
+    check(vs);
+    ping(vs, "server-2", 4, 2);
+    ping(vs, "server-3", 4);
+    check(vs); // view 5: server-1 silent, server-2 promoted, server-3 the new backup
+    expect(vs.state.view).toEqual(view(5, "server-2", "server-3"));
+    expect(reasons()).toEqual([
+      "server-1 pinged first",
+      "server-2 joined as backup",
+      "backup server-2 restarted; no idle server to be backup",
+      "server-2 joined as backup",
+      `primary server-1 silent for a whole ${config.pingCheckMs} ms check; backup server-2 promoted; server-3 is the new backup`,
+    ]);
+  });
 });
