@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { assertClusterExists } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
-import { Address } from "../schemas/address.js";
+import { Address, viewServerAddress } from "../schemas/address.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import { ControlCommand, type LinkOverride } from "../schemas/control.js";
 import { parseWith } from "../schemas/parse.js";
@@ -178,13 +178,18 @@ async function publish(candidate: unknown): Promise<number> {
     const nodes = applied.map((event) => event.node).sort();
     const effects = new Set(applied.map((event) => (event.type === "fault" ? event.effect : "")));
     if (nodes.length === 0) {
-      process.stdout.write(`no node acknowledged it within ${options.waitMs} ms\n`);
+      const target = "node" in command ? ` (is ${command.node} a node of cluster "${names.cluster}"?)` : "";
+      process.stdout.write(`no node acknowledged it within ${options.waitMs} ms${target}\n`);
     } else {
       process.stdout.write(`applied by ${nodes.length} node(s): ${nodes.join(", ")}\n`);
       for (const effect of effects) process.stdout.write(`  ${effect}\n`);
     }
   }
   const targeted = command.type === "crash" || command.type === "restart";
+  if (targeted && command.node === viewServerAddress && applied.length > 0)
+    process.stderr.write(
+      "note: the view server is not replicated (DESIGN §1). While it is crashed no view changes; restarted, it begins again at view 0, which servers in later views ignore: restart the cluster to recover.\n",
+    );
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
 }
 
