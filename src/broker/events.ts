@@ -1,12 +1,13 @@
 // Publishing and subscribing to `<c>.events` (ClusterEvents, JSON, routing key
 // `<type>.<node>`). Subscribers get an exclusive queue that vanishes with them.
-import type { Channel, ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { Address } from "../schemas/address.js";
 import { ClusterEvent, type ClusterEventBody } from "../schemas/clusterEvents.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { Attachment, BrokerConnection } from "./connection.js";
+import type { BrokerConnection } from "./connection.js";
+import { Tap } from "./tap.js";
 import type { ClusterNames } from "./topology.js";
 
 export function eventRoutingKey(type: ClusterEvent["type"], node: Address): string {
@@ -36,49 +37,33 @@ export function publishClusterEvent(
  * Receives the cluster's events matching `pattern` (`#`, `role.*`, …) for as
  * long as it is attached. Invalid events are logged and skipped.
  */
-export class EventSubscription implements Attachment {
-  private readonly queue: string;
-  private channel: Channel | null = null;
-  private stopped = false;
-
+export class EventSubscription extends Tap {
   constructor(
-    private readonly names: ClusterNames,
-    private readonly patterns: readonly string[],
-    private readonly onEvent: (event: ClusterEvent, routingKey: string) => void,
-    private readonly log: Logger,
+    names: ClusterNames,
+    patterns: readonly string[],
+    onEvent: (event: ClusterEvent, routingKey: string) => void,
+    log: Logger,
   ) {
-    this.queue = `${names.events}.watch.${nanoid(10)}`;
+    super(
+      `${names.events}.watch.${nanoid(10)}`,
+      patterns.map((pattern) => ({ exchange: names.events, routingKey: pattern })),
+      (message) => deliverClusterEvent(message, onEvent, log),
+    );
   }
+}
 
-  async attach(channel: Channel): Promise<void> {
-    if (this.stopped) return;
-    await channel.assertQueue(this.queue, { exclusive: true, durable: false, autoDelete: true });
-    for (const pattern of this.patterns) await channel.bindQueue(this.queue, this.names.events, pattern);
-    await channel.consume(this.queue, (message) => this.onDelivery(channel, message), { noAck: true });
-    this.channel = channel;
+function deliverClusterEvent(
+  message: ConsumeMessage,
+  onEvent: (event: ClusterEvent, routingKey: string) => void,
+  log: Logger,
+): void {
+  const parsed = parseJsonWith(ClusterEvent, message.content.toString("utf8"));
+  if (!parsed.ok) {
+    log.warn(
+      { reason: parsed.error, routingKey: message.fields.routingKey },
+      "invalid cluster event skipped",
+    );
+    return;
   }
-
-  /** Stops receiving and deletes the queue (it would go with the connection anyway). */
-  async stop(connection: BrokerConnection): Promise<void> {
-    this.stopped = true;
-    connection.remove(this);
-    const channel = this.channel;
-    this.channel = null;
-    if (channel !== null && channel === connection.currentChannel()) {
-      await channel.deleteQueue(this.queue).catch(() => {});
-    }
-  }
-
-  private onDelivery(_channel: Channel, message: ConsumeMessage | null): void {
-    if (message === null || this.stopped) return;
-    const parsed = parseJsonWith(ClusterEvent, message.content.toString("utf8"));
-    if (!parsed.ok) {
-      this.log.warn(
-        { reason: parsed.error, routingKey: message.fields.routingKey },
-        "invalid cluster event skipped",
-      );
-      return;
-    }
-    this.onEvent(parsed.value, message.fields.routingKey);
-  }
+  onEvent(parsed.value, message.fields.routingKey);
 }

@@ -8,10 +8,11 @@
 // - copies of everything dead-lettered into `<c>.lost` and `<c>.rejected`
 //   (our own queues bound to those fanout exchanges), counted by cause, and
 //   the markers of the garbage campaign found in them.
-import type { Channel, ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import type { Attachment, BrokerConnection } from "../broker/connection.js";
+import type { BrokerConnection } from "../broker/connection.js";
+import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
@@ -24,43 +25,6 @@ import { findGarbageMarker } from "./garbageMarker.js";
 export const viewPollMs = 40;
 /** Polling step of `waitFor`. */
 const waitStepMs = 20;
-
-/** A queue of our own bound to some exchanges, consumed without acks; it goes with our connection. */
-class Tap implements Attachment {
-  private channel: Channel | null = null;
-  private stopped = false;
-
-  constructor(
-    readonly queue: string,
-    private readonly bindings: readonly { exchange: string; routingKey: string }[],
-    private readonly onMessage: (message: ConsumeMessage) => void,
-  ) {}
-
-  async attach(channel: Channel): Promise<void> {
-    if (this.stopped) return;
-    await channel.assertQueue(this.queue, { exclusive: true, durable: false, autoDelete: true });
-    for (const binding of this.bindings)
-      await channel.bindQueue(this.queue, binding.exchange, binding.routingKey);
-    await channel.consume(
-      this.queue,
-      (message) => {
-        if (message !== null && !this.stopped) this.onMessage(message);
-      },
-      { noAck: true },
-    );
-    this.channel = channel;
-  }
-
-  async stop(connection: BrokerConnection): Promise<void> {
-    this.stopped = true;
-    connection.remove(this);
-    const channel = this.channel;
-    this.channel = null;
-    if (channel !== null && channel === connection.currentChannel()) {
-      await channel.deleteQueue(this.queue).catch(() => {});
-    }
-  }
-}
 
 /** Why a message reached `<c>.lost`. */
 export type LostCause = "drop" | "partition" | "refused" | "expired" | "overflow" | "unroutable";

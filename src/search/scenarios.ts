@@ -13,7 +13,7 @@ import {
   viewNumAbove,
   viewNumRoseAbove,
 } from "./predicates.js";
-import { noFaults, type EventPolicy, type Scenario } from "./scenario.js";
+import { noFaults, type EventPolicy, type NamedPredicate, type Phase, type Scenario } from "./scenario.js";
 
 // The search tests, after DSLabs lab 2's PrimaryBackupTest search tests:
 // each has a liveness part (a goal state is reachable) and a safety part (no
@@ -32,6 +32,47 @@ function crashes(servers: number, crashesMax: number, restartsMax: number): Even
   return { ...noFaults, crashable: allServers(servers), crashesMax, restartsMax };
 }
 
+/** A reach phase as declared here: a goal is required, the state and time bounds default. */
+type ReachSpec = Pick<Phase, "name" | "prunes" | "events" | "depthMax"> &
+  Partial<Pick<Phase, "statesMax" | "secondsMax">> & { goal: NamedPredicate };
+
+/**
+ * A reach phase stops as soon as it finds its goal, so its state and time
+ * bounds only cap a goal that is not there: most share the same generous ones.
+ */
+function reach({ name, statesMax = 500_000, secondsMax = 30, ...rest }: ReachSpec): Phase {
+  return { name, kind: "reach", ...rest, statesMax, secondsMax };
+}
+
+type ExploreSpec = Pick<
+  Phase,
+  "name" | "startFrom" | "prunes" | "events" | "depthMax" | "statesMax" | "secondsMax"
+> & { probes: NonNullable<Phase["probes"]> };
+
+/**
+ * An explore phase: a BFS within its bounds, then random probes. Probes are
+ * required here so that no scenario loses its deep random walks by omission.
+ */
+function explore({ name, ...rest }: ExploreSpec): Phase {
+  return { name, kind: "explore", ...rest };
+}
+
+/** The servers settle into a full, acknowledged view before any client starts an operation. */
+function settle(): Phase {
+  return reach({
+    name: "settle",
+    goal: fullViewSettled,
+    prunes: [],
+    events: { ...noFaults, invokes: false },
+    depthMax: 40,
+  });
+}
+
+/** With no more faults, every client finishes its operations. */
+function liveness(prunes: NamedPredicate[], depthMax = 40): Phase {
+  return reach({ name: "liveness", goal: allClientsDone, prunes, events: noFaults, depthMax });
+}
+
 export const singleServer: Scenario = {
   name: "single-server",
   description: "one server, one client: put then get (DSLabs: single client, single server)",
@@ -41,20 +82,10 @@ export const singleServer: Scenario = {
     results: "expected",
   },
   phases: [
-    {
-      name: "liveness",
-      kind: "reach",
-      goal: allClientsDone,
-      prunes: [],
-      events: noFaults,
-      depthMax: 30,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    liveness([], 30),
+    explore({
       // With one server the whole state space is small: the BFS exhausts it.
       name: "safety",
-      kind: "explore",
       startFrom: "initial",
       prunes: [],
       events: noFaults,
@@ -62,7 +93,7 @@ export const singleServer: Scenario = {
       statesMax: 200_000,
       secondsMax: 10,
       probes: { depthMax: 200, secondsMax: 1 },
-    },
+    }),
   ],
 };
 
@@ -76,29 +107,10 @@ export const viewChanges: Scenario = {
     results: "expected",
   },
   phases: [
-    {
-      name: "settle",
-      kind: "reach",
-      goal: fullViewSettled,
-      prunes: [],
-      events: { ...noFaults, invokes: false },
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
-      name: "liveness",
-      kind: "reach",
-      goal: allClientsDone,
-      prunes: [viewNumAbove(2)],
-      events: noFaults,
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    settle(),
+    liveness([viewNumAbove(2)]),
+    explore({
       name: "safety",
-      kind: "explore",
       startFrom: "initial",
       prunes: [viewNumAbove(5)],
       events: noFaults,
@@ -106,7 +118,7 @@ export const viewChanges: Scenario = {
       statesMax: 150_000,
       secondsMax: 8,
       probes: { depthMax: 300, secondsMax: 4 },
-    },
+    }),
   ],
 };
 
@@ -124,39 +136,17 @@ export const reorderedForwards: Scenario = {
     config: { forwardBatchMax: 1, forwardWindow: 2 },
   },
   phases: [
-    {
-      name: "settle",
-      kind: "reach",
-      goal: fullViewSettled,
-      prunes: [],
-      events: { ...noFaults, invokes: false },
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    settle(),
+    reach({
       name: "reorder",
-      kind: "reach",
       goal: backupBufferedForwards,
       prunes: [viewNumRoseAbove(0)],
       events: noFaults,
       depthMax: 30,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
-      name: "liveness",
-      kind: "reach",
-      goal: allClientsDone,
-      prunes: [viewNumRoseAbove(0)],
-      events: noFaults,
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    }),
+    liveness([viewNumRoseAbove(0)]),
+    explore({
       name: "safety",
-      kind: "explore",
       startFrom: "settle",
       prunes: [viewNumRoseAbove(2)],
       events: noFaults,
@@ -164,7 +154,7 @@ export const reorderedForwards: Scenario = {
       statesMax: 150_000,
       secondsMax: 8,
       probes: { depthMax: 200, secondsMax: 3 },
-    },
+    }),
   ],
 };
 
@@ -178,49 +168,26 @@ export const failoverAtMostOnce: Scenario = {
     results: "expected",
   },
   phases: [
-    {
-      name: "settle",
-      kind: "reach",
-      goal: fullViewSettled,
-      prunes: [],
-      events: { ...noFaults, invokes: false },
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    settle(),
+    reach({
       name: "executed",
-      kind: "reach",
       goal: executedNotAnswered("client-1", 1),
       prunes: [viewNumRoseAbove(0)],
       events: noFaults,
       depthMax: 30,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    }),
+    reach({
       name: "first failover",
-      kind: "reach",
       goal: and(failedOverToStartBackup, clientWaiting("client-1", 1)),
       prunes: [viewNumRoseAbove(2)],
       events: crashes(3, 1, 0),
       depthMax: 40,
       statesMax: 1_000_000,
       secondsMax: 40,
-    },
-    {
-      name: "liveness",
-      kind: "reach",
-      goal: allClientsDone,
-      prunes: [viewNumRoseAbove(1)],
-      events: noFaults,
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    }),
+    liveness([viewNumRoseAbove(1)]),
+    explore({
       name: "second failover",
-      kind: "explore",
       startFrom: "first failover",
       prunes: [viewNumRoseAbove(3)],
       events: crashes(3, 2, 0),
@@ -228,7 +195,7 @@ export const failoverAtMostOnce: Scenario = {
       statesMax: 150_000,
       secondsMax: 8,
       probes: { depthMax: 120, secondsMax: 4 },
-    },
+    }),
   ],
 };
 
@@ -244,26 +211,14 @@ export const primaryRestart: Scenario = {
     restartPurgesMessages: false,
   },
   phases: [
-    {
-      name: "settle",
-      kind: "reach",
-      goal: fullViewSettled,
-      prunes: [],
-      events: { ...noFaults, invokes: false },
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    settle(),
+    reach({
       name: "restart",
-      kind: "reach",
       goal: startPrimaryRestarted,
       prunes: [],
       events: { ...crashes(2, 1, 1), invokes: false, fairPingCheck: true },
       depthMax: 10,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
+    }),
     {
       name: "recover",
       kind: "recover",
@@ -274,9 +229,8 @@ export const primaryRestart: Scenario = {
       statesMax: 1_000_000,
       secondsMax: 40,
     },
-    {
+    explore({
       name: "safety",
-      kind: "explore",
       startFrom: "settle",
       prunes: [viewNumRoseAbove(4)],
       events: crashes(2, 2, 2),
@@ -284,7 +238,7 @@ export const primaryRestart: Scenario = {
       statesMax: 100_000,
       secondsMax: 6,
       probes: { depthMax: 150, secondsMax: 3 },
-    },
+    }),
   ],
 };
 
@@ -299,46 +253,30 @@ export const restartedBackup: Scenario = {
     invariantsOff: [],
   },
   phases: [
-    {
-      name: "settle",
-      kind: "reach",
-      goal: fullViewSettled,
-      prunes: [],
-      events: { ...noFaults, invokes: false },
-      depthMax: 40,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    settle(),
+    reach({
       name: "put answered",
-      kind: "reach",
       goal: clientCompleted("client-1", 1),
       prunes: [viewNumRoseAbove(0)],
       events: noFaults,
       depthMax: 30,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    }),
+    reach({
       name: "backup restart",
-      kind: "reach",
       goal: startBackupRestartedUnnoticed,
       prunes: [viewNumRoseAbove(0)],
       events: { ...crashes(3, 1, 1), invokes: false },
       depthMax: 10,
-      statesMax: 500_000,
-      secondsMax: 30,
-    },
-    {
+    }),
+    explore({
       name: "safety",
-      kind: "explore",
       prunes: [viewNumRoseAbove(2)],
       events: noFaults,
       depthMax: 40,
       statesMax: 300_000,
       secondsMax: 10,
       probes: { depthMax: 100, secondsMax: 3 },
-    },
+    }),
   ],
 };
 
@@ -357,16 +295,15 @@ export const randomDeep: Scenario = {
     restartPurgesMessages: false,
   },
   phases: [
-    {
+    explore({
       name: "deep",
-      kind: "explore",
       prunes: [viewNumAbove(10)],
       events: crashes(3, 3, 3),
       depthMax: 20,
       statesMax: 20_000,
       secondsMax: 4,
       probes: { depthMax: 500, secondsMax: 5 },
-    },
+    }),
   ],
 };
 

@@ -25,51 +25,45 @@ interface Case {
   why: string;
 }
 
+/** One input on one line: why it is there, who sends it, stamped with which view, and what. */
+function input(why: string, from: string, viewNum: number, body: MessageBody): Case {
+  return { from, viewNum, body, why };
+}
+
+const forwardAck = (index: number): MessageBody => ({ type: "ForwardAck", index, incarnation: 99 });
+/** A view with only a primary, sent with a made-up primary incarnation. */
+const viewReply = (viewNum: number, primary: string): MessageBody => ({
+  type: "ViewReply",
+  view: { viewNum, primary, backup: null },
+  primaryIncarnation: 1,
+});
+/** A transfer that would overwrite key a if a backup took it. */
+const evilTransfer: MessageBody = {
+  type: "StateTransfer",
+  snapshot: { applied: 5, kv: [["a", "evil"]], lastByClient: [] },
+};
+
 const everyType: Case[] = [
-  { from: "server-9", viewNum: 2, body: { type: "Ping", viewNum: 2, incarnation: 1 }, why: "ping" },
-  {
-    from: "viewserver",
-    viewNum: 2,
-    body: { type: "ViewReply", view: view2, primaryIncarnation: 1 },
-    why: "view reply",
-  },
-  {
-    from: "client-x",
-    viewNum: 2,
-    body: { type: "Request", seq: 1, op: { f: "get", key: "a" } },
-    why: "request",
-  },
-  {
-    from: "server-1",
-    viewNum: 2,
-    body: { type: "Reply", seq: 1, result: { ok: true, value: "v" } },
-    why: "reply",
-  },
-  {
-    from: "server-1",
-    viewNum: 2,
-    body: {
-      type: "Forward",
-      firstIndex: 1,
-      entries: [{ client: "client-x", seq: 1, op: { f: "put", key: "a", value: "b" } }],
-    },
-    why: "forward",
-  },
-  {
-    from: "server-2",
-    viewNum: 2,
-    body: { type: "ForwardAck", index: 1, incarnation: 99 },
-    why: "forward ack",
-  },
-  { from: "server-2", viewNum: 2, body: { type: "ForwardReject" }, why: "forward reject" },
-  { from: "server-1", viewNum: 2, body: { type: "StateTransfer", snapshot }, why: "state transfer" },
-  {
-    from: "server-2",
-    viewNum: 2,
-    body: { type: "StateTransferAck", applied: 0, incarnation: 99 },
-    why: "state transfer ack",
-  },
+  input("ping", "server-9", 2, { type: "Ping", viewNum: 2, incarnation: 1 }),
+  input("view reply", "viewserver", 2, { type: "ViewReply", view: view2, primaryIncarnation: 1 }),
+  input("request", "client-x", 2, { type: "Request", seq: 1, op: { f: "get", key: "a" } }),
+  input("reply", "server-1", 2, { type: "Reply", seq: 1, result: { ok: true, value: "v" } }),
+  input("forward", "server-1", 2, {
+    type: "Forward",
+    firstIndex: 1,
+    entries: [{ client: "client-x", seq: 1, op: { f: "put", key: "a", value: "b" } }],
+  }),
+  input("forward ack", "server-2", 2, forwardAck(1)),
+  input("forward reject", "server-2", 2, { type: "ForwardReject" }),
+  input("state transfer", "server-1", 2, { type: "StateTransfer", snapshot }),
+  input("state transfer ack", "server-2", 2, { type: "StateTransferAck", applied: 0, incarnation: 99 }),
 ];
+
+/** An envelope's JSON: a valid GetView but for the fields given. */
+function envelopeWith(fields: Record<string, unknown>): string {
+  const valid = { v: 1, id: "1", from: "a", to: "b", viewNum: 0, sentAt: 0, body: { type: "GetView" } };
+  return JSON.stringify({ ...valid, ...fields });
+}
 
 function expectUnchanged<S>(probe: ActorProbe<S>, cases: Case[]): void {
   for (const c of cases) {
@@ -87,41 +81,11 @@ describe("bad input", () => {
     const cases = [
       "not json",
       "{}",
-      JSON.stringify({
-        v: 1,
-        id: "1",
-        from: "a",
-        to: "b",
-        viewNum: -1,
-        sentAt: 0,
-        body: { type: "Ping", viewNum: 0, incarnation: 0 },
-      }),
-      JSON.stringify({ v: 1, id: "1", from: "a", to: "b", viewNum: 0, sentAt: 0, body: { type: "Explode" } }),
-      JSON.stringify({
-        v: 1,
-        id: "1",
-        from: "a b",
-        to: "b",
-        viewNum: 0,
-        sentAt: 0,
-        body: { type: "GetView" },
-      }),
-      JSON.stringify({
-        v: 1,
-        id: "1",
-        from: "a",
-        to: "b",
-        viewNum: 0,
-        sentAt: 0,
-        body: { type: "Request", seq: "1", op: { f: "get", key: "k" } },
-      }),
-      JSON.stringify({
-        v: 1,
-        id: "1",
-        from: "a",
-        to: "b",
-        viewNum: 0,
-        sentAt: 0,
+      envelopeWith({ viewNum: -1, body: { type: "Ping", viewNum: 0, incarnation: 0 } }),
+      envelopeWith({ body: { type: "Explode" } }),
+      envelopeWith({ from: "a b" }),
+      envelopeWith({ body: { type: "Request", seq: "1", op: { f: "get", key: "k" } } }),
+      envelopeWith({
         body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "x".repeat(70_000) } },
       }),
     ];
@@ -138,18 +102,8 @@ describe("bad input", () => {
     vs.deliver("server-1", { type: "Ping", viewNum: 1, incarnation: 1 });
     expectUnchanged(vs, [
       ...everyType.filter((c) => c.body.type !== "Ping"),
-      {
-        from: "client-x",
-        viewNum: 0,
-        body: { type: "Ping", viewNum: 1, incarnation: 1 },
-        why: "ping from a client",
-      },
-      {
-        from: "server-1",
-        viewNum: 9,
-        body: { type: "Ping", viewNum: 9, incarnation: 1 },
-        why: "ack of a future view",
-      },
+      input("ping from a client", "client-x", 0, { type: "Ping", viewNum: 1, incarnation: 1 }),
+      input("ack of a future view", "server-1", 9, { type: "Ping", viewNum: 9, incarnation: 1 }),
     ]);
   });
 
@@ -165,38 +119,18 @@ describe("bad input", () => {
     const forward = everyType.find((c) => c.body.type === "Forward")!.body;
     expectUnchanged(backup, [
       ...everyType.filter((c) => !["Forward", "StateTransfer", "Request"].includes(c.body.type)),
-      { from: "server-1", viewNum: 1, body: forward, why: "forward from an older view" },
-      { from: "server-1", viewNum: 3, body: forward, why: "forward from a future view" },
-      { from: "server-3", viewNum: 2, body: forward, why: "forward from a non-member" },
-      { from: "client-x", viewNum: 2, body: forward, why: "forward from a client" },
-      {
-        from: "server-3",
-        viewNum: 2,
-        body: { type: "StateTransfer", snapshot: { applied: 5, kv: [["a", "evil"]], lastByClient: [] } },
-        why: "transfer from a non-member",
-      },
-      {
-        from: "server-1",
-        viewNum: 2,
-        body: { type: "StateTransfer", snapshot: { applied: 5, kv: [["a", "evil"]], lastByClient: [] } },
-        why: "second transfer in the view",
-      },
-      {
-        from: "server-1",
-        viewNum: 2,
-        body: { type: "Request", seq: 1, op: { f: "put", key: "a", value: "b" } },
-        why: "request from a server",
-      },
-      {
-        from: "someone",
-        viewNum: 2,
-        body: {
-          type: "ViewReply",
-          view: { viewNum: 9, primary: "server-2", backup: null },
-          primaryIncarnation: 1,
-        },
-        why: "view from an impostor",
-      },
+      input("forward from an older view", "server-1", 1, forward),
+      input("forward from a future view", "server-1", 3, forward),
+      input("forward from a non-member", "server-3", 2, forward),
+      input("forward from a client", "client-x", 2, forward),
+      input("transfer from a non-member", "server-3", 2, evilTransfer),
+      input("second transfer in the view", "server-1", 2, evilTransfer),
+      input("request from a server", "server-1", 2, {
+        type: "Request",
+        seq: 1,
+        op: { f: "put", key: "a", value: "b" },
+      }),
+      input("view from an impostor", "someone", 2, viewReply(9, "server-2")),
     ]);
   });
 
@@ -211,40 +145,15 @@ describe("bad input", () => {
     primary.deliver("viewserver", { type: "ViewReply", view: view2, primaryIncarnation: incarnation });
     primary.deliver("server-2", { type: "StateTransferAck", applied: 0, incarnation: 99 }, 2);
     expectUnchanged(primary, [
-      {
-        from: "server-3",
-        viewNum: 2,
-        body: { type: "ForwardAck", index: 0, incarnation: 99 },
-        why: "ack from a non-member",
-      },
-      {
-        from: "server-2",
-        viewNum: 1,
-        body: { type: "ForwardAck", index: 0, incarnation: 99 },
-        why: "ack from an old view",
-      },
-      {
-        from: "server-2",
-        viewNum: 2,
-        body: { type: "ForwardAck", index: 50, incarnation: 99 },
-        why: "ack for positions never sent",
-      },
-      {
-        from: "server-2",
-        viewNum: 2,
-        body: { type: "StateTransferAck", applied: 3, incarnation: 99 },
-        why: "transfer ack for another state",
-      },
-      {
-        from: "viewserver",
-        viewNum: 1,
-        body: {
-          type: "ViewReply",
-          view: { viewNum: 1, primary: "server-3", backup: null },
-          primaryIncarnation: 1,
-        },
-        why: "stale view",
-      },
+      input("ack from a non-member", "server-3", 2, forwardAck(0)),
+      input("ack from an old view", "server-2", 1, forwardAck(0)),
+      input("ack for positions never sent", "server-2", 2, forwardAck(50)),
+      input("transfer ack for another state", "server-2", 2, {
+        type: "StateTransferAck",
+        applied: 3,
+        incarnation: 99,
+      }),
+      input("stale view", "viewserver", 1, viewReply(1, "server-3")),
       ...everyType.filter((c) => ["Ping", "Reply", "GetView"].includes(c.body.type)),
     ]);
   });
@@ -255,38 +164,18 @@ describe("bad input", () => {
     client.deliver("viewserver", { type: "ViewReply", view: view2, primaryIncarnation: 1 });
     definition.invoke(client.state, { f: "get", key: "a" }, client.ctx);
     expectUnchanged(client, [
-      {
-        from: "server-1",
-        viewNum: 2,
-        body: { type: "Reply", seq: 7, result: { ok: true, value: "x" } },
-        why: "reply to a request never sent",
-      },
-      {
-        from: "client-9",
-        viewNum: 2,
-        body: { type: "Reply", seq: 1, result: { ok: true, value: "x" } },
-        why: "reply from a client",
-      },
-      {
-        from: "viewserver",
-        viewNum: 1,
-        body: {
-          type: "ViewReply",
-          view: { viewNum: 1, primary: "server-3", backup: null },
-          primaryIncarnation: 1,
-        },
-        why: "stale view",
-      },
-      {
-        from: "server-1",
-        viewNum: 2,
-        body: {
-          type: "ViewReply",
-          view: { viewNum: 5, primary: "server-3", backup: null },
-          primaryIncarnation: 1,
-        },
-        why: "view from a non-view-server",
-      },
+      input("reply to a request never sent", "server-1", 2, {
+        type: "Reply",
+        seq: 7,
+        result: { ok: true, value: "x" },
+      }),
+      input("reply from a client", "client-9", 2, {
+        type: "Reply",
+        seq: 1,
+        result: { ok: true, value: "x" },
+      }),
+      input("stale view", "viewserver", 1, viewReply(1, "server-3")),
+      input("view from a non-view-server", "server-1", 2, viewReply(5, "server-3")),
       ...everyType.filter((c) => !["Reply", "ViewReply"].includes(c.body.type)),
     ]);
   });

@@ -4,7 +4,12 @@
 // itself without the register-specific pruning of lost reads.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createRandom, generateHistory, prepareHistory } from "../../src/check/index.js";
+import {
+  createRandom,
+  generateHistory,
+  prepareHistory,
+  type GenerateOptions,
+} from "../../src/check/index.js";
 import { KeySearch } from "../../src/check/search.js";
 import type { Operation } from "../../src/check/prepare.js";
 import type { HistoryEvent } from "../../src/schemas/history.js";
@@ -63,73 +68,73 @@ function verdict(operations: ConstructorParameters<typeof KeySearch>[0], pruneLo
   return status;
 }
 
+/** How many keys a property looked at, and how many of them were not linearizable. */
+interface Tally {
+  keys: number;
+  violations: number;
+}
+
+/**
+ * Runs `check` on every key of random histories of these shapes with their
+ * reads shuffled; `check` asserts and says whether the key is a violation.
+ * The tally lets a test make sure the shuffling gave both verdicts.
+ */
+function checkShuffledKeys(
+  shapes: fc.Arbitrary<GenerateOptions>,
+  numRuns: number,
+  check: (operations: Operation[], where: string) => boolean,
+): Tally {
+  const tally: Tally = { keys: 0, violations: 0 };
+  fc.assert(
+    fc.property(shapes, fc.integer({ min: 0, max: 10_000 }), (shape, shuffleSeed) => {
+      const events = shuffleReads(generateHistory(shape), shuffleSeed);
+      for (const [key, operations] of prepareHistory(events).keys) {
+        const where = `generateHistory(${JSON.stringify(shape)}), shuffle ${shuffleSeed}, key ${key}`;
+        tally.keys++;
+        if (check(operations, where)) tally.violations++;
+      }
+    }),
+    { seed: fastCheckSeed, numRuns },
+  );
+  return tally;
+}
+
 describe("KeySearch", () => {
   it("agrees with a brute force on tiny histories", () => {
-    let violations = 0;
-    let keys = 0;
-    fc.assert(
-      fc.property(
-        fc.record({
-          seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-          ops: fc.integer({ min: 1, max: 8 }),
-          keys: fc.constant(1),
-          clients: fc.integer({ min: 1, max: 4 }),
-          putShare: fc.double({ min: 0, max: 0.4, noNaN: true }),
-          infoRate: fc.double({ min: 0, max: 0.3, noNaN: true }),
-          failRate: fc.double({ min: 0, max: 0.1, noNaN: true }),
-        }),
-        fc.integer({ min: 0, max: 10_000 }),
-        (shape, shuffleSeed) => {
-          const events = shuffleReads(generateHistory(shape), shuffleSeed);
-          for (const [key, operations] of prepareHistory(events).keys) {
-            const expected = bruteForce(operations) ? "linearizable" : "violation";
-            const where = `generateHistory(${JSON.stringify(shape)}), shuffle ${shuffleSeed}, key ${key}`;
-            expect(verdict(operations, true), where).toBe(expected);
-            keys++;
-            if (expected === "violation") violations++;
-          }
-        },
-      ),
-      { seed: fastCheckSeed, numRuns: 1000 },
-    );
+    const shapes = fc.record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      ops: fc.integer({ min: 1, max: 8 }),
+      keys: fc.constant(1),
+      clients: fc.integer({ min: 1, max: 4 }),
+      putShare: fc.double({ min: 0, max: 0.4, noNaN: true }),
+      infoRate: fc.double({ min: 0, max: 0.3, noNaN: true }),
+      failRate: fc.double({ min: 0, max: 0.1, noNaN: true }),
+    });
+    const { keys, violations } = checkShuffledKeys(shapes, 1000, (operations, where) => {
+      const expected = bruteForce(operations) ? "linearizable" : "violation";
+      expect(verdict(operations, true), where).toBe(expected);
+      return expected === "violation";
+    });
     expect(violations).toBeGreaterThan(keys / 20);
     expect(violations).toBeLessThan(keys * 0.9);
   });
 
   it("gives the same verdicts with and without pruning lost reads", () => {
-    let violations = 0;
-    let keys = 0;
-    fc.assert(
-      fc.property(
-        fc.record({
-          seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-          ops: fc.integer({ min: 1, max: 30 }),
-          keys: fc.integer({ min: 1, max: 2 }),
-          clients: fc.integer({ min: 1, max: 4 }),
-          putShare: fc.double({ min: 0, max: 0.4, noNaN: true }),
-          infoRate: fc.double({ min: 0, max: 0.15, noNaN: true }),
-        }),
-        fc.integer({ min: 0, max: 10_000 }),
-        (shape, shuffleSeed) => {
-          const events = shuffleReads(generateHistory(shape), shuffleSeed);
-          for (const [key, operations] of prepareHistory(events).keys) {
-            const pruned = verdict(operations, true);
-            const unpruned = verdict(operations, false);
-            expect(
-              unpruned,
-              `generateHistory(${JSON.stringify(shape)}), shuffle ${shuffleSeed}, key ${key}`,
-            ).not.toBe("running");
-            expect(
-              pruned,
-              `generateHistory(${JSON.stringify(shape)}), shuffle ${shuffleSeed}, key ${key}`,
-            ).toBe(unpruned);
-            keys++;
-            if (pruned === "violation") violations++;
-          }
-        },
-      ),
-      { seed: fastCheckSeed, numRuns: 400 },
-    );
+    const shapes = fc.record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      ops: fc.integer({ min: 1, max: 30 }),
+      keys: fc.integer({ min: 1, max: 2 }),
+      clients: fc.integer({ min: 1, max: 4 }),
+      putShare: fc.double({ min: 0, max: 0.4, noNaN: true }),
+      infoRate: fc.double({ min: 0, max: 0.15, noNaN: true }),
+    });
+    const { keys, violations } = checkShuffledKeys(shapes, 400, (operations, where) => {
+      const pruned = verdict(operations, true);
+      const unpruned = verdict(operations, false);
+      expect(unpruned, where).not.toBe("running");
+      expect(pruned, where).toBe(unpruned);
+      return pruned === "violation";
+    });
     // The shuffling must produce both verdicts often enough to mean something.
     expect(violations).toBeGreaterThan(keys / 10);
     expect(violations).toBeLessThan(keys * 0.9);

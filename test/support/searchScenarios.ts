@@ -1,0 +1,50 @@
+// The search tests' scenarios, split over two files so that vitest runs the
+// two halves in parallel: test/search/scenarios.test.ts (fault-free) and
+// test/search/faultScenarios.test.ts (crashes and restarts). Both check every
+// scenario the same way, defined once here.
+import { describe, expect, it } from "vitest";
+import { scenarios } from "../../src/search/scenarios.js";
+import { runScenario } from "../../src/search/search.js";
+
+export const faultFreeScenarioNames: readonly string[] = [
+  "single-server",
+  "view-changes",
+  "reordered-forwards",
+];
+export const faultScenarioNames: readonly string[] = [
+  "failover-at-most-once",
+  "primary-restart",
+  "random-deep",
+  "restarted-backup",
+];
+
+/** PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds. */
+const seconds =
+  process.env.PBKV_SEARCH_SECONDS === undefined ? undefined : Number(process.env.PBKV_SEARCH_SECONDS);
+
+/**
+ * One test per named scenario against the correct protocol: no violation,
+ * every phase run, reach and recover phases reach their goal, explore phases
+ * exhaust their state space or explore more than a token number of states.
+ */
+export function describeScenarios(title: string, names: readonly string[]): void {
+  describe(title, () => {
+    for (const scenario of scenarios.filter((candidate) => names.includes(candidate.name))) {
+      it(`${scenario.name}: every goal reachable, no violation within the bounds`, () => {
+        const outcome = runScenario(scenario, { seconds });
+        expect(
+          outcome.violation === null ? null : `${outcome.violation.invariant}: ${outcome.violation.message}`,
+        ).toBeNull();
+        expect(outcome.goalMissing).toBeNull();
+        expect(outcome.phases.map((phase) => phase.phase)).toEqual(
+          scenario.phases.map((phase) => phase.name),
+        );
+        for (const phase of outcome.phases) {
+          if (phase.kind === "explore")
+            expect(phase.outcome === "exhausted" || phase.states > 1_000).toBe(true);
+          else expect(phase.outcome).toBe("goal");
+        }
+      }, 120_000);
+    }
+  });
+}
