@@ -37,8 +37,6 @@ beforeAll(async () => {
     port: 0,
     tap: true,
     samplesPerSecond: 100,
-    historiesDirectory: path.join(scratch, "histories"),
-    verdictBudgetMs: 10_000,
     clientRetryMs: cluster.config.clientRetryMs,
     log: pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" }),
   });
