@@ -92,7 +92,7 @@ const loadFields = {
 
 /** What a finished run measured; times in milliseconds. */
 const loadFigures = {
-  /** Measured length of the load (planned length while running). */
+  /** Measured length of the load (a `running` event carries the planned one). */
   durationMs: z.number().min(0),
   ok: Count,
   /** Ops without an answer within the op timeout (recorded as info: they may have happened). */
