@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { BrokerConnection, redactUrl } from "../broker/connection.js";
-import { EventSubscription } from "../broker/events.js";
+import { describeLoadEvent, EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
 import { describeView } from "../actors/describe.js";
@@ -74,7 +74,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   const printer = new EventPrinter(say);
   const subscription = new EventSubscription(
     names,
-    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*"],
+    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
     (event) => printer.print(event),
     log,
   );
@@ -231,6 +231,8 @@ class EventPrinter {
         this.rejectsSuppressedUntil.set(event.node, event.at + 1_000);
         return `rejected ${event.source} input (${event.bytes} bytes): ${event.reason.split("\n")[0]} (more within a second are not shown)`;
       }
+      case "load":
+        return describeLoadEvent(event);
       case "counters":
       case "transfer":
         return null;

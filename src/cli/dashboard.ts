@@ -3,10 +3,8 @@
 // and counters, a space-time diagram of sampled messages (drops, delays and
 // duplicates marked), fault controls, throughput and latency, and the
 // checker's verdict on the last `npm run load`. Ctrl-C stops it.
-import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { redactUrl } from "../broker/connection.js";
-import { verdictBudgetMsDefault } from "../dashboard/loads.js";
 import { defaultPort, startDashboard } from "../dashboard/server.js";
 import { parsePort, samplesPerSecondDefault } from "../dashboard/ui.js";
 import {
@@ -27,8 +25,6 @@ interface DashboardCliOptions extends CommonOptions {
   host: string;
   tap: boolean;
   samplesPerSecond: number;
-  histories: string;
-  checkBudgetMs: number;
   clientRetryMs: number;
 }
 
@@ -56,16 +52,6 @@ const program = new Command("dashboard")
     )
       .argParser(positiveInt)
       .default(samplesPerSecondDefault),
-  )
-  .option(
-    "--histories <dir>",
-    "where npm run load writes its histories (their verdicts are shown)",
-    "histories",
-  )
-  .addOption(
-    new Option("--check-budget-ms <ms>", "time budget of each load history's linearizability check")
-      .argParser(positiveInt)
-      .default(verdictBudgetMsDefault),
   );
 addCommonOptions(program);
 addClientTimingOptions(program);
@@ -83,8 +69,6 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
     port: options.port,
     tap: options.tap,
     samplesPerSecond: options.samplesPerSecond,
-    historiesDirectory: path.resolve(options.histories),
-    verdictBudgetMs: options.checkBudgetMs,
     clientRetryMs: options.clientRetryMs,
     log,
     say,

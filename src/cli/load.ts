@@ -2,13 +2,20 @@
 // a closed-loop workload through client actors, recorded as a history
 // (DESIGN §7), with a progress bar on a terminal; prints ops/s, latency
 // percentiles and the longest wait, then checks linearizability
-// (exit 0 linearizable, 1 not, 3 the checker gave up).
+// (exit 0 linearizable, 1 not, 3 the checker gave up). It announces the run
+// and its verdict as `load` events on `<c>.events` (`load.load`), which the
+// supervisor prints and the dashboard shows.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
-import { checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
+import type { Logger } from "pino";
+import { type CheckResult, checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
+import { type ClusterEventBody, loadEventNode, loadReportLengthMax } from "../schemas/clusterEvents.js";
 import { BrokerClients } from "../broker/clients.js";
+import { BrokerConnection } from "../broker/connection.js";
+import { publishClusterEvent, publishClusterEventConfirmed } from "../broker/events.js";
+import type { ClusterNames } from "../broker/topology.js";
 import {
   nanosecondClock,
   percentile,
@@ -80,11 +87,12 @@ async function runLoad(options: LoadOptions): Promise<number> {
   const names = namesOf(options);
   const config = protocolConfig(options);
   const broker = await findBroker(options, false);
+  const log = loggerFor(options, "pbkv-load").child({ cluster: names.cluster });
   const clients = await BrokerClients.open({
     url: broker.url,
     names,
     config,
-    log: loggerFor(options, "pbkv-load").child({ cluster: names.cluster }),
+    log,
     checkInvariants: true,
     label: "load",
   });
@@ -93,6 +101,13 @@ async function runLoad(options: LoadOptions): Promise<number> {
   const runId = nanoid(6);
   const keys = Array.from({ length: keyCount }, (_, index) => `${runId}-k${index}`);
   const durationMs = options.duration * 1000;
+  const historyFile = options.history ?? defaultHistoryFile(names.cluster);
+  // Absolute in the events: whoever reads them may run in another directory.
+  const announced = { run: runId, clients: workers, keys: keyCount, history: path.resolve(historyFile) };
+  const running: ClusterEventBody = { type: "load", result: "running", ...announced, durationMs };
+  if (!publishClusterEvent(clients.connection, names, loadEventNode, running)) {
+    log.warn("the load's start event was not published (broker out of reach)");
+  }
   const progress = new ProgressBar(durationMs);
   let stats: WorkloadStats;
   try {
@@ -111,7 +126,6 @@ async function runLoad(options: LoadOptions): Promise<number> {
   }
   if (clients.fatal !== null) throw clients.fatal;
 
-  const historyFile = options.history ?? defaultHistoryFile(names.cluster);
   mkdirSync(path.dirname(path.resolve(historyFile)), { recursive: true });
   writeFileSync(historyFile, recorder.toJsonl());
   const result = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
@@ -137,6 +151,22 @@ async function runLoad(options: LoadOptions): Promise<number> {
     linearizable: result.result === "ok" ? true : result.result === "violation" ? false : null,
     check: result,
   };
+  const verdict: ClusterEventBody = {
+    type: "load",
+    ...announced,
+    durationMs: Math.round(stats.elapsedMs),
+    ok: stats.ok,
+    info: stats.unknown,
+    fail: stats.failed,
+    opsPerSecond: figures.opsPerSecond,
+    latencyP50Ms: stats.latenciesMs.length === 0 ? null : figures.latencyMs.p50,
+    latencyP99Ms: stats.latenciesMs.length === 0 ? null : figures.latencyMs.p99,
+    maxWaitMs: figures.maxWaitMs,
+    checkMs: result.elapsedMs,
+    report: formatCheckResult(result).slice(0, loadReportLengthMax),
+    ...verdictOf(result),
+  };
+  await publishVerdict(broker.url, names, verdict, log);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } else {
@@ -152,6 +182,48 @@ async function runLoad(options: LoadOptions): Promise<number> {
   if (result.result === "violation") return exitCodes.failed;
   if (result.result === "unknown") return exitCodes.unknown;
   return exitCodes.ok;
+}
+
+/** The event's form of the checker's result: a violation names its key. */
+function verdictOf(
+  result: CheckResult,
+): { result: "linearizable" | "unknown" } | { result: "not-linearizable"; key: string } {
+  switch (result.result) {
+    case "ok":
+      return { result: "linearizable" };
+    case "violation":
+      return { result: "not-linearizable", key: result.violation.key };
+    case "unknown":
+      return { result: "unknown" };
+  }
+}
+
+/**
+ * On a connection of its own: the clients' one is closed, and the check
+ * (which may block this process for longer than the heartbeat) is over. A
+ * verdict that cannot be published is only a warning: the exit code and the
+ * printed figures are the run's answer.
+ */
+async function publishVerdict(
+  url: string,
+  names: ClusterNames,
+  verdict: ClusterEventBody,
+  log: Logger,
+): Promise<void> {
+  let connection: BrokerConnection | null = null;
+  try {
+    connection = await BrokerConnection.open({
+      url,
+      connectionName: `pbkv ${names.cluster} load verdict`,
+      log,
+      topology: null,
+    });
+    await publishClusterEventConfirmed(connection, names, loadEventNode, verdict);
+  } catch (error) {
+    log.warn({ reason: (error as Error).message }, "the load's verdict event was not published");
+  } finally {
+    await connection?.close();
+  }
 }
 
 function round(value: number): number {

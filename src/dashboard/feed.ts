@@ -59,6 +59,8 @@ export interface FeedOptions {
   tap: boolean;
   clientRetryMs: number;
   onEvent(event: ClusterEvent): void;
+  /** An event that failed the schema: skipped, but counted and shown (a publisher is broken). */
+  onInvalidEvent(reason: string, at: number): void;
   onTapped(message: TappedMessage, receivedAt: number): void;
   onStatus(status: { connected: boolean; clusterRunning: boolean }): void;
   onProbedView(view: View, at: number): void;
@@ -180,6 +182,7 @@ export class DashboardFeed implements Attachment {
     const parsed = parseJsonWith(ClusterEvent, message.content.toString("utf8"));
     if (!parsed.ok) {
       this.options.log.warn({ reason: parsed.error }, "invalid cluster event skipped");
+      this.options.onInvalidEvent(parsed.error, epochNow());
       return;
     }
     const event = parsed.value;

@@ -4,9 +4,10 @@
 // a log, per-second series, the last load runs, and the sampled messages of
 // the space-time diagram. Pure: the clock is passed in, the broker is
 // elsewhere (feed.ts), and every collection is bounded.
+import { describeLoadEvent } from "../broker/events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
 import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
-import type { ClusterEvent, NodeCounters } from "../schemas/clusterEvents.js";
+import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { View } from "../schemas/view.js";
 import type {
@@ -89,6 +90,7 @@ export class DashboardModel {
   private readonly sampler: Sampler;
   private seen = 0;
   private sampled = 0;
+  private invalidEvents = 0;
   private connected = false;
   private clusterRunning = false;
   /** Bumped by every change a summary shows. */
@@ -114,6 +116,10 @@ export class DashboardModel {
   }
 
   onEvent(event: ClusterEvent): void {
+    if (event.type === "load") {
+      this.onLoad(event);
+      return;
+    }
     if (event.node !== viewServerAddress && !isServerAddress(event.node)) {
       if (event.type === "rejected") this.logRejected(event.node, event.at, event.source, event.reason);
       return; // clients (kv, load, probes) come and go
@@ -173,21 +179,10 @@ export class DashboardModel {
     this.version += 1;
   }
 
-  upsertLoad(run: LoadRun): void {
-    const index = this.loads.findIndex((existing) => existing.file === run.file);
-    if (index >= 0) this.loads[index] = run;
-    else this.loads.push(run);
-    while (this.loads.length > loadRunsMax) this.loads.shift();
-    if (run.status !== "checking") {
-      const verdict = run.result === null ? run.text : `${run.result}: ${run.text.split("\n")[0] ?? ""}`;
-      this.addLog({
-        at: run.at,
-        node: "load",
-        kind: "load",
-        text: `${run.file}: ${verdict}`,
-        ...(run.result === "ok" ? {} : { bad: true }),
-      });
-    }
+  /** An event on `<c>.events` failed the schema: the feed skipped it; counted and logged (at most once a second). */
+  noteInvalidEvent(reason: string, at: number): void {
+    this.invalidEvents += 1;
+    this.logRejected("dashboard", at, "event", reason);
     this.version += 1;
   }
 
@@ -213,6 +208,7 @@ export class DashboardModel {
       log: this.log.map((entry) => ({ ...entry })),
       series: this.seriesPoints(now),
       loads: this.loads.map((run) => ({ ...run })),
+      invalidEvents: this.invalidEvents,
       sampling: { perSecond: this.sampler.perSecond, seen: this.seen, sampled: this.sampled },
     };
   }
@@ -228,6 +224,27 @@ export class DashboardModel {
   recentSamples(now: number): MessageSample[] {
     this.pruneSamples(now);
     return [...this.samples.values()];
+  }
+
+  // ---------------------------------------------------------------- load runs
+
+  /** The run's newest event replaces its older one and moves it last: the page shows the run heard of last. */
+  private onLoad(event: LoadEvent): void {
+    const index = this.loads.findIndex((run) => run.run === event.run && run.cluster === event.cluster);
+    // The start and the verdict come over different connections: a start that arrives late changes nothing.
+    if (index >= 0 && event.result === "running" && this.loads[index]?.result !== "running") return;
+    if (index >= 0) this.loads.splice(index, 1);
+    this.loads.push({ ...event });
+    while (this.loads.length > loadRunsMax) this.loads.shift();
+    const bad = event.result === "not-linearizable" || event.result === "unknown";
+    this.addLog({
+      at: event.at,
+      node: event.node,
+      kind: "load",
+      text: describeLoadEvent(event),
+      ...(bad ? { bad } : {}),
+    });
+    this.version += 1;
   }
 
   // ---------------------------------------------------------------- views and nodes

@@ -3,7 +3,7 @@
 // Types only: the browser bundle imports them too, so nothing here may touch
 // Node or the broker.
 import type { Address } from "../schemas/address.js";
-import type { NodeCounters } from "../schemas/clusterEvents.js";
+import type { LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { NetSettings } from "../schemas/control.js";
 import type { View } from "../schemas/view.js";
 
@@ -67,25 +67,11 @@ export interface SeriesPoint {
   latencyP99Ms: number | null;
 }
 
-export interface LoadRun {
-  /** The history file the verdict is about. */
-  file: string;
-  /** Epoch ms the history was written (the run's end). */
-  at: number;
-  status: "checking" | "done" | "error";
-  ops: number | null;
-  ok: number | null;
-  info: number | null;
-  fail: number | null;
-  durationS: number | null;
-  opsPerSecond: number | null;
-  latencyP50Ms: number | null;
-  latencyP99Ms: number | null;
-  /** The checker's verdict: null until known (or when the file could not be read). */
-  result: "ok" | "violation" | "unknown" | null;
-  /** The checker's own text (or the error). */
-  text: string;
-}
+/**
+ * A load run as its newest `load` event tells it: `running` from its start,
+ * then the checker's verdict with the figures `npm run load` measured.
+ */
+export type LoadRun = LoadEvent;
 
 export interface FaultSummary {
   net: NetSettings;
@@ -111,7 +97,10 @@ export interface DashboardSummary {
   faults: FaultSummary;
   log: LogEntry[];
   series: SeriesPoint[];
+  /** The last load runs, the most recently heard of last. */
   loads: LoadRun[];
+  /** Events on `<c>.events` that failed the schema and were skipped. */
+  invalidEvents: number;
   sampling: { perSecond: number; seen: number; sampled: number };
 }
 

@@ -1,6 +1,6 @@
 // Makes docs/dashboard.png: `npx tsx src/dashboard/screenshot.ts [FILE]`.
 // Starts `npm run cluster -- --ui` on a throw-away cluster, runs a short
-// load (for a verdict) and then a longer one, sets loss and delay and
+// load (for a verdict, announced by its load events) and then a longer one, sets loss and delay and
 // crashes the primary from the page, and photographs it in Debian's chromium
 // (PBKV_CHROMIUM to use another). Stops everything it started.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -75,7 +75,7 @@ try {
     .locator("#view-backup")
     .filter({ hasText: /^server-/ })
     .waitFor({ timeout: 60_000 });
-  const history = path.join(repositoryRoot, "histories", `load-${cluster}-warmup.jsonl`);
+  const history = path.join(scratch, "warmup.jsonl");
   const warmup = npm([
     "load",
     "--",
@@ -120,5 +120,4 @@ try {
   clusterProcess.kill("SIGINT");
   await exited(clusterProcess);
   rmSync(scratch, { recursive: true, force: true });
-  rmSync(path.join(repositoryRoot, "histories", `load-${cluster}-warmup.jsonl`), { force: true });
 }

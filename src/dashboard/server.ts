@@ -15,7 +15,6 @@ import { ControlCommand } from "../schemas/control.js";
 import { parseWith } from "../schemas/parse.js";
 import { distDirectory, ensureBuilt } from "./assets.js";
 import { ControlRefusedError, DashboardFeed, epochNow } from "./feed.js";
-import { LoadWatcher } from "./loads.js";
 import { DashboardModel } from "./model.js";
 import type { ControlResponse, DashboardSummary } from "./protocol.js";
 
@@ -37,9 +36,6 @@ export interface DashboardOptions {
   port: number;
   tap: boolean;
   samplesPerSecond: number;
-  /** Where `npm run load` writes its histories. */
-  historiesDirectory: string;
-  verdictBudgetMs: number;
   clientRetryMs: number;
   log: Logger;
   /** Told what the server is doing (building the page). */
@@ -86,18 +82,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     tap: options.tap,
     clientRetryMs: options.clientRetryMs,
     onEvent: (event) => model.onEvent(event),
+    onInvalidEvent: (reason, at) => model.noteInvalidEvent(reason, at),
     onTapped: (message, receivedAt) => model.onTapped(message, receivedAt),
     onStatus: (status) => model.setStatus(status),
     onProbedView: (view, at) => model.onProbedView(view, at),
     needsView: () => model.currentView() === null,
   });
-  const loads = new LoadWatcher({
-    directory: options.historiesDirectory,
-    cluster: options.names.cluster,
-    budgetMs: options.verdictBudgetMs,
-    onRun: (run) => model.upsertLoad(run),
-  });
-  loads.start();
   const streams = new Streams(model);
   const server = createServer((request, response) => {
     handle(request, response, { model, feed, streams, options }).catch((error: Error) => {
@@ -109,7 +99,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   try {
     await listen(server, options.host, options.port);
   } catch (error) {
-    loads.stop();
     streams.stop();
     await feed.close();
     throw error;
@@ -121,7 +110,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     port,
     model,
     close: async () => {
-      loads.stop();
       streams.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

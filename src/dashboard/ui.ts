@@ -1,10 +1,8 @@
 // `npm run cluster -- --ui [port]`: the dashboard in the cluster's own
 // process, with the defaults of `npm run dashboard`. A dashboard that cannot
 // start (port taken) is reported and the cluster runs on without it.
-import path from "node:path";
 import type { Logger } from "pino";
 import type { ClusterNames } from "../broker/topology.js";
-import { verdictBudgetMsDefault } from "./loads.js";
 import { defaultPort, type RunningDashboard, startDashboard } from "./server.js";
 
 /** Ordinary messages drawn per second (and as many lost, delayed or duplicated): enough to read, few enough to follow. */
@@ -40,8 +38,6 @@ export async function startClusterUi(options: ClusterUiOptions): Promise<Running
       port,
       tap: true,
       samplesPerSecond: samplesPerSecondDefault,
-      historiesDirectory: path.resolve("histories"),
-      verdictBudgetMs: verdictBudgetMsDefault,
       clientRetryMs: options.clientRetryMs,
       log: options.log,
       say: options.say,

@@ -1,10 +1,12 @@
 // Observability events (DESIGN §5): JSON published by every actor host on the
 // topic exchange `<c>.events`, routing key `<kind>.<node>` (e.g. `view.viewserver`,
-// `role.server-2`, `counters.server-1`). `npm run cluster` prints them; tests
-// and dashboards subscribe with a pattern like `role.*` or `#`.
+// `role.server-2`, `counters.server-1`), and by `npm run load` (`load.load`).
+// `npm run cluster` prints them; tests and dashboards subscribe with a
+// pattern like `role.*` or `#`.
 import { z } from "zod";
 import { Address } from "./address.js";
 import { ControlCommand } from "./control.js";
+import { keyLengthMax } from "./limits.js";
 import { View } from "./view.js";
 
 /** Longest reason text carried by a `rejected` event (the full one is in the node's log). */
@@ -12,6 +14,14 @@ export const rejectReasonLengthMax = 2_000;
 
 /** Longest reason a `view` event carries (the view server's are one line). */
 export const viewReasonLengthMax = 500;
+/** Longest checker report carried by a `load` event (the whole one is printed by `npm run load`). */
+export const loadReportLengthMax = 4_000;
+/** Longest history path carried by a `load` event. */
+export const historyPathLengthMax = 1_024;
+/** Longest load run id (`npm run load` makes 6 characters). */
+export const loadRunIdLengthMax = 64;
+/** The node name `npm run load` publishes its `load` events under (key `load.load`). */
+export const loadEventNode = "load";
 
 const Count = z.int().min(0);
 
@@ -67,6 +77,62 @@ const base = {
   at: z.number(),
 };
 
+/** `running` while the load runs; the checker's verdict once it is done. */
+export const LoadResult = z.enum(["running", "linearizable", "not-linearizable", "unknown"]);
+export type LoadResult = z.infer<typeof LoadResult>;
+
+const loadFields = {
+  ...base,
+  type: z.literal("load"),
+  /** Names the run's keys (`<run>-k<i>`) and ties its `running` event to its verdict. */
+  run: z.string().min(1).max(loadRunIdLengthMax),
+  clients: z.int().min(1),
+  keys: z.int().min(1),
+  /** The history file, absolute: the load and the reader may run in different directories. */
+  history: z.string().min(1).max(historyPathLengthMax),
+};
+
+/** What a finished run measured; times in milliseconds. */
+const loadFigures = {
+  /** Measured length of the load (a `running` event carries the planned one). */
+  durationMs: z.number().min(0),
+  ok: Count,
+  /** Ops without an answer within the op timeout (recorded as info: they may have happened). */
+  info: Count,
+  /** Ops refused before they left the client (recorded as fail: they did not happen). */
+  fail: Count,
+  opsPerSecond: z.number().min(0),
+  /** Over ok ops; null when none succeeded. */
+  latencyP50Ms: z.number().min(0).nullable(),
+  latencyP99Ms: z.number().min(0).nullable(),
+  /** The longest any op waited, answered or not. */
+  maxWaitMs: z.number().min(0),
+  /** The linearizability checker's time. */
+  checkMs: z.number().min(0),
+  /** The checker's report (`formatCheckResult`), cut short. */
+  report: z.string().max(loadReportLengthMax),
+};
+
+/**
+ * A load run of `npm run load`: once when it starts (`result: running`) and
+ * once with the checker's verdict. Nested on `result` so that a verdict
+ * always comes with its figures and a violation always names its key.
+ */
+export const LoadEvent = z.discriminatedUnion("result", [
+  z.object({ ...loadFields, result: z.literal("running"), durationMs: z.number().min(0) }),
+  z.object({ ...loadFields, ...loadFigures, result: z.literal("linearizable") }),
+  z.object({
+    ...loadFields,
+    ...loadFigures,
+    result: z.literal("not-linearizable"),
+    /** The key the checker found no linearization for. */
+    key: z.string().max(keyLengthMax),
+  }),
+  /** The checker gave up (its budget or memory ran out): no verdict. */
+  z.object({ ...loadFields, ...loadFigures, result: z.literal("unknown") }),
+]);
+export type LoadEvent = z.infer<typeof LoadEvent>;
+
 export const ClusterEvent = z.discriminatedUnion("type", [
   /**
    * The node learned (servers) or made (view server) a new view; the view
@@ -101,6 +167,8 @@ export const ClusterEvent = z.discriminatedUnion("type", [
   }),
   /** Process and actor life: started, (dis)connected, crashed, restarted, stopped. Key `lifecycle.<node>`. */
   z.object({ ...base, type: z.literal("lifecycle"), state: LifecycleState, detail: z.string().optional() }),
+  /** A load run started, or finished with its verdict. Key `load.load`. */
+  LoadEvent,
 ]);
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 export type ClusterEventType = ClusterEvent["type"];

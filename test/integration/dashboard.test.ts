@@ -3,20 +3,27 @@
 // port, the page open. It shows the view; a click on crash for the primary
 // shows the new view within a second; loss set from the page shows dropped
 // messages in the diagram; an invalid command is refused with the schema's
-// reason. Only the broker and a browser can show these.
+// reason; `npm run load` announces its run and its verdict as load events,
+// which the page shows, and an invalid event is counted, not shown. Only the
+// broker and a browser can show these.
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { repositoryRoot } from "../../src/broker/supervisor.js";
 import { type RunningDashboard, startDashboard } from "../../src/dashboard/server.js";
+import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
 import { TestCluster } from "./harness.js";
 
 /** Debian's chromium (`apt-get install -y chromium`), or PBKV_CHROMIUM. */
 const chromiumPath = process.env["PBKV_CHROMIUM"] ?? "/usr/bin/chromium";
 /** The issue's promise: a crashed primary's successor is on the page within a second. */
 const newViewShownMsMax = 1_000;
+const execFileAsync = promisify(execFile);
 
 let cluster: TestCluster;
 let dashboard: RunningDashboard;
@@ -37,8 +44,6 @@ beforeAll(async () => {
     port: 0,
     tap: true,
     samplesPerSecond: 100,
-    historiesDirectory: path.join(scratch, "histories"),
-    verdictBudgetMs: 10_000,
     clientRetryMs: cluster.config.clientRetryMs,
     log: pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" }),
   });
@@ -141,5 +146,58 @@ describe("the dashboard in a browser", () => {
     await page.click("#reset");
     await error.waitFor({ state: "hidden", timeout: 5_000 });
     await page.locator("#faults").filter({ hasText: "drop 0, duplicate 0" }).waitFor({ timeout: 5_000 });
+  });
+
+  it("shows the verdict of npm run load from its load events, and counts an invalid event", async () => {
+    screenshotOnFailure("load");
+    const history = path.join(scratch, "load.jsonl");
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/load.ts",
+        ...["--cluster", cluster.names.cluster, "--url", cluster.url],
+        ...["--clients", "3", "--duration", "2", "--keys", "3", "--history", history, "--json"],
+        ...["--client-retry-ms", String(cluster.config.clientRetryMs)],
+      ],
+      { cwd: repositoryRoot, timeout: 30_000 },
+    );
+    const figures = JSON.parse(stdout) as { ok: number; linearizable: boolean | null };
+    expect(figures.linearizable).toBe(true);
+    const isLoad = (event: ClusterEvent, result: string): boolean =>
+      event.type === "load" && event.result === result && event.history === history;
+    const started = await cluster.waitForEvent((event) => isLoad(event, "running"), 5_000, "load running");
+    const verdict = await cluster.waitForEvent(
+      (event) => isLoad(event, "linearizable"),
+      5_000,
+      "load verdict",
+    );
+    if (started.type !== "load" || verdict.type !== "load" || verdict.result !== "linearizable") {
+      throw new Error("not load events");
+    }
+    expect(verdict.run).toBe(started.run);
+    expect(verdict.ok).toBe(figures.ok);
+    expect(verdict.clients).toBe(3);
+    expect(verdict.node).toBe("load");
+    const shown = page.locator(`#load-verdict[data-run="${verdict.run}"]`);
+    await shown.waitFor({ timeout: 5_000 });
+    expect(await shown.getAttribute("data-result")).toBe("linearizable");
+    expect(await shown.innerText()).toContain(`ok ${figures.ok}`);
+
+    // A load event without its figures fails the schema: counted, never a run, and the page stays live.
+    cluster.publishRaw(
+      cluster.names.events,
+      "load.load",
+      Buffer.from(JSON.stringify({ ...verdict, run: "broken", ok: undefined })),
+    );
+    await page
+      .locator("#sampling")
+      .filter({ hasText: "1 invalid events ignored" })
+      .waitFor({ timeout: 5_000 });
+    const summary = dashboard.model.summary(Date.now());
+    expect(summary.invalidEvents).toBe(1);
+    expect(summary.loads.map((run) => run.run)).not.toContain("broken");
+    expect(await text("#status")).toBe("live");
   });
 });

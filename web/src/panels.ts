@@ -244,31 +244,57 @@ function formatNumber(value: number): string {
 // ---------------------------------------------------------------- load and log
 
 export function renderLoad(summary: DashboardSummary): void {
-  const run: LoadRun | undefined = summary.loads.at(-1);
+  const newest: LoadRun | undefined = summary.loads.at(-1);
+  // The verdict stays up while the next run goes: a run is announced when it starts.
+  const finished = summary.loads.findLast((run) => run.result !== "running");
+  const parts = [
+    newest?.result === "running" ? runningHtml(newest, summary.now) : "",
+    finished === undefined ? "" : verdictHtml(finished),
+  ];
+  const html =
+    newest === undefined
+      ? `<p class="note">No load run since the dashboard started. Run <code>npm run load -- --cluster ${escapeXml(summary.cluster)}</code> ` +
+        `(from any directory): it announces the run and its verdict on the cluster's events.</p>`
+      : parts.join("");
+  // Rewritten only when it changed, so an opened report stays open between summaries.
   const box = byId("load");
-  if (run === undefined) {
-    box.innerHTML =
-      `<p class="note">No load run seen yet. Run <code>npm run load -- --cluster ${escapeXml(summary.cluster)}</code> ` +
-      `from the directory the dashboard runs in: its history (<code>histories/load-${escapeXml(summary.cluster)}-*.jsonl</code>) is checked here.</p>`;
-    return;
-  }
+  if (box.dataset["html"] === html) return;
+  box.dataset["html"] = html;
+  box.innerHTML = html;
+}
+
+function figure(label: string, value: number | string | null, unit = ""): string {
+  return `<span>${label} <b>${value === null ? "–" : `${value}${unit}`}</b></span>`;
+}
+
+function runningHtml(run: LoadRun, now: number): string {
+  // The load checks its history after the planned duration (its clock is this machine's, or close).
+  const phase = now < run.at + run.durationMs ? "running…" : "checking…";
+  return (
+    `<p id="load-running"><span class="verdict checking">${phase}</span> <small>run ${escapeXml(run.run)} · ${escapeXml(run.history)}</small></p>` +
+    `<p class="figures">${figure("started", clock(run.at, false))}${figure("clients", run.clients)}` +
+    `${figure("keys", run.keys)}${figure("planned", Math.round(run.durationMs / 10) / 100, " s")}</p>`
+  );
+}
+
+function verdictHtml(run: LoadRun): string {
+  if (run.result === "running") return "";
   const verdict =
-    run.status === "checking"
-      ? `<span class="verdict checking">checking…</span>`
-      : run.result === "ok"
-        ? `<span class="verdict ok">linearizable</span>`
-        : run.result === "violation"
-          ? `<span class="verdict bad">NOT linearizable</span>`
-          : run.result === "unknown"
-            ? `<span class="verdict warn">checker gave up</span>`
-            : `<span class="verdict bad">unreadable</span>`;
-  const figure = (label: string, value: number | null, unit = ""): string =>
-    `<span>${label} <b>${value === null ? "–" : `${value}${unit}`}</b></span>`;
-  box.innerHTML =
-    `<p>${verdict} <small>${escapeXml(run.file)} · ${clock(run.at, false)}</small></p>` +
-    `<p class="figures">${figure("ops", run.ops)}${figure("ok", run.ok)}${figure("timed out", run.info)}${figure("ops/s", run.opsPerSecond)}` +
-    `${figure("p50", run.latencyP50Ms, " ms")}${figure("p99", run.latencyP99Ms, " ms")}${figure("duration", run.durationS, " s")}</p>` +
-    `<details><summary>checker output</summary><pre>${escapeXml(run.text)}</pre></details>`;
+    run.result === "linearizable"
+      ? `<span class="verdict ok">linearizable</span>`
+      : run.result === "not-linearizable"
+        ? `<span class="verdict bad">NOT linearizable</span> key <code>${escapeXml(run.key)}</code>`
+        : `<span class="verdict warn">checker gave up</span>`;
+  return (
+    `<div id="load-verdict" data-result="${run.result}" data-run="${escapeXml(run.run)}">` +
+    `<p>${verdict} <small>run ${escapeXml(run.run)} · ${escapeXml(run.history)}</small></p>` +
+    `<p class="figures">${figure("ok", run.ok)}${figure("timed out", run.info)}${figure("refused", run.fail)}` +
+    `${figure("ops/s", run.opsPerSecond)}${figure("p50", run.latencyP50Ms, " ms")}${figure("p99", run.latencyP99Ms, " ms")}` +
+    `${figure("max wait", run.maxWaitMs, " ms")}${figure("clients", run.clients)}` +
+    `${figure("duration", Math.round(run.durationMs / 10) / 100, " s")}${figure("checked in", run.checkMs, " ms")}` +
+    `${figure("finished", clock(run.at, false))}</p>` +
+    `<details><summary>checker output</summary><pre>${escapeXml(run.report)}</pre></details></div>`
+  );
 }
 
 export function renderLog(summary: DashboardSummary): void {
@@ -282,8 +308,11 @@ export function renderLog(summary: DashboardSummary): void {
 }
 
 export function renderSampling(summary: DashboardSummary): void {
-  const text = summary.tap
-    ? `Message tap: ${summary.sampling.seen} messages seen, ${summary.sampling.sampled} drawn (at most ${summary.sampling.perSecond}/s ordinary + ${summary.sampling.perSecond}/s lost, delayed or duplicated; pings at most a quarter). Hover an arrow for the message.`
-    : "Message tap off (--no-tap): only events are shown.";
+  const invalid =
+    summary.invalidEvents > 0 ? ` ${summary.invalidEvents} invalid events ignored (see the log).` : "";
+  const text =
+    (summary.tap
+      ? `Message tap: ${summary.sampling.seen} messages seen, ${summary.sampling.sampled} drawn (at most ${summary.sampling.perSecond}/s ordinary + ${summary.sampling.perSecond}/s lost, delayed or duplicated; pings at most a quarter). Hover an arrow for the message.`
+      : "Message tap off (--no-tap): only events are shown.") + invalid;
   setText(byId("sampling"), text);
 }
