@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { nanoid } from "nanoid";
-import { chromium } from "playwright-core";
+import { launchHeadlessChromium } from "./headlessChromium.js";
 import { repositoryRoot } from "../broker/supervisor.js";
 
 const output = path.resolve(process.argv[2] ?? path.join(repositoryRoot, "docs", "dashboard.png"));
@@ -47,20 +47,7 @@ const clusterProcess = npm([
 clusterProcess.stdout?.on("data", (chunk: Buffer) => process.stdout.write(chunk));
 const loads: ChildProcess[] = [];
 try {
-  const browser = await chromium.launchPersistentContext(path.join(scratch, "profile"), {
-    executablePath: process.env["PBKV_CHROMIUM"] ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1400, height: 1000 },
-    deviceScaleFactor: 1,
-  });
+  const browser = await launchHeadlessChromium(path.join(scratch, "profile"), { width: 1400, height: 1000 });
   const page = browser.pages()[0] ?? (await browser.newPage());
   for (let attempt = 0; ; attempt++) {
     try {
