@@ -129,7 +129,7 @@ export class DashboardModel {
     this.version += 1;
     switch (event.type) {
       case "view":
-        if (event.node === viewServerAddress) this.acceptView(event.view, event.at);
+        if (event.node === viewServerAddress) this.acceptView(event.view, event.at, event.reason);
         else node.selfViewNum = Math.max(node.selfViewNum ?? 0, event.view.viewNum);
         return;
       case "role":
@@ -249,7 +249,7 @@ export class DashboardModel {
 
   // ---------------------------------------------------------------- views and nodes
 
-  private acceptView(view: View, at: number): void {
+  private acceptView(view: View, at: number, viewServerReason?: string): void {
     const previous = this.view;
     if (previous !== null && view.viewNum <= previous.viewNum) return;
     const reason = explainViewChange(previous, view, {
@@ -259,7 +259,7 @@ export class DashboardModel {
     });
     this.view = { ...view };
     this.viewAt = at;
-    this.views.push({ ...view, at, reason });
+    this.views.push({ ...view, at, reason, viewServerReason });
     while (this.views.length > viewsMax) this.views.shift();
     for (const member of [view.primary, view.backup]) if (member !== null) this.node(member);
     this.addLog({

@@ -37,8 +37,10 @@ export interface ViewRecord {
   backup: Address | null;
   /** Epoch ms the dashboard learned it (the view server's event time). */
   at: number;
-  /** Why it changed, inferred from the events before it. */
+  /** Why it changed, inferred from the events before it (a crash fault, a partition, loss). */
   reason: string;
+  /** What the view server itself said: whom it found silent or restarted, whom it promoted. */
+  viewServerReason?: string | undefined;
 }
 
 export type LogKind = "view" | "role" | "fault" | "lifecycle" | "rejected" | "transfer" | "control" | "load";

@@ -19,12 +19,14 @@ const viewEvent = (
   viewNum: number,
   primary: string | null,
   backup: string | null,
+  reason?: string,
 ): ClusterEvent => ({
   ...base,
   node: "viewserver",
   at,
   type: "view",
   view: { viewNum, primary, backup },
+  ...(reason === undefined ? {} : { reason }),
 });
 const lifecycle = (
   at: number,
@@ -95,7 +97,9 @@ describe("DashboardModel", () => {
     m.onEvent(viewEvent(t0 + 200, 2, "server-1", "server-2"));
     m.onEvent(fault(t0 + 1_000, "server-1", { type: "crash", node: "server-1" }));
     m.onEvent(lifecycle(t0 + 1_001, "server-1", "crashed"));
-    m.onEvent(viewEvent(t0 + 1_300, 3, "server-2", "server-3"));
+    const said =
+      "primary server-1 silent for a whole 100 ms check; backup server-2 promoted; server-3 is the new backup";
+    m.onEvent(viewEvent(t0 + 1_300, 3, "server-2", "server-3", said));
     m.onEvent(viewEvent(t0 + 1_300, 3, "server-2", "server-3")); // a repeat changes nothing
     const summary = m.summary(t0 + 1_400);
     expect(summary.view).toEqual({ viewNum: 3, primary: "server-2", backup: "server-3" });
@@ -103,6 +107,8 @@ describe("DashboardModel", () => {
     expect(summary.views[2]?.reason).toBe(
       "primary server-1 crashed (crash fault); backup server-2 promoted; server-3 is the new backup (state transfer follows)",
     );
+    // The view server's own words ride along; views it did not explain have none.
+    expect(summary.views.map((view) => view.viewServerReason)).toEqual([undefined, undefined, said]);
     const roles = Object.fromEntries(summary.nodes.map((node) => [node.address, [node.role, node.liveness]]));
     expect(roles).toEqual({
       viewserver: [null, "up"],

@@ -17,7 +17,10 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   setText(byId("view-num"), view === null ? "–" : String(view.viewNum));
   setText(byId("view-primary"), view?.primary ?? "–");
   setText(byId("view-backup"), view?.backup ?? "–");
-  setText(byId("view-reason"), summary.views.at(-1)?.reason ?? "");
+  const latest = summary.views.at(-1);
+  const reason = byId("view-reason");
+  setText(reason, latest?.reason ?? "");
+  reason.title = latest?.viewServerReason === undefined ? "" : `view server: ${latest.viewServerReason}`;
   const status = byId("status");
   const [text, kind] = !streamOpen
     ? ["dashboard server unreachable", "bad"]
@@ -133,6 +136,10 @@ export function renderViews(summary: DashboardSummary): void {
         if (cell !== undefined) setText(cell, value);
       });
       row.dataset["view"] = String(view.viewNum);
+      // The reason column is the dashboard's inference; hovering shows the view server's own words.
+      const reasonCell = cells[4];
+      if (reasonCell !== undefined)
+        reasonCell.title = view.viewServerReason === undefined ? "" : `view server: ${view.viewServerReason}`;
     },
   );
 }
@@ -156,7 +163,8 @@ function renderViewTimeline(svg: SVGSVGElement, views: readonly ViewRecord[], no
     const x1 = x(view.at);
     const segmentWidth = Math.max(1, x(end) - x1);
     const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
-    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}\n${view.reason}`;
+    const said = view.viewServerReason === undefined ? "" : `\nview server: ${view.viewServerReason}`;
+    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}\n${view.reason}${said}`;
     parts.push(
       `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +
         `<rect x="${x1.toFixed(1)}" y="4" width="${segmentWidth.toFixed(1)}" height="22" fill="${colorOf(view.primary)}"/>` +
