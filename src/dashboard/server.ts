@@ -282,6 +282,7 @@ class Streams {
   private readonly responses = new Set<ServerResponse>();
   private readonly timer: NodeJS.Timeout;
   private sentVersion = -1;
+  private sentViewNum = -1;
   private sentAt = 0;
   private lastWriteAt = 0;
 
@@ -318,8 +319,15 @@ class Streams {
     if (this.responses.size === 0) return;
     if (samples.length > 0) this.broadcast(frame("messages", samples), true);
     const changed = this.model.version !== this.sentVersion;
-    if ((changed && now - this.sentAt >= summaryIntervalMs) || now - this.sentAt >= summaryIdleIntervalMs) {
+    // A new view is what people watch for: it goes out on this tick, not after the summary interval.
+    const viewNum = this.model.currentView()?.viewNum ?? -1;
+    if (
+      viewNum !== this.sentViewNum ||
+      (changed && now - this.sentAt >= summaryIntervalMs) ||
+      now - this.sentAt >= summaryIdleIntervalMs
+    ) {
       this.sentVersion = this.model.version;
+      this.sentViewNum = viewNum;
       this.sentAt = now;
       const summary: DashboardSummary = this.model.summary(now);
       this.broadcast(frame("summary", summary), false);
