@@ -164,8 +164,11 @@ function considerChange(state: ViewServerState, ctx: Context, config: ProtocolCo
     (hasMutation(config, "ignorePrimaryRestart") && view.primary !== null && state.servers.has(view.primary));
   const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
   const excluded = [view.primary, view.backup];
+  // A member that lost its role and still pings came back under a new incarnation.
   const lost = (role: string, address: Address | null): string =>
-    `${role} ${address ?? "-"} ${state.servers.has(address ?? "") ? "restarted" : `silent for a whole ${config.pingCheckMs} ms check`}`;
+    address !== null && state.servers.has(address)
+      ? `${role} ${address} restarted`
+      : `${role} ${address ?? "-"} silent for a whole ${config.pingCheckMs} ms check`;
   const filled = (idle: Address | null): string =>
     idle === null ? "no idle server to be backup" : `${idle} is the new backup`;
 
