@@ -1,7 +1,7 @@
 // Records a history (DESIGN §7) as clients run: the simulator and the load
 // generator use it so that what they write is what the checker reads.
 import type { HistoryEvent, HistoryFunction } from "../schemas/history.js";
-import { assert } from "./assert.js";
+import { assert, fail } from "./assert.js";
 
 /** Integer nanoseconds from one monotonic clock (virtual time in the simulator). */
 export type HistoryClock = () => number;
@@ -32,8 +32,9 @@ export class HistoryRecorder {
 
   /** Records the start of an op; `value` is the argument of a put or append. */
   invoke(clientId: ClientId, f: HistoryFunction, key: string, value?: string): RecordedOp {
-    assert(!this.busyClients.has(clientId), `client ${String(clientId)} has one outstanding op at a time`);
-    assert(f === "get" || value !== undefined, `${f} needs a value`);
+    // Messages built only on failure: the simulator records an event every few microseconds.
+    if (this.busyClients.has(clientId)) fail(`client ${String(clientId)} has one outstanding op at a time`);
+    if (f !== "get" && value === undefined) fail(`${f} needs a value`);
     let process = this.processOfClient.get(clientId);
     if (process === undefined) {
       process = this.processNext++;
@@ -79,7 +80,7 @@ export class HistoryRecorder {
   }
 
   private complete(op: RecordedOp, type: "ok" | "fail" | "info", value: string | undefined): void {
-    assert(this.open.delete(op), `op of process ${op.process} is outstanding when completed`);
+    if (!this.open.delete(op)) fail(`op of process ${op.process} is outstanding when completed`);
     this.busyClients.delete(op.clientId);
     this.record(type, op, value);
   }
@@ -90,8 +91,8 @@ export class HistoryRecorder {
     if (value !== undefined) event.value = value;
     if (this.clock !== undefined) {
       const time = this.clock();
-      assert(Number.isSafeInteger(time), `history time is an integer number of nanoseconds (got ${time})`);
-      assert(time >= this.timeLast, `the history clock is monotonic (${time} after ${this.timeLast})`);
+      if (!Number.isSafeInteger(time)) fail(`history time is an integer number of nanoseconds (got ${time})`);
+      if (!(time >= this.timeLast)) fail(`the history clock is monotonic (${time} after ${this.timeLast})`);
       this.timeLast = time;
       event.time = time;
     }
