@@ -86,16 +86,21 @@ export class HistoryRecorder {
   }
 
   private record(type: HistoryEvent["type"], op: RecordedOp, value: string | undefined): void {
-    // Fields are added in one order so events share few shapes, which keeps V8 fast on long histories.
-    const event: HistoryEvent = { type, process: op.process, f: op.f, key: op.key };
-    if (value !== undefined) event.value = value;
-    if (this.clock !== undefined) {
-      const time = this.clock();
-      if (!Number.isSafeInteger(time)) fail(`history time is an integer number of nanoseconds (got ${time})`);
-      if (!(time >= this.timeLast)) fail(`the history clock is monotonic (${time} after ${this.timeLast})`);
-      this.timeLast = time;
-      event.time = time;
+    const { process, f, key } = op;
+    if (this.clock === undefined) {
+      this.recorded.push(value === undefined ? { type, process, f, key } : { type, process, f, key, value });
+      return;
     }
-    this.recorded.push(event);
+    const time = this.clock();
+    if (!Number.isSafeInteger(time)) fail(`history time is an integer number of nanoseconds (got ${time})`);
+    if (!(time >= this.timeLast)) fail(`the history clock is monotonic (${time} after ${this.timeLast})`);
+    this.timeLast = time;
+    // Each event is built whole, in one field order: a long history is kept
+    // until it is checked, and an object given its fields later needs a second
+    // allocation for them (a simulated history is most of what survives a
+    // garbage collection, so its size is most of the collector's work).
+    this.recorded.push(
+      value === undefined ? { type, process, f, key, time } : { type, process, f, key, value, time },
+    );
   }
 }
