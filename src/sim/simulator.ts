@@ -17,7 +17,7 @@ import type { Envelope } from "../schemas/envelope.js";
 import type { MessageBody } from "../schemas/messages.js";
 import type { Op } from "../schemas/op.js";
 import type { Timer } from "../schemas/timers.js";
-import { EventQueue } from "./eventQueue.js";
+import { EventQueue, type Scheduled } from "./eventQueue.js";
 import { NetworkFaults } from "./network.js";
 import { Random } from "./random.js";
 
@@ -39,10 +39,39 @@ interface Node {
   context: Context;
 }
 
+/**
+ * Every kind of event has every field (null where unused), written in one
+ * order, so all events share one object shape: the queue compares them and
+ * `step` reads them on every event, and one shape keeps those accesses
+ * monomorphic. One object per event, no wrapper around it.
+ */
+interface EventFields extends Scheduled {
+  kind: "deliver" | "timer" | "call";
+  message: Envelope | null;
+  /** The node whose timer this is. */
+  node: Node | null;
+  /** The node's life when the timer was set. */
+  life: number;
+  timer: Timer | null;
+  run: (() => void) | null;
+}
+
 type SimEvent =
-  | { kind: "deliver"; message: Envelope }
-  | { kind: "timer"; address: Address; life: number; timer: Timer }
-  | { kind: "call"; run: () => void };
+  | (EventFields & { kind: "deliver"; message: Envelope })
+  | (EventFields & { kind: "timer"; node: Node; timer: Timer })
+  | (EventFields & { kind: "call"; run: () => void });
+
+function deliverEvent(time: number, message: Envelope): SimEvent {
+  return { time, order: 0, kind: "deliver", message, node: null, life: 0, timer: null, run: null };
+}
+
+function timerEvent(time: number, node: Node, timer: Timer): SimEvent {
+  return { time, order: 0, kind: "timer", message: null, node, life: node.life, timer, run: null };
+}
+
+function callEvent(time: number, run: () => void): SimEvent {
+  return { time, order: 0, kind: "call", message: null, node: null, life: 0, timer: null, run };
+}
 
 export interface SimulatorOptions {
   seed: number;
@@ -209,7 +238,7 @@ export class Simulator {
 
   /** Run `run` at virtual time now + afterMs (drivers schedule faults and workloads this way). */
   schedule(afterMs: number, run: () => void): void {
-    this.queue.push(this.timeMs + afterMs, { kind: "call", run });
+    this.queue.push(callEvent(this.timeMs + afterMs, run));
   }
 
   runFor(durationMs: number): void {
@@ -231,16 +260,15 @@ export class Simulator {
   }
 
   private step(): void {
-    const scheduled = this.queue.pop();
-    if (scheduled === undefined) return;
-    this.timeMs = scheduled.time;
+    const event = this.queue.pop();
+    if (event === undefined) return;
+    this.timeMs = event.time;
     this.stats.events += 1;
-    const event = scheduled.item;
     if (event.kind === "call") return event.run();
     if (event.kind === "timer") {
-      const node = this.nodes.get(event.address);
-      if (node === undefined || node.state === null || node.life !== event.life) return;
-      if (this.traceLinesMax > 0) this.trace(`timer ${event.address} ${event.timer.type}`);
+      const node = event.node;
+      if (node.state === null || node.life !== event.life) return;
+      if (this.traceLinesMax > 0) this.trace(`timer ${node.address} ${event.timer.type}`);
       node.definition.onTimer(node.state, event.timer, node.context);
       return this.afterEvent(node);
     }
@@ -316,7 +344,7 @@ export class Simulator {
       send,
       setTimer: (timer, afterMs) => {
         const node = this.node(address);
-        this.queue.push(this.timeMs + afterMs, { kind: "timer", address, life: node.life, timer });
+        this.queue.push(timerEvent(this.timeMs + afterMs, node, timer));
       },
       now: () => this.timeMs,
       random: () => this.random.next(),
@@ -348,7 +376,7 @@ export class Simulator {
       this.stats.messagesDropped += 1;
       if (this.traceLinesMax > 0) this.trace(`drop ${describeMessage(message)}`);
     }
-    for (const delay of delays) this.queue.push(this.timeMs + delay, { kind: "deliver", message });
+    for (const delay of delays) this.queue.push(deliverEvent(this.timeMs + delay, message));
   }
 
   private onActorEvent(address: Address, event: ActorEvent): void {
