@@ -29,14 +29,22 @@ import { Random } from "./random.js";
 
 type AnyState = ViewServerState | ServerState | ClientState;
 
-interface Node {
-  address: Address;
-  definition: ActorDefinition<AnyState>;
+class Node {
   /** null while crashed. */
-  state: AnyState | null;
+  state: AnyState | null = null;
   /** Bumped on every crash so timers set by an earlier life never fire. */
-  life: number;
-  context: Context;
+  life = 0;
+  /** This node's entry of `Simulator.sentCount`, once it has sent something (saves a lookup per send). */
+  sentCount: Map<string, number> | null = null;
+  readonly context: Context;
+
+  constructor(
+    readonly address: Address,
+    readonly definition: ActorDefinition<AnyState>,
+    makeContext: (node: Node) => Context,
+  ) {
+    this.context = makeContext(this);
+  }
 }
 
 /**
@@ -162,7 +170,7 @@ export class Simulator {
 
   private addNode(address: Address, definition: ActorDefinition<AnyState>): void {
     if (this.nodes.has(address)) throw new Error(`node ${address} exists`);
-    const node: Node = { address, definition, state: null, life: 0, context: this.makeContext(address) };
+    const node = new Node(address, definition, (self) => this.makeContext(self));
     this.nodes.set(address, node);
     this.start(node);
   }
@@ -337,15 +345,12 @@ export class Simulator {
     }
   }
 
-  private makeContext(address: Address): Context {
-    const send = (to: Address, body: MessageBody): void => this.send(address, to, body);
+  private makeContext(node: Node): Context {
+    const address = node.address;
     return {
       self: address,
-      send,
-      setTimer: (timer, afterMs) => {
-        const node = this.node(address);
-        this.queue.push(timerEvent(this.timeMs + afterMs, node, timer));
-      },
+      send: (to, body) => this.send(node, to, body),
+      setTimer: (timer, afterMs) => this.queue.push(timerEvent(this.timeMs + afterMs, node, timer)),
       now: () => this.timeMs,
       random: () => this.random.next(),
       emit: (event) => this.onActorEvent(address, event),
@@ -353,14 +358,14 @@ export class Simulator {
     };
   }
 
-  private send(from: Address, to: Address, body: MessageBody): void {
-    const node = this.node(from);
+  private send(node: Node, to: Address, body: MessageBody): void {
+    const from = node.address;
     // While init runs the state does not exist yet: everything an actor
     // sends from init belongs to view 0.
     const state = node.state;
     this.stats.messagesSent += 1;
-    let counts = this.sentCount.get(from);
-    if (counts === undefined) this.sentCount.set(from, (counts = new Map()));
+    let counts = node.sentCount;
+    if (counts === null) this.sentCount.set(from, (counts = node.sentCount = new Map()));
     counts.set(body.type, (counts.get(body.type) ?? 0) + 1);
     const message: Envelope = {
       v: 1,
@@ -371,12 +376,16 @@ export class Simulator {
       sentAt: this.timeMs,
       body,
     };
-    const delays = this.network.delays(this.random);
-    if (delays.length === 0) {
+    const network = this.network;
+    const random = this.random;
+    if (network.drops(random)) {
       this.stats.messagesDropped += 1;
       if (this.traceLinesMax > 0) this.trace(`drop ${describeMessage(message)}`);
+      return;
     }
-    for (const delay of delays) this.queue.push(deliverEvent(this.timeMs + delay, message));
+    this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
+    if (network.duplicates(random))
+      this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
   }
 
   private onActorEvent(address: Address, event: ActorEvent): void {
