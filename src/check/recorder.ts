@@ -22,8 +22,12 @@ export class HistoryRecorder {
   private readonly recorded: HistoryEvent[] = [];
   /** The process each client acts as now; dropped after an info so the client gets a fresh one. */
   private readonly processOfClient = new Map<ClientId, number>();
-  private readonly open = new Set<RecordedOp>();
-  private readonly busyClients = new Set<ClientId>();
+  /**
+   * Each client's outstanding op. One map keyed by client, rather than a set
+   * of ops beside a set of busy clients: one lookup per invoke and per
+   * completion, and no identity hash to create for every op.
+   */
+  private readonly openOfClient = new Map<ClientId, RecordedOp>();
   private processNext = 0;
   private timeLast = -Infinity;
 
@@ -33,7 +37,7 @@ export class HistoryRecorder {
   /** Records the start of an op; `value` is the argument of a put or append. */
   invoke(clientId: ClientId, f: HistoryFunction, key: string, value?: string): RecordedOp {
     // Messages built only on failure: the simulator records an event every few microseconds.
-    if (this.busyClients.has(clientId)) fail(`client ${String(clientId)} has one outstanding op at a time`);
+    if (this.openOfClient.has(clientId)) fail(`client ${String(clientId)} has one outstanding op at a time`);
     if (f !== "get" && value === undefined) fail(`${f} needs a value`);
     let process = this.processOfClient.get(clientId);
     if (process === undefined) {
@@ -41,8 +45,7 @@ export class HistoryRecorder {
       this.processOfClient.set(clientId, process);
     }
     const op: RecordedOp = { clientId, process, f, key, value: f === "get" ? undefined : value };
-    this.open.add(op);
-    this.busyClients.add(clientId);
+    this.openOfClient.set(clientId, op);
     this.record("invoke", op, op.value);
     return op;
   }
@@ -76,12 +79,13 @@ export class HistoryRecorder {
 
   /** Ops invoked and not yet completed. */
   get outstandingCount(): number {
-    return this.open.size;
+    return this.openOfClient.size;
   }
 
   private complete(op: RecordedOp, type: "ok" | "fail" | "info", value: string | undefined): void {
-    if (!this.open.delete(op)) fail(`op of process ${op.process} is outstanding when completed`);
-    this.busyClients.delete(op.clientId);
+    if (this.openOfClient.get(op.clientId) !== op)
+      fail(`op of process ${op.process} is outstanding when completed`);
+    this.openOfClient.delete(op.clientId);
     this.record(type, op, value);
   }
 

@@ -36,6 +36,8 @@ class Node {
   life = 0;
   /** This node's entry of `Simulator.sentCount`, once it has sent something (saves a lookup per send). */
   sentCount: Map<string, number> | null = null;
+  /** A client's operation in progress (kept on the node: one less map lookup per invoke and per result). */
+  outstanding: Outstanding | null = null;
   readonly context: Context;
 
   constructor(
@@ -62,6 +64,12 @@ interface EventFields extends Scheduled {
   life: number;
   timer: Timer | null;
   run: (() => void) | null;
+}
+
+interface Outstanding {
+  op: Op;
+  recorded: RecordedOp;
+  invokedAtMs: number;
 }
 
 type SimEvent =
@@ -122,7 +130,6 @@ export class Simulator {
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly outstanding = new Map<Address, { op: Op; recorded: RecordedOp; invokedAtMs: number }>();
   private readonly servedBy = new Map<number, Address>();
   private readonly resultListeners: ((done: CompletedOp) => void)[] = [];
   private readonly viewServerDefinition: ActorDefinition<ViewServerState>;
@@ -184,10 +191,9 @@ export class Simulator {
     node.life += 1;
     this.stats.crashes += 1;
     if (this.traceLinesMax > 0) this.trace(`crash ${address}`);
-    const pending = this.outstanding.get(address);
-    if (pending !== undefined) {
-      this.history.info(pending.recorded);
-      this.outstanding.delete(address);
+    if (node.outstanding !== null) {
+      this.history.info(node.outstanding.recorded);
+      node.outstanding = null;
     }
   }
 
@@ -211,17 +217,18 @@ export class Simulator {
     const node = this.node(client);
     const state = node.state as ClientState | null;
     if (state === null) throw new Error(`client ${client} is down`);
-    if (this.outstanding.has(client)) throw new Error(`client ${client} is busy`);
+    if (node.outstanding !== null) throw new Error(`client ${client} is busy`);
     const value = op.f === "get" ? undefined : op.value;
     const recorded = this.history.invoke(client, op.f, op.key, value);
-    this.outstanding.set(client, { op, recorded, invokedAtMs: this.timeMs });
+    node.outstanding = { op, recorded, invokedAtMs: this.timeMs };
     if (this.traceLinesMax > 0) this.trace(`invoke ${client} ${describeOp(op)}`);
     this.clientDefinition.invoke(state, op, node.context);
     this.afterEvent(node);
   }
 
   isBusy(client: Address): boolean {
-    return this.outstanding.has(client);
+    const node = this.nodes.get(client);
+    return node !== undefined && node.outstanding !== null;
   }
 
   /** How many messages of these types `from` has sent so far. */
@@ -233,8 +240,8 @@ export class Simulator {
   /** Longest time an outstanding operation has waited so far. */
   outstandingWaitMaxMs(): number {
     let waitMax = 0;
-    for (const pending of this.outstanding.values())
-      waitMax = Math.max(waitMax, this.timeMs - pending.invokedAtMs);
+    for (const node of this.nodes.values())
+      if (node.outstanding !== null) waitMax = Math.max(waitMax, this.timeMs - node.outstanding.invokedAtMs);
     return waitMax;
   }
 
@@ -353,7 +360,7 @@ export class Simulator {
       setTimer: (timer, afterMs) => this.queue.push(timerEvent(this.timeMs + afterMs, node, timer)),
       now: () => this.timeMs,
       random: () => this.random.next(),
-      emit: (event) => this.onActorEvent(address, event),
+      emit: (event) => this.onActorEvent(node, event),
       log: silentLogger,
     };
   }
@@ -388,7 +395,8 @@ export class Simulator {
       this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
   }
 
-  private onActorEvent(address: Address, event: ActorEvent): void {
+  private onActorEvent(node: Node, event: ActorEvent): void {
+    const address = node.address;
     if (event.type === "served") {
       const server = this.servedBy.get(event.viewNum);
       if (server !== undefined && server !== address) {
@@ -396,13 +404,13 @@ export class Simulator {
           `two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`,
         );
       }
-      this.servedBy.set(event.viewNum, address);
+      if (server === undefined) this.servedBy.set(event.viewNum, address);
       return;
     }
     if (event.type !== "result") return;
-    const pending = this.outstanding.get(address);
-    if (pending === undefined) return;
-    this.outstanding.delete(address);
+    const pending = node.outstanding;
+    if (pending === null) return;
+    node.outstanding = null;
     this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
     const done: CompletedOp = {
       client: address,
