@@ -94,6 +94,14 @@ export interface SimulatorOptions {
   config?: ProtocolConfig;
   /** Keep the last this many trace lines (0: no tracing, fastest). */
   traceLinesMax?: number;
+  /**
+   * Keep every finished operation in `completed` (default true). Runs that
+   * only count and time them (the chaos runs, the speed bench) turn it off:
+   * `stats` has the count and the longest wait, and a list that grows by an
+   * object per operation is, with the history, most of what the garbage
+   * collector copies in a long run.
+   */
+  keepCompleted?: boolean;
 }
 
 export interface SimulatorStats {
@@ -102,6 +110,10 @@ export interface SimulatorStats {
   messagesDropped: number;
   crashes: number;
   restarts: number;
+  /** Client operations finished (kept in `completed` or not). */
+  opsCompleted: number;
+  /** Longest wait, invoke to result, of a finished operation, in virtual ms. */
+  opWaitMaxMs: number;
 }
 
 /** A client's finished operation, as the driver sees it. */
@@ -124,9 +136,12 @@ export class Simulator {
     messagesDropped: 0,
     crashes: 0,
     restarts: 0,
+    opsCompleted: 0,
+    opWaitMaxMs: 0,
   };
   /** Messages sent, by sender, then by message type (for traffic budgets). */
   readonly sentCount = new Map<Address, Map<string, number>>();
+  /** Finished operations, oldest first (empty when `keepCompleted` is off). */
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
   private readonly queue = new EventQueue<SimEvent>();
@@ -136,6 +151,7 @@ export class Simulator {
   private readonly serverDefinition: ActorDefinition<ServerState>;
   private readonly clientDefinition: ClientDefinition<ClientState>;
   private readonly traceLinesMax: number;
+  private readonly keepCompleted: boolean;
   private readonly traceLines: string[] = [];
   private traceNext = 0;
   private timeMs = 0;
@@ -145,6 +161,7 @@ export class Simulator {
     this.random = new Random(options.seed);
     this.config = options.config ?? defaultConfig;
     this.traceLinesMax = options.traceLinesMax ?? 0;
+    this.keepCompleted = options.keepCompleted ?? true;
     this.history = new HistoryRecorder(() => Math.round(this.timeMs * 1_000_000));
     this.viewServerDefinition = createViewServer(this.config);
     this.serverDefinition = createServer(this.config);
@@ -419,7 +436,9 @@ export class Simulator {
       invokedAtMs: pending.invokedAtMs,
       completedAtMs: this.timeMs,
     };
-    this.completed.push(done);
+    this.stats.opsCompleted += 1;
+    this.stats.opWaitMaxMs = Math.max(this.stats.opWaitMaxMs, done.completedAtMs - done.invokedAtMs);
+    if (this.keepCompleted) this.completed.push(done);
     if (this.traceLinesMax > 0)
       this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
     for (const listener of this.resultListeners) listener(done);

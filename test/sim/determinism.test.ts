@@ -15,6 +15,7 @@ interface Recording {
   history: string;
   stats: Simulator["stats"];
   sent: [string, [string, number][]][];
+  completed: number;
 }
 
 /** A short run with every kind of fault, its whole trace kept. */
@@ -39,6 +40,7 @@ function record(seed: number): Recording {
     history: sim.history.toJsonl(),
     stats: { ...sim.stats },
     sent: [...sim.sentCount].map(([from, counts]) => [from, [...counts]]),
+    completed: sim.completed.length,
   };
 }
 
@@ -49,6 +51,7 @@ describe("determinism", () => {
     expect(first.trace.length).toBeGreaterThan(5_000);
     expect(first.stats.crashes).toBe(1);
     expect(first.stats.messagesDropped).toBeGreaterThan(0);
+    expect(first.stats.opsCompleted).toBe(first.completed);
     expect(second.trace).toEqual(first.trace);
     expect(second.history).toBe(first.history);
     expect(second.stats).toEqual(first.stats);
