@@ -49,7 +49,12 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   const clientCount = options.clients ?? 5;
   const chaosMs = options.chaosMs ?? 10_000;
   const settleMs = options.settleMs ?? 10_000;
-  const sim = new Simulator({ seed, config: options.config, traceLinesMax: options.traceLinesMax ?? 0 });
+  const sim = new Simulator({
+    seed,
+    config: options.config,
+    traceLinesMax: options.traceLinesMax ?? 0,
+    keepCompleted: false,
+  });
   const random = sim.random.fork();
   const faults: Record<FaultKind, number> = {
     net: 0,
@@ -100,13 +105,12 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     const verdict = checkHistory(sim.history.events(), { budgetMs: 20_000 });
     if (verdict.result !== "ok") violation = `history ${formatCheckResult(verdict)}`;
   }
-  let waitMaxMs = sim.outstandingWaitMaxMs();
-  for (const done of sim.completed) waitMaxMs = Math.max(waitMaxMs, done.completedAtMs - done.invokedAtMs);
+  const waitMaxMs = Math.max(sim.outstandingWaitMaxMs(), sim.stats.opWaitMaxMs);
   return {
     seed,
     ok: violation === null,
     violation,
-    ops: sim.completed.length,
+    ops: sim.stats.opsCompleted,
     simulatedMs: sim.nowMs,
     faults,
     unfinishedClients,

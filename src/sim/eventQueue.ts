@@ -1,24 +1,29 @@
 /**
- * A binary min-heap of events ordered by time, then by insertion order, so
- * that events at the same instant run in the order they were scheduled and a
- * run is reproducible.
+ * What the queue orders: a time, then the insertion order the queue stamps on
+ * push, so that events at the same instant run in the order they were
+ * scheduled and a run is reproducible.
  */
-export interface Scheduled<T> {
-  time: number;
+export interface Scheduled {
+  readonly time: number;
   order: number;
-  item: T;
 }
 
-export class EventQueue<T> {
-  private readonly heap: Scheduled<T>[] = [];
+/**
+ * A binary min-heap of events ordered by time, then by insertion order. It
+ * holds the caller's objects themselves rather than wrapping each in an entry:
+ * the simulator pushes one event per message copy and per timer, and a
+ * wrapper would double what the garbage collector has to sweep.
+ */
+export class EventQueue<T extends Scheduled> {
+  private readonly heap: T[] = [];
   private nextOrder = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
-  push(time: number, item: T): void {
-    const entry = { time, order: this.nextOrder++, item };
+  push(entry: T): void {
+    entry.order = this.nextOrder++;
     const heap = this.heap;
     heap.push(entry);
     let i = heap.length - 1;
@@ -35,7 +40,7 @@ export class EventQueue<T> {
     return this.heap[0]?.time;
   }
 
-  pop(): Scheduled<T> | undefined {
+  pop(): T | undefined {
     const heap = this.heap;
     const top = heap[0];
     const last = heap.pop();
@@ -55,6 +60,6 @@ export class EventQueue<T> {
   }
 }
 
-function before<T>(x: Scheduled<T>, y: Scheduled<T>): boolean {
+function before(x: Scheduled, y: Scheduled): boolean {
   return x.time < y.time || (x.time === y.time && x.order < y.order);
 }

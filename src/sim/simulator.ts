@@ -17,7 +17,7 @@ import type { Envelope } from "../schemas/envelope.js";
 import type { MessageBody } from "../schemas/messages.js";
 import type { Op } from "../schemas/op.js";
 import type { Timer } from "../schemas/timers.js";
-import { EventQueue } from "./eventQueue.js";
+import { EventQueue, type Scheduled } from "./eventQueue.js";
 import { NetworkFaults } from "./network.js";
 import { Random } from "./random.js";
 
@@ -29,26 +29,79 @@ import { Random } from "./random.js";
 
 type AnyState = ViewServerState | ServerState | ClientState;
 
-interface Node {
-  address: Address;
-  definition: ActorDefinition<AnyState>;
+class Node {
   /** null while crashed. */
-  state: AnyState | null;
+  state: AnyState | null = null;
   /** Bumped on every crash so timers set by an earlier life never fire. */
+  life = 0;
+  /** This node's entry of `Simulator.sentCount`, once it has sent something (saves a lookup per send). */
+  sentCount: Map<string, number> | null = null;
+  /** A client's operation in progress (kept on the node: one less map lookup per invoke and per result). */
+  outstanding: Outstanding | null = null;
+  readonly context: Context;
+
+  constructor(
+    readonly address: Address,
+    readonly definition: ActorDefinition<AnyState>,
+    makeContext: (node: Node) => Context,
+  ) {
+    this.context = makeContext(this);
+  }
+}
+
+/**
+ * Every kind of event has every field (null where unused), written in one
+ * order, so all events share one object shape: the queue compares them and
+ * `step` reads them on every event, and one shape keeps those accesses
+ * monomorphic. One object per event, no wrapper around it.
+ */
+interface EventFields extends Scheduled {
+  kind: "deliver" | "timer" | "call";
+  message: Envelope | null;
+  /** The node whose timer this is. */
+  node: Node | null;
+  /** The node's life when the timer was set. */
   life: number;
-  context: Context;
+  timer: Timer | null;
+  run: (() => void) | null;
+}
+
+interface Outstanding {
+  op: Op;
+  recorded: RecordedOp;
+  invokedAtMs: number;
 }
 
 type SimEvent =
-  | { kind: "deliver"; message: Envelope }
-  | { kind: "timer"; address: Address; life: number; timer: Timer }
-  | { kind: "call"; run: () => void };
+  | (EventFields & { kind: "deliver"; message: Envelope })
+  | (EventFields & { kind: "timer"; node: Node; timer: Timer })
+  | (EventFields & { kind: "call"; run: () => void });
+
+function deliverEvent(time: number, message: Envelope): SimEvent {
+  return { time, order: 0, kind: "deliver", message, node: null, life: 0, timer: null, run: null };
+}
+
+function timerEvent(time: number, node: Node, timer: Timer): SimEvent {
+  return { time, order: 0, kind: "timer", message: null, node, life: node.life, timer, run: null };
+}
+
+function callEvent(time: number, run: () => void): SimEvent {
+  return { time, order: 0, kind: "call", message: null, node: null, life: 0, timer: null, run };
+}
 
 export interface SimulatorOptions {
   seed: number;
   config?: ProtocolConfig;
   /** Keep the last this many trace lines (0: no tracing, fastest). */
   traceLinesMax?: number;
+  /**
+   * Keep every finished operation in `completed` (default true). Runs that
+   * only count and time them (the chaos runs, the speed bench) turn it off:
+   * `stats` has the count and the longest wait, and a list that grows by an
+   * object per operation is, with the history, most of what the garbage
+   * collector copies in a long run.
+   */
+  keepCompleted?: boolean;
 }
 
 export interface SimulatorStats {
@@ -57,6 +110,10 @@ export interface SimulatorStats {
   messagesDropped: number;
   crashes: number;
   restarts: number;
+  /** Client operations finished (kept in `completed` or not). */
+  opsCompleted: number;
+  /** Longest wait, invoke to result, of a finished operation, in virtual ms. */
+  opWaitMaxMs: number;
 }
 
 /** A client's finished operation, as the driver sees it. */
@@ -79,19 +136,22 @@ export class Simulator {
     messagesDropped: 0,
     crashes: 0,
     restarts: 0,
+    opsCompleted: 0,
+    opWaitMaxMs: 0,
   };
   /** Messages sent, by sender, then by message type (for traffic budgets). */
   readonly sentCount = new Map<Address, Map<string, number>>();
+  /** Finished operations, oldest first (empty when `keepCompleted` is off). */
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly outstanding = new Map<Address, { op: Op; recorded: RecordedOp; invokedAtMs: number }>();
   private readonly servedBy = new Map<number, Address>();
   private readonly resultListeners: ((done: CompletedOp) => void)[] = [];
   private readonly viewServerDefinition: ActorDefinition<ViewServerState>;
   private readonly serverDefinition: ActorDefinition<ServerState>;
   private readonly clientDefinition: ClientDefinition<ClientState>;
   private readonly traceLinesMax: number;
+  private readonly keepCompleted: boolean;
   private readonly traceLines: string[] = [];
   private traceNext = 0;
   private timeMs = 0;
@@ -101,6 +161,7 @@ export class Simulator {
     this.random = new Random(options.seed);
     this.config = options.config ?? defaultConfig;
     this.traceLinesMax = options.traceLinesMax ?? 0;
+    this.keepCompleted = options.keepCompleted ?? true;
     this.history = new HistoryRecorder(() => Math.round(this.timeMs * 1_000_000));
     this.viewServerDefinition = createViewServer(this.config);
     this.serverDefinition = createServer(this.config);
@@ -133,7 +194,7 @@ export class Simulator {
 
   private addNode(address: Address, definition: ActorDefinition<AnyState>): void {
     if (this.nodes.has(address)) throw new Error(`node ${address} exists`);
-    const node: Node = { address, definition, state: null, life: 0, context: this.makeContext(address) };
+    const node = new Node(address, definition, (self) => this.makeContext(self));
     this.nodes.set(address, node);
     this.start(node);
   }
@@ -147,10 +208,9 @@ export class Simulator {
     node.life += 1;
     this.stats.crashes += 1;
     if (this.traceLinesMax > 0) this.trace(`crash ${address}`);
-    const pending = this.outstanding.get(address);
-    if (pending !== undefined) {
-      this.history.info(pending.recorded);
-      this.outstanding.delete(address);
+    if (node.outstanding !== null) {
+      this.history.info(node.outstanding.recorded);
+      node.outstanding = null;
     }
   }
 
@@ -174,17 +234,18 @@ export class Simulator {
     const node = this.node(client);
     const state = node.state as ClientState | null;
     if (state === null) throw new Error(`client ${client} is down`);
-    if (this.outstanding.has(client)) throw new Error(`client ${client} is busy`);
+    if (node.outstanding !== null) throw new Error(`client ${client} is busy`);
     const value = op.f === "get" ? undefined : op.value;
     const recorded = this.history.invoke(client, op.f, op.key, value);
-    this.outstanding.set(client, { op, recorded, invokedAtMs: this.timeMs });
+    node.outstanding = { op, recorded, invokedAtMs: this.timeMs };
     if (this.traceLinesMax > 0) this.trace(`invoke ${client} ${describeOp(op)}`);
     this.clientDefinition.invoke(state, op, node.context);
     this.afterEvent(node);
   }
 
   isBusy(client: Address): boolean {
-    return this.outstanding.has(client);
+    const node = this.nodes.get(client);
+    return node !== undefined && node.outstanding !== null;
   }
 
   /** How many messages of these types `from` has sent so far. */
@@ -196,8 +257,8 @@ export class Simulator {
   /** Longest time an outstanding operation has waited so far. */
   outstandingWaitMaxMs(): number {
     let waitMax = 0;
-    for (const pending of this.outstanding.values())
-      waitMax = Math.max(waitMax, this.timeMs - pending.invokedAtMs);
+    for (const node of this.nodes.values())
+      if (node.outstanding !== null) waitMax = Math.max(waitMax, this.timeMs - node.outstanding.invokedAtMs);
     return waitMax;
   }
 
@@ -209,7 +270,7 @@ export class Simulator {
 
   /** Run `run` at virtual time now + afterMs (drivers schedule faults and workloads this way). */
   schedule(afterMs: number, run: () => void): void {
-    this.queue.push(this.timeMs + afterMs, { kind: "call", run });
+    this.queue.push(callEvent(this.timeMs + afterMs, run));
   }
 
   runFor(durationMs: number): void {
@@ -231,16 +292,15 @@ export class Simulator {
   }
 
   private step(): void {
-    const scheduled = this.queue.pop();
-    if (scheduled === undefined) return;
-    this.timeMs = scheduled.time;
+    const event = this.queue.pop();
+    if (event === undefined) return;
+    this.timeMs = event.time;
     this.stats.events += 1;
-    const event = scheduled.item;
     if (event.kind === "call") return event.run();
     if (event.kind === "timer") {
-      const node = this.nodes.get(event.address);
-      if (node === undefined || node.state === null || node.life !== event.life) return;
-      if (this.traceLinesMax > 0) this.trace(`timer ${event.address} ${event.timer.type}`);
+      const node = event.node;
+      if (node.state === null || node.life !== event.life) return;
+      if (this.traceLinesMax > 0) this.trace(`timer ${node.address} ${event.timer.type}`);
       node.definition.onTimer(node.state, event.timer, node.context);
       return this.afterEvent(node);
     }
@@ -309,30 +369,27 @@ export class Simulator {
     }
   }
 
-  private makeContext(address: Address): Context {
-    const send = (to: Address, body: MessageBody): void => this.send(address, to, body);
+  private makeContext(node: Node): Context {
+    const address = node.address;
     return {
       self: address,
-      send,
-      setTimer: (timer, afterMs) => {
-        const node = this.node(address);
-        this.queue.push(this.timeMs + afterMs, { kind: "timer", address, life: node.life, timer });
-      },
+      send: (to, body) => this.send(node, to, body),
+      setTimer: (timer, afterMs) => this.queue.push(timerEvent(this.timeMs + afterMs, node, timer)),
       now: () => this.timeMs,
       random: () => this.random.next(),
-      emit: (event) => this.onActorEvent(address, event),
+      emit: (event) => this.onActorEvent(node, event),
       log: silentLogger,
     };
   }
 
-  private send(from: Address, to: Address, body: MessageBody): void {
-    const node = this.node(from);
+  private send(node: Node, to: Address, body: MessageBody): void {
+    const from = node.address;
     // While init runs the state does not exist yet: everything an actor
     // sends from init belongs to view 0.
     const state = node.state;
     this.stats.messagesSent += 1;
-    let counts = this.sentCount.get(from);
-    if (counts === undefined) this.sentCount.set(from, (counts = new Map()));
+    let counts = node.sentCount;
+    if (counts === null) this.sentCount.set(from, (counts = node.sentCount = new Map()));
     counts.set(body.type, (counts.get(body.type) ?? 0) + 1);
     const message: Envelope = {
       v: 1,
@@ -343,15 +400,20 @@ export class Simulator {
       sentAt: this.timeMs,
       body,
     };
-    const delays = this.network.delays(this.random);
-    if (delays.length === 0) {
+    const network = this.network;
+    const random = this.random;
+    if (network.drops(random)) {
       this.stats.messagesDropped += 1;
       if (this.traceLinesMax > 0) this.trace(`drop ${describeMessage(message)}`);
+      return;
     }
-    for (const delay of delays) this.queue.push(this.timeMs + delay, { kind: "deliver", message });
+    this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
+    if (network.duplicates(random))
+      this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
   }
 
-  private onActorEvent(address: Address, event: ActorEvent): void {
+  private onActorEvent(node: Node, event: ActorEvent): void {
+    const address = node.address;
     if (event.type === "served") {
       const server = this.servedBy.get(event.viewNum);
       if (server !== undefined && server !== address) {
@@ -359,13 +421,13 @@ export class Simulator {
           `two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`,
         );
       }
-      this.servedBy.set(event.viewNum, address);
+      if (server === undefined) this.servedBy.set(event.viewNum, address);
       return;
     }
     if (event.type !== "result") return;
-    const pending = this.outstanding.get(address);
-    if (pending === undefined) return;
-    this.outstanding.delete(address);
+    const pending = node.outstanding;
+    if (pending === null) return;
+    node.outstanding = null;
     this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
     const done: CompletedOp = {
       client: address,
@@ -374,7 +436,9 @@ export class Simulator {
       invokedAtMs: pending.invokedAtMs,
       completedAtMs: this.timeMs,
     };
-    this.completed.push(done);
+    this.stats.opsCompleted += 1;
+    this.stats.opWaitMaxMs = Math.max(this.stats.opWaitMaxMs, done.completedAtMs - done.invokedAtMs);
+    if (this.keepCompleted) this.completed.push(done);
     if (this.traceLinesMax > 0)
       this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
     for (const listener of this.resultListeners) listener(done);
