@@ -2,6 +2,8 @@
 // servers, one child process each, against RabbitMQ. Prints view and role
 // changes, faults and dead processes, one line each; Ctrl-C (or SIGTERM)
 // stops the children and deletes the cluster's queues and exchanges.
+// `--transport memory` runs them all in this process instead, without a
+// broker, with a command console (src/cli/memoryCluster.ts).
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +29,7 @@ import {
   type ProtocolOptions,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import { runMemoryCluster } from "./memoryCluster.js";
 
 interface ClusterOptions extends CommonOptions, ProtocolOptions {
   servers: number;
@@ -35,14 +38,25 @@ interface ClusterOptions extends CommonOptions, ProtocolOptions {
   nodeLogs?: string;
   purge: boolean;
   ui?: string | true;
+  transport: "broker" | "memory";
 }
 
 const serversMax = 32;
 
 const program = new Command("cluster")
-  .description("start the view server and N servers, one process each, against RabbitMQ; Ctrl-C stops all")
+  .description(
+    "start the view server and N servers, one process each, against RabbitMQ (or, with --transport memory, all in this process with a console); Ctrl-C stops all",
+  )
   .addOption(
     new Option("--servers <n>", `number of servers (1-${serversMax})`).argParser(positiveInt).default(3),
+  )
+  .addOption(
+    new Option(
+      "--transport <kind>",
+      "broker: one process per node over RabbitMQ; memory: every node in this process on an in-memory network, with a command console (no broker needed)",
+    )
+      .choices(["broker", "memory"])
+      .default("broker"),
   )
   .option("--debug", "nodes check their invariants after every event", false)
   .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
@@ -59,6 +73,7 @@ program.action((options: ClusterOptions) => runCommand(() => runCluster(options)
 
 async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
+  if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
