@@ -13,7 +13,12 @@ import type { ActorDefinition, Context } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
 import { ControlCommand } from "../schemas/control.js";
-import { type ClusterEventBody, type NodeCounters, rejectReasonLengthMax } from "../schemas/clusterEvents.js";
+import {
+  clusterEventOfActorEvent,
+  type ClusterEventBody,
+  type NodeCounters,
+  rejectReasonLengthMax,
+} from "../schemas/clusterEvents.js";
 import { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
 import type { MessageBody } from "../schemas/messages.js";
@@ -446,26 +451,9 @@ export class ActorHost<State> implements Attachment {
 
   private onActorEmit(event: ActorEvent): void {
     this.options.onActorEvent?.(event);
-    switch (event.type) {
-      case "viewChanged":
-        this.publishEvent({
-          type: "view",
-          view: event.view,
-          ...(event.reason === undefined ? {} : { reason: event.reason }),
-        });
-        return;
-      case "roleChanged":
-        this.publishEvent({ type: "role", role: event.role, viewNum: event.viewNum });
-        return;
-      case "stateTransferred":
-        this.publishEvent({ type: "transfer", viewNum: event.viewNum, to: event.to, applied: event.applied });
-        return;
-      case "served":
-        this.counters.served += 1;
-        return;
-      case "result":
-        return; // the client's driver has it through onActorEvent
-    }
+    if (event.type === "served") this.counters.served += 1;
+    const body = clusterEventOfActorEvent(event);
+    if (body !== null) this.publishEvent(body);
   }
 
   // ---------------------------------------------------------------- events and counters

@@ -2,16 +2,16 @@
 // servers, one child process each, against RabbitMQ. Prints view and role
 // changes, faults and dead processes, one line each; Ctrl-C (or SIGTERM)
 // stops the children and deletes the cluster's queues and exchanges.
+// `--transport memory` runs them all in this process instead, without a
+// broker, with a command console (src/cli/memoryCluster.ts).
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { BrokerConnection, redactUrl } from "../broker/connection.js";
-import { describeLoadEvent, EventSubscription } from "../broker/events.js";
+import { EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
-import { describeView } from "../actors/describe.js";
-import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import {
   addCommonOptions,
   addProtocolOptions,
@@ -28,6 +28,8 @@ import {
   type CommonOptions,
   type ProtocolOptions,
 } from "./common.js";
+import { EventPrinter } from "./eventPrinter.js";
+import { runMemoryCluster } from "./memoryCluster.js";
 
 interface ClusterOptions extends CommonOptions, ProtocolOptions {
   servers: number;
@@ -36,14 +38,25 @@ interface ClusterOptions extends CommonOptions, ProtocolOptions {
   nodeLogs?: string;
   purge: boolean;
   ui?: string | true;
+  transport: "broker" | "memory";
 }
 
 const serversMax = 32;
 
 const program = new Command("cluster")
-  .description("start the view server and N servers, one process each, against RabbitMQ; Ctrl-C stops all")
+  .description(
+    "start the view server and N servers, one process each, against RabbitMQ (or, with --transport memory, all in this process with a console); Ctrl-C stops all",
+  )
   .addOption(
     new Option("--servers <n>", `number of servers (1-${serversMax})`).argParser(positiveInt).default(3),
+  )
+  .addOption(
+    new Option(
+      "--transport <kind>",
+      "broker: one process per node over RabbitMQ; memory: every node in this process on an in-memory network, with a command console (no broker needed)",
+    )
+      .choices(["broker", "memory"])
+      .default("broker"),
   )
   .option("--debug", "nodes check their invariants after every event", false)
   .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
@@ -60,6 +73,7 @@ program.action((options: ClusterOptions) => runCommand(() => runCluster(options)
 
 async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
+  if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
@@ -190,54 +204,6 @@ async function cleanUp(
 function describeExit(exit: ChildExit): string {
   const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
   return `process ${exit.pid ?? "?"} ${how}; ${exit.action === "restarting" ? exit.reason : `left dead: ${exit.reason}`}`;
-}
-
-/** One line per interesting event; repeated fault acknowledgements and reject floods are folded. */
-class EventPrinter {
-  private readonly faultsSeen = new Map<string, number>();
-  private readonly rejectsSuppressedUntil = new Map<string, number>();
-
-  constructor(private readonly say: (line: string) => void) {}
-
-  print(event: ClusterEvent): void {
-    // Clients of kv and load come and go; their lines would drown the cluster's.
-    if (event.node.startsWith("client-") && event.type !== "rejected") return;
-    const line = this.format(event);
-    if (line !== null) this.say(`${clockTime(event.at)} ${event.node.padEnd(12)} ${line}`);
-  }
-
-  private format(event: ClusterEvent): string | null {
-    switch (event.type) {
-      case "view":
-        if (event.node !== "viewserver") return null;
-        return event.reason === undefined
-          ? describeView(event.view)
-          : `${describeView(event.view)}: ${event.reason}`;
-      case "role":
-        return `is ${event.role} in view ${event.viewNum}`;
-      case "lifecycle":
-        return event.detail === undefined ? event.state : `${event.state} (${event.detail})`;
-      case "fault": {
-        // Every node acknowledges a network command; print it once.
-        const key = JSON.stringify(event.command);
-        const seenAt = this.faultsSeen.get(key);
-        this.faultsSeen.set(key, event.at);
-        if (seenAt !== undefined && event.at - seenAt < 2_000) return null;
-        return `fault ${key}: ${event.effect}`;
-      }
-      case "rejected": {
-        const until = this.rejectsSuppressedUntil.get(event.node) ?? 0;
-        if (event.at < until) return null;
-        this.rejectsSuppressedUntil.set(event.node, event.at + 1_000);
-        return `rejected ${event.source} input (${event.bytes} bytes): ${event.reason.split("\n")[0]} (more within a second are not shown)`;
-      }
-      case "load":
-        return describeLoadEvent(event);
-      case "counters":
-      case "transfer":
-        return null;
-    }
-  }
 }
 
 await program.parseAsync();

@@ -4,6 +4,7 @@
 // `npm run cluster` prints them; tests and dashboards subscribe with a
 // pattern like `role.*` or `#`.
 import { z } from "zod";
+import type { ActorEvent } from "./actorEvents.js";
 import { Address } from "./address.js";
 import { ControlCommand } from "./control.js";
 import { keyLengthMax } from "./limits.js";
@@ -179,3 +180,27 @@ export type ClusterEventBody = ClusterEvent extends infer E
     ? Omit<E, "v" | "cluster" | "node" | "at">
     : never
   : never;
+
+/**
+ * The cluster event an actor's own event becomes, or null for those only its
+ * driver needs (`served` is counted, `result` goes to the waiting caller).
+ * One mapping for every host, so the broker and the in-memory transport print
+ * the same lines.
+ */
+export function clusterEventOfActorEvent(event: ActorEvent): ClusterEventBody | null {
+  switch (event.type) {
+    case "viewChanged":
+      return {
+        type: "view",
+        view: event.view,
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+      };
+    case "roleChanged":
+      return { type: "role", role: event.role, viewNum: event.viewNum };
+    case "stateTransferred":
+      return { type: "transfer", viewNum: event.viewNum, to: event.to, applied: event.applied };
+    case "served":
+    case "result":
+      return null;
+  }
+}

@@ -1,0 +1,56 @@
+// The supervisor's printer: one line per interesting cluster event, shared by
+// `npm run cluster` on the broker (events from `<c>.events`) and on the
+// in-memory transport (events straight from the hosts), so both print the
+// same lines.
+import { describeView } from "../actors/describe.js";
+import { describeLoadEvent } from "../broker/events.js";
+import type { ClusterEvent } from "../schemas/clusterEvents.js";
+import { clockTime } from "./common.js";
+
+/** One line per interesting event; repeated fault acknowledgements and reject floods are folded. */
+export class EventPrinter {
+  private readonly faultsSeen = new Map<string, number>();
+  private readonly rejectsSuppressedUntil = new Map<string, number>();
+
+  constructor(private readonly say: (line: string) => void) {}
+
+  print(event: ClusterEvent): void {
+    // Clients of kv and load come and go; their lines would drown the cluster's.
+    if (event.node.startsWith("client-") && event.type !== "rejected") return;
+    const line = this.format(event);
+    if (line !== null) this.say(`${clockTime(event.at)} ${event.node.padEnd(12)} ${line}`);
+  }
+
+  private format(event: ClusterEvent): string | null {
+    switch (event.type) {
+      case "view":
+        if (event.node !== "viewserver") return null;
+        return event.reason === undefined
+          ? describeView(event.view)
+          : `${describeView(event.view)}: ${event.reason}`;
+      case "role":
+        return `is ${event.role} in view ${event.viewNum}`;
+      case "lifecycle":
+        return event.detail === undefined ? event.state : `${event.state} (${event.detail})`;
+      case "fault": {
+        // Every node acknowledges a network command; print it once.
+        const key = JSON.stringify(event.command);
+        const seenAt = this.faultsSeen.get(key);
+        this.faultsSeen.set(key, event.at);
+        if (seenAt !== undefined && event.at - seenAt < 2_000) return null;
+        return `fault ${key}: ${event.effect}`;
+      }
+      case "rejected": {
+        const until = this.rejectsSuppressedUntil.get(event.node) ?? 0;
+        if (event.at < until) return null;
+        this.rejectsSuppressedUntil.set(event.node, event.at + 1_000);
+        return `rejected ${event.source} input (${event.bytes} bytes): ${event.reason.split("\n")[0]} (more within a second are not shown)`;
+      }
+      case "load":
+        return describeLoadEvent(event);
+      case "counters":
+      case "transfer":
+        return null;
+    }
+  }
+}

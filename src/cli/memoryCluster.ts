@@ -1,0 +1,87 @@
+// `npm run cluster -- --transport memory`: the view server, the servers and a
+// client in this one process on the in-memory network (src/memory), in real
+// time, for a first look without any broker. Prints the same event lines as
+// the broker cluster and reads commands (get, put, fault commands, …) from
+// stdin; quit, Ctrl-C or the end of input stops everything and the process
+// exits by itself.
+import { MemoryCluster } from "../memory/cluster.js";
+import { type ConsoleEnd, ReplConsole } from "../memory/console.js";
+import { Repl } from "../memory/repl.js";
+import {
+  clockTime,
+  CommandError,
+  exitCodes,
+  loggerFor,
+  protocolConfig,
+  type CommonOptions,
+  type ProtocolOptions,
+} from "./common.js";
+import { EventPrinter } from "./eventPrinter.js";
+
+export interface MemoryClusterCliOptions extends CommonOptions, ProtocolOptions {
+  servers: number;
+  debug: boolean;
+  restart: boolean;
+  nodeLogs?: string;
+  purge: boolean;
+  ui?: string | true;
+}
+
+export async function runMemoryCluster(options: MemoryClusterCliOptions): Promise<number> {
+  refuseBrokerOptions(options);
+  const config = protocolConfig(options);
+  const log = loggerFor(options, "pbkv-memory");
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  let console: ReplConsole | null = null;
+  const say = (line: string): void => {
+    if (console === null) process.stdout.write(`${line}\n`);
+    else console.say(line);
+  };
+  const printer = new EventPrinter(say);
+  const cluster = new MemoryCluster({
+    servers: options.servers,
+    config,
+    checkInvariants: options.debug,
+    cluster: options.cluster,
+    onEvent: (event) => printer.print(event),
+    logFor: (address) => log.child({ node: address }),
+  });
+  console = new ReplConsole(new Repl(cluster), { input: process.stdin, output: process.stdout, terminal });
+  say(
+    `pbkv cluster "${options.cluster}" in this process on an in-memory network (no broker): viewserver + ${options.servers} servers; type help; quit or Ctrl-C stops`,
+  );
+  const onSignal = (): void => console?.interrupt();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let end: ConsoleEnd;
+  try {
+    const ended = console.run();
+    cluster.start();
+    end = await ended;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    cluster.stop();
+  }
+  // Nothing of the cluster is left to keep the process alive; stdin may still be open (quit on a pipe).
+  process.stdin.pause();
+  process.stdout.write(`${clockTime()} ${end}: cluster stopped\n`);
+  return exitCodes.ok;
+}
+
+/** Options that only mean something with a broker: refused, so that nobody thinks they took effect. */
+function refuseBrokerOptions(options: MemoryClusterCliOptions): void {
+  const given = [
+    options.url !== undefined ? "--url" : null,
+    options.ui !== undefined ? "--ui" : null,
+    options.nodeLogs !== undefined ? "--node-logs" : null,
+    options.purge ? "--purge" : null,
+    options.restart ? null : "--no-restart",
+  ].filter((flag) => flag !== null);
+  if (given.length > 0) {
+    throw new CommandError(
+      `${given.join(", ")}: only with --transport broker (the memory transport runs every node in this process, without a broker)`,
+      exitCodes.usage,
+    );
+  }
+}

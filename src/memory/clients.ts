@@ -1,0 +1,140 @@
+// Operations from the console, each through the protocol's client actor on
+// the in-memory network, so retries and failover behave as on the broker.
+// One client serves op after op; a client whose op timed out is retired (its
+// op may still happen) and the next op gets a fresh one, as `npm run load`
+// does. `view` asks through a one-off probe actor, as `npm run kv -- view`.
+import { nanoid } from "nanoid";
+import { type ClientState, createClient } from "../actors/client.js";
+import type { ProtocolConfig } from "../actors/config.js";
+import { silentLogger } from "../actors/context.js";
+import { createViewProbe, type ViewProbeState } from "../broker/viewProbe.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { Op } from "../schemas/op.js";
+import type { View } from "../schemas/view.js";
+import { MemoryHost } from "./host.js";
+import type { MemoryNetwork } from "./network.js";
+import { TimerSet } from "./timers.js";
+
+/** ok: it happened; timeout: unknown (it may still happen); stopped: the cluster stopped first. */
+export type OpOutcome = { kind: "ok"; value: string } | { kind: "timeout" } | { kind: "stopped" };
+export type ViewOutcome = { kind: "ok"; view: View } | { kind: "timeout" } | { kind: "stopped" };
+
+interface PendingOp {
+  client: MemoryHost<ClientState>;
+  seq: number;
+  settle: (outcome: OpOutcome) => void;
+}
+
+export class MemoryClients {
+  private readonly definition: ReturnType<typeof createClient>;
+  private client: MemoryHost<ClientState> | null = null;
+  private pendingOp: PendingOp | null = null;
+  private readonly probes = new Map<MemoryHost<ViewProbeState>, (outcome: ViewOutcome) => void>();
+  /** Op and view timeouts: cancelled by `stop`, counted by `pendingTimers`. */
+  private readonly timeouts = new TimerSet();
+  private stopped = false;
+
+  constructor(
+    private readonly network: MemoryNetwork,
+    private readonly config: ProtocolConfig,
+    private readonly checkInvariants: boolean,
+  ) {
+    this.definition = createClient(config);
+  }
+
+  /** One op at a time: the console runs its commands in order. */
+  invoke(op: Op, timeoutMs: number): Promise<OpOutcome> {
+    if (this.stopped) return Promise.resolve({ kind: "stopped" });
+    if (this.pendingOp !== null) throw new Error("one operation at a time");
+    return new Promise<OpOutcome>((resolve) => {
+      const client = this.client ?? this.newClient();
+      let cancelTimeout = (): void => {};
+      const pending: PendingOp = {
+        client,
+        seq: -1,
+        settle: (outcome) => {
+          if (this.pendingOp !== pending) return;
+          this.pendingOp = null;
+          cancelTimeout();
+          resolve(outcome);
+        },
+      };
+      this.pendingOp = pending;
+      cancelTimeout = this.timeouts.after(timeoutMs, () => {
+        // Retired: a late answer to this op must not be taken for the next one's.
+        client.stop();
+        if (this.client === client) this.client = null;
+        pending.settle({ kind: "timeout" });
+      });
+      const invoked = client.act((state, ctx) => {
+        pending.seq = state.seq + 1;
+        this.definition.invoke(state, op, ctx);
+      });
+      if (!invoked) pending.settle({ kind: "stopped" });
+    });
+  }
+
+  getView(timeoutMs: number): Promise<ViewOutcome> {
+    if (this.stopped) return Promise.resolve({ kind: "stopped" });
+    return new Promise<ViewOutcome>((resolve) => {
+      let cancelTimeout = (): void => {};
+      const probe: MemoryHost<ViewProbeState> = new MemoryHost({
+        address: `client-${nanoid(12)}`,
+        definition: createViewProbe(this.config.clientRetryMs),
+        network: this.network,
+        log: silentLogger,
+        checkInvariants: this.checkInvariants,
+        onClusterEvent: () => {},
+        onActorEvent: (event) => {
+          if (event.type === "viewChanged") settle({ kind: "ok", view: event.view });
+        },
+      });
+      const settle = (outcome: ViewOutcome): void => {
+        if (!this.probes.delete(probe)) return;
+        cancelTimeout();
+        probe.stop();
+        resolve(outcome);
+      };
+      this.probes.set(probe, settle);
+      cancelTimeout = this.timeouts.after(timeoutMs, () => settle({ kind: "timeout" }));
+      probe.start();
+    });
+  }
+
+  /** Stops every client actor and answers whoever still waits with `stopped`. */
+  stop(): void {
+    this.stopped = true;
+    this.pendingOp?.settle({ kind: "stopped" });
+    for (const settle of [...this.probes.values()]) settle({ kind: "stopped" });
+    this.timeouts.clear({ close: true });
+    this.client?.stop();
+    this.client = null;
+  }
+
+  get pendingTimers(): number {
+    let pending = this.timeouts.pending + (this.client?.pendingTimers ?? 0);
+    for (const probe of this.probes.keys()) pending += probe.pendingTimers;
+    return pending;
+  }
+
+  private newClient(): MemoryHost<ClientState> {
+    const client: MemoryHost<ClientState> = new MemoryHost({
+      address: `client-${nanoid(12)}`,
+      definition: this.definition,
+      network: this.network,
+      log: silentLogger,
+      checkInvariants: this.checkInvariants,
+      onClusterEvent: () => {},
+      onActorEvent: (event) => this.onClientEvent(client, event),
+    });
+    client.start();
+    this.client = client;
+    return client;
+  }
+
+  private onClientEvent(client: MemoryHost<ClientState>, event: ActorEvent): void {
+    const pending = this.pendingOp;
+    if (event.type !== "result" || pending === null || pending.client !== client) return;
+    if (event.seq === pending.seq) pending.settle({ kind: "ok", value: event.value });
+  }
+}
