@@ -27,6 +27,9 @@ export interface MemoryClusterCliOptions extends CommonOptions, ProtocolOptions 
   ui?: string | true;
 }
 
+/** The longest commands wait for the cluster's first serving view at start. */
+const readyWaitMsMax = 3_000;
+
 export async function runMemoryCluster(options: MemoryClusterCliOptions): Promise<number> {
   refuseBrokerOptions(options);
   const config = protocolConfig(options);
@@ -38,15 +41,32 @@ export async function runMemoryCluster(options: MemoryClusterCliOptions): Promis
     else console.say(line);
   };
   const printer = new EventPrinter(say);
+  // Commands typed (or piped) at once would otherwise run before a backup holds the
+  // state, and a crash then would lose the service: wait for a serving primary with
+  // a backup (or alone, with one server), or give up waiting after a few seconds.
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const readyTimer = setTimeout(markReady, readyWaitMsMax);
   const cluster = new MemoryCluster({
     servers: options.servers,
     config,
     checkInvariants: options.debug,
     cluster: options.cluster,
-    onEvent: (event) => printer.print(event),
+    onEvent: (event) => {
+      printer.print(event);
+      const serving =
+        options.servers === 1 ? event.type === "role" && event.role === "primary" : event.type === "transfer";
+      if (serving) markReady();
+    },
     logFor: (address) => log.child({ node: address }),
   });
-  console = new ReplConsole(new Repl(cluster), { input: process.stdin, output: process.stdout, terminal });
+  void ready.then(() => clearTimeout(readyTimer));
+  console = new ReplConsole(new Repl(cluster), {
+    input: process.stdin,
+    output: process.stdout,
+    terminal,
+    ready,
+  });
   say(
     `pbkv cluster "${options.cluster}" in this process on an in-memory network (no broker): viewserver + ${options.servers} servers; type help; quit or Ctrl-C stops`,
   );

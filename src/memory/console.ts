@@ -16,6 +16,8 @@ export interface ConsoleOptions {
   /** A terminal: a prompt, and Ctrl-C arrives as a keypress rather than a signal. */
   terminal: boolean;
   prompt?: string;
+  /** Commands wait for this first (the cluster settling into its first views). */
+  ready?: Promise<void>;
 }
 
 export class ReplConsole {
@@ -50,7 +52,7 @@ export class ReplConsole {
   /** Reads and runs commands until quit, end of input or `interrupt()`. */
   run(): Promise<ConsoleEnd> {
     const done = new Promise<ConsoleEnd>((resolve) => (this.onEnd = resolve));
-    let queue = Promise.resolve();
+    let queue = this.options.ready ?? Promise.resolve();
     this.readline.on("line", (line) => {
       queue = queue.then(() => this.runLine(line));
     });
