@@ -29,17 +29,7 @@ import {
   type ProtocolOptions,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
-import { runMemoryCluster } from "./memoryCluster.js";
-
-interface ClusterOptions extends CommonOptions, ProtocolOptions {
-  servers: number;
-  debug: boolean;
-  restart: boolean;
-  nodeLogs?: string;
-  purge: boolean;
-  ui?: string | true;
-  transport: "broker" | "memory";
-}
+import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
 
 const serversMax = 32;
 

@@ -18,19 +18,21 @@ import {
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
 
-export interface MemoryClusterCliOptions extends CommonOptions, ProtocolOptions {
+/** What `npm run cluster` was given, with either transport. */
+export interface ClusterOptions extends CommonOptions, ProtocolOptions {
   servers: number;
   debug: boolean;
   restart: boolean;
   nodeLogs?: string;
   purge: boolean;
   ui?: string | true;
+  transport: "broker" | "memory";
 }
 
 /** The longest commands wait for the cluster's first serving view at start. */
 const readyWaitMsMax = 3_000;
 
-export async function runMemoryCluster(options: MemoryClusterCliOptions): Promise<number> {
+export async function runMemoryCluster(options: ClusterOptions): Promise<number> {
   refuseBrokerOptions(options);
   const config = protocolConfig(options);
   const log = loggerFor(options, "pbkv-memory");
@@ -90,7 +92,7 @@ export async function runMemoryCluster(options: MemoryClusterCliOptions): Promis
 }
 
 /** Options that only mean something with a broker: refused, so that nobody thinks they took effect. */
-function refuseBrokerOptions(options: MemoryClusterCliOptions): void {
+function refuseBrokerOptions(options: ClusterOptions): void {
   const given = [
     options.url !== undefined ? "--url" : null,
     options.ui !== undefined ? "--ui" : null,
