@@ -25,8 +25,6 @@ import {
   protocolConfig,
   runCommand,
   untilSignal,
-  type CommonOptions,
-  type ProtocolOptions,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
 import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
