@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
+import { makeConfig, type Mutation, mutationNames } from "../actors/config.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
@@ -23,6 +24,13 @@ function positiveInt(name: string) {
   };
 }
 
+function mutant(text: string): Mutation {
+  const found = mutationNames.find((name) => name === text);
+  if (found === undefined)
+    throw new InvalidArgumentError(`unknown mutant; one of: ${mutationNames.join(", ")}`);
+  return found;
+}
+
 const program = new Command()
   .name("npm run sim --")
   .description(
@@ -34,12 +42,19 @@ const program = new Command()
   .option("--servers <n>", "servers at the start of each run", positiveInt("--servers"), 3)
   .option("--chaos-ms <ms>", "virtual milliseconds of faults per run", positiveInt("--chaos-ms"), 10_000)
   .option("--trace <lines>", "print the last lines of each failing run's trace", positiveInt("--trace"), 0)
+  .option(
+    "--mutant <name>",
+    `switch on one planted bug, to see whether the simulator finds it (${mutationNames.join(", ")})`,
+    mutant,
+  )
   .option("--json", "print one JSON summary instead of text")
   .addHelpText(
     "after",
-    "\nExamples:\n  npm run sim -- --seeds 300\n  npm run sim -- --seed 42 --seeds 1 --trace 200",
+    "\nExamples:\n  npm run sim -- --seeds 300\n  npm run sim -- --seed 42 --seeds 1 --trace 200\n  npm run sim -- --seeds 40 --mutant replyBeforeBackupAck",
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Exit 2 on bad arguments, as npm run check and search do: 1 means a violation was found.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program.parse();
 const options = program.opts<{
@@ -49,8 +64,20 @@ const options = program.opts<{
   servers: number;
   chaosMs: number;
   trace: number;
+  mutant?: Mutation;
   json?: boolean;
 }>();
+// Planted bugs only on request; a real run has none.
+const config = makeConfig({ mutations: options.mutant === undefined ? [] : [options.mutant] });
+// What a replay needs beyond the seed: every setting that shapes a run.
+const replayFlags = [
+  `--clients ${options.clients}`,
+  options.servers === 3 ? "" : `--servers ${options.servers}`,
+  options.chaosMs === 10_000 ? "" : `--chaos-ms ${options.chaosMs}`,
+  options.mutant === undefined ? "" : `--mutant ${options.mutant}`,
+]
+  .filter((flag) => flag !== "")
+  .join(" ");
 
 const started = performance.now();
 const summary: SimSummary = {
@@ -71,6 +98,7 @@ for (let seed = options.seed; seed < options.seed + options.seeds; seed++) {
     servers: options.servers,
     chaosMs: options.chaosMs,
     traceLinesMax: options.trace,
+    config,
   });
   summary.runs += 1;
   summary.ops += result.ops;
@@ -81,9 +109,7 @@ for (let seed = options.seed; seed < options.seed + options.seeds; seed++) {
     if (showProgress) process.stderr.write("\r\x1b[K");
     if (!options.json) {
       console.log(`seed ${seed} FAILED: ${result.violation}`);
-      console.log(
-        `  replay: npm run sim -- --seed ${seed} --seeds 1 --clients ${options.clients} --trace 300`,
-      );
+      console.log(`  replay: npm run sim -- --seed ${seed} --seeds 1 ${replayFlags} --trace 300`);
       for (const line of result.trace) console.log(`  ${line}`);
     }
   }

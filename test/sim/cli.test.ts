@@ -1,0 +1,53 @@
+// `npm run sim` as users run it: a subprocess judged by its output and exit
+// code (0 no violation, 1 a failing seed, 2 bad arguments). A planted bug the
+// simulator finds quickly shows the failing seed with a replay command that
+// reproduces it.
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+function runSimCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "src/cli/sim.ts", ...args],
+      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("npm run sim", () => {
+  it("exits 0 with a summary line when every seed passes", async () => {
+    const run = await runSimCli(["--seeds", "3"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^3 runs, 0 failing, \d+ ops/m);
+  });
+
+  it("finds a planted bug, exits 1 and prints a replay command that fails the same way", async () => {
+    const run = await runSimCli(["--seeds", "2", "--mutant", "replyBeforeBackupAck"]);
+    expect(run.code).toBe(1);
+    const failure = /^seed (\d+) FAILED: (.*)$/m.exec(run.stdout);
+    expect(failure).not.toBeNull();
+    const replay = /replay: npm run sim -- (.*)$/m.exec(run.stdout)?.[1] ?? "";
+    expect(replay).toContain("--mutant replyBeforeBackupAck");
+    const again = await runSimCli(replay.split(" "));
+    expect(again.code).toBe(1);
+    // The same seed fails the same way; only the checker's own time differs between runs.
+    const withoutTime = (text: string): string => text.replace(/, [\d.]+ ms\)/g, ")");
+    expect(withoutTime(again.stdout)).toContain(withoutTime(`seed ${failure?.[1]} FAILED: ${failure?.[2]}`));
+  });
+
+  it("exits 2 on bad arguments, naming the mutants", async () => {
+    const run = await runSimCli(["--mutant", "noSuchBug"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("replyBeforeBackupAck");
+    expect((await runSimCli(["--seeds", "many"])).code).toBe(2);
+  });
+});
