@@ -182,9 +182,11 @@ export class BrokerConnection extends EventEmitter {
     model.on("connect-failed", (error: Error) =>
       this.options.log.debug({ reason: error.message }, "broker connection attempt failed"),
     );
-    model.on("reconnect-failed", (error: Error) =>
-      this.options.log.error({ err: error }, "gave up reconnecting to the broker"),
-    );
+    model.on("reconnect-failed", (error: Error) => {
+      // Before the first connect the caller gets a clear error instead; a log line would only repeat it.
+      if (this.connects === 0) this.options.log.debug({ err: error }, "gave up connecting to the broker");
+      else this.options.log.error({ err: error }, "gave up reconnecting to the broker");
+    });
     try {
       await model.waitForConnect();
     } catch (error) {
