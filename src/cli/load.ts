@@ -37,6 +37,9 @@ import {
   type ProtocolOptions,
 } from "./common.js";
 
+/** Start-up, history writing and publishing on top of the run and the check, before a verdict counts as overdue. */
+const verdictSlackMs = 10_000;
+
 interface LoadOptions extends CommonOptions, ProtocolOptions {
   clients: number;
   duration: number;
@@ -104,7 +107,14 @@ async function runLoad(options: LoadOptions): Promise<number> {
   const historyFile = options.history ?? defaultHistoryFile(names.cluster);
   // Absolute in the events: whoever reads them may run in another directory.
   const announced = { run: runId, clients: workers, keys: keyCount, history: path.resolve(historyFile) };
-  const running: ClusterEventBody = { type: "load", result: "running", ...announced, durationMs };
+  const verdictDueMs = durationMs + options.opTimeoutMs + options.checkBudgetMs + verdictSlackMs;
+  const running: ClusterEventBody = {
+    type: "load",
+    result: "running",
+    ...announced,
+    durationMs,
+    verdictDueMs,
+  };
   if (!publishClusterEvent(clients.connection, names, loadEventNode, running)) {
     log.warn("the load's start event was not published (broker out of reach)");
   }

@@ -120,7 +120,16 @@ const loadFigures = {
  * always comes with its figures and a violation always names its key.
  */
 export const LoadEvent = z.discriminatedUnion("result", [
-  z.object({ ...loadFields, result: z.literal("running"), durationMs: z.number().min(0) }),
+  z.object({
+    ...loadFields,
+    result: z.literal("running"),
+    durationMs: z.number().min(0),
+    /**
+     * The verdict is overdue this long after the start (the run, its last
+     * operation's timeout and the checker's budget): a load that died sends none.
+     */
+    verdictDueMs: z.number().min(0).optional(),
+  }),
   z.object({ ...loadFields, ...loadFigures, result: z.literal("linearizable") }),
   z.object({
     ...loadFields,

@@ -44,7 +44,7 @@ function model(): DashboardModel {
 
 describe("the load event's schema", () => {
   it("accepts a start without figures and a verdict with them, through ClusterEvent", () => {
-    for (const event of [running(t0), finished(t0)]) {
+    for (const event of [running(t0), { ...running(t0), verdictDueMs: 25_000 }, finished(t0)]) {
       const parsed = parseJsonWith(ClusterEvent, JSON.stringify(event));
       expect(parsed).toEqual({ ok: true, value: event });
     }
@@ -63,6 +63,7 @@ describe("the load event's schema", () => {
     expect(ClusterEvent.safeParse({ ...finished(t0), result: "ok" }).success).toBe(false);
     expect(ClusterEvent.safeParse({ ...finished(t0), ok: -1 }).success).toBe(false);
     expect(ClusterEvent.safeParse({ ...running(t0), clients: 0 }).success).toBe(false);
+    expect(ClusterEvent.safeParse({ ...running(t0), verdictDueMs: -1 }).success).toBe(false);
     const report = "x".repeat(loadReportLengthMax + 1);
     expect(ClusterEvent.safeParse({ ...finished(t0), report }).success).toBe(false);
   });

@@ -277,7 +277,13 @@ function figure(label: string, value: number | string | null, unit = ""): string
 
 function runningHtml(run: LoadRun, now: number): string {
   // The load checks its history after the planned duration (its clock is this machine's, or close).
-  const phase = now < run.at + run.durationMs ? "running…" : "checking…";
+  const overdue =
+    run.result === "running" && run.verdictDueMs !== undefined && now > run.at + run.verdictDueMs;
+  const phase = overdue
+    ? "no verdict: the load stopped before it reported (see its terminal)"
+    : now < run.at + run.durationMs
+      ? "running…"
+      : "checking…";
   return (
     `<p id="load-running"><span class="verdict checking">${phase}</span> <small>run ${escapeXml(run.run)} · ${escapeXml(run.history)}</small></p>` +
     `<p class="figures">${figure("started", clock(run.at, false))}${figure("clients", run.clients)}` +
