@@ -10,6 +10,7 @@ import { buildCounterexample, type Counterexample } from "../search/counterexamp
 import { findScenario, scenarios } from "../search/scenarios.js";
 import { runScenario, type SearchOutcome } from "../search/search.js";
 import { readTraceFile, replayTrace, TraceFileError, type ReplayResult } from "../sim/replay.js";
+import { mutant, wholeNumber } from "./arguments.js";
 
 const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -36,22 +37,6 @@ function positiveNumber(name: string) {
       throw new InvalidArgumentError(`${name} must be a number above 0`);
     return value;
   };
-}
-
-function wholeNumber(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`);
-    return value;
-  };
-}
-
-function mutant(text: string): Mutation {
-  const found = mutationNames.find((name) => name === text);
-  if (found === undefined)
-    throw new InvalidArgumentError(`unknown mutant; one of: ${mutationNames.join(", ")}`);
-  return found;
 }
 
 function buildProgram(): Command {

@@ -1,6 +1,7 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { makeConfig, type Mutation, mutationNames } from "../actors/config.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
+import { mutant, wholeNumber } from "./arguments.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
 // printed with the command that replays it, trace included.
@@ -15,33 +16,17 @@ interface SimSummary {
   speedup: number;
 }
 
-function positiveInt(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0)
-      throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`);
-    return value;
-  };
-}
-
-function mutant(text: string): Mutation {
-  const found = mutationNames.find((name) => name === text);
-  if (found === undefined)
-    throw new InvalidArgumentError(`unknown mutant; one of: ${mutationNames.join(", ")}`);
-  return found;
-}
-
 const program = new Command()
   .name("npm run sim --")
   .description(
     "Run the chaos scenario in the deterministic simulator: random loss, duplication, delay, partitions, crashes and restarts, healed at the end; every client history is checked for linearizability.",
   )
-  .option("--seeds <n>", "number of seeds to run", positiveInt("--seeds"), 100)
-  .option("--seed <s>", "first seed (alone with --seeds 1: replay that seed)", positiveInt("--seed"), 1)
-  .option("--clients <c>", "clients per run", positiveInt("--clients"), 5)
-  .option("--servers <n>", "servers at the start of each run", positiveInt("--servers"), 3)
-  .option("--chaos-ms <ms>", "virtual milliseconds of faults per run", positiveInt("--chaos-ms"), 10_000)
-  .option("--trace <lines>", "print the last lines of each failing run's trace", positiveInt("--trace"), 0)
+  .option("--seeds <n>", "number of seeds to run", wholeNumber("--seeds"), 100)
+  .option("--seed <s>", "first seed (alone with --seeds 1: replay that seed)", wholeNumber("--seed"), 1)
+  .option("--clients <c>", "clients per run", wholeNumber("--clients"), 5)
+  .option("--servers <n>", "servers at the start of each run", wholeNumber("--servers"), 3)
+  .option("--chaos-ms <ms>", "virtual milliseconds of faults per run", wholeNumber("--chaos-ms"), 10_000)
+  .option("--trace <lines>", "print the last lines of each failing run's trace", wholeNumber("--trace"), 0)
   .option(
     "--mutant <name>",
     `switch on one planted bug, to see whether the simulator finds it (${mutationNames.join(", ")})`,
