@@ -18,6 +18,7 @@ import {
   type ClusterEventBody,
   type NodeCounters,
   rejectReasonLengthMax,
+  zeroCounters,
 } from "../schemas/clusterEvents.js";
 import { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
@@ -67,22 +68,7 @@ export class ActorHost<State> implements Attachment {
   private life = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private faults: FaultSettings = cleanFaults();
-  private readonly counters: NodeCounters = {
-    messagesIn: 0,
-    messagesOut: 0,
-    published: 0,
-    dropped: 0,
-    partitioned: 0,
-    duplicated: 0,
-    delayed: 0,
-    rejected: 0,
-    refused: 0,
-    unsent: 0,
-    lost: 0,
-    served: 0,
-    timersFired: 0,
-    reconnects: 0,
-  };
+  private readonly counters: NodeCounters = zeroCounters();
   private countersPublished = "";
   private countersTimer: NodeJS.Timeout | null = null;
   private channel: Channel | null = null;

@@ -58,6 +58,12 @@ export const NodeCounters = z.object({
 });
 export type NodeCounters = z.infer<typeof NodeCounters>;
 
+/** Every counter at 0: a node's counters when its process starts. */
+export function zeroCounters(): NodeCounters {
+  const counters = Object.fromEntries(Object.keys(NodeCounters.shape).map((name) => [name, 0]));
+  return NodeCounters.parse(counters);
+}
+
 export const LifecycleState = z.enum([
   "started",
   "connected",

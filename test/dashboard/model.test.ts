@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { DashboardModel, silentAfterMs } from "../../src/dashboard/model.js";
 import type { TappedMessage } from "../../src/dashboard/tap.js";
-import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
+import { type ClusterEvent, type NodeCounters, zeroCounters } from "../../src/schemas/clusterEvents.js";
 import type { ControlCommand } from "../../src/schemas/control.js";
 
 const t0 = 1_800_000_000_000;
@@ -47,28 +47,12 @@ const fault = (at: number, node: string, command: ControlCommand): ClusterEvent 
   command,
   effect: "applied",
 });
-const zeroCounters: NodeCounters = {
-  messagesIn: 0,
-  messagesOut: 0,
-  published: 0,
-  dropped: 0,
-  partitioned: 0,
-  duplicated: 0,
-  delayed: 0,
-  rejected: 0,
-  refused: 0,
-  unsent: 0,
-  lost: 0,
-  served: 0,
-  timersFired: 0,
-  reconnects: 0,
-};
 const counters = (at: number, node: string, changes: Partial<NodeCounters>): ClusterEvent => ({
   ...base,
   node,
   at,
   type: "counters",
-  counters: { ...zeroCounters, ...changes },
+  counters: { ...zeroCounters(), ...changes },
 });
 
 function tapped(changes: Partial<TappedMessage>): TappedMessage {
