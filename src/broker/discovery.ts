@@ -40,6 +40,7 @@ export const noBrokerHelp = [
   "  - run a broker locally on port 5672 (Debian: apt-get install rabbitmq-server; rabbitmq-server -detached)",
   `  - start one in Docker: docker run -d --name rabbitmq -p 5672:5672 ${containerImage}`,
   "  - or run the whole cluster in containers: docker compose up",
+  "For a first look without any broker: npm run cluster -- --transport memory",
 ].join("\n");
 
 export async function discoverBroker(options: DiscoveryOptions): Promise<DiscoveredBroker> {
