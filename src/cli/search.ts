@@ -155,6 +155,7 @@ function outcomeJson(
             message: outcome.violation.message,
             phase: outcome.violation.phase,
             foundLength: counterexample.foundLength,
+            minimization: counterexample.minimization,
             trace: counterexample.saved.events,
             lines: counterexample.lines,
             savedTo: savedTo ?? null,
@@ -190,9 +191,13 @@ function printOutcome(
     console.log(
       `VIOLATION (${outcome.violation.invariant}) in phase ${outcome.violation.phase}: ${outcome.violation.message}`,
     );
-    console.log(
-      `trace: ${counterexample.saved.events.length} events (minimized from ${counterexample.foundLength})`,
-    );
+    const { minimization } = counterexample;
+    const how =
+      minimization === null
+        ? "kept as found"
+        : `minimized from ${counterexample.foundLength} in ${minimization.seconds.toFixed(2)} s, ` +
+          `${minimization.tests} replays${minimization.complete ? "" : ", stopped by --minimize-seconds"}`;
+    console.log(`trace: ${counterexample.saved.events.length} events (${how})`);
     for (const line of counterexample.lines) console.log(`  ${line}`);
     if (savedTo !== undefined)
       console.log(`saved to ${savedTo}; replay: npm run search -- --replay ${savedTo}`);
