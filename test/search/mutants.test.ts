@@ -1,21 +1,35 @@
 // Planted bugs (issue 5 §4): each mutant of ProtocolConfig.mutations is
 // caught by a search scenario that the correct protocol passes
-// (scenarios.test.ts), breaking the invariant it should, with a minimized
-// trace that replays against fresh actors from its saved JSON.
+// (scenarios.test.ts), breaking the invariant it should, with a trace
+// minimized to the end (1-minimal) that replays against fresh actors from its
+// saved JSON.
 import { describe, expect, it } from "vitest";
 import { mutationNames } from "../../src/actors/config.js";
 import { buildCounterexample } from "../../src/search/counterexample.js";
-import { plantedBugCatches as catches } from "../../src/search/mutants.js";
+import { type PlantedBugCatch, plantedBugCatches } from "../../src/search/mutants.js";
 import { findScenario } from "../../src/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 import { parseTrace, replayTrace } from "../../src/sim/replay.js";
 
+/**
+ * Catches beyond the one per mutant: the liveness bug is also caught by the
+ * recover phase of a scenario with three servers and two clients.
+ */
+const alsoCaught: PlantedBugCatch[] = [
+  {
+    mutant: "ignorePrimaryRestart",
+    scenario: "random-deep",
+    invariant: "liveness",
+    shows: "with a third server, both clients wait forever on the restarted primary",
+  },
+];
+
 describe("planted bugs are caught", () => {
   it("every mutant has a search that catches it", () => {
-    expect(catches.map((entry) => entry.mutant).sort()).toEqual([...mutationNames].sort());
+    expect(plantedBugCatches.map((entry) => entry.mutant).sort()).toEqual([...mutationNames].sort());
   });
 
-  for (const entry of catches) {
+  for (const entry of [...plantedBugCatches, ...alsoCaught]) {
     it(`${entry.mutant} by ${entry.scenario}: ${entry.shows}`, () => {
       const scenario = findScenario(entry.scenario)!;
       // Time bounds stretched for loaded machines: the run stops at the bug, so it costs nothing when fast.
