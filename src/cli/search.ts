@@ -178,7 +178,7 @@ function printOutcome(
   for (const phase of outcome.phases) {
     const probes = phase.probes > 0 ? `, ${phase.probes} probes (${phase.probeSteps} steps)` : "";
     console.log(
-      `  ${phase.phase.padEnd(16)} ${phase.kind.padEnd(7)} ${phase.outcome.padEnd(9)} ` +
+      `  ${phase.phase.padEnd(18)} ${phase.kind.padEnd(7)} ${phase.outcome.padEnd(9)} ` +
         `${phase.bfsStates} BFS states${probes}, depth ${phase.depthReached}, ${phase.seconds.toFixed(1)} s`,
     );
   }
