@@ -140,6 +140,7 @@ function outcomeJson(
             message: outcome.violation.message,
             phase: outcome.violation.phase,
             foundLength: counterexample.foundLength,
+            minimization: counterexample.minimization,
             trace: counterexample.saved.events,
             lines: counterexample.lines,
             savedTo: savedTo ?? null,
@@ -162,7 +163,7 @@ function printOutcome(
   for (const phase of outcome.phases) {
     const probes = phase.probes > 0 ? `, ${phase.probes} probes (${phase.probeSteps} steps)` : "";
     console.log(
-      `  ${phase.phase.padEnd(16)} ${phase.kind.padEnd(7)} ${phase.outcome.padEnd(9)} ` +
+      `  ${phase.phase.padEnd(18)} ${phase.kind.padEnd(7)} ${phase.outcome.padEnd(9)} ` +
         `${phase.bfsStates} BFS states${probes}, depth ${phase.depthReached}, ${phase.seconds.toFixed(1)} s`,
     );
   }
@@ -175,9 +176,13 @@ function printOutcome(
     console.log(
       `VIOLATION (${outcome.violation.invariant}) in phase ${outcome.violation.phase}: ${outcome.violation.message}`,
     );
-    console.log(
-      `trace: ${counterexample.saved.events.length} events (minimized from ${counterexample.foundLength})`,
-    );
+    const { minimization } = counterexample;
+    const how =
+      minimization === null
+        ? "kept as found"
+        : `minimized from ${counterexample.foundLength} in ${minimization.seconds.toFixed(2)} s, ` +
+          `${minimization.tests} replays${minimization.complete ? "" : ", stopped by --minimize-seconds"}`;
+    console.log(`trace: ${counterexample.saved.events.length} events (${how})`);
     for (const line of counterexample.lines) console.log(`  ${line}`);
     if (savedTo !== undefined)
       console.log(`saved to ${savedTo}; replay: npm run search -- --replay ${savedTo}`);

@@ -1,5 +1,11 @@
 import { World } from "./engine.js";
-import { minimizeTrace, sameLivenessViolation, sameSafetyViolation, type TraceTest } from "./minimize.js";
+import {
+  type MinimizeStrategy,
+  minimizeTrace,
+  sameLivenessViolation,
+  sameSafetyViolation,
+  type TraceTest,
+} from "./minimize.js";
 import type { Phase, Scenario } from "./scenario.js";
 import { bfs, type FoundViolation, worldSpecOf } from "./search.js";
 import { type SearchState, traceEvents } from "./state.js";
@@ -14,6 +20,8 @@ export interface Counterexample {
   lines: string[];
   /** Events in the trace as found, before minimization. */
   foundLength: number;
+  /** What minimizing cost; null when the trace was kept as found. */
+  minimization: { tests: number; seconds: number; complete: boolean } | null;
 }
 
 /** True when, from `state`, the recover phase's exhaustive search cannot reach its goal. */
@@ -39,32 +47,38 @@ function differentialLiveness(world: World, scenario: Scenario, phaseName: strin
   const reference = new World(worldSpecOf(scenario, []));
   const stuckWithMutant = sameLivenessViolation(world, (state) => isStuck(world, phase, state));
   return (codes) => {
-    if (stuckWithMutant(codes) < 0) return -1;
-    const replayed = replayEvents(reference, traceOf(world, codes));
-    if (replayed.diverged !== null || replayed.violation !== null) return -1;
-    return isStuck(reference, phase, replayed.state) ? -1 : codes.length;
+    const kept = stuckWithMutant(codes);
+    if (kept === null) return null;
+    const replayed = replayEvents(reference, traceOf(world, kept));
+    if (replayed.diverged !== null || replayed.violation !== null) return null;
+    return isStuck(reference, phase, replayed.state) ? null : kept;
   };
+}
+
+export interface MinimizeCounterexampleOptions {
+  minimizeSeconds?: number;
+  /** Default ddmin; oneAtATime is the minimizer before ddmin. */
+  minimizeStrategy?: MinimizeStrategy;
 }
 
 export function buildCounterexample(
   world: World,
   scenario: Scenario,
   violation: FoundViolation,
-  options: { minimizeSeconds?: number } = {},
+  options: MinimizeCounterexampleOptions = {},
 ): Counterexample {
   const found = traceEvents(violation.state.trace);
-  const secondsMax = options.minimizeSeconds ?? 30;
-  let minimized: number[];
-  if (violation.invariant !== "liveness") {
-    minimized = minimizeTrace(found, sameSafetyViolation(world, violation), { secondsMax });
-  } else if (world.spec.config.mutations.length > 0) {
-    minimized = minimizeTrace(found, differentialLiveness(world, scenario, violation.phase), { secondsMax });
-  } else {
-    // Without a reference protocol to compare with, a shorter trace could be
-    // stuck for a reason the fault model accepts (a primary lost before it
-    // acknowledged its first view): keep the trace as found.
-    minimized = found;
-  }
+  const minimizeOptions = { secondsMax: options.minimizeSeconds ?? 30, strategy: options.minimizeStrategy };
+  let test: TraceTest | null = null;
+  if (violation.invariant !== "liveness") test = sameSafetyViolation(world, violation);
+  else if (world.spec.config.mutations.length > 0)
+    test = differentialLiveness(world, scenario, violation.phase);
+  // Otherwise (liveness, correct protocol) there is no reference protocol to
+  // compare with: a shorter trace could be stuck for a reason the fault model
+  // accepts (a primary lost before it acknowledged its first view), so the
+  // trace is kept as found.
+  const minimization = test === null ? null : minimizeTrace(found, test, minimizeOptions);
+  const minimized = minimization?.codes ?? found;
   const events = traceOf(world, minimized);
   const replayed = replayEvents(world, events);
   const lines = [...replayed.lines];
@@ -83,5 +97,9 @@ export function buildCounterexample(
     },
     lines,
     foundLength: found.length,
+    minimization:
+      minimization === null
+        ? null
+        : { tests: minimization.tests, seconds: minimization.seconds, complete: minimization.complete },
   };
 }

@@ -172,3 +172,64 @@ export const startBackupRestartedUnnoticed: NamedPredicate = {
     );
   },
 };
+
+/** The client has an operation outstanding (invoked, not yet answered). */
+export function clientBusy(client: Address): NamedPredicate {
+  return {
+    name: `${client} waits for an answer`,
+    test: (world, state) => (world.client(state, client)?.current ?? null) !== null,
+  };
+}
+
+/** The start view's backup is now the ready, acknowledged primary of the view server's view (backup or not). */
+export const startBackupPromoted: NamedPredicate = {
+  name: "the start view's backup is the ready, acknowledged primary",
+  test: (world, state, start) => {
+    const startBackup = world.viewServer(start)?.view.backup ?? null;
+    return (
+      startBackup !== null &&
+      world.viewServer(state)?.view.primary === startBackup &&
+      readyPrimaryIn(0).test(world, state, start)
+    );
+  },
+};
+
+/** The primary of the phase's start view is down (crashed, not restarted). */
+export const startPrimaryDown: NamedPredicate = {
+  name: "the start view's primary is down",
+  test: (world, state, start) => {
+    const primary = world.viewServer(start)?.view.primary ?? null;
+    return primary !== null && state.slots[world.nodeIndex.get(primary)!]!.state === null;
+  },
+};
+
+/**
+ * Every operation outstanding in the phase's start state has been answered:
+ * the liveness promise for a recovery phase that lets no new operation start,
+ * so that two clients with several operations each stay within a BFS.
+ */
+export const outstandingOperationsDone: NamedPredicate = {
+  name: "every operation outstanding at the phase's start was answered",
+  test: (world, state, start) =>
+    world.clientNodes.every((node) => {
+      const address = world.nodes[node]!.address;
+      const seq = world.client(start, address)?.current?.seq;
+      return seq === undefined || clientCompleted(address, seq).test(world, state, start);
+    }),
+};
+
+/** The client waits for an answer from a primary the view server has replaced: it must find the new one. */
+export function clientPrimaryStale(client: Address): NamedPredicate {
+  return {
+    name: `${client} waits on a replaced primary`,
+    test: (world, state) => {
+      const clientState = world.client(state, client);
+      const known = clientState?.view?.primary ?? null;
+      return (
+        clientState?.current != null &&
+        known !== null &&
+        known !== (world.viewServer(state)?.view.primary ?? null)
+      );
+    },
+  };
+}
