@@ -222,7 +222,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
 
   // The checks, with the cluster gone so the checker has the CPU.
   const history = `${base}.jsonl`;
-  writeFileSync(history, recorder.toJsonl());
+  recorder.writeJsonl(history);
   const verdict = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
   result.linearizable = verdict.result === "ok" ? true : verdict.result === "violation" ? false : null;
   result.check = formatCheckResult(verdict);

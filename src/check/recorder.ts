@@ -2,6 +2,7 @@
 // generator use it so that what they write is what the checker reads.
 import type { HistoryEvent, HistoryFunction } from "../schemas/history.js";
 import { assert, fail } from "./assert.js";
+import { writeJsonlFile } from "./jsonl.js";
 
 /** Integer nanoseconds from one monotonic clock (virtual time in the simulator). */
 export type HistoryClock = () => number;
@@ -75,6 +76,15 @@ export class HistoryRecorder {
   /** The history as JSONL, one event per line, ending with a newline when not empty. */
   toJsonl(): string {
     return this.recorded.map((event) => JSON.stringify(event) + "\n").join("");
+  }
+
+  /**
+   * Writes the history to `path` as JSONL a chunk at a time: a long run that
+   * reads long values (appends grow them, every get records one) makes a
+   * history larger than the longest string V8 allows (about 512 MiB).
+   */
+  writeJsonl(path: string): void {
+    writeJsonlFile(path, this.recorded);
   }
 
   /** Ops invoked and not yet completed. */

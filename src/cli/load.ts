@@ -5,7 +5,7 @@
 // (exit 0 linearizable, 1 not, 3 the checker gave up). It announces the run
 // and its verdict as `load` events on `<c>.events` (`load.load`), which the
 // supervisor prints and the dashboard shows.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
@@ -137,7 +137,7 @@ async function runLoad(options: LoadOptions): Promise<number> {
   if (clients.fatal !== null) throw clients.fatal;
 
   mkdirSync(path.dirname(path.resolve(historyFile)), { recursive: true });
-  writeFileSync(historyFile, recorder.toJsonl());
+  recorder.writeJsonl(historyFile);
   const result = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
   const seconds = stats.elapsedMs / 1000;
   const figures = {
