@@ -181,8 +181,9 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
 
     const stats = await workload.finish(options.settleMs);
     note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
-    finalReads = await readEverything(clients, recorder, keys, options.opTimeoutMs * 3);
-    note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${keys.length} keys`);
+    const written = workload.keysWritten();
+    finalReads = await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${written.length} keys`);
 
     await sleep(1_500); // the last rejections and dead letters arrive
     const garbageReport = garbage === null ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);

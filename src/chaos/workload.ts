@@ -2,7 +2,8 @@
 // op recorded in the history. Values are unique and self-delimiting
 // (`x <worker> <n> y` for appends, `p <worker> <n> y` for puts), so a final
 // value can be cut back into the writes that made it. Half of the keys only
-// ever get appends: every acknowledged append must stay in them for good.
+// ever get appends: every acknowledged append must stay in them for good
+// (under a new name every few hundred appends, so values stay short).
 //
 // Until `finish`, an op without an answer within `opTimeoutMs` is recorded as
 // info and its worker continues with a fresh client actor (as `npm run load`).
@@ -42,6 +43,47 @@ export function isAppendOnlyKey(keyIndex: number): boolean {
   return keyIndex % 2 === 1;
 }
 
+/**
+ * An append-only key moves on to a fresh name (`k1`, `k1.1`, `k1.2`, …)
+ * after this many appends. Its value, and every get that records it, then
+ * stays a few kilobytes long, so a history grows with the run instead of with
+ * its square (a 60 s run of 66,000 operations on one name per key wrote
+ * 630 MB). Each name is still append-only and read back at the end.
+ */
+export const appendsPerKeyName = 400;
+
+/** The names ops use for each key, and every name used so far. */
+export class KeyNames {
+  /** Appends issued per key index. */
+  private readonly appendsIssued: number[];
+  private readonly used: Set<string>;
+
+  constructor(
+    private readonly keys: readonly string[],
+    private readonly appendsPerName = appendsPerKeyName,
+  ) {
+    this.appendsIssued = keys.map(() => 0);
+    this.used = new Set(keys);
+  }
+
+  /** The name an op on key `keyIndex` uses now; an append counts towards moving on. */
+  nameOf(keyIndex: number, appending: boolean): string {
+    const key = this.keys[keyIndex] ?? "";
+    if (!isAppendOnlyKey(keyIndex)) return key;
+    const issued = this.appendsIssued[keyIndex] ?? 0;
+    if (appending) this.appendsIssued[keyIndex] = issued + 1;
+    const generation = Math.floor(issued / this.appendsPerName);
+    const name = generation === 0 ? key : `${key}.${generation}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** Every name an op may have written, the initial keys first. */
+  all(): string[] {
+    return [...this.used];
+  }
+}
+
 export function appendValue(worker: number, n: number): string {
   return `x ${worker} ${n} y`;
 }
@@ -63,9 +105,16 @@ export class ChaosWorkload {
   private settleDeadlineMs = Infinity;
   private running: Promise<boolean[]> | null = null;
   private readonly randoms: Random[];
+  private readonly names: KeyNames;
 
   constructor(private readonly options: ChaosWorkloadOptions) {
     this.randoms = Array.from({ length: options.workers }, () => options.random.fork());
+    this.names = new KeyNames(options.keys);
+  }
+
+  /** Every key name the load may have written, for the final reads. */
+  keysWritten(): string[] {
+    return this.names.all();
   }
 
   start(): void {
@@ -138,12 +187,11 @@ export class ChaosWorkload {
     const random = this.randoms[worker];
     if (random === undefined) throw new Error(`no random stream for worker ${worker}`);
     const keyIndex = random.int(this.options.keys.length);
-    const key = this.options.keys[keyIndex] ?? "";
     const draw = random.next();
-    if (draw < getShare) return { f: "get", key };
+    if (draw < getShare) return { f: "get", key: this.names.nameOf(keyIndex, false) };
     if (!isAppendOnlyKey(keyIndex) && draw < getShare + putShare)
-      return { f: "put", key, value: putValue(worker, n) };
-    return { f: "append", key, value: appendValue(worker, n) };
+      return { f: "put", key: this.names.nameOf(keyIndex, false), value: putValue(worker, n) };
+    return { f: "append", key: this.names.nameOf(keyIndex, true), value: appendValue(worker, n) };
   }
 }
 
