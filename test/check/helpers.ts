@@ -1,10 +1,10 @@
 // Shared by the checker's tests: where things are, and a compact way to write histories.
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { HistoryEvent, HistoryFunction } from "../../src/schemas/history.js";
+import { type CliRun, repoRoot, runCli } from "../support/cli.js";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export { repoRoot };
+export type { CliRun };
 /** Copies of the labelled histories, inside the repository. */
 export const historiesDirectory = path.join(repoRoot, "test/check/histories");
 /** The originals, next to the repository (absent on a clean CI checkout). */
@@ -43,30 +43,9 @@ export function historyOf(ops: readonly OpSpec[]): HistoryEvent[] {
     .map((entry) => entry.event);
 }
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the check CLI as `npm run check` does (`tsx src/cli/check.ts ...args`)
- * from the repository root, with `input` on stdin. Node loads tsx itself
- * (`node --import tsx`), which spares the second of npx/npm start-up per run.
- */
+/** Runs the check CLI as `npm run check` does, with `input` on stdin. */
 export function runCheckCli(args: readonly string[], input?: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/check.ts", ...args],
-      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input ?? "");
-  });
+  return runCli("check", args, input);
 }
 
 /** Events as JSONL text. */

@@ -1,29 +1,17 @@
 // `npm run search` as users run it: a subprocess judged by its output and
 // exit code (0 no violation and goals reached, 1 violation, 2 bad arguments).
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { type CliRun, runCli } from "../support/cli.js";
 import { mutationNames } from "../../src/actors/config.js";
 import { scenarios } from "../../src/search/scenarios.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const directory = mkdtempSync(path.join(tmpdir(), "pbkv-search-"));
 
-function runSearchCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/search.ts", ...args],
-      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function runSearchCli(args: readonly string[]): Promise<CliRun> {
+  return runCli("search", args);
 }
 
 describe("npm run search", () => {

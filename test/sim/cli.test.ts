@@ -2,25 +2,11 @@
 // code (0 no violation, 1 a failing seed, 2 bad arguments). A planted bug the
 // simulator finds quickly shows the failing seed with a replay command that
 // reproduces it.
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { type CliRun, runCli } from "../support/cli.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function runSimCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "src/cli/sim.ts", ...args],
-      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function runSimCli(args: readonly string[]): Promise<CliRun> {
+  return runCli("sim", args);
 }
 
 describe("npm run sim", () => {
