@@ -1,23 +1,34 @@
 // Finding a broker (DESIGN §6), in order: an explicit URL (`--url`), then
-// RABBITMQ_URL, then a broker on amqp://127.0.0.1:5672, then a RabbitMQ
-// container started with testcontainers where Docker is available; otherwise
-// a clear error saying how to provide one.
+// RABBITMQ_URL, then the private broker a running cluster of this name
+// started, then a broker on amqp://127.0.0.1:5672 (PBKV_LOCAL_BROKER); a
+// command that starts a cluster may then start a private broker from an
+// installed rabbitmq-server, else a RabbitMQ container where Docker is
+// available; otherwise a clear error saying how to provide one.
 import net from "node:net";
 import { redactUrl } from "./connection.js";
+import {
+  findRabbitmqServer,
+  livePrivateBroker,
+  type PrivateBrokerRecord,
+  startPrivateBroker,
+} from "./privateBroker.js";
 
-export const localBrokerUrl = "amqp://guest:guest@127.0.0.1:5672";
+/** Where a broker of this machine is looked for (PBKV_LOCAL_BROKER moves it, e.g. to test without one). */
+export const localBrokerUrl = process.env["PBKV_LOCAL_BROKER"] || "amqp://guest:guest@127.0.0.1:5672";
 /** The image of the container fallback (the management image, as in compose.yaml). */
 export const containerImage = "rabbitmq:4-management";
 const probeTimeoutMs = 1_000;
 
-export type BrokerSource = "--url" | "RABBITMQ_URL" | "local broker" | "container";
+export type BrokerSource = "--url" | "RABBITMQ_URL" | "local broker" | "private broker" | "container";
 
 export interface DiscoveredBroker {
   url: string;
   source: BrokerSource;
   /** The container's id when discovery started one (for `docker exec … rabbitmqctl`). */
   containerId?: string;
-  /** Stops what discovery started (the container); a no-op otherwise. */
+  /** The private broker's record (for its own `rabbitmqctl -n NODE`). */
+  privateBroker?: PrivateBrokerRecord;
+  /** Stops what discovery started (the private broker or the container); a no-op otherwise. */
   stop(): Promise<void>;
 }
 
@@ -28,8 +39,10 @@ export class NoBrokerError extends Error {
 export interface DiscoveryOptions {
   /** `--url`, when given. */
   url?: string | undefined;
-  /** Whether a container may be started (only worth it for a command that starts a cluster). */
-  allowContainer: boolean;
+  /** The cluster's name: its private broker, if it started one, is found by it. */
+  cluster: string;
+  /** Whether a private broker or a container may be started (for a command that starts a cluster). */
+  mayStart: boolean;
   /** Told what discovery is doing (e.g. "starting a RabbitMQ container"). */
   onProgress?: (message: string) => void;
 }
@@ -37,7 +50,8 @@ export interface DiscoveryOptions {
 export const noBrokerHelp = [
   "No RabbitMQ broker found. Provide one in any of these ways:",
   "  - pass --url amqp://USER:PASS@HOST:5672 or set RABBITMQ_URL",
-  "  - run a broker locally on port 5672 (Debian: apt-get install rabbitmq-server; rabbitmq-server -detached)",
+  "  - install rabbitmq-server (Debian: apt-get install rabbitmq-server): npm run cluster starts a private broker from it",
+  "  - run a broker locally on port 5672 (rabbitmq-server -detached)",
   `  - start one in Docker: docker run -d --name rabbitmq -p 5672:5672 ${containerImage}`,
   "  - or run the whole cluster in containers: docker compose up",
   "For a first look without any broker: npm run cluster -- --transport memory",
@@ -51,12 +65,36 @@ export async function discoverBroker(options: DiscoveryOptions): Promise<Discove
   if (fromEnvironment !== undefined && fromEnvironment !== "") {
     return { url: fromEnvironment, source: "RABBITMQ_URL", stop: none };
   }
-  if (await isPortOpen("127.0.0.1", 5672)) return { url: localBrokerUrl, source: "local broker", stop: none };
-  if (options.allowContainer) {
+  const privateBroker = await livePrivateBroker(options.cluster);
+  if (privateBroker !== null)
+    return { url: privateBroker.url, source: "private broker", privateBroker, stop: none };
+  const local = new URL(localBrokerUrl);
+  if (await isPortOpen(local.hostname, Number(local.port || 5672))) {
+    return { url: localBrokerUrl, source: "local broker", stop: none };
+  }
+  if (options.mayStart) {
+    const started = await startPrivate(options.cluster, options.onProgress);
+    if (started !== null) return started;
     const container = await startContainer(options.onProgress);
     if (container !== null) return container;
   }
   throw new NoBrokerError(noBrokerHelp);
+}
+
+/** A private broker from an installed rabbitmq-server; null when none is installed. */
+async function startPrivate(
+  cluster: string,
+  onProgress?: (message: string) => void,
+): Promise<DiscoveredBroker | null> {
+  const serverScript = findRabbitmqServer();
+  if (serverScript === null) return null;
+  const broker = await startPrivateBroker(cluster, serverScript, onProgress);
+  return {
+    url: broker.record.url,
+    source: "private broker",
+    privateBroker: broker.record,
+    stop: broker.stop,
+  };
 }
 
 /** True when something accepts TCP connections there (a cheap test before AMQP). */

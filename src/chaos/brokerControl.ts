@@ -1,7 +1,8 @@
 // Broker-side faults: the broker closes a client connection, found by the
 // name every pbkv connection gives itself (`pbkv <cluster> <address>`, the
 // client property `connection_name`). Done with `rabbitmqctl` on this machine
-// or inside the broker's container; without either, connection kills are off.
+// (the system's, or a private broker's own), or inside the broker's container;
+// without any, connection kills are off.
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -10,7 +11,28 @@ const execFileAsync = promisify(execFile);
 export const rabbitmqctlTimeoutMs = 30_000;
 
 export type BrokerControlTarget =
-  { kind: "local" } | { kind: "container"; containerId: string } | { kind: "none"; why: string };
+  | { kind: "local" }
+  | { kind: "container"; containerId: string }
+  /** A private broker (src/broker/privateBroker.ts): its own node, reached with its own cookie. */
+  | { kind: "private"; nodeName: string; ctlScript: string; home: string }
+  | { kind: "none"; why: string };
+
+/** Runs `rabbitmqctl ARGS` against the target's broker and returns its output. */
+export function rabbitmqctl(target: BrokerControlTarget, args: string[]): Promise<string> {
+  const options = { encoding: "utf8" as const, timeout: rabbitmqctlTimeoutMs };
+  const run = async (file: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<string> =>
+    (await execFileAsync(file, argv, env === undefined ? options : { ...options, env })).stdout;
+  switch (target.kind) {
+    case "local":
+      return run("rabbitmqctl", args);
+    case "container":
+      return run("docker", ["exec", target.containerId, "rabbitmqctl", ...args]);
+    case "private":
+      return run(target.ctlScript, ["-n", target.nodeName, ...args], { ...process.env, HOME: target.home });
+    case "none":
+      return Promise.reject(new Error(`cannot run rabbitmqctl against this broker: ${target.why}`));
+  }
+}
 
 export interface BrokerControl {
   readonly available: boolean;
@@ -31,12 +53,7 @@ export function brokerControl(target: BrokerControlTarget): BrokerControl {
       closeConnections: () => Promise.reject(new Error(`connection kills are off: ${target.why}`)),
     };
   }
-  const run = async (args: string[]): Promise<string> => {
-    const options = { encoding: "utf8" as const, timeout: rabbitmqctlTimeoutMs };
-    if (target.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
-    return (await execFileAsync("docker", ["exec", target.containerId, "rabbitmqctl", ...args], options))
-      .stdout;
-  };
+  const run = (args: string[]): Promise<string> => rabbitmqctl(target, args);
   return {
     available: true,
     why: "",

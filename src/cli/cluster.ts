@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { BrokerConnection, redactUrl } from "../broker/connection.js";
+import { type DiscoveredBroker, NoBrokerError } from "../broker/discovery.js";
 import { EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
@@ -66,12 +67,16 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   protocolConfig(options); // validates the timings before any process starts
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  const broker = await findBroker(options, true, say);
+  const broker = await brokerOrNone(options, say);
+  if (broker === null) return runMemoryCluster(options);
   const connection = await BrokerConnection.open({
     url: broker.url,
     connectionName: `pbkv ${names.cluster} cluster`,
     log,
     topology: topologyTable(names),
+  }).catch(async (error: unknown) => {
+    await broker.stop(); // a broker this command started must not outlive it
+    throw error;
   });
   const printer = new EventPrinter(say);
   const subscription = new EventSubscription(
@@ -107,6 +112,8 @@ async function runCluster(options: ClusterOptions): Promise<number> {
       `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): viewserver + ${options.servers} servers; Ctrl-C stops`,
     );
     if (broker.source === "container") say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
+    if (broker.source === "private broker")
+      say(`other commands of "${names.cluster}" find its private broker by themselves`);
     connection.on("disconnected", (error: Error) =>
       say(`${clockTime()} lost the broker connection (${error.message}); reconnecting`),
     );
@@ -141,8 +148,35 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     await connection.close();
     await broker.stop();
   }
-  say(`${clockTime()} stopped; queues and exchanges of "${names.cluster}" deleted`);
+  const privateBroker =
+    broker.source === "private broker" ? `; private broker stopped, its data deleted` : "";
+  say(`${clockTime()} stopped; queues and exchanges of "${names.cluster}" deleted${privateBroker}`);
   return exitCodes.ok;
+}
+
+/**
+ * The broker to run on; null (run in memory) when none was given, none is
+ * reachable and none could be started, so `npm run cluster` always runs.
+ */
+async function brokerOrNone(
+  options: ClusterOptions,
+  say: (line: string) => void,
+): Promise<DiscoveredBroker | null> {
+  try {
+    return await findBroker(options, !options.purge, say);
+  } catch (error) {
+    const given = options.url !== undefined || (process.env["RABBITMQ_URL"] ?? "") !== "";
+    if (given || options.purge || !(error instanceof CommandError) || error.exitCode !== exitCodes.noBroker)
+      throw error;
+    const why =
+      error.cause instanceof NoBrokerError
+        ? "no broker on this machine, no rabbitmq-server installed, no Docker"
+        : error.message;
+    say(
+      `no RabbitMQ broker (${why}): running on the in-memory transport instead; for the broker version, apt-get install rabbitmq-server (npm run cluster then starts a private broker) or set RABBITMQ_URL`,
+    );
+    return null;
+  }
 }
 
 function nodeArguments(options: ClusterOptions): string[] {

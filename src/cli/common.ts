@@ -112,11 +112,16 @@ export function loggerFor(options: CommonOptions, name: string): Logger {
 /** `--url`, then RABBITMQ_URL, then the local broker, then (cluster only) a container. */
 export async function findBroker(
   options: CommonOptions,
-  allowContainer: boolean,
+  mayStart: boolean,
   say: (line: string) => void = () => {},
 ): Promise<DiscoveredBroker> {
   try {
-    const broker = await discoverBroker({ url: options.url, allowContainer, onProgress: say });
+    const broker = await discoverBroker({
+      url: options.url,
+      cluster: options.cluster,
+      mayStart,
+      onProgress: say,
+    });
     if (options.verbose) say(`broker: ${redactUrl(broker.url)} (${broker.source})`);
     return broker;
   } catch (error) {

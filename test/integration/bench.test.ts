@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
+import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
 import { repositoryRoot } from "../../src/broker/supervisor.js";
 import { BenchReport } from "../../src/schemas/bench.js";
 
@@ -89,17 +90,7 @@ describe("npm run bench -- --quick --json", () => {
 /** Every queue and exchange name on the broker, or null when rabbitmqctl cannot reach it. */
 async function brokerNames(): Promise<string[] | null> {
   const control = inject("brokerControl");
-  const run = async (args: string[]): Promise<string> => {
-    const options = { encoding: "utf8" as const, timeout: 30_000 };
-    if (control.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
-    return (
-      await execFileAsync(
-        "docker",
-        ["exec", control.kind === "container" ? control.containerId : "", "rabbitmqctl", ...args],
-        options,
-      )
-    ).stdout;
-  };
+  const run = (args: string[]): Promise<string> => rabbitmqctl(control, args);
   if (control.kind === "none") return null;
   const queues = await run(["-q", "list_queues", "name"]);
   const exchanges = await run(["-q", "list_exchanges", "name"]);

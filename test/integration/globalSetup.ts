@@ -1,18 +1,21 @@
 // Finds a RabbitMQ broker for the integration tests, in order: RABBITMQ_URL,
-// a broker on amqp://127.0.0.1:5672, a rabbitmq:4-management container from
-// @testcontainers/rabbitmq; otherwise the run fails with a clear message
-// (never a silent skip). Tests read the URL with `inject("amqpUrl")`.
+// a broker on amqp://127.0.0.1:5672, a private broker started from an
+// installed rabbitmq-server (its own node, ports and data, stopped after the
+// run), a rabbitmq:4-management container from @testcontainers/rabbitmq;
+// otherwise the run fails with a clear message (never a silent skip). Tests
+// read the URL with `inject("amqpUrl")`.
 import { execFileSync } from "node:child_process";
 import amqp from "amqplib";
 import type { TestProject } from "vitest/node";
 import { isPortOpen, localBrokerUrl, noBrokerHelp, startContainer } from "../../src/broker/discovery.js";
+import { findRabbitmqServer, startPrivateBroker } from "../../src/broker/privateBroker.js";
+import type { BrokerControlTarget } from "../../src/chaos/brokerControl.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     amqpUrl: string;
-    /** How tests reach `rabbitmqctl`: on this machine, inside the container, or not at all. */
-    brokerControl:
-      { kind: "local" } | { kind: "container"; containerId: string } | { kind: "none"; why: string };
+    /** How tests reach `rabbitmqctl`: on this machine, the private broker's, inside the container, or not at all. */
+    brokerControl: BrokerControlTarget;
   }
 }
 
@@ -28,10 +31,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
       "brokerControl",
       control ?? { kind: "none", why: "RABBITMQ_URL is not a broker rabbitmqctl here reaches" },
     );
-  } else if (await isPortOpen("127.0.0.1", 5672)) {
+  } else if (
+    await isPortOpen(new URL(localBrokerUrl).hostname, Number(new URL(localBrokerUrl).port || 5672))
+  ) {
     await assertConnectable(localBrokerUrl, "the local broker");
     project.provide("amqpUrl", localBrokerUrl);
     project.provide("brokerControl", localControl() ?? { kind: "none", why: "rabbitmqctl is not on PATH" });
+  } else if (findRabbitmqServer() !== null) {
+    const say = (message: string): void => console.log(`[integration] ${message}`);
+    const broker = await startPrivateBroker(`test-${process.pid}`, findRabbitmqServer() ?? "", say);
+    stop = broker.stop;
+    const { url, nodeName, ctlScript, dataDirectory } = broker.record;
+    project.provide("amqpUrl", url);
+    project.provide("brokerControl", { kind: "private", nodeName, ctlScript, home: dataDirectory });
   } else {
     const container = await startContainer((message) => console.log(`[integration] ${message}`));
     if (container === null) {

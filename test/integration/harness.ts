@@ -3,14 +3,13 @@
 // `npm run cluster` (in debug mode: invariants after every event), events
 // collected, clients in this process. `stop()` ends the processes and deletes
 // every queue and exchange the cluster made.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { inject } from "vitest";
+import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
 import { makeConfig, type ProtocolConfig } from "../../src/actors/config.js";
 import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
 import { BrokerConnection } from "../../src/broker/connection.js";
@@ -189,15 +188,7 @@ export class TestCluster {
    */
   async closeConnectionByName(connectionName: string): Promise<void> {
     const control = inject("brokerControl");
-    const run = async (args: string[]): Promise<string> => {
-      const options = { encoding: "utf8" as const, timeout: 30_000 };
-      if (control.kind === "local") return (await execFileAsync("rabbitmqctl", args, options)).stdout;
-      if (control.kind === "container") {
-        return (await execFileAsync("docker", ["exec", control.containerId, "rabbitmqctl", ...args], options))
-          .stdout;
-      }
-      throw new Error(`cannot run rabbitmqctl against this broker: ${control.why}`);
-    };
+    const run = (args: string[]): Promise<string> => rabbitmqctl(control, args);
     const listing = await run(["-q", "list_connections", "pid", "client_properties"]);
     const line = listing.split("\n").find((row) => row.includes(`{"connection_name","${connectionName}"}`));
     const pid = line?.split("\t")[0];
@@ -215,8 +206,6 @@ export class TestCluster {
     await this.connection.close();
   }
 }
-
-const execFileAsync = promisify(execFile);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
