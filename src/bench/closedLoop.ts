@@ -4,7 +4,8 @@
 // live in the bench process, on one connection per cluster, so every system
 // is driven the same way. A meter counts the operations completed while it
 // runs and keeps their latencies.
-import type { BrokerClients, ClientSession } from "../broker/clients.js";
+import type { BrokerClients, ClientSession, OpOutcome } from "../broker/clients.js";
+import type { Op } from "../schemas/op.js";
 import type { NextOp } from "./workload.js";
 
 /** One operation as the load saw it (performance.now() milliseconds). */
@@ -26,8 +27,24 @@ export interface WindowResult extends MeterResult {
   viewChanges: number;
 }
 
+/** What a worker drives: one operation at a time. */
+export interface BenchSession {
+  invoke(op: Op, timeoutMs: number): Promise<OpOutcome>;
+  /** Retired after a timeout: the pool hands out a fresh one. */
+  readonly isRetired: boolean;
+}
+
+/** Sessions of one system, made once and reused by every row that drives it. */
+export interface SessionPool {
+  /** Makes sure `count` sessions exist. */
+  ensure(count: number): Promise<void>;
+  /** The worker's session (a fresh one when it was retired). */
+  session(index: number): Promise<BenchSession>;
+  close(): Promise<void>;
+}
+
 /** Client actors of one cluster, made once and reused by every row that drives it. */
-export class ClientPool {
+export class ClientPool implements SessionPool {
   private readonly sessions: (ClientSession | null)[] = [];
 
   constructor(
@@ -67,7 +84,7 @@ export class ClientPool {
 }
 
 export interface ClosedLoopOptions {
-  pool: ClientPool;
+  pool: SessionPool;
   workers: number;
   nextOp: NextOp;
   /** An op unanswered this long retires its client actor (the op may still happen). */

@@ -25,7 +25,8 @@ export interface BenchClusterSpec {
   label: string;
   /** Servers besides the view server (the ceiling: relay primary and relay backup). */
   servers: number;
-  actors: "pbkv" | "relay";
+  /** pbkv's actors, the relay actors (the ceiling), or the raw relay's plain amqplib nodes. */
+  actors: "pbkv" | "relay" | "raw";
   forward: ForwardSettings;
 }
 

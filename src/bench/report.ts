@@ -74,7 +74,7 @@ export function rowsOf(rows: readonly BenchRow[], system: BenchSystem): BenchRow
 export function formatReport(report: BenchReport): string {
   const setup = report.setup;
   const lines: string[] = [
-    `pbkv bench${report.quick ? " (quick)" : ""}: ceiling (relay primary + relay backup), unreplicated (1 server), pbkv (${setup.pbkvServers} servers, forwardBatchMax ${setup.forwardBatchMax}, forwardWindow ${setup.forwardWindow})`,
+    `pbkv bench${report.quick ? " (quick)" : ""}: raw (plain amqplib relay, no pbkv runtime), ceiling (relay actors through pbkv's runtime), unreplicated (1 server), pbkv (${setup.pbkvServers} servers, forwardBatchMax ${setup.forwardBatchMax}, forwardWindow ${setup.forwardWindow})`,
     `closed-loop clients ${setup.clientsIn}; ${percent(setup.mix.get)} get, ${percent(setup.mix.put)} put, ${percent(setup.mix.append)} append over ${setup.keys} keys; ` +
       `${seconds(setup.warmupMs)} warm-up, ${seconds(setup.windowMs)} window per row${setup.rounds > 1 ? `, ${setup.rounds} rounds pooled` : ""}; ` +
       `timers ping ${setup.pingMs} ms, check ${setup.pingCheckMs} ms, client retry ${setup.clientRetryMs} ms`,
@@ -87,14 +87,16 @@ export function formatReport(report: BenchReport): string {
         String(row.opsPerSec),
         row.p50Ms.toFixed(2),
         row.p99Ms.toFixed(2),
-        row.system === "ceiling" ? "-" : String(row.viewChanges),
+        row.system === "ceiling" || row.system === "raw" ? "-" : String(row.viewChanges),
       ]),
       [false, true, true, true, true, true],
     ),
     "",
+    `pbkv / raw (ops/s)           ${byClients(report.ratios.pbkvOverRaw)}`,
     `pbkv / ceiling (ops/s)       ${byClients(report.ratios.pbkvOverCeiling)}`,
     `pbkv / unreplicated (ops/s)  ${byClients(report.ratios.pbkvOverUnreplicated)}`,
     `pbkv / ceiling (p50)         ${byClients(report.ratios.p50PbkvOverCeiling)}`,
+    `pbkv / raw (p50)             ${byClients(report.ratios.p50PbkvOverRaw)}`,
   ];
   if (report.batching.length > 0) {
     lines.push(

@@ -15,6 +15,7 @@ import type {
 } from "../schemas/bench.js";
 import { ClosedLoop, type WindowResult } from "./closedLoop.js";
 import { BenchCluster, type BenchClusterSpec, type BenchEnvironment, sleep } from "./cluster.js";
+import { RawRelay } from "./rawRelay.js";
 import { runFailover } from "./failover.js";
 import { MemoryTracker } from "./memory.js";
 import type { Progress } from "./progress.js";
@@ -41,8 +42,11 @@ export interface BenchOptions extends BenchEnvironment {
   readyTimeoutMs: number;
   progress: Progress;
   /** Every cluster started is added here, so a signal handler can stop it. */
-  clusters: Set<BenchCluster>;
+  clusters: Set<BenchTarget>;
 }
+
+/** What a row is measured on: a cluster of the project's runtime, or the raw relay. */
+export type BenchTarget = BenchCluster | RawRelay;
 
 /** During the million-op run, a memory sample this often. */
 const memorySampleEveryOps = 100_000;
@@ -59,6 +63,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     .filter((forward) => forwardKey(forward) !== forwardKey(options.forward))
     .map((forward) => pbkvSpec(forward, options.pbkvServers, `pbkv-${forwardKey(forward)}`));
   const systems: BenchClusterSpec[] = [
+    { system: "raw", label: "raw", servers: 2, actors: "raw", forward: options.forward },
     { system: "ceiling", label: "ceiling", servers: 2, actors: "relay", forward: options.forward },
     { system: "unreplicated", label: "unreplicated", servers: 1, actors: "pbkv", forward: options.forward },
     ...variants,
@@ -77,7 +82,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const roundText = options.rounds > 1 ? `round ${round}/${options.rounds}: ` : "";
       await withCluster(spec, `${roundText}${spec.label}`, options, clusterNames, async (cluster) => {
         const isLast = spec === main && round === options.rounds;
-        const tracker = isLast ? new MemoryTracker(cluster) : null;
+        const tracker = isLast && cluster instanceof BenchCluster ? new MemoryTracker(cluster) : null;
         if (tracker !== null && options.memoryOps === 0) tracker.sample(0); // --quick: start and end of what ran
         for (const clients of options.clientCounts) {
           const key = keyOf(spec.label, clients);
@@ -88,7 +93,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             await drive(cluster, clients, nextOp, options.warmupMs, options.windowMs, label, options),
           );
         }
-        if (tracker === null) return;
+        if (tracker === null || !(cluster instanceof BenchCluster)) return;
         failover = await failoverOf(cluster, nextOp, options);
         if (options.memoryOps > 0) await millionOpRun(cluster, tracker, nextOp, options);
         else tracker.sample(cluster.servedOps);
@@ -100,7 +105,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const rowsOfLabel = (label: string): BenchRow[] =>
     options.clientCounts.flatMap((clients) => accumulators.get(keyOf(label, clients))?.row() ?? []);
   const rows = options.clientCounts.flatMap((clients) =>
-    ["ceiling", "unreplicated", "pbkv"].flatMap(
+    ["raw", "ceiling", "unreplicated", "pbkv"].flatMap(
       (label) => accumulators.get(keyOf(label, clients))?.row() ?? [],
     ),
   );
@@ -135,9 +140,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     rows,
     ratios: {
+      pbkvOverRaw: ratioByClients(pbkvRows, rowsOfLabel("raw"), (row) => row.opsPerSec),
       pbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.opsPerSec),
       pbkvOverUnreplicated: ratioByClients(pbkvRows, rowsOfLabel("unreplicated"), (row) => row.opsPerSec),
       p50PbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.p50Ms),
+      p50PbkvOverRaw: ratioByClients(pbkvRows, rowsOfLabel("raw"), (row) => row.p50Ms),
     },
     batching,
     failover,
@@ -170,10 +177,13 @@ async function withCluster(
   label: string,
   options: BenchOptions,
   names: string[],
-  use: (cluster: BenchCluster) => Promise<void>,
+  use: (cluster: BenchTarget) => Promise<void>,
 ): Promise<void> {
   options.progress.show(`${label}: starting`, 0, "", true);
-  const cluster = await BenchCluster.start(spec, options);
+  const cluster =
+    spec.actors === "raw"
+      ? await RawRelay.start(`${options.prefix}-${spec.label}`, options.url, options.readyTimeoutMs)
+      : await BenchCluster.start(spec, options);
   options.clusters.add(cluster);
   names.push(cluster.names.cluster);
   try {
@@ -209,7 +219,7 @@ async function failoverOf(
 
 /** Closed-loop load on one cluster: `warmupMs` unmeasured, then a `windowMs` window. */
 async function drive(
-  cluster: BenchCluster,
+  cluster: BenchTarget,
   clients: number,
   nextOp: NextOp,
   warmupMs: number,

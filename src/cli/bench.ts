@@ -10,11 +10,10 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
 import { defaultConfig } from "../actors/config.js";
-import type { BenchCluster } from "../bench/cluster.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";
-import { runBench } from "../bench/run.js";
+import { type BenchTarget, runBench } from "../bench/run.js";
 import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../bench/settings.js";
 import { clusterNamePattern } from "../broker/topology.js";
 import type { ForwardSettings } from "../schemas/bench.js";
@@ -77,7 +76,7 @@ const quickDefaults = {
 
 const program = new Command("bench")
   .description(
-    "replicated throughput, latency and failover side by side with the raw broker ceiling: starts its own clusters, measures, deletes them",
+    "replicated throughput, latency and failover side by side with a raw amqplib relay and the 4-hop ceiling: starts its own clusters, measures, deletes them",
   )
   .option(
     "--quick",
@@ -190,7 +189,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       : await startCpuProfile(path.join(profileDirectory, `${prefix}-bench-${process.pid}.cpuprofile`));
 
   const progress = new Progress();
-  const clusters = new Set<BenchCluster>();
+  const clusters = new Set<BenchTarget>();
   const onSignal = (signal: NodeJS.Signals): void => {
     progress.clear();
     process.stderr.write(`${signal}: stopping the bench's clusters\n`);

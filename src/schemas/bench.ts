@@ -6,8 +6,8 @@ import { Address } from "./address.js";
 const Positive = z.number().positive();
 const NonNegative = z.number().min(0);
 
-/** The three systems of the side-by-side table. */
-export const BenchSystem = z.enum(["ceiling", "unreplicated", "pbkv"]);
+/** The systems of the side-by-side table (raw: the four hops over plain amqplib, no pbkv runtime). */
+export const BenchSystem = z.enum(["raw", "ceiling", "unreplicated", "pbkv"]);
 export type BenchSystem = z.infer<typeof BenchSystem>;
 
 /** One measured window: closed-loop clients on one system. */
@@ -129,10 +129,14 @@ export const BenchReport = z.object({
   }),
   rows: z.array(BenchRow),
   ratios: z.object({
+    /** Throughput over the raw relay's: what pbkv's runtime and protocol cost beyond the broker's four hops. */
+    pbkvOverRaw: ByClients,
     pbkvOverCeiling: ByClients,
     pbkvOverUnreplicated: ByClients,
     /** Latency: pbkv's p50 over the ceiling's. */
     p50PbkvOverCeiling: ByClients,
+    /** Latency: pbkv's p50 over the raw relay's (issue 21's goal: at most 1.2 at one client). */
+    p50PbkvOverRaw: ByClients,
   }),
   batching: z.array(BatchingVariant),
   failover: FailoverReport.nullable(),

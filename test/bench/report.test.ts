@@ -101,11 +101,18 @@ describe("bench figures", () => {
         windowMs: 1000,
         rounds: 1,
       },
-      rows: [row("ceiling", 1, 1000, 1), row("unreplicated", 1, 2000, 0.5), row("pbkv", 1, 900, 1.1)],
+      rows: [
+        row("raw", 1, 1500, 0.7),
+        row("ceiling", 1, 1000, 1),
+        row("unreplicated", 1, 2000, 0.5),
+        row("pbkv", 1, 900, 1.1),
+      ],
       ratios: {
+        pbkvOverRaw: { "1": 0.6 },
         pbkvOverCeiling: { "1": 0.9 },
         pbkvOverUnreplicated: { "1": 0.45 },
         p50PbkvOverCeiling: { "1": 1.1 },
+        p50PbkvOverRaw: { "1": 1.57 },
       },
       batching: [],
       failover: {

@@ -41,14 +41,15 @@ describe("npm run bench -- --quick --json", () => {
       expect(counts.length).toBeGreaterThanOrEqual(1);
       for (const clients of counts) {
         const systems = report.rows.filter((row) => row.clients === clients).map((row) => row.system);
-        expect(systems.sort()).toEqual(["ceiling", "pbkv", "unreplicated"]);
+        expect(systems.sort()).toEqual(["ceiling", "pbkv", "raw", "unreplicated"]);
       }
       for (const row of report.rows) {
         expect(row.opsPerSec, `${row.system} ${row.clients}`).toBeGreaterThan(0);
         expect(row.p50Ms).toBeGreaterThan(0);
         expect(row.p99Ms).toBeGreaterThanOrEqual(row.p50Ms);
       }
-      for (const ratios of [report.ratios.pbkvOverCeiling, report.ratios.pbkvOverUnreplicated]) {
+      const { pbkvOverRaw, pbkvOverCeiling, pbkvOverUnreplicated, p50PbkvOverRaw } = report.ratios;
+      for (const ratios of [pbkvOverRaw, pbkvOverCeiling, pbkvOverUnreplicated, p50PbkvOverRaw]) {
         expect(Object.keys(ratios).map(Number).sort()).toEqual([...counts].sort());
         for (const ratio of Object.values(ratios)) expect(ratio).toBeGreaterThan(0);
       }
@@ -74,7 +75,7 @@ describe("npm run bench -- --quick --json", () => {
       expect(memory?.ops).toBeGreaterThan(0);
 
       // Every queue and exchange of the bench's clusters is gone.
-      expect(report.setup.clusters.length).toBe(3);
+      expect(report.setup.clusters.length).toBe(4);
       const leftovers = await brokerNames();
       if (leftovers !== null) {
         const ours = leftovers.filter((name) =>
