@@ -26,7 +26,7 @@ export interface BenchClusterSpec {
   /** Servers besides the view server (the ceiling: relay primary and relay backup). */
   servers: number;
   /** pbkv's actors, the relay actors (the ceiling), or the raw relay's plain amqplib nodes. */
-  actors: "pbkv" | "relay" | "raw";
+  actors: "pbkv" | "relay" | "raw" | "etcd" | "redis";
   forward: ForwardSettings;
 }
 

@@ -10,6 +10,7 @@ import type {
   MemoryReport,
 } from "../schemas/bench.js";
 import type { WindowResult } from "./closedLoop.js";
+import { peerSpecs } from "./peers.js";
 import { roundTo } from "./workload.js";
 
 /** Windows of one system at one client count, pooled over the rounds. */
@@ -98,6 +99,12 @@ export function formatReport(report: BenchReport): string {
     `pbkv / ceiling (p50)         ${byClients(report.ratios.p50PbkvOverCeiling)}`,
     `pbkv / raw (p50)             ${byClients(report.ratios.p50PbkvOverRaw)}`,
   ];
+  for (const peer of peerSpecs) {
+    const ratios = peer.system === "etcd" ? report.ratios.pbkvOverEtcd : report.ratios.pbkvOverRedis;
+    if (Object.keys(ratios).length === 0) continue;
+    lines.push(`${`pbkv / ${peer.system} (ops/s)`.padEnd(29)} ${byClients(ratios)}`);
+    lines.push(`  (${peer.system}: ${peer.guarantees})`);
+  }
   if (report.batching.length > 0) {
     lines.push(
       "",

@@ -15,6 +15,9 @@ import type {
 } from "../schemas/bench.js";
 import { ClosedLoop, type WindowResult } from "./closedLoop.js";
 import { BenchCluster, type BenchClusterSpec, type BenchEnvironment, sleep } from "./cluster.js";
+import { startEtcd } from "./peerEtcd.js";
+import { startRedis } from "./peerRedis.js";
+import type { PeerSpec, PeerTarget } from "./peers.js";
 import { RawRelay } from "./rawRelay.js";
 import { runFailover } from "./failover.js";
 import { MemoryTracker } from "./memory.js";
@@ -34,6 +37,8 @@ export interface BenchOptions extends BenchEnvironment {
   forward: ForwardSettings;
   /** Forwarding settings for the batching comparison (empty: none). */
   variants: ForwardSettings[];
+  /** What users would pick instead, measured beside pbkv (empty: none). */
+  peers: PeerSpec[];
   failoverRounds: number;
   failoverClients: number;
   /** 0: no million-operation run. */
@@ -46,7 +51,7 @@ export interface BenchOptions extends BenchEnvironment {
 }
 
 /** What a row is measured on: a cluster of the project's runtime, or the raw relay. */
-export type BenchTarget = BenchCluster | RawRelay;
+export type BenchTarget = BenchCluster | RawRelay | PeerTarget;
 
 /** During the million-op run, a memory sample this often. */
 const memorySampleEveryOps = 100_000;
@@ -66,6 +71,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     { system: "raw", label: "raw", servers: 2, actors: "raw", forward: options.forward },
     { system: "ceiling", label: "ceiling", servers: 2, actors: "relay", forward: options.forward },
     { system: "unreplicated", label: "unreplicated", servers: 1, actors: "pbkv", forward: options.forward },
+    ...options.peers.map((peer): BenchClusterSpec => ({
+      system: peer.system,
+      label: peer.system,
+      servers: 0,
+      actors: peer.system,
+      forward: options.forward,
+    })),
     ...variants,
     main,
   ];
@@ -105,7 +117,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const rowsOfLabel = (label: string): BenchRow[] =>
     options.clientCounts.flatMap((clients) => accumulators.get(keyOf(label, clients))?.row() ?? []);
   const rows = options.clientCounts.flatMap((clients) =>
-    ["raw", "ceiling", "unreplicated", "pbkv"].flatMap(
+    ["raw", "ceiling", "unreplicated", "etcd", "redis", "pbkv"].flatMap(
       (label) => accumulators.get(keyOf(label, clients))?.row() ?? [],
     ),
   );
@@ -141,6 +153,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     rows,
     ratios: {
       pbkvOverRaw: ratioByClients(pbkvRows, rowsOfLabel("raw"), (row) => row.opsPerSec),
+      pbkvOverEtcd: ratioByClients(pbkvRows, rowsOfLabel("etcd"), (row) => row.opsPerSec),
+      pbkvOverRedis: ratioByClients(pbkvRows, rowsOfLabel("redis"), (row) => row.opsPerSec),
       pbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.opsPerSec),
       pbkvOverUnreplicated: ratioByClients(pbkvRows, rowsOfLabel("unreplicated"), (row) => row.opsPerSec),
       p50PbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.p50Ms),
@@ -180,10 +194,7 @@ async function withCluster(
   use: (cluster: BenchTarget) => Promise<void>,
 ): Promise<void> {
   options.progress.show(`${label}: starting`, 0, "", true);
-  const cluster =
-    spec.actors === "raw"
-      ? await RawRelay.start(`${options.prefix}-${spec.label}`, options.url, options.readyTimeoutMs)
-      : await BenchCluster.start(spec, options);
+  const cluster = await startTarget(spec, options);
   options.clusters.add(cluster);
   names.push(cluster.names.cluster);
   try {
@@ -197,6 +208,21 @@ async function withCluster(
     options.progress.show(`${label}: stopping`, 1, "", true);
     options.clusters.delete(cluster);
     await cluster.stop();
+  }
+}
+
+function startTarget(spec: BenchClusterSpec, options: BenchOptions): Promise<BenchTarget> {
+  const name = `${options.prefix}-${spec.label}`;
+  switch (spec.actors) {
+    case "raw":
+      return RawRelay.start(name, options.url, options.readyTimeoutMs);
+    case "etcd":
+      return startEtcd(name, options.readyTimeoutMs);
+    case "redis":
+      return startRedis(name, options.readyTimeoutMs);
+    case "pbkv":
+    case "relay":
+      return BenchCluster.start(spec, options);
   }
 }
 

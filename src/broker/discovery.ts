@@ -4,8 +4,8 @@
 // command that starts a cluster may then start a private broker from an
 // installed rabbitmq-server, else a RabbitMQ container where Docker is
 // available; otherwise a clear error saying how to provide one.
-import net from "node:net";
 import { redactUrl } from "./connection.js";
+import { isPortOpen } from "./ports.js";
 import {
   findRabbitmqServer,
   livePrivateBroker,
@@ -17,7 +17,6 @@ import {
 export const localBrokerUrl = process.env["PBKV_LOCAL_BROKER"] || "amqp://guest:guest@127.0.0.1:5672";
 /** The image of the container fallback (the management image, as in compose.yaml). */
 export const containerImage = "rabbitmq:4-management";
-const probeTimeoutMs = 1_000;
 
 export type BrokerSource = "--url" | "RABBITMQ_URL" | "local broker" | "private broker" | "container";
 
@@ -95,20 +94,6 @@ async function startPrivate(
     privateBroker: broker.record,
     stop: broker.stop,
   };
-}
-
-/** True when something accepts TCP connections there (a cheap test before AMQP). */
-export function isPortOpen(host: string, port: number, timeoutMs = probeTimeoutMs): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (open: boolean): void => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
 }
 
 /**

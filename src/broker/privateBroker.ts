@@ -18,11 +18,11 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import amqp from "amqplib";
 import { z } from "zod";
+import { freePort } from "./ports.js";
 
 /** Debian's real script (its /usr/sbin wrapper would switch to the rabbitmq user and its files). */
 const debianServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
@@ -111,19 +111,6 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
   return condition();
-}
-
-/** A TCP port nobody listens on now (the kernel's pick). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function acceptsLogins(url: string): Promise<boolean> {

@@ -13,6 +13,7 @@ import { defaultConfig } from "../actors/config.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";
+import { parsePeers } from "../bench/peers.js";
 import { type BenchTarget, runBench } from "../bench/run.js";
 import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../bench/settings.js";
 import { clusterNamePattern } from "../broker/topology.js";
@@ -42,6 +43,7 @@ interface BenchCommandOptions extends ProtocolOptions {
   forwardBatchMax: number;
   forwardWindow: number;
   batching?: string;
+  peers?: string;
   failoverRounds?: number;
   memoryOps?: number;
   opTimeoutMs: number;
@@ -60,6 +62,7 @@ const fullDefaults = {
   windowMs: 5_000,
   rounds: 2,
   batching: "1x1,1x64,64x1,64x4",
+  peers: "installed",
   failoverRounds: 5,
   memoryOps: 1_000_000,
 };
@@ -70,6 +73,7 @@ const quickDefaults = {
   windowMs: 700,
   rounds: 1,
   batching: "none",
+  peers: "none",
   failoverRounds: 1,
   memoryOps: 0,
 };
@@ -114,6 +118,10 @@ const program = new Command("bench")
     new Option("--forward-window <n>", "pbkv: most Forward messages in flight")
       .argParser(positiveInt)
       .default(defaultConfig.forwardWindow),
+  )
+  .option(
+    "--peers <systems>",
+    `also measure what users would pick instead: etcd and/or redis (comma-separated), installed (those whose server is installed) or none (default ${fullDefaults.peers}; --quick ${quickDefaults.peers})`,
   )
   .option(
     "--batching <variants>",
@@ -169,6 +177,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
   if (problem !== null) throw new CommandError(problem, exitCodes.usage);
   const clientCounts = usage(() => parseClientCounts(options.clients ?? defaults.clients, clientsMax));
   const variants = usage(() => parseForwardVariants(options.batching ?? defaults.batching));
+  const peers = usage(() => parsePeers(options.peers ?? defaults.peers));
   const memoryOps = options.memoryOps ?? defaults.memoryOps;
   if (memoryOps > memoryOpsMax)
     throw new CommandError(`--memory-ops is at most ${memoryOpsMax}`, exitCodes.usage);
@@ -214,6 +223,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       pbkvServers: 3,
       forward,
       variants,
+      peers,
       failoverRounds: options.failoverRounds ?? defaults.failoverRounds,
       failoverClients: 16,
       memoryOps,

@@ -6,8 +6,11 @@ import { Address } from "./address.js";
 const Positive = z.number().positive();
 const NonNegative = z.number().min(0);
 
-/** The systems of the side-by-side table (raw: the four hops over plain amqplib, no pbkv runtime). */
-export const BenchSystem = z.enum(["raw", "ceiling", "unreplicated", "pbkv"]);
+/**
+ * The systems of the side-by-side table. raw: the four hops over plain amqplib,
+ * no pbkv runtime; etcd, redis: what users would pick instead (where installed).
+ */
+export const BenchSystem = z.enum(["raw", "ceiling", "unreplicated", "etcd", "redis", "pbkv"]);
 export type BenchSystem = z.infer<typeof BenchSystem>;
 
 /** One measured window: closed-loop clients on one system. */
@@ -132,6 +135,9 @@ export const BenchReport = z.object({
     /** Throughput over the raw relay's: what pbkv's runtime and protocol cost beyond the broker's four hops. */
     pbkvOverRaw: ByClients,
     pbkvOverCeiling: ByClients,
+    /** Throughput over a 3-member etcd's and a Redis primary + replica's (empty where not measured). */
+    pbkvOverEtcd: ByClients,
+    pbkvOverRedis: ByClients,
     pbkvOverUnreplicated: ByClients,
     /** Latency: pbkv's p50 over the ceiling's. */
     p50PbkvOverCeiling: ByClients,

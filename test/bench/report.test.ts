@@ -110,6 +110,8 @@ describe("bench figures", () => {
       ratios: {
         pbkvOverRaw: { "1": 0.6 },
         pbkvOverCeiling: { "1": 0.9 },
+        pbkvOverEtcd: {},
+        pbkvOverRedis: {},
         pbkvOverUnreplicated: { "1": 0.45 },
         p50PbkvOverCeiling: { "1": 1.1 },
         p50PbkvOverRaw: { "1": 1.57 },

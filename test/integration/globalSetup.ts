@@ -7,7 +7,8 @@
 import { execFileSync } from "node:child_process";
 import amqp from "amqplib";
 import type { TestProject } from "vitest/node";
-import { isPortOpen, localBrokerUrl, noBrokerHelp, startContainer } from "../../src/broker/discovery.js";
+import { localBrokerUrl, noBrokerHelp, startContainer } from "../../src/broker/discovery.js";
+import { isPortOpen } from "../../src/broker/ports.js";
 import { findRabbitmqServer, startPrivateBroker } from "../../src/broker/privateBroker.js";
 import type { BrokerControlTarget } from "../../src/chaos/brokerControl.js";
 

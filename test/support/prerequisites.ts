@@ -3,6 +3,7 @@
 // on a fresh machine with nothing installed by hand:
 // - Chromium, for the dashboard's browser test;
 // - docker-compose, to validate compose.yaml (no Docker engine needed);
+// - etcd and Redis, which the bench measures beside pbkv;
 // - a RabbitMQ broker, or an installed rabbitmq-server that the integration
 //   tests start a private broker from (test/integration/globalSetup.ts).
 // Missing ones are installed from Debian's packages when this runs as root
@@ -10,8 +11,10 @@
 // enable it. The tests themselves use the same detection.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { isPortOpen, localBrokerUrl } from "../../src/broker/discovery.js";
+import { localBrokerUrl } from "../../src/broker/discovery.js";
+import { isPortOpen } from "../../src/broker/ports.js";
 import { findRabbitmqServer } from "../../src/broker/privateBroker.js";
+import { installedPeers, peerSpecs } from "../../src/bench/peers.js";
 import { chromiumPath } from "../../src/dashboard/headlessChromium.js";
 
 interface Prerequisite {
@@ -53,6 +56,12 @@ const prerequisites: Prerequisite[] = [
     present: () => composeCommand() !== null,
     packages: ["docker-compose"],
     enable: composeHelp,
+  },
+  {
+    what: "etcd and Redis (the bench's peer rows and their test)",
+    present: () => installedPeers().length === peerSpecs.length,
+    packages: ["etcd-server", "redis-server"],
+    enable: "install etcd-server and redis-server (their servers are started by the bench on free ports)",
   },
   {
     what: "RabbitMQ (the integration tests)",
