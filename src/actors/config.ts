@@ -28,6 +28,12 @@ export const mutationNames = [
   "promoteIdleServer",
   "serveDuringTransfer",
   "ignorePrimaryRestart",
+  "fastReads",
+  "ignoreAckRule",
+  "nonPrimaryServes",
+  "transferOverwritesForwards",
+  "acksWithoutIncarnation",
+  "waitForLostBackup",
 ] as const;
 export type Mutation = (typeof mutationNames)[number];
 
