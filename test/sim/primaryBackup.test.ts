@@ -222,15 +222,26 @@ describe("primary/backup", () => {
     const view = waitForFullView(sim);
     const oldPrimary = view.primary!;
     runOp(sim, "client-1", put("a", "old"));
+    // client-2 learns the view now, so that later it still believes the old one.
+    expect(runOp(sim, "client-2", get("a"))).toBe("old");
     // Cut the primary from the view server only: clients and the backup still reach it.
     sim.network.cut(oldPrimary, "viewserver");
     const next = waitForView(sim, (v) => v.primary === view.backup && v.backup !== null);
     runOp(sim, "client-1", put("a", "new"));
-    // client-2 still believes the old view: its get goes to the old primary first.
-    sim.serverState(oldPrimary)!; // still alive, still thinks it is primary
+    // The old primary is alive and still thinks it is primary of the old view.
     expect(sim.serverState(oldPrimary)!.role).toBe("primary");
     expect(sim.serverState(oldPrimary)!.view.viewNum).toBeLessThan(next.viewNum);
+    const requestsToOldPrimary = (): number =>
+      sim
+        .trace()
+        .filter((line) => line.includes(`deliver client-2 -> ${oldPrimary} `) && line.includes("Request"))
+        .length;
+    const before = requestsToOldPrimary();
+    const forwardsBefore = sim.sentBy(oldPrimary, ["Forward"]);
     expect(runOp(sim, "client-2", get("a"))).toBe("new");
+    // The get did reach the old primary, which tried to run it through its old backup.
+    expect(requestsToOldPrimary()).toBeGreaterThan(before);
+    expect(sim.sentBy(oldPrimary, ["Forward"])).toBeGreaterThan(forwardsBefore);
     expectLinearizable(sim);
   });
 });
