@@ -34,6 +34,7 @@ export const mutationNames = [
   "transferOverwritesForwards",
   "acksWithoutIncarnation",
   "waitForLostBackup",
+  "applyForwardsOnArrival",
 ] as const;
 export type Mutation = (typeof mutationNames)[number];
 

@@ -228,6 +228,12 @@ function onForward(
   }
   const app = state.app;
   if (app === null) return; // the transfer has not arrived; the primary resends it
+  if (hasMutation(config, "applyForwardsOnArrival")) {
+    // Planted bug: apply a batch as it arrives, ignoring a gap before it.
+    const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
+    for (const entry of fresh) applyOnce(app, entry.client, entry.seq, entry.op);
+    return ctx.send(message.from, { type: "ForwardAck", index: app.applied, incarnation: state.incarnation });
+  }
   const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
   forward.entries.forEach((entry, offset) => {
     const index = forward.firstIndex + offset;

@@ -86,4 +86,10 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
     invariant: "liveness",
     shows: "a new backup lost before its transfer leaves the view server waiting forever",
   },
+  {
+    mutant: "applyForwardsOnArrival",
+    scenario: "reordered-forwards",
+    invariant: "backupConsistent",
+    shows: "a backup applies forwards in the order they arrive, not the primary's",
+  },
 ];

@@ -27,6 +27,8 @@ const alsoCaught: PlantedBugCatch[] = [
 describe("planted bugs are caught", () => {
   it("every mutant has a search that catches it", () => {
     expect(plantedBugCatches.map((entry) => entry.mutant).sort()).toEqual([...mutationNames].sort());
+    // One planted bug per bug class of the lectures (issue 22), at least ten.
+    expect(mutationNames.length).toBeGreaterThanOrEqual(10);
   });
 
   for (const entry of [...plantedBugCatches, ...alsoCaught]) {
