@@ -35,6 +35,7 @@ export const mutationNames = [
   "acksWithoutIncarnation",
   "waitForLostBackup",
   "applyForwardsOnArrival",
+  "bumpWithoutChange",
 ] as const;
 export type Mutation = (typeof mutationNames)[number];
 

@@ -205,6 +205,8 @@ function considerChange(state: ViewServerState, ctx: Context, config: ProtocolCo
   if (view.backup === null) {
     const idle = pickIdle(state, excluded);
     if (idle !== null) changeView(state, view.primary, idle, ctx, [`${idle} joined as backup`]);
+    else if (hasMutation(config, "bumpWithoutChange"))
+      changeView(state, view.primary, null, ctx, "planted bug: a new view number, nothing changed");
   }
 }
 

@@ -37,14 +37,17 @@ export interface Violation {
 
 /**
  * View rules, checked on every view the view server announces: numbers grow
- * by one, every view after 0 has a primary distinct from the backup, and the
- * primary of view i+1 was primary or backup of view i.
+ * by one, every view after 0 has a primary distinct from the backup, a new
+ * number comes with a new primary or backup, and the primary of view i+1 was
+ * primary or backup of view i.
  */
 export function checkViewChange(previous: View, next: View): string | null {
   const change = `${describeView(previous)} -> ${describeView(next)}`;
   if (next.viewNum !== previous.viewNum + 1) return `view numbers must grow by one: ${change}`;
   if (next.primary === null) return `a view after view 0 needs a primary: ${change}`;
   if (next.primary === next.backup) return `primary and backup must differ: ${change}`;
+  if (previous.viewNum > 0 && next.primary === previous.primary && next.backup === previous.backup)
+    return `a view number is bumped only with a change of primary or backup: ${change}`;
   if (previous.viewNum > 0 && next.primary !== previous.primary && next.primary !== previous.backup)
     return `the primary of view ${next.viewNum} was neither primary nor backup of view ${previous.viewNum}: ${change}`;
   return null;

@@ -92,4 +92,10 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
     invariant: "backupConsistent",
     shows: "a backup applies forwards in the order they arrive, not the primary's",
   },
+  {
+    mutant: "bumpWithoutChange",
+    scenario: "single-server",
+    invariant: "viewRules",
+    shows: "the view server announces a new view number with the same primary and backup",
+  },
 ];
