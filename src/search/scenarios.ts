@@ -173,7 +173,7 @@ export const failoverAtMostOnce: Scenario = {
       // explore phase below may also lose a new backup before it is installed
       // and then its primary: the service then stops by design (the view
       // server waits for an acknowledgement only the lost primary could send,
-      // the known limit in DESIGN §4.1), so no liveness phase follows it.
+      // the one way it stops by design, DESIGN §4.1), so no liveness phase follows it.
       name: "second failover",
       startFrom: "first failover",
       goal: and(startPrimaryDown, startBackupPromoted, clientBusy("client-1")),
@@ -292,8 +292,8 @@ export const randomDeep: Scenario = {
       // One crash and its restart, while both clients wait: the primary
       // restarts under its name and the view server hears its new life. The
       // deep phase below may lose the primary and a new backup before it is
-      // installed; the service then stops by design (the known limit in
-      // DESIGN §4.1), so liveness is checked here, with the faults bounded to
+      // installed; the service then stops by design (its primary lost before
+      // it acknowledged, DESIGN §4.1), so liveness is checked here, with the faults bounded to
       // one server lost at a time.
       name: "restart under load",
       goal: and(startPrimaryRestarted, clientBusy("client-1"), clientBusy("client-2")),
