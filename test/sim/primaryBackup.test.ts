@@ -127,6 +127,28 @@ describe("primary/backup", () => {
     expectLinearizable(sim);
   });
 
+  it("keeps serving when the backup dies and then its replacement, before the transfer lands (a single failure each)", () => {
+    const sim = startCluster({ seed: 17 });
+    const view = waitForFullView(sim);
+    runOp(sim, "client-1", put("a", "1"));
+    sim.crash(view.backup!);
+    // The view server picks the idle server; it dies before the primary even learned the view.
+    const chosen = sim.runUntil(() => {
+      const next = sim.viewServerState()!.view;
+      return next.viewNum > view.viewNum && next.backup !== null;
+    }, 5_000);
+    expect(chosen).toBe(true);
+    const unacknowledged = currentView(sim);
+    expect(sim.viewServerState()!.primaryAcked).toBe(false);
+    expect(sim.serverState(unacknowledged.backup!)!.app).toBeNull();
+    sim.crash(unacknowledged.backup!);
+    // The primary holds every write: the view server replaces the lost backup without its ack.
+    runOp(sim, "client-1", put("a", "2"));
+    expect(runOp(sim, "client-1", get("a"))).toBe("2");
+    expect(currentView(sim)).toMatchObject({ primary: view.primary, backup: null });
+    expectLinearizable(sim);
+  });
+
   it("completes a put issued right after the primary fails", () => {
     const sim = startCluster({ seed: 13 });
     const view = waitForFullView(sim);
