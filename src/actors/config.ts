@@ -28,6 +28,14 @@ export const mutationNames = [
   "promoteIdleServer",
   "serveDuringTransfer",
   "ignorePrimaryRestart",
+  "fastReads",
+  "ignoreAckRule",
+  "nonPrimaryServes",
+  "transferOverwritesForwards",
+  "acksWithoutIncarnation",
+  "waitForLostBackup",
+  "applyForwardsOnArrival",
+  "bumpWithoutChange",
 ] as const;
 export type Mutation = (typeof mutationNames)[number];
 

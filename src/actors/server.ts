@@ -93,7 +93,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
         case "ForwardReject":
           return onForwardReject(state, message, ctx);
         case "StateTransfer":
-          return onStateTransfer(state, body, message, ctx);
+          return onStateTransfer(state, body, message, ctx, config);
         case "StateTransferAck":
           return onStateTransferAck(state, body, message, ctx, config);
         case "Ping":
@@ -170,6 +170,11 @@ function onRequest(
     ctx.log.warn({ from: client }, "request from a non-client address refused");
     return;
   }
+  if (state.role === "backup" && state.app !== null && hasMutation(config, "nonPrimaryServes")) {
+    // Planted bug: a backup holding the state answers as if it were primary.
+    const value = applyOnce(state.app, client, request.seq, request.op);
+    return replyOk(state, client, request.seq, request.op, value, ctx);
+  }
   if (state.role !== "primary") return replyError(client, request.seq, "NotPrimary", ctx);
   if (message.viewNum > state.view.viewNum) return replyError(client, request.seq, "WrongView", ctx);
   const app = state.app;
@@ -183,6 +188,10 @@ function onRequest(
   if (alreadyExecuted(app, client, request.seq)) return; // an old retry; its client has moved on
   if (state.pending.some((entry) => entry.client === client && entry.seq === request.seq)) return;
 
+  if (request.op.f === "get" && state.transferAcked && hasMutation(config, "fastReads")) {
+    // Planted bug: a read answered from our own store, without the backup (stale once we are replaced).
+    return replyOk(state, client, request.seq, request.op, app.store.get(request.op.key) ?? "", ctx);
+  }
   const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
   // Planted bug serveDuringTransfer: run operations alone while the backup is still being filled.
   const servingAlone = state.view.backup === null || !state.transferAcked;
@@ -219,6 +228,12 @@ function onForward(
   }
   const app = state.app;
   if (app === null) return; // the transfer has not arrived; the primary resends it
+  if (hasMutation(config, "applyForwardsOnArrival")) {
+    // Planted bug: apply a batch as it arrives, ignoring a gap before it.
+    const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
+    for (const entry of fresh) applyOnce(app, entry.client, entry.seq, entry.op);
+    return ctx.send(message.from, { type: "ForwardAck", index: app.applied, incarnation: state.incarnation });
+  }
   const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
   forward.entries.forEach((entry, offset) => {
     const index = forward.firstIndex + offset;
@@ -243,7 +258,8 @@ function onForwardAck(
   config: ProtocolConfig,
 ): void {
   if (!isFromOurBackup(state, message) || !isReadyPrimary(state)) return;
-  if (ack.incarnation !== state.backupIncarnation) return; // a restarted process, not our backup
+  // A restarted process, not our backup (planted bug acksWithoutIncarnation: counted anyway).
+  if (ack.incarnation !== state.backupIncarnation && !hasMutation(config, "acksWithoutIncarnation")) return;
   const app = state.app;
   assert(app !== null, "a ready primary has state");
   if (ack.index > state.sentUpTo) {
@@ -272,11 +288,13 @@ function onStateTransfer(
   transfer: BodyOf<"StateTransfer">,
   message: Message,
   ctx: Context,
+  config: ProtocolConfig,
 ): void {
   const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
   if (state.role !== "backup" || !fromOurPrimary) return;
-  // At most once per view: a duplicate must not roll back forwards applied since.
-  if (state.app === null) {
+  // At most once per view: a duplicate must not roll back forwards applied since
+  // (planted bug transferOverwritesForwards: it does).
+  if (state.app === null || hasMutation(config, "transferOverwritesForwards")) {
     state.app = restoreApp(transfer.snapshot);
     ctx.log.info({ viewNum: state.view.viewNum, applied: state.app.applied }, "state transfer installed");
   }

@@ -135,10 +135,12 @@ function replyView(state: ViewServerState, to: Address, ctx: Context, pingIncarn
 
 function onPingCheckTimer(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
   for (const [address, record] of [...state.servers]) {
-    if (record.pingedSinceCheck) record.pingedSinceCheck = false;
-    else state.servers.delete(address);
+    if (!record.pingedSinceCheck) state.servers.delete(address);
   }
+  // Decide before the flags are cleared: every server left pinged in the
+  // interval that just ended, so each may be picked as backup.
   considerChange(state, ctx, config);
+  for (const record of state.servers.values()) record.pingedSinceCheck = false;
   ctx.setTimer({ type: "PingCheckTimer" }, config.pingCheckMs);
 }
 
@@ -154,15 +156,22 @@ function holdsRole(state: ViewServerState, address: Address | null, incarnation:
 /**
  * At most one change per acknowledged view: replace a dead or restarted
  * primary by the backup, a dead or restarted backup by an idle server, and
- * fill an empty backup slot.
+ * fill an empty backup slot. Before the primary acknowledged the view, only a
+ * lost backup may be replaced (replaceLostNewBackup).
  */
 function considerChange(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
   const { view } = state;
-  if (view.viewNum === 0 || !state.primaryAcked) return;
+  if (view.viewNum === 0) return;
   const primaryUp =
     holdsRole(state, view.primary, state.primaryIncarnation) ||
     (hasMutation(config, "ignorePrimaryRestart") && view.primary !== null && state.servers.has(view.primary));
   const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
+  // Planted bugs: ignoreAckRule promotes a backup before the primary acknowledged
+  // (the backup may have no state); waitForLostBackup never uses the exception.
+  if (!state.primaryAcked && !(hasMutation(config, "ignoreAckRule") && !primaryUp)) {
+    if (!hasMutation(config, "waitForLostBackup")) replaceLostNewBackup(state, ctx, config);
+    return;
+  }
   const excluded = [view.primary, view.backup];
   // A member that lost its role and still pings came back under a new incarnation.
   const lost = (role: string, address: Address | null): string =>
@@ -196,12 +205,45 @@ function considerChange(state: ViewServerState, ctx: Context, config: ProtocolCo
   if (view.backup === null) {
     const idle = pickIdle(state, excluded);
     if (idle !== null) changeView(state, view.primary, idle, ctx, [`${idle} joined as backup`]);
+    else if (hasMutation(config, "bumpWithoutChange"))
+      changeView(state, view.primary, null, ctx, "planted bug: a new view number, nothing changed");
   }
 }
 
-/** The live server with the smallest address that is neither primary nor backup. */
+/**
+ * The ack rule's one exception (DESIGN §1): a new backup lost before the
+ * primary acknowledged its view (its transfer can never land) is replaced
+ * while the primary stays the same process. Safe because every primary the
+ * view server names holds every acknowledged write (the first one starts
+ * empty, a promoted backup confirmed its transfer in the acknowledged view it
+ * came from, a kept primary kept its store), and the primary is not changed:
+ * a backup is promoted only from an acknowledged view. Without it the view
+ * server would wait forever for an acknowledgement the primary cannot give.
+ */
+function replaceLostNewBackup(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
+  const { view } = state;
+  if (view.backup === null || !holdsRole(state, view.primary, state.primaryIncarnation)) return;
+  if (holdsRole(state, view.backup, state.backupIncarnation)) return;
+  const lost = state.servers.has(view.backup)
+    ? "restarted"
+    : `silent for a whole ${config.pingCheckMs} ms check`;
+  const idle = pickIdle(state, [view.primary, view.backup]);
+  changeView(state, view.primary, idle, ctx, [
+    `new backup ${view.backup} ${lost} before ${view.primary ?? "-"} acknowledged view ${view.viewNum}`,
+    idle === null ? "no idle server to be backup" : `${idle} is the new backup`,
+  ]);
+}
+
+/**
+ * The live server with the smallest address that is neither primary nor
+ * backup and pinged since the last check: one that fell silent may have
+ * crashed, and a dead backup would only cost another view change.
+ */
 function pickIdle(state: ViewServerState, excluded: (Address | null)[]): Address | null {
-  const candidates = [...state.servers.keys()].filter((address) => !excluded.includes(address)).sort();
+  const candidates = [...state.servers]
+    .filter(([address, record]) => record.pingedSinceCheck && !excluded.includes(address))
+    .map(([address]) => address)
+    .sort();
   return candidates[0] ?? null;
 }
 

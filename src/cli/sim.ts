@@ -10,6 +10,8 @@ interface SimSummary {
   runs: number;
   violations: number;
   failingSeeds: number[];
+  /** Runs left with unfinished clients for the one by-design reason, with it (not violations). */
+  stuckByDesign: { seed: number; reason: string }[];
   ops: number;
   simulatedSeconds: number;
   wallSeconds: number;
@@ -69,6 +71,7 @@ const summary: SimSummary = {
   runs: 0,
   violations: 0,
   failingSeeds: [],
+  stuckByDesign: [],
   ops: 0,
   simulatedSeconds: 0,
   wallSeconds: 0,
@@ -98,6 +101,11 @@ for (let seed = options.seed; seed < options.seed + options.seeds; seed++) {
       for (const line of result.trace) console.log(`  ${line}`);
     }
   }
+  if (result.stuckByDesign !== null) {
+    summary.stuckByDesign.push({ seed, reason: result.stuckByDesign });
+    if (showProgress) process.stderr.write("\r\x1b[K");
+    if (!options.json) console.log(`seed ${seed} stuck by design (not a violation): ${result.stuckByDesign}`);
+  }
   if (showProgress) {
     process.stderr.write(
       `\r\x1b[Kseed ${seed}: ${summary.runs}/${options.seeds} runs, ${summary.violations} failing, ${summary.ops} ops`,
@@ -115,5 +123,9 @@ if (options.json) {
     `${summary.runs} runs, ${summary.violations} failing, ${summary.ops} ops, ` +
       `${summary.simulatedSeconds.toFixed(1)} s simulated in ${summary.wallSeconds.toFixed(1)} s (${summary.speedup.toFixed(0)}x real time)`,
   );
+  if (summary.stuckByDesign.length > 0)
+    console.log(
+      `${summary.stuckByDesign.length} run(s) stuck by design, not violations: a view's primary lost before it acknowledged the view (DESIGN §4.1)`,
+    );
 }
 process.exitCode = summary.violations > 0 ? 1 : 0;

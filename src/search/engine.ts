@@ -5,6 +5,7 @@ import { createViewServer, type ViewServerState } from "../actors/viewServer.js"
 import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
@@ -12,6 +13,8 @@ import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {
   arePairedInOneView,
+  checkAckRule,
+  checkAckSource,
   checkBackupConsistency,
   checkViewChange,
   describeWrongResult,
@@ -155,7 +158,8 @@ export class World {
         bits &= bits - 1;
         const id = word * 32 + bit;
         const to = destination[id]!;
-        if (to >= 0 && slots[to]!.state !== null) out.push(eventCode(deliverKind, id));
+        if (to >= 0 && slots[to]!.state !== null && !this.isCut(policy, id))
+          out.push(eventCode(deliverKind, id));
       }
     }
     for (const slot of slots) {
@@ -166,6 +170,7 @@ export class World {
     }
     if (policy.invokes) {
       for (const node of this.clientNodes) {
+        if (policy.invokers !== undefined && !policy.invokers.includes(this.nodes[node]!.address)) continue;
         const client = slots[node]!.state as ClientState | null;
         if (client !== null && client.current === null && client.seq < this.nodes[node]!.ops.length)
           out.push(eventCode(invokeKind, node));
@@ -238,7 +243,10 @@ export class World {
       const op = (transition.slot.state as ClientState).current!.op;
       this.recordHistory(draft, historyEventOf("invoke", this.clientNodes.indexOf(node), op));
     }
-    if (transition.events.length > 0) violation = this.trackEvents(draft, slot, transition.events);
+    if (transition.events.length > 0) {
+      const delivered = kind === deliverKind ? this.messages.envelopes[argument] : undefined;
+      violation = this.trackEvents(draft, slot, transition.events, delivered);
+    }
     const state: SearchState = {
       slots: draft.slots,
       network: draft.network,
@@ -252,6 +260,14 @@ export class World {
       trace: { parent: parent.trace, event: code },
       depth: parent.depth + 1,
     };
+    if (violation === null && info.kind === "server" && kind === deliverKind) {
+      const broken = checkAckSource(
+        slot.state as ServerState,
+        transition.slot.state as ServerState,
+        this.messages.envelopes[argument]!,
+      );
+      if (broken !== null) violation = { invariant: "pairedAcks", message: broken };
+    }
     if (violation === null && info.kind === "server" && this.checkingBackups)
       violation = this.checkBackups(state);
     if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
@@ -259,7 +275,12 @@ export class World {
   }
 
   /** What the checker tracks from the events a step emitted: who served, view changes, results. */
-  private trackEvents(draft: DraftState, before: NodeSlot, events: readonly ActorEvent[]): Violation | null {
+  private trackEvents(
+    draft: DraftState,
+    before: NodeSlot,
+    events: readonly ActorEvent[],
+    delivered: Envelope | undefined,
+  ): Violation | null {
     const node = before.node;
     const info = this.nodes[node]!;
     let violation: Violation | null = null;
@@ -275,7 +296,12 @@ export class World {
           };
         } else draft.served = outcome.served;
       } else if (event.type === "viewChanged" && viewBefore !== null) {
-        const broken = checkViewChange(viewBefore, event.view);
+        // The ack rule is checked against the state the step started from: its first change.
+        const firstChange = viewBefore === (before.state as ViewServerState).view;
+        const after = draft.slots[node]!.state as ViewServerState;
+        const broken =
+          checkViewChange(viewBefore, event.view) ??
+          (firstChange ? checkAckRule(before.state as ViewServerState, event.view, after, delivered) : null);
         if (broken !== null) violation ??= { invariant: "viewRules", message: broken };
         viewBefore = event.view;
       } else if (event.type === "result" && info.kind === "client") {
@@ -462,6 +488,13 @@ export class World {
     if (this.historyMemo.size >= memoMax) this.historyMemo.clear();
     this.historyMemo.set(key, broken);
     return broken;
+  }
+
+  /** Message `id` travels a link the phase cut. */
+  private isCut(policy: EventPolicy, id: number): boolean {
+    if (policy.cut === undefined) return false;
+    const { from, to } = this.messages.envelopes[id]!;
+    return policy.cut.some(([a, b]) => (from === a && to === b) || (from === b && to === a));
   }
 
   private everyLiveServerPinged(state: SearchState): boolean {

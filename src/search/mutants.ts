@@ -50,4 +50,52 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
     invariant: "liveness",
     shows: "a restarted primary is kept and the client never finishes",
   },
+  {
+    mutant: "fastReads",
+    scenario: "stale-read",
+    invariant: "linearizable",
+    shows: "a primary cut off and replaced answers a read from its own store with the old value",
+  },
+  {
+    mutant: "ignoreAckRule",
+    scenario: "ack-rule",
+    invariant: "viewRules",
+    shows: "the view server promotes a backup before the primary acknowledged the view it may not hold",
+  },
+  {
+    mutant: "nonPrimaryServes",
+    scenario: "demoted-primary",
+    invariant: "backupConsistent",
+    shows: "an old primary, now backup, executes a client request and gets ahead of its primary",
+  },
+  {
+    mutant: "transferOverwritesForwards",
+    scenario: "late-transfer",
+    invariant: "backupConsistent",
+    shows: "a duplicated state transfer rolls the backup back past forwards it applied",
+  },
+  {
+    mutant: "acksWithoutIncarnation",
+    scenario: "restarted-backup",
+    invariant: "pairedAcks",
+    shows: "a primary counts a forward ack from a restarted backup process it never transferred to",
+  },
+  {
+    mutant: "waitForLostBackup",
+    scenario: "new-backup-lost",
+    invariant: "liveness",
+    shows: "a new backup lost before its transfer leaves the view server waiting forever",
+  },
+  {
+    mutant: "applyForwardsOnArrival",
+    scenario: "reordered-forwards",
+    invariant: "backupConsistent",
+    shows: "a backup applies forwards in the order they arrive, not the primary's",
+  },
+  {
+    mutant: "bumpWithoutChange",
+    scenario: "single-server",
+    invariant: "viewRules",
+    shows: "the view server announces a new view number with the same primary and backup",
+  },
 ];

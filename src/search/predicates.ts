@@ -233,3 +233,70 @@ export function clientPrimaryStale(client: Address): NamedPredicate {
     },
   };
 }
+
+/** Some server still acts as the ready primary of a view older than the view server's: it has not heard it was replaced. */
+export const stalePrimaryServing: NamedPredicate = {
+  name: "a replaced primary still acts as ready primary of its old view",
+  test: (world, state) => {
+    const current = world.viewServer(state)?.view;
+    if (current === undefined) return false;
+    return world.serverNodes.some((node) => {
+      const address = world.nodes[node]!.address;
+      const server = world.server(state, address);
+      return (
+        server !== null &&
+        address !== current.primary &&
+        isReadyPrimary(server) &&
+        server.view.viewNum < current.viewNum
+      );
+    });
+  },
+};
+
+/** The primary in the client's cached view is now the installed backup of the view server's view. */
+export function clientPrimaryIsBackup(client: Address): NamedPredicate {
+  return {
+    name: `${client}'s cached primary is now the installed backup`,
+    test: (world, state) => {
+      const known = world.client(state, client)?.view?.primary ?? null;
+      const view = world.viewServer(state)?.view;
+      if (known === null || view === undefined || view.backup !== known) return false;
+      const backup = world.server(state, known);
+      return backup !== null && backup.role === "backup" && backup.app !== null;
+    },
+  };
+}
+
+/** The primary of the phase's start view was replaced: the view server names another one. */
+export const startPrimaryReplaced: NamedPredicate = {
+  name: "the start view's primary was replaced",
+  test: (world, state, start) => {
+    const before = world.viewServer(start)?.view.primary ?? null;
+    const now = world.viewServer(state)?.view.primary ?? null;
+    return before !== null && now !== null && now !== before;
+  },
+};
+
+/** The start view's backup is down; the view server's view has the same primary and a new backup still without the state, unacknowledged. */
+export const newBackupPending: NamedPredicate = {
+  name: "the start view's backup is down and its replacement waits for its state transfer",
+  test: (world, state, start) => {
+    const before = world.viewServer(start)?.view;
+    const viewServer = world.viewServer(state);
+    if (before?.backup == null || viewServer === null || viewServer.primaryAcked) return false;
+    const { view } = viewServer;
+    const startBackupDown = state.slots[world.nodeIndex.get(before.backup)!]!.state === null;
+    if (!startBackupDown || view.primary !== before.primary || view.backup === null) return false;
+    const newBackup = world.server(state, view.backup);
+    return view.backup !== before.backup && newBackup !== null && newBackup.app === null;
+  },
+};
+
+/** The backup of the phase's start view is down (crashed, not restarted). */
+export const startBackupDown: NamedPredicate = {
+  name: "the start view's backup is down",
+  test: (world, state, start) => {
+    const backup = world.viewServer(start)?.view.backup ?? null;
+    return backup !== null && state.slots[world.nodeIndex.get(backup)!]!.state === null;
+  },
+};

@@ -38,11 +38,19 @@ export interface WorldSpec {
   invariantsOff?: InvariantName[];
 }
 
+/**
+ * Stand-ins for the servers a directed phase is about, resolved when the
+ * phase starts (which server is primary depends on which pinged first):
+ * the primary and the backup of the view server's view in its start state.
+ */
+export const startPrimaryRef = "@start-primary";
+export const startBackupRef = "@start-backup";
+
 /** Which events a phase lets happen besides deliveries and timers. */
 export interface EventPolicy {
   /** Clients start their next operation whenever idle. */
   invokes: boolean;
-  /** Nodes that may crash (the view server and clients never do in these scenarios). */
+  /** Nodes that may crash (the view server and clients never do in these scenarios); role stand-ins allowed. */
   crashable: readonly Address[];
   /** Most crashes in total since the initial state (restarts count separately). */
   crashesMax: number;
@@ -54,6 +62,14 @@ export interface EventPolicy {
    * at any time, which covers any loss and delay of pings.
    */
   fairPingCheck: boolean;
+  /** Clients that may start operations when `invokes` is on (default: every client). */
+  invokers?: readonly Address[];
+  /**
+   * Links cut for the phase (both directions): their messages stay in the
+   * network but are not delivered, as in a partition (DSLabs' directed
+   * phases: "the primary is cut off from the view server"); role stand-ins allowed.
+   */
+  cut?: readonly (readonly [Address, Address])[];
 }
 
 export const noFaults: EventPolicy = Object.freeze({

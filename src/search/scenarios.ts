@@ -1,6 +1,4 @@
-import type { Op } from "../schemas/op.js";
 import {
-  allClientsDone,
   and,
   clientBusy,
   clientPrimaryStale,
@@ -9,8 +7,6 @@ import {
   clientWaiting,
   executedNotAnswered,
   failedOverToStartBackup,
-  fullViewSettled,
-  outstandingOperationsDone,
   startBackupPromoted,
   startPrimaryDown,
   startBackupRestartedUnnoticed,
@@ -18,7 +14,20 @@ import {
   viewNumAbove,
   viewNumRoseAbove,
 } from "./predicates.js";
-import { noFaults, type EventPolicy, type NamedPredicate, type Phase, type Scenario } from "./scenario.js";
+import { directedScenarios } from "./directedScenarios.js";
+import {
+  append,
+  crashes,
+  explore,
+  get,
+  liveness,
+  put,
+  reach,
+  recover,
+  recoverOutstanding,
+  settle,
+} from "./phases.js";
+import { noFaults, type Scenario } from "./scenario.js";
 
 // The search tests, after DSLabs lab 2's PrimaryBackupTest search tests:
 // each has a liveness part (a goal state is reachable; and, in every scenario
@@ -26,100 +35,6 @@ import { noFaults, type EventPolicy, type NamedPredicate, type Phase, type Scena
 // safety part (no invariant breaks within its bounds). Bounds are sized so
 // that all of them together take about a minute on two shared cores; `npm run
 // search -- --seconds S` gives the explore phases more time.
-
-const put = (key: string, value: string): Op => ({ f: "put", key, value });
-const append = (key: string, value: string): Op => ({ f: "append", key, value });
-const get = (key: string): Op => ({ f: "get", key });
-
-const allServers = (count: number): string[] => Array.from({ length: count }, (_, i) => `server-${i + 1}`);
-
-/** Servers may crash and restart, up to these totals since the initial state. */
-function crashes(servers: number, crashesMax: number, restartsMax: number): EventPolicy {
-  return { ...noFaults, crashable: allServers(servers), crashesMax, restartsMax };
-}
-
-/** A reach phase as declared here: a goal is required, the state and time bounds default. */
-type ReachSpec = Pick<Phase, "name" | "startFrom" | "prunes" | "events" | "depthMax"> &
-  Partial<Pick<Phase, "statesMax" | "secondsMax">> & { goal: NamedPredicate };
-
-/**
- * A reach phase stops as soon as it finds its goal, so its state and time
- * bounds only cap a goal that is not there: most share the same generous ones.
- */
-function reach({ name, statesMax = 500_000, secondsMax = 30, ...rest }: ReachSpec): Phase {
-  return { name, kind: "reach", ...rest, statesMax, secondsMax };
-}
-
-type ExploreSpec = Pick<
-  Phase,
-  "name" | "startFrom" | "prunes" | "events" | "depthMax" | "statesMax" | "secondsMax"
-> & { probes: NonNullable<Phase["probes"]> };
-
-/**
- * An explore phase: a BFS within its bounds, then random probes. Probes are
- * required here so that no scenario loses its deep random walks by omission.
- */
-function explore({ name, ...rest }: ExploreSpec): Phase {
-  return { name, kind: "explore", ...rest };
-}
-
-/** The servers settle into a full, acknowledged view before any client starts an operation. */
-function settle(): Phase {
-  return reach({
-    name: "settle",
-    goal: fullViewSettled,
-    prunes: [],
-    events: { ...noFaults, invokes: false },
-    depthMax: 40,
-  });
-}
-
-/** With no more faults, every client finishes its operations. */
-function liveness(prunes: NamedPredicate[], depthMax = 40): Phase {
-  return reach({ name: "liveness", goal: allClientsDone, prunes, events: noFaults, depthMax });
-}
-
-/**
- * After the faults stop (no more crashes or restarts) and the network heals
- * (synchronous timing: the view server's check waits for the ping of every
- * live server, so it declares no running server dead), every client finishes
- * its operations, the outstanding one included. The BFS is exhaustive: if no
- * sequence of events from the start state gets there, that is a liveness
- * violation with a trace, not a missing goal. The prune bounds view churn to
- * what recovering can need; the state bound is generous because the goal
- * stops the search long before it.
- */
-function recover(name = "recover", prunes: NamedPredicate[] = [viewNumRoseAbove(3)]): Phase {
-  return {
-    name,
-    kind: "recover",
-    goal: allClientsDone,
-    prunes,
-    events: { ...noFaults, fairPingCheck: true },
-    depthMax: 200,
-    statesMax: 1_000_000,
-    secondsMax: 40,
-  };
-}
-
-/**
- * As recover, where finishing every operation is too deep for a BFS (two
- * clients with four operations each; a client's three operations started in
- * a churned view): no new operation starts, and every one outstanding when
- * the faults stopped is answered.
- */
-function recoverOutstanding(prunes: NamedPredicate[] = [viewNumRoseAbove(3)]): Phase {
-  return {
-    name: "recover",
-    kind: "recover",
-    goal: outstandingOperationsDone,
-    prunes,
-    events: { ...noFaults, invokes: false, fairPingCheck: true },
-    depthMax: 200,
-    statesMax: 1_000_000,
-    secondsMax: 40,
-  };
-}
 
 // single-server has no faults to recover from (one server, no view change
 // can replace it), so its reach phase from the initial state is its whole
@@ -258,7 +173,7 @@ export const failoverAtMostOnce: Scenario = {
       // explore phase below may also lose a new backup before it is installed
       // and then its primary: the service then stops by design (the view
       // server waits for an acknowledgement only the lost primary could send,
-      // the known limit in DESIGN §4.1), so no liveness phase follows it.
+      // the one way it stops by design, DESIGN §4.1), so no liveness phase follows it.
       name: "second failover",
       startFrom: "first failover",
       goal: and(startPrimaryDown, startBackupPromoted, clientBusy("client-1")),
@@ -377,8 +292,8 @@ export const randomDeep: Scenario = {
       // One crash and its restart, while both clients wait: the primary
       // restarts under its name and the view server hears its new life. The
       // deep phase below may lose the primary and a new backup before it is
-      // installed; the service then stops by design (the known limit in
-      // DESIGN §4.1), so liveness is checked here, with the faults bounded to
+      // installed; the service then stops by design (its primary lost before
+      // it acknowledged, DESIGN §4.1), so liveness is checked here, with the faults bounded to
       // one server lost at a time.
       name: "restart under load",
       goal: and(startPrimaryRestarted, clientBusy("client-1"), clientBusy("client-2")),
@@ -408,6 +323,7 @@ export const scenarios: readonly Scenario[] = [
   primaryRestart,
   restartedBackup,
   randomDeep,
+  ...directedScenarios,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

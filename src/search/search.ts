@@ -3,7 +3,14 @@ import { Random } from "../sim/random.js";
 import { World } from "./engine.js";
 import { fmix } from "./hash.js";
 import type { Violation } from "./invariants.js";
-import type { Phase, PhaseKind, Scenario, WorldSpec } from "./scenario.js";
+import {
+  type Phase,
+  type PhaseKind,
+  type Scenario,
+  startBackupRef,
+  startPrimaryRef,
+  type WorldSpec,
+} from "./scenario.js";
 import type { SearchState } from "./state.js";
 
 // Breadth-first search with invariants, goals and prunes (DSLabs'
@@ -166,8 +173,9 @@ export interface PhaseResult {
   next: SearchState | null;
 }
 
-export function runPhase(world: World, start: SearchState, phase: Phase, seed: number): PhaseResult {
+export function runPhase(world: World, start: SearchState, declared: Phase, seed: number): PhaseResult {
   const startedMs = performance.now();
+  const phase = withRolesResolved(world, start, declared);
   const bfsResult = bfs(world, start, phase);
   const report: PhaseReport = {
     phase: phase.name,
@@ -230,6 +238,24 @@ export function runPhase(world: World, start: SearchState, phase: Phase, seed: n
       return finish({ violation: null, goalMissing: null, next: null });
     }
   }
+}
+
+/** The phase with its role stand-ins (startPrimaryRef, startBackupRef) replaced by the servers of its start state. */
+function withRolesResolved(world: World, start: SearchState, phase: Phase): Phase {
+  const view = world.viewServer(start)?.view;
+  const resolve = (node: string): string =>
+    node === startPrimaryRef
+      ? (view?.primary ?? node)
+      : node === startBackupRef
+        ? (view?.backup ?? node)
+        : node;
+  const { crashable, cut } = phase.events;
+  const events = {
+    ...phase.events,
+    crashable: crashable.map(resolve),
+    ...(cut === undefined ? {} : { cut: cut.map(([a, b]) => [resolve(a), resolve(b)] as const) }),
+  };
+  return { ...phase, events };
 }
 
 function goalMissingText(phase: Phase, outcome: PhaseReport["outcome"]): string {

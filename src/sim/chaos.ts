@@ -4,6 +4,7 @@ import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { Address } from "../schemas/address.js";
 import { Random } from "./random.js";
 import { Simulator } from "./simulator.js";
+import { stuckByDesignReason } from "./stuck.js";
 import { startWorkload } from "./workload.js";
 
 // The chaos scenario: a cluster under random loss, duplication, delay,
@@ -34,6 +35,13 @@ export interface ChaosResult {
   ok: boolean;
   /** Why the run failed: an invariant, a non-linearizable history, or clients that never finished. */
   violation: string | null;
+  /**
+   * Clients left unfinished for the one by-design reason (the view's primary
+   * lost before it acknowledged its view; src/sim/stuck.ts), checked from the
+   * run's role log. Not a violation; never set together with an unfinished-
+   * clients violation.
+   */
+  stuckByDesign: string | null;
   ops: number;
   simulatedMs: number;
   faults: Record<FaultKind, number>;
@@ -68,6 +76,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   const servers: Address[] = [];
   const clients: Address[] = [];
   let violation: string | null = null;
+  let stuckByDesign: string | null = null;
   let unfinishedClients = 0;
 
   try {
@@ -94,8 +103,11 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     nemesis.healAll();
     const finished = sim.runUntil(() => clients.every((client) => !sim.isBusy(client)), settleMs);
     unfinishedClients = clients.filter((client) => sim.isBusy(client)).length;
-    if (!finished)
-      violation = `${unfinishedClients} client(s) did not finish within ${settleMs} ms after healing`;
+    if (!finished) {
+      stuckByDesign = stuckByDesignReason(sim.roleLog);
+      if (stuckByDesign === null)
+        violation = `${unfinishedClients} client(s) did not finish within ${settleMs} ms after healing`;
+    }
   } catch (error) {
     if (!(error instanceof InvariantError)) throw error;
     violation = `invariant: ${error.message}`;
@@ -110,6 +122,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     seed,
     ok: violation === null,
     violation,
+    stuckByDesign,
     ops: sim.stats.opsCompleted,
     simulatedMs: sim.nowMs,
     faults,

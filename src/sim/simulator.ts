@@ -20,6 +20,7 @@ import type { Timer } from "../schemas/timers.js";
 import { EventQueue, type Scheduled } from "./eventQueue.js";
 import { NetworkFaults } from "./network.js";
 import { Random } from "./random.js";
+import type { RoleEvent } from "./stuck.js";
 
 // A deterministic simulator (TigerBeetle's VOPR, etcd raft's test network):
 // the same actor code as in production, on virtual time, over a seeded
@@ -141,6 +142,8 @@ export class Simulator {
   };
   /** Messages sent, by sender, then by message type (for traffic budgets). */
   readonly sentCount = new Map<Address, Map<string, number>>();
+  /** View changes, acknowledgements and server crashes, in order (stuck.ts reads it). */
+  readonly roleLog: RoleEvent[] = [];
   /** Finished operations, oldest first (empty when `keepCompleted` is off). */
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
@@ -155,6 +158,7 @@ export class Simulator {
   private readonly traceLines: string[] = [];
   private traceNext = 0;
   private timeMs = 0;
+  private ackLoggedViewNum = 0;
   private nextMessageId = 1;
 
   constructor(options: SimulatorOptions) {
@@ -204,6 +208,10 @@ export class Simulator {
   crash(address: Address): void {
     const node = this.node(address);
     if (node.state === null) return;
+    if (node.definition === this.serverDefinition) {
+      const incarnation = (node.state as ServerState).incarnation;
+      this.roleLog.push({ type: "crash", atMs: this.timeMs, address, incarnation });
+    }
     node.state = null;
     node.life += 1;
     this.stats.crashes += 1;
@@ -359,6 +367,7 @@ export class Simulator {
 
   private afterEvent(node: Node): void {
     if (node.state === null) return;
+    if (node.address === viewServerAddress) this.logAcknowledgement(node.state as ViewServerState);
     try {
       node.definition.invariants(node.state);
     } catch (error) {
@@ -367,6 +376,13 @@ export class Simulator {
       }
       throw error;
     }
+  }
+
+  private logAcknowledgement(viewServer: ViewServerState): void {
+    const viewNum = viewServer.view.viewNum;
+    if (!viewServer.primaryAcked || viewNum === this.ackLoggedViewNum) return;
+    this.ackLoggedViewNum = viewNum;
+    this.roleLog.push({ type: "ack", atMs: this.timeMs, viewNum });
   }
 
   private makeContext(node: Node): Context {
@@ -414,6 +430,12 @@ export class Simulator {
 
   private onActorEvent(node: Node, event: ActorEvent): void {
     const address = node.address;
+    if (event.type === "viewChanged" && address === viewServerAddress) {
+      // changeView names the primary's process before it emits.
+      const { primaryIncarnation } = node.state as ViewServerState;
+      this.roleLog.push({ type: "view", atMs: this.timeMs, view: { ...event.view }, primaryIncarnation });
+      return;
+    }
     if (event.type === "served") {
       const server = this.servedBy.get(event.viewNum);
       if (server !== undefined && server !== address) {

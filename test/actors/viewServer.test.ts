@@ -68,24 +68,42 @@ describe("view server", () => {
     expect(ping(vs, "server-1", 1)).toEqual(view(2, "server-1", "server-2"));
   });
 
-  it("makes no change until the primary acknowledges the current view", () => {
+  it("replaces a new backup lost before the primary acknowledged its view, keeping the primary", () => {
     const vs = twoServerView();
     ping(vs, "server-3", 0);
-    // server-1 dies before acknowledging view 3? First make a view it has not acked:
     check(vs); // everyone pinged since the start
     ping(vs, "server-2", 2);
     ping(vs, "server-3", 2);
     check(vs); // server-1 silent for a whole interval: dead
     expect(vs.state.view).toEqual(view(3, "server-2", "server-3"));
-    // server-2 has not acknowledged view 3: even if server-3 dies, nothing changes.
+    // server-3 dies before server-2's transfer lands: server-2 can never
+    // acknowledge view 3, so waiting for it would wait forever.
     ping(vs, "server-2", 2);
     ping(vs, "server-4", 0);
-    check(vs);
-    ping(vs, "server-2", 2);
-    ping(vs, "server-4", 0);
-    check(vs);
     expect(vs.state.view).toEqual(view(3, "server-2", "server-3"));
-    expect(ping(vs, "server-2", 3)).toEqual(view(4, "server-2", "server-4"));
+    check(vs); // server-3 silent for a whole interval: dead
+    expect(vs.state.view).toEqual(view(4, "server-2", "server-4"));
+    expect(vs.state.primaryAcked).toBe(false);
+  });
+
+  it("makes no other change until the primary acknowledges the current view", () => {
+    const vs = newViewServer();
+    ping(vs, "server-1", 0);
+    ping(vs, "server-1", 1);
+    ping(vs, "server-2", 0); // view 2 (server-1, server-2), not acknowledged
+    // Both alive: an idle server does not replace the backup.
+    ping(vs, "server-3", 0);
+    ping(vs, "server-1", 1);
+    ping(vs, "server-2", 2);
+    check(vs);
+    expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+    // The primary silent: its backup may not hold the state yet, so it is not promoted.
+    for (let i = 0; i < 3; i++) {
+      ping(vs, "server-2", 2);
+      ping(vs, "server-3", 0);
+      check(vs);
+    }
+    expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
   });
 
   it("lets the backup take over after two silent checks of the primary", () => {
@@ -156,6 +174,17 @@ describe("view server", () => {
       check(vs);
     }
     expect(vs.state.view).toEqual(view(2, "server-1", "server-2"));
+  });
+
+  it("never chooses an idle server that has not pinged since the last check", () => {
+    const vs = twoServerView();
+    ping(vs, "server-3", 0); // idle, then silent: it may have crashed
+    check(vs);
+    ping(vs, "server-1", 2);
+    // The backup restarts: its slot is not given to the silent server-3.
+    expect(ping(vs, "server-2", 0, 2)).toEqual(view(3, "server-1", null));
+    // Once the restarted process pinged (since the check), it may be picked.
+    expect(ping(vs, "server-1", 3)).toEqual(view(4, "server-1", "server-2"));
   });
 
   it("never chooses a dead idle server as backup", () => {

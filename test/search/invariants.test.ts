@@ -4,7 +4,11 @@
 import { describe, expect, it } from "vitest";
 import type { ServerState } from "../../src/actors/server.js";
 import { emptyApp } from "../../src/kv/atMostOnce.js";
+import type { ViewServerState } from "../../src/actors/viewServer.js";
+import type { Envelope } from "../../src/schemas/envelope.js";
 import {
+  checkAckRule,
+  checkAckSource,
   checkBackupConsistency,
   checkViewChange,
   expectedResults,
@@ -37,7 +41,55 @@ function server(
   };
 }
 
+function viewServer(current: ReturnType<typeof view>, primaryAcked: boolean): ViewServerState {
+  return { view: current, primaryAcked, primaryIncarnation: 7, backupIncarnation: 8, servers: new Map() };
+}
+
+function envelope(from: string, body: Envelope["body"]): Envelope {
+  return { v: 1, id: "1", from, to: "viewserver", viewNum: 3, sentAt: 0, body };
+}
+
 describe("search invariants", () => {
+  it("ack rule: out of an unacknowledged view only the backup may be replaced, the primary's process kept", () => {
+    const before = viewServer(view(3, "server-1", "server-2"), false);
+    const after = (primaryIncarnation: number): ViewServerState => ({ ...before, primaryIncarnation });
+    expect(checkAckRule(before, view(4, "server-1", "server-3"), after(7), undefined)).toBeNull();
+    expect(checkAckRule(before, view(4, "server-1", null), after(7), undefined)).toBeNull();
+    expect(checkAckRule(before, view(4, "server-2", "server-3"), after(8), undefined)).toMatch(
+      /before its primary acknowledged it/,
+    );
+    // Another process under the primary's name is not "the primary stays".
+    expect(checkAckRule(before, view(4, "server-1", "server-3"), after(9), undefined)).not.toBeNull();
+    // The acknowledging ping handled in the same step, or an acknowledged view: any change.
+    const ack = envelope("server-1", { type: "Ping", viewNum: 3, incarnation: 7 });
+    expect(checkAckRule(before, view(4, "server-2", "server-3"), after(8), ack)).toBeNull();
+    const acked = viewServer(view(3, "server-1", "server-2"), true);
+    expect(checkAckRule(acked, view(4, "server-2", "server-3"), after(8), undefined)).toBeNull();
+  });
+
+  it("a new view number comes with a new primary or backup", () => {
+    expect(checkViewChange(view(1, "server-1", null), view(2, "server-1", null))).toMatch(/bumped only/);
+  });
+
+  it("paired acks: a primary applies operations only on acks from the backup process it transferred to", () => {
+    const before = server(
+      1,
+      [["a", "x"]],
+      [{ client: "client-1", seq: 2, op: { f: "put", key: "a", value: "y" } }],
+    );
+    const after = server(2, [["a", "y"]]);
+    const ack = (incarnation: number): Envelope => ({
+      ...envelope("server-2", { type: "ForwardAck", index: 2, incarnation }),
+      to: "server-1",
+    });
+    expect(checkAckSource(before, after, ack(1))).toBeNull();
+    expect(checkAckSource(before, after, ack(2))).toMatch(
+      /not the backup process that confirmed its transfer/,
+    );
+    // An ack that applied nothing is harmless.
+    expect(checkAckSource(before, before, ack(2))).toBeNull();
+  });
+
   it("view rules: numbers grow by one, a primary from the previous view, distinct from the backup", () => {
     expect(checkViewChange(view(0, null, null), view(1, "server-1", null))).toBeNull();
     expect(checkViewChange(view(1, "server-1", null), view(2, "server-1", "server-2"))).toBeNull();

@@ -3,11 +3,12 @@
 // (scenarios.test.ts), breaking the invariant it should, with a trace
 // minimized to the end (1-minimal) that replays against fresh actors from its
 // saved JSON.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { mutationNames } from "../../src/actors/config.js";
 import { buildCounterexample } from "../../src/search/counterexample.js";
 import { type PlantedBugCatch, plantedBugCatches } from "../../src/search/mutants.js";
-import { findScenario } from "../../src/search/scenarios.js";
+import { findScenario, scenarios } from "../../src/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 import { parseTrace, replayTrace } from "../../src/sim/replay.js";
 
@@ -27,6 +28,15 @@ const alsoCaught: PlantedBugCatch[] = [
 describe("planted bugs are caught", () => {
   it("every mutant has a search that catches it", () => {
     expect(plantedBugCatches.map((entry) => entry.mutant).sort()).toEqual([...mutationNames].sort());
+    // One planted bug per bug class of the lectures (issue 22), at least ten.
+    expect(mutationNames.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("docs/RULES.md names every planted bug with the scenario and invariant that catch it, and every scenario", () => {
+    const table = readFileSync(new URL("../../docs/RULES.md", import.meta.url), "utf8");
+    for (const entry of plantedBugCatches)
+      expect(table).toContain(`\`${entry.mutant}\` (${entry.scenario}, ${entry.invariant}`);
+    for (const scenario of scenarios) expect(table).toContain(scenario.name);
   });
 
   for (const entry of [...plantedBugCatches, ...alsoCaught]) {

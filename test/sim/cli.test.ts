@@ -30,6 +30,19 @@ describe("npm run sim", () => {
     expect(withoutTime(again.stdout)).toContain(withoutTime(`seed ${failure?.[1]} FAILED: ${failure?.[2]}`));
   });
 
+  it("reports a run stuck by design apart from violations, with its reason, and exits 0", async () => {
+    const run = await runSimCli(["--seed", "880127", "--seeds", "1", "--json"]);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      violations: number;
+      stuckByDesign: { seed: number; reason: string }[];
+    };
+    expect(summary.violations).toBe(0);
+    expect(summary.stuckByDesign).toHaveLength(1);
+    expect(summary.stuckByDesign[0]!.seed).toBe(880127);
+    expect(summary.stuckByDesign[0]!.reason).toMatch(/was never acknowledged: its primary server-\d+/);
+  });
+
   it("exits 2 on bad arguments, naming the mutants", async () => {
     const run = await runSimCli(["--mutant", "noSuchBug"]);
     expect(run.code).toBe(2);

@@ -127,6 +127,28 @@ describe("primary/backup", () => {
     expectLinearizable(sim);
   });
 
+  it("keeps serving when the backup dies and then its replacement, before the transfer lands (a single failure each)", () => {
+    const sim = startCluster({ seed: 17 });
+    const view = waitForFullView(sim);
+    runOp(sim, "client-1", put("a", "1"));
+    sim.crash(view.backup!);
+    // The view server picks the idle server; it dies before the primary even learned the view.
+    const chosen = sim.runUntil(() => {
+      const next = sim.viewServerState()!.view;
+      return next.viewNum > view.viewNum && next.backup !== null;
+    }, 5_000);
+    expect(chosen).toBe(true);
+    const unacknowledged = currentView(sim);
+    expect(sim.viewServerState()!.primaryAcked).toBe(false);
+    expect(sim.serverState(unacknowledged.backup!)!.app).toBeNull();
+    sim.crash(unacknowledged.backup!);
+    // The primary holds every write: the view server replaces the lost backup without its ack.
+    runOp(sim, "client-1", put("a", "2"));
+    expect(runOp(sim, "client-1", get("a"))).toBe("2");
+    expect(currentView(sim)).toMatchObject({ primary: view.primary, backup: null });
+    expectLinearizable(sim);
+  });
+
   it("completes a put issued right after the primary fails", () => {
     const sim = startCluster({ seed: 13 });
     const view = waitForFullView(sim);
@@ -222,15 +244,26 @@ describe("primary/backup", () => {
     const view = waitForFullView(sim);
     const oldPrimary = view.primary!;
     runOp(sim, "client-1", put("a", "old"));
+    // client-2 learns the view now, so that later it still believes the old one.
+    expect(runOp(sim, "client-2", get("a"))).toBe("old");
     // Cut the primary from the view server only: clients and the backup still reach it.
     sim.network.cut(oldPrimary, "viewserver");
     const next = waitForView(sim, (v) => v.primary === view.backup && v.backup !== null);
     runOp(sim, "client-1", put("a", "new"));
-    // client-2 still believes the old view: its get goes to the old primary first.
-    sim.serverState(oldPrimary)!; // still alive, still thinks it is primary
+    // The old primary is alive and still thinks it is primary of the old view.
     expect(sim.serverState(oldPrimary)!.role).toBe("primary");
     expect(sim.serverState(oldPrimary)!.view.viewNum).toBeLessThan(next.viewNum);
+    const requestsToOldPrimary = (): number =>
+      sim
+        .trace()
+        .filter((line) => line.includes(`deliver client-2 -> ${oldPrimary} `) && line.includes("Request"))
+        .length;
+    const before = requestsToOldPrimary();
+    const forwardsBefore = sim.sentBy(oldPrimary, ["Forward"]);
     expect(runOp(sim, "client-2", get("a"))).toBe("new");
+    // The get did reach the old primary, which tried to run it through its old backup.
+    expect(requestsToOldPrimary()).toBeGreaterThan(before);
+    expect(sim.sentBy(oldPrimary, ["Forward"])).toBeGreaterThan(forwardsBefore);
     expectLinearizable(sim);
   });
 });

@@ -10,12 +10,17 @@ export const faultFreeScenarioNames: readonly string[] = [
   "single-server",
   "view-changes",
   "reordered-forwards",
+  "stale-read",
+  "demoted-primary",
+  "late-transfer",
 ];
 export const faultScenarioNames: readonly string[] = [
   "failover-at-most-once",
   "primary-restart",
   "random-deep",
   "restarted-backup",
+  "new-backup-lost",
+  "ack-rule",
 ];
 
 /** PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds. */
