@@ -1,8 +1,11 @@
 // `npm run kv -- get K` · `put K V` · `append K V` · `view`: one operation
 // through a fresh client actor (address client-<nanoid>, exclusive queue).
+// A value `-` is read from stdin (a 1 MiB value does not fit on a command
+// line); a value over the limit is refused (exit 2) before anything is sent.
 import { Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
-import { Key, type Op, Value } from "../schemas/op.js";
+import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
+import { valueBytesMax } from "../schemas/limits.js";
 import {
   addCommonOptions,
   addClientTimingOptions,
@@ -39,18 +42,16 @@ program
   .action((key: string) => runCommand(() => runOp({ f: "get", key: checked(Key, key, "key") })));
 program
   .command("put <key> <value>")
-  .description("set the key's value")
+  .description("set the key's value (`-`: read it from stdin; at most 1 MiB)")
   .action((key: string, value: string) =>
-    runCommand(() =>
-      runOp({ f: "put", key: checked(Key, key, "key"), value: checked(Value, value, "value") }),
-    ),
+    runCommand(async () => runOp({ f: "put", key: checked(Key, key, "key"), value: await valueOf(value) })),
   );
 program
   .command("append <key> <value>")
-  .description("append to the key's value")
+  .description("append to the key's value (`-`: read it from stdin; the result at most 1 MiB)")
   .action((key: string, value: string) =>
-    runCommand(() =>
-      runOp({ f: "append", key: checked(Key, key, "key"), value: checked(Value, value, "value") }),
+    runCommand(async () =>
+      runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
 program
@@ -66,6 +67,26 @@ function checked<T>(
   const result = schema.safeParse(input);
   if (!result.success) throw new CommandError(`invalid ${what}: too long`, exitCodes.usage);
   return result.data as T;
+}
+
+/** The value argument, or stdin for `-`; refused (exit 2) when over the limit, before any connection. */
+async function valueOf(argument: string): Promise<string> {
+  const value = argument === "-" ? await readStdin() : argument;
+  const reason = valueTooLargeReason(value);
+  if (reason !== null) throw new CommandError(`invalid value: ${reason}; nothing was sent`, exitCodes.usage);
+  return value;
+}
+
+/** All of stdin as UTF-8, giving up early once it is certainly over the limit. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes > 6 * valueBytesMax) break; // enough to say it is too large
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function openClients(options: KvOptions): Promise<BrokerClients> {
@@ -94,6 +115,8 @@ async function runOp(op: Op): Promise<number> {
     if (clients.fatal !== null) throw clients.fatal;
     if (outcome.kind === "refused")
       throw new CommandError(`${op.f}: the client actor was crashed by a control command`);
+    if (outcome.kind === "failed")
+      throw new CommandError(`${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
     if (outcome.kind === "timeout") {
       throw new CommandError(
         `${op.f} ${JSON.stringify(op.key)}: no answer within ${options.timeoutMs} ms (is the cluster "${options.cluster}" serving? try: npm run kv -- view); a put or append may still happen`,
