@@ -276,7 +276,11 @@ export class GarbageCampaign {
         to: server,
         text: envelope(ghostServer, server, 0, {
           type: "StateTransfer",
-          snapshot: { applied: 5, kv: [["ghost", marker]], lastByClient: [] },
+          applied: 5,
+          chunk: 0,
+          last: true,
+          kv: [["ghost", marker]],
+          lastByClient: [],
         }),
       },
       {
@@ -288,7 +292,7 @@ export class GarbageCampaign {
           0,
           random.chance(0.5)
             ? { type: "ForwardAck", index: 1_000_000 }
-            : { type: "StateTransferAck", applied: 0 },
+            : { type: "StateTransferAck", applied: 0, received: 1, installed: true, incarnation: 1 },
         ),
       },
       {
@@ -637,7 +641,7 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
     },
     {
       kind: "snapshot-malformed",
-      text: () => json({ ...valid, body: { type: "StateTransfer", snapshot: { applied: -1, kv: [["k"]] } } }),
+      text: () => json({ ...valid, body: { type: "StateTransfer", applied: -1, chunk: 0, kv: [["k"]] } }),
     },
     {
       kind: "view-malformed",
