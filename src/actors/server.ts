@@ -1,7 +1,14 @@
 import { type App, alreadyExecuted, applyOnce, cachedResult, copyApp, emptyApp } from "../kv/atMostOnce.js";
 import type { OpResult } from "../kv/store.js";
 import { type Address, isClientAddress, viewServerAddress } from "../schemas/address.js";
-import { batchBytesMax, entryBytes, heldForwardCharsMax, heldForwardsMax } from "../schemas/limits.js";
+import type { NodeStatus } from "../schemas/clusterEvents.js";
+import {
+  batchBytesMax,
+  encodedBytes,
+  entryBytes,
+  heldForwardCharsMax,
+  heldForwardsMax,
+} from "../schemas/limits.js";
 import type { BodyOf, ForwardEntry, ReplyError } from "../schemas/messages.js";
 import type { Timer } from "../schemas/timers.js";
 import { initialView, type View } from "../schemas/view.js";
@@ -137,6 +144,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
     viewNum: (state) => state.view.viewNum,
     invariants: serverInvariants,
     describe: describeServer,
+    status: serverStatus,
   };
 }
 
@@ -590,6 +598,21 @@ function serverInvariants(state: ServerState): void {
   if (state.incoming !== null) assert(state.app === null, "a transfer is received only without state");
   if (state.ackedViewNum > 0)
     assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
+}
+
+function serverStatus(state: ServerState): NodeStatus {
+  const app = state.app;
+  let storeBytes = 0;
+  for (const [key, value] of app?.store ?? []) storeBytes += encodedBytes(key) + encodedBytes(value);
+  return {
+    role: state.role,
+    viewNum: state.view.viewNum,
+    applied: app?.applied ?? 0,
+    keys: app?.store.size ?? 0,
+    storeBytes,
+    sessions: app?.lastByClient.size ?? 0,
+    transferChunksAcked: state.outgoing?.acked ?? null,
+  };
 }
 
 function describeServer(state: ServerState): string {

@@ -4,6 +4,9 @@
 // line); a value over the limit is refused (exit 2) before anything is sent.
 import { Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
+import { EventSubscription } from "../broker/events.js";
+import type { NodeStatus } from "../schemas/clusterEvents.js";
+import type { ControlCommand } from "../schemas/control.js";
 import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
 import { valueBytesMax } from "../schemas/limits.js";
 import {
@@ -54,6 +57,12 @@ program
       runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
+program
+  .command("status")
+  .description(
+    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions (servers answer a status control command)",
+  )
+  .action(() => runCommand(() => runStatus()));
 program
   .command("view")
   .description('print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}')
@@ -134,6 +143,44 @@ async function runOp(op: Op): Promise<number> {
   } finally {
     await clients.close();
   }
+}
+
+/** How long `status` collects answers: every live server answers within a few ms. */
+const statusWaitMs = 1_500;
+
+async function runStatus(): Promise<number> {
+  const options = program.opts<KvOptions>();
+  const names = namesOf(options);
+  const clients = await openClients(options);
+  const statuses = new Map<string, NodeStatus>();
+  const log = loggerFor(options, "pbkv-kv");
+  const subscription = new EventSubscription(
+    names,
+    ["status.*"],
+    (event) => {
+      if (event.type === "status") statuses.set(event.node, event.status);
+    },
+    log,
+  );
+  try {
+    await clients.connection.add(subscription);
+    const command: ControlCommand = { type: "status" };
+    clients.connection.publish(names.control, "", Buffer.from(JSON.stringify(command)), {
+      contentType: "application/json",
+    });
+    await new Promise((resolve) => setTimeout(resolve, Math.min(statusWaitMs, options.timeoutMs)));
+    if (statuses.size === 0) throw new CommandError(`no server of "${names.cluster}" answered`);
+    for (const node of [...statuses.keys()].sort(byServerNumber))
+      process.stdout.write(`${JSON.stringify({ node, ...statuses.get(node) })}\n`);
+    return exitCodes.ok;
+  } finally {
+    await subscription.stop(clients.connection).catch(() => {});
+    await clients.close();
+  }
+}
+
+function byServerNumber(a: string, b: string): number {
+  return Number(a.replace(/\D/g, "")) - Number(b.replace(/\D/g, "")) || (a < b ? -1 : 1);
 }
 
 async function runView(): Promise<number> {
