@@ -329,6 +329,7 @@ function onStateTransferAck(
   if (!ack.installed) {
     if (ack.received <= outgoing.acked) return;
     outgoing.acked = Math.min(ack.received, outgoing.chunkStarts.length);
+    outgoing.quietTicks = 0;
     outgoing.nextToSend = Math.max(outgoing.nextToSend, outgoing.acked);
     return sendChunks(state, ctx, config);
   }
@@ -345,8 +346,13 @@ function onStateTransferAck(
 function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   sendPing(state, ctx);
   if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
-    if (state.outgoing !== null) {
-      state.outgoing.nextToSend = state.outgoing.acked; // resend what is unacknowledged
+    const outgoing = state.outgoing;
+    // Resend what is unacknowledged only when acks stopped coming for a whole
+    // interval: a chunk's round trip may take longer than pingMs, and resending
+    // a window in flight every tick would flood the backup with copies.
+    if (outgoing !== null && ++outgoing.quietTicks >= 2) {
+      outgoing.quietTicks = 0;
+      outgoing.nextToSend = outgoing.acked;
       sendChunks(state, ctx, config);
     }
     resendForwards(state, ctx, config);

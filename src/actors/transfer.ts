@@ -38,6 +38,8 @@ export interface OutgoingTransfer {
   acked: number;
   /** The next chunk to send in this round (a resend round starts again at `acked`). */
   nextToSend: number;
+  /** Ping intervals since an ack last moved `acked` on: chunks are resent only after a quiet one. */
+  quietTicks: number;
 }
 
 /** Backup: the chunks of the primary's snapshot received so far, in order. */
@@ -62,6 +64,7 @@ export function startOutgoing(app: App, withAtMostOnce: boolean): OutgoingTransf
     chunkCount: null,
     acked: 0,
     nextToSend: 0,
+    quietTicks: 0,
   };
 }
 

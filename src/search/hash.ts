@@ -164,6 +164,7 @@ function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
   h.num(outgoing.chunkCount ?? -1);
   h.num(outgoing.acked);
   h.num(outgoing.nextToSend);
+  h.num(outgoing.quietTicks);
 }
 
 function hashIncoming(h: Hasher, incoming: IncomingTransfer | null): void {
