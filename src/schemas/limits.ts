@@ -41,6 +41,8 @@ export const heldForwardCharsMax = 64 * 1024 * 1024;
  * in UTF-8, quotes excluded. Counted without building the encoding.
  */
 export function encodedBytes(value: string): number {
+  // Plain printable ASCII (most values) is one byte per character: a native scan says so.
+  if (!needsCounting.test(value)) return value.length;
   let bytes = 0;
   const length = value.length;
   for (let i = 0; i < length; i++) {
@@ -58,6 +60,10 @@ export function encodedBytes(value: string): number {
 
 /** \b \t \n \f \r: the control characters JSON escapes in two bytes. */
 const shortEscapes = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]);
+
+/** A character that does not take exactly one byte in JSON: escaped, or not ASCII. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const needsCounting = /[\u0000-\u001f"\\\u007f-\uffff]/;
 
 function isLowSurrogate(c: number): boolean {
   return c >= 0xdc00 && c <= 0xdfff;
