@@ -19,7 +19,7 @@ import type { Options } from "amqplib";
 import type { BrokerConnection } from "../broker/connection.js";
 import { delayBucketsMs, dropPath, faultPathHeader } from "../broker/topology.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
-import { messageBytesMax } from "../schemas/limits.js";
+import { messageBytesMax, valueBytesMax } from "../schemas/limits.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
 import { garbageMarker } from "./garbageMarker.js";
@@ -624,7 +624,7 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
       text: () =>
         json({
           ...valid,
-          body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "v".repeat(70_000) } },
+          body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "v".repeat(valueBytesMax + 1) } },
         }),
     },
     {
