@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { defaultConfig, makeConfig, type ProtocolConfig } from "../../src/actors/config.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
-import { messageBytesMax, valueBytesMax } from "../../src/schemas/limits.js";
+import { batchBytesMax, messageBytesMax, valueBytesMax } from "../../src/schemas/limits.js";
 import type { Op } from "../../src/schemas/op.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import {
@@ -133,6 +133,37 @@ describe("state transfer in chunks", () => {
     const primaryApp = sim.serverState(next.primary!)!.app!;
     expect([...sim.serverState(next.backup!)!.app!.store]).toEqual([...primaryApp.store]);
     expect(primaryApp.store.get("k0")).toContain("+client-1");
+    expectLinearizable(sim);
+  });
+});
+
+describe("forwards bounded by bytes", () => {
+  it("splits 16 concurrent puts of 64 KiB (1 MiB in all) into Forwards of at most batchBytesMax", () => {
+    const writers = Array.from({ length: 16 }, (_, i) => `writer-${i + 1}`);
+    let largestForward = 0;
+    let forwardEntriesMax = 0;
+    const sim = new Simulator({
+      seed: 67,
+      config: makeConfig({ forwardWindow: 1 }),
+      onSend: (message: Envelope) => {
+        if (message.body.type !== "Forward") return;
+        largestForward = Math.max(largestForward, Buffer.byteLength(JSON.stringify(message)));
+        forwardEntriesMax = Math.max(forwardEntriesMax, message.body.entries.length);
+      },
+    });
+    sim.addCluster(3);
+    for (const writer of writers) sim.addClient(`client-${writer}`);
+    waitForFullView(sim);
+    const plans = new Map<Address, Op[]>(
+      writers.map((writer) => [
+        `client-${writer}`,
+        Array.from({ length: 3 }, (_, i) => put(`${writer}-${i}`, "w".repeat(64 * 1024))),
+      ]),
+    );
+    runConcurrently(sim, plans);
+    expect(forwardEntriesMax).toBeGreaterThan(1); // batching happened
+    expect(largestForward).toBeLessThanOrEqual(batchBytesMax + 64 * 1024);
+    expect(largestForward).toBeLessThanOrEqual(messageBytesMax);
     expectLinearizable(sim);
   });
 });
