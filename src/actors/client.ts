@@ -1,6 +1,6 @@
 import { isServerAddress, viewServerAddress } from "../schemas/address.js";
 import type { BodyOf } from "../schemas/messages.js";
-import type { Op } from "../schemas/op.js";
+import { type Op, valueTooLargeReason } from "../schemas/op.js";
 import type { Timer } from "../schemas/timers.js";
 import type { View } from "../schemas/view.js";
 import { assert, assertNever } from "./assert.js";
@@ -34,6 +34,11 @@ export function createClient(config: ProtocolConfig): ClientDefinition<ClientSta
     invoke(state, op, ctx) {
       assert(state.current === null, "a client has one outstanding operation");
       state.seq += 1;
+      if (op.f !== "get" && valueTooLargeReason(op.value) !== null) {
+        // Refused before anything is sent: no server would accept the message.
+        ctx.emit({ type: "result", seq: state.seq, op, value: "", error: "ValueTooLarge" });
+        return;
+      }
       state.current = { seq: state.seq, op };
       state.viewRequested = false;
       sendRequest(state, ctx);
@@ -99,6 +104,12 @@ function onReply(state: ClientState, reply: BodyOf<"Reply">, message: Message, c
   if (reply.result.ok) {
     state.current = null;
     ctx.emit({ type: "result", seq: current.seq, op: current.op, value: reply.result.value });
+    return;
+  }
+  if (reply.result.error === "ValueTooLarge") {
+    // Final: the append would have made the key's value too large, and changed nothing.
+    state.current = null;
+    ctx.emit({ type: "result", seq: current.seq, op: current.op, value: "", error: "ValueTooLarge" });
     return;
   }
   // Wrong server or stale view: ask once now; NotReady and Busy wait for the timer.

@@ -17,6 +17,8 @@ export interface ProtocolConfig {
   forwardWindow: number;
   /** Most client operations the primary queues (beyond that it answers Busy). */
   pendingMax: number;
+  /** Most state-transfer chunks the primary has sent and the backup not yet acknowledged. */
+  transferWindow: number;
   /** Planted bugs for the model checker and tests; empty in every real run. */
   mutations: readonly Mutation[];
 }
@@ -46,6 +48,7 @@ export const defaultConfig: ProtocolConfig = Object.freeze({
   forwardBatchMax: 64,
   forwardWindow: 1,
   pendingMax: 1024,
+  transferWindow: 4,
   mutations: [],
 });
 
@@ -55,6 +58,7 @@ export function makeConfig(overrides: Partial<ProtocolConfig> = {}): ProtocolCon
   // Two pings must fit in a check interval, or a live server would look dead.
   assert(config.pingCheckMs >= 2 * config.pingMs, "pingCheckMs must be at least twice pingMs");
   assert(config.forwardBatchMax >= 1 && config.forwardWindow >= 1, "forwarding bounds must be positive");
+  assert(config.transferWindow >= 1, "the transfer window must be positive");
   assert(config.pendingMax >= config.forwardBatchMax, "pendingMax must hold at least one batch");
   return Object.freeze(config);
 }

@@ -1,4 +1,5 @@
 import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { NodeStatus } from "../schemas/clusterEvents.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { MessageBody } from "../schemas/messages.js";
@@ -55,6 +56,8 @@ export interface ActorDefinition<State> {
   invariants(state: State): void;
   /** One deterministic line describing the state, for logs and traces. */
   describe(state: State): string;
+  /** Servers: the state in figures, for `npm run kv -- status`. */
+  status?(state: State): NodeStatus;
 }
 
 /** Clients also take operations from their driver (a user, a workload). */

@@ -42,9 +42,9 @@ export function describeBody(body: MessageBody): string {
     case "ForwardReject":
       return "ForwardReject";
     case "StateTransfer":
-      return `StateTransfer(@${body.snapshot.applied}, ${body.snapshot.kv.length} keys, ${body.snapshot.lastByClient.length} clients)`;
+      return `StateTransfer(@${body.applied} #${body.chunk}${body.last ? " last" : ""}, ${body.kv.length} keys, ${body.lastByClient.length} clients)`;
     case "StateTransferAck":
-      return `StateTransferAck(@${body.applied})`;
+      return `StateTransferAck(@${body.applied} ${body.installed ? "installed" : `${body.received} chunks`})`;
   }
 }
 

@@ -1,13 +1,14 @@
-import {
-  type App,
-  alreadyExecuted,
-  applyOnce,
-  cachedResult,
-  emptyApp,
-  restoreApp,
-  snapshotApp,
-} from "../kv/atMostOnce.js";
+import { type App, alreadyExecuted, applyOnce, cachedResult, copyApp, emptyApp } from "../kv/atMostOnce.js";
+import type { OpResult } from "../kv/store.js";
 import { type Address, isClientAddress, viewServerAddress } from "../schemas/address.js";
+import type { NodeStatus } from "../schemas/clusterEvents.js";
+import {
+  batchBytesMax,
+  encodedBytes,
+  entryBytes,
+  heldForwardCharsMax,
+  heldForwardsMax,
+} from "../schemas/limits.js";
 import type { BodyOf, ForwardEntry, ReplyError } from "../schemas/messages.js";
 import type { Timer } from "../schemas/timers.js";
 import { initialView, type View } from "../schemas/view.js";
@@ -15,11 +16,21 @@ import { assert, assertNever } from "./assert.js";
 import { type ProtocolConfig, hasMutation } from "./config.js";
 import type { ActorDefinition, Context, Message } from "./context.js";
 import { describeView } from "./describe.js";
+import {
+  chunkAt,
+  type IncomingTransfer,
+  type OutgoingTransfer,
+  receiveChunk,
+  saveSnapshotValue,
+  startOutgoing,
+} from "./transfer.js";
 
 // A replica (DESIGN §1). The primary runs each client operation only after the
-// backup has run it: it forwards, waits for the ack, then executes and
-// replies. A new backup first receives the whole state, and the primary
-// neither serves nor acknowledges the view until the backup confirmed it.
+// backup holds it: it forwards, waits for the ack, then executes and replies.
+// A new backup first receives the whole state, as a snapshot in chunks
+// (transfer.ts); the primary does not acknowledge the view until the backup
+// installed it, but keeps serving meanwhile: operations after the snapshot
+// are forwarded, and the backup holds them until the last chunk is in.
 
 // ---------------------------------------------------------------- state
 
@@ -38,22 +49,34 @@ export interface ServerState {
    * fresh process, an idle server, a backup still waiting for its transfer.
    */
   app: App | null;
-  /** Primary: the backup confirmed the state transfer of this view (or there is no backup). */
+  /** Primary: the backup installed the state transfer of this view (or there is no backup). */
   transferAcked: boolean;
-  /** Primary: the incarnation of the backup process that confirmed it; only its acks count. */
+  /** Primary: the incarnation of the backup process that acknowledged the transfer; only its acks count. */
   backupIncarnation: number | null;
+  /** Primary: the snapshot being sent to the backup, until it is installed. */
+  outgoing: OutgoingTransfer | null;
+  /** Backup: the snapshot being received, until its last chunk. */
+  incoming: IncomingTransfer | null;
   /** Primary: client operations forwarded or to forward, at log positions app.applied+1, … */
   pending: ForwardEntry[];
   /** Primary: the last position of each Forward in flight, oldest first. */
   inFlightEnds: number[];
   /** Primary: positions up to here went out at least once. */
   sentUpTo: number;
-  /** Backup: forwards that arrived ahead of a gap, by position, applied once the gap fills. */
+  /**
+   * Backup: forwards held but not applied, by position: those ahead of a gap
+   * (applied once it fills) and, during a transfer, all after the snapshot.
+   */
   buffered: Map<number, ForwardEntry>;
 }
 
 export function isReadyPrimary(state: ServerState): boolean {
   return state.role === "primary" && state.app !== null && state.transferAcked;
+}
+
+/** A primary with state: it takes client operations, during a transfer too. */
+export function isServingPrimary(state: ServerState): boolean {
+  return state.role === "primary" && state.app !== null;
 }
 
 // ---------------------------------------------------------------- init
@@ -70,6 +93,8 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
         app: null,
         transferAcked: false,
         backupIncarnation: null,
+        outgoing: null,
+        incoming: null,
         pending: [],
         inFlightEnds: [],
         sentUpTo: 0,
@@ -119,6 +144,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
     viewNum: (state) => state.view.viewNum,
     invariants: serverInvariants,
     describe: describeServer,
+    status: serverStatus,
   };
 }
 
@@ -172,41 +198,40 @@ function onRequest(
   }
   if (state.role === "backup" && state.app !== null && hasMutation(config, "nonPrimaryServes")) {
     // Planted bug: a backup holding the state answers as if it were primary.
-    const value = applyOnce(state.app, client, request.seq, request.op);
-    return replyOk(state, client, request.seq, request.op, value, ctx);
+    const result = applyOnce(state.app, client, request.seq, request.op);
+    return reply(state, client, request.seq, request.op, result, ctx);
   }
   if (state.role !== "primary") return replyError(client, request.seq, "NotPrimary", ctx);
   if (message.viewNum > state.view.viewNum) return replyError(client, request.seq, "WrongView", ctx);
   const app = state.app;
   if (app === null) return replyError(client, request.seq, "NotReady", ctx);
-  if (!state.transferAcked && !hasMutation(config, "serveDuringTransfer")) {
-    return replyError(client, request.seq, "NotReady", ctx);
-  }
 
-  const cached = cachedResult(app, client, request.seq);
-  if (cached !== undefined) return replyOk(state, client, request.seq, request.op, cached.value, ctx);
-  if (alreadyExecuted(app, client, request.seq)) return; // an old retry; its client has moved on
+  const cached = cachedResult(app, client, request.seq, request.op);
+  if (cached !== undefined) return reply(state, client, request.seq, request.op, cached, ctx);
+  if (alreadyExecuted(app, client, request.seq, request.op)) return; // an old retry; its client moved on
   if (state.pending.some((entry) => entry.client === client && entry.seq === request.seq)) return;
 
   if (request.op.f === "get" && state.transferAcked && hasMutation(config, "fastReads")) {
     // Planted bug: a read answered from our own store, without the backup (stale once we are replaced).
-    return replyOk(state, client, request.seq, request.op, app.store.get(request.op.key) ?? "", ctx);
+    const value = app.store.get(request.op.key) ?? "";
+    return reply(state, client, request.seq, request.op, { ok: true, value }, ctx);
   }
   const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
-  // Planted bug serveDuringTransfer: run operations alone while the backup is still being filled.
-  const servingAlone = state.view.backup === null || !state.transferAcked;
+  // Planted bug serveDuringTransfer: run operations alone, unforwarded, while the backup is being filled.
+  const servingAlone =
+    state.view.backup === null || (!state.transferAcked && hasMutation(config, "serveDuringTransfer"));
   if (servingAlone) {
-    const value = applyOnce(app, client, request.seq, request.op);
+    const result = applyAsPrimary(state, app, entry);
     state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
-    return replyOk(state, client, request.seq, request.op, value, ctx);
+    return reply(state, client, request.seq, request.op, result, ctx);
   }
   if (state.pending.length >= config.pendingMax) return replyError(client, request.seq, "Busy", ctx);
   if (hasMutation(config, "replyBeforeBackupAck")) {
     // Planted bug: answer from a copy of the state as if the backup had acked.
-    const value = applyOnce(restoreApp(snapshotApp(app)), client, request.seq, request.op);
+    const result = applyOnce(copyApp(app), client, request.seq, request.op);
     state.pending.push(entry);
     sendForwards(state, ctx, config);
-    return replyOk(state, client, request.seq, request.op, value, ctx);
+    return reply(state, client, request.seq, request.op, result, ctx);
   }
   state.pending.push(entry);
   sendForwards(state, ctx, config);
@@ -227,27 +252,22 @@ function onForward(
     return;
   }
   const app = state.app;
-  if (app === null) return; // the transfer has not arrived; the primary resends it
-  if (hasMutation(config, "applyForwardsOnArrival")) {
+  const incoming = state.incoming;
+  if (app === null && incoming === null) return; // no chunk of the transfer yet; the primary resends
+  if (app !== null && hasMutation(config, "applyForwardsOnArrival")) {
     // Planted bug: apply a batch as it arrives, ignoring a gap before it.
     const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
     for (const entry of fresh) applyOnce(app, entry.client, entry.seq, entry.op);
-    return ctx.send(message.from, { type: "ForwardAck", index: app.applied, incarnation: state.incarnation });
-  }
-  const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
-  forward.entries.forEach((entry, offset) => {
-    const index = forward.firstIndex + offset;
-    if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
-  });
-  for (
-    let next = state.buffered.get(app.applied + 1);
-    next !== undefined;
-    next = state.buffered.get(app.applied + 1)
-  ) {
-    state.buffered.delete(app.applied + 1);
-    applyOnce(app, next.client, next.seq, next.op);
-  }
-  ctx.send(message.from, { type: "ForwardAck", index: app.applied, incarnation: state.incarnation });
+  } else if (app !== null) {
+    const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
+    forward.entries.forEach((entry, offset) => {
+      const index = forward.firstIndex + offset;
+      if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
+    });
+    applyBuffered(state, app);
+  } else if (incoming !== null) holdDuringTransfer(state, incoming, forward);
+  const held = app !== null ? app.applied : incoming!.heldUpTo;
+  ctx.send(message.from, { type: "ForwardAck", index: held, incarnation: state.incarnation });
 }
 
 function onForwardAck(
@@ -257,11 +277,12 @@ function onForwardAck(
   ctx: Context,
   config: ProtocolConfig,
 ): void {
-  if (!isFromOurBackup(state, message) || !isReadyPrimary(state)) return;
+  if (!isFromOurBackup(state, message) || !isServingPrimary(state)) return;
   // A restarted process, not our backup (planted bug acksWithoutIncarnation: counted anyway).
-  if (ack.incarnation !== state.backupIncarnation && !hasMutation(config, "acksWithoutIncarnation")) return;
+  const ourBackup = state.backupIncarnation !== null && ack.incarnation === state.backupIncarnation;
+  if (!ourBackup && !hasMutation(config, "acksWithoutIncarnation")) return;
   const app = state.app;
-  assert(app !== null, "a ready primary has state");
+  assert(app !== null, "a serving primary has state");
   if (ack.index > state.sentUpTo) {
     ctx.log.warn({ from: message.from, index: ack.index }, "ack for positions never sent refused");
     return;
@@ -269,9 +290,9 @@ function onForwardAck(
   while (app.applied < ack.index) {
     const entry = state.pending.shift();
     assert(entry !== undefined, "every acknowledged position is pending");
-    const value = applyOnce(app, entry.client, entry.seq, entry.op);
+    const result = applyAsPrimary(state, app, entry);
     if (!hasMutation(config, "replyBeforeBackupAck"))
-      replyOk(state, entry.client, entry.seq, entry.op, value, ctx);
+      reply(state, entry.client, entry.seq, entry.op, result, ctx);
   }
   state.inFlightEnds = state.inFlightEnds.filter((end) => end > ack.index);
   sendForwards(state, ctx, config);
@@ -285,22 +306,30 @@ function onForwardReject(state: ServerState, message: Message, ctx: Context): vo
 
 function onStateTransfer(
   state: ServerState,
-  transfer: BodyOf<"StateTransfer">,
+  chunk: BodyOf<"StateTransfer">,
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
 ): void {
   const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
   if (state.role !== "backup" || !fromOurPrimary) return;
-  // At most once per view: a duplicate must not roll back forwards applied since
-  // (planted bug transferOverwritesForwards: it does).
-  if (state.app === null || hasMutation(config, "transferOverwritesForwards")) {
-    state.app = restoreApp(transfer.snapshot);
-    ctx.log.info({ viewNum: state.view.viewNum, applied: state.app.applied }, "state transfer installed");
+  // At most once per view: once installed, a duplicate must not roll back forwards applied
+  // since (planted bug transferOverwritesForwards: a duplicate starts the transfer over).
+  if (state.app !== null && hasMutation(config, "transferOverwritesForwards")) {
+    state.app = null;
+    state.incoming = null;
   }
+  if (state.app === null) {
+    const { incoming, installed } = receiveChunk(state.incoming, chunk);
+    state.incoming = incoming;
+    if (installed !== null) installTransfer(state, installed, ctx, config);
+  }
+  const installed = state.app !== null;
   ctx.send(message.from, {
     type: "StateTransferAck",
-    applied: transfer.snapshot.applied,
+    applied: chunk.applied,
+    received: installed ? chunk.chunk + 1 : (state.incoming?.received ?? 0),
+    installed,
     incarnation: state.incarnation,
   });
 }
@@ -312,11 +341,21 @@ function onStateTransferAck(
   ctx: Context,
   config: ProtocolConfig,
 ): void {
-  if (!isFromOurBackup(state, message) || state.role !== "primary" || state.transferAcked) return;
-  const app = state.app;
-  if (app === null || ack.applied !== app.applied || ack.incarnation === undefined) return;
+  const outgoing = state.outgoing;
+  if (!isFromOurBackup(state, message) || state.role !== "primary" || outgoing === null) return;
+  if (state.app === null || ack.applied !== outgoing.applied) return;
+  // The first ack names the backup process; a process restarted under its name is someone else.
+  state.backupIncarnation ??= ack.incarnation;
+  if (ack.incarnation !== state.backupIncarnation) return;
+  if (!ack.installed) {
+    if (ack.received <= outgoing.acked) return;
+    outgoing.acked = Math.min(ack.received, outgoing.chunkStarts.length);
+    outgoing.quietTicks = 0;
+    outgoing.nextToSend = Math.max(outgoing.nextToSend, outgoing.acked);
+    return sendChunks(state, ctx, config);
+  }
   state.transferAcked = true;
-  state.backupIncarnation = ack.incarnation;
+  state.outgoing = null;
   state.ackedViewNum = state.view.viewNum;
   ctx.emit({ type: "stateTransferred", viewNum: state.view.viewNum, to: message.from, applied: ack.applied });
   sendPing(state, ctx); // acknowledge the view at once: failover waits on it
@@ -328,8 +367,16 @@ function onStateTransferAck(
 function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   sendPing(state, ctx);
   if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
-    if (!state.transferAcked) sendTransfer(state, ctx, config);
-    else resendForwards(state, ctx, config);
+    const outgoing = state.outgoing;
+    // Resend what is unacknowledged only when acks stopped coming for a whole
+    // interval: a chunk's round trip may take longer than pingMs, and resending
+    // a window in flight every tick would flood the backup with copies.
+    if (outgoing !== null && ++outgoing.quietTicks >= 2) {
+      outgoing.quietTicks = 0;
+      outgoing.nextToSend = outgoing.acked;
+      sendChunks(state, ctx, config);
+    }
+    resendForwards(state, ctx, config);
   }
   ctx.setTimer({ type: "PingTimer" }, config.pingMs);
 }
@@ -358,9 +405,14 @@ function becomePrimary(
   state.buffered.clear();
   state.transferAcked = view.backup === null;
   state.backupIncarnation = null;
+  state.incoming = null;
+  state.outgoing = null;
   if (state.app !== null && state.transferAcked) state.ackedViewNum = view.viewNum;
   announce(state, wasRole, ctx);
-  if (state.app !== null && !state.transferAcked) sendTransfer(state, ctx, config);
+  if (state.app !== null && !state.transferAcked) {
+    state.outgoing = startOutgoing(state.app, !hasMutation(config, "transferWithoutAtMostOnce"));
+    sendChunks(state, ctx, config);
+  }
 }
 
 function becomeBackup(state: ServerState, view: View, ctx: Context): void {
@@ -371,6 +423,7 @@ function becomeBackup(state: ServerState, view: View, ctx: Context): void {
   state.ackedViewNum = view.viewNum;
   state.app = null; // trust only the transfer of this view
   clearPrimaryWork(state);
+  state.incoming = null;
   announce(state, wasRole, ctx);
 }
 
@@ -381,12 +434,14 @@ function becomeIdle(state: ServerState, view: View, ctx: Context): void {
   state.ackedViewNum = view.viewNum;
   state.app = null;
   clearPrimaryWork(state);
+  state.incoming = null;
   announce(state, wasRole, ctx);
 }
 
 function clearPrimaryWork(state: ServerState): void {
   state.transferAcked = false;
   state.backupIncarnation = null;
+  state.outgoing = null;
   state.pending = [];
   state.inFlightEnds = [];
   state.sentUpTo = 0;
@@ -407,21 +462,81 @@ function sendPing(state: ServerState, ctx: Context): void {
   ctx.send(viewServerAddress, { type: "Ping", viewNum: state.ackedViewNum, incarnation: state.incarnation });
 }
 
-function sendTransfer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+/** Send the chunks after the last one sent, while the window allows. */
+function sendChunks(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+  const outgoing = state.outgoing;
   const backup = state.view.backup;
-  assert(state.app !== null && backup !== null, "a transfer needs state and a backup");
-  const withAtMostOnce = !hasMutation(config, "transferWithoutAtMostOnce");
-  ctx.send(backup, { type: "StateTransfer", snapshot: snapshotApp(state.app, { withAtMostOnce }) });
+  assert(state.app !== null && backup !== null && outgoing !== null, "a transfer needs state and a backup");
+  while (
+    outgoing.nextToSend < outgoing.acked + config.transferWindow &&
+    (outgoing.chunkCount === null || outgoing.nextToSend < outgoing.chunkCount)
+  ) {
+    const chunk = chunkAt(outgoing, state.app.store, outgoing.nextToSend);
+    ctx.send(backup, { type: "StateTransfer", ...chunk });
+    outgoing.nextToSend += 1;
+  }
+}
+
+/** Apply an operation on the primary, keeping the snapshot of a transfer in progress intact. */
+function applyAsPrimary(state: ServerState, app: App, entry: ForwardEntry): OpResult {
+  if (state.outgoing !== null && entry.op.f !== "get")
+    saveSnapshotValue(state.outgoing, app.store, entry.op.key);
+  return applyOnce(app, entry.client, entry.seq, entry.op);
+}
+
+/** Backup: the last chunk is in. Forwards held during the transfer now apply, in order. */
+function installTransfer(state: ServerState, app: App, ctx: Context, config: ProtocolConfig): void {
+  state.app = app;
+  state.incoming = null;
+  const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
+  applyBuffered(state, app);
+  // Held entries past a gap stay only within the normal reordering bound.
+  for (const index of state.buffered.keys())
+    if (index - app.applied > bufferMax) state.buffered.delete(index);
+  ctx.log.info({ viewNum: state.view.viewNum, applied: app.applied }, "state transfer installed");
+}
+
+function applyBuffered(state: ServerState, app: App): void {
+  for (
+    let next = state.buffered.get(app.applied + 1);
+    next !== undefined;
+    next = state.buffered.get(app.applied + 1)
+  ) {
+    state.buffered.delete(app.applied + 1);
+    applyOnce(app, next.client, next.seq, next.op);
+  }
+}
+
+/**
+ * Backup during a transfer: hold forwards after the snapshot (up to a bound
+ * in entries and characters; beyond it the ack stalls and the primary's
+ * queue fills, so it answers Busy) and acknowledge the contiguous ones held.
+ */
+function holdDuringTransfer(
+  state: ServerState,
+  incoming: IncomingTransfer,
+  forward: BodyOf<"Forward">,
+): void {
+  forward.entries.forEach((entry, offset) => {
+    const index = forward.firstIndex + offset;
+    if (index <= incoming.applied || state.buffered.has(index)) return;
+    const chars = entry.op.key.length + (entry.op.f === "get" ? 0 : entry.op.value.length);
+    if (index - incoming.applied > heldForwardsMax || incoming.heldChars + chars > heldForwardCharsMax)
+      return;
+    state.buffered.set(index, entry);
+    incoming.heldChars += chars;
+  });
+  while (state.buffered.has(incoming.heldUpTo + 1)) incoming.heldUpTo += 1;
 }
 
 /** Send pending positions not yet sent, in batches, while the window allows. */
 function sendForwards(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   const app = state.app;
-  if (app === null || state.view.backup === null || !state.transferAcked) return;
+  if (app === null || state.view.backup === null || state.role !== "primary") return;
   const lastPending = app.applied + state.pending.length;
   while (state.sentUpTo < lastPending && state.inFlightEnds.length < config.forwardWindow) {
     const firstIndex = state.sentUpTo + 1;
-    const lastIndex = Math.min(lastPending, state.sentUpTo + config.forwardBatchMax);
+    const lastIndex = batchEnd(state, firstIndex, config);
     sendBatch(state, firstIndex, lastIndex, ctx);
     state.inFlightEnds.push(lastIndex);
     state.sentUpTo = lastIndex;
@@ -432,9 +547,31 @@ function sendForwards(state: ServerState, ctx: Context, config: ProtocolConfig):
 function resendForwards(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   const app = state.app;
   if (app === null) return;
-  for (let first = app.applied + 1; first <= state.sentUpTo; first += config.forwardBatchMax) {
-    sendBatch(state, first, Math.min(state.sentUpTo, first + config.forwardBatchMax - 1), ctx);
+  for (let first = app.applied + 1; first <= state.sentUpTo;) {
+    const last = Math.min(state.sentUpTo, batchEnd(state, first, config));
+    sendBatch(state, first, last, ctx);
+    first = last + 1;
   }
+}
+
+/**
+ * The last position of a batch starting at `firstIndex`: at most
+ * forwardBatchMax entries and batchBytesMax encoded bytes, at least one entry.
+ */
+function batchEnd(state: ServerState, firstIndex: number, config: ProtocolConfig): number {
+  const app = state.app;
+  assert(app !== null, "forwarding needs state");
+  const lastPending = app.applied + state.pending.length;
+  let bytes = 0;
+  let last = firstIndex - 1;
+  while (last < lastPending && last - firstIndex + 1 < config.forwardBatchMax) {
+    const op = state.pending[last + 1 - app.applied - 1]!.op;
+    const size = entryBytes(op.key, op.f === "get" ? "" : op.value);
+    if (last >= firstIndex && bytes + size > batchBytesMax) break;
+    bytes += size;
+    last += 1;
+  }
+  return last;
 }
 
 function sendBatch(state: ServerState, firstIndex: number, lastIndex: number, ctx: Context): void {
@@ -453,16 +590,16 @@ function isFromOurBackup(state: ServerState, message: Message): boolean {
   );
 }
 
-function replyOk(
+function reply(
   state: ServerState,
   client: Address,
   seq: number,
   op: ForwardEntry["op"],
-  value: string,
+  result: OpResult,
   ctx: Context,
 ): void {
   ctx.emit({ type: "served", viewNum: state.view.viewNum, client, seq, op });
-  ctx.send(client, { type: "Reply", seq, result: { ok: true, value } });
+  ctx.send(client, { type: "Reply", seq, result });
 }
 
 function replyError(client: Address, seq: number, error: ReplyError, ctx: Context): void {
@@ -473,7 +610,8 @@ function serverInvariants(state: ServerState): void {
   if (state.role === "primary") {
     assert(state.view.primary !== null, "a primary has a view");
     if (state.pending.length > 0)
-      assert(isReadyPrimary(state), "only a ready primary has pending operations");
+      assert(isServingPrimary(state), "only a primary with state has pending operations");
+    if (state.outgoing !== null) assert(!state.transferAcked, "a transfer is out only until installed");
     const applied = state.app?.applied ?? 0;
     assert(state.sentUpTo <= applied + state.pending.length, "sent positions are pending");
     assert(state.sentUpTo >= applied, "positions applied were sent");
@@ -482,8 +620,26 @@ function serverInvariants(state: ServerState): void {
   }
   if (state.role === "idle") assert(state.app === null, "an idle server holds no state");
   if (state.role !== "backup") assert(state.buffered.size === 0, "only a backup buffers forwards");
+  if (state.role !== "backup") assert(state.incoming === null, "only a backup receives a transfer");
+  if (state.role !== "primary") assert(state.outgoing === null, "only a primary sends a transfer");
+  if (state.incoming !== null) assert(state.app === null, "a transfer is received only without state");
   if (state.ackedViewNum > 0)
     assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
+}
+
+function serverStatus(state: ServerState): NodeStatus {
+  const app = state.app;
+  let storeBytes = 0;
+  for (const [key, value] of app?.store ?? []) storeBytes += encodedBytes(key) + encodedBytes(value);
+  return {
+    role: state.role,
+    viewNum: state.view.viewNum,
+    applied: app?.applied ?? 0,
+    keys: app?.store.size ?? 0,
+    storeBytes,
+    sessions: app?.lastByClient.size ?? 0,
+    transferChunksAcked: state.outgoing?.acked ?? null,
+  };
 }
 
 function describeServer(state: ServerState): string {
@@ -491,7 +647,7 @@ function describeServer(state: ServerState): string {
   const data = app === null ? "no state" : `applied ${app.applied}, ${app.store.size} keys`;
   const extra =
     state.role === "primary"
-      ? ` pending ${state.pending.length}${state.transferAcked ? "" : " (transferring)"}`
+      ? ` pending ${state.pending.length}${state.outgoing === null ? "" : ` (transferring, ${state.outgoing.acked} chunks acked)`}`
       : state.role === "backup" && state.buffered.size > 0
         ? ` buffered ${state.buffered.size}`
         : "";

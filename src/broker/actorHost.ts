@@ -262,6 +262,13 @@ export class ActorHost<State> implements Attachment {
         applyToFaults(this.faults, command);
         effect = describeFaults(this.faults);
         break;
+      case "status": {
+        // Read only: answered with the figures, not logged as a fault.
+        const state = this.state;
+        if (this.definition.status !== undefined && state !== null && !this.crashed)
+          this.publishEvent({ type: "status", status: this.definition.status(state) });
+        return;
+      }
     }
     this.log.info({ command, effect }, "control command applied");
     this.publishEvent({ type: "fault", command, effect });

@@ -14,8 +14,17 @@ import { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";
 import { createViewProbe } from "./viewProbe.js";
 
-/** ok: it happened; timeout: unknown (it may still happen); refused: the client actor is not running, it did not happen. */
-export type OpOutcome = { kind: "ok"; value: string } | { kind: "timeout" } | { kind: "refused" };
+/**
+ * ok: it happened; failed: the servers refused it and nothing changed (an
+ * append past the value limit); timeout: unknown (it may still happen);
+ * refused: the client actor is not running, it did not happen.
+ */
+export type OpOutcome =
+  | { kind: "ok"; value: string }
+  | { kind: "failed"; error: "ValueTooLarge" }
+  | { kind: "timeout" }
+  | { kind: "refused" };
+type Settled = Extract<OpOutcome, { kind: "ok" | "failed" }>;
 
 export class ClusterNotRunningError extends Error {
   override readonly name = "ClusterNotRunningError";
@@ -132,7 +141,7 @@ export class BrokerClients {
 export class ClientSession {
   private readonly definition: ReturnType<typeof createClient>;
   private readonly host: ActorHost<ClientState>;
-  private waiting: { seq: number; resolve: (value: string) => void } | null = null;
+  private waiting: { seq: number; resolve: (outcome: Settled) => void } | null = null;
   private retired = false;
 
   constructor(
@@ -152,7 +161,11 @@ export class ClientSession {
         if (event.type !== "result" || this.waiting === null || event.seq !== this.waiting.seq) return;
         const waiting = this.waiting;
         this.waiting = null;
-        waiting.resolve(event.value);
+        waiting.resolve(
+          event.error === undefined
+            ? { kind: "ok", value: event.value }
+            : { kind: "failed", error: event.error },
+        );
       },
       onFatal: (error) => owner.onFatal(error),
     });
@@ -172,8 +185,8 @@ export class ClientSession {
   async invoke(op: Op, timeoutMs: number): Promise<OpOutcome> {
     if (this.retired || this.waiting !== null)
       throw new Error(`client ${this.address} is not ready for an op`);
-    let resolveResult: (value: string) => void = () => {};
-    const result = new Promise<string>((resolve) => (resolveResult = resolve));
+    let resolveResult: (outcome: Settled) => void = () => {};
+    const result = new Promise<Settled>((resolve) => (resolveResult = resolve));
     const invoked = this.host.act((state, ctx) => {
       this.definition.invoke(state, op, ctx);
       this.waiting = { seq: state.seq, resolve: resolveResult };
@@ -184,8 +197,7 @@ export class ClientSession {
       return { kind: "refused" };
     }
     try {
-      const value = await withTimeout(result, timeoutMs, "timeout");
-      return { kind: "ok", value };
+      return await withTimeout(result, timeoutMs, "timeout");
     } catch (error) {
       if (!(error instanceof ClientTimeoutError)) throw error;
       this.waiting = null;

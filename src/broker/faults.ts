@@ -62,6 +62,7 @@ export function applyToFaults(faults: FaultSettings, command: ControlCommand): v
     }
     case "crash":
     case "restart":
+    case "status":
       return;
   }
 }

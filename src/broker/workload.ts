@@ -20,6 +20,8 @@ export interface WorkloadOptions {
   nextOp: (worker: number, n: number) => Op;
   /** Called after every op. */
   onOp?: (stats: WorkloadStats) => void;
+  /** A fresh client actor (a fresh address) for every op, as many one-shot `npm run kv` calls would be. */
+  clientPerOp?: boolean;
 }
 
 export interface WorkloadStats {
@@ -92,6 +94,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
           options.recorder.fail(recorded); // the client actor was not running: the op did not happen
           stats.failed += 1;
           stats.clientsReplaced += 1;
+          session = null;
+        }
+        if (options.clientPerOp === true && session !== null) {
+          await session.stop();
           session = null;
         }
         stats.elapsedMs = performance.now() - startedMs;

@@ -19,7 +19,7 @@ import type { Options } from "amqplib";
 import type { BrokerConnection } from "../broker/connection.js";
 import { delayBucketsMs, dropPath, faultPathHeader } from "../broker/topology.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
-import { messageBytesMax } from "../schemas/limits.js";
+import { messageBytesMax, valueBytesMax } from "../schemas/limits.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
 import { garbageMarker } from "./garbageMarker.js";
@@ -276,7 +276,11 @@ export class GarbageCampaign {
         to: server,
         text: envelope(ghostServer, server, 0, {
           type: "StateTransfer",
-          snapshot: { applied: 5, kv: [["ghost", marker]], lastByClient: [] },
+          applied: 5,
+          chunk: 0,
+          last: true,
+          kv: [["ghost", marker]],
+          lastByClient: [],
         }),
       },
       {
@@ -288,7 +292,7 @@ export class GarbageCampaign {
           0,
           random.chance(0.5)
             ? { type: "ForwardAck", index: 1_000_000 }
-            : { type: "StateTransferAck", applied: 0 },
+            : { type: "StateTransferAck", applied: 0, received: 1, installed: true, incarnation: 1 },
         ),
       },
       {
@@ -620,7 +624,7 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
       text: () =>
         json({
           ...valid,
-          body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "v".repeat(70_000) } },
+          body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "v".repeat(valueBytesMax + 1) } },
         }),
     },
     {
@@ -637,7 +641,7 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
     },
     {
       kind: "snapshot-malformed",
-      text: () => json({ ...valid, body: { type: "StateTransfer", snapshot: { applied: -1, kv: [["k"]] } } }),
+      text: () => json({ ...valid, body: { type: "StateTransfer", applied: -1, chunk: 0, kv: [["k"]] } }),
     },
     {
       kind: "view-malformed",

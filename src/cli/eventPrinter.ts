@@ -50,6 +50,7 @@ export class EventPrinter {
         return describeLoadEvent(event);
       case "counters":
       case "transfer":
+      case "status":
         return null;
     }
   }

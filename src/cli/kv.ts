@@ -1,8 +1,14 @@
 // `npm run kv -- get K` · `put K V` · `append K V` · `view`: one operation
 // through a fresh client actor (address client-<nanoid>, exclusive queue).
+// A value `-` is read from stdin (a 1 MiB value does not fit on a command
+// line); a value over the limit is refused (exit 2) before anything is sent.
 import { Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
-import { Key, type Op, Value } from "../schemas/op.js";
+import { EventSubscription } from "../broker/events.js";
+import type { NodeStatus } from "../schemas/clusterEvents.js";
+import type { ControlCommand } from "../schemas/control.js";
+import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
+import { valueBytesMax } from "../schemas/limits.js";
 import {
   addCommonOptions,
   addClientTimingOptions,
@@ -39,20 +45,24 @@ program
   .action((key: string) => runCommand(() => runOp({ f: "get", key: checked(Key, key, "key") })));
 program
   .command("put <key> <value>")
-  .description("set the key's value")
+  .description("set the key's value (`-`: read it from stdin; at most 1 MiB)")
   .action((key: string, value: string) =>
-    runCommand(() =>
-      runOp({ f: "put", key: checked(Key, key, "key"), value: checked(Value, value, "value") }),
-    ),
+    runCommand(async () => runOp({ f: "put", key: checked(Key, key, "key"), value: await valueOf(value) })),
   );
 program
   .command("append <key> <value>")
-  .description("append to the key's value")
+  .description("append to the key's value (`-`: read it from stdin; the result at most 1 MiB)")
   .action((key: string, value: string) =>
-    runCommand(() =>
-      runOp({ f: "append", key: checked(Key, key, "key"), value: checked(Value, value, "value") }),
+    runCommand(async () =>
+      runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
+program
+  .command("status")
+  .description(
+    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions (servers answer a status control command)",
+  )
+  .action(() => runCommand(() => runStatus()));
 program
   .command("view")
   .description('print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}')
@@ -66,6 +76,26 @@ function checked<T>(
   const result = schema.safeParse(input);
   if (!result.success) throw new CommandError(`invalid ${what}: too long`, exitCodes.usage);
   return result.data as T;
+}
+
+/** The value argument, or stdin for `-`; refused (exit 2) when over the limit, before any connection. */
+async function valueOf(argument: string): Promise<string> {
+  const value = argument === "-" ? await readStdin() : argument;
+  const reason = valueTooLargeReason(value);
+  if (reason !== null) throw new CommandError(`invalid value: ${reason}; nothing was sent`, exitCodes.usage);
+  return value;
+}
+
+/** All of stdin as UTF-8, giving up early once it is certainly over the limit. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    if (bytes > 6 * valueBytesMax) break; // enough to say it is too large
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 async function openClients(options: KvOptions): Promise<BrokerClients> {
@@ -94,6 +124,8 @@ async function runOp(op: Op): Promise<number> {
     if (clients.fatal !== null) throw clients.fatal;
     if (outcome.kind === "refused")
       throw new CommandError(`${op.f}: the client actor was crashed by a control command`);
+    if (outcome.kind === "failed")
+      throw new CommandError(`${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
     if (outcome.kind === "timeout") {
       throw new CommandError(
         `${op.f} ${JSON.stringify(op.key)}: no answer within ${options.timeoutMs} ms (is the cluster "${options.cluster}" serving? try: npm run kv -- view); a put or append may still happen`,
@@ -111,6 +143,44 @@ async function runOp(op: Op): Promise<number> {
   } finally {
     await clients.close();
   }
+}
+
+/** How long `status` collects answers: every live server answers within a few ms. */
+const statusWaitMs = 1_500;
+
+async function runStatus(): Promise<number> {
+  const options = program.opts<KvOptions>();
+  const names = namesOf(options);
+  const clients = await openClients(options);
+  const statuses = new Map<string, NodeStatus>();
+  const log = loggerFor(options, "pbkv-kv");
+  const subscription = new EventSubscription(
+    names,
+    ["status.*"],
+    (event) => {
+      if (event.type === "status") statuses.set(event.node, event.status);
+    },
+    log,
+  );
+  try {
+    await clients.connection.add(subscription);
+    const command: ControlCommand = { type: "status" };
+    clients.connection.publish(names.control, "", Buffer.from(JSON.stringify(command)), {
+      contentType: "application/json",
+    });
+    await new Promise((resolve) => setTimeout(resolve, Math.min(statusWaitMs, options.timeoutMs)));
+    if (statuses.size === 0) throw new CommandError(`no server of "${names.cluster}" answered`);
+    for (const node of [...statuses.keys()].sort(byServerNumber))
+      process.stdout.write(`${JSON.stringify({ node, ...statuses.get(node) })}\n`);
+    return exitCodes.ok;
+  } finally {
+    await subscription.stop(clients.connection).catch(() => {});
+    await clients.close();
+  }
+}
+
+function byServerNumber(a: string, b: string): number {
+  return Number(a.replace(/\D/g, "")) - Number(b.replace(/\D/g, "")) || (a < b ? -1 : 1);
 }
 
 async function runView(): Promise<number> {

@@ -5,6 +5,10 @@
 // (exit 0 linearizable, 1 not, 3 the checker gave up). It announces the run
 // and its verdict as `load` events on `<c>.events` (`load.load`), which the
 // supervisor prints and the dashboard shows.
+//
+// `npm run load -- --fill --keys N --value-bytes B` instead writes each key
+// `fill-<i>` once with a B-byte value (to build a large store), prints MB/s
+// and exits; `--client-per-op` gives every op a fresh client actor.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
@@ -14,6 +18,8 @@ import { type CheckResult, checkHistory, formatCheckResult, HistoryRecorder } fr
 import { type ClusterEventBody, loadEventNode, loadReportLengthMax } from "../schemas/clusterEvents.js";
 import { BrokerClients } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
+import { fillKeys, type FillProgress } from "../broker/fill.js";
+import { valueBytesMax } from "../schemas/limits.js";
 import { publishClusterEvent, publishClusterEventConfirmed } from "../broker/events.js";
 import type { ClusterNames } from "../broker/topology.js";
 import {
@@ -26,6 +32,7 @@ import {
 import {
   addCommonOptions,
   addClientTimingOptions,
+  CommandError,
   exitCodes,
   findBroker,
   loggerFor,
@@ -48,10 +55,14 @@ interface LoadOptions extends CommonOptions, ProtocolOptions {
   opTimeoutMs: number;
   checkBudgetMs: number;
   json: boolean;
+  fill: boolean;
+  valueBytes: number;
+  clientPerOp: boolean;
 }
 
 const clientsMax = 256;
 const keysMax = 10_000;
+const fillKeysMax = 10_000_000;
 
 const program = new Command("load")
   .description(
@@ -79,12 +90,20 @@ const program = new Command("load")
       .argParser(positiveInt)
       .default(60_000),
   )
-  .option("--json", "print the figures as one JSON object", false);
+  .option("--json", "print the figures as one JSON object", false)
+  .option("--fill", `write keys fill-0 … fill-<N-1> once each (--keys up to ${fillKeysMax}) and exit`, false)
+  .addOption(
+    new Option("--value-bytes <b>", `--fill: bytes per value (1-${valueBytesMax})`)
+      .argParser(positiveInt)
+      .default(100),
+  )
+  .option("--client-per-op", "a fresh client actor (a fresh address) for every operation", false);
 addCommonOptions(program);
 addClientTimingOptions(program);
 program.action((options: LoadOptions) => runCommand(() => runLoad(options)));
 
 async function runLoad(options: LoadOptions): Promise<number> {
+  if (options.fill) return runFill(options);
   const workers = Math.min(options.clients, clientsMax);
   const keyCount = Math.min(options.keys, keysMax);
   const names = namesOf(options);
@@ -129,6 +148,7 @@ async function runLoad(options: LoadOptions): Promise<number> {
       recorder,
       nextOp: randomOps(keys),
       onOp: (current) => progress.update(current),
+      clientPerOp: options.clientPerOp,
     });
   } finally {
     progress.finish();
@@ -233,6 +253,85 @@ async function publishVerdict(
     log.warn({ reason: (error as Error).message }, "the load's verdict event was not published");
   } finally {
     await connection?.close();
+  }
+}
+
+/** `--fill`: every key written once; figures on stdout (one JSON object with --json). */
+async function runFill(options: LoadOptions): Promise<number> {
+  if (options.keys > fillKeysMax || options.valueBytes > valueBytesMax) {
+    throw new CommandError(
+      `--fill takes up to ${fillKeysMax} keys of up to ${valueBytesMax} bytes`,
+      exitCodes.usage,
+    );
+  }
+  const names = namesOf(options);
+  const broker = await findBroker(options, false);
+  const log = loggerFor(options, "pbkv-load").child({ cluster: names.cluster });
+  const clients = await BrokerClients.open({
+    url: broker.url,
+    names,
+    config: protocolConfig(options),
+    log,
+    checkInvariants: true,
+    label: "fill",
+  });
+  const bar = new FillBar(options.keys);
+  let progress: FillProgress;
+  try {
+    progress = await fillKeys({
+      clients,
+      workers: Math.min(options.clients, clientsMax),
+      keys: options.keys,
+      valueBytes: options.valueBytes,
+      opTimeoutMs: options.opTimeoutMs,
+      onKey: (current) => bar.update(current),
+    });
+  } finally {
+    bar.finish();
+    await clients.close();
+  }
+  if (clients.fatal !== null) throw clients.fatal;
+  const seconds = progress.elapsedMs / 1000;
+  const megabytes = progress.bytes / 1e6;
+  const figures = {
+    cluster: names.cluster,
+    keys: progress.written,
+    valueBytes: options.valueBytes,
+    megabytes: round(megabytes),
+    seconds: round(seconds),
+    megabytesPerSecond: round(megabytes / seconds),
+    opsPerSecond: round(progress.written / seconds),
+    retries: progress.retries,
+    maxWaitMs: round(progress.maxWaitMs),
+  };
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(figures)}\n`
+      : `fill: ${figures.keys} keys (fill-0 … fill-${figures.keys - 1}) of ${options.valueBytes} bytes, ${figures.megabytes} MB in ${figures.seconds} s: ${figures.megabytesPerSecond} MB/s, ${figures.opsPerSecond} puts/s, ${figures.retries} retried, max wait ${figures.maxWaitMs} ms\n`,
+  );
+  return exitCodes.ok;
+}
+
+/** The fill's progress bar on stderr, drawn only on a terminal, at most every 200 ms. */
+class FillBar {
+  private readonly enabled = process.stderr.isTTY === true;
+  private drawnAtMs = 0;
+
+  constructor(private readonly keys: number) {}
+
+  update(progress: FillProgress): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    if (now - this.drawnAtMs < 200) return;
+    this.drawnAtMs = now;
+    const filled = Math.round((progress.written / this.keys) * 30);
+    const rate = progress.elapsedMs > 0 ? progress.bytes / 1e3 / progress.elapsedMs : 0;
+    const text = `${"█".repeat(filled)}${"░".repeat(30 - filled)} ${progress.written}/${this.keys} keys  ${(progress.bytes / 1e6).toFixed(1)} MB  ${rate.toFixed(1)} MB/s`;
+    process.stderr.write(`\r${text}\u001b[K`);
+  }
+
+  finish(): void {
+    if (this.enabled) process.stderr.write("\r\u001b[K");
   }
 }
 

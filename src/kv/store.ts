@@ -1,3 +1,4 @@
+import { encodedBytes, valueBytesMax } from "../schemas/limits.js";
 import type { Op } from "../schemas/op.js";
 
 /**
@@ -6,16 +7,31 @@ import type { Op } from "../schemas/op.js";
  */
 export type KvStore = Map<string, string>;
 
-/** Apply one operation; returns what the client sees (the value for get, "" otherwise). */
-export function executeOp(store: KvStore, op: Op): string {
+/** What an operation returns: the value for get ("" for put and append), or why it was refused. */
+export type OpResult = { ok: true; value: string } | { ok: false; error: "ValueTooLarge" };
+
+/**
+ * Apply one operation. An append that would make the key's value larger than
+ * valueBytesMax is refused and changes nothing: no value ever outgrows what
+ * a Reply or a transfer chunk can carry. Deterministic, so every replica
+ * refuses the same appends.
+ */
+export function executeOp(store: KvStore, op: Op): OpResult {
   switch (op.f) {
     case "get":
-      return store.get(op.key) ?? "";
+      return { ok: true, value: store.get(op.key) ?? "" };
     case "put":
       store.set(op.key, op.value);
-      return "";
-    case "append":
-      store.set(op.key, (store.get(op.key) ?? "") + op.value);
-      return "";
+      return { ok: true, value: "" };
+    case "append": {
+      const before = store.get(op.key) ?? "";
+      // The encoded size of a concatenation is at most the sum of the parts'.
+      if (before.length + op.value.length > valueBytesMax / 6) {
+        if (encodedBytes(before) + encodedBytes(op.value) > valueBytesMax)
+          return { ok: false, error: "ValueTooLarge" };
+      }
+      store.set(op.key, before + op.value);
+      return { ok: true, value: "" };
+    }
   }
 }

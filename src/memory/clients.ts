@@ -16,7 +16,11 @@ import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";
 
 /** ok: it happened; timeout: unknown (it may still happen); stopped: the cluster stopped first. */
-export type OpOutcome = { kind: "ok"; value: string } | { kind: "timeout" } | { kind: "stopped" };
+export type OpOutcome =
+  | { kind: "ok"; value: string }
+  | { kind: "failed"; error: "ValueTooLarge" }
+  | { kind: "timeout" }
+  | { kind: "stopped" };
 export type ViewOutcome = { kind: "ok"; view: View } | { kind: "timeout" } | { kind: "stopped" };
 
 interface PendingOp {
@@ -135,6 +139,9 @@ export class MemoryClients {
   private onClientEvent(client: MemoryHost<ClientState>, event: ActorEvent): void {
     const pending = this.pendingOp;
     if (event.type !== "result" || pending === null || pending.client !== client) return;
-    if (event.seq === pending.seq) pending.settle({ kind: "ok", value: event.value });
+    if (event.seq !== pending.seq) return;
+    pending.settle(
+      event.error === undefined ? { kind: "ok", value: event.value } : { kind: "failed", error: event.error },
+    );
   }
 }

@@ -103,6 +103,8 @@ export class MemoryCluster {
       case "heal":
         effect = this.network.apply(command);
         break;
+      case "status":
+        return "status is answered on the broker only (npm run kv -- status)";
     }
     this.publish(node, { type: "fault", command, effect });
     return effect;

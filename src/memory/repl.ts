@@ -5,7 +5,7 @@
 // are printed by the event printer, not here.
 import { viewServerAddress } from "../schemas/address.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { Op } from "../schemas/op.js";
+import { describeRefusal, type Op } from "../schemas/op.js";
 import { type MemoryCluster, UnknownNodeError } from "./cluster.js";
 import { commandHelp, parseLine } from "./commands.js";
 
@@ -50,6 +50,8 @@ export class Repl {
       case "ok":
         // Quoted, so that an empty or blank value is visible.
         return reply(op.f === "get" ? JSON.stringify(outcome.value) : "ok");
+      case "failed":
+        return reply(`error: ${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
       case "timeout":
         return reply(
           `error: ${op.f} ${JSON.stringify(op.key)}: no answer within ${this.opTimeoutMs} ms (is there a primary? try: view)${op.f === "get" ? "" : "; it may still happen"}`,

@@ -14,6 +14,13 @@ export const ActorEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("roleChanged"), role: z.enum(["primary", "backup", "idle"]), viewNum: z.int() }),
   z.object({ type: z.literal("stateTransferred"), viewNum: z.int(), to: Address, applied: z.int() }),
   z.object({ type: z.literal("served"), viewNum: z.int(), client: Address, seq: z.int(), op: Op }),
-  z.object({ type: z.literal("result"), seq: z.int(), op: Op, value: z.string() }),
+  /** A finished operation: its value, or `error` when it was refused and changed nothing (value ""). */
+  z.object({
+    type: z.literal("result"),
+    seq: z.int(),
+    op: Op,
+    value: z.string(),
+    error: z.enum(["ValueTooLarge"]).optional(),
+  }),
 ]);
 export type ActorEvent = z.infer<typeof ActorEvent>;

@@ -58,6 +58,23 @@ export const NodeCounters = z.object({
 });
 export type NodeCounters = z.infer<typeof NodeCounters>;
 
+/**
+ * What `kv status` prints per server: its role and view, log positions
+ * applied, keys, the store's size (encoded bytes of keys and values) and the
+ * at-most-once table's entries (one per client address that wrote).
+ */
+export const NodeStatus = z.object({
+  role: z.enum(["primary", "backup", "idle"]),
+  viewNum: z.int().min(0),
+  applied: Count,
+  keys: Count,
+  storeBytes: Count,
+  sessions: Count,
+  /** A primary sending a state transfer: chunks the backup acknowledged so far. */
+  transferChunksAcked: Count.nullable(),
+});
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
 /** Every counter at 0: a node's counters when its process starts. */
 export function zeroCounters(): NodeCounters {
   const counters = Object.fromEntries(Object.keys(NodeCounters.shape).map((name) => [name, 0]));
@@ -169,6 +186,11 @@ export const ClusterEvent = z.discriminatedUnion("type", [
   }),
   /** A primary's backup confirmed the state transfer. Key `transfer.<node>`. */
   z.object({ ...base, type: z.literal("transfer"), viewNum: z.int().min(0), to: Address, applied: Count }),
+  /**
+   * A server's state in figures, published in answer to the `status` control
+   * command (`npm run kv -- status`). Key `status.<node>`.
+   */
+  z.object({ ...base, type: z.literal("status"), status: NodeStatus }),
   /** The node applied a control command. Key `fault.<node>`. */
   z.object({ ...base, type: z.literal("fault"), command: ControlCommand, effect: z.string() }),
   /** Periodic, and when the node stops. Key `counters.<node>`. */

@@ -43,6 +43,8 @@ export const LinkOverride = z.object({
 });
 export type LinkOverride = z.infer<typeof LinkOverride>;
 
+/** Every server publishes a `status` event with its figures (read only; `npm run kv -- status`). */
+export const StatusCommand = z.object({ type: z.literal("status") });
 /** The node's state is dropped, its timers cancelled, its incoming messages rejected into `<c>.lost`. */
 export const CrashCommand = z.object({ type: z.literal("crash"), node: Address });
 /** The node starts again from its initial state under the same address (a running node is crashed first). */
@@ -72,6 +74,7 @@ export const ResetCommand = z.object({ type: z.literal("reset") });
 
 export const ControlCommand = z.discriminatedUnion("type", [
   CrashCommand,
+  StatusCommand,
   RestartCommand,
   PartitionCommand,
   HealCommand,

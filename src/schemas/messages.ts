@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Address } from "./address.js";
 import { forwardBatchMax } from "./limits.js";
 import { Op } from "./op.js";
-import { AppSnapshot } from "./snapshot.js";
+import { TransferChunk } from "./snapshot.js";
 import { View } from "./view.js";
 
 // Every body travels inside an Envelope that carries the sender's viewNum, so
@@ -39,7 +39,8 @@ export const ViewReply = z.object({
 /** Client → primary. One outstanding request per client; seq numbers grow by one. */
 export const Request = z.object({ type: z.literal("Request"), seq: z.int().min(1), op: Op });
 
-export const ReplyError = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy"]);
+/** `ValueTooLarge`: an append would make the key's value larger than valueBytesMax; nothing changed. */
+export const ReplyError = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy", "ValueTooLarge"]);
 export type ReplyError = z.infer<typeof ReplyError>;
 export const Reply = z.object({
   type: z.literal("Reply"),
@@ -52,7 +53,11 @@ export const Reply = z.object({
 
 export const ForwardEntry = z.object({ client: Address, seq: z.int().min(1), op: Op });
 export type ForwardEntry = z.infer<typeof ForwardEntry>;
-/** Primary → backup: log positions firstIndex, firstIndex+1, … in the primary's order. */
+/**
+ * Primary → backup: log positions firstIndex, firstIndex+1, … in the primary's
+ * order. A batch stops at forwardBatchMax entries or batchBytesMax encoded
+ * bytes, whichever comes first (one entry always fits a message).
+ */
 export const Forward = z.object({
   type: z.literal("Forward"),
   firstIndex: z.int().min(1),
@@ -70,12 +75,23 @@ export const ForwardAck = z.object({
 });
 /** Backup → a server that forwarded from another view: it is not this backup's primary. */
 export const ForwardReject = z.object({ type: z.literal("ForwardReject") });
-/** Primary → new backup: the whole application state. */
-export const StateTransfer = z.object({ type: z.literal("StateTransfer"), snapshot: AppSnapshot });
+/**
+ * Primary → new backup: chunk number `chunk` of the snapshot the primary took
+ * at log position `applied` when the view began (DESIGN §4.1). Chunks are
+ * bounded in bytes and entries, never by the store's size.
+ */
+export const StateTransfer = z.object({ type: z.literal("StateTransfer"), ...TransferChunk.shape });
+/**
+ * Backup → primary: of the snapshot at `applied`, chunks 0 … received-1 are
+ * held (cumulative); `installed` once the last one is in and the state is the
+ * backup's. `incarnation` ties the transfer to one backup process.
+ */
 export const StateTransferAck = z.object({
   type: z.literal("StateTransferAck"),
   applied: z.int().min(0),
-  incarnation: Incarnation.optional(),
+  received: z.int().min(0),
+  installed: z.boolean(),
+  incarnation: Incarnation,
 });
 
 export const MessageBody = z.discriminatedUnion("type", [

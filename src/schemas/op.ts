@@ -1,8 +1,14 @@
 import { z } from "zod";
-import { keyLengthMax, valueLengthMax } from "./limits.js";
+import { encodedBytes, keyLengthMax, valueBytesMax } from "./limits.js";
 
 export const Key = z.string().max(keyLengthMax);
-export const Value = z.string().max(valueLengthMax);
+/** A value of at most valueBytesMax encoded bytes (a character is at least one, so `.max` checks cheaply first). */
+export const Value = z
+  .string()
+  .max(valueBytesMax)
+  .refine((value) => encodedBytes(value) <= valueBytesMax, {
+    message: `a value may take at most ${valueBytesMax} bytes (1 MiB) as JSON`,
+  });
 
 /** An application operation, as a client asks for it. */
 export const Op = z.discriminatedUnion("f", [
@@ -12,3 +18,19 @@ export const Op = z.discriminatedUnion("f", [
 ]);
 export type Op = z.infer<typeof Op>;
 export type OpName = Op["f"];
+
+/** Why a value is refused, or null when it fits: the one check clients make before sending. */
+export function valueTooLargeReason(value: string): string | null {
+  if (value.length <= valueBytesMax / 6) return null; // fits even if every character were escaped
+  const bytes = encodedBytes(value);
+  if (bytes <= valueBytesMax) return null;
+  return `the value takes ${bytes} bytes; the limit is ${valueBytesMax} bytes (1 MiB, counted as JSON: a newline or quote counts 2)`;
+}
+
+/** What a refusal by the servers means, for users. */
+export function describeRefusal(error: "ValueTooLarge"): string {
+  switch (error) {
+    case "ValueTooLarge":
+      return `refused: the key's value would grow past ${valueBytesMax} bytes (1 MiB); nothing changed`;
+  }
+}

@@ -1,19 +1,25 @@
 import { z } from "zod";
 import { Address } from "./address.js";
-import { snapshotEntriesMax } from "./limits.js";
-import { Key } from "./op.js";
+import { chunkEntriesMax } from "./limits.js";
+import { Key, Value } from "./op.js";
+
+/** A client's last executed write in the at-most-once table (src/kv/atMostOnce.ts). */
+export const LastResult = z.object({ seq: z.int().min(1), refused: z.boolean() });
 
 /**
- * The whole application state as it travels in a state transfer: the KV map
- * and the at-most-once table, as sorted entry lists (JSON has no Map, and a
- * plain object would mistake a key like `__proto__` for its prototype).
+ * One piece of the application state as a state transfer carries it: some
+ * entries of the KV map and of the at-most-once table, as entry lists (JSON
+ * has no Map, and a plain object would mistake a key like `__proto__` for its
+ * prototype). The snapshot is the concatenation of its chunks, in order.
  */
-export const AppSnapshot = z.object({
-  /** Number of log positions applied to produce this state. */
+export const TransferChunk = z.object({
+  /** Number of log positions applied to produce the snapshot. */
   applied: z.int().min(0),
-  kv: z.array(z.tuple([Key, z.string()])).max(snapshotEntriesMax),
-  lastByClient: z
-    .array(z.tuple([Address, z.object({ seq: z.int().min(1), value: z.string() })]))
-    .max(snapshotEntriesMax),
+  /** Its place in the snapshot, from 0. */
+  chunk: z.int().min(0),
+  /** The snapshot has no chunk after this one. */
+  last: z.boolean(),
+  kv: z.array(z.tuple([Key, Value])).max(chunkEntriesMax),
+  lastByClient: z.array(z.tuple([Address, LastResult])).max(chunkEntriesMax),
 });
-export type AppSnapshot = z.infer<typeof AppSnapshot>;
+export type TransferChunk = z.infer<typeof TransferChunk>;

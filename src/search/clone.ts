@@ -1,5 +1,6 @@
 import type { ClientState } from "../actors/client.js";
 import type { ServerState } from "../actors/server.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../actors/transfer.js";
 import type { ViewServerState } from "../actors/viewServer.js";
 import { emptyApp, type App } from "../kv/atMostOnce.js";
 import { initialView } from "../schemas/view.js";
@@ -29,11 +30,22 @@ export function cloneServerState(state: ServerState): ServerState {
     app: state.app === null ? null : cloneApp(state.app),
     transferAcked: state.transferAcked,
     backupIncarnation: state.backupIncarnation,
+    outgoing: state.outgoing === null ? null : cloneOutgoing(state.outgoing),
+    incoming: state.incoming === null ? null : cloneIncoming(state.incoming),
     pending: state.pending.slice(),
     inFlightEnds: state.inFlightEnds.slice(),
     sentUpTo: state.sentUpTo,
     buffered: new Map(state.buffered),
   };
+}
+
+/** The snapshot's key list and table are never mutated: shared. */
+function cloneOutgoing(outgoing: OutgoingTransfer): OutgoingTransfer {
+  return { ...outgoing, before: new Map(outgoing.before), chunkStarts: outgoing.chunkStarts.slice() };
+}
+
+function cloneIncoming(incoming: IncomingTransfer): IncomingTransfer {
+  return { ...incoming, store: new Map(incoming.store), lastByClient: new Map(incoming.lastByClient) };
 }
 
 export function cloneViewServerState(state: ViewServerState): ViewServerState {
@@ -69,6 +81,8 @@ export const knownFields = {
     "app",
     "transferAcked",
     "backupIncarnation",
+    "outgoing",
+    "incoming",
     "pending",
     "inFlightEnds",
     "sentUpTo",

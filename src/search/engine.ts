@@ -17,6 +17,7 @@ import {
   checkAckSource,
   checkBackupConsistency,
   checkViewChange,
+  describeResult,
   describeWrongResult,
   expectedResults,
   type InvariantName,
@@ -314,15 +315,23 @@ export class World {
   private checkResult(draft: DraftState, info: NodeInfo, result: ResultEvent): Violation | null {
     if (this.spec.results === "expected") {
       const expected = info.expected[result.seq - 1];
-      if (expected === result.value) return null;
+      const got = describeResult(
+        result.error === undefined ? { ok: true, value: result.value } : { ok: false, error: result.error },
+      );
+      if (expected === got) return null;
       return {
         invariant: "linearizable",
-        message: describeWrongResult(info.address, result.op, result.value, expected ?? "(no such op)"),
+        message: describeWrongResult(info.address, result.op, got, expected ?? "(no such op)"),
       };
     }
     this.recordHistory(
       draft,
-      historyEventOf("ok", this.clientNodes.indexOf(info.index), result.op, result.value),
+      historyEventOf(
+        result.error === undefined ? "ok" : "fail",
+        this.clientNodes.indexOf(info.index),
+        result.op,
+        result.value,
+      ),
     );
     const broken = this.checkLinearizable(draft.history, draft.historyA, draft.historyB);
     return broken === null ? null : { invariant: "linearizable", message: broken };
@@ -513,7 +522,12 @@ type DraftState = { -readonly [K in Exclude<keyof SearchState, "key" | "trace" |
 
 type ResultEvent = Extract<ActorEvent, { type: "result" }>;
 
-function historyEventOf(type: "invoke" | "ok", process: number, op: Op, read?: string): HistoryEvent {
+function historyEventOf(
+  type: "invoke" | "ok" | "fail",
+  process: number,
+  op: Op,
+  read?: string,
+): HistoryEvent {
   const event: HistoryEvent = { type, process, f: op.f, key: op.key };
   const value = op.f === "get" ? (type === "ok" ? read : undefined) : op.value;
   if (value !== undefined) event.value = value;

@@ -1,5 +1,6 @@
 import type { ClientState } from "../actors/client.js";
 import type { ServerState } from "../actors/server.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../actors/transfer.js";
 import type { ViewServerState } from "../actors/viewServer.js";
 import type { App } from "../kv/atMostOnce.js";
 import type { ForwardEntry } from "../schemas/messages.js";
@@ -139,8 +140,39 @@ function hashApp(h: Hasher, app: App | null): void {
   mapSums(h, app.lastByClient, (e, client, last) => {
     e.str(client);
     e.num(last.seq);
-    e.str(last.value);
+    e.bool(last.refused);
   });
+}
+
+function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
+  if (outgoing === null) return h.word(0x6e6f6f75);
+  h.num(outgoing.applied);
+  h.num(outgoing.keys.length);
+  for (const key of outgoing.keys) h.str(key);
+  mapSums(h, outgoing.before, (e, key, value) => {
+    e.str(key);
+    e.str(value);
+  });
+  h.num(outgoing.table.length);
+  for (const [client, last] of outgoing.table) {
+    h.str(client);
+    h.num(last.seq);
+    h.bool(last.refused);
+  }
+  h.num(outgoing.chunkStarts.length);
+  for (const start of outgoing.chunkStarts) h.num(start);
+  h.num(outgoing.chunkCount ?? -1);
+  h.num(outgoing.acked);
+  h.num(outgoing.nextToSend);
+  h.num(outgoing.quietTicks);
+}
+
+function hashIncoming(h: Hasher, incoming: IncomingTransfer | null): void {
+  if (incoming === null) return h.word(0x6e6f696e);
+  hashApp(h, { applied: incoming.applied, store: incoming.store, lastByClient: incoming.lastByClient });
+  h.num(incoming.received);
+  h.num(incoming.heldUpTo);
+  h.num(incoming.heldChars);
 }
 
 export function hashServerState(h: Hasher, state: ServerState): void {
@@ -151,6 +183,8 @@ export function hashServerState(h: Hasher, state: ServerState): void {
   hashApp(h, state.app);
   h.bool(state.transferAcked);
   h.num(state.backupIncarnation ?? -1);
+  hashOutgoing(h, state.outgoing);
+  hashIncoming(h, state.incoming);
   h.num(state.pending.length);
   for (const entry of state.pending) hashEntry(h, entry);
   h.num(state.inFlightEnds.length);

@@ -151,7 +151,12 @@ export function checkBackupConsistency(primary: ServerState, backup: ServerState
 /** What each of one client's operations must return when no one else touches its keys. */
 export function expectedResults(ops: readonly Op[]): string[] {
   const store = new Map<string, string>();
-  return ops.map((op) => executeOp(store, op));
+  return ops.map((op) => describeResult(executeOp(store, op)));
+}
+
+/** A result as the checker compares it: the value, or the refusal in parentheses. */
+export function describeResult(result: { ok: true; value: string } | { ok: false; error: string }): string {
+  return result.ok ? result.value : `(${result.error})`;
 }
 
 export function describeWrongResult(client: string, op: Op, value: string, expected: string): string {

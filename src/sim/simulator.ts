@@ -103,6 +103,8 @@ export interface SimulatorOptions {
    * collector copies in a long run.
    */
   keepCompleted?: boolean;
+  /** Sees every message as it is sent (tests that check sizes or count chunks). */
+  onSend?: (message: Envelope) => void;
 }
 
 export interface SimulatorStats {
@@ -160,12 +162,14 @@ export class Simulator {
   private timeMs = 0;
   private ackLoggedViewNum = 0;
   private nextMessageId = 1;
+  private readonly onSend: ((message: Envelope) => void) | null;
 
   constructor(options: SimulatorOptions) {
     this.random = new Random(options.seed);
     this.config = options.config ?? defaultConfig;
     this.traceLinesMax = options.traceLinesMax ?? 0;
     this.keepCompleted = options.keepCompleted ?? true;
+    this.onSend = options.onSend ?? null;
     this.history = new HistoryRecorder(() => Math.round(this.timeMs * 1_000_000));
     this.viewServerDefinition = createViewServer(this.config);
     this.serverDefinition = createServer(this.config);
@@ -416,6 +420,7 @@ export class Simulator {
       sentAt: this.timeMs,
       body,
     };
+    this.onSend?.(message);
     const network = this.network;
     const random = this.random;
     if (network.drops(random)) {
@@ -450,7 +455,8 @@ export class Simulator {
     const pending = node.outstanding;
     if (pending === null) return;
     node.outstanding = null;
-    this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
+    if (event.error !== undefined) this.history.fail(pending.recorded);
+    else this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
     const done: CompletedOp = {
       client: address,
       op: pending.op,

@@ -9,6 +9,7 @@ import type { ActorDefinition } from "../../src/actors/context.js";
 import { createServer } from "../../src/actors/server.js";
 import { createViewServer } from "../../src/actors/viewServer.js";
 import { Envelope } from "../../src/schemas/envelope.js";
+import { valueBytesMax } from "../../src/schemas/limits.js";
 import type { MessageBody } from "../../src/schemas/messages.js";
 import { parseJsonWith } from "../../src/schemas/parse.js";
 import { ActorProbe, snapshotState } from "../support/actorProbe.js";
@@ -16,7 +17,7 @@ import { ActorProbe, snapshotState } from "../support/actorProbe.js";
 const config = makeConfig();
 const incarnation = 2 ** 31;
 const view2 = { viewNum: 2, primary: "server-1", backup: "server-2" };
-const snapshot = { applied: 0, kv: [] as [string, string][], lastByClient: [] };
+const snapshot = { applied: 0, chunk: 0, last: true, kv: [] as [string, string][], lastByClient: [] };
 
 interface Case {
   from: string;
@@ -40,7 +41,11 @@ const viewReply = (viewNum: number, primary: string): MessageBody => ({
 /** A transfer that would overwrite key a if a backup took it. */
 const evilTransfer: MessageBody = {
   type: "StateTransfer",
-  snapshot: { applied: 5, kv: [["a", "evil"]], lastByClient: [] },
+  applied: 5,
+  chunk: 0,
+  last: true,
+  kv: [["a", "evil"]],
+  lastByClient: [],
 };
 
 const everyType: Case[] = [
@@ -55,8 +60,14 @@ const everyType: Case[] = [
   }),
   input("forward ack", "server-2", 2, forwardAck(1)),
   input("forward reject", "server-2", 2, { type: "ForwardReject" }),
-  input("state transfer", "server-1", 2, { type: "StateTransfer", snapshot }),
-  input("state transfer ack", "server-2", 2, { type: "StateTransferAck", applied: 0, incarnation: 99 }),
+  input("state transfer", "server-1", 2, { type: "StateTransfer", ...snapshot }),
+  input("state transfer ack", "server-2", 2, {
+    type: "StateTransferAck",
+    applied: 0,
+    received: 1,
+    installed: true,
+    incarnation: 99,
+  }),
 ];
 
 /** An envelope's JSON: a valid GetView but for the fields given. */
@@ -86,7 +97,15 @@ describe("bad input", () => {
       envelopeWith({ from: "a b" }),
       envelopeWith({ body: { type: "Request", seq: "1", op: { f: "get", key: "k" } } }),
       envelopeWith({
-        body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "x".repeat(70_000) } },
+        body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "x".repeat(valueBytesMax + 1) } },
+      }),
+      // Within the limit in characters, over it as JSON (each control character takes six bytes).
+      envelopeWith({
+        body: {
+          type: "Request",
+          seq: 1,
+          op: { f: "put", key: "k", value: "\u0001".repeat(valueBytesMax / 2) },
+        },
       }),
     ];
     for (const text of cases) {
@@ -115,7 +134,7 @@ describe("bad input", () => {
       primaryIncarnation: 7,
       pingIncarnation: incarnation,
     });
-    backup.deliver("server-1", { type: "StateTransfer", snapshot }, 2);
+    backup.deliver("server-1", { type: "StateTransfer", ...snapshot }, 2);
     const forward = everyType.find((c) => c.body.type === "Forward")!.body;
     expectUnchanged(backup, [
       ...everyType.filter((c) => !["Forward", "StateTransfer", "Request"].includes(c.body.type)),
@@ -143,7 +162,11 @@ describe("bad input", () => {
       pingIncarnation: incarnation,
     });
     primary.deliver("viewserver", { type: "ViewReply", view: view2, primaryIncarnation: incarnation });
-    primary.deliver("server-2", { type: "StateTransferAck", applied: 0, incarnation: 99 }, 2);
+    primary.deliver(
+      "server-2",
+      { type: "StateTransferAck", applied: 0, received: 1, installed: true, incarnation: 99 },
+      2,
+    );
     expectUnchanged(primary, [
       input("ack from a non-member", "server-3", 2, forwardAck(0)),
       input("ack from an old view", "server-2", 1, forwardAck(0)),
@@ -151,6 +174,8 @@ describe("bad input", () => {
       input("transfer ack for another state", "server-2", 2, {
         type: "StateTransferAck",
         applied: 3,
+        received: 1,
+        installed: true,
         incarnation: 99,
       }),
       input("stale view", "viewserver", 1, viewReply(1, "server-3")),

@@ -22,7 +22,11 @@ function readyPrimary(): ActorProbe<ServerState> {
   server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
   server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
-  server.deliver("server-2", { type: "StateTransferAck", applied: 1, incarnation: 99 }, 2);
+  server.deliver(
+    "server-2",
+    { type: "StateTransferAck", applied: 1, received: 1, installed: true, incarnation: 99 },
+    2,
+  );
   server.takeSent();
   return server;
 }
@@ -31,12 +35,14 @@ function readyPrimary(): ActorProbe<ServerState> {
 function installedBackup(): ActorProbe<ServerState> {
   const server = new ActorProbe(createServer(config), "server-2");
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }, 7));
-  const snapshot = {
+  const chunk = {
     applied: 1,
+    chunk: 0,
+    last: true,
     kv: [["x", "1"]] as [string, string][],
-    lastByClient: [["client-a", { seq: 1, value: "" }]] as [string, { seq: number; value: string }][],
+    lastByClient: [["client-a", { seq: 1, refused: false }]] as [string, { seq: number; refused: boolean }][],
   };
-  server.deliver("server-1", { type: "StateTransfer", snapshot }, 2);
+  server.deliver("server-1", { type: "StateTransfer", ...chunk }, 2);
   server.takeSent();
   return server;
 }
@@ -121,7 +127,7 @@ describe("server", () => {
     expect(primary.state.app!.store.get("x")).toBe("1");
   });
 
-  it("sends the whole state, at-most-once table included, to a new backup, and neither serves nor acks until it is confirmed", () => {
+  it("sends the whole state, at-most-once table included, to a new backup, serves through it meanwhile, and acks the view only once it is installed", () => {
     const server = new ActorProbe(createServer(config), "server-1");
     server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
     server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
@@ -133,17 +139,31 @@ describe("server", () => {
         viewNum: 2,
         body: {
           type: "StateTransfer",
-          snapshot: { applied: 1, kv: [["x", "1"]], lastByClient: [["client-a", { seq: 1, value: "" }]] },
+          applied: 1,
+          chunk: 0,
+          last: true,
+          kv: [["x", "1"]],
+          lastByClient: [["client-a", { seq: 1, refused: false }]],
         },
       },
     ]);
     server.takeSent();
+    const ack = {
+      type: "StateTransferAck" as const,
+      applied: 1,
+      received: 0,
+      installed: false,
+      incarnation: 99,
+    };
+    server.deliver("server-2", ack, 2); // the backup process names itself, nothing installed yet
     server.deliver("client-b", { type: "Request", seq: 1, op: put("y", "1") }, 2);
-    expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([{ ok: false, error: "NotReady" }]);
+    expect(server.sentOfType("Forward").map((s) => s.body.firstIndex)).toEqual([2]); // after the snapshot
+    server.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2); // held by the backup
+    expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([{ ok: true, value: "" }]);
     server.fire({ type: "PingTimer" });
     expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([1]); // still acknowledging view 1
     server.takeSent();
-    server.deliver("server-2", { type: "StateTransferAck", applied: 1, incarnation: 99 }, 2);
+    server.deliver("server-2", { ...ack, received: 1, installed: true }, 2);
     expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([2]);
   });
 
@@ -192,8 +212,14 @@ describe("server", () => {
       { type: "Forward", firstIndex: 2, entries: [{ client: "client-a", seq: 2, op: put("x", "2") }] },
       2,
     );
-    const stale = { applied: 1, kv: [["x", "1"]] as [string, string][], lastByClient: [] };
-    backup.deliver("server-1", { type: "StateTransfer", snapshot: stale }, 2); // a duplicate, late
+    const stale = {
+      applied: 1,
+      chunk: 0,
+      last: true,
+      kv: [["x", "1"]] as [string, string][],
+      lastByClient: [],
+    };
+    backup.deliver("server-1", { type: "StateTransfer", ...stale }, 2); // a duplicate, late
     expect(backup.state.app!.store.get("x")).toBe("2");
     expect(backup.sentOfType("StateTransferAck").map((s) => s.body.applied)).toEqual([1]);
   });

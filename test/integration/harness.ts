@@ -225,7 +225,7 @@ export async function recordedOp(
     recorder.info(recorded);
     return null;
   }
-  if (outcome.kind === "refused") {
+  if (outcome.kind === "refused" || outcome.kind === "failed") {
     recorder.fail(recorded);
     return null;
   }

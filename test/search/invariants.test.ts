@@ -34,6 +34,8 @@ function server(
     app: { ...emptyApp(), applied, store: new Map(store) },
     transferAcked: true,
     backupIncarnation: 1,
+    outgoing: null,
+    incoming: null,
     pending,
     inFlightEnds: [],
     sentUpTo: applied + pending.length,
