@@ -275,9 +275,9 @@ export class BenchCluster {
       [
         "delete the topology",
         () =>
-          this.connection.withScratchChannel((channel) =>
-            deleteTopology(channel, this.names, this.supervisor.addresses),
-          ),
+          this.connection
+            .withScratchChannel((channel) => deleteTopology(channel, this.names, this.supervisor.addresses))
+            .then(() => {}),
       ],
       ["close the connection", () => this.connection.close()],
     ];
