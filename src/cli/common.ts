@@ -27,9 +27,10 @@ export function addCommonOptions(command: Command): Command {
   return command
     .option("--cluster <name>", "cluster name: the prefix of every queue and exchange", "pbkv")
     .addOption(
-      new Option("--url <amqp-url>", "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)").argParser(
-        amqpUrl,
-      ),
+      new Option(
+        "--url <amqp-url>",
+        "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)",
+      ).argParser(amqpUrl),
     )
     .option("--verbose", "debug logs (pino JSON on stderr)", false);
 }
