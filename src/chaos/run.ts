@@ -21,7 +21,7 @@ import { GarbageCampaign } from "./garbage.js";
 import { accountGarbage, type GarbageReport } from "./garbageReport.js";
 import { type FaultCounts, loadConnectionLabel, Nemesis, type RoleLosses } from "./nemesis.js";
 import { type LostCounts, sleep } from "./observer.js";
-import { ChaosWorkload } from "./workload.js";
+import { ChaosWorkload, type ChaosWorkloadStats } from "./workload.js";
 
 export interface ChaosRunOptions {
   url: string;
@@ -43,14 +43,22 @@ export interface ChaosRunOptions {
   checkBudgetMs: number;
   /** Pause between two nemesis actions, ms. */
   pauseMs: [number, number];
-  /** Told the cluster as soon as it runs (so that an interrupted command can stop it). */
+  /** Told the cluster as soon as it runs (so that a command forced to exit can kill it). */
   onCluster?: (cluster: ChaosCluster | null) => void;
+  /**
+   * Aborted: the command was interrupted. The nemesis and the load stop at
+   * once (ops in flight recorded as info), the cluster is stopped, and the
+   * history so far is written and checked; no healing, settling or final reads.
+   */
+  stop?: AbortSignal;
 }
 
 export interface ChaosRunResult {
   seed: number;
   cluster: string;
   ok: boolean;
+  /** Cut short by the command's interruption: the checks cover the history so far. */
+  interrupted: boolean;
   /** Why the run failed, one line each. */
   problems: string[];
   wallSeconds: number;
@@ -165,33 +173,27 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     );
     workload.start();
     garbage?.start();
-    await nemesis.run(options.durationMs);
+    await nemesis.run(options.durationMs, options.stop);
     await garbage?.stop();
     if (garbage !== null) note(`garbage: ${garbage.sent.length} messages sent`);
-
-    const missing = await nemesis.healAll();
-    if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
-    const settled = await settle(cluster, options);
-    note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
-    if (!settled)
-      problems.push(
-        `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
-      );
-    cluster.control({ type: "reset" }); // once more, for any client actor that missed it
-
-    const stats = await workload.finish(options.settleMs);
-    note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
+    const interrupted = options.stop?.aborted === true;
+    if (interrupted) note("interrupted: the load stopped at once, ops in flight recorded as info");
+    const { stats, settled } = interrupted
+      ? { stats: await workload.interrupt(), settled: false }
+      : await healAndFinish(options, { cluster, nemesis, workload, problems, note });
     const written = workload.keysWritten();
-    finalReads = await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    finalReads = interrupted ? [] : await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
     note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${written.length} keys`);
 
-    await sleep(1_500); // the last rejections and dead letters arrive
-    const garbageReport = garbage === null ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);
+    if (!interrupted) await sleep(1_500); // the last rejections and dead letters arrive
+    const garbageReport =
+      garbage === null || interrupted ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);
     const queueDepths = await queueDepthsOf(cluster);
     const crashes = describeCrashes(cluster, clients);
     result = {
       seed: options.seed,
       cluster: clusterName,
+      interrupted,
       ops: { ok: stats.ok, info: stats.info, fail: stats.fail, total: stats.ok + stats.info + stats.fail },
       maxClientWaitMs: Math.round(stats.maxWaitMs),
       faults: nemesis.faults,
@@ -204,7 +206,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
       lostAcknowledgedWrites: 0,
       crashedProcesses: crashes.length,
       crashes,
-      unfinishedClients: stats.unfinishedWorkers,
+      unfinishedClients: interrupted ? 0 : stats.unfinishedWorkers, // interrupted: cut short, not stuck
       settled,
       lost: { ...cluster.observer.lost },
       rejected: {
@@ -263,6 +265,35 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
   writeFileSync(report, `${JSON.stringify(full, null, 2)}\n`);
   if (ok) rmSync(logDirectory, { recursive: true, force: true });
   return full;
+}
+
+/**
+ * Heals everything, waits for the cluster to settle, and lets every worker
+ * finish an op after that; what went wrong goes to `problems`.
+ */
+async function healAndFinish(
+  options: ChaosRunOptions,
+  run: {
+    cluster: ChaosCluster;
+    nemesis: Nemesis;
+    workload: ChaosWorkload;
+    problems: string[];
+    note: (line: string) => void;
+  },
+): Promise<{ stats: ChaosWorkloadStats; settled: boolean }> {
+  const { cluster, problems, note } = run;
+  const missing = await run.nemesis.healAll();
+  if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
+  const settled = await settle(cluster, options);
+  note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
+  if (!settled)
+    problems.push(
+      `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
+    );
+  cluster.control({ type: "reset" }); // once more, for any client actor that missed it
+  const stats = await run.workload.finish(options.settleMs);
+  note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
+  return { stats, settled };
 }
 
 /** Waits for a view with a backup, acknowledged by its primary, and every server pinging. */
