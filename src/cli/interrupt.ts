@@ -13,6 +13,13 @@ import { exitCodes } from "./exitCodes.js";
 
 /** Signals this soon after the first are copies of it (the terminal's, npm's, tsx's). */
 export const duplicateSignalWindowMs = 1_000;
+/**
+ * A finished command stays this long after the last signal it got. tsx tells
+ * from our report (over its IPC socket) that we got the signal it relayed;
+ * a process that exits first loses the report, and tsx then SIGKILLs it and
+ * exits 130 although the command stopped cleanly.
+ */
+export const exitAfterSignalMs = 300;
 
 const forwardedSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
@@ -32,6 +39,7 @@ export interface InterruptOptions {
 export class Interrupt {
   private readonly controller = new AbortController();
   private firstAtMs: number | null = null;
+  private lastAtMs = -Infinity;
   private finished = false;
   private resolveReceived: (signal: NodeJS.Signals) => void = () => {};
   /** Resolves with the first SIGINT or SIGTERM. */
@@ -61,19 +69,30 @@ export class Interrupt {
    */
   finish(): void {
     this.finished = true;
+    this.holdOpenAfterLastSignal();
   }
 
   /** Handles one signal; public for the tests, which cannot signal a test runner. */
   onSignal(signal: NodeJS.Signals): void {
     const nowMs = this.options.nowMs?.() ?? performance.now();
+    this.lastAtMs = nowMs;
     if (this.firstAtMs === null) {
       this.firstAtMs = nowMs;
       this.controller.abort(signal);
       this.resolveReceived(signal);
       return;
     }
-    if (nowMs - this.firstAtMs < duplicateSignalWindowMs) return; // the same Ctrl-C, relayed
+    if (nowMs - this.firstAtMs < duplicateSignalWindowMs) {
+      if (this.finished) this.holdOpenAfterLastSignal(); // the same Ctrl-C, relayed
+      return;
+    }
     this.forceExit(signal);
+  }
+
+  private holdOpenAfterLastSignal(): void {
+    const nowMs = this.options.nowMs?.() ?? performance.now();
+    const waitMs = this.lastAtMs + exitAfterSignalMs - nowMs;
+    if (waitMs > 0 && this.options.exit === undefined) setTimeout(() => {}, waitMs);
   }
 
   private forceExit(signal: NodeJS.Signals): void {
