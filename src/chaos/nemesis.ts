@@ -136,7 +136,9 @@ export class Nemesis {
     this.partitioned = null;
     this.net = cleanNet();
     await Promise.all([...this.background]);
-    const killed = this.cluster.servers.filter((server) => !this.cluster.isProcessRunning(server));
+    // By what we did, not only by what the supervisor saw: the exit of a kill just
+    // before healing may not have arrived yet (the process still counts as running).
+    const killed = this.cluster.servers.filter((server) => this.cluster.isKilled(server));
     await Promise.all(killed.map((server) => this.cluster.respawn(server)));
     const running = this.cluster.addresses.filter((node) => this.cluster.isProcessRunning(node));
     const missing = await this.cluster.applyEverywhere({ type: "reset" }, running, 10_000);
