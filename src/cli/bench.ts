@@ -28,6 +28,7 @@ import {
   protocolConfig,
   runCommand,
   type ProtocolOptions,
+  usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -268,4 +269,4 @@ function usage<T>(parse: () => T): T {
   }
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

@@ -23,6 +23,7 @@ import {
   positiveInt,
   runCommand,
   type CommonOptions,
+  usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -343,4 +344,4 @@ function describeSummary(summary: ChaosSummary): string[] {
   ];
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

@@ -31,6 +31,7 @@ import {
   positiveInt,
   protocolConfig,
   runCommand,
+  usageExitCodes,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
 import { Interrupt } from "./interrupt.js";
@@ -136,7 +137,7 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     running.log,
   );
   let dashboard: { close(): Promise<void> } | null = null;
-  let deleted: DeletedTopology | null = null;
+  let deleted: DeletedTopology | null;
   try {
     await connection.add(subscription);
     say(
@@ -247,4 +248,4 @@ function describeExit(exit: ChildExit): string {
   return `process ${exit.pid ?? "?"} ${how}; ${exit.action === "restarting" ? exit.reason : `left dead: ${exit.reason}`}`;
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

@@ -18,6 +18,7 @@ import {
   exitCodes,
   runCommand,
   type CommonOptions,
+  usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -86,4 +87,4 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   return exitCodes.ok;
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

@@ -20,6 +20,7 @@ import {
   probability,
   runCommand,
   type CommonOptions,
+  usageExitCodes,
 } from "./common.js";
 
 interface FaultOptions extends CommonOptions {
@@ -193,4 +194,4 @@ async function publish(candidate: unknown): Promise<number> {
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

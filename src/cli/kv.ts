@@ -2,6 +2,7 @@
 // through a fresh client actor (address client-<nanoid>, exclusive queue).
 import { Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
+import { keyLengthMax, valueLengthMax } from "../schemas/limits.js";
 import { Key, type Op, Value } from "../schemas/op.js";
 import {
   addCommonOptions,
@@ -16,6 +17,7 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  usageExitCodes,
 } from "./common.js";
 
 interface KvOptions extends CommonOptions, ProtocolOptions {
@@ -58,13 +60,20 @@ program
   .description('print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}')
   .action(() => runCommand(() => runView()));
 
+/** A key or value within its limit (src/schemas/limits.ts); the error says the limit. */
 function checked<T>(
   schema: { safeParse(input: unknown): { success: boolean; data?: T } },
   input: string,
-  what: string,
+  what: "key" | "value",
 ): T {
   const result = schema.safeParse(input);
-  if (!result.success) throw new CommandError(`invalid ${what}: too long`, exitCodes.usage);
+  if (!result.success) {
+    const limit = what === "key" ? keyLengthMax : valueLengthMax;
+    throw new CommandError(
+      `the ${what} is ${input.length.toLocaleString("en-US")} characters long; the limit is ${limit.toLocaleString("en-US")}`,
+      exitCodes.usage,
+    );
+  }
   return result.data as T;
 }
 
@@ -134,4 +143,4 @@ async function runView(): Promise<number> {
   }
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

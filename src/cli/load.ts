@@ -35,6 +35,7 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -302,4 +303,4 @@ class ProgressBar {
   }
 }
 
-await program.parseAsync();
+await usageExitCodes(program).parseAsync();

@@ -13,6 +13,22 @@ describe("parseLine", () => {
     expect(parseLine("append k x")).toMatchObject({ ok: true, command: { op: { f: "append" } } });
   });
 
+  it('reads quoted words as a shell does (issue 12: put "a b" c stored the key "a)', () => {
+    expect(parseLine('put "a b" c')).toEqual({
+      ok: true,
+      command: { kind: "op", op: { f: "put", key: "a b", value: "c" } },
+    });
+    expect(parseLine("get 'a b'")).toEqual({
+      ok: true,
+      command: { kind: "op", op: { f: "get", key: "a b" } },
+    });
+    expect(parseLine('append k "x  y" z')).toMatchObject({ command: { op: { key: "k", value: "x  y z" } } });
+    expect(parseLine('put k "say \\"hi\\""')).toMatchObject({ command: { op: { value: 'say "hi"' } } });
+    expect(parseLine("put a\\ b c")).toMatchObject({ command: { op: { key: "a b", value: "c" } } });
+    expect(parseLine(`put k "it's"`)).toMatchObject({ command: { op: { value: "it's" } } });
+    expect(parseLine('put k ""')).toMatchObject({ command: { op: { value: "" } } });
+  });
+
   it("reads fault commands into control commands", () => {
     expect(parseLine("crash server-1")).toEqual({
       ok: true,
@@ -71,7 +87,10 @@ describe("parseLine", () => {
     ["net --delay 50-10", /min <= max/],
     ["net --delay 0-99999", /invalid net command: delayMs/],
     ["net --loss 0.1", /unknown option "--loss"/],
-    [`get ${"k".repeat(300)}`, /invalid key/],
+    [`get ${"k".repeat(300)}`, /the key is 300 characters long; the limit is 256$/],
+    [`put a ${"v".repeat(65_537)}`, /the value is 65,537 characters long; the limit is 65,536$/],
+    ['put "a b c', /unterminated " quote/],
+    ["get 'a", /unterminated ' quote/],
     [`put a ${"v".repeat(70_001)}`, /line too long/],
   ])("refuses %j", (line, reason) => {
     const parsed = parseLine(line);
