@@ -28,6 +28,7 @@ import {
   protocolConfig,
   runCommand,
   type ProtocolOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
@@ -269,4 +270,5 @@ function usage<T>(parse: () => T): T {
   }
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

@@ -23,6 +23,7 @@ import {
   positiveInt,
   runCommand,
   type CommonOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
@@ -344,4 +345,5 @@ function describeSummary(summary: ChaosSummary): string[] {
   ];
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

@@ -31,6 +31,7 @@ import {
   positiveInt,
   protocolConfig,
   runCommand,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
@@ -248,4 +249,5 @@ function describeExit(exit: ChildExit): string {
   return `process ${exit.pid ?? "?"} ${how}; ${exit.action === "restarting" ? exit.reason : `left dead: ${exit.reason}`}`;
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

@@ -9,7 +9,7 @@ import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
 import { CommandError, exitCodes } from "./exitCodes.js";
 
-export { CommandError, exitCodes, usageExitCodes } from "./exitCodes.js";
+export { CommandError, exitCodes, quietOnBrokenPipe, usageExitCodes } from "./exitCodes.js";
 
 export interface CommonOptions {
   cluster: string;

@@ -18,6 +18,7 @@ import {
   exitCodes,
   runCommand,
   type CommonOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
@@ -87,4 +88,5 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   return exitCodes.ok;
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

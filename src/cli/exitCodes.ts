@@ -32,3 +32,16 @@ export function usageExitCodes(command: Command): Command {
   for (const subcommand of command.commands) usageExitCodes(subcommand);
   return command;
 }
+
+/**
+ * `npm run sim … | head`: the reader closed the pipe because it has what it
+ * wanted. Exit quietly instead of crashing with an EPIPE stack trace.
+ */
+export function quietOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(exitCodes.ok);
+    });
+  }
+}

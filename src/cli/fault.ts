@@ -20,6 +20,7 @@ import {
   probability,
   runCommand,
   type CommonOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 
@@ -194,4 +195,5 @@ async function publish(candidate: unknown): Promise<number> {
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

@@ -17,6 +17,7 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 
@@ -143,4 +144,5 @@ async function runView(): Promise<number> {
   }
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

@@ -35,6 +35,7 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
@@ -303,4 +304,5 @@ class ProgressBar {
   }
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();

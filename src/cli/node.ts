@@ -26,6 +26,7 @@ import {
   untilSignal,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 
@@ -173,4 +174,5 @@ function parentGone(parentPid: number | undefined): Promise<string> {
   });
 }
 
+quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();
