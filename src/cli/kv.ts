@@ -1,6 +1,6 @@
 // `npm run kv -- get K` · `put K V` · `append K V` · `view`: one operation
 // through a fresh client actor (address client-<nanoid>, exclusive queue).
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import { keyLengthMax, valueLengthMax } from "../schemas/limits.js";
 import { Key, type Op, Value } from "../schemas/op.js";
@@ -56,10 +56,15 @@ program
       runOp({ f: "append", key: checked(Key, key, "key"), value: checked(Value, value, "value") }),
     ),
   );
+const viewFields = ["primary", "backup", "viewNum"] as const;
+type ViewField = (typeof viewFields)[number];
 program
   .command("view")
-  .description('print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}')
-  .action(() => runCommand(() => runView()));
+  .description(
+    'print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}, or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary))',
+  )
+  .addArgument(new Argument("[field]", "print only this field").choices(viewFields))
+  .action((field: ViewField | undefined) => runCommand(() => runView(field)));
 
 /** A key or value within its limit (src/schemas/limits.ts); the error says the limit. */
 function checked<T>(
@@ -123,14 +128,20 @@ async function runOp(op: Op): Promise<number> {
   }
 }
 
-async function runView(): Promise<number> {
+async function runView(field: ViewField | undefined): Promise<number> {
   const options = program.opts<KvOptions>();
   const clients = await openClients(options);
   try {
     const view = await clients.getView(options.timeoutMs);
-    process.stdout.write(
-      `${JSON.stringify({ viewNum: view.viewNum, primary: view.primary, backup: view.backup })}\n`,
-    );
+    if (field === undefined) {
+      process.stdout.write(
+        `${JSON.stringify({ viewNum: view.viewNum, primary: view.primary, backup: view.backup })}\n`,
+      );
+      return exitCodes.ok;
+    }
+    const value = view[field];
+    if (value === null) throw new CommandError(`view ${view.viewNum} has no ${field}`);
+    process.stdout.write(`${value}\n`);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof ClientTimeoutError) {
