@@ -25,6 +25,7 @@ import {
   type CommonOptions,
   quietOnBrokenPipe,
   usageExitCodes,
+  writableDirectory,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -163,7 +164,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
   const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const outDirectory = path.resolve(options.out ?? path.join("histories", `chaos-${stamp}`));
+  const outDirectory = writableDirectory(options.out ?? path.join("histories", `chaos-${stamp}`), "--out");
   say(
     `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}`,
   );

@@ -33,6 +33,7 @@ import {
   runCommand,
   quietOnBrokenPipe,
   usageExitCodes,
+  writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
 import { Interrupt } from "./interrupt.js";
@@ -73,6 +74,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
+  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const broker = await findBroker(options, true, say);
@@ -96,7 +98,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     servers: options.servers,
     nodeArgs: nodeArguments(options),
     restartDead: options.restart,
-    logs: options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) },
+    logs,
   });
   if (options.purge) {
     try {
@@ -207,7 +209,8 @@ function nodeArguments(options: ClusterOptions): string[] {
 }
 
 function nodeLogDirectory(requested: string): string {
-  return requested === "" ? mkdtempSync(path.join(os.tmpdir(), "pbkv-logs-")) : path.resolve(requested);
+  if (requested === "") return mkdtempSync(path.join(os.tmpdir(), "pbkv-logs-"));
+  return writableDirectory(requested, "--node-logs");
 }
 
 /** Two clusters of one name would share queues: refuse when the view server's queue has a consumer. */

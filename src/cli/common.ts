@@ -1,5 +1,7 @@
 // Shared pieces of the broker commands (cluster, kv, fault, load, node):
 // the common options, broker discovery, and one way to fail.
+import { accessSync, constants, mkdirSync } from "node:fs";
+import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
@@ -163,6 +165,25 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);
   });
+}
+
+/**
+ * Makes `directory` (and its parents) and checks it is writable, before a
+ * command spends minutes on work whose results go there; a path the user got
+ * wrong is a usage error, not a stack trace at the end.
+ */
+export function writableDirectory(directory: string, option: string): string {
+  const resolved = path.resolve(directory);
+  try {
+    mkdirSync(resolved, { recursive: true });
+    accessSync(resolved, constants.W_OK);
+  } catch (error) {
+    throw new CommandError(
+      `${option}: cannot write in ${resolved}: ${(error as Error).message}`,
+      exitCodes.usage,
+    );
+  }
+  return resolved;
 }
 
 /** `12:01:02.345`, local time, for lines printed as things happen. */

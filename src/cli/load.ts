@@ -5,7 +5,6 @@
 // (exit 0 linearizable, 1 not, 3 the checker gave up). It announces the run
 // and its verdict as `load` events on `<c>.events` (`load.load`), which the
 // supervisor prints and the dashboard shows.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
@@ -37,6 +36,7 @@ import {
   type ProtocolOptions,
   quietOnBrokenPipe,
   usageExitCodes,
+  writableDirectory,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
@@ -90,6 +90,7 @@ program.action((options: LoadOptions) => runCommand(() => runLoad(options)));
 async function runLoad(options: LoadOptions): Promise<number> {
   let historyWritten = false;
   const historyFile = options.history ?? defaultHistoryFile(options.cluster);
+  writableDirectory(path.dirname(historyFile), "--history"); // before the run, not after it
   // Ctrl-C stops the load; the history so far is written and checked. A second one exits at once.
   const interrupt = new Interrupt({
     leftBehind: () =>
@@ -166,7 +167,6 @@ async function loadAndCheck(
     );
   }
 
-  mkdirSync(path.dirname(path.resolve(historyFile)), { recursive: true });
   recorder.writeJsonl(historyFile);
   markWritten();
   const result = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });

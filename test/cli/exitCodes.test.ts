@@ -41,6 +41,21 @@ describe("exit codes", () => {
     expect(value.stderr).toBe("error: the value is 65,537 characters long; the limit is 65,536\n");
   });
 
+  it.each([
+    ["load", ["--history", "/dev/null/nope/h.jsonl"], "--history"],
+    ["chaos", ["--out", "/dev/null/nope"], "--out"],
+    ["cluster", ["--node-logs", "/dev/null/nope"], "--node-logs"],
+  ])(
+    "%s: an output directory it cannot write is a usage error before any work",
+    async (command, args, option) => {
+      const run = await runCli(command, args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        `error: ${option}: cannot write in /dev/null/nope: ENOTDIR: not a directory, mkdir '/dev/null/nope'\n`,
+      );
+    },
+  );
+
   it("sim | head: the reader closing the pipe ends the command quietly", async () => {
     const child = spawn(
       process.execPath,
