@@ -19,8 +19,8 @@ function freshName(): ClusterNames {
   return clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
 }
 
-function group(command: string, args: readonly string[]): GroupRun {
-  const run = new GroupRun(command, args);
+function group(command: string, args: readonly string[], stdin: "ignore" | "pipe" = "ignore"): GroupRun {
+  const run = new GroupRun(command, args, { stdin });
   started.push(run);
   return run;
 }
@@ -90,6 +90,37 @@ describe("the first Ctrl-C from a terminal stops npm run cluster cleanly", () =>
       expect(pids.filter(isAlive)).toEqual([]);
     });
   }
+});
+
+describe("the first Ctrl-C from a terminal stops the other long-running commands cleanly", () => {
+  it("npm run dashboard: closes its server and says so, exit 0", async () => {
+    const names = freshName();
+    const dashboard = group("npm", [
+      "run",
+      "dashboard",
+      "--",
+      "--cluster",
+      names.cluster,
+      "--port",
+      "0",
+      "--url",
+      url,
+    ]);
+    await dashboard.waitFor(/Ctrl-C stops/, 60_000);
+    dashboard.interruptGroup();
+    const exit = await dashboard.exited;
+    expect(dashboard.output).toMatch(/SIGINT: stopping the dashboard\n.*stopped: web server closed/);
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+
+  it("npm run cluster -- --transport memory: stops its console and cluster, exit 0", async () => {
+    const memory = group("npm", ["run", "cluster", "--", "--transport", "memory"], "pipe");
+    await memory.waitFor(/is backup in view/, 60_000);
+    memory.interruptGroup();
+    const exit = await memory.exited;
+    expect(memory.output).toMatch(/interrupted: cluster stopped/);
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe("a refused command has no side effects", () => {

@@ -10,12 +10,12 @@ export class GroupRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
-  constructor(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  /** `stdin: "pipe"` keeps standard input open (a console waiting for commands). */
+  constructor(command: string, args: readonly string[], options: { stdin?: "ignore" | "pipe" } = {}) {
     this.child = spawn(command, args, {
       cwd: repoRoot,
       detached: true, // a new process group, led by this child
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...env },
+      stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
     });
     const take = (chunk: Buffer): void => {
       this.text += chunk.toString();
