@@ -176,13 +176,20 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     await nemesis.run(options.durationMs, options.stop);
     await garbage?.stop();
     if (garbage !== null) note(`garbage: ${garbage.sent.length} messages sent`);
-    const interrupted = options.stop?.aborted === true;
-    if (interrupted) note("interrupted: the load stopped at once, ops in flight recorded as info");
-    const { stats, settled } = interrupted
+    const { stats, settled } = isStopped(options)
       ? { stats: await workload.interrupt(), settled: false }
       : await healAndFinish(options, { cluster, nemesis, workload, problems, note });
     const written = workload.keysWritten();
-    finalReads = interrupted ? [] : await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    finalReads = isStopped(options)
+      ? []
+      : await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    // Interrupted during the reads: some keys unread, which the lost-writes check would count as lost.
+    if (isStopped(options)) finalReads = [];
+    const interrupted = isStopped(options);
+    if (interrupted) {
+      note("interrupted: the load stopped at once, ops in flight recorded as info; no final reads");
+      problems.splice(0); // what healing had found so far is cut short, not a failure
+    }
     note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${written.length} keys`);
 
     if (!interrupted) await sleep(1_500); // the last rejections and dead letters arrive
@@ -282,24 +289,56 @@ async function healAndFinish(
   },
 ): Promise<{ stats: ChaosWorkloadStats; settled: boolean }> {
   const { cluster, problems, note } = run;
+  const interrupted = async (): Promise<{ stats: ChaosWorkloadStats; settled: boolean }> => ({
+    stats: await run.workload.interrupt(),
+    settled: false,
+  });
   const missing = await run.nemesis.healAll();
+  if (isStopped(options)) return interrupted();
   if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
-  const settled = await settle(cluster, options);
+  const settled = await untilStopped(settle(cluster, options), options.stop);
+  if (settled === null) return interrupted();
   note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
   if (!settled)
     problems.push(
       `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
     );
   cluster.control({ type: "reset" }); // once more, for any client actor that missed it
-  const stats = await run.workload.finish(options.settleMs);
+  const stats = await untilStopped(run.workload.finish(options.settleMs), options.stop);
+  if (stats === null) return interrupted();
   note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
   return { stats, settled };
+}
+
+function isStopped(options: ChaosRunOptions): boolean {
+  return options.stop?.aborted === true;
+}
+
+/** The promise's value, or null as soon as `stop` is aborted. */
+function untilStopped<T>(promise: Promise<T>, stop: AbortSignal | undefined): Promise<T | null> {
+  if (stop === undefined) return promise;
+  if (stop.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    stop.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        stop.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        stop.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 /** Waits for a view with a backup, acknowledged by its primary, and every server pinging. */
 async function settle(cluster: ChaosCluster, options: ChaosRunOptions): Promise<boolean> {
   const observer = cluster.observer;
   return observer.waitFor(() => {
+    if (isStopped(options)) return true; // polling ends at once (the caller has given up on it)
     const seen = observer.view;
     if (seen === null || seen.view.backup === null || !observer.primaryAcked(seen)) return false;
     return cluster.servers.every((server) => observer.sincePingMs(server) < options.config.pingCheckMs);
