@@ -267,6 +267,11 @@ export class BenchCluster {
     );
   }
 
+  /** Kills every node process at once (a second Ctrl-C): nothing is cleaned up. */
+  killAll(): void {
+    this.supervisor.killAll();
+  }
+
   /** Stops the processes and the clients and deletes the cluster's queues and exchanges; never throws. */
   async stop(): Promise<void> {
     const steps: [string, () => Promise<void>][] = [
@@ -276,9 +281,9 @@ export class BenchCluster {
       [
         "delete the topology",
         () =>
-          this.connection.withScratchChannel((channel) =>
-            deleteTopology(channel, this.names, this.supervisor.addresses),
-          ),
+          this.connection
+            .withScratchChannel((channel) => deleteTopology(channel, this.names, this.supervisor.addresses))
+            .then(() => {}),
       ],
       ["close the connection", () => this.connection.close()],
     ];

@@ -69,6 +69,11 @@ export class PeerTarget {
       throw new Error(`${this.names.cluster}: a server exited (${this.exited.join("; ")})`);
   }
 
+  /** Kills the processes at once (a second Ctrl-C); exclusive queues go with them. */
+  killAll(): void {
+    for (const child of this.processes) child.kill("SIGKILL");
+  }
+
   async stop(): Promise<void> {
     await this.pool.close();
     await Promise.all(this.processes.map((child) => stopProcess(child)));

@@ -71,6 +71,11 @@ export class RawRelay {
       throw new Error(`${this.names.cluster}: a raw relay node exited (${this.exited.join("; ")})`);
   }
 
+  /** Kills the processes at once (a second Ctrl-C); exclusive queues go with them. */
+  killAll(): void {
+    for (const child of this.nodes) child.kill("SIGKILL");
+  }
+
   /** Closes the clients' connection (their queues go with it) and ends the nodes (theirs too). */
   async stop(): Promise<void> {
     await this.pool.close();

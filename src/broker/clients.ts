@@ -181,8 +181,11 @@ export class ClientSession {
     return this.retired;
   }
 
-  /** Runs one op; on timeout the session is retired (stopped) and the outcome is unknown. */
-  async invoke(op: Op, timeoutMs: number): Promise<OpOutcome> {
+  /**
+   * Runs one op; on timeout, or when `stop` is aborted first (an interrupted
+   * command), the session is retired (stopped) and the outcome is unknown.
+   */
+  async invoke(op: Op, timeoutMs: number, stop?: AbortSignal): Promise<OpOutcome> {
     if (this.retired || this.waiting !== null)
       throw new Error(`client ${this.address} is not ready for an op`);
     let resolveResult: (outcome: Settled) => void = () => {};
@@ -197,7 +200,7 @@ export class ClientSession {
       return { kind: "refused" };
     }
     try {
-      return await withTimeout(result, timeoutMs, "timeout");
+      return await withTimeout(result, timeoutMs, "timeout", stop);
     } catch (error) {
       if (!(error instanceof ClientTimeoutError)) throw error;
       this.waiting = null;
@@ -213,13 +216,25 @@ export class ClientSession {
   }
 }
 
-/** Rejects with ClientTimeoutError after `timeoutMs`. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+/** Rejects with ClientTimeoutError after `timeoutMs`, or as soon as `stop` is aborted. */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  message: string,
+  stop?: AbortSignal,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort = (): void => {};
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ClientTimeoutError(message)), timeoutMs);
+    onAbort = () => reject(new ClientTimeoutError(`${message} (interrupted)`));
+    if (stop?.aborted === true) onAbort();
+    else stop?.addEventListener("abort", onAbort, { once: true });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+    stop?.removeEventListener("abort", onAbort);
+  });
 }
 
 /** Fails with ClusterNotRunningError unless `<c>.net` exists (a passive check, on a scratch channel). */

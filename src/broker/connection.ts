@@ -179,9 +179,12 @@ export class BrokerConnection extends EventEmitter {
         "reconnecting",
       ),
     );
-    model.on("connect-failed", (error: Error) =>
-      this.options.log.debug({ reason: error.message }, "broker connection attempt failed"),
-    );
+    model.on("connect-failed", (error: Error) => {
+      // Before the first connect the caller gets the error; after it, a node that cannot
+      // get back is deaf and mute (no pings, no commands): say why each time.
+      const level = this.connects === 0 ? "debug" : "warn";
+      this.options.log[level]({ reason: error.message }, "broker connection attempt failed");
+    });
     model.on("reconnect-failed", (error: Error) => {
       // Before the first connect the caller gets a clear error instead; a log line would only repeat it.
       if (this.connects === 0) this.options.log.debug({ err: error }, "gave up connecting to the broker");
@@ -237,6 +240,7 @@ export class BrokerConnection extends EventEmitter {
       throw error;
     }
     this.connects += 1;
+    this.options.log.info({ connects: this.connects }, "connected to the broker");
     this.emit("connected", this.connects);
   }
 

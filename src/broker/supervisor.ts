@@ -121,6 +121,19 @@ export class ClusterSupervisor extends EventEmitter {
     for (const record of this.children.values()) record.log?.end();
   }
 
+  /**
+   * SIGKILL to every child, synchronously: the last act of a command forced to
+   * exit (a second Ctrl-C), which cannot wait for a clean stop.
+   */
+  killAll(): void {
+    this.stopping = true;
+    for (const record of this.children.values()) {
+      if (record.restartTimer !== null) clearTimeout(record.restartTimer);
+      const child = record.process;
+      if (child !== null && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  }
+
   private spawnChild(record: ChildRecord): void {
     const args = [
       "--import",
@@ -144,6 +157,11 @@ export class ClusterSupervisor extends EventEmitter {
     }
     const child = spawn(process.execPath, args, {
       cwd: repositoryRoot,
+      // A process group of its own: a terminal's Ctrl-C signals the whole foreground
+      // group, and the nodes must stop when the supervisor says (after it stopped
+      // restarting them), not on their own at the same moment. A node whose
+      // supervisor is gone stops by itself (--parent-pid).
+      detached: true,
       stdio: ["ignore", logs === "inherit" ? "inherit" : "pipe", logs === "inherit" ? "inherit" : "pipe"],
       env: { ...process.env, RABBITMQ_URL: this.options.url },
     });

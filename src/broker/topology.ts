@@ -169,6 +169,12 @@ export async function declareTopology(channel: Channel, table: TopologyTable): P
   }
 }
 
+/** What deleteTopology deleted (RabbitMQ does not say whether a name existed: these are the names tried). */
+export interface DeletedTopology {
+  queues: number;
+  exchanges: number;
+}
+
 /**
  * Deletes the shared topology and the given actors' queues. Each deletion is
  * independent: a missing queue or exchange is not an error (the broker
@@ -178,9 +184,10 @@ export async function deleteTopology(
   channel: Channel,
   names: ClusterNames,
   actorAddresses: readonly Address[],
-): Promise<void> {
+): Promise<DeletedTopology> {
   const table = topologyTable(names);
   for (const address of actorAddresses) await channel.deleteQueue(names.actorQueue(address));
   for (const queue of table.queues) await channel.deleteQueue(queue.name);
   for (const exchange of table.exchanges) await channel.deleteExchange(exchange.name);
+  return { queues: actorAddresses.length + table.queues.length, exchanges: table.exchanges.length };
 }

@@ -22,6 +22,8 @@ export interface WorkloadOptions {
   onOp?: (stats: WorkloadStats) => void;
   /** A fresh client actor (a fresh address) for every op, as many one-shot `npm run kv` calls would be. */
   clientPerOp?: boolean;
+  /** Aborted: invoke nothing more; ops in flight end at once, recorded as info (interrupted). */
+  stop?: AbortSignal;
 }
 
 export interface WorkloadStats {
@@ -37,6 +39,8 @@ export interface WorkloadStats {
   elapsedMs: number;
   /** Client actors retired after a timeout. */
   clientsReplaced: number;
+  /** Ops in flight when the run was stopped (also counted in `unknown`: recorded as info). */
+  interrupted: number;
 }
 
 /** Random get/put/append over the keys; put and append values are unique (`x <worker> <n> y`). */
@@ -62,6 +66,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
     maxWaitMs: 0,
     elapsedMs: 0,
     clientsReplaced: 0,
+    interrupted: 0,
   };
   const startedMs = performance.now();
   const deadlineMs = startedMs + options.durationMs;
@@ -71,14 +76,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
     let session: ClientSession | null = null;
     try {
       let n = 0;
-      while (n < opsMax && performance.now() < deadlineMs) {
+      while (n < opsMax && performance.now() < deadlineMs && !isStopped(options)) {
         session ??= await newClientOrNull(options);
-        if (session === null) continue; // the broker is away; try again until the deadline
+        // null: the broker is away; try again until the deadline (or the stop).
+        if (session === null || isStopped(options)) continue;
         const op = options.nextOp(index, n);
         n += 1;
         const recorded = options.recorder.invoke(index, op.f, op.key, op.f === "get" ? undefined : op.value);
         const invokedMs = performance.now();
-        const outcome = await session.invoke(op, options.opTimeoutMs);
+        const outcome = await session.invoke(op, options.opTimeoutMs, options.stop);
         const waitedMs = performance.now() - invokedMs;
         stats.maxWaitMs = Math.max(stats.maxWaitMs, waitedMs);
         if (outcome.kind === "ok") {
@@ -88,6 +94,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
         } else if (outcome.kind === "timeout") {
           options.recorder.info(recorded);
           stats.unknown += 1;
+          if (isStopped(options)) stats.interrupted += 1;
           stats.clientsReplaced += 1;
           session = null; // retired by the timeout; the next op gets a fresh client actor
         } else {
@@ -111,6 +118,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   await Promise.all(Array.from({ length: options.workers }, (_, index) => worker(index)));
   stats.elapsedMs = performance.now() - startedMs;
   return stats;
+}
+
+function isStopped(options: WorkloadOptions): boolean {
+  return options.stop?.aborted === true;
 }
 
 async function newClientOrNull(options: WorkloadOptions): Promise<ClientSession | null> {

@@ -17,6 +17,8 @@ import { ClusterObserver, sleep } from "./observer.js";
 export const republishMs = 700;
 /** An unexpectedly dead server process is started again after this long (the run already failed). */
 export const unexpectedRespawnMs = 1_000;
+/** A SIGKILLed process is gone within this long (its exit seen by the supervisor), even on a busy machine. */
+export const killExitWaitMs = 10_000;
 
 export interface ChaosClusterOptions {
   url: string;
@@ -51,6 +53,15 @@ export class ChaosCluster {
   readonly outages: Outage[] = [];
   /** Nodes whose process is down: killed by the nemesis and not yet respawned, or died. */
   private readonly expectedExitPids = new Set<number>();
+  /**
+   * Kills whose exit the supervisor has not seen yet. Until it has, the
+   * process counts as running: a respawn then did nothing, and a reset was
+   * sent to the dead process (the "reset not acknowledged" failures).
+   */
+  private readonly pendingKills = new Map<
+    Address,
+    { pid: number; exited: Promise<void>; exit: () => void }
+  >();
   private stopping = false;
 
   private constructor(
@@ -75,6 +86,10 @@ export class ChaosCluster {
     await observer.start();
     const { config } = options;
     const nodeArgs = [
+      // At info, each node's log says what it did (commands applied, crashes, connections):
+      // the logs a failed run keeps were empty at the default level.
+      "--log-level",
+      "info",
       "--ping-ms",
       String(config.pingMs),
       "--ping-check-ms",
@@ -164,8 +179,9 @@ export class ChaosCluster {
     return [...waiting];
   }
 
+  /** False from the moment of a kill, before the supervisor has seen the process exit. */
   isProcessRunning(address: Address): boolean {
-    return this.supervisor.isRunning(address);
+    return !this.pendingKills.has(address) && this.supervisor.isRunning(address);
   }
 
   /** SIGKILL to a node's process; the exit is expected (not counted as a crash). */
@@ -173,13 +189,24 @@ export class ChaosCluster {
     const pid = this.supervisor.pidOf(address);
     if (pid === undefined || !this.supervisor.isRunning(address)) return false;
     this.expectedExitPids.add(pid);
+    let exit: () => void = () => {};
+    const exited = new Promise<void>((resolve) => (exit = resolve));
+    this.pendingKills.set(address, { pid, exited, exit });
     this.outages.push({ node: address, kind: "kill", startMs: performance.now() });
     return this.supervisor.kill(address, "SIGKILL");
   }
 
+  /** Killed by `kill` and not started since (its exit may not be seen yet). */
+  isKilled(address: Address): boolean {
+    return this.pendingKills.has(address) || !this.supervisor.isRunning(address);
+  }
+
   /** Starts a node whose process is not running; resolves once it announced `started` (or on timeout). */
   async respawn(address: Address, timeoutMs = 30_000): Promise<boolean> {
-    if (this.supervisor.isRunning(address)) return true;
+    const kill = this.pendingKills.get(address);
+    if (kill !== undefined) await Promise.race([kill.exited, sleep(killExitWaitMs)]);
+    if (this.supervisor.isRunning(address)) return kill === undefined; // a kill not yet done: failed
+    this.pendingKills.delete(address);
     const since = this.observer.eventMark;
     this.supervisor.restart(address);
     const started = await this.observer.waitForEvent(
@@ -226,6 +253,8 @@ export class ChaosCluster {
   }
 
   private onExit(exit: ChildExit): void {
+    const kill = this.pendingKills.get(exit.address);
+    if (kill !== undefined && kill.pid === exit.pid) kill.exit();
     if (this.stopping || exit.action === "stopped") return;
     if (exit.pid !== undefined && this.expectedExitPids.delete(exit.pid)) return;
     this.unexpectedExits.push({ ...exit, atMs: performance.now() });

@@ -27,7 +27,7 @@ import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
-import { sleep, type ViewObservation } from "./observer.js";
+import { sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
 
 export const faultKinds = [
   "net",
@@ -112,17 +112,19 @@ export class Nemesis {
   }
 
   /** Acts until `durationMs` from now. */
-  async run(durationMs: number): Promise<void> {
+  /** Acts for `durationMs`, or until `stop` is aborted (an interrupted command). */
+  async run(durationMs: number, stop?: AbortSignal): Promise<void> {
     const endMs = performance.now() + durationMs;
     const [pauseMin, pauseMax] = this.options.pauseMs;
     for (;;) {
       const pauseMs = this.random.between(pauseMin, pauseMax);
       if (performance.now() + pauseMs >= endMs) break;
-      await sleep(pauseMs);
+      await sleepUnlessStopped(pauseMs, stop);
+      if (stop?.aborted === true) return;
       if (performance.now() - this.netPublishedAtMs > netRefreshMs) this.publishNet();
       await this.act();
     }
-    await sleep(Math.max(0, endMs - performance.now()));
+    await sleepUnlessStopped(Math.max(0, endMs - performance.now()), stop);
   }
 
   /**
@@ -134,7 +136,9 @@ export class Nemesis {
     this.partitioned = null;
     this.net = cleanNet();
     await Promise.all([...this.background]);
-    const killed = this.cluster.servers.filter((server) => !this.cluster.isProcessRunning(server));
+    // By what we did, not only by what the supervisor saw: the exit of a kill just
+    // before healing may not have arrived yet (the process still counts as running).
+    const killed = this.cluster.servers.filter((server) => this.cluster.isKilled(server));
     await Promise.all(killed.map((server) => this.cluster.respawn(server)));
     const running = this.cluster.addresses.filter((node) => this.cluster.isProcessRunning(node));
     const missing = await this.cluster.applyEverywhere({ type: "reset" }, running, 10_000);

@@ -320,3 +320,18 @@ export function epochMs(): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Sleeps `ms`, or less when `stop` is aborted meanwhile. */
+export function sleepUnlessStopped(ms: number, stop: AbortSignal | undefined): Promise<void> {
+  if (stop === undefined) return sleep(ms);
+  if (stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener("abort", done, { once: true });
+  });
+}

@@ -21,7 +21,7 @@ import { GarbageCampaign } from "./garbage.js";
 import { accountGarbage, type GarbageReport } from "./garbageReport.js";
 import { type FaultCounts, loadConnectionLabel, Nemesis, type RoleLosses } from "./nemesis.js";
 import { type LostCounts, sleep } from "./observer.js";
-import { ChaosWorkload } from "./workload.js";
+import { ChaosWorkload, type ChaosWorkloadStats } from "./workload.js";
 
 export interface ChaosRunOptions {
   url: string;
@@ -43,14 +43,22 @@ export interface ChaosRunOptions {
   checkBudgetMs: number;
   /** Pause between two nemesis actions, ms. */
   pauseMs: [number, number];
-  /** Told the cluster as soon as it runs (so that an interrupted command can stop it). */
+  /** Told the cluster as soon as it runs (so that a command forced to exit can kill it). */
   onCluster?: (cluster: ChaosCluster | null) => void;
+  /**
+   * Aborted: the command was interrupted. The nemesis and the load stop at
+   * once (ops in flight recorded as info), the cluster is stopped, and the
+   * history so far is written and checked; no healing, settling or final reads.
+   */
+  stop?: AbortSignal;
 }
 
 export interface ChaosRunResult {
   seed: number;
   cluster: string;
   ok: boolean;
+  /** Cut short by the command's interruption: the checks cover the history so far. */
+  interrupted: boolean;
   /** Why the run failed, one line each. */
   problems: string[];
   wallSeconds: number;
@@ -165,33 +173,34 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     );
     workload.start();
     garbage?.start();
-    await nemesis.run(options.durationMs);
+    await nemesis.run(options.durationMs, options.stop);
     await garbage?.stop();
     if (garbage !== null) note(`garbage: ${garbage.sent.length} messages sent`);
-
-    const missing = await nemesis.healAll();
-    if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
-    const settled = await settle(cluster, options);
-    note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
-    if (!settled)
-      problems.push(
-        `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
-      );
-    cluster.control({ type: "reset" }); // once more, for any client actor that missed it
-
-    const stats = await workload.finish(options.settleMs);
-    note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
+    const { stats, settled } = isStopped(options)
+      ? { stats: await workload.interrupt(), settled: false }
+      : await healAndFinish(options, { cluster, nemesis, workload, problems, note });
     const written = workload.keysWritten();
-    finalReads = await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    finalReads = isStopped(options)
+      ? []
+      : await readEverything(clients, recorder, written, options.opTimeoutMs * 3);
+    // Interrupted during the reads: some keys unread, which the lost-writes check would count as lost.
+    if (isStopped(options)) finalReads = [];
+    const interrupted = isStopped(options);
+    if (interrupted) {
+      note("interrupted: the load stopped at once, ops in flight recorded as info; no final reads");
+      problems.splice(0); // what healing had found so far is cut short, not a failure
+    }
     note(`final reads: ${finalReads.filter((read) => read.value !== null).length} of ${written.length} keys`);
 
-    await sleep(1_500); // the last rejections and dead letters arrive
-    const garbageReport = garbage === null ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);
+    if (!interrupted) await sleep(1_500); // the last rejections and dead letters arrive
+    const garbageReport =
+      garbage === null || interrupted ? null : accountGarbage(garbage.sent, garbage.notSent, cluster);
     const queueDepths = await queueDepthsOf(cluster);
     const crashes = describeCrashes(cluster, clients);
     result = {
       seed: options.seed,
       cluster: clusterName,
+      interrupted,
       ops: { ok: stats.ok, info: stats.info, fail: stats.fail, total: stats.ok + stats.info + stats.fail },
       maxClientWaitMs: Math.round(stats.maxWaitMs),
       faults: nemesis.faults,
@@ -204,7 +213,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
       lostAcknowledgedWrites: 0,
       crashedProcesses: crashes.length,
       crashes,
-      unfinishedClients: stats.unfinishedWorkers,
+      unfinishedClients: interrupted ? 0 : stats.unfinishedWorkers, // interrupted: cut short, not stuck
       settled,
       lost: { ...cluster.observer.lost },
       rejected: {
@@ -265,10 +274,71 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
   return full;
 }
 
+/**
+ * Heals everything, waits for the cluster to settle, and lets every worker
+ * finish an op after that; what went wrong goes to `problems`.
+ */
+async function healAndFinish(
+  options: ChaosRunOptions,
+  run: {
+    cluster: ChaosCluster;
+    nemesis: Nemesis;
+    workload: ChaosWorkload;
+    problems: string[];
+    note: (line: string) => void;
+  },
+): Promise<{ stats: ChaosWorkloadStats; settled: boolean }> {
+  const { cluster, problems, note } = run;
+  const interrupted = async (): Promise<{ stats: ChaosWorkloadStats; settled: boolean }> => ({
+    stats: await run.workload.interrupt(),
+    settled: false,
+  });
+  const missing = await run.nemesis.healAll();
+  if (isStopped(options)) return interrupted();
+  if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
+  const settled = await untilStopped(settle(cluster, options), options.stop);
+  if (settled === null) return interrupted();
+  note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
+  if (!settled)
+    problems.push(
+      `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
+    );
+  cluster.control({ type: "reset" }); // once more, for any client actor that missed it
+  const stats = await untilStopped(run.workload.finish(options.settleMs), options.stop);
+  if (stats === null) return interrupted();
+  note(`workers finished: ${options.clients - stats.unfinishedWorkers} of ${options.clients}`);
+  return { stats, settled };
+}
+
+function isStopped(options: ChaosRunOptions): boolean {
+  return options.stop?.aborted === true;
+}
+
+/** The promise's value, or null as soon as `stop` is aborted. */
+function untilStopped<T>(promise: Promise<T>, stop: AbortSignal | undefined): Promise<T | null> {
+  if (stop === undefined) return promise;
+  if (stop.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    stop.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        stop.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        stop.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
 /** Waits for a view with a backup, acknowledged by its primary, and every server pinging. */
 async function settle(cluster: ChaosCluster, options: ChaosRunOptions): Promise<boolean> {
   const observer = cluster.observer;
   return observer.waitFor(() => {
+    if (isStopped(options)) return true; // polling ends at once (the caller has given up on it)
     const seen = observer.view;
     if (seen === null || seen.view.backup === null || !observer.primaryAcked(seen)) return false;
     return cluster.servers.every((server) => observer.sincePingMs(server) < options.config.pingCheckMs);

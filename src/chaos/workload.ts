@@ -104,6 +104,8 @@ export class ChaosWorkload {
   private healedAtMs: number | null = null;
   private settleDeadlineMs = Infinity;
   private running: Promise<boolean[]> | null = null;
+  /** Aborted by `interrupt`: ops in flight end at once (as info). */
+  private readonly stopNow = new AbortController();
   private readonly randoms: Random[];
   private readonly names: KeyNames;
 
@@ -135,6 +137,15 @@ export class ChaosWorkload {
     return this.stats;
   }
 
+  /**
+   * The command was interrupted: no more ops, the ones in flight end now
+   * (recorded as info). Resolves with the stats once every worker stopped.
+   */
+  async interrupt(): Promise<ChaosWorkloadStats> {
+    this.stopNow.abort();
+    return this.finish(0);
+  }
+
   /** Resolves true when the worker completed an op after healing. */
   private async worker(index: number): Promise<boolean> {
     const { options } = this;
@@ -144,6 +155,7 @@ export class ChaosWorkload {
       for (;;) {
         const healedAtMs = this.healedAtMs;
         if (healedAtMs !== null && performance.now() >= this.settleDeadlineMs) return false;
+        if (this.stopNow.signal.aborted) return false;
         const timeoutMs =
           healedAtMs === null ? options.opTimeoutMs : this.settleDeadlineMs - performance.now();
         session ??= await newClientOrNull(options.clients, Math.max(1, timeoutMs));
@@ -159,6 +171,7 @@ export class ChaosWorkload {
           session,
           op,
           Math.max(1, this.healedAtMs === null ? options.opTimeoutMs : this.settleDeadlineMs - invokedMs),
+          this.stopNow.signal,
         );
         const doneMs = performance.now();
         this.stats.maxWaitMs = Math.max(this.stats.maxWaitMs, doneMs - invokedMs);
@@ -206,9 +219,14 @@ async function newClientOrNull(clients: BrokerClients, timeoutMs: number): Promi
 }
 
 /** Runs the op; anything that goes wrong on the way makes its outcome unknown. */
-async function invokeOrUnknown(session: ClientSession, op: Op, timeoutMs: number): Promise<OpOutcome> {
+async function invokeOrUnknown(
+  session: ClientSession,
+  op: Op,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<OpOutcome> {
   try {
-    return await session.invoke(op, timeoutMs);
+    return await session.invoke(op, timeoutMs, stop);
   } catch {
     await session.stop().catch(() => {});
     return { kind: "timeout" };

@@ -28,7 +28,10 @@ import {
   protocolConfig,
   runCommand,
   type ProtocolOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
 } from "./common.js";
+import { Interrupt } from "./interrupt.js";
 
 interface BenchCommandOptions extends ProtocolOptions {
   cluster: string;
@@ -199,13 +202,28 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
 
   const progress = new Progress();
   const clusters = new Set<BenchTarget>();
-  const onSignal = (signal: NodeJS.Signals): void => {
+  // The bench cannot resume: Ctrl-C stops its clusters (their queues deleted) and exits 3.
+  const interrupt = new Interrupt({
+    onForcedExit: () => {
+      for (const cluster of clusters) cluster.killAll();
+    },
+    leftBehind: () =>
+      clusters.size === 0
+        ? null
+        : `node processes killed; queues of ${[...clusters].map((cluster) => cluster.names.cluster).join(", ")} may be left: npm run cluster -- --cluster <name> --purge`,
+  }).listen();
+  void interrupt.received.then(async (signal) => {
     progress.clear();
-    process.stderr.write(`${signal}: stopping the bench's clusters\n`);
-    void Promise.all([...clusters].map((cluster) => cluster.stop())).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+    const names = [...clusters].map((cluster) => cluster.names.cluster);
+    process.stderr.write(`${signal}: stopping the bench's clusters (a second Ctrl-C exits at once)\n`);
+    await Promise.all([...clusters].map((cluster) => cluster.stop()));
+    process.stderr.write(
+      `stopped${names.length > 0 ? ` ${names.join(", ")}: node processes ended, queues and exchanges deleted` : ": no cluster was running"}; no report\n`,
+    );
+    await profile?.stop();
+    await broker.stop();
+    process.exit(exitCodes.unknown);
+  });
   try {
     const report = await runBench({
       url: broker.url,
@@ -237,13 +255,14 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
     if (!keepLogs) rmSync(logDirectory, { recursive: true, force: true });
     return exitCodes.ok;
   } catch (error) {
+    // Interrupted: the run failed because its clusters were stopped; the interrupt ends the process.
+    if (interrupt.interrupted) await new Promise(() => {});
     progress.clear();
     process.stderr.write(`node logs: ${logDirectory}\n`);
     throw error;
   } finally {
     await profile?.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.finish();
     await broker.stop();
   }
 }
@@ -260,4 +279,5 @@ function usage<T>(parse: () => T): T {
   }
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -23,7 +23,11 @@ import {
   positiveInt,
   runCommand,
   type CommonOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
+  writableDirectory,
 } from "./common.js";
+import { Interrupt } from "./interrupt.js";
 
 interface ChaosOptions extends CommonOptions {
   runs: number;
@@ -160,7 +164,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
   const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const outDirectory = path.resolve(options.out ?? path.join("histories", `chaos-${stamp}`));
+  const outDirectory = writableDirectory(options.out ?? path.join("histories", `chaos-${stamp}`), "--out");
   say(
     `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}`,
   );
@@ -168,55 +172,54 @@ async function runChaos(options: ChaosOptions): Promise<number> {
   say(`histories and reports: ${outDirectory}`);
 
   let active: ChaosCluster | null = null;
-  const interrupted = new Promise<never>((_, reject) => {
-    const onSignal = (): void => {
-      say("interrupted: stopping the cluster and deleting its queues");
-      const cluster = active;
-      void (cluster === null ? Promise.resolve() : cluster.stop().catch(() => {})).then(() =>
-        reject(new CommandError("interrupted", exitCodes.failed)),
-      );
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
-  interrupted.catch(() => {});
-
+  const interrupt = new Interrupt({
+    say: (line) => void process.stderr.write(`${line}\n`),
+    onForcedExit: () => active?.supervisor.killAll(),
+    leftBehind: () =>
+      active === null
+        ? null
+        : `the node processes of ${active.names.cluster} are killed; its queues may be left: npm run chaos -- --purge`,
+  }).listen();
+  void interrupt.received.then((signal) =>
+    say(
+      `${signal}: ending this run now; its history so far is written and checked (a second Ctrl-C exits at once)`,
+    ),
+  );
   const results: ChaosRunResult[] = [];
   const startedMs = performance.now();
   try {
-    for (let index = 0; index < options.runs; index++) {
-      const seed = firstSeed + index;
-      const result = await Promise.race([
-        runChaosOnce({
-          url: broker.url,
-          seed,
-          servers: options.servers,
-          clients: options.clients,
-          keys: options.keys,
-          durationMs: options.duration * 1000,
-          settleMs: options.settleMs,
-          opTimeoutMs: options.opTimeoutMs,
-          config,
-          garbageRatePerSecond: options.garbage ? options.garbageRate : null,
-          brokerControl: control,
-          outDirectory,
-          log,
-          checkBudgetMs: options.checkBudgetMs,
-          pauseMs: [150, 900],
-          onCluster: (cluster) => (active = cluster),
-        }),
-        interrupted,
-      ]);
+    for (let index = 0; index < options.runs && !interrupt.interrupted; index++) {
+      const result = await runChaosOnce({
+        url: broker.url,
+        seed: firstSeed + index,
+        servers: options.servers,
+        clients: options.clients,
+        keys: options.keys,
+        durationMs: options.duration * 1000,
+        settleMs: options.settleMs,
+        opTimeoutMs: options.opTimeoutMs,
+        config,
+        garbageRatePerSecond: options.garbage ? options.garbageRate : null,
+        brokerControl: control,
+        outDirectory,
+        log,
+        checkBudgetMs: options.checkBudgetMs,
+        pauseMs: [150, 900],
+        onCluster: (cluster) => (active = cluster),
+        stop: interrupt.signal,
+      });
       results.push(result);
       for (const line of describeRun(result, index + 1, options.runs)) say(line);
     }
   } finally {
     await broker.stop();
+    interrupt.finish();
   }
   const summary = summarize(results, (performance.now() - startedMs) / 1000, options);
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else for (const line of describeSummary(summary)) say(line);
-  return summary.failedRuns === 0 ? exitCodes.ok : exitCodes.failed;
+  if (summary.failedRuns > 0) return exitCodes.failed;
+  return interrupt.interrupted ? exitCodes.unknown : exitCodes.ok;
 }
 
 function describeRun(result: ChaosRunResult, index: number, runs: number): string[] {
@@ -226,7 +229,7 @@ function describeRun(result: ChaosRunResult, index: number, runs: number): strin
     .join(", ");
   const losses = result.roleLosses;
   const lines = [
-    `run ${index}/${runs} seed ${result.seed}: ${result.ok ? "ok" : "FAILED"} in ${result.wallSeconds} s — ${result.ops.total} ops (${result.ops.ok} ok, ${result.ops.info} info, ${result.ops.fail} fail), max client wait ${(result.maxClientWaitMs / 1000).toFixed(1)} s`,
+    `run ${index}/${runs} seed ${result.seed}: ${result.ok ? "ok" : "FAILED"}${result.interrupted ? " (interrupted: the checks cover the history so far)" : ""} in ${result.wallSeconds} s — ${result.ops.total} ops (${result.ops.ok} ok, ${result.ops.info} info, ${result.ops.fail} fail), max client wait ${(result.maxClientWaitMs / 1000).toFixed(1)} s`,
     `  faults: ${faults}; lost: primary ${losses.primary}, backup ${losses.backup}, idle ${losses.idle}, view server connection ${losses.viewserver}, clients' connection ${losses.clients}; ${result.faultsRefused} refused by the fault model`,
     `  dead letters: ${result.lost.total} lost (drop ${result.lost.drop}, partition ${result.lost.partition}, refused ${result.lost.refused}, expired ${result.lost.expired}, unroutable ${result.lost.unroutable}), ${result.rejected.copies} rejected`,
     `  ${result.check.split("\n")[0] ?? ""}; acknowledged writes: ${result.acknowledged.acknowledgedWrites}, required in final values ${result.acknowledged.required}, lost ${result.lostAcknowledgedWrites}`,
@@ -253,6 +256,7 @@ function describeRun(result: ChaosRunResult, index: number, runs: number): strin
 
 interface ChaosSummary {
   runs: number;
+  interrupted: boolean;
   failedRuns: number;
   failingSeeds: number[];
   seeds: number[];
@@ -292,6 +296,7 @@ function summarize(
   const failing = results.filter((result) => !result.ok);
   return {
     runs: results.length,
+    interrupted: results.some((result) => result.interrupted),
     failedRuns: failing.length,
     failingSeeds: failing.map((result) => result.seed),
     seeds: results.map((result) => result.seed),
@@ -330,7 +335,7 @@ function describeSummary(summary: ChaosSummary): string[] {
   const faults = faultKinds.map((kind) => `${kind} ${summary.faults[kind]}`).join(", ");
   return [
     "",
-    `${summary.runs} run(s) of ${summary.durationS} s, ${summary.failedRuns} failing${summary.failingSeeds.length > 0 ? ` (seeds ${summary.failingSeeds.join(", ")})` : ""}, ${Math.round(summary.wallSeconds / 60)} min`,
+    `${summary.runs} run(s) of ${summary.durationS} s${summary.interrupted ? " (interrupted)" : ""}, ${summary.failedRuns} failing${summary.failingSeeds.length > 0 ? ` (seeds ${summary.failingSeeds.join(", ")})` : ""}, ${Math.round(summary.wallSeconds / 60)} min`,
     `ops: ${summary.ops.total} (${summary.ops.ok} ok, ${summary.ops.info} info, ${summary.ops.fail} fail); max client wait ${(summary.maxClientWaitMs / 1000).toFixed(1)} s`,
     `violations ${summary.violations}, lost acknowledged writes ${summary.lostAcknowledgedWrites}, crashed processes ${summary.crashedProcesses}, unfinished clients ${summary.unfinishedClients}, checker gave up ${summary.checkerGaveUp}`,
     `faults: ${faults}; ${summary.faultsRefused} role losses refused by the fault model`,
@@ -341,4 +346,5 @@ function describeSummary(summary: ChaosSummary): string[] {
   ];
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -13,8 +13,10 @@ import {
   type CheckResult,
   type ParsedHistory,
 } from "../check/index.js";
+import { quietOnBrokenPipe } from "./exitCodes.js";
 
-const exitCodes = { ok: 0, violation: 1, unreadable: 2, unknown: 3 } as const;
+/** The README's convention (src/cli/exitCodes.ts) in the checker's words. */
+const exitCodes = { ok: 0, violation: 1, unreadable: 2, unknown: 3, internal: 70 } as const;
 
 interface CheckCliOptions {
   budget?: number;
@@ -52,8 +54,9 @@ function buildProgram(): Command {
         "Exit codes:",
         "  0  linearizable",
         "  1  not linearizable: prints the key, the longest partial linearization and the ops that cannot come next",
-        "  2  unreadable input: prints the line and the reason",
+        "  2  unreadable input (or no operations at all): prints the line and the reason",
         "  3  gave up (budget) — never reported as linearizable",
+        "  70 internal error (a bug in the checker)",
         "",
         "Examples:",
         "  npm run check -- ../shared/histories/porcupine-kv-c50-ok.jsonl",
@@ -94,6 +97,13 @@ function main(argv: readonly string[]): number {
     if (options.json) process.stdout.write(JSON.stringify({ result: "error", error: message }) + "\n");
     return exitCodes.unreadable;
   }
+  if (parsed.events.length === 0) {
+    // "linearizable: 0 ops" read as a verdict on a history that is not there (a wrong file, an interrupted writer).
+    const message = `${file === "-" ? "<stdin>" : file}: no operations (an empty history): nothing to check`;
+    process.stderr.write(`check: ${message}\n`);
+    if (options.json) process.stdout.write(JSON.stringify({ result: "error", error: message }) + "\n");
+    return exitCodes.unreadable;
+  }
   const budgetMs = options.budget === undefined ? undefined : options.budget * 1000;
   const result = checkHistory(parsed.events, {
     lines: parsed.lines,
@@ -117,10 +127,11 @@ function main(argv: readonly string[]): number {
 // exitCode rather than exit(): lets a long JSON verdict finish writing to a pipe.
 // A crash must not exit 1, which means "not linearizable".
 try {
+  quietOnBrokenPipe();
   process.exitCode = main(process.argv);
 } catch (error) {
   process.stderr.write(
     `check: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
-  process.exitCode = exitCodes.unreadable;
+  process.exitCode = exitCodes.internal;
 }

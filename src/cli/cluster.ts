@@ -8,11 +8,17 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
+import type { Logger } from "pino";
 import { BrokerConnection, redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, NoBrokerError } from "../broker/discovery.js";
 import { EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
-import { type ClusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
+import {
+  type ClusterNames,
+  type DeletedTopology,
+  deleteTopology,
+  topologyTable,
+} from "../broker/topology.js";
 import {
   addCommonOptions,
   addProtocolOptions,
@@ -25,9 +31,12 @@ import {
   positiveInt,
   protocolConfig,
   runCommand,
-  untilSignal,
+  quietOnBrokenPipe,
+  usageExitCodes,
+  writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import { Interrupt } from "./interrupt.js";
 import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
 
 const serversMax = 32;
@@ -65,6 +74,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
+  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const broker = await brokerOrNone(options, say);
@@ -78,35 +88,68 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     await broker.stop(); // a broker this command started must not outlive it
     throw error;
   });
-  const printer = new EventPrinter(say);
-  const subscription = new EventSubscription(
-    names,
-    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
-    (event) => printer.print(event),
-    log,
-  );
+  try {
+    // Before anything that cleans up: a refused command must not touch the running cluster.
+    await refuseIfRunning(connection, names);
+  } catch (error) {
+    await connection.close();
+    await broker.stop();
+    throw error;
+  }
   const supervisor = new ClusterSupervisor({
     cluster: names.cluster,
     url: broker.url,
     servers: options.servers,
     nodeArgs: nodeArguments(options),
     restartDead: options.restart,
-    logs: options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) },
+    logs,
   });
   if (options.purge) {
     try {
-      await refuseIfRunning(connection, names);
-      await cleanUp(connection, names, supervisor.addresses, say);
+      const deleted = await cleanUp(connection, names, supervisor.addresses, say);
+      if (deleted !== null) say(`deleted ${describeDeleted(deleted)} of "${names.cluster}"`);
     } finally {
       await connection.close();
       await broker.stop();
     }
-    say(`queues and exchanges of "${names.cluster}" deleted`);
     return exitCodes.ok;
   }
+  return serveUntilInterrupted({ options, names, log, say, broker, connection, supervisor });
+}
+
+interface RunningCluster {
+  options: ClusterOptions;
+  names: ClusterNames;
+  log: Logger;
+  say: (line: string) => void;
+  broker: DiscoveredBroker;
+  connection: BrokerConnection;
+  supervisor: ClusterSupervisor;
+}
+
+/** Runs the cluster until Ctrl-C (or SIGTERM), then stops every process and deletes the topology. */
+async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
+  const { options, names, say, broker, connection, supervisor } = running;
+  const interrupt = new Interrupt({
+    say,
+    onForcedExit: () => {
+      supervisor.killAll();
+      // Its data directory and record stay: the next start of this cluster removes them.
+      if (broker.privateBroker !== undefined) process.kill(broker.privateBroker.brokerPid, "SIGKILL");
+    },
+    leftBehind: () =>
+      `node processes killed; queues and exchanges of "${names.cluster}" may be left: delete them with npm run cluster -- --cluster ${names.cluster} --purge`,
+  }).listen();
+  const printer = new EventPrinter(say);
+  const subscription = new EventSubscription(
+    names,
+    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
+    (event) => printer.print(event),
+    running.log,
+  );
   let dashboard: { close(): Promise<void> } | null = null;
+  let deleted: DeletedTopology | null;
   try {
-    await refuseIfRunning(connection, names);
     await connection.add(subscription);
     say(
       `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): viewserver + ${options.servers} servers; Ctrl-C stops`,
@@ -114,44 +157,53 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     if (broker.source === "container") say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
     if (broker.source === "private broker")
       say(`other commands of "${names.cluster}" find its private broker by themselves`);
-    connection.on("disconnected", (error: Error) =>
-      say(`${clockTime()} lost the broker connection (${error.message}); reconnecting`),
-    );
-    connection.on("connected", (count: number) => {
-      if (count > 1) say(`${clockTime()} reconnected to the broker; nodes reconnect on their own`);
-    });
-    supervisor.on("spawn", ({ address, pid }: { address: string; pid: number | undefined }) =>
-      say(`${clockTime()} ${address.padEnd(12)} process ${pid ?? "?"} started`),
-    );
-    supervisor.on("exit", (exit: ChildExit) => {
-      if (exit.action !== "stopped") say(`${clockTime()} ${exit.address.padEnd(12)} ${describeExit(exit)}`);
-    });
-    supervisor.on("spawnError", ({ address, error }: { address: string; error: Error }) =>
-      say(`${clockTime()} ${address.padEnd(12)} cannot start: ${error.message}`),
-    );
+    reportProgress(running);
     if (options.ui !== undefined) {
       // Before the nodes, so that it sees the first views.
       const { startClusterUi } = await import("../dashboard/ui.js");
-      const ui = { port: options.ui, names, url: broker.url, clientRetryMs: options.clientRetryMs, log, say };
-      dashboard = await startClusterUi(ui);
+      const ui = { port: options.ui, names, url: broker.url, clientRetryMs: options.clientRetryMs };
+      dashboard = await startClusterUi({ ...ui, log: running.log, say });
     }
     supervisor.start();
-    const signal = await untilSignal();
-    say(`${clockTime()} ${signal}: stopping the cluster`);
-    // A second Ctrl-C while stopping gives up on a clean stop.
-    process.once("SIGINT", () => process.exit(exitCodes.failed));
+    const signal = await interrupt.received;
+    say(`${clockTime()} ${signal}: stopping the cluster (a second Ctrl-C gives up on a clean stop)`);
   } finally {
     await dashboard?.close();
     await supervisor.stop();
     await subscription.stop(connection);
-    await cleanUp(connection, names, supervisor.addresses, say);
+    deleted = await cleanUp(connection, names, supervisor.addresses, say);
     await connection.close();
     await broker.stop();
+    interrupt.finish();
   }
-  const privateBroker =
-    broker.source === "private broker" ? `; private broker stopped, its data deleted` : "";
-  say(`${clockTime()} stopped; queues and exchanges of "${names.cluster}" deleted${privateBroker}`);
+  const processes = `stopped ${supervisor.addresses.length} node processes${
+    broker.source === "private broker" ? " and the private broker (its data deleted)" : ""
+  }`;
+  say(
+    deleted === null
+      ? `${clockTime()} ${processes}; the queues and exchanges are not all deleted (above)`
+      : `${clockTime()} ${processes}; deleted ${describeDeleted(deleted)} of "${names.cluster}"`,
+  );
   return exitCodes.ok;
+}
+
+/** One line per broker connection change and per node process start, exit or failure to start. */
+function reportProgress({ say, connection, supervisor }: RunningCluster): void {
+  connection.on("disconnected", (error: Error) =>
+    say(`${clockTime()} lost the broker connection (${error.message}); reconnecting`),
+  );
+  connection.on("connected", (count: number) => {
+    if (count > 1) say(`${clockTime()} reconnected to the broker; nodes reconnect on their own`);
+  });
+  supervisor.on("spawn", ({ address, pid }: { address: string; pid: number | undefined }) =>
+    say(`${clockTime()} ${address.padEnd(12)} process ${pid ?? "?"} started`),
+  );
+  supervisor.on("exit", (exit: ChildExit) => {
+    if (exit.action !== "stopped") say(`${clockTime()} ${exit.address.padEnd(12)} ${describeExit(exit)}`);
+  });
+  supervisor.on("spawnError", ({ address, error }: { address: string; error: Error }) =>
+    say(`${clockTime()} ${address.padEnd(12)} cannot start: ${error.message}`),
+  );
 }
 
 /**
@@ -194,7 +246,8 @@ function nodeArguments(options: ClusterOptions): string[] {
 }
 
 function nodeLogDirectory(requested: string): string {
-  return requested === "" ? mkdtempSync(path.join(os.tmpdir(), "pbkv-logs-")) : path.resolve(requested);
+  if (requested === "") return mkdtempSync(path.join(os.tmpdir(), "pbkv-logs-"));
+  return writableDirectory(requested, "--node-logs");
 }
 
 /** Two clusters of one name would share queues: refuse when the view server's queue has a consumer. */
@@ -210,17 +263,25 @@ async function refuseIfRunning(connection: BrokerConnection, names: ClusterNames
   }
 }
 
+/** Deletes the cluster's queues and exchanges; null (and a line saying so) when it could not. */
 async function cleanUp(
   connection: BrokerConnection,
   names: ClusterNames,
   addresses: string[],
   say: (line: string) => void,
-): Promise<void> {
+): Promise<DeletedTopology | null> {
   try {
-    await connection.withScratchChannel((channel) => deleteTopology(channel, names, addresses));
+    return await connection.withScratchChannel((channel) => deleteTopology(channel, names, addresses));
   } catch (error) {
-    say(`could not delete every queue and exchange of "${names.cluster}": ${(error as Error).message}`);
+    say(
+      `could not delete every queue and exchange of "${names.cluster}": ${(error as Error).message}; try npm run cluster -- --cluster ${names.cluster} --purge`,
+    );
+    return null;
   }
+}
+
+function describeDeleted(deleted: DeletedTopology): string {
+  return `${deleted.queues} queues and ${deleted.exchanges} exchanges`;
 }
 
 function describeExit(exit: ChildExit): string {
@@ -228,4 +289,5 @@ function describeExit(exit: ChildExit): string {
   return `process ${exit.pid ?? "?"} ${how}; ${exit.action === "restarting" ? exit.reason : `left dead: ${exit.reason}`}`;
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -1,5 +1,7 @@
 // Shared pieces of the broker commands (cluster, kv, fault, load, node):
 // the common options, broker discovery, and one way to fail.
+import { accessSync, constants, mkdirSync } from "node:fs";
+import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
@@ -7,6 +9,9 @@ import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
+import { CommandError, exitCodes } from "./exitCodes.js";
+
+export { CommandError, exitCodes, quietOnBrokenPipe, usageExitCodes } from "./exitCodes.js";
 
 export interface CommonOptions {
   cluster: string;
@@ -20,25 +25,15 @@ export interface ProtocolOptions {
   clientRetryMs: number;
 }
 
-/** Exit codes: 0 ok, 1 the operation failed (timeout, violation), 2 usage, 69 no broker, 70 internal error. */
-export const exitCodes = { ok: 0, failed: 1, usage: 2, unknown: 3, noBroker: 69, internal: 70 } as const;
-
-/** A failure the command reports in one clear message (no stack trace). */
-export class CommandError extends Error {
-  override readonly name = "CommandError";
-  constructor(
-    message: string,
-    readonly exitCode: number = exitCodes.failed,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 export function addCommonOptions(command: Command): Command {
   return command
     .option("--cluster <name>", "cluster name: the prefix of every queue and exchange", "pbkv")
-    .option("--url <amqp-url>", "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)")
+    .addOption(
+      new Option(
+        "--url <amqp-url>",
+        "AMQP URL of the broker (default: RABBITMQ_URL, then discovery)",
+      ).argParser(amqpUrl),
+    )
     .option("--verbose", "debug logs (pino JSON on stderr)", false);
 }
 
@@ -81,6 +76,14 @@ export function protocolConfig(options: ProtocolOptions): ProtocolConfig {
   } catch (error) {
     throw new CommandError((error as Error).message, exitCodes.usage);
   }
+}
+
+/** An amqp:// or amqps:// URL; anything else is a usage error, not a stack trace from the client library. */
+export function amqpUrl(text: string): string {
+  if (!URL.canParse(text) || !["amqp:", "amqps:"].includes(new URL(text).protocol)) {
+    throw new InvalidArgumentError("expected an AMQP URL such as amqp://guest:guest@127.0.0.1:5672");
+  }
+  return text;
 }
 
 export function positiveInt(text: string): number {
@@ -129,26 +132,34 @@ export async function findBroker(
   }
 }
 
-/** Runs a command's body; a CommandError becomes one line on stderr and its exit code. */
+/**
+ * Runs a command's body; a CommandError becomes one line on stderr and its
+ * exit code. Only an unexpected error (a bug) prints its stack.
+ */
 export async function runCommand(body: () => Promise<number | void>): Promise<void> {
   try {
     const code = await body();
     process.exitCode = code ?? exitCodes.ok;
   } catch (error) {
-    if (error instanceof CommandError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    } else {
-      const known = error instanceof Error && /BrokerConnectionError|ClusterNotRunningError/.test(error.name);
-      process.stderr.write(
-        `error: ${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`,
-      );
-      process.exitCode = known ? exitCodes.noBroker : exitCodes.internal;
-    }
+    const { message, exitCode } = describeFailure(error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = exitCode;
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof CommandError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof Error && /BrokerConnectionError|ClusterNotRunningError/.test(error.name)) {
+    return { message: error.message, exitCode: exitCodes.noBroker };
+  }
+  if (error instanceof Error && (error as NodeJS.ErrnoException).code === "ERR_INVALID_URL") {
+    // RABBITMQ_URL (the option is checked when parsed).
+    return { message: `not a broker URL: ${error.message}`, exitCode: exitCodes.usage };
+  }
+  return { message: String((error as Error)?.stack ?? error), exitCode: exitCodes.internal };
+}
+
+/** Resolves on the first SIGINT or SIGTERM (a node process: its supervisor sends one SIGTERM). */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const handler = (signal: NodeJS.Signals): void => {
@@ -159,6 +170,25 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);
   });
+}
+
+/**
+ * Makes `directory` (and its parents) and checks it is writable, before a
+ * command spends minutes on work whose results go there; a path the user got
+ * wrong is a usage error, not a stack trace at the end.
+ */
+export function writableDirectory(directory: string, option: string): string {
+  const resolved = path.resolve(directory);
+  try {
+    mkdirSync(resolved, { recursive: true });
+    accessSync(resolved, constants.W_OK);
+  } catch (error) {
+    throw new CommandError(
+      `${option}: cannot write in ${resolved}: ${(error as Error).message}`,
+      exitCodes.usage,
+    );
+  }
+  return resolved;
 }
 
 /** `12:01:02.345`, local time, for lines printed as things happen. */

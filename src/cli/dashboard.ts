@@ -15,10 +15,13 @@ import {
   loggerFor,
   namesOf,
   positiveInt,
+  exitCodes,
   runCommand,
-  untilSignal,
   type CommonOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
 } from "./common.js";
+import { Interrupt } from "./interrupt.js";
 
 interface DashboardCliOptions extends CommonOptions {
   port: number;
@@ -58,6 +61,7 @@ addClientTimingOptions(program);
 program.action((options: DashboardCliOptions) => runCommand(() => runDashboard(options)));
 
 async function runDashboard(options: DashboardCliOptions): Promise<number> {
+  const interrupt = new Interrupt().listen(); // nothing to leave behind: its queues are exclusive
   const names = namesOf(options);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const log = loggerFor(options, "pbkv-dashboard").child({ cluster: names.cluster });
@@ -76,10 +80,13 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   say(
     `pbkv dashboard for cluster "${names.cluster}" on ${redactUrl(broker.url)}: ${dashboard.url}  (Ctrl-C stops)`,
   );
-  const signal = await untilSignal();
+  const signal = await interrupt.received;
   say(`${clockTime()} ${signal}: stopping the dashboard`);
   await dashboard.close();
-  return 0;
+  interrupt.finish();
+  say(`${clockTime()} stopped: web server closed, its broker connection and queues gone`);
+  return exitCodes.ok;
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -20,6 +20,8 @@ import {
   probability,
   runCommand,
   type CommonOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
 } from "./common.js";
 
 interface FaultOptions extends CommonOptions {
@@ -193,4 +195,5 @@ async function publish(candidate: unknown): Promise<number> {
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -2,13 +2,13 @@
 // through a fresh client actor (address client-<nanoid>, exclusive queue).
 // A value `-` is read from stdin (a 1 MiB value does not fit on a command
 // line); a value over the limit is refused (exit 2) before anything is sent.
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import { EventSubscription } from "../broker/events.js";
 import type { NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
+import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
 import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
-import { valueBytesMax } from "../schemas/limits.js";
 import {
   addCommonOptions,
   addClientTimingOptions,
@@ -22,6 +22,8 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
 } from "./common.js";
 
 interface KvOptions extends CommonOptions, ProtocolOptions {
@@ -57,6 +59,8 @@ program
       runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
+const viewFields = ["primary", "backup", "viewNum"] as const;
+type ViewField = (typeof viewFields)[number];
 program
   .command("status")
   .description(
@@ -65,16 +69,25 @@ program
   .action(() => runCommand(() => runStatus()));
 program
   .command("view")
-  .description('print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}')
-  .action(() => runCommand(() => runView()));
+  .description(
+    'print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}, or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary))',
+  )
+  .addArgument(new Argument("[field]", "print only this field").choices(viewFields))
+  .action((field: ViewField | undefined) => runCommand(() => runView(field)));
 
+/** A key within its limit (src/schemas/limits.ts); the error says the limit. Values: valueOf. */
 function checked<T>(
   schema: { safeParse(input: unknown): { success: boolean; data?: T } },
   input: string,
-  what: string,
+  what: "key",
 ): T {
   const result = schema.safeParse(input);
-  if (!result.success) throw new CommandError(`invalid ${what}: too long`, exitCodes.usage);
+  if (!result.success) {
+    throw new CommandError(
+      `the ${what} is ${input.length.toLocaleString("en-US")} characters long; the limit is ${keyLengthMax.toLocaleString("en-US")}`,
+      exitCodes.usage,
+    );
+  }
   return result.data as T;
 }
 
@@ -183,14 +196,20 @@ function byServerNumber(a: string, b: string): number {
   return Number(a.replace(/\D/g, "")) - Number(b.replace(/\D/g, "")) || (a < b ? -1 : 1);
 }
 
-async function runView(): Promise<number> {
+async function runView(field: ViewField | undefined): Promise<number> {
   const options = program.opts<KvOptions>();
   const clients = await openClients(options);
   try {
     const view = await clients.getView(options.timeoutMs);
-    process.stdout.write(
-      `${JSON.stringify({ viewNum: view.viewNum, primary: view.primary, backup: view.backup })}\n`,
-    );
+    if (field === undefined) {
+      process.stdout.write(
+        `${JSON.stringify({ viewNum: view.viewNum, primary: view.primary, backup: view.backup })}\n`,
+      );
+      return exitCodes.ok;
+    }
+    const value = view[field];
+    if (value === null) throw new CommandError(`view ${view.viewNum} has no ${field}`);
+    process.stdout.write(`${value}\n`);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof ClientTimeoutError) {
@@ -204,4 +223,5 @@ async function runView(): Promise<number> {
   }
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

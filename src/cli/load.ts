@@ -9,7 +9,6 @@
 // `npm run load -- --fill --keys N --value-bytes B` instead writes each key
 // `fill-<i>` once with a B-byte value (to build a large store), prints MB/s
 // and exits; `--client-per-op` gives every op a fresh client actor.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
@@ -42,7 +41,11 @@ import {
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
+  writableDirectory,
 } from "./common.js";
+import { Interrupt } from "./interrupt.js";
 
 /** Start-up, history writing and publishing on top of the run and the check, before a verdict counts as overdue. */
 const verdictSlackMs = 10_000;
@@ -104,6 +107,29 @@ program.action((options: LoadOptions) => runCommand(() => runLoad(options)));
 
 async function runLoad(options: LoadOptions): Promise<number> {
   if (options.fill) return runFill(options);
+  let historyWritten = false;
+  const historyFile = options.history ?? defaultHistoryFile(options.cluster);
+  writableDirectory(path.dirname(historyFile), "--history"); // before the run, not after it
+  // Ctrl-C stops the load; the history so far is written and checked. A second one exits at once.
+  const interrupt = new Interrupt({
+    leftBehind: () =>
+      historyWritten
+        ? `the history is written but not checked: npm run check -- ${historyFile}`
+        : "the history of this run is not written",
+  }).listen();
+  try {
+    return await loadAndCheck(options, historyFile, interrupt, () => (historyWritten = true));
+  } finally {
+    interrupt.finish();
+  }
+}
+
+async function loadAndCheck(
+  options: LoadOptions,
+  historyFile: string,
+  interrupt: Interrupt,
+  markWritten: () => void,
+): Promise<number> {
   const workers = Math.min(options.clients, clientsMax);
   const keyCount = Math.min(options.keys, keysMax);
   const names = namesOf(options);
@@ -123,7 +149,6 @@ async function runLoad(options: LoadOptions): Promise<number> {
   const runId = nanoid(6);
   const keys = Array.from({ length: keyCount }, (_, index) => `${runId}-k${index}`);
   const durationMs = options.duration * 1000;
-  const historyFile = options.history ?? defaultHistoryFile(names.cluster);
   // Absolute in the events: whoever reads them may run in another directory.
   const announced = { run: runId, clients: workers, keys: keyCount, history: path.resolve(historyFile) };
   const verdictDueMs = durationMs + options.opTimeoutMs + options.checkBudgetMs + verdictSlackMs;
@@ -149,15 +174,21 @@ async function runLoad(options: LoadOptions): Promise<number> {
       nextOp: randomOps(keys),
       onOp: (current) => progress.update(current),
       clientPerOp: options.clientPerOp,
+      stop: interrupt.signal,
     });
   } finally {
     progress.finish();
     await clients.close();
   }
   if (clients.fatal !== null) throw clients.fatal;
+  if (interrupt.interrupted) {
+    process.stderr.write(
+      `interrupted after ${(stats.elapsedMs / 1000).toFixed(1)} s: writing and checking the history so far (${stats.interrupted} ops in flight recorded as info)\n`,
+    );
+  }
 
-  mkdirSync(path.dirname(path.resolve(historyFile)), { recursive: true });
   recorder.writeJsonl(historyFile);
+  markWritten();
   const result = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
   const seconds = stats.elapsedMs / 1000;
   const figures = {
@@ -178,6 +209,7 @@ async function runLoad(options: LoadOptions): Promise<number> {
     maxWaitMs: round(stats.maxWaitMs),
     history: historyFile,
     events: recorder.events().length,
+    interrupted: interrupt.interrupted,
     linearizable: result.result === "ok" ? true : result.result === "violation" ? false : null,
     check: result,
   };
@@ -202,15 +234,16 @@ async function runLoad(options: LoadOptions): Promise<number> {
   } else {
     const lines = [
       `load: ${workers} clients, ${keyCount} keys, ${figures.durationS} s on cluster "${names.cluster}"`,
-      `ops: ${stats.ok} ok, ${stats.unknown} timed out (recorded as info)${stats.failed > 0 ? `, ${stats.failed} refused (fail)` : ""}: ${figures.opsPerSecond} ops/s`,
+      `ops: ${stats.ok} ok, ${stats.unknown - stats.interrupted} timed out${stats.interrupted > 0 ? `, ${stats.interrupted} cut short by the interruption` : ""} (recorded as info)${stats.failed > 0 ? `, ${stats.failed} refused (fail)` : ""}: ${figures.opsPerSecond} ops/s`,
       `latency: p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max wait ${figures.maxWaitMs} ms`,
-      `history: ${historyFile} (${figures.events} events)`,
+      `history: ${historyFile} (${figures.events} events)${interrupt.interrupted ? "; interrupted: the run stopped early" : ""}`,
       formatCheckResult(result),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   }
   if (result.result === "violation") return exitCodes.failed;
-  if (result.result === "unknown") return exitCodes.unknown;
+  // Interrupted: the history is checked, but the run asked for did not happen.
+  if (result.result === "unknown" || interrupt.interrupted) return exitCodes.unknown;
   return exitCodes.ok;
 }
 
@@ -370,4 +403,5 @@ class ProgressBar {
   }
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -17,6 +17,7 @@ import {
   type ProtocolOptions,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import { Interrupt } from "./interrupt.js";
 
 /** What `npm run cluster` was given, with either transport. */
 export interface ClusterOptions extends CommonOptions, ProtocolOptions {
@@ -72,17 +73,16 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
   say(
     `pbkv cluster "${options.cluster}" in this process on an in-memory network (no broker): viewserver + ${options.servers} servers; type help; quit or Ctrl-C stops`,
   );
-  const onSignal = (): void => console?.interrupt();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // Everything is in this process: a forced exit (a second Ctrl-C) leaves nothing.
+  const interrupt = new Interrupt().listen();
+  void interrupt.received.then(() => console?.interrupt());
   let end: ConsoleEnd;
   try {
     const ended = console.run();
     cluster.start();
     end = await ended;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.finish();
     cluster.stop();
   }
   // Nothing of the cluster is left to keep the process alive; stdin may still be open (quit on a pipe).

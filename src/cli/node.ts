@@ -11,6 +11,7 @@ import { forwardSettingsProblem, forwardWindowMax } from "../bench/settings.js";
 import { relayDefinitionFor } from "../bench/relayActors.js";
 import { isServerAddress } from "../schemas/address.js";
 import { forwardBatchMax } from "../schemas/limits.js";
+import { createLogger, type LogLevel, logLevels } from "../broker/logger.js";
 import { startNode, type NodeRole } from "../broker/node.js";
 import {
   addCommonOptions,
@@ -18,7 +19,6 @@ import {
   CommandError,
   exitCodes,
   findBroker,
-  loggerFor,
   namesOf,
   positiveInt,
   protocolConfig,
@@ -26,6 +26,8 @@ import {
   untilSignal,
   type CommonOptions,
   type ProtocolOptions,
+  quietOnBrokenPipe,
+  usageExitCodes,
 } from "./common.js";
 
 type ActorsKind = "pbkv" | "relay";
@@ -39,6 +41,7 @@ interface NodeCommandOptions extends CommonOptions, ProtocolOptions {
   forwardBatchMax?: number;
   forwardWindow?: number;
   cpuProfile?: string;
+  logLevel?: LogLevel;
 }
 
 /** How often a supervised node checks that its supervisor is still there. */
@@ -75,6 +78,11 @@ const program = new Command("node")
   )
   .addOption(
     new Option("--cpu-profile <dir>", "write a CPU profile of this node to <dir> when it stops").hideHelp(),
+  )
+  .addOption(
+    new Option("--log-level <level>", "log at this level (default warn; --verbose: debug)")
+      .choices(logLevels)
+      .hideHelp(),
   );
 addCommonOptions(program);
 addProtocolOptions(program);
@@ -91,7 +99,10 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
   if (definition === null) {
     throw new CommandError(`a relay cluster has no node "${address}"`, exitCodes.usage);
   }
-  const log = loggerFor(options, "pbkv-node").child({ node: address, cluster: names.cluster });
+  const log = createLogger({ verbose: options.verbose, name: "pbkv-node", level: options.logLevel }).child({
+    node: address,
+    cluster: names.cluster,
+  });
   const broker = await findBroker(options, false);
   const profile =
     options.cpuProfile === undefined
@@ -163,4 +174,5 @@ function parentGone(parentPid: number | undefined): Promise<string> {
   });
 }
 
-await program.parseAsync();
+quietOnBrokenPipe();
+await usageExitCodes(program).parseAsync();

@@ -11,6 +11,7 @@ import { findScenario, scenarios } from "../search/scenarios.js";
 import { runScenario, type SearchOutcome } from "../search/search.js";
 import { readTraceFile, replayTrace, TraceFileError, type ReplayResult } from "../sim/replay.js";
 import { mutant, wholeNumber } from "./arguments.js";
+import { quietOnBrokenPipe } from "./exitCodes.js";
 
 const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -236,4 +237,5 @@ function main(argv: readonly string[]): number {
   }
 }
 
+quietOnBrokenPipe();
 process.exitCode = main(process.argv);

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { makeConfig, type Mutation, mutationNames } from "../actors/config.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
 import { mutant, wholeNumber } from "./arguments.js";
+import { quietOnBrokenPipe } from "./exitCodes.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
 // printed with the command that replays it, trace included.
@@ -43,6 +44,7 @@ const program = new Command()
   // Exit 2 on bad arguments, as npm run check and search do: 1 means a violation was found.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
+quietOnBrokenPipe();
 program.parse();
 const options = program.opts<{
   seeds: number;

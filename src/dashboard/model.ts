@@ -47,6 +47,7 @@ export const faultFoldMs = 2_000;
 export interface ModelOptions {
   cluster: string;
   broker: string;
+  projectDirectory: string;
   tap: boolean;
   samplesPerSecond: number;
 }
@@ -60,6 +61,8 @@ interface NodeRecord {
   crashed: boolean;
   stopped: boolean;
   counters: NodeCounters | null;
+  /** The counters when this life began (a restart): shown counters are this life's only. */
+  countersAtLifeStart: NodeCounters | null;
   forwards: number;
   transfers: number;
 }
@@ -197,6 +200,7 @@ export class DashboardModel {
     return {
       cluster: this.options.cluster,
       broker: this.options.broker,
+      projectDirectory: this.options.projectDirectory,
       connected: this.connected,
       clusterRunning: this.clusterRunning,
       tap: this.options.tap,
@@ -283,6 +287,7 @@ export class DashboardModel {
         crashed: false,
         stopped: false,
         counters: null,
+        countersAtLifeStart: null,
         forwards: 0,
         transfers: 0,
       };
@@ -305,11 +310,14 @@ export class DashboardModel {
       case "restarted":
         node.crashed = false;
         incident = "restarted";
+        this.beginLife(node, node.counters); // the same process: its counters go on from here
         break;
       case "started":
         node.crashed = false;
         node.stopped = false;
         if (seenBefore) incident = "process restarted";
+        this.beginLife(node, null); // a new process counts from zero
+        node.counters = null;
         break;
       case "stopped":
         node.stopped = true;
@@ -322,6 +330,13 @@ export class DashboardModel {
     }
     const bad = state === "crashed" || state === "stopped" || state === "disconnected";
     this.addLog({ at, node: node.address, kind: "lifecycle", text: node.lifecycle, ...(bad ? { bad } : {}) });
+  }
+
+  /** A new life: the previous one's counts are not this one's. */
+  private beginLife(node: NodeRecord, countersNow: NodeCounters | null): void {
+    node.countersAtLifeStart = countersNow === null ? null : { ...countersNow };
+    node.forwards = 0;
+    node.transfers = 0;
   }
 
   private onFault(address: Address, at: number, command: ControlCommand, effect: string): void {
@@ -368,7 +383,7 @@ export class DashboardModel {
       .map((node) => ({
         address: node.address,
         kind: node.address === viewServerAddress ? "viewserver" : "server",
-        role: this.roleInView(node.address),
+        role: this.roleInView(node),
         selfRole: node.selfRole,
         selfViewNum: node.selfViewNum,
         liveness: node.crashed
@@ -382,18 +397,20 @@ export class DashboardModel {
                 : "up",
         lastSeenAt: node.lastSeenAt,
         lifecycle: node.lifecycle,
-        counters: node.counters === null ? null : { ...node.counters },
+        counters: countersOfThisLife(node),
         forwards: node.forwards,
         transfers: node.transfers,
       }));
   }
 
-  private roleInView(address: Address): Role | null {
+  private roleInView(node: NodeRecord): Role | null {
+    const address = node.address;
     if (address === viewServerAddress) return null;
     if (this.view === null) return null;
     if (this.view.primary === address) return "primary";
     if (this.view.backup === address) return "backup";
-    return "idle";
+    // An idle server is a live spare; a crashed or stopped one is no spare.
+    return node.crashed || node.stopped ? null : "idle";
   }
 
   private faultSummary(): FaultSummary {
@@ -541,4 +558,17 @@ function quantile(sorted: readonly number[], q: number): number | null {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   const value = sorted[index] ?? 0;
   return Math.round(value * 10) / 10;
+}
+
+/** The node's counters since its life began (a restart by command keeps the process and its counters). */
+function countersOfThisLife(node: NodeRecord): NodeCounters | null {
+  const now = node.counters;
+  if (now === null) return null;
+  const start = node.countersAtLifeStart;
+  if (start === null) return { ...now };
+  const since = { ...now };
+  for (const name of Object.keys(since) as (keyof NodeCounters)[]) {
+    since[name] = Math.max(0, now[name] - start[name]);
+  }
+  return since;
 }

@@ -14,7 +14,11 @@ export type Role = "primary" | "backup" | "idle";
 export interface NodeSummary {
   address: Address;
   kind: "viewserver" | "server";
-  /** The role the view server's current view gives it (null for the view server itself). */
+  /**
+   * The role the view server's current view gives it; null for the view
+   * server itself, with no view yet, and for a crashed or stopped node the
+   * view does not name (it has no role, rather than being an idle spare).
+   */
   role: Role | null;
   /** What the node itself last announced (`role.<node>`), which may lag or disagree. */
   selfRole: Role | null;
@@ -87,6 +91,8 @@ export interface FaultSummary {
 export interface DashboardSummary {
   cluster: string;
   broker: string;
+  /** Where the project is: `npm run …` works only there (the page's hints say so). */
+  projectDirectory: string;
   connected: boolean;
   /** The cluster's exchanges exist on the broker. */
   clusterRunning: boolean;

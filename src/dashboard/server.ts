@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
 import { redactUrl } from "../broker/connection.js";
+import { repositoryRoot } from "../broker/supervisor.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { ControlCommand } from "../schemas/control.js";
 import { parseWith } from "../schemas/parse.js";
@@ -72,6 +73,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const model = new DashboardModel({
     cluster: options.names.cluster,
     broker: redactUrl(options.url),
+    projectDirectory: repositoryRoot,
     tap: options.tap,
     samplesPerSecond: options.samplesPerSecond,
   });

@@ -3,7 +3,9 @@
 // total: every line becomes a command or a one-line reason, never a throw.
 import type { z } from "zod";
 import { ControlCommand } from "../schemas/control.js";
-import { Key, type Op, Value } from "../schemas/op.js";
+import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
+import { Key, type Op, Value, valueTooLargeReason } from "../schemas/op.js";
+import { type ShellWord, splitShellWords } from "./shellWords.js";
 
 export type ConsoleCommand =
   | { kind: "op"; op: Op }
@@ -17,7 +19,7 @@ export type ParsedLine = { ok: true; command: ConsoleCommand } | { ok: false; er
 
 export const commandHelp = [
   'get K                     read a key (a missing key reads as "")',
-  "put K V                   set a key (V is the rest of the line)",
+  'put K V                   set a key (V is the rest of the line; quote like a shell: put "a b" "c d")',
   "append K V                append to a key",
   "view                      the view server's current view",
   "crash S · restart S       crash a node (state and timers dropped) or start it afresh",
@@ -28,15 +30,17 @@ export const commandHelp = [
   "help · quit               this list · stop everything (so do Ctrl-C and end of input)",
 ];
 
-/** Most characters in one console line (a value of valueLengthMax plus the command). */
-export const lineLengthMax = 70_000;
+/** Most characters in one console line (a value of valueBytesMax plus the command). */
+export const lineLengthMax = valueBytesMax + 2 * 1024;
 
 export function parseLine(line: string): ParsedLine {
   if (line.length > lineLengthMax)
     return failure(`line too long (${line.length} > ${lineLengthMax} characters)`);
   const text = line.trim();
   if (text === "" || text.startsWith("#")) return success({ kind: "empty" });
-  const words = text.split(/\s+/);
+  const split = splitShellWords(text);
+  if (!split.ok) return failure(split.error);
+  const words = split.words.map((word) => word.text);
   const name = words[0] ?? "";
   const args = words.slice(1);
   switch (name) {
@@ -45,7 +49,7 @@ export function parseLine(line: string): ParsedLine {
       return checked(Key, args[0], "key", (key) => ({ kind: "op", op: { f: "get", key } }));
     case "put":
     case "append":
-      return parseWrite(name, text);
+      return parseWrite(name, text, split.words);
     case "view":
     case "heal":
     case "reset":
@@ -69,12 +73,15 @@ export function parseLine(line: string): ParsedLine {
   }
 }
 
-function parseWrite(name: "put" | "append", text: string): ParsedLine {
-  // The value is the rest of the line, spaces included.
-  const match = /^\S+\s+(\S+)\s+(.+)$/.exec(text);
-  if (match === null) return usage(`${name} K V`);
-  const [, key = "", value = ""] = match;
-  return checked(Key, key, "key", (checkedKey) =>
+function parseWrite(name: "put" | "append", text: string, words: ShellWord[]): ParsedLine {
+  const [, key, ...rest] = words;
+  const first = rest[0];
+  if (key === undefined || first === undefined) return usage(`${name} K V`);
+  // Unquoted, the value is the rest of the line, spaces as typed; quoted, the words as a shell reads them.
+  const value = rest.some((word) => word.quoted)
+    ? rest.map((word) => word.text).join(" ")
+    : text.slice(first.start);
+  return checked(Key, key.text, "key", (checkedKey) =>
     checked(Value, value, "value", (checkedValue) => ({
       kind: "op",
       op: { f: name, key: checkedKey, value: checkedValue },
@@ -125,7 +132,16 @@ function checked<T>(
   build: (value: T) => ConsoleCommand | ParsedLine,
 ): ParsedLine {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) return failure(`invalid ${what}: ${firstIssue(parsed.error)}`);
+  if (!parsed.success) {
+    if (what === "key" && input !== undefined && input.length > keyLengthMax) {
+      return failure(
+        `the key is ${formatCount(input.length)} characters long; the limit is ${formatCount(keyLengthMax)}`,
+      );
+    }
+    const tooLarge = what === "value" && input !== undefined ? valueTooLargeReason(input) : null;
+    if (tooLarge !== null) return failure(`invalid value: ${tooLarge}`);
+    return failure(`invalid ${what}: ${firstIssue(parsed.error)}`);
+  }
   const built = build(parsed.data);
   return "ok" in built ? built : success(built);
 }
@@ -135,6 +151,10 @@ function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (issue === undefined) return "invalid input";
   return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`;
+}
+
+function formatCount(count: number): string {
+  return count.toLocaleString("en-US");
 }
 
 function usage(form: string): ParsedLine {

@@ -156,6 +156,15 @@ describe.concurrent("check CLI", () => {
     expect(run.stderr).toMatch(/no-such-history\.jsonl: no such file/);
   });
 
+  it("exits 2 on a history with no operations instead of calling it linearizable (issue 12)", async () => {
+    for (const text of ["", "\n\n"]) {
+      const run = await runCheckCli([writeHistory("empty.jsonl", text), "--json"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/empty\.jsonl: no operations \(an empty history\): nothing to check/);
+      expect(run.stdout).not.toMatch(/linearizable/);
+    }
+  });
+
   it("exits 2 on usage errors and 0 on --help", async () => {
     expect((await runCheckCli([])).code).toBe(2);
     expect((await runCheckCli(["x.jsonl", "--budget", "soon"])).code).toBe(2);

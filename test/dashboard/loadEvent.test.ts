@@ -39,7 +39,13 @@ function finished(at: number, run = "r1"): Verdict {
 }
 
 function model(): DashboardModel {
-  return new DashboardModel({ cluster: "c", broker: "amqp://x", tap: true, samplesPerSecond: 1_000 });
+  return new DashboardModel({
+    cluster: "c",
+    broker: "amqp://x",
+    projectDirectory: "/home/me/pbkv",
+    tap: true,
+    samplesPerSecond: 1_000,
+  });
 }
 
 describe("the load event's schema", () => {

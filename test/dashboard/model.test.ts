@@ -10,7 +10,13 @@ import type { ControlCommand } from "../../src/schemas/control.js";
 const t0 = 1_800_000_000_000;
 
 function model(): DashboardModel {
-  return new DashboardModel({ cluster: "c", broker: "amqp://x", tap: true, samplesPerSecond: 1_000 });
+  return new DashboardModel({
+    cluster: "c",
+    broker: "amqp://x",
+    projectDirectory: "/home/me/pbkv",
+    tap: true,
+    samplesPerSecond: 1_000,
+  });
 }
 
 const base = { v: 1 as const, cluster: "c" };
@@ -96,7 +102,7 @@ describe("DashboardModel", () => {
     const roles = Object.fromEntries(summary.nodes.map((node) => [node.address, [node.role, node.liveness]]));
     expect(roles).toEqual({
       viewserver: [null, "up"],
-      "server-1": ["idle", "crashed"],
+      "server-1": [null, "crashed"], // no role: not an idle spare (issue 12)
       "server-2": ["primary", "up"],
       "server-3": ["backup", "up"],
     });
@@ -119,6 +125,50 @@ describe("DashboardModel", () => {
     expect(m.summary(t0 + 10_001).nodes[0]?.liveness).toBe("crashed");
     m.onEvent(lifecycle(t0 + 11_000, "server-1", "restarted"));
     expect(m.summary(t0 + 11_001).nodes[0]?.liveness).toBe("up");
+  });
+
+  it("a crashed node the view does not name has no role, not idle (issue 12)", () => {
+    const m = model();
+    m.onEvent(viewEvent(t0, 2, "server-1", "server-2"));
+    for (const node of ["server-1", "server-2", "server-3"]) m.onEvent(lifecycle(t0, node, "started"));
+    m.onEvent(lifecycle(t0 + 1, "server-3", "crashed"));
+    m.onEvent(lifecycle(t0 + 1, "server-2", "crashed"));
+    const roles = (now: number) =>
+      Object.fromEntries(
+        m
+          .summary(now)
+          .nodes.filter((n) => n.kind === "server")
+          .map((n) => [n.address, n.role]),
+      );
+    // The view still names server-2 (the view server has not noticed): it is its backup.
+    expect(roles(t0 + 2)).toEqual({ "server-1": "primary", "server-2": "backup", "server-3": null });
+    m.onEvent(viewEvent(t0 + 500, 3, "server-1", null));
+    expect(roles(t0 + 501)).toEqual({ "server-1": "primary", "server-2": null, "server-3": null });
+    m.onEvent(lifecycle(t0 + 600, "server-3", "restarted"));
+    expect(roles(t0 + 601)["server-3"]).toBe("idle");
+  });
+
+  it("a restarted node shows this life's counters, not its previous life's (issue 12)", () => {
+    const m = model();
+    m.onEvent(lifecycle(t0, "server-1", "started"));
+    m.onEvent(counters(t0 + 1_000, "server-1", { served: 100, messagesIn: 500, lost: 3 }));
+    m.onTapped(tapped({ id: "f", type: "Forward", to: "server-2" }), t0 + 1_001);
+    const summary = (now: number) => m.summary(now).nodes[0];
+    expect(summary(t0 + 1_002)).toMatchObject({ counters: { served: 100 }, forwards: 1 });
+    // A restart by command: the same process, whose counters go on.
+    m.onEvent(lifecycle(t0 + 2_000, "server-1", "crashed"));
+    m.onEvent(lifecycle(t0 + 2_100, "server-1", "restarted"));
+    expect(summary(t0 + 2_101)).toMatchObject({
+      counters: { served: 0, messagesIn: 0, lost: 0 },
+      forwards: 0,
+    });
+    m.onEvent(counters(t0 + 3_000, "server-1", { served: 107, messagesIn: 520, lost: 3 }));
+    expect(summary(t0 + 3_001)).toMatchObject({ counters: { served: 7, messagesIn: 20, lost: 0 } });
+    // A new process (killed and started again): nothing of the old one.
+    m.onEvent(lifecycle(t0 + 4_000, "server-1", "started"));
+    expect(summary(t0 + 4_001)).toMatchObject({ counters: null, forwards: 0 });
+    m.onEvent(counters(t0 + 5_000, "server-1", { served: 2 }));
+    expect(summary(t0 + 5_001)?.counters?.served).toBe(2);
   });
 
   it("follows the network faults from the nodes' acknowledgements, logging each command once", () => {

@@ -62,15 +62,17 @@ describe("basic operations on a broker cluster", () => {
       () => null,
       (error: unknown) => error,
     );
-    const [got, viewText, faultText] = await Promise.all([
+    const [got, viewText, faultText, primaryText] = await Promise.all([
       command("kv.ts", ["get", "cli"]),
       command("kv.ts", ["view"]),
       command("fault.ts", ["--json", "net", "--drop", "0", "--delay", "0-0"]),
+      command("kv.ts", ["view", "primary"]), // the tutorial's PRIMARY=$(npm run -s kv -- view primary)
     ]);
     expect(got).toBe("v1");
     const view = JSON.parse(viewText) as Record<string, unknown>;
     expect(Object.keys(view)).toEqual(["viewNum", "primary", "backup"]);
     expect(view["primary"]).toMatch(/^server-\d$/);
+    expect(primaryText).toBe(view["primary"]);
     const applied = JSON.parse(faultText) as { appliedBy: { node: string }[] };
     expect(applied.appliedBy.map((row) => row.node)).toEqual(
       expect.arrayContaining(["viewserver", "server-1"]),

@@ -114,6 +114,21 @@ describe.runIf(hasBrowser)("the dashboard in a browser", () => {
       .toBe("primary");
   });
 
+  it("hints a load command that works from any directory (issue 12: npm run fails outside the project)", async () => {
+    screenshotOnFailure("hint");
+    const hint = await page.locator("#load code").innerText();
+    expect(hint).toBe(`cd ${repositoryRoot} && npm run load -- --cluster ${cluster.names.cluster}`);
+    const history = path.join(scratch, "hinted.jsonl");
+    const { stdout } = await execFileAsync(
+      "sh",
+      ["-c", `${hint} --url '${cluster.url}' --clients 1 --duration 1 --history '${history}' --json`],
+      { cwd: os.tmpdir(), timeout: 60_000 },
+    );
+    expect(JSON.parse(stdout.slice(stdout.indexOf("{"))) as { linearizable: boolean }).toMatchObject({
+      linearizable: true,
+    });
+  });
+
   it("a click on crash for the primary shows the new view within a second, with the reason", async () => {
     screenshotOnFailure("crash");
     const before = await cluster.view();
@@ -133,6 +148,11 @@ describe.runIf(hasBrowser)("the dashboard in a browser", () => {
     await page
       .locator(`#nodes tr[data-node="${primary}"] .c-liveness`)
       .filter({ hasText: "crashed" })
+      .waitFor({ timeout: 2_000 });
+    // Out of the view and crashed: no role, not an idle spare (issue 12).
+    await page
+      .locator(`#nodes tr[data-node="${primary}"] .c-role`)
+      .filter({ hasText: exactly("none") })
       .waitFor({ timeout: 2_000 });
     console.log(`new view shown ${Math.round(shownAfterMs)} ms after the click`);
   });

@@ -89,7 +89,7 @@ describe.runIf(serverScript !== null)("a private broker from the installed rabbi
       expect((await kv(["put", "a", "1"])).stdout.trim()).toBe("ok");
       expect((await kv(["get", "a"])).stdout.trim()).toBe("1");
       child.kill("SIGINT");
-      await waitForLine(child, output, /private broker stopped, its data deleted/, 60_000);
+      await waitForLine(child, output, /and the private broker \(its data deleted\)/, 60_000);
       expect(isAlive(record.brokerPid)).toBe(false);
       expect(existsSync(record.dataDirectory)).toBe(false);
     } finally {

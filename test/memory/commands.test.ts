@@ -1,7 +1,7 @@
 // The console's command language: good lines become the same commands as
 // `npm run kv` / `npm run fault`; every bad line becomes one clear reason.
 import { describe, expect, it } from "vitest";
-import { parseLine } from "../../src/memory/commands.js";
+import { lineLengthMax, parseLine } from "../../src/memory/commands.js";
 
 describe("parseLine", () => {
   it("reads operations, the rest of the line being the value", () => {
@@ -11,6 +11,22 @@ describe("parseLine", () => {
       command: { kind: "op", op: { f: "put", key: "k", value: "hello   world" } },
     });
     expect(parseLine("append k x")).toMatchObject({ ok: true, command: { op: { f: "append" } } });
+  });
+
+  it('reads quoted words as a shell does (issue 12: put "a b" c stored the key "a)', () => {
+    expect(parseLine('put "a b" c')).toEqual({
+      ok: true,
+      command: { kind: "op", op: { f: "put", key: "a b", value: "c" } },
+    });
+    expect(parseLine("get 'a b'")).toEqual({
+      ok: true,
+      command: { kind: "op", op: { f: "get", key: "a b" } },
+    });
+    expect(parseLine('append k "x  y" z')).toMatchObject({ command: { op: { key: "k", value: "x  y z" } } });
+    expect(parseLine('put k "say \\"hi\\""')).toMatchObject({ command: { op: { value: 'say "hi"' } } });
+    expect(parseLine("put a\\ b c")).toMatchObject({ command: { op: { key: "a b", value: "c" } } });
+    expect(parseLine(`put k "it's"`)).toMatchObject({ command: { op: { value: "it's" } } });
+    expect(parseLine('put k ""')).toMatchObject({ command: { op: { value: "" } } });
   });
 
   it("reads fault commands into control commands", () => {
@@ -71,8 +87,14 @@ describe("parseLine", () => {
     ["net --delay 50-10", /min <= max/],
     ["net --delay 0-99999", /invalid net command: delayMs/],
     ["net --loss 0.1", /unknown option "--loss"/],
-    [`get ${"k".repeat(300)}`, /invalid key/],
-    [`put a ${"v".repeat(70_001)}`, /line too long/],
+    [`get ${"k".repeat(300)}`, /the key is 300 characters long; the limit is 256$/],
+    [
+      `put a ${"v".repeat(1024 * 1024 + 1)}`,
+      /invalid value: the value takes 1048577 bytes; the limit is 1048576 bytes/,
+    ],
+    ['put "a b c', /unterminated " quote/],
+    ["get 'a", /unterminated ' quote/],
+    [`put a ${"v".repeat(lineLengthMax)}`, /line too long/],
   ])("refuses %j", (line, reason) => {
     const parsed = parseLine(line);
     expect(parsed.ok).toBe(false);

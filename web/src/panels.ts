@@ -76,7 +76,10 @@ function createNodeRow(node: NodeSummary, act: NodeAction): HTMLElement {
 function updateNodeRow(row: HTMLElement, node: NodeSummary): void {
   const cell = (name: string): HTMLElement => row.querySelector(`.c-${name}`) ?? row;
   setText(cell("node"), node.address);
-  const role = node.kind === "viewserver" ? "view server" : (node.role ?? "?");
+  const role =
+    node.kind === "viewserver"
+      ? "view server"
+      : (node.role ?? (node.liveness === "crashed" || node.liveness === "stopped" ? "none" : "?"));
   const disagrees = node.selfRole !== null && node.role !== null && node.selfRole !== node.role;
   setText(cell("role"), disagrees ? `${role} (thinks ${node.selfRole})` : role);
   cell("role").className =
@@ -261,8 +264,8 @@ export function renderLoad(summary: DashboardSummary): void {
   ];
   const html =
     newest === undefined
-      ? `<p class="note">No load run since the dashboard started. Run <code>npm run load -- --cluster ${escapeXml(summary.cluster)}</code> ` +
-        `(from any directory): it announces the run and its verdict on the cluster's events.</p>`
+      ? `<p class="note">No load run since the dashboard started. Run <code>cd ${escapeXml(summary.projectDirectory)} &amp;&amp; npm run load -- --cluster ${escapeXml(summary.cluster)}</code> ` +
+        `(npm runs the project's scripts in its directory): it announces the run and its verdict on the cluster's events.</p>`
       : parts.join("");
   // Rewritten only when it changed, so an opened report stays open between summaries.
   const box = byId("load");
