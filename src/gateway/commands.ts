@@ -1,0 +1,343 @@
+// The Redis commands the gateway serves, one table: name, arity (Redis's
+// convention: the command name counts; negative means "at least"), a
+// one-line summary (for COMMAND DOCS) and the handler. Keys and values are
+// pbkv strings: UTF-8 text, a missing key and an empty value are the same.
+import type { KvClient } from "../client/connect.js";
+import { ClientClosedError, InvalidOperationError, OperationTimeoutError } from "../client/errors.js";
+import { type Reply, reply } from "./resp.js";
+
+export interface Session {
+  readonly id: number;
+  protocol: 2 | 3;
+  name: string | null;
+}
+
+export interface CommandContext {
+  kv: KvClient;
+  session: Session;
+  /** Runs `operation` after the earlier operations of this connection on `key` (Redis's order per key). */
+  onKey<T>(key: string, operation: () => Promise<T>): Promise<T>;
+  /** INFO's text for the given section (all when absent). */
+  info(section: string | undefined): Promise<string>;
+  /** Closes the connection once this command's reply is written. */
+  quit(): void;
+}
+
+type Handler = (args: Buffer[], context: CommandContext) => Reply | Promise<Reply>;
+
+interface CommandSpec {
+  arity: number;
+  summary: string;
+  flags: string[];
+  handler: Handler;
+}
+
+/** The version clients read from HELLO and INFO to pick features; the commands served are a subset. */
+export const redisCompatibleVersion = "7.0.0";
+
+/** A key or value that is not UTF-8 text: refused before anything is sent. */
+class NotTextError extends Error {
+  override readonly name = "NotTextError";
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function text(bytes: Buffer): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new NotTextError("pbkv stores text: a key or value is not valid UTF-8; not executed");
+  }
+}
+
+function arg(args: Buffer[], index: number): Buffer {
+  const value = args[index];
+  if (value === undefined) throw new Error(`argument ${index} missing after the arity check`);
+  return value;
+}
+
+/** GET's value: pbkv reads a missing key as "", so "" answers nil (as a missing key does in Redis). */
+function valueReply(value: string): Reply {
+  return value === "" ? reply.null : reply.bulk(value);
+}
+
+const get: Handler = async (args, context) => {
+  const key = text(arg(args, 0));
+  return valueReply(await context.onKey(key, () => context.kv.get(key)));
+};
+
+const set: Handler = async (args, context) => {
+  if (args.length > 2) {
+    return reply.error(
+      `ERR SET options are not supported by pbkv (only SET key value): '${arg(args, 2).toString("latin1")}'`,
+    );
+  }
+  const key = text(arg(args, 0));
+  const value = text(arg(args, 1));
+  await context.onKey(key, () => context.kv.put(key, value));
+  return reply.ok;
+};
+
+/**
+ * APPEND answers the value's length read right after the append, on the same
+ * key and connection: pbkv's append returns nothing, so a write by another
+ * client in between is counted too (Redis's is atomic).
+ */
+const append: Handler = async (args, context) => {
+  const key = text(arg(args, 0));
+  const value = text(arg(args, 1));
+  await context.onKey(key, () => context.kv.append(key, value));
+  const now = await context.onKey(key, () => context.kv.get(key));
+  return reply.integer(Buffer.byteLength(now, "utf8"));
+};
+
+const mget: Handler = async (args, context) => {
+  const keys = args.map(text);
+  const values = await Promise.all(keys.map((key) => context.onKey(key, () => context.kv.get(key))));
+  return reply.array(values.map(valueReply));
+};
+
+/** MSET as one put per pair: each is atomic, the set of them is not (another client may see some first). */
+const mset: Handler = async (args, context) => {
+  if (args.length % 2 !== 0) return reply.error("ERR wrong number of arguments for 'mset' command");
+  const pairs: [string, string][] = [];
+  for (let index = 0; index < args.length; index += 2)
+    pairs.push([text(arg(args, index)), text(arg(args, index + 1))]);
+  await Promise.all(pairs.map(([key, value]) => context.onKey(key, () => context.kv.put(key, value))));
+  return reply.ok;
+};
+
+const exists: Handler = async (args, context) => {
+  const keys = args.map(text);
+  const values = await Promise.all(keys.map((key) => context.onKey(key, () => context.kv.get(key))));
+  return reply.integer(values.filter((value) => value !== "").length);
+};
+
+const strlen: Handler = async (args, context) => {
+  const key = text(arg(args, 0));
+  return reply.integer(Buffer.byteLength(await context.onKey(key, () => context.kv.get(key)), "utf8"));
+};
+
+const ping: Handler = (args) => (args.length === 0 ? reply.simple("PONG") : reply.bulk(arg(args, 0)));
+
+const echo: Handler = (args) => reply.bulk(arg(args, 0));
+
+const quit: Handler = (_args, context) => {
+  context.quit();
+  return reply.ok;
+};
+
+const select: Handler = (args) =>
+  arg(args, 0).toString("latin1") === "0" ? reply.ok : reply.error("ERR DB index is out of range");
+
+const hello: Handler = (args, context) => {
+  const session = context.session;
+  if (args.length > 0) {
+    const version = arg(args, 0).toString("latin1");
+    if (version !== "2" && version !== "3") return reply.error("NOPROTO unsupported protocol version");
+    for (let index = 1; index < args.length; index++) {
+      const option = arg(args, index).toString("latin1").toUpperCase();
+      if (option === "AUTH" && index + 2 < args.length)
+        index += 2; // no access control: any user is accepted
+      else if (option === "SETNAME" && index + 1 < args.length) session.name = text(arg(args, ++index));
+      else return reply.error(`ERR Syntax error in HELLO option '${option}'`);
+    }
+    session.protocol = version === "3" ? 3 : 2;
+  }
+  return reply.map([
+    [reply.bulk("server"), reply.bulk("pbkv")],
+    [reply.bulk("version"), reply.bulk(redisCompatibleVersion)],
+    [reply.bulk("proto"), reply.integer(session.protocol)],
+    [reply.bulk("id"), reply.integer(session.id)],
+    [reply.bulk("mode"), reply.bulk("standalone")],
+    [reply.bulk("role"), reply.bulk("master")],
+    [reply.bulk("modules"), reply.array([])],
+  ]);
+};
+
+const client: Handler = (args, context) => {
+  const sub = arg(args, 0).toString("latin1").toUpperCase();
+  if (sub === "SETNAME" && args.length === 2) {
+    const name = text(arg(args, 1));
+    if (/[\s]/.test(name))
+      return reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    context.session.name = name === "" ? null : name;
+    return reply.ok;
+  }
+  if (sub === "GETNAME" && args.length === 1)
+    return context.session.name === null ? reply.null : reply.bulk(context.session.name);
+  if (sub === "ID" && args.length === 1) return reply.integer(context.session.id);
+  if (sub === "SETINFO" && args.length === 3) return reply.ok; // library name and version: accepted, not kept
+  return reply.error(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try CLIENT HELP.`);
+};
+
+const info: Handler = async (args, context) =>
+  reply.bulk(await context.info(args[0]?.toString("latin1").toLowerCase()));
+
+/** CONFIG GET: pbkv has no Redis parameters, so every pattern matches none (benchmark tools ask). */
+const config: Handler = (args) => {
+  const sub = arg(args, 0).toString("latin1").toUpperCase();
+  if (sub === "GET") return reply.map([]);
+  return reply.error(`ERR unknown subcommand '${sub}'. Try CONFIG HELP.`);
+};
+
+const command: Handler = (args) => {
+  const sub = args[0]?.toString("latin1").toUpperCase();
+  if (sub === undefined) return reply.array([...commands.keys()].map(commandInfo));
+  if (sub === "COUNT") return reply.integer(commands.size);
+  if (sub === "LIST") return reply.array([...commands.keys()].map((name) => reply.bulk(name)));
+  if (sub === "INFO")
+    return reply.array(args.slice(1).map((name) => commandInfo(name.toString("latin1").toLowerCase())));
+  if (sub === "DOCS") {
+    const wanted =
+      args.length > 1
+        ? args.slice(1).map((name) => name.toString("latin1").toLowerCase())
+        : [...commands.keys()];
+    return reply.map(
+      wanted.filter((name) => commands.has(name)).map((name) => [reply.bulk(name), commandDocs(name)]),
+    );
+  }
+  return reply.error(`ERR unknown subcommand '${sub}'. Try COMMAND HELP.`);
+};
+
+function commandInfo(name: string): Reply {
+  const spec = commands.get(name);
+  if (spec === undefined) return reply.null;
+  const keyed = spec.flags.includes("keys");
+  return reply.array([
+    reply.bulk(name),
+    reply.integer(spec.arity),
+    reply.array(spec.flags.filter((flag) => flag !== "keys").map((flag) => reply.simple(flag))),
+    reply.integer(keyed ? 1 : 0),
+    reply.integer(keyed ? (spec.arity < 0 ? -1 : 1) : 0),
+    reply.integer(keyed ? (name === "mset" ? 2 : 1) : 0),
+  ]);
+}
+
+function commandDocs(name: string): Reply {
+  const spec = commands.get(name);
+  return reply.map([
+    [reply.bulk("summary"), reply.bulk(spec?.summary ?? "")],
+    [reply.bulk("since"), reply.bulk("1.0.0")],
+    [reply.bulk("group"), reply.bulk(spec?.flags.includes("keys") ? "string" : "connection")],
+  ]);
+}
+
+const commands = new Map<string, CommandSpec>([
+  [
+    "get",
+    {
+      arity: 2,
+      summary: "the key's value (nil when missing or empty)",
+      flags: ["readonly", "keys"],
+      handler: get,
+    },
+  ],
+  [
+    "set",
+    { arity: -3, summary: "sets the key's value (no options)", flags: ["write", "keys"], handler: set },
+  ],
+  [
+    "append",
+    {
+      arity: 3,
+      summary: "appends to the key's value; answers its new length",
+      flags: ["write", "keys"],
+      handler: append,
+    },
+  ],
+  [
+    "mget",
+    {
+      arity: -2,
+      summary: "the values of several keys, one get each",
+      flags: ["readonly", "keys"],
+      handler: mget,
+    },
+  ],
+  [
+    "mset",
+    {
+      arity: -3,
+      summary: "sets several keys, one put each (not atomic together)",
+      flags: ["write", "keys"],
+      handler: mset,
+    },
+  ],
+  [
+    "exists",
+    {
+      arity: -2,
+      summary: "how many of the keys have a non-empty value",
+      flags: ["readonly", "keys"],
+      handler: exists,
+    },
+  ],
+  [
+    "strlen",
+    {
+      arity: 2,
+      summary: "the length in bytes of the key's value",
+      flags: ["readonly", "keys"],
+      handler: strlen,
+    },
+  ],
+  ["ping", { arity: -1, summary: "PONG, or the argument", flags: ["fast"], handler: ping }],
+  ["echo", { arity: 2, summary: "the argument", flags: ["fast"], handler: echo }],
+  ["quit", { arity: -1, summary: "closes the connection", flags: ["fast"], handler: quit }],
+  [
+    "hello",
+    { arity: -1, summary: "picks RESP2 or RESP3; describes the server", flags: ["fast"], handler: hello },
+  ],
+  ["select", { arity: 2, summary: "database 0 only", flags: ["fast"], handler: select }],
+  ["client", { arity: -2, summary: "SETNAME, GETNAME, ID, SETINFO", flags: ["fast"], handler: client }],
+  [
+    "command",
+    {
+      arity: -1,
+      summary: "the commands served (COUNT, LIST, INFO, DOCS)",
+      flags: ["fast"],
+      handler: command,
+    },
+  ],
+  [
+    "info",
+    { arity: -1, summary: "server, clients, stats and pbkv sections", flags: ["fast"], handler: info },
+  ],
+  ["config", { arity: -2, summary: "CONFIG GET: no parameters", flags: ["fast"], handler: config }],
+]);
+
+/** Runs one command; never rejects: every failure becomes an error reply. */
+export async function runCommand(args: Buffer[], context: CommandContext): Promise<Reply> {
+  const name = (args[0] ?? Buffer.alloc(0)).toString("latin1").toLowerCase();
+  const spec = commands.get(name);
+  if (spec === undefined) return unknownCommand(args);
+  const count = args.length;
+  if (spec.arity > 0 ? count !== spec.arity : count < -spec.arity)
+    return reply.error(`ERR wrong number of arguments for '${name}' command`);
+  try {
+    return await spec.handler(args.slice(1), context);
+  } catch (error) {
+    return errorReply(error);
+  }
+}
+
+/** Redis's own wording, so clients and tools recognise it. */
+function unknownCommand(args: Buffer[]): Reply {
+  const quoted = args
+    .slice(1, 21)
+    .map((word) => `'${word.toString("latin1").slice(0, 128)}' `)
+    .join("");
+  return reply.error(
+    `ERR unknown command '${(args[0] ?? Buffer.alloc(0)).toString("latin1").slice(0, 128)}', with args beginning with: ${quoted}`,
+  );
+}
+
+function errorReply(error: unknown): Reply {
+  if (error instanceof OperationTimeoutError) return reply.error(`TIMEOUT pbkv: ${error.message}`);
+  if (error instanceof InvalidOperationError || error instanceof NotTextError)
+    return reply.error(`ERR ${error.message}`);
+  if (error instanceof ClientClosedError)
+    return reply.error("ERR pbkv gateway is stopping; the command was not run");
+  return reply.error(`ERR pbkv internal error: ${(error as Error)?.message ?? String(error)}`);
+}
