@@ -174,10 +174,21 @@ const client: Handler = (args, context) => {
 const info: Handler = async (args, context) =>
   reply.bulk(await context.info(args[0]?.toString("latin1").toLowerCase()));
 
-/** CONFIG GET: pbkv has no Redis parameters, so every pattern matches none (benchmark tools ask). */
+/**
+ * CONFIG GET (redis-benchmark asks for these two): pbkv keeps its state in the
+ * servers' memory, replicated, with no snapshots or append-only file.
+ */
+const configParameters: Record<string, string> = { save: "", appendonly: "no" };
+
 const config: Handler = (args) => {
   const sub = arg(args, 0).toString("latin1").toUpperCase();
-  if (sub === "GET") return reply.map([]);
+  if (sub === "GET") {
+    const patterns = args.slice(1).map((pattern) => pattern.toString("latin1").toLowerCase());
+    const names = Object.keys(configParameters).filter((name) =>
+      patterns.some((p) => p === "*" || p === name),
+    );
+    return reply.map(names.map((name) => [reply.bulk(name), reply.bulk(configParameters[name] ?? "")]));
+  }
   return reply.error(`ERR unknown subcommand '${sub}'. Try CONFIG HELP.`);
 };
 
