@@ -3,6 +3,7 @@
 // on a fresh machine with nothing installed by hand:
 // - Chromium, for the dashboard's browser test;
 // - docker-compose, to validate compose.yaml (no Docker engine needed);
+// - redis-cli (Debian package redis-tools), for the Redis gateway's tests;
 // - a RabbitMQ broker, or an installed rabbitmq-server that the integration
 //   tests start a private broker from (test/integration/globalSetup.ts).
 // Missing ones are installed from Debian's packages when this runs as root
@@ -53,6 +54,12 @@ const prerequisites: Prerequisite[] = [
     present: () => composeCommand() !== null,
     packages: ["docker-compose"],
     enable: composeHelp,
+  },
+  {
+    what: "redis-cli (the Redis gateway's tests)",
+    present: () => spawnSync("redis-cli", ["--version"], { stdio: "ignore", timeout: 30_000 }).status === 0,
+    packages: ["redis-tools"],
+    enable: "install redis-tools (Debian: apt-get install redis-tools)",
   },
   {
     what: "RabbitMQ (the integration tests)",
