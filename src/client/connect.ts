@@ -63,7 +63,12 @@ export async function connect(options: ConnectOptions = {}): Promise<KvClient> {
     cluster.start();
     return new KvClient(memoryTransport(cluster, config, true), settings, cluster);
   }
-  const names = clusterNames(settings.cluster);
+  let names: ReturnType<typeof clusterNames>;
+  try {
+    names = clusterNames(settings.cluster);
+  } catch (error) {
+    throw new InvalidOperationError(`connect: ${(error as Error).message}`, { cause: error });
+  }
   const broker = await discoverBroker({ url: settings.url, cluster: settings.cluster, mayStart: false });
   const transport = await brokerTransport({ url: broker.url, names, config, log, label: settings.label });
   return new KvClient(transport, settings, null);

@@ -319,7 +319,7 @@ const commands = new Map<string, CommandSpec>([
 ]);
 
 /** Runs one command; never rejects: every failure becomes an error reply. */
-export async function runCommand(args: Buffer[], context: CommandContext): Promise<Reply> {
+export async function executeCommand(args: Buffer[], context: CommandContext): Promise<Reply> {
   const name = (args[0] ?? Buffer.alloc(0)).toString("latin1").toLowerCase();
   const spec = commands.get(name);
   if (spec === undefined) return unknownCommand(args);

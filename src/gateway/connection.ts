@@ -9,7 +9,7 @@
 import type net from "node:net";
 import type { Logger } from "pino";
 import type { KvClient } from "../client/connect.js";
-import { type CommandContext, runCommand, type Session } from "./commands.js";
+import { type CommandContext, executeCommand, type Session } from "./commands.js";
 import { encodeReply, ProtocolError, type Reply, reply, RequestParser, type RequestLimits } from "./resp.js";
 
 export interface ConnectionSettings {
@@ -102,7 +102,7 @@ export class GatewayConnection {
       info: this.settings.info,
       quit: () => (pending.closeAfter = true),
     };
-    void runCommand(args, context).then((result: Reply) => {
+    void executeCommand(args, context).then((result: Reply) => {
       pending.bytes = encodeReply(result, protocolAtStart());
       this.flush();
     });
