@@ -2,121 +2,15 @@
 // convention: the command name counts; negative means "at least"), a
 // one-line summary (for COMMAND DOCS) and the handler. Keys and values are
 // pbkv strings: UTF-8 text, a missing key and an empty value are the same.
-import type { KvClient } from "../client/connect.js";
 import { ClientClosedError, InvalidOperationError, OperationTimeoutError } from "../client/errors.js";
+import { arg, type CommandContext, type CommandSpec, type Handler, NotTextError, text } from "./handler.js";
+import { append, exists, get, mget, mset, set, strlen } from "./keyCommands.js";
 import { type Reply, reply } from "./resp.js";
 
-export interface Session {
-  readonly id: number;
-  protocol: 2 | 3;
-  name: string | null;
-}
-
-export interface CommandContext {
-  kv: KvClient;
-  session: Session;
-  /** Runs `operation` after the earlier operations of this connection on `key` (Redis's order per key). */
-  onKey<T>(key: string, operation: () => Promise<T>): Promise<T>;
-  /** INFO's text for the given section (all when absent). */
-  info(section: string | undefined): Promise<string>;
-  /** Closes the connection once this command's reply is written. */
-  quit(): void;
-}
-
-type Handler = (args: Buffer[], context: CommandContext) => Reply | Promise<Reply>;
-
-interface CommandSpec {
-  arity: number;
-  summary: string;
-  flags: string[];
-  handler: Handler;
-}
+export type { CommandContext, Session } from "./handler.js";
 
 /** The version clients read from HELLO and INFO to pick features; the commands served are a subset. */
 export const redisCompatibleVersion = "7.0.0";
-
-/** A key or value that is not UTF-8 text: refused before anything is sent. */
-class NotTextError extends Error {
-  override readonly name = "NotTextError";
-}
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-function text(bytes: Buffer): string {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    throw new NotTextError("pbkv stores text: a key or value is not valid UTF-8; not executed");
-  }
-}
-
-function arg(args: Buffer[], index: number): Buffer {
-  const value = args[index];
-  if (value === undefined) throw new Error(`argument ${index} missing after the arity check`);
-  return value;
-}
-
-/** GET's value: pbkv reads a missing key as "", so "" answers nil (as a missing key does in Redis). */
-function valueReply(value: string): Reply {
-  return value === "" ? reply.null : reply.bulk(value);
-}
-
-const get: Handler = async (args, context) => {
-  const key = text(arg(args, 0));
-  return valueReply(await context.onKey(key, () => context.kv.get(key)));
-};
-
-const set: Handler = async (args, context) => {
-  if (args.length > 2) {
-    return reply.error(
-      `ERR SET options are not supported by pbkv (only SET key value): '${arg(args, 2).toString("latin1")}'`,
-    );
-  }
-  const key = text(arg(args, 0));
-  const value = text(arg(args, 1));
-  await context.onKey(key, () => context.kv.put(key, value));
-  return reply.ok;
-};
-
-/**
- * APPEND answers the value's length read right after the append, on the same
- * key and connection: pbkv's append returns nothing, so a write by another
- * client in between is counted too (Redis's is atomic).
- */
-const append: Handler = async (args, context) => {
-  const key = text(arg(args, 0));
-  const value = text(arg(args, 1));
-  await context.onKey(key, () => context.kv.append(key, value));
-  const now = await context.onKey(key, () => context.kv.get(key));
-  return reply.integer(Buffer.byteLength(now, "utf8"));
-};
-
-const mget: Handler = async (args, context) => {
-  const keys = args.map(text);
-  const values = await Promise.all(keys.map((key) => context.onKey(key, () => context.kv.get(key))));
-  return reply.array(values.map(valueReply));
-};
-
-/** MSET as one put per pair: each is atomic, the set of them is not (another client may see some first). */
-const mset: Handler = async (args, context) => {
-  if (args.length % 2 !== 0) return reply.error("ERR wrong number of arguments for 'mset' command");
-  const pairs: [string, string][] = [];
-  for (let index = 0; index < args.length; index += 2)
-    pairs.push([text(arg(args, index)), text(arg(args, index + 1))]);
-  await Promise.all(pairs.map(([key, value]) => context.onKey(key, () => context.kv.put(key, value))));
-  return reply.ok;
-};
-
-const exists: Handler = async (args, context) => {
-  const keys = args.map(text);
-  const values = await Promise.all(keys.map((key) => context.onKey(key, () => context.kv.get(key))));
-  return reply.integer(values.filter((value) => value !== "").length);
-};
-
-const strlen: Handler = async (args, context) => {
-  const key = text(arg(args, 0));
-  return reply.integer(Buffer.byteLength(await context.onKey(key, () => context.kv.get(key)), "utf8"));
-};
 
 const ping: Handler = (args) => (args.length === 0 ? reply.simple("PONG") : reply.bulk(arg(args, 0)));
 

@@ -73,6 +73,7 @@ describe("the gateway with ioredis", () => {
     await expect(redis.call("get")).rejects.toThrow("ERR wrong number of arguments for 'get' command");
     await expect(redis.select(1)).rejects.toThrow("ERR DB index is out of range");
     await expect(redis.set("k", "x".repeat(70_000))).rejects.toThrow(/invalid value.*not sent/);
+    await expect(redis.set(Buffer.from([0xff, 0xfe]), "v")).rejects.toThrow(/not valid UTF-8; not executed/);
   });
 
   it("describes itself: INFO with a pbkv section, COMMAND", async () => {
