@@ -177,3 +177,26 @@ describe.runIf(redisCliInstalled)("the gateway with redis-cli", () => {
     expect(await redisCli(port, ["hset", "h", "f", "v"])).toMatch(/^ERR unknown command 'hset'/);
   });
 });
+
+describe("the gateway's limits", () => {
+  it("refuses connections over clientsMax, pauses a connection at pipelineMax, ends connections on stop", async () => {
+    const small = await startGateway(kv, { clientsMax: 1, pipelineMax: 2 });
+    try {
+      const first = await rawClient(small.port);
+      const second = await rawClient(small.port);
+      await second.closed;
+      expect(second.received()).toBe("-ERR max number of clients reached\r\n");
+      // 50 commands with room for 2 at a time: all answered, in order.
+      first.socket.write(Array.from({ length: 50 }, (_, index) => `ECHO m${index}\r\n`).join(""));
+      const expected = Array.from(
+        { length: 50 },
+        (_, index) => `$${`m${index}`.length}\r\nm${index}\r\n`,
+      ).join("");
+      await until(() => first.received() === expected, "50 echoes in order");
+      await small.stop();
+      await first.closed;
+    } finally {
+      await small.stop();
+    }
+  });
+});
