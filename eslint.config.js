@@ -9,7 +9,7 @@ const impureGlobals = ["Date", "setTimeout", "setInterval", "setImmediate", "per
 );
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "coverage/**", "**/*.html"] },
+  { ignores: ["node_modules/**", "dist/**", "docs/api/**", "coverage/**", "**/*.html"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,7 @@
 // - Chromium, for the dashboard's browser test;
 // - docker-compose, to validate compose.yaml (no Docker engine needed);
 // - etcd and Redis, which the bench measures beside pbkv;
+// - redis-cli (Debian package redis-tools), for the Redis gateway's tests;
 // - a RabbitMQ broker, or an installed rabbitmq-server that the integration
 //   tests start a private broker from (test/integration/globalSetup.ts).
 // Missing ones are installed from Debian's packages when this runs as root
@@ -62,6 +63,12 @@ const prerequisites: Prerequisite[] = [
     present: () => installedPeers().length === peerSpecs.length,
     packages: ["etcd-server", "redis-server"],
     enable: "install etcd-server and redis-server (their servers are started by the bench on free ports)",
+  },
+  {
+    what: "redis-cli (the Redis gateway's tests)",
+    present: () => spawnSync("redis-cli", ["--version"], { stdio: "ignore", timeout: 30_000 }).status === 0,
+    packages: ["redis-tools"],
+    enable: "install redis-tools (Debian: apt-get install redis-tools)",
   },
   {
     what: "RabbitMQ (the integration tests)",
