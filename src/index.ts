@@ -17,5 +17,6 @@ export {
   NoBrokerError,
   OperationTimeoutError,
   PbkvError,
+  RefusedOperationError,
 } from "./client/errors.js";
 export type { MemoryCluster } from "./memory/cluster.js";

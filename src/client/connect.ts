@@ -8,7 +8,7 @@ import { defaultConfig, makeConfig } from "../actors/config.js";
 import { discoverBroker } from "../broker/discovery.js";
 import { clusterNames } from "../broker/topology.js";
 import { MemoryCluster } from "../memory/cluster.js";
-import { Key, type Op, type OpName, Value } from "../schemas/op.js";
+import { describeRefusal, Key, type Op, type OpName, Value } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
 import {
   ClientClosedError,
@@ -16,6 +16,7 @@ import {
   InvalidOperationError,
   OperationTimeoutError,
   PbkvError,
+  RefusedOperationError,
 } from "./errors.js";
 import { ActorPool } from "./pool.js";
 import { brokerTransport, memoryTransport, type Transport } from "./transports.js";
@@ -154,6 +155,8 @@ export class KvClient {
       case "not run": // tried until the deadline: every actor given the op was crashed first
         this.counts.timedOut += 1;
         throw new OperationTimeoutError(op.f, this.settings.timeoutMs);
+      case "failed":
+        throw new RefusedOperationError(`${op.f}: ${describeRefusal(outcome.error)}`);
       case "closed":
         throw new ClientClosedError(op.f);
     }

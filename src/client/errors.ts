@@ -5,6 +5,8 @@
 //   effect later (the outcome is unknown).
 // - InvalidOperationError, ClientClosedError: the operation was not sent;
 //   nothing happened.
+// - RefusedOperationError: the servers refused it (an append past the value
+//   limit); nothing happened.
 import type { OpName } from "../schemas/op.js";
 
 export { BrokerConnectionError } from "../broker/connection.js";
@@ -36,6 +38,12 @@ export class OperationTimeoutError extends PbkvError {
 export class InvalidOperationError extends PbkvError {
   override readonly name = "InvalidOperationError";
   readonly outcome = "not sent";
+}
+
+/** The servers refused the operation (an append past the value limit): nothing changed. */
+export class RefusedOperationError extends PbkvError {
+  override readonly name = "RefusedOperationError";
+  readonly outcome = "refused";
 }
 
 /** The client was closed before the operation was sent: nothing happened. */

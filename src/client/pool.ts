@@ -8,7 +8,12 @@ import type { Op } from "../schemas/op.js";
 
 /** ok: it happened; timeout: unknown; not run: the actor did not take it (nothing happened); closed: the transport stopped. */
 export type SlotOutcome =
-  { kind: "ok"; value: string } | { kind: "timeout" } | { kind: "not run" } | { kind: "closed" };
+  | { kind: "ok"; value: string }
+  /** Refused by the servers (an append past the value limit): nothing changed. */
+  | { kind: "failed"; error: "ValueTooLarge" }
+  | { kind: "timeout" }
+  | { kind: "not run" }
+  | { kind: "closed" };
 
 /** One client actor, one operation at a time. */
 export interface ActorSlot {

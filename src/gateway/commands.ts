@@ -2,7 +2,12 @@
 // convention: the command name counts; negative means "at least"), a
 // one-line summary (for COMMAND DOCS) and the handler. Keys and values are
 // pbkv strings: UTF-8 text, a missing key and an empty value are the same.
-import { ClientClosedError, InvalidOperationError, OperationTimeoutError } from "../client/errors.js";
+import {
+  ClientClosedError,
+  InvalidOperationError,
+  OperationTimeoutError,
+  RefusedOperationError,
+} from "../client/errors.js";
 import { arg, type CommandContext, type CommandSpec, type Handler, NotTextError, text } from "./handler.js";
 import { append, exists, get, mget, mset, set, strlen } from "./keyCommands.js";
 import { type Reply, reply } from "./resp.js";
@@ -240,7 +245,11 @@ function unknownCommand(args: Buffer[]): Reply {
 
 function errorReply(error: unknown): Reply {
   if (error instanceof OperationTimeoutError) return reply.error(`TIMEOUT pbkv: ${error.message}`);
-  if (error instanceof InvalidOperationError || error instanceof NotTextError)
+  if (
+    error instanceof InvalidOperationError ||
+    error instanceof RefusedOperationError ||
+    error instanceof NotTextError
+  )
     return reply.error(`ERR ${error.message}`);
   if (error instanceof ClientClosedError)
     return reply.error("ERR pbkv gateway is stopping; the command was not run");

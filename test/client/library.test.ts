@@ -9,8 +9,9 @@ import {
   type KvClient,
   OperationTimeoutError,
   PbkvError,
+  RefusedOperationError,
 } from "../../src/index.js";
-import { valueLengthMax } from "../../src/schemas/limits.js";
+import { valueBytesMax } from "../../src/schemas/limits.js";
 
 const clients: KvClient[] = [];
 afterEach(async () => {
@@ -47,12 +48,21 @@ describe("connect({ transport: 'memory' })", () => {
   it("refuses a value over the bound without sending it", async () => {
     const kv = await memoryClient();
     await kv.put("big", "before");
-    const error = await kv.put("big", "x".repeat(valueLengthMax + 1)).catch((e: unknown) => e);
+    const error = await kv.put("big", "x".repeat(valueBytesMax + 1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidOperationError);
     expect(error).toBeInstanceOf(PbkvError);
     expect(error).toMatchObject({ name: "InvalidOperationError", outcome: "not sent" });
     expect((error as Error).cause).toBeDefined();
     expect(await kv.get("big")).toBe("before");
+  });
+
+  it("an append the servers refuse (past the value limit) says nothing happened", async () => {
+    const kv = await memoryClient();
+    await kv.put("full", "x".repeat(valueBytesMax - 4));
+    const error = await kv.append("full", "0123456789").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RefusedOperationError);
+    expect(error).toMatchObject({ name: "RefusedOperationError", outcome: "refused" });
+    expect((await kv.get("full")).length).toBe(valueBytesMax - 4);
   });
 
   it("says the outcome is unknown when no server answers in time", async () => {
