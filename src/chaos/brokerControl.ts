@@ -5,6 +5,7 @@
 // without any, connection kills are off.
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
+import type { DiscoveredBroker } from "../broker/discovery.js";
 
 const execFileAsync = promisify(execFile);
 /** rabbitmqctl starts an Erlang VM (about 0.6 s of CPU); give it room on a busy machine. */
@@ -79,4 +80,15 @@ export function localBrokerControl(): BrokerControl {
   } catch (error) {
     return brokerControl({ kind: "none", why: `rabbitmqctl does not answer: ${(error as Error).message}` });
   }
+}
+
+/** rabbitmqctl for the broker discovery found: the private broker's own, the container's, or this machine's. */
+export function brokerControlFor(broker: DiscoveredBroker): BrokerControl {
+  const { privateBroker, containerId } = broker;
+  if (privateBroker !== undefined) {
+    const { nodeName, ctlScript, dataDirectory } = privateBroker;
+    return brokerControl({ kind: "private", nodeName, ctlScript, home: dataDirectory });
+  }
+  if (containerId !== undefined) return brokerControl({ kind: "container", containerId });
+  return localBrokerControl();
 }

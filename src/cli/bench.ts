@@ -186,7 +186,12 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
     throw new CommandError(`--memory-ops is at most ${memoryOpsMax}`, exitCodes.usage);
   const config = protocolConfig(options);
   const log = loggerFor({ verbose: options.verbose, cluster: prefix }, "pbkv-bench");
-  const broker = await findBroker({ cluster: prefix, url: options.url, verbose: options.verbose }, false);
+  // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
+  const broker = await findBroker(
+    { cluster: prefix, url: options.url, verbose: options.verbose },
+    true,
+    (line) => void process.stderr.write(`${line}\n`),
+  );
 
   const keepLogs = options.nodeLogs !== undefined;
   const logDirectory = keepLogs

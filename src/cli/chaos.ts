@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
 import { makeConfig } from "../actors/config.js";
 import { redactUrl } from "../broker/connection.js";
-import { localBrokerControl, brokerControl as noBrokerControl } from "../chaos/brokerControl.js";
+import { brokerControlFor, brokerControl as noBrokerControl } from "../chaos/brokerControl.js";
 import type { ChaosCluster } from "../chaos/cluster.js";
 import { faultKinds, type FaultCounts } from "../chaos/nemesis.js";
 import { purgeLeftovers } from "../chaos/purge.js";
@@ -151,7 +151,8 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     { name: "pbkv-chaos", level: options.verbose ? "debug" : "error", base: { pid: process.pid } },
     pino.destination({ dest: 2, sync: true }),
   );
-  const broker = await findBroker({ ...options, cluster: "chaos" }, false);
+  // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
+  const broker = await findBroker({ ...options, cluster: "chaos" }, !options.purge, say);
   if (options.purge) {
     const purged = await purgeLeftovers(broker.url);
     say(
@@ -160,7 +161,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     return exitCodes.ok;
   }
   const control = options.connectionKills
-    ? localBrokerControl()
+    ? brokerControlFor(broker)
     : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
   const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
