@@ -74,9 +74,42 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
-  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  // From the start: a Ctrl-C while the broker is found stops the cluster as soon as it runs.
+  let supervisor: ClusterSupervisor | null = null;
+  const interrupt = new Interrupt({
+    say,
+    onForcedExit: () => supervisor?.killAll(),
+    leftBehind: () =>
+      `node processes killed; queues and exchanges of "${names.cluster}" may be left: delete them with npm run cluster -- --cluster ${names.cluster} --purge`,
+  }).listen();
+  try {
+    return await startAndServe({
+      options,
+      names,
+      log,
+      say,
+      interrupt,
+      setSupervisor: (s) => (supervisor = s),
+    });
+  } finally {
+    interrupt.finish();
+  }
+}
+
+interface ClusterStart {
+  options: ClusterOptions;
+  names: ClusterNames;
+  log: Logger;
+  say: (line: string) => void;
+  interrupt: Interrupt;
+  setSupervisor: (supervisor: ClusterSupervisor) => void;
+}
+
+async function startAndServe(start: ClusterStart): Promise<number> {
+  const { options, names, log, say } = start;
+  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const broker = await findBroker(options, true, say);
   const connection = await BrokerConnection.open({
     url: broker.url,
@@ -100,6 +133,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     restartDead: options.restart,
     logs,
   });
+  start.setSupervisor(supervisor);
   if (options.purge) {
     try {
       const deleted = await cleanUp(connection, names, supervisor.addresses, say);
@@ -110,14 +144,10 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     }
     return exitCodes.ok;
   }
-  return serveUntilInterrupted({ options, names, log, say, broker, connection, supervisor });
+  return serveUntilInterrupted({ ...start, broker, connection, supervisor });
 }
 
-interface RunningCluster {
-  options: ClusterOptions;
-  names: ClusterNames;
-  log: Logger;
-  say: (line: string) => void;
+interface RunningCluster extends ClusterStart {
   broker: DiscoveredBroker;
   connection: BrokerConnection;
   supervisor: ClusterSupervisor;
@@ -125,13 +155,7 @@ interface RunningCluster {
 
 /** Runs the cluster until Ctrl-C (or SIGTERM), then stops every process and deletes the topology. */
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
-  const { options, names, say, broker, connection, supervisor } = running;
-  const interrupt = new Interrupt({
-    say,
-    onForcedExit: () => supervisor.killAll(),
-    leftBehind: () =>
-      `node processes killed; queues and exchanges of "${names.cluster}" may be left: delete them with npm run cluster -- --cluster ${names.cluster} --purge`,
-  }).listen();
+  const { options, names, say, broker, connection, supervisor, interrupt } = running;
   const printer = new EventPrinter(say);
   const subscription = new EventSubscription(
     names,
@@ -164,7 +188,6 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     deleted = await cleanUp(connection, names, supervisor.addresses, say);
     await connection.close();
     await broker.stop();
-    interrupt.finish();
   }
   const processes = `stopped ${supervisor.addresses.length} node processes`;
   say(
