@@ -14,13 +14,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `src/cli/<command>.ts` with `args`, `input` on stdin (empty when none). */
-export function runCli(command: string, args: readonly string[], input?: string): Promise<CliRun> {
+/** Runs `src/cli/<command>.ts` with `args`, `input` on stdin (empty when none), `env` added. */
+export function runCli(
+  command: string,
+  args: readonly string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       ["--import", "tsx", `src/cli/${command}.ts`, ...args],
-      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
         resolve({ code, stdout, stderr });
