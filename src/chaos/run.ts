@@ -51,6 +51,8 @@ export interface ChaosRunOptions {
    * history so far is written and checked; no healing, settling or final reads.
    */
   stop?: AbortSignal;
+  /** Awaited before the (synchronous) checks of an interrupted run: see Interrupt.quiet. */
+  quiet?: () => Promise<void>;
 }
 
 export interface ChaosRunResult {
@@ -232,6 +234,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
 
   // The checks, with the cluster gone so the checker has the CPU.
   const history = `${base}.jsonl`;
+  if (isStopped(options)) await options.quiet?.();
   recorder.writeJsonl(history);
   const verdict = checkHistory(recorder.events(), { budgetMs: options.checkBudgetMs });
   result.linearizable = verdict.result === "ok" ? true : verdict.result === "violation" ? false : null;

@@ -208,6 +208,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
         pauseMs: [150, 900],
         onCluster: (cluster) => (active = cluster),
         stop: interrupt.signal,
+        quiet: () => interrupt.quiet(),
       });
       results.push(result);
       for (const line of describeRun(result, index + 1, options.runs)) say(line);

@@ -74,11 +74,52 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
   protocolConfig(options); // validates the timings before any process starts
-  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  // Found first: with none to be had the cluster runs in memory, under its own console's Ctrl-C.
+  // (A private broker being started stops itself on a Ctrl-C meanwhile.)
   const broker = await brokerOrNone(options, say);
   if (broker === null) return runMemoryCluster(options);
+  // From here on, a Ctrl-C stops the cluster cleanly as soon as it runs.
+  let supervisor: ClusterSupervisor | null = null;
+  const interrupt = new Interrupt({
+    say,
+    onForcedExit: () => {
+      supervisor?.killAll();
+      // Its data directory and record stay: the next start of this cluster removes them.
+      if (broker.privateBroker !== undefined) process.kill(broker.privateBroker.brokerPid, "SIGKILL");
+    },
+    leftBehind: () =>
+      `node processes killed; queues and exchanges of "${names.cluster}" may be left: delete them with npm run cluster -- --cluster ${names.cluster} --purge`,
+  }).listen();
+  try {
+    return await startAndServe({
+      options,
+      names,
+      log,
+      say,
+      broker,
+      interrupt,
+      setSupervisor: (s) => (supervisor = s),
+    });
+  } finally {
+    interrupt.finish();
+  }
+}
+
+interface ClusterStart {
+  options: ClusterOptions;
+  names: ClusterNames;
+  log: Logger;
+  say: (line: string) => void;
+  broker: DiscoveredBroker;
+  interrupt: Interrupt;
+  setSupervisor: (supervisor: ClusterSupervisor) => void;
+}
+
+async function startAndServe(start: ClusterStart): Promise<number> {
+  const { options, names, log, say, broker } = start;
+  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const connection = await BrokerConnection.open({
     url: broker.url,
     connectionName: `pbkv ${names.cluster} cluster`,
@@ -104,6 +145,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     restartDead: options.restart,
     logs,
   });
+  start.setSupervisor(supervisor);
   if (options.purge) {
     try {
       const deleted = await cleanUp(connection, names, supervisor.addresses, say);
@@ -114,32 +156,17 @@ async function runCluster(options: ClusterOptions): Promise<number> {
     }
     return exitCodes.ok;
   }
-  return serveUntilInterrupted({ options, names, log, say, broker, connection, supervisor });
+  return serveUntilInterrupted({ ...start, broker, connection, supervisor });
 }
 
-interface RunningCluster {
-  options: ClusterOptions;
-  names: ClusterNames;
-  log: Logger;
-  say: (line: string) => void;
-  broker: DiscoveredBroker;
+interface RunningCluster extends ClusterStart {
   connection: BrokerConnection;
   supervisor: ClusterSupervisor;
 }
 
 /** Runs the cluster until Ctrl-C (or SIGTERM), then stops every process and deletes the topology. */
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
-  const { options, names, say, broker, connection, supervisor } = running;
-  const interrupt = new Interrupt({
-    say,
-    onForcedExit: () => {
-      supervisor.killAll();
-      // Its data directory and record stay: the next start of this cluster removes them.
-      if (broker.privateBroker !== undefined) process.kill(broker.privateBroker.brokerPid, "SIGKILL");
-    },
-    leftBehind: () =>
-      `node processes killed; queues and exchanges of "${names.cluster}" may be left: delete them with npm run cluster -- --cluster ${names.cluster} --purge`,
-  }).listen();
+  const { options, names, say, broker, connection, supervisor, interrupt } = running;
   const printer = new EventPrinter(say);
   const subscription = new EventSubscription(
     names,
@@ -174,7 +201,6 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     deleted = await cleanUp(connection, names, supervisor.addresses, say);
     await connection.close();
     await broker.stop();
-    interrupt.finish();
   }
   const processes = `stopped ${supervisor.addresses.length} node processes${
     broker.source === "private broker" ? " and the private broker (its data deleted)" : ""

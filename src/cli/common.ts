@@ -153,8 +153,9 @@ function describeFailure(error: unknown): { message: string; exitCode: number } 
     return { message: error.message, exitCode: exitCodes.noBroker };
   }
   if (error instanceof Error && (error as NodeJS.ErrnoException).code === "ERR_INVALID_URL") {
-    // RABBITMQ_URL (the option is checked when parsed).
-    return { message: `not a broker URL: ${error.message}`, exitCode: exitCodes.usage };
+    // From RABBITMQ_URL: the option is checked when parsed.
+    const where = process.env["RABBITMQ_URL"] === undefined ? "the broker URL" : "RABBITMQ_URL";
+    return { message: `${where} is not an AMQP URL (${error.message})`, exitCode: exitCodes.usage };
   }
   return { message: String((error as Error)?.stack ?? error), exitCode: exitCodes.internal };
 }

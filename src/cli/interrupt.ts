@@ -20,6 +20,13 @@ export const duplicateSignalWindowMs = 1_000;
  * exits 130 although the command stopped cleanly.
  */
 export const exitAfterSignalMs = 300;
+/**
+ * How long without a signal before `quiet()` resolves. tsx relays a copy it
+ * did not see us get after 30 ms and SIGKILLs us when we do not acknowledge it
+ * within 30 ms more, which a process busy in synchronous work (writing and
+ * checking a history) cannot do.
+ */
+export const quietAfterSignalMs = 150;
 
 const forwardedSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
@@ -61,6 +68,20 @@ export class Interrupt {
 
   get interrupted(): boolean {
     return this.firstAtMs !== null;
+  }
+
+  /**
+   * Resolves once no signal arrived for `quietAfterSignalMs`: call it before
+   * long synchronous work after an interruption, so that the relayed copies
+   * of the Ctrl-C are seen (and acknowledged to tsx) first.
+   */
+  async quiet(): Promise<void> {
+    for (;;) {
+      const nowMs = this.options.nowMs?.() ?? performance.now();
+      const waitMs = this.lastAtMs + quietAfterSignalMs - nowMs;
+      if (waitMs <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   }
 
   /**

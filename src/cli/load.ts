@@ -185,6 +185,7 @@ async function loadAndCheck(
     process.stderr.write(
       `interrupted after ${(stats.elapsedMs / 1000).toFixed(1)} s: writing and checking the history so far (${stats.interrupted} ops in flight recorded as info)\n`,
     );
+    await interrupt.quiet(); // writing and checking block this process: let the relayed copies arrive first
   }
 
   recorder.writeJsonl(historyFile);

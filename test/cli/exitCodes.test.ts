@@ -32,6 +32,12 @@ describe("exit codes", () => {
     expect(run.stderr).not.toMatch(/TypeError|\n\s+at /);
   });
 
+  it("RABBITMQ_URL=notaurl is a usage error too, not a stack trace", async () => {
+    const run = await runCli("kv", ["get", "a"], undefined, { RABBITMQ_URL: "notaurl" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("error: RABBITMQ_URL is not an AMQP URL (Invalid URL)\n");
+  });
+
   it("a key or value over its limit says the limit (exit 2)", async () => {
     const key = await runCli("kv", ["put", "k".repeat(300), "v"]);
     expect(key.code).toBe(2);

@@ -3,7 +3,7 @@
 // user's second Ctrl-C. The signals go through `onSignal` (a test runner
 // cannot be sent SIGINT); test/integration/interrupt.test.ts sends real ones.
 import { describe, expect, it } from "vitest";
-import { duplicateSignalWindowMs, Interrupt } from "../../src/cli/interrupt.js";
+import { duplicateSignalWindowMs, Interrupt, quietAfterSignalMs } from "../../src/cli/interrupt.js";
 
 function harness() {
   let nowMs = 0;
@@ -60,5 +60,14 @@ describe("Interrupt", () => {
     expect(exits).toEqual([0]);
     expect(forced).toEqual([]);
     expect(lines).toEqual([]);
+  });
+
+  it("quiet() waits until no signal came for a while (tsx SIGKILLs a process too busy to acknowledge a copy)", async () => {
+    const interrupt = new Interrupt({ exit: () => {} });
+    interrupt.onSignal("SIGINT");
+    const startedMs = performance.now();
+    setTimeout(() => interrupt.onSignal("SIGINT"), 50); // a relayed copy
+    await interrupt.quiet();
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(50 + quietAfterSignalMs - 5);
   });
 });

@@ -14,12 +14,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `src/cli/<command>.ts` with `args`, `input` on stdin (empty when none), `env` added to ours. */
+/** Runs `src/cli/<command>.ts` with `args`, `input` on stdin (empty when none), `env` added. */
 export function runCli(
   command: string,
   args: readonly string[],
   input?: string,
-  env?: NodeJS.ProcessEnv,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = execFile(
