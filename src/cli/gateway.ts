@@ -13,9 +13,9 @@ import {
   loggerFor,
   positiveInt,
   runCommand,
-  untilSignal,
   type CommonOptions,
 } from "./common.js";
+import { Interrupt } from "./interrupt.js";
 
 interface GatewayCliOptions extends CommonOptions {
   port: number;
@@ -104,12 +104,17 @@ async function openClient(options: GatewayCliOptions): Promise<KvClient> {
   }
 }
 
-/** Resolves when the gateway should stop (one place, so a shared Ctrl-C policy can replace it). */
-function untilStopRequested(): Promise<unknown> {
-  return untilSignal();
+async function run(options: GatewayCliOptions): Promise<number> {
+  // The one Ctrl-C policy (src/cli/interrupt.ts): the relayed copies of one Ctrl-C are one stop.
+  const interrupt = new Interrupt().listen();
+  try {
+    return await serve(options, interrupt);
+  } finally {
+    interrupt.finish();
+  }
 }
 
-async function run(options: GatewayCliOptions): Promise<number> {
+async function serve(options: GatewayCliOptions, interrupt: Interrupt): Promise<number> {
   const kv = await openClient(options);
   let gateway: Gateway;
   try {
@@ -131,10 +136,11 @@ async function run(options: GatewayCliOptions): Promise<number> {
   process.stdout.write(
     `pbkv gateway on ${options.host}:${gateway.port} for cluster "${options.cluster}" (${options.transport}); try: redis-cli -p ${gateway.port} ping\n`,
   );
-  await untilStopRequested();
-  process.stdout.write("stopping: no new connections, waiting for operations in flight\n");
+  const signal = await interrupt.received;
+  process.stdout.write(`${signal}: stopping: no new connections, waiting for operations in flight\n`);
   await gateway.stop();
   await kv.close();
+  process.stdout.write("stopped: every connection closed, the client actors stopped\n");
   return exitCodes.ok;
 }
 

@@ -113,6 +113,17 @@ describe("the first Ctrl-C from a terminal stops the other long-running commands
     expect(exit).toEqual({ code: 0, signal: null });
   });
 
+  it("npm run gateway (on the memory transport): closes its connections and client actors, exit 0", async () => {
+    const gateway = group("npm", ["run", "gateway", "--", "--transport", "memory", "--port", "0"]);
+    await gateway.waitFor(/try: redis-cli -p \d+ ping/, 60_000);
+    gateway.interruptGroup();
+    const exit = await gateway.exited;
+    expect(gateway.output).toMatch(
+      /SIGINT: stopping: no new connections.*\n.*stopped: every connection closed/,
+    );
+    expect(exit).toEqual({ code: 0, signal: null });
+  });
+
   it("npm run cluster -- --transport memory: stops its console and cluster, exit 0", async () => {
     const memory = group("npm", ["run", "cluster", "--", "--transport", "memory"], "pipe");
     await memory.waitFor(/is backup in view/, 60_000);
