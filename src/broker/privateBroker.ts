@@ -104,6 +104,14 @@ async function stopRecorded(record: PrivateBrokerRecord, cluster: string): Promi
   rmSync(recordPath(cluster), { force: true });
 }
 
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -184,7 +192,14 @@ export async function startPrivateBroker(
     dataDirectory,
     ctlScript: path.join(path.dirname(serverScript), "rabbitmqctl"),
   };
-  const stop = async (): Promise<void> => stopRecorded(record, cluster);
+  // However this process ends (an error, process.exit, a forced Ctrl-C), the broker is told to stop;
+  // its data and record go at the next start. A SIGKILL of this process is left to that start too.
+  const stopOnExit = (): void => void signalQuietly(record.brokerPid, "SIGTERM");
+  process.once("exit", stopOnExit);
+  const stop = async (): Promise<void> => {
+    process.off("exit", stopOnExit);
+    await stopRecorded(record, cluster);
+  };
   // Recorded at once: should this process die while waiting, the next start removes the broker.
   mkdirSync(recordDirectory(), { recursive: true });
   writeFileSync(recordPath(cluster), `${JSON.stringify(record)}\n`);

@@ -151,6 +151,11 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     { name: "pbkv-chaos", level: options.verbose ? "debug" : "error", base: { pid: process.pid } },
     pino.destination({ dest: 2, sync: true }),
   );
+  // Refused before any work, the broker included.
+  const outDirectory = options.purge
+    ? ""
+    : writableDirectory(options.out ?? path.join("histories", `chaos-${stamp()}`), "--out");
+  const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
   // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
   const broker = await findBroker({ ...options, cluster: "chaos" }, !options.purge, say);
   if (options.purge) {
@@ -163,9 +168,6 @@ async function runChaos(options: ChaosOptions): Promise<number> {
   const control = options.connectionKills
     ? brokerControlFor(broker)
     : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
-  const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const outDirectory = writableDirectory(options.out ?? path.join("histories", `chaos-${stamp}`), "--out");
   say(
     `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}`,
   );
@@ -346,6 +348,10 @@ function describeSummary(summary: ChaosSummary): string[] {
       ? []
       : [`bad input: ${summary.garbage.sent} sent, ${summary.garbage.unaccounted} unaccounted`]),
   ];
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-");
 }
 
 quietOnBrokenPipe();

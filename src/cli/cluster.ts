@@ -78,6 +78,8 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   // Found first: with none to be had the cluster runs in memory, under its own console's Ctrl-C.
   // (A private broker being started stops itself on a Ctrl-C meanwhile.)
+  // Refused before any work, the broker included.
+  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
   const broker = await brokerOrNone(options, say);
   if (broker === null) return runMemoryCluster(options);
   // From here on, a Ctrl-C stops the cluster cleanly as soon as it runs.
@@ -99,6 +101,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
       log,
       say,
       broker,
+      logs,
       interrupt,
       setSupervisor: (s) => (supervisor = s),
     });
@@ -113,13 +116,13 @@ interface ClusterStart {
   log: Logger;
   say: (line: string) => void;
   broker: DiscoveredBroker;
+  logs: "inherit" | { directory: string };
   interrupt: Interrupt;
   setSupervisor: (supervisor: ClusterSupervisor) => void;
 }
 
 async function startAndServe(start: ClusterStart): Promise<number> {
-  const { options, names, log, say, broker } = start;
-  const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
+  const { options, names, log, say, broker, logs } = start;
   const connection = await BrokerConnection.open({
     url: broker.url,
     connectionName: `pbkv ${names.cluster} cluster`,

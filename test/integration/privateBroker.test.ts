@@ -68,6 +68,43 @@ describe.runIf(serverScript !== null)("a private broker from the installed rabbi
     }
   }, 120_000);
 
+  it.each([
+    ["cluster", ["--node-logs", "/dev/null/nope"]],
+    ["chaos", ["--out", "/dev/null/nope"]],
+  ])(
+    "%s refuses an unwritable output directory before it starts a broker",
+    async (command, args) => {
+      const cluster = `pbt-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
+      const run = await runCli(command, ["--cluster", cluster, ...args], "", {
+        ...noLocalBroker,
+        RABBITMQ_URL: "",
+      });
+      expect(run.code).toBe(2);
+      expect(run.stdout).not.toMatch(/private RabbitMQ broker/);
+      expect(existsSync(recordFile(command === "chaos" ? "chaos" : cluster))).toBe(false);
+    },
+    60_000,
+  );
+
+  it("is told to stop when its owner process exits without stopping it", async () => {
+    const cluster = `pbt-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
+    const script = `import { startPrivateBroker } from "./src/broker/privateBroker.ts";
+      const broker = await startPrivateBroker(${JSON.stringify(cluster)}, ${JSON.stringify(serverScript)});
+      console.log(broker.record.brokerPid); process.exit(1);`;
+    const owner = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 90_000,
+    });
+    const brokerPid = Number(owner.stdout.trim());
+    expect(brokerPid).toBeGreaterThan(0);
+    const deadline = performance.now() + 15_000;
+    while (isAlive(brokerPid) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(isAlive(brokerPid)).toBe(false);
+    expect(await livePrivateBroker(cluster)).toBeNull(); // and the record and data are cleaned up
+    expect(existsSync(recordFile(cluster))).toBe(false);
+  }, 120_000);
+
   it("npm run cluster starts one, kv finds it without --url, Ctrl-C stops and deletes it", async () => {
     const cluster = `pbt-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
     const output: string[] = [];
