@@ -26,6 +26,20 @@ function group(command: string, args: readonly string[], stdin: "ignore" | "pipe
 }
 
 /** Queues of the cluster that still exist (a passive check each, on its own channel). */
+/** A two-server cluster in its own process group, once its backup is installed. */
+async function runningCluster(common: readonly string[]): Promise<GroupRun> {
+  const cluster = group(process.execPath, [
+    "--import",
+    "tsx",
+    "src/cli/cluster.ts",
+    ...common,
+    "--servers",
+    "2",
+  ]);
+  await cluster.waitFor(/is backup in view/, 60_000);
+  return cluster;
+}
+
 async function queuesLeft(names: ClusterNames, actors: readonly string[]): Promise<string[]> {
   const queues = [
     ...actors.map((actor) => names.actorQueue(actor)),
@@ -138,15 +152,7 @@ describe("a refused command has no side effects", () => {
   it("a second cluster of the same name exits without touching the running one", async () => {
     const names = freshName();
     const common = ["--cluster", names.cluster, "--url", url];
-    const first = group(process.execPath, [
-      "--import",
-      "tsx",
-      "src/cli/cluster.ts",
-      ...common,
-      "--servers",
-      "2",
-    ]);
-    await first.waitFor(/is backup in view/, 60_000);
+    const first = await runningCluster(common);
     const second = await runCli("cluster", [...common, "--servers", "2"]);
     expect(second.stderr).toMatch(/already running/);
     expect(second.code).toBe(1);
@@ -177,15 +183,7 @@ describe("an interrupted run keeps what it has", () => {
     it(`load through ${how}: Ctrl-C writes the history so far, checks it and says where it is`, async () => {
       const names = freshName();
       const common = ["--cluster", names.cluster, "--url", url];
-      const cluster = group(process.execPath, [
-        "--import",
-        "tsx",
-        "src/cli/cluster.ts",
-        ...common,
-        "--servers",
-        "2",
-      ]);
-      await cluster.waitFor(/is backup in view/, 60_000);
+      const cluster = await runningCluster(common);
       const history = path.join(mkdtempSync(path.join(os.tmpdir(), "pbkv-load-")), "interrupted.jsonl");
       const load = group(command, [...prefix, ...common, "--duration", "120", "--history", history]);
       await new Promise((resolve) => setTimeout(resolve, 4_000));
