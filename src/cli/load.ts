@@ -18,6 +18,7 @@ import { type ClusterEventBody, loadEventNode, loadReportLengthMax } from "../sc
 import { BrokerClients } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { fillKeys, type FillProgress } from "../broker/fill.js";
+import { Progress } from "../bench/progress.js";
 import { valueBytesMax } from "../schemas/limits.js";
 import { publishClusterEvent, publishClusterEventConfirmed } from "../broker/events.js";
 import type { ClusterNames } from "../broker/topology.js";
@@ -162,7 +163,7 @@ async function loadAndCheck(
   if (!publishClusterEvent(clients.connection, names, loadEventNode, running)) {
     log.warn("the load's start event was not published (broker out of reach)");
   }
-  const progress = new ProgressBar(durationMs);
+  const progress = new Progress();
   let stats: WorkloadStats;
   try {
     stats = await runWorkload({
@@ -172,12 +173,12 @@ async function loadAndCheck(
       opTimeoutMs: options.opTimeoutMs,
       recorder,
       nextOp: randomOps(keys),
-      onOp: (current) => progress.update(current),
+      onOp: (current) => showLoad(progress, current, durationMs),
       clientPerOp: options.clientPerOp,
       stop: interrupt.signal,
     });
   } finally {
-    progress.finish();
+    progress.clear();
     await clients.close();
   }
   if (clients.fatal !== null) throw clients.fatal;
@@ -309,7 +310,7 @@ async function runFill(options: LoadOptions): Promise<number> {
     checkInvariants: true,
     label: "fill",
   });
-  const bar = new FillBar(options.keys);
+  const bar = new Progress();
   let progress: FillProgress;
   try {
     progress = await fillKeys({
@@ -318,10 +319,10 @@ async function runFill(options: LoadOptions): Promise<number> {
       keys: options.keys,
       valueBytes: options.valueBytes,
       opTimeoutMs: options.opTimeoutMs,
-      onKey: (current) => bar.update(current),
+      onKey: (current) => showFill(bar, current, options.keys),
     });
   } finally {
-    bar.finish();
+    bar.clear();
     await clients.close();
   }
   if (clients.fatal !== null) throw clients.fatal;
@@ -346,29 +347,6 @@ async function runFill(options: LoadOptions): Promise<number> {
   return exitCodes.ok;
 }
 
-/** The fill's progress bar on stderr, drawn only on a terminal, at most every 200 ms. */
-class FillBar {
-  private readonly enabled = process.stderr.isTTY === true;
-  private drawnAtMs = 0;
-
-  constructor(private readonly keys: number) {}
-
-  update(progress: FillProgress): void {
-    if (!this.enabled) return;
-    const now = performance.now();
-    if (now - this.drawnAtMs < 200) return;
-    this.drawnAtMs = now;
-    const filled = Math.round((progress.written / this.keys) * 30);
-    const rate = progress.elapsedMs > 0 ? progress.bytes / 1e3 / progress.elapsedMs : 0;
-    const text = `${"█".repeat(filled)}${"░".repeat(30 - filled)} ${progress.written}/${this.keys} keys  ${(progress.bytes / 1e6).toFixed(1)} MB  ${rate.toFixed(1)} MB/s`;
-    process.stderr.write(`\r${text}\u001b[K`);
-  }
-
-  finish(): void {
-    if (this.enabled) process.stderr.write("\r\u001b[K");
-  }
-}
-
 function round(value: number): number {
   return Number.isFinite(value) ? Math.round(value * 10) / 10 : value;
 }
@@ -378,30 +356,22 @@ function defaultHistoryFile(cluster: string): string {
   return path.join("histories", `load-${cluster}-${stamp}.jsonl`);
 }
 
-/** A one-line progress bar on stderr, drawn only on a terminal, at most every 200 ms. */
-class ProgressBar {
-  private readonly enabled = process.stderr.isTTY === true;
-  private drawnAtMs = 0;
-  private readonly width = 30;
+/** The load's progress line: how far through the duration, and its figures so far. */
+function showLoad(progress: Progress, stats: WorkloadStats, durationMs: number): void {
+  const rate = stats.elapsedMs > 0 ? Math.round((stats.ok / stats.elapsedMs) * 1000) : 0;
+  const label = `${(stats.elapsedMs / 1000).toFixed(1)}/${durationMs / 1000} s`;
+  progress.show(
+    label,
+    stats.elapsedMs / durationMs,
+    `${stats.ok} ok  ${rate} ops/s  ${stats.unknown} timed out`,
+  );
+}
 
-  constructor(private readonly durationMs: number) {}
-
-  update(stats: WorkloadStats): void {
-    if (!this.enabled) return;
-    const now = performance.now();
-    if (now - this.drawnAtMs < 200) return;
-    this.drawnAtMs = now;
-    const fraction = Math.min(1, stats.elapsedMs / this.durationMs);
-    const filled = Math.round(fraction * this.width);
-    const rate = stats.elapsedMs > 0 ? Math.round((stats.ok / stats.elapsedMs) * 1000) : 0;
-    const bar = `${"█".repeat(filled)}${"░".repeat(this.width - filled)}`;
-    const text = `${bar} ${(stats.elapsedMs / 1000).toFixed(1)}/${this.durationMs / 1000} s  ${stats.ok} ok  ${rate} ops/s  ${stats.unknown} timed out`;
-    process.stderr.write(`\r${text}\u001b[K`);
-  }
-
-  finish(): void {
-    if (this.enabled) process.stderr.write("\r\u001b[K");
-  }
+/** The fill's progress line: keys written, megabytes and MB/s. */
+function showFill(progress: Progress, fill: FillProgress, keys: number): void {
+  const rate = fill.elapsedMs > 0 ? fill.bytes / 1e3 / fill.elapsedMs : 0;
+  const detail = `${(fill.bytes / 1e6).toFixed(1)} MB  ${rate.toFixed(1)} MB/s`;
+  progress.show(`${fill.written}/${keys} keys`, fill.written / keys, detail);
 }
 
 quietOnBrokenPipe();
