@@ -24,6 +24,8 @@ import { noFaults, type Scenario, startBackupRef, startPrimaryRef } from "./scen
 
 /** The old primary's pings stop reaching the view server (and its view replies stop reaching it). */
 const primaryCutOff = [[startPrimaryRef, viewServerAddress]] as const;
+/** Every directed explore phase: a small state budget, then short random probes beyond it. */
+const directedBounds = { statesMax: 60_000, secondsMax: 4, probes: { depthMax: 80, secondsMax: 1 } } as const;
 
 export const staleRead: Scenario = {
   name: "stale-read",
@@ -65,9 +67,7 @@ export const staleRead: Scenario = {
       prunes: [viewNumRoseAbove(1)],
       events: { ...noFaults, invokers: ["client-1"] },
       depthMax: 30,
-      statesMax: 60_000,
-      secondsMax: 4,
-      probes: { depthMax: 80, secondsMax: 1 },
+      ...directedBounds,
     }),
     { ...recover(), startFrom: "new value written" },
   ],
@@ -110,9 +110,7 @@ export const demotedPrimary: Scenario = {
       prunes: [viewNumRoseAbove(1)],
       events: noFaults,
       depthMax: 30,
-      statesMax: 60_000,
-      secondsMax: 4,
-      probes: { depthMax: 80, secondsMax: 1 },
+      ...directedBounds,
     }),
     { ...recover(), startFrom: "back as backup" },
   ],
@@ -141,9 +139,7 @@ export const lateTransfer: Scenario = {
       prunes: [viewNumRoseAbove(0)],
       events: noFaults,
       depthMax: 30,
-      statesMax: 60_000,
-      secondsMax: 4,
-      probes: { depthMax: 80, secondsMax: 1 },
+      ...directedBounds,
     }),
     { ...recover(), startFrom: "forward applied" },
   ],
@@ -200,9 +196,7 @@ export const ackRule: Scenario = {
       prunes: [viewNumRoseAbove(2)],
       events: { ...noFaults, invokes: false, cut: primaryCutOff },
       depthMax: 20,
-      statesMax: 60_000,
-      secondsMax: 4,
-      probes: { depthMax: 80, secondsMax: 1 },
+      ...directedBounds,
     }),
     { ...recover(), startFrom: "backup lost" },
   ],
