@@ -23,6 +23,7 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let stop = async (): Promise<void> => {};
   const fromEnvironment = process.env["RABBITMQ_URL"];
+  const serverScript = findRabbitmqServer();
   if (fromEnvironment !== undefined && fromEnvironment !== "") {
     await assertConnectable(fromEnvironment, "RABBITMQ_URL");
     project.provide("amqpUrl", fromEnvironment);
@@ -38,9 +39,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await assertConnectable(localBrokerUrl, "the local broker");
     project.provide("amqpUrl", localBrokerUrl);
     project.provide("brokerControl", localControl() ?? { kind: "none", why: "rabbitmqctl is not on PATH" });
-  } else if (findRabbitmqServer() !== null) {
+  } else if (serverScript !== null) {
     const say = (message: string): void => console.log(`[integration] ${message}`);
-    const broker = await startPrivateBroker(`test-${process.pid}`, findRabbitmqServer() ?? "", say);
+    const broker = await startPrivateBroker(`test-${process.pid}`, serverScript, say);
     stop = broker.stop;
     const { url, nodeName, ctlScript, dataDirectory } = broker.record;
     project.provide("amqpUrl", url);
