@@ -8,7 +8,7 @@
 // after the transfer.
 // Run: npx tsx scripts/bench-transfer.ts [--sizes 1,10,100] [--json]
 import { nanoid } from "nanoid";
-import { defaultConfig } from "../src/actors/config.js";
+import { defaultConfig } from "../src/protocols/pb/config.js";
 import { fillKeys } from "../src/broker/fill.js";
 import { createLogger } from "../src/broker/logger.js";
 import { discoverBroker } from "../src/broker/discovery.js";

@@ -2,9 +2,9 @@ import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { NodeStatus } from "../schemas/clusterEvents.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../schemas/messages.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../schemas/timers.js";
+import type { Timer } from "../protocols/pb/timers.js";
 
 /** The subset of pino's logger that actors use; drivers pass pino or a silent stub. */
 export interface Logger {

@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerClients } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
@@ -16,7 +16,7 @@ import type { Address } from "../schemas/address.js";
 import type { BenchSystem, ForwardSettings } from "../schemas/bench.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import { ClientPool } from "./closedLoop.js";
 
 export interface BenchClusterSpec {

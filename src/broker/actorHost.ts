@@ -8,7 +8,7 @@
 import type { Channel, ConsumeMessage, Options } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import { describeMessage } from "../actors/describe.js";
+import { describeMessage } from "../protocols/pb/describe.js";
 import type { ActorDefinition, Context } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
@@ -22,9 +22,9 @@ import {
 } from "../schemas/clusterEvents.js";
 import { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
-import type { MessageBody } from "../schemas/messages.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { Timer } from "../schemas/timers.js";
+import type { Timer } from "../protocols/pb/timers.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings, planSend } from "./faults.js";

@@ -4,11 +4,11 @@
 // timed out is retired (its op may still happen) and replaced by a fresh one.
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import { type ClientState, createClient } from "../actors/client.js";
-import type { ProtocolConfig } from "../actors/config.js";
+import { type ClientState, createClient } from "../protocols/pb/client.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";

@@ -3,10 +3,10 @@
 // child process of `npm run cluster`, of the integration harness, or of a
 // compose service.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import type { ActorDefinition } from "../actors/context.js";
-import { createServer } from "../actors/server.js";
-import { createViewServer } from "../actors/viewServer.js";
+import { createServer } from "../protocols/pb/server.js";
+import { createViewServer } from "../protocols/pb/viewServer.js";
 import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";

@@ -4,7 +4,7 @@
 // acts with: control commands, SIGKILL and respawn, broker connection kills.
 // `stop()` ends every process and deletes every queue and exchange the run made.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";

@@ -22,7 +22,7 @@
 // - before losing a role it caps the loss, waits two ping checks and looks again,
 //   so that a false death the loss was about to cause does not coincide with it.
 // Idle servers may be crashed at any time. The view server is never crashed.
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";

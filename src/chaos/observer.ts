@@ -18,7 +18,7 @@ import { type Address, viewServerAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import { Envelope } from "../schemas/envelope.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import { findGarbageMarker } from "./garbageMarker.js";
 
 /** The view watch asks the view server this often. */

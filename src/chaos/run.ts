@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerClients, type ClientSession } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { nanosecondClock } from "../broker/workload.js";

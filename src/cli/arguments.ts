@@ -2,7 +2,7 @@
 // they stay light, without common.ts and what it imports. Each throws
 // commander's InvalidArgumentError, which the command turns into exit code 2.
 import { InvalidArgumentError } from "commander";
-import { type Mutation, mutationNames } from "../actors/config.js";
+import { type Mutation, mutationNames } from "../protocols/pb/config.js";
 
 /** A whole number ≥ 0; `name` is the option, for the message. */
 export function wholeNumber(name: string): (text: string) => number {
@@ -14,7 +14,7 @@ export function wholeNumber(name: string): (text: string) => number {
   };
 }
 
-/** One of the planted bugs of src/actors/config.ts, by name. */
+/** One of the planted bugs of src/protocols/pb/config.ts, by name. */
 export function mutant(text: string): Mutation {
   const found = mutationNames.find((name) => name === text);
   if (found === undefined)

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
-import { defaultConfig } from "../actors/config.js";
+import { defaultConfig } from "../protocols/pb/config.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";

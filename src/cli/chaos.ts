@@ -9,7 +9,7 @@
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
-import { makeConfig } from "../actors/config.js";
+import { makeConfig } from "../protocols/pb/config.js";
 import { redactUrl } from "../broker/connection.js";
 import { brokerControlFor, brokerControl as noBrokerControl } from "../chaos/brokerControl.js";
 import type { ChaosCluster } from "../chaos/cluster.js";

@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
-import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
+import { defaultConfig, makeConfig, type ProtocolConfig } from "../protocols/pb/config.js";
 import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";

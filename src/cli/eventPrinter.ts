@@ -2,7 +2,7 @@
 // `npm run cluster` on the broker (events from `<c>.events`) and on the
 // in-memory transport (events straight from the hosts), so both print the
 // same lines.
-import { describeView } from "../actors/describe.js";
+import { describeView } from "../protocols/pb/describe.js";
 import { describeLoadEvent } from "../broker/events.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import { clockTime } from "./common.js";

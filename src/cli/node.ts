@@ -6,7 +6,7 @@
 // benchmark's relay actors (src/bench/relayActors.ts) instead of the protocol.
 import path from "node:path";
 import { Command, Option } from "commander";
-import { defaultConfig, makeConfig, type ProtocolConfig } from "../actors/config.js";
+import { defaultConfig, makeConfig, type ProtocolConfig } from "../protocols/pb/config.js";
 import { forwardSettingsProblem, forwardWindowMax } from "../bench/settings.js";
 import { relayDefinitionFor } from "../bench/relayActors.js";
 import { isServerAddress } from "../schemas/address.js";

@@ -5,7 +5,7 @@
 // reproduces), 2 bad arguments or an unreadable trace file.
 import { writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { mutationNames, type Mutation } from "../actors/config.js";
+import { mutationNames, type Mutation } from "../protocols/pb/config.js";
 import { buildCounterexample, type Counterexample } from "../search/counterexample.js";
 import { findScenario, scenarios } from "../search/scenarios.js";
 import { runScenario, type SearchOutcome } from "../search/search.js";

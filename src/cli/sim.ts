@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { makeConfig, type Mutation, mutationNames } from "../actors/config.js";
+import { makeConfig, type Mutation, mutationNames } from "../protocols/pb/config.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
 import { mutant, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";

@@ -4,12 +4,12 @@
 // awaited are concurrent (await one before starting the next to order them).
 import { pino, type Logger } from "pino";
 import { z } from "zod";
-import { defaultConfig, makeConfig } from "../actors/config.js";
+import { defaultConfig, makeConfig } from "../protocols/pb/config.js";
 import { discoverBroker } from "../broker/discovery.js";
 import { clusterNames } from "../broker/topology.js";
 import { MemoryCluster } from "../memory/cluster.js";
 import { describeRefusal, Key, type Op, type OpName, Value } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import {
   ClientClosedError,
   ClientFailedError,

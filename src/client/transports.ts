@@ -3,12 +3,12 @@
 // of an in-process MemoryCluster (one MemoryClients per actor). Both are the
 // protocol's own client actor; this file only adapts their outcomes.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { MemoryClients } from "../memory/clients.js";
 import type { MemoryCluster } from "../memory/cluster.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import type { ActorSlot, SlotFactory } from "./pool.js";
 
 export interface Transport {

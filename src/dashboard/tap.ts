@@ -3,7 +3,7 @@
 // copy) and to the fanout `<c>.lost` (a copy of everything lost). This file
 // turns one such delivery into a TappedMessage (pure), and decides which
 // ones the browser gets (a per-second budget, so heavy load stays cheap).
-import { describeMessage } from "../actors/describe.js";
+import { describeMessage } from "../protocols/pb/describe.js";
 import type { Address } from "../schemas/address.js";
 import { Envelope } from "../schemas/envelope.js";
 import type { Fate } from "./protocol.js";

@@ -4,13 +4,13 @@
 // op may still happen) and the next op gets a fresh one, as `npm run load`
 // does. `view` asks through a one-off probe actor, as `npm run kv -- view`.
 import { nanoid } from "nanoid";
-import { type ClientState, createClient } from "../actors/client.js";
-import type { ProtocolConfig } from "../actors/config.js";
+import { type ClientState, createClient } from "../protocols/pb/client.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { silentLogger } from "../actors/context.js";
 import { createViewProbe, type ViewProbeState } from "../broker/viewProbe.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import { MemoryHost } from "./host.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";

@@ -3,10 +3,10 @@
 // broker's, same schema) are applied here instead of by every host: crash and
 // restart by the named node's host, the network part by the network. Events
 // come out as the ClusterEvents a broker cluster publishes on `<c>.events`.
-import { type ProtocolConfig } from "../actors/config.js";
+import { type ProtocolConfig } from "../protocols/pb/config.js";
 import { type ActorDefinition, type Logger, silentLogger } from "../actors/context.js";
-import { createServer } from "../actors/server.js";
-import { createViewServer } from "../actors/viewServer.js";
+import { createServer } from "../protocols/pb/server.js";
+import { createViewServer } from "../protocols/pb/viewServer.js";
 import { type Address, serverAddress, viewServerAddress } from "../schemas/address.js";
 import type { ClusterEvent, ClusterEventBody } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";

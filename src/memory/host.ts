@@ -10,8 +10,8 @@ import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
 import { type ClusterEventBody, clusterEventOfActorEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../schemas/messages.js";
-import type { Timer } from "../schemas/timers.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
+import type { Timer } from "../protocols/pb/timers.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";
 

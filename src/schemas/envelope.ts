@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Address } from "./address.js";
-import { MessageBody } from "./messages.js";
+import { MessageBody } from "../protocols/pb/messages.js";
 
 /** What travels on the wire (DESIGN §4): every message is view-stamped. */
 export const Envelope = z.object({

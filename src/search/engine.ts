@@ -1,14 +1,14 @@
-import { createClient, type ClientState } from "../actors/client.js";
+import { createClient, type ClientState } from "../protocols/pb/client.js";
 import type { ActorDefinition } from "../actors/context.js";
-import { createServer, type ServerState } from "../actors/server.js";
-import { createViewServer, type ViewServerState } from "../actors/viewServer.js";
+import { createServer, type ServerState } from "../protocols/pb/server.js";
+import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
+import type { View } from "../protocols/pb/view.js";
 import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {

@@ -1,12 +1,12 @@
-import type { ClientState } from "../actors/client.js";
-import type { ServerState } from "../actors/server.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../actors/transfer.js";
-import type { ViewServerState } from "../actors/viewServer.js";
+import type { ClientState } from "../protocols/pb/client.js";
+import type { ServerState } from "../protocols/pb/server.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
+import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import type { App } from "../kv/atMostOnce.js";
-import type { ForwardEntry } from "../schemas/messages.js";
+import type { ForwardEntry } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../schemas/timers.js";
-import type { View } from "../schemas/view.js";
+import type { Timer } from "../protocols/pb/timers.js";
+import type { View } from "../protocols/pb/view.js";
 
 // Canonical hashes of actor states for the model checker's visited set. Two
 // 32-bit lanes (murmur3-style mixing with different constants) give a 53-bit

@@ -1,11 +1,11 @@
-import { isReadyPrimary, type ServerState } from "../actors/server.js";
-import type { ViewServerState } from "../actors/viewServer.js";
+import { isReadyPrimary, type ServerState } from "../protocols/pb/server.js";
+import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import { applyOnce, type App } from "../kv/atMostOnce.js";
 import { executeOp } from "../kv/store.js";
 import type { Op } from "../schemas/op.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { View } from "../schemas/view.js";
-import { describeOp, describeView } from "../actors/describe.js";
+import type { View } from "../protocols/pb/view.js";
+import { describeOp, describeView } from "../protocols/pb/describe.js";
 import { cloneApp } from "./clone.js";
 
 // The safety properties the model checker holds the protocol to (issue 5 §2),

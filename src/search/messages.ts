@@ -1,6 +1,6 @@
 import type { Address } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../schemas/messages.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
 import { fmix, Hasher } from "./hash.js";
 
 // Every distinct message the search has seen, interned once: states hold

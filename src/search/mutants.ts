@@ -1,4 +1,4 @@
-import type { Mutation } from "../actors/config.js";
+import type { Mutation } from "../protocols/pb/config.js";
 import type { InvariantName } from "./invariants.js";
 
 // Which search catches each planted bug (ProtocolConfig.mutations), breaking

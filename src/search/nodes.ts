@@ -1,18 +1,18 @@
 import { InvariantError } from "../actors/assert.js";
-import type { ClientState } from "../actors/client.js";
+import type { ClientState } from "../protocols/pb/client.js";
 import {
   type ActorDefinition,
   type ClientDefinition,
   type Context,
   silentLogger,
 } from "../actors/context.js";
-import type { ServerState } from "../actors/server.js";
-import type { ViewServerState } from "../actors/viewServer.js";
+import type { ServerState } from "../protocols/pb/server.js";
+import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
-import type { MessageBody } from "../schemas/messages.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../schemas/timers.js";
+import type { Timer } from "../protocols/pb/timers.js";
 import { cloneClientState, cloneServerState, cloneViewServerState } from "./clone.js";
 import { fmix, Hasher, hashClientState, hashServerState, hashTimer, hashViewServerState } from "./hash.js";
 import type { MessageTable } from "./messages.js";

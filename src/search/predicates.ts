@@ -1,4 +1,4 @@
-import { isReadyPrimary } from "../actors/server.js";
+import { isReadyPrimary } from "../protocols/pb/server.js";
 import type { Address } from "../schemas/address.js";
 import type { NamedPredicate } from "./scenario.js";
 

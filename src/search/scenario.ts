@@ -1,4 +1,4 @@
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
 import type { SearchState } from "./state.js";

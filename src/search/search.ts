@@ -1,4 +1,4 @@
-import { makeConfig, type Mutation } from "../actors/config.js";
+import { makeConfig, type Mutation } from "../protocols/pb/config.js";
 import { Random } from "../sim/random.js";
 import { World } from "./engine.js";
 import { fmix } from "./hash.js";

@@ -1,9 +1,9 @@
-import type { ClientState } from "../actors/client.js";
-import type { ServerState } from "../actors/server.js";
-import type { ViewServerState } from "../actors/viewServer.js";
+import type { ClientState } from "../protocols/pb/client.js";
+import type { ServerState } from "../protocols/pb/server.js";
+import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { HistoryEvent } from "../schemas/history.js";
-import type { Timer } from "../schemas/timers.js";
+import type { Timer } from "../protocols/pb/timers.js";
 
 // What the model checker explores (DSLabs' SearchState): every node's actor
 // state and timer queue, the set of messages ever sent, and what the checker

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { mutationNames } from "../actors/config.js";
-import { describeMessage, describeOp } from "../actors/describe.js";
+import { mutationNames } from "../protocols/pb/config.js";
+import { describeMessage, describeOp } from "../protocols/pb/describe.js";
 import { Address } from "../schemas/address.js";
-import { MessageBody } from "../schemas/messages.js";
+import { MessageBody } from "../protocols/pb/messages.js";
 import { Op } from "../schemas/op.js";
-import { Timer } from "../schemas/timers.js";
+import { Timer } from "../protocols/pb/timers.js";
 import type { World } from "./engine.js";
 import { invariantNames, type Violation } from "./invariants.js";
 import {

@@ -1,5 +1,5 @@
 import { InvariantError } from "../actors/assert.js";
-import type { ProtocolConfig } from "../actors/config.js";
+import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { Address } from "../schemas/address.js";
 import { Random } from "./random.js";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Mutation } from "../actors/config.js";
+import type { Mutation } from "../protocols/pb/config.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import { isStuck, recoverPhaseOf } from "../search/counterexample.js";
 import { World } from "../search/engine.js";

@@ -1,22 +1,22 @@
 import { InvariantError } from "../actors/assert.js";
-import { createClient, type ClientState } from "../actors/client.js";
-import { type ProtocolConfig, defaultConfig } from "../actors/config.js";
+import { createClient, type ClientState } from "../protocols/pb/client.js";
+import { type ProtocolConfig, defaultConfig } from "../protocols/pb/config.js";
 import {
   type ActorDefinition,
   type ClientDefinition,
   type Context,
   silentLogger,
 } from "../actors/context.js";
-import { describeMessage, describeOp } from "../actors/describe.js";
-import { createServer, type ServerState } from "../actors/server.js";
-import { createViewServer, type ViewServerState } from "../actors/viewServer.js";
+import { describeMessage, describeOp } from "../protocols/pb/describe.js";
+import { createServer, type ServerState } from "../protocols/pb/server.js";
+import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
 import { HistoryRecorder, type RecordedOp } from "../check/recorder.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../schemas/messages.js";
+import type { MessageBody } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../schemas/timers.js";
+import type { Timer } from "../protocols/pb/timers.js";
 import { EventQueue, type Scheduled } from "./eventQueue.js";
 import { NetworkFaults } from "./network.js";
 import { Random } from "./random.js";

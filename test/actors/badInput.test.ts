@@ -3,14 +3,14 @@
 // a readable reason), and valid-but-wrong messages (wrong type for the role,
 // stale or future views, senders that are not members) change nothing.
 import { describe, expect, it } from "vitest";
-import { createClient } from "../../src/actors/client.js";
-import { makeConfig } from "../../src/actors/config.js";
+import { createClient } from "../../src/protocols/pb/client.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
 import type { ActorDefinition } from "../../src/actors/context.js";
-import { createServer } from "../../src/actors/server.js";
-import { createViewServer } from "../../src/actors/viewServer.js";
+import { createServer } from "../../src/protocols/pb/server.js";
+import { createViewServer } from "../../src/protocols/pb/viewServer.js";
 import { Envelope } from "../../src/schemas/envelope.js";
 import { valueBytesMax } from "../../src/schemas/limits.js";
-import type { MessageBody } from "../../src/schemas/messages.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
 import { parseJsonWith } from "../../src/schemas/parse.js";
 import { ActorProbe, snapshotState } from "../support/actorProbe.js";
 

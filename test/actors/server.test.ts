@@ -1,9 +1,9 @@
 // The server's rules (DESIGN §1), driven by hand one message at a time.
 import { describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
-import { createServer, type ServerState } from "../../src/actors/server.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
+import { createServer, type ServerState } from "../../src/protocols/pb/server.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/schemas/view.js";
+import type { View } from "../../src/protocols/pb/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig();

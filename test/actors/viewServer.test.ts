@@ -2,9 +2,9 @@
 // ViewServerTest and MIT's viewservice test_test.go. The view server is driven
 // directly: pings in, PingCheckTimer fired by hand, the view read back.
 import { describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
-import { createViewServer, type ViewServerState } from "../../src/actors/viewServer.js";
-import type { View } from "../../src/schemas/view.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
+import { createViewServer, type ViewServerState } from "../../src/protocols/pb/viewServer.js";
+import type { View } from "../../src/protocols/pb/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig();

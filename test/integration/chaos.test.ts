@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
 import { brokerControl } from "../../src/chaos/brokerControl.js";
 import type { ChaosCluster } from "../../src/chaos/cluster.js";
 import { runChaosOnce } from "../../src/chaos/run.js";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
 import { brokerControl } from "../../src/chaos/brokerControl.js";
 import { ChaosCluster } from "../../src/chaos/cluster.js";
 import { Nemesis } from "../../src/chaos/nemesis.js";

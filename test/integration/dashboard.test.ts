@@ -18,7 +18,7 @@ import { repositoryRoot } from "../../src/broker/supervisor.js";
 import { chromiumPath, launchHeadlessChromium } from "../../src/dashboard/headlessChromium.js";
 import { type RunningDashboard, startDashboard } from "../../src/dashboard/server.js";
 import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
-import { defaultConfig } from "../../src/actors/config.js";
+import { defaultConfig } from "../../src/protocols/pb/config.js";
 import { chromiumHelp } from "../support/prerequisites.js";
 import { TestCluster } from "./harness.js";
 

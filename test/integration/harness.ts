@@ -10,7 +10,7 @@ import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
-import { makeConfig, type ProtocolConfig } from "../../src/actors/config.js";
+import { makeConfig, type ProtocolConfig } from "../../src/protocols/pb/config.js";
 import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
 import { BrokerConnection } from "../../src/broker/connection.js";
 import { EventSubscription } from "../../src/broker/events.js";
@@ -26,7 +26,7 @@ import type { Address } from "../../src/schemas/address.js";
 import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
 import type { ControlCommand } from "../../src/schemas/control.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/schemas/view.js";
+import type { View } from "../../src/protocols/pb/view.js";
 
 export interface TestClusterOptions {
   servers?: number;

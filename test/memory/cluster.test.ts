@@ -3,11 +3,11 @@
 // backup takes over with the data, and stopping leaves no timer behind (the
 // process could exit by itself).
 import { afterEach, describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
 import { MemoryCluster } from "../../src/memory/cluster.js";
 import { Repl } from "../../src/memory/repl.js";
 import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
-import type { View } from "../../src/schemas/view.js";
+import type { View } from "../../src/protocols/pb/view.js";
 
 const clusters: MemoryCluster[] = [];
 

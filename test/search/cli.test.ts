@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type CliRun, runCli } from "../support/cli.js";
-import { mutationNames } from "../../src/actors/config.js";
+import { mutationNames } from "../../src/protocols/pb/config.js";
 import { scenarios } from "../../src/search/scenarios.js";
 
 const directory = mkdtempSync(path.join(tmpdir(), "pbkv-search-"));

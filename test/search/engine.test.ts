@@ -1,9 +1,9 @@
 // The model checker's engine: canonical hashing, cheap clones that share
 // nothing mutable, and the network and timer semantics of a step (issue 5 §1).
 import { describe, expect, it } from "vitest";
-import type { ClientState } from "../../src/actors/client.js";
-import type { ServerState } from "../../src/actors/server.js";
-import type { ViewServerState } from "../../src/actors/viewServer.js";
+import type { ClientState } from "../../src/protocols/pb/client.js";
+import type { ServerState } from "../../src/protocols/pb/server.js";
+import type { ViewServerState } from "../../src/protocols/pb/viewServer.js";
 import {
   assertKnownShape,
   cloneClientState,

@@ -2,9 +2,9 @@
 // hand-made states: view rules, one primary answering per view, and the
 // backup never holding an operation its primary does not know.
 import { describe, expect, it } from "vitest";
-import type { ServerState } from "../../src/actors/server.js";
+import type { ServerState } from "../../src/protocols/pb/server.js";
 import { emptyApp } from "../../src/kv/atMostOnce.js";
-import type { ViewServerState } from "../../src/actors/viewServer.js";
+import type { ViewServerState } from "../../src/protocols/pb/viewServer.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
 import {
   checkAckRule,

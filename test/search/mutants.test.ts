@@ -5,7 +5,7 @@
 // saved JSON.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { mutationNames } from "../../src/actors/config.js";
+import { mutationNames } from "../../src/protocols/pb/config.js";
 import { buildCounterexample } from "../../src/search/counterexample.js";
 import { type PlantedBugCatch, plantedBugCatches } from "../../src/search/mutants.js";
 import { findScenario, scenarios } from "../../src/search/scenarios.js";

@@ -2,8 +2,8 @@
 // and MIT's pbservice tests. Each test names the DESIGN §1 rule it proves;
 // every client history is checked for linearizability.
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../../src/actors/config.js";
-import { isReadyPrimary } from "../../src/actors/server.js";
+import { defaultConfig } from "../../src/protocols/pb/config.js";
+import { isReadyPrimary } from "../../src/protocols/pb/server.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Op } from "../../src/schemas/op.js";
 import {

@@ -3,7 +3,7 @@
 // transfer; §4.1: chunks bounded in bytes, idempotent under loss,
 // duplication and reordering; values up to valueBytesMax end to end).
 import { describe, expect, it } from "vitest";
-import { defaultConfig, makeConfig, type ProtocolConfig } from "../../src/actors/config.js";
+import { defaultConfig, makeConfig, type ProtocolConfig } from "../../src/protocols/pb/config.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
 import { batchBytesMax, messageBytesMax, valueBytesMax } from "../../src/schemas/limits.js";

@@ -3,7 +3,7 @@
 // (the primary the view server named for its current view was lost before it
 // acknowledged it), decided from the simulator's role log.
 import { describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/actors/config.js";
+import { makeConfig } from "../../src/protocols/pb/config.js";
 import { runChaos } from "../../src/sim/chaos.js";
 import { type RoleEvent, stuckByDesignReason } from "../../src/sim/stuck.js";
 

@@ -3,8 +3,8 @@ import { silentLogger } from "../../src/actors/context.js";
 import type { ActorEvent } from "../../src/schemas/actorEvents.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
-import type { MessageBody } from "../../src/schemas/messages.js";
-import type { Timer } from "../../src/schemas/timers.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
+import type { Timer } from "../../src/protocols/pb/timers.js";
 
 export interface Sent {
   to: Address;

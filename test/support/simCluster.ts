@@ -1,9 +1,9 @@
 import { expect } from "vitest";
-import { type ProtocolConfig, defaultConfig } from "../../src/actors/config.js";
+import { type ProtocolConfig, defaultConfig } from "../../src/protocols/pb/config.js";
 import { checkHistory } from "../../src/check/index.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/schemas/view.js";
+import type { View } from "../../src/protocols/pb/view.js";
 import type { LinkFaults } from "../../src/sim/network.js";
 import { Simulator } from "../../src/sim/simulator.js";
 

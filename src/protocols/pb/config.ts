@@ -1,4 +1,4 @@
-import { assert } from "./assert.js";
+import { assert } from "../../actors/assert.js";
 
 /**
  * Protocol timing and bounds. The defaults are DESIGN §1's; every driver

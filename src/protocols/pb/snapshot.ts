@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Address } from "./address.js";
-import { chunkEntriesMax } from "./limits.js";
-import { Key, Value } from "./op.js";
+import { Address } from "../../schemas/address.js";
+import { chunkEntriesMax } from "../../schemas/limits.js";
+import { Key, Value } from "../../schemas/op.js";
 
 /** A client's last executed write in the at-most-once table (src/kv/atMostOnce.ts). */
 export const LastResult = z.object({ seq: z.int().min(1), refused: z.boolean() });

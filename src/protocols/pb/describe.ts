@@ -1,7 +1,7 @@
-import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../schemas/messages.js";
-import type { Op } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
+import type { Envelope } from "../../schemas/envelope.js";
+import type { MessageBody } from "./messages.js";
+import type { Op } from "../../schemas/op.js";
+import type { View } from "./view.js";
 
 // One deterministic text form for views, operations and messages, shared by
 // logs, simulator traces and model-checker counterexamples.

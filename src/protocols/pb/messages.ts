@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Address } from "./address.js";
-import { forwardBatchMax } from "./limits.js";
-import { Op } from "./op.js";
+import { Address } from "../../schemas/address.js";
+import { forwardBatchMax } from "../../schemas/limits.js";
+import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "./snapshot.js";
 import { View } from "./view.js";
 
