@@ -18,5 +18,6 @@ export {
   OperationTimeoutError,
   PbkvError,
   RefusedOperationError,
+  SessionExpiredError,
 } from "./client/errors.js";
 export type { MemoryCluster } from "./memory/cluster.js";

@@ -29,7 +29,11 @@ export interface Context {
   send(to: Address, body: MessageBody): void;
   /** Fire `timer` once after `afterMs`; a timer re-arms itself in its handler. */
   setTimer(timer: Timer, afterMs: number): void;
-  /** Milliseconds, virtual or real; only for reporting, never for protocol decisions that need ordering. */
+  /**
+   * Milliseconds, virtual or real, the same clock in every process of a
+   * cluster. Only the primary's reading, stamped into its log, decides
+   * anything replicated (session expiry); replicas never consult their own.
+   */
   now(): number;
   /** Uniform in [0, 1); seeded in simulation. */
   random(): number;

@@ -24,7 +24,7 @@ export interface RelayPrimaryState {
   /** Numbers the next Forward, so that the backup's echo finds its request. */
   nextIndex: number;
   /** Requests forwarded and not yet echoed, by Forward index, oldest first. */
-  waiting: Map<number, ForwardEntry>;
+  waiting: Map<number, RelayEntry>;
   /**
    * The seq each client has in `waiting`: a client's retry of a request still
    * on its way is not relayed again, as pbkv does not forward it twice, or a
@@ -32,6 +32,8 @@ export interface RelayPrimaryState {
    */
   relayingByClient: Map<Address, number>;
 }
+
+type RelayEntry = Extract<ForwardEntry, { type: "op" }>;
 
 export type RelayBackupState = { echoed: number };
 export type RelayViewServerState = { answered: number };
@@ -68,7 +70,7 @@ export function createRelayPrimary(): ActorDefinition<RelayPrimaryState> {
   return relayActor({
     kind: "server",
     init: () => ({ nextIndex: 1, waiting: new Map(), relayingByClient: new Map() }),
-    handlers: { Request: onRelayRequest, ForwardAck: onRelayForwardAck },
+    handlers: { RegisterClient: onRelayRegister, Request: onRelayRequest, ForwardAck: onRelayForwardAck },
     invariants(state) {
       assert(state.waiting.size <= relayWaitingMax, "the relay primary's waiting list is bounded");
       assert(state.relayingByClient.size <= state.waiting.size, "a client relays only what waits");
@@ -128,10 +130,20 @@ function onRelayRequest(
   }
   const index = state.nextIndex;
   state.nextIndex += 1;
-  const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
+  const entry: RelayEntry = { type: "op", client, session: request.session, seq: request.seq, op: request.op, atMs: 0 };
   state.waiting.set(index, entry);
   state.relayingByClient.set(client, request.seq);
   ctx.send(backup, { type: "Forward", firstIndex: index, entries: [entry] });
+}
+
+/** Every client gets session 1 at once: the ceiling keeps no sessions. */
+function onRelayRegister(
+  _state: RelayPrimaryState,
+  register: BodyOf<"RegisterClient">,
+  message: Message,
+  ctx: Context,
+): void {
+  ctx.send(message.from, { type: "RegisterReply", seq: register.seq, result: { ok: true, session: 1 } });
 }
 
 function onRelayForwardAck(
@@ -168,7 +180,7 @@ function onRelayGetView(
 // ---------------------------------------------------------------- helpers
 
 /** Drops a waiting request; returns it, or undefined when it was not waiting. */
-function forget(state: RelayPrimaryState, index: number): ForwardEntry | undefined {
+function forget(state: RelayPrimaryState, index: number): RelayEntry | undefined {
   const entry = state.waiting.get(index);
   if (entry === undefined) return undefined;
   state.waiting.delete(index);

@@ -88,7 +88,8 @@ export class ActorHost<State> implements Attachment {
       self: options.address,
       send: (to, body) => this.send(to, body),
       setTimer: (timer, afterMs) => this.setTimer(timer, afterMs),
-      now: () => performance.now(),
+      // One clock for every process (the primary stamps it into the log, DESIGN §4.1).
+      now: () => performance.timeOrigin + performance.now(),
       random: () => Math.random(),
       emit: (event) => this.onActorEmit(event),
       log: options.log,

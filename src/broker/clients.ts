@@ -6,6 +6,7 @@ import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import { type ClientState, createClient } from "../protocols/pb/client.js";
 import type { ProtocolConfig } from "../protocols/pb/config.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../protocols/pb/view.js";
@@ -17,14 +18,17 @@ import { createViewProbe } from "./viewProbe.js";
 /**
  * ok: it happened; failed: the servers refused it and nothing changed (an
  * append past the value limit); timeout: unknown (it may still happen);
- * refused: the client actor is not running, it did not happen.
+ * expired: unknown, the servers had forgotten the client's session (it may
+ * have happened once, never again; the client opens a new session for its
+ * next op); refused: the client actor is not running, it did not happen.
  */
 export type OpOutcome =
   | { kind: "ok"; value: string }
   | { kind: "failed"; error: "ValueTooLarge" }
+  | { kind: "expired" }
   | { kind: "timeout" }
   | { kind: "refused" };
-type Settled = Extract<OpOutcome, { kind: "ok" | "failed" }>;
+type Settled = Extract<OpOutcome, { kind: "ok" | "failed" | "expired" }>;
 
 export class ClusterNotRunningError extends Error {
   override readonly name = "ClusterNotRunningError";
@@ -161,11 +165,7 @@ export class ClientSession {
         if (event.type !== "result" || this.waiting === null || event.seq !== this.waiting.seq) return;
         const waiting = this.waiting;
         this.waiting = null;
-        waiting.resolve(
-          event.error === undefined
-            ? { kind: "ok", value: event.value }
-            : { kind: "failed", error: event.error },
-        );
+        waiting.resolve(outcomeOf(event));
       },
       onFatal: (error) => owner.onFatal(error),
     });
@@ -214,6 +214,14 @@ export class ClientSession {
     this.owner.forget(this);
     await this.host.stop({ deleteQueue: true });
   }
+}
+
+/** What a client actor's result means to its caller. */
+export function outcomeOf(
+  result: Extract<ActorEvent, { type: "result" }>,
+): Extract<OpOutcome, { kind: "ok" | "failed" | "expired" }> {
+  if (result.error === undefined) return { kind: "ok", value: result.value };
+  return result.error === "SessionExpired" ? { kind: "expired" } : { kind: "failed", error: result.error };
 }
 
 /** Rejects with ClientTimeoutError after `timeoutMs`, or as soon as `stop` is aborted. */

@@ -72,6 +72,7 @@ async function putUntilDone(
     progress.maxWaitMs = Math.max(progress.maxWaitMs, performance.now() - invokedMs);
     if (outcome.kind === "ok") return session;
     if (outcome.kind === "failed") throw new Error(`put ${op.key} refused: ${outcome.error}`);
+    if (outcome.kind === "expired") continue; // a put may run again; the client opens a new session
     progress.retries += 1;
     session = null; // retired after a timeout (or crashed): the next try gets a fresh client actor
   }

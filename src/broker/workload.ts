@@ -91,6 +91,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
           options.recorder.ok(recorded, op.f === "get" ? outcome.value : undefined);
           stats.ok += 1;
           stats.latenciesMs.push(waitedMs);
+        } else if (outcome.kind === "expired") {
+          options.recorder.info(recorded); // unknown; the client opens a new session for its next op
+          stats.unknown += 1;
         } else if (outcome.kind === "timeout") {
           options.recorder.info(recorded);
           stats.unknown += 1;

@@ -370,7 +370,7 @@ async function readEverything(
           recorder.ok(recorded, outcome.value);
           value = outcome.value;
         } else {
-          if (outcome.kind === "timeout") recorder.info(recorded);
+          if (outcome.kind === "timeout" || outcome.kind === "expired") recorder.info(recorded);
           else recorder.fail(recorded);
           session = null;
         }

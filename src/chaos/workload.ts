@@ -181,6 +181,11 @@ export class ChaosWorkload {
           if (this.healedAtMs !== null && doneMs >= this.healedAtMs) return true;
           continue;
         }
+        if (outcome.kind === "expired") {
+          options.recorder.info(recorded); // unknown; the client opens a new session for its next op
+          this.stats.info += 1;
+          continue;
+        }
         if (outcome.kind === "timeout") {
           options.recorder.info(recorded);
           this.stats.info += 1;

@@ -139,6 +139,11 @@ async function runOp(op: Op): Promise<number> {
       throw new CommandError(`${op.f}: the client actor was crashed by a control command`);
     if (outcome.kind === "failed")
       throw new CommandError(`${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
+    if (outcome.kind === "expired") {
+      throw new CommandError(
+        `${op.f} ${JSON.stringify(op.key)}: outcome unknown: the servers had forgotten this client's session (SessionExpired)${op.f === "get" ? "" : "; the operation may have taken effect once, never more"}`,
+      );
+    }
     if (outcome.kind === "timeout") {
       throw new CommandError(
         `${op.f} ${JSON.stringify(op.key)}: no answer within ${options.timeoutMs} ms (is the cluster "${options.cluster}" serving? try: npm run kv -- view); a put or append may still happen`,

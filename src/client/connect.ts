@@ -17,6 +17,7 @@ import {
   OperationTimeoutError,
   PbkvError,
   RefusedOperationError,
+  SessionExpiredError,
 } from "./errors.js";
 import { ActorPool } from "./pool.js";
 import { brokerTransport, memoryTransport, type Transport } from "./transports.js";
@@ -81,12 +82,14 @@ export interface ClientStats {
   inFlight: number;
   ok: number;
   timedOut: number;
+  /** Operations that ended with SessionExpiredError (outcome unknown). */
+  expired: number;
 }
 
 export class KvClient {
   private readonly pool: ActorPool;
   private closing: Promise<void> | null = null;
-  private readonly counts = { ok: 0, timedOut: 0 };
+  private readonly counts = { ok: 0, timedOut: 0, expired: 0 };
 
   /** @internal use connect() */
   constructor(
@@ -155,6 +158,9 @@ export class KvClient {
       case "not run": // tried until the deadline: every actor given the op was crashed first
         this.counts.timedOut += 1;
         throw new OperationTimeoutError(op.f, this.settings.timeoutMs);
+      case "expired":
+        this.counts.expired += 1;
+        throw new SessionExpiredError(op.f);
       case "failed":
         throw new RefusedOperationError(`${op.f}: ${describeRefusal(outcome.error)}`);
       case "closed":

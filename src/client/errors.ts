@@ -3,6 +3,9 @@
 // error says about the operation is part of its contract:
 // - OperationTimeoutError: no answer in time; a put or append may still take
 //   effect later (the outcome is unknown).
+// - SessionExpiredError: the servers had forgotten the client's session; a
+//   put or append may have taken effect once (the outcome is unknown), never
+//   again.
 // - InvalidOperationError, ClientClosedError: the operation was not sent;
 //   nothing happened.
 // - RefusedOperationError: the servers refused it (an append past the value
@@ -30,6 +33,22 @@ export class OperationTimeoutError extends PbkvError {
     super(
       `${operation}: no answer within ${timeoutMs} ms; ${operation === "get" || operation === "view" ? "nothing was changed" : "the outcome is unknown (it may still take effect)"}`,
       options,
+    );
+  }
+}
+
+/**
+ * The servers had forgotten the session of the client actor that ran the
+ * operation (idle past the expiry, DESIGN §4.1): it was not run now, but an
+ * earlier attempt may have run (the outcome is unknown). The next operation
+ * opens a new session.
+ */
+export class SessionExpiredError extends PbkvError {
+  override readonly name = "SessionExpiredError";
+  readonly outcome = "unknown";
+  constructor(readonly operation: OpName) {
+    super(
+      `${operation}: the servers had forgotten this client's session (SessionExpired); ${operation === "get" ? "nothing was changed" : "the outcome is unknown (it may have taken effect once, never more)"}`,
     );
   }
 }

@@ -11,6 +11,8 @@ export type SlotOutcome =
   | { kind: "ok"; value: string }
   /** Refused by the servers (an append past the value limit): nothing changed. */
   | { kind: "failed"; error: "ValueTooLarge" }
+  /** Unknown: the servers had forgotten the actor's session (it may have run once); the actor goes on. */
+  | { kind: "expired" }
   | { kind: "timeout" }
   | { kind: "not run" }
   | { kind: "closed" };

@@ -7,6 +7,7 @@ import {
   InvalidOperationError,
   OperationTimeoutError,
   RefusedOperationError,
+  SessionExpiredError,
 } from "../client/errors.js";
 import { arg, type CommandContext, type CommandSpec, type Handler, NotTextError, text } from "./handler.js";
 import { append, exists, get, mget, mset, set, strlen } from "./keyCommands.js";
@@ -245,6 +246,7 @@ function unknownCommand(args: Buffer[]): Reply {
 
 function errorReply(error: unknown): Reply {
   if (error instanceof OperationTimeoutError) return reply.error(`TIMEOUT pbkv: ${error.message}`);
+  if (error instanceof SessionExpiredError) return reply.error(`UNKNOWN pbkv: ${error.message}`);
   if (
     error instanceof InvalidOperationError ||
     error instanceof RefusedOperationError ||

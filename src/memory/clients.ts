@@ -8,6 +8,7 @@ import { type ClientState, createClient } from "../protocols/pb/client.js";
 import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { silentLogger } from "../actors/context.js";
 import { createViewProbe, type ViewProbeState } from "../broker/viewProbe.js";
+import { outcomeOf } from "../broker/clients.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../protocols/pb/view.js";
@@ -15,10 +16,15 @@ import { MemoryHost } from "./host.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";
 
-/** ok: it happened; timeout: unknown (it may still happen); stopped: the cluster stopped first. */
+/**
+ * ok: it happened; failed: refused, nothing changed; expired: unknown, the
+ * servers had forgotten the session (it may have happened once); timeout:
+ * unknown (it may still happen); stopped: the cluster stopped first.
+ */
 export type OpOutcome =
   | { kind: "ok"; value: string }
   | { kind: "failed"; error: "ValueTooLarge" }
+  | { kind: "expired" }
   | { kind: "timeout" }
   | { kind: "stopped" };
 export type ViewOutcome = { kind: "ok"; view: View } | { kind: "timeout" } | { kind: "stopped" };
@@ -140,8 +146,6 @@ export class MemoryClients {
     const pending = this.pendingOp;
     if (event.type !== "result" || pending === null || pending.client !== client) return;
     if (event.seq !== pending.seq) return;
-    pending.settle(
-      event.error === undefined ? { kind: "ok", value: event.value } : { kind: "failed", error: event.error },
-    );
+    pending.settle(outcomeOf(event));
   }
 }

@@ -52,6 +52,10 @@ export class Repl {
         return reply(op.f === "get" ? JSON.stringify(outcome.value) : "ok");
       case "failed":
         return reply(`error: ${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
+      case "expired":
+        return reply(
+          `error: ${op.f} ${JSON.stringify(op.key)}: outcome unknown: the servers had forgotten the client's session (SessionExpired)${op.f === "get" ? "" : "; it may have taken effect once"}`,
+        );
       case "timeout":
         return reply(
           `error: ${op.f} ${JSON.stringify(op.key)}: no answer within ${this.opTimeoutMs} ms (is there a primary? try: view)${op.f === "get" ? "" : "; it may still happen"}`,

@@ -14,13 +14,23 @@ export const ActorEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("roleChanged"), role: z.enum(["primary", "backup", "idle"]), viewNum: z.int() }),
   z.object({ type: z.literal("stateTransferred"), viewNum: z.int(), to: Address, applied: z.int() }),
   z.object({ type: z.literal("served"), viewNum: z.int(), client: Address, seq: z.int(), op: Op }),
-  /** A finished operation: its value, or `error` when it was refused and changed nothing (value ""). */
+  /**
+   * A finished operation: its value, or `error` (value ""): `ValueTooLarge`,
+   * refused and changed nothing (a history's `fail`); `SessionExpired`, its
+   * outcome is unknown, it may have run once (a history's `info`).
+   */
   z.object({
     type: z.literal("result"),
     seq: z.int(),
     op: Op,
     value: z.string(),
-    error: z.enum(["ValueTooLarge"]).optional(),
+    error: z.enum(["ValueTooLarge", "SessionExpired"]).optional(),
   }),
 ]);
 export type ActorEvent = z.infer<typeof ActorEvent>;
+
+/** How a history (DESIGN §7) records a result: it happened, it did not, or it is unknown. */
+export function historyTypeOf(result: Extract<ActorEvent, { type: "result" }>): "ok" | "fail" | "info" {
+  if (result.error === undefined) return "ok";
+  return result.error === "SessionExpired" ? "info" : "fail";
+}

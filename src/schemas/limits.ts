@@ -26,6 +26,12 @@ export const batchBytesMax = 256 * 1024;
 export const messageBytesMax = Math.max(valueBytesMax, batchBytesMax) + messageOverheadBytesMax;
 /** Most operations carried by one Forward. */
 export const forwardBatchMax = 64;
+/**
+ * Most client sessions the at-most-once table holds (besides expiring idle
+ * ones): opening one more forgets the least recently active, whose client's
+ * next request is refused with SessionExpired, never run twice.
+ */
+export const sessionsMax = 100_000;
 /** Most store or session entries in one state-transfer chunk. */
 export const chunkEntriesMax = 4096;
 /**

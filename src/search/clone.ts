@@ -2,7 +2,7 @@ import type { ClientState } from "../protocols/pb/client.js";
 import type { ServerState } from "../protocols/pb/server.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
 import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import { emptyApp, type App } from "../kv/atMostOnce.js";
+import { copyApp, emptyApp, type App } from "../kv/atMostOnce.js";
 import { initialView } from "../protocols/pb/view.js";
 
 // Hand-written clones of actor states, about ten times faster than
@@ -18,7 +18,7 @@ import { initialView } from "../protocols/pb/view.js";
 // (used by the tests) re-hashes the parent after every step to prove it.
 
 export function cloneApp(app: App): App {
-  return { applied: app.applied, store: new Map(app.store), lastByClient: new Map(app.lastByClient) };
+  return copyApp(app);
 }
 
 export function cloneServerState(state: ServerState): ServerState {
@@ -66,6 +66,8 @@ export function cloneClientState(state: ClientState): ClientState {
     seq: state.seq,
     current: state.current,
     viewRequested: state.viewRequested,
+    session: state.session,
+    sessionHeardMs: state.sessionHeardMs,
   };
 }
 
@@ -89,8 +91,8 @@ export const knownFields = {
     "buffered",
   ],
   ViewServerState: ["view", "primaryAcked", "primaryIncarnation", "backupIncarnation", "servers"],
-  ClientState: ["view", "seq", "current", "viewRequested"],
-  App: ["applied", "store", "lastByClient"],
+  ClientState: ["view", "seq", "current", "viewRequested", "session", "sessionHeardMs"],
+  App: ["applied", "timeMs", "store", "lastByClient"],
   View: ["viewNum", "primary", "backup"],
 } as const;
 

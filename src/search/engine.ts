@@ -3,7 +3,7 @@ import type { ActorDefinition } from "../actors/context.js";
 import { createServer, type ServerState } from "../protocols/pb/server.js";
 import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
-import type { ActorEvent } from "../schemas/actorEvents.js";
+import { type ActorEvent, historyTypeOf } from "../schemas/actorEvents.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
@@ -327,7 +327,7 @@ export class World {
     this.recordHistory(
       draft,
       historyEventOf(
-        result.error === undefined ? "ok" : "fail",
+        historyTypeOf(result),
         this.clientNodes.indexOf(info.index),
         result.op,
         result.value,
@@ -523,7 +523,7 @@ type DraftState = { -readonly [K in Exclude<keyof SearchState, "key" | "trace" |
 type ResultEvent = Extract<ActorEvent, { type: "result" }>;
 
 function historyEventOf(
-  type: "invoke" | "ok" | "fail",
+  type: "invoke" | "ok" | "fail" | "info",
   process: number,
   op: Op,
   read?: string,

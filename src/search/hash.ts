@@ -2,7 +2,7 @@ import type { ClientState } from "../protocols/pb/client.js";
 import type { ServerState } from "../protocols/pb/server.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
 import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import type { App } from "../kv/atMostOnce.js";
+import type { App, Session } from "../kv/atMostOnce.js";
 import type { ForwardEntry } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
 import type { Timer } from "../protocols/pb/timers.js";
@@ -125,23 +125,34 @@ export function hashOp(h: Hasher, op: Op): void {
 }
 
 function hashEntry(h: Hasher, entry: ForwardEntry): void {
+  h.str(entry.type);
+  h.num(entry.atMs);
+  if (entry.type === "expire") return h.num(entry.beforeMs);
   h.str(entry.client);
   h.num(entry.seq);
-  hashOp(h, entry.op);
+  if (entry.type === "op") {
+    h.num(entry.session);
+    hashOp(h, entry.op);
+  }
+}
+
+function hashSession(h: Hasher, client: string, session: Session): void {
+  h.str(client);
+  h.num(session.id);
+  h.num(session.seq);
+  h.bool(session.refused);
+  h.num(session.activeMs);
 }
 
 function hashApp(h: Hasher, app: App | null): void {
   if (app === null) return h.word(0x6e6f6170);
   h.num(app.applied);
+  h.num(app.timeMs);
   mapSums(h, app.store, (e, key, value) => {
     e.str(key);
     e.str(value);
   });
-  mapSums(h, app.lastByClient, (e, client, last) => {
-    e.str(client);
-    e.num(last.seq);
-    e.bool(last.refused);
-  });
+  mapSums(h, app.lastByClient, hashSession);
 }
 
 function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
@@ -154,11 +165,7 @@ function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
     e.str(value);
   });
   h.num(outgoing.table.length);
-  for (const [client, last] of outgoing.table) {
-    h.str(client);
-    h.num(last.seq);
-    h.bool(last.refused);
-  }
+  for (const [client, session] of outgoing.table) hashSession(h, client, session);
   h.num(outgoing.chunkStarts.length);
   for (const start of outgoing.chunkStarts) h.num(start);
   h.num(outgoing.chunkCount ?? -1);
@@ -169,7 +176,8 @@ function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
 
 function hashIncoming(h: Hasher, incoming: IncomingTransfer | null): void {
   if (incoming === null) return h.word(0x6e6f696e);
-  hashApp(h, { applied: incoming.applied, store: incoming.store, lastByClient: incoming.lastByClient });
+  const { applied, timeMs, store, lastByClient } = incoming;
+  hashApp(h, { applied, timeMs, store, lastByClient });
   h.num(incoming.received);
   h.num(incoming.heldUpTo);
   h.num(incoming.heldChars);
@@ -218,6 +226,8 @@ export function hashClientState(h: Hasher, state: ClientState): void {
     hashOp(h, state.current.op);
   }
   h.bool(state.viewRequested);
+  h.num(state.session ?? -1);
+  h.num(state.sessionHeardMs);
 }
 
 export function hashTimer(h: Hasher, timer: Timer): void {

@@ -1,6 +1,6 @@
 import { isReadyPrimary, type ServerState } from "../protocols/pb/server.js";
 import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import { applyOnce, type App } from "../kv/atMostOnce.js";
+import { applyEntry, type App } from "../kv/atMostOnce.js";
 import { executeOp } from "../kv/store.js";
 import type { Op } from "../schemas/op.js";
 import type { Envelope } from "../schemas/envelope.js";
@@ -137,8 +137,7 @@ export function checkBackupConsistency(primary: ServerState, backup: ServerState
   let expected = primaryApp;
   if (ahead > 0) {
     expected = cloneApp(primaryApp);
-    for (const entry of primary.pending.slice(0, ahead))
-      applyOnce(expected, entry.client, entry.seq, entry.op);
+    for (const entry of primary.pending.slice(0, ahead)) applyEntry(expected, entry);
   }
   if (!sameStore(expected, backupApp)) {
     const show = (app: App): string =>

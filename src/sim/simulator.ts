@@ -11,7 +11,7 @@ import { describeMessage, describeOp } from "../protocols/pb/describe.js";
 import { createServer, type ServerState } from "../protocols/pb/server.js";
 import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
 import { HistoryRecorder, type RecordedOp } from "../check/recorder.js";
-import type { ActorEvent } from "../schemas/actorEvents.js";
+import { type ActorEvent, historyTypeOf } from "../schemas/actorEvents.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { MessageBody } from "../protocols/pb/messages.js";
@@ -455,8 +455,9 @@ export class Simulator {
     const pending = node.outstanding;
     if (pending === null) return;
     node.outstanding = null;
-    if (event.error !== undefined) this.history.fail(pending.recorded);
-    else this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
+    const outcome = historyTypeOf(event);
+    if (outcome === "ok") this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
+    else this.history[outcome](pending.recorded);
     const done: CompletedOp = {
       client: address,
       op: pending.op,

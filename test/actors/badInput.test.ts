@@ -17,7 +17,7 @@ import { ActorProbe, snapshotState } from "../support/actorProbe.js";
 const config = makeConfig();
 const incarnation = 2 ** 31;
 const view2 = { viewNum: 2, primary: "server-1", backup: "server-2" };
-const snapshot = { applied: 0, chunk: 0, last: true, kv: [] as [string, string][], lastByClient: [] };
+const snapshot = { applied: 0, timeMs: 0, chunk: 0, last: true, kv: [] as [string, string][], lastByClient: [] };
 
 interface Case {
   from: string;
@@ -42,6 +42,7 @@ const viewReply = (viewNum: number, primary: string): MessageBody => ({
 const evilTransfer: MessageBody = {
   type: "StateTransfer",
   applied: 5,
+  timeMs: 0,
   chunk: 0,
   last: true,
   kv: [["a", "evil"]],
@@ -51,12 +52,14 @@ const evilTransfer: MessageBody = {
 const everyType: Case[] = [
   input("ping", "server-9", 2, { type: "Ping", viewNum: 2, incarnation: 1 }),
   input("view reply", "viewserver", 2, { type: "ViewReply", view: view2, primaryIncarnation: 1 }),
-  input("request", "client-x", 2, { type: "Request", seq: 1, op: { f: "get", key: "a" } }),
+  input("request", "client-x", 2, { type: "Request", session: 1, seq: 1, op: { f: "get", key: "a" } }),
   input("reply", "server-1", 2, { type: "Reply", seq: 1, result: { ok: true, value: "v" } }),
   input("forward", "server-1", 2, {
     type: "Forward",
     firstIndex: 1,
-    entries: [{ client: "client-x", seq: 1, op: { f: "put", key: "a", value: "b" } }],
+    entries: [
+      { type: "op", client: "client-x", session: 1, seq: 1, op: { f: "put", key: "a", value: "b" }, atMs: 0 },
+    ],
   }),
   input("forward ack", "server-2", 2, forwardAck(1)),
   input("forward reject", "server-2", 2, { type: "ForwardReject" }),
@@ -97,12 +100,13 @@ describe("bad input", () => {
       envelopeWith({ from: "a b" }),
       envelopeWith({ body: { type: "Request", seq: "1", op: { f: "get", key: "k" } } }),
       envelopeWith({
-        body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "x".repeat(valueBytesMax + 1) } },
+        body: { type: "Request", session: 1, seq: 1, op: { f: "put", key: "k", value: "x".repeat(valueBytesMax + 1) } },
       }),
       // Within the limit in characters, over it as JSON (each control character takes six bytes).
       envelopeWith({
         body: {
           type: "Request",
+          session: 1,
           seq: 1,
           op: { f: "put", key: "k", value: "\u0001".repeat(valueBytesMax / 2) },
         },
@@ -146,6 +150,7 @@ describe("bad input", () => {
       input("second transfer in the view", "server-1", 2, evilTransfer),
       input("request from a server", "server-1", 2, {
         type: "Request",
+        session: 1,
         seq: 1,
         op: { f: "put", key: "a", value: "b" },
       }),

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { makeConfig } from "../../src/protocols/pb/config.js";
 import { createServer, type ServerState } from "../../src/protocols/pb/server.js";
 import type { Op } from "../../src/schemas/op.js";
+import type { Session } from "../../src/kv/atMostOnce.js";
 import type { View } from "../../src/protocols/pb/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
@@ -16,15 +17,16 @@ function viewReply(view: View, primaryIncarnation: number | null = incarnation) 
   return { type: "ViewReply" as const, view, primaryIncarnation, pingIncarnation: incarnation };
 }
 
-/** server-1 as the ready primary of view 2 = (server-1, server-2). */
+/** server-1 as the ready primary of view 2 = (server-1, server-2), client-a's session 1 at position 1, x=1 at 2. */
 function readyPrimary(): ActorProbe<ServerState> {
   const server = new ActorProbe(createServer(config), "server-1");
   server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
-  server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
+  server.deliver("client-a", { type: "RegisterClient", seq: 1 }, 1); // session 1
+  server.deliver("client-a", { type: "Request", session: 1, seq: 1, op: put("x", "1") }, 1);
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
   server.deliver(
     "server-2",
-    { type: "StateTransferAck", applied: 1, received: 1, installed: true, incarnation: 99 },
+    { type: "StateTransferAck", applied: 2, received: 1, installed: true, incarnation: 99 },
     2,
   );
   server.takeSent();
@@ -37,10 +39,11 @@ function installedBackup(): ActorProbe<ServerState> {
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }, 7));
   const chunk = {
     applied: 1,
+    timeMs: 0,
     chunk: 0,
     last: true,
     kv: [["x", "1"]] as [string, string][],
-    lastByClient: [["client-a", { seq: 1, refused: false }]] as [string, { seq: number; refused: boolean }][],
+    lastByClient: [["client-a", { id: 1, seq: 1, refused: false, activeMs: 0 }]] as [string, Session][],
   };
   server.deliver("server-1", { type: "StateTransfer", ...chunk }, 2);
   server.takeSent();
@@ -65,7 +68,7 @@ describe("server", () => {
     restarted.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }, 12345));
     expect(restarted.state.role).toBe("idle"); // an old view 1 read after a restart: not its role
     expect(restarted.state.app).toBeNull();
-    restarted.deliver("client-a", { type: "Request", seq: 1, op: { f: "get", key: "x" } }, 1);
+    restarted.deliver("client-a", { type: "Request", session: 1, seq: 1, op: { f: "get", key: "x" } }, 1);
     expect(restarted.sentOfType("Reply").map((s) => s.body.result)).toEqual([
       { ok: false, error: "NotPrimary" },
     ]);
@@ -95,7 +98,7 @@ describe("server", () => {
 
   it("executes a client operation only after the backup acknowledged it", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 2);
     expect(primary.sentOfType("Reply")).toEqual([]);
     expect(primary.sentOfType("Forward")).toEqual([
       {
@@ -103,14 +106,14 @@ describe("server", () => {
         viewNum: 2,
         body: {
           type: "Forward",
-          firstIndex: 2,
-          entries: [{ client: "client-a", seq: 2, op: put("x", "2") }],
+          firstIndex: 3,
+          entries: [{ type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 }],
         },
       },
     ]);
     expect(primary.state.app!.store.get("x")).toBe("1");
     primary.takeSent();
-    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 2);
     expect(primary.state.app!.store.get("x")).toBe("2");
     expect(primary.sentOfType("Reply")).toEqual([
       { to: "client-a", viewNum: 2, body: { type: "Reply", seq: 2, result: { ok: true, value: "" } } },
@@ -119,18 +122,20 @@ describe("server", () => {
 
   it("ignores acks from anyone but the backup process of its view", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
-    primary.deliver("server-3", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
-    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 1);
-    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 100 }, 2); // restarted under the name
-    primary.deliver("server-2", { type: "ForwardAck", index: 2 }, 2);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 2);
+    primary.deliver("server-3", { type: "ForwardAck", index: 3, incarnation: 99 }, 2);
+    primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 1);
+    primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 100 }, 2); // restarted under the name
+    primary.deliver("server-2", { type: "ForwardAck", index: 3 }, 2);
     expect(primary.state.app!.store.get("x")).toBe("1");
   });
 
-  it("sends the whole state, at-most-once table included, to a new backup, serves through it meanwhile, and acks the view only once it is installed", () => {
+  it("sends the whole state, session table included, to a new backup, serves through it meanwhile, and acks the view only once it is installed", () => {
     const server = new ActorProbe(createServer(config), "server-1");
     server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
-    server.deliver("client-a", { type: "Request", seq: 1, op: put("x", "1") }, 1);
+    server.advanceMs(5);
+    server.deliver("client-a", { type: "RegisterClient", seq: 1 }, 1);
+    server.deliver("client-a", { type: "Request", session: 1, seq: 1, op: put("x", "1") }, 1);
     server.takeSent();
     server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }));
     expect(server.sentOfType("StateTransfer")).toEqual([
@@ -139,26 +144,27 @@ describe("server", () => {
         viewNum: 2,
         body: {
           type: "StateTransfer",
-          applied: 1,
+          applied: 2,
+          timeMs: 5,
           chunk: 0,
           last: true,
           kv: [["x", "1"]],
-          lastByClient: [["client-a", { seq: 1, refused: false }]],
+          lastByClient: [["client-a", { id: 1, seq: 1, refused: false, activeMs: 5 }]],
         },
       },
     ]);
     server.takeSent();
     const ack = {
       type: "StateTransferAck" as const,
-      applied: 1,
+      applied: 2,
       received: 0,
       installed: false,
       incarnation: 99,
     };
     server.deliver("server-2", ack, 2); // the backup process names itself, nothing installed yet
-    server.deliver("client-b", { type: "Request", seq: 1, op: put("y", "1") }, 2);
-    expect(server.sentOfType("Forward").map((s) => s.body.firstIndex)).toEqual([2]); // after the snapshot
-    server.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2); // held by the backup
+    server.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("y", "1") }, 2);
+    expect(server.sentOfType("Forward").map((s) => s.body.firstIndex)).toEqual([3]); // after the snapshot
+    server.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 2); // held by the backup
     expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([{ ok: true, value: "" }]);
     server.fire({ type: "PingTimer" });
     expect(server.sentOfType("Ping").map((s) => s.body.viewNum)).toEqual([1]); // still acknowledging view 1
@@ -172,7 +178,7 @@ describe("server", () => {
     const forward = {
       type: "Forward" as const,
       firstIndex: 2,
-      entries: [{ client: "client-a", seq: 2, op: put("x", "2") }],
+      entries: [{ type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 }],
     };
     backup.deliver("server-3", forward, 2); // not the primary
     backup.deliver("server-1", forward, 1); // an older view
@@ -188,9 +194,12 @@ describe("server", () => {
   it("as backup, applies forwards in the primary's order even reordered and duplicated", () => {
     const backup = installedBackup();
     const entry = (seq: number, value: string) => ({
+      type: "op" as const,
       client: "client-a",
+      session: 1,
       seq,
       op: { f: "append" as const, key: "x", value },
+      atMs: 0,
     });
     backup.deliver("server-1", { type: "Forward", firstIndex: 3, entries: [entry(3, "c")] }, 2);
     expect(backup.state.app!.store.get("x")).toBe("1");
@@ -209,11 +218,12 @@ describe("server", () => {
     const backup = installedBackup();
     backup.deliver(
       "server-1",
-      { type: "Forward", firstIndex: 2, entries: [{ client: "client-a", seq: 2, op: put("x", "2") }] },
+      { type: "Forward", firstIndex: 2, entries: [{ type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 }] },
       2,
     );
     const stale = {
       applied: 1,
+      timeMs: 0,
       chunk: 0,
       last: true,
       kv: [["x", "1"]] as [string, string][],
@@ -226,9 +236,9 @@ describe("server", () => {
 
   it("rejects client requests unless primary", () => {
     const backup = installedBackup();
-    backup.deliver("client-a", { type: "Request", seq: 5, op: put("x", "9") }, 2);
+    backup.deliver("client-a", { type: "Request", session: 1, seq: 5, op: put("x", "9") }, 2);
     const idle = new ActorProbe(createServer(config), "server-3");
-    idle.deliver("client-a", { type: "Request", seq: 5, op: put("x", "9") }, 2);
+    idle.deliver("client-a", { type: "Request", session: 1, seq: 5, op: put("x", "9") }, 2);
     for (const server of [backup, idle]) {
       expect(server.sentOfType("Reply").map((s) => s.body.result)).toEqual([
         { ok: false, error: "NotPrimary" },
@@ -239,11 +249,11 @@ describe("server", () => {
 
   it("answers a retried request from the at-most-once table without running it again", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2);
-    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry while in flight
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry while in flight
     expect(primary.sentOfType("Forward")).toHaveLength(1);
-    primary.deliver("server-2", { type: "ForwardAck", index: 2, incarnation: 99 }, 2);
-    primary.deliver("client-a", { type: "Request", seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry after
+    primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 2);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry after
     expect(primary.state.app!.store.get("x")).toBe("1!");
     expect(primary.sentOfType("Reply")).toHaveLength(2);
     expect(primary.sentOfType("Forward")).toHaveLength(1);
@@ -251,7 +261,7 @@ describe("server", () => {
 
   it("answers WrongView to a client that knows a newer view", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 3);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 3);
     expect(primary.sentOfType("Reply").map((s) => s.body.result)).toEqual([
       { ok: false, error: "WrongView" },
     ]);
@@ -259,7 +269,7 @@ describe("server", () => {
 
   it("drops unacknowledged forwards when the view changes (their clients retry)", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", seq: 2, op: put("x", "2") }, 2);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 2);
     primary.deliver("viewserver", viewReply({ viewNum: 3, primary: "server-1", backup: "server-3" }));
     expect(primary.state.pending).toEqual([]);
     expect(primary.state.app!.store.get("x")).toBe("1");

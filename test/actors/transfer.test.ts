@@ -10,7 +10,7 @@ import type { TransferChunk } from "../../src/protocols/pb/snapshot.js";
 function appWith(keys: number, valueBytes: number) {
   const app = emptyApp();
   for (let i = 0; i < keys; i++) app.store.set(`k${i}`, "v".repeat(valueBytes));
-  app.lastByClient.set("client-a", { seq: 3, refused: false });
+  app.lastByClient.set("client-a", { id: 1, seq: 3, refused: false, activeMs: 0 });
   app.applied = keys;
   return app;
 }
@@ -34,13 +34,13 @@ describe("state transfer chunks", () => {
     }
     expect(chunks.map((chunk) => chunk.last)).toEqual(chunks.map((_, i) => i === chunks.length - 1));
     expect(chunks.flatMap((chunk) => chunk.kv).length).toBe(1_000);
-    expect(chunks.at(-1)!.lastByClient).toEqual([["client-a", { seq: 3, refused: false }]]);
+    expect(chunks.at(-1)!.lastByClient).toEqual([["client-a", { id: 1, seq: 3, refused: false, activeMs: 0 }]]);
   });
 
   it("an empty store is one last chunk; a value larger than a chunk's budget travels alone", () => {
     const empty = emptyApp();
     expect(allChunks(startOutgoing(empty, true), empty.store)).toEqual([
-      { applied: 0, chunk: 0, last: true, kv: [], lastByClient: [] },
+      { applied: 0, timeMs: 0, chunk: 0, last: true, kv: [], lastByClient: [] },
     ]);
     const app = appWith(3, batchBytesMax * 2);
     const chunks = allChunks(startOutgoing(app, true), app.store);

@@ -19,18 +19,18 @@ const put: Op = { f: "put", key: "k2", value: "v" };
 describe("relay actors", () => {
   it("the relay primary forwards a request as a one-entry Forward and replies on its echo", () => {
     const primary = new ActorProbe(createRelayPrimary(), "server-1");
-    primary.deliver("client-a", { type: "Request", seq: 1, op: get }, 1);
-    primary.deliver("client-b", { type: "Request", seq: 7, op: put }, 1);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 1, op: get }, 1);
+    primary.deliver("client-b", { type: "Request", session: 1, seq: 7, op: put }, 1);
     expect(primary.takeSent()).toEqual([
       {
         to: "server-2",
         viewNum: 1,
-        body: { type: "Forward", firstIndex: 1, entries: [{ client: "client-a", seq: 1, op: get }] },
+        body: { type: "Forward", firstIndex: 1, entries: [{ type: "op", client: "client-a", session: 1, seq: 1, op: get, atMs: 0 }] },
       },
       {
         to: "server-2",
         viewNum: 1,
-        body: { type: "Forward", firstIndex: 2, entries: [{ client: "client-b", seq: 7, op: put }] },
+        body: { type: "Forward", firstIndex: 2, entries: [{ type: "op", client: "client-b", session: 1, seq: 7, op: put, atMs: 0 }] },
       },
     ]);
     // Echoes may come back in any order; each answers its own client once.
@@ -47,18 +47,18 @@ describe("relay actors", () => {
 
   it("a client's retry of a request on its way is not relayed twice; its next request is", () => {
     const primary = new ActorProbe(createRelayPrimary(), "server-1");
-    primary.deliver("client-a", { type: "Request", seq: 1, op: get }, 1);
-    primary.deliver("client-a", { type: "Request", seq: 1, op: get }, 1);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 1, op: get }, 1);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 1, op: get }, 1);
     expect(primary.sentOfType("Forward")).toHaveLength(1);
     primary.deliver("server-2", { type: "ForwardAck", index: 1 }, 1);
-    primary.deliver("client-a", { type: "Request", seq: 2, op: put }, 1);
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put }, 1);
     expect(primary.sentOfType("Forward").map((sent) => sent.body.firstIndex)).toEqual([1, 2]);
   });
 
   it("the waiting list is bounded: the oldest request is forgotten", () => {
     const primary = new ActorProbe(createRelayPrimary(), "server-1");
     for (let index = 0; index <= relayWaitingMax; index++) {
-      primary.deliver(`client-${index}`, { type: "Request", seq: 1, op: get }, 1);
+      primary.deliver(`client-${index}`, { type: "Request", session: 1, seq: 1, op: get }, 1);
     }
     expect(primary.state.waiting.size).toBe(relayWaitingMax);
     expect(primary.state.waiting.has(1)).toBe(false);
@@ -69,7 +69,7 @@ describe("relay actors", () => {
 
   it("the relay primary ignores requests from non-clients and other message types", () => {
     const primary = new ActorProbe(createRelayPrimary(), "server-1");
-    primary.deliver("server-3", { type: "Request", seq: 1, op: get }, 1);
+    primary.deliver("server-3", { type: "Request", session: 1, seq: 1, op: get }, 1);
     primary.deliver("client-a", { type: "GetView" }, 1);
     expect(primary.takeSent()).toEqual([]);
   });
@@ -82,8 +82,8 @@ describe("relay actors", () => {
         type: "Forward",
         firstIndex: 5,
         entries: [
-          { client: "client-a", seq: 1, op: get },
-          { client: "client-b", seq: 1, op: put },
+          { type: "op", client: "client-a", session: 1, seq: 1, op: get, atMs: 0 },
+          { type: "op", client: "client-b", session: 1, seq: 1, op: put, atMs: 0 },
         ],
       },
       1,

@@ -11,7 +11,7 @@ const envelope: Envelope = {
   to: "server-1",
   viewNum: 3,
   sentAt: 1_000.5,
-  body: { type: "Request", seq: 7, op: { f: "put", key: "k", value: "v" } },
+  body: { type: "Request", session: 1, seq: 7, op: { f: "put", key: "k", value: "v" } },
 };
 
 function delivery(body: unknown, headers?: Record<string, unknown>): RawDelivery {
@@ -35,7 +35,7 @@ describe("classifyDelivery", () => {
       delayMs: null,
       sentAt: 1_000.5,
     });
-    expect(tapped?.label).toBe('client-abc -> server-1 [v3] Request(#7 put("k", "v"))');
+    expect(tapped?.label).toBe('client-abc -> server-1 [v3] Request(s1 #7 put("k", "v"))');
   });
 
   it("a copy dead-lettered by a delay bucket was delayed by that bucket", () => {
@@ -80,7 +80,7 @@ describe("classifyDelivery", () => {
   it("cuts long labels", () => {
     const long: Envelope = {
       ...envelope,
-      body: { type: "Request", seq: 1, op: { f: "get", key: "k".repeat(250) } },
+      body: { type: "Request", session: 1, seq: 1, op: { f: "get", key: "k".repeat(250) } },
     };
     const label = classifyDelivery("c", "net", delivery(long))?.label ?? "";
     expect(label.length).toBeLessThanOrEqual(160);

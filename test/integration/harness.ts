@@ -221,7 +221,7 @@ export async function recordedOp(
 ): Promise<{ value: string } | null> {
   const recorded: RecordedOp = recorder.invoke(clientId, op.f, op.key, op.f === "get" ? undefined : op.value);
   const outcome = await session.invoke(op, timeoutMs);
-  if (outcome.kind === "timeout") {
+  if (outcome.kind === "timeout" || outcome.kind === "expired") {
     recorder.info(recorded);
     return null;
   }

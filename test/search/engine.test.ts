@@ -112,6 +112,7 @@ describe("search engine", () => {
       ...cloneServerState(server),
       app: {
         applied: 2,
+        timeMs: 0,
         store: new Map([
           ["a", "1"],
           ["b", "2"],
@@ -123,6 +124,7 @@ describe("search engine", () => {
       ...cloneServerState(server),
       app: {
         applied: 2,
+        timeMs: 0,
         store: new Map([
           ["b", "2"],
           ["a", "1"],
@@ -134,6 +136,7 @@ describe("search engine", () => {
       ...cloneServerState(server),
       app: {
         applied: 2,
+        timeMs: 0,
         store: new Map([
           ["a", "2"],
           ["b", "1"],

@@ -31,7 +31,13 @@ function server(
     view: view(2, "server-1", "server-2"),
     role: "primary",
     ackedViewNum: 2,
-    app: { ...emptyApp(), applied, store: new Map(store) },
+    // client-1's session 1 is open (forwarded entries name it).
+    app: {
+      ...emptyApp(),
+      applied,
+      store: new Map(store),
+      lastByClient: new Map([["client-1", { id: 1, seq: 0, refused: false, activeMs: 0 }]]),
+    },
     transferAcked: true,
     backupIncarnation: 1,
     outgoing: null,
@@ -77,7 +83,7 @@ describe("search invariants", () => {
     const before = server(
       1,
       [["a", "x"]],
-      [{ client: "client-1", seq: 2, op: { f: "put", key: "a", value: "y" } }],
+      [{ type: "op", client: "client-1", session: 1, seq: 2, op: { f: "put", key: "a", value: "y" }, atMs: 0 }],
     );
     const after = server(2, [["a", "y"]]);
     const ack = (incarnation: number): Envelope => ({
@@ -118,7 +124,14 @@ describe("search invariants", () => {
   });
 
   it("the backup is between the primary's applied and applied + pending, with the matching store", () => {
-    const entry = { client: "client-1", seq: 1, op: { f: "append" as const, key: "a", value: "x" } };
+    const entry = {
+      type: "op" as const,
+      client: "client-1",
+      session: 1,
+      seq: 1,
+      op: { f: "append" as const, key: "a", value: "x" },
+      atMs: 0,
+    };
     const primary = server(1, [["a", "0"]], [entry]);
     expect(checkBackupConsistency(primary, server(1, [["a", "0"]]))).toBeNull();
     expect(checkBackupConsistency(primary, server(2, [["a", "0x"]]))).toBeNull();

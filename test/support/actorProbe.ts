@@ -67,6 +67,12 @@ export class ActorProbe<State> {
     return this;
   }
 
+  /** Moves the probe's clock on (what `ctx.now()` answers). */
+  advanceMs(ms: number): this {
+    this.clockMs += ms;
+    return this;
+  }
+
   fire(timer: Timer): this {
     this.clockMs += 1;
     this.definition.onTimer(this.state, timer, this.context);

@@ -13,6 +13,11 @@ import { describeOp, describeView } from "./describe.js";
 // for again only on a timeout or an error, so the view server is not flooded.
 // A client address must be used by one process only: a restarted client would
 // start its numbering again and be answered from the at-most-once table.
+// Before its first operation the client opens a session (RegisterClient, Raft
+// §6.3); when the servers answer SessionExpired it reports the operation's
+// outcome as unknown (an earlier attempt may have run) and opens a new one
+// for the next. After half the expiry without an answer it opens one again
+// before sending: an idle client then never meets SessionExpired.
 
 // ---------------------------------------------------------------- state
 
@@ -23,6 +28,10 @@ export interface ClientState {
   current: { seq: number; op: Op } | null;
   /** A GetView went out in this retry round; at most one per round. */
   viewRequested: boolean;
+  /** The session the servers opened for this client; null before the first and after SessionExpired. */
+  session: number | null;
+  /** When this client last had an answer in its session (its own clock). */
+  sessionHeardMs: number;
 }
 
 // ---------------------------------------------------------------- init
@@ -30,7 +39,7 @@ export interface ClientState {
 export function createClient(config: ProtocolConfig): ClientDefinition<ClientState> {
   return {
     kind: "client",
-    init: () => ({ view: null, seq: 0, current: null, viewRequested: false }),
+    init: () => ({ view: null, seq: 0, current: null, viewRequested: false, session: null, sessionHeardMs: 0 }),
     invoke(state, op, ctx) {
       assert(state.current === null, "a client has one outstanding operation");
       state.seq += 1;
@@ -41,6 +50,8 @@ export function createClient(config: ProtocolConfig): ClientDefinition<ClientSta
       }
       state.current = { seq: state.seq, op };
       state.viewRequested = false;
+      // Idle for half the expiry: the servers may forget the session before the request lands.
+      if (ctx.now() - state.sessionHeardMs >= config.sessionExpiryMs / 2) state.session = null;
       sendRequest(state, ctx);
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
@@ -50,10 +61,13 @@ export function createClient(config: ProtocolConfig): ClientDefinition<ClientSta
       switch (body.type) {
         case "ViewReply":
           return onViewReply(state, body, message, ctx);
+        case "RegisterReply":
+          return onRegisterReply(state, body, message, ctx);
         case "Reply":
           return onReply(state, body, message, ctx);
         case "Ping":
         case "GetView":
+        case "RegisterClient":
         case "Request":
         case "Forward":
         case "ForwardAck":
@@ -83,8 +97,8 @@ export function createClient(config: ProtocolConfig): ClientDefinition<ClientSta
     },
     describe: (state) =>
       `${state.view === null ? "no view" : describeView(state.view)}, ${
-        state.current === null ? "idle" : `waiting #${state.current.seq} ${describeOp(state.current.op)}`
-      }`,
+        state.session === null ? "no session" : `session ${state.session}`
+      }, ${state.current === null ? "idle" : `waiting #${state.current.seq} ${describeOp(state.current.op)}`}`,
   };
 }
 
@@ -98,18 +112,47 @@ function onViewReply(state: ClientState, reply: BodyOf<"ViewReply">, message: Me
   if (state.current !== null && state.view.primary !== primaryBefore) sendRequest(state, ctx);
 }
 
+function onRegisterReply(
+  state: ClientState,
+  reply: BodyOf<"RegisterReply">,
+  message: Message,
+  ctx: Context,
+): void {
+  const current = state.current;
+  if (!isServerAddress(message.from) || current === null || reply.seq !== current.seq) return;
+  if (state.session !== null) return; // a duplicate: the session is open
+  if (reply.result.ok) {
+    state.session = reply.result.session;
+    state.sessionHeardMs = ctx.now();
+    sendRequest(state, ctx);
+    return;
+  }
+  // Wrong server or stale view: ask once now; NotReady and Busy wait for the timer.
+  if (reply.result.error === "NotPrimary" || reply.result.error === "WrongView") requestView(state, ctx);
+}
+
 function onReply(state: ClientState, reply: BodyOf<"Reply">, message: Message, ctx: Context): void {
   const current = state.current;
   if (!isServerAddress(message.from) || current === null || reply.seq !== current.seq) return;
+  if (state.session === null) return; // answers a request of a session this client left
   if (reply.result.ok) {
     state.current = null;
+    state.sessionHeardMs = ctx.now();
     ctx.emit({ type: "result", seq: current.seq, op: current.op, value: reply.result.value });
     return;
   }
   if (reply.result.error === "ValueTooLarge") {
     // Final: the append would have made the key's value too large, and changed nothing.
     state.current = null;
+    state.sessionHeardMs = ctx.now();
     ctx.emit({ type: "result", seq: current.seq, op: current.op, value: "", error: "ValueTooLarge" });
+    return;
+  }
+  if (reply.result.error === "SessionExpired") {
+    // Unknown: not run now, but an attempt before the session was forgotten may have run.
+    state.current = null;
+    state.session = null;
+    ctx.emit({ type: "result", seq: current.seq, op: current.op, value: "", error: "SessionExpired" });
     return;
   }
   // Wrong server or stale view: ask once now; NotReady and Busy wait for the timer.
@@ -133,7 +176,8 @@ function sendRequest(state: ClientState, ctx: Context): void {
   if (current === null) return;
   const primary = state.view?.primary ?? null;
   if (primary === null) return requestView(state, ctx);
-  ctx.send(primary, { type: "Request", seq: current.seq, op: current.op });
+  if (state.session === null) ctx.send(primary, { type: "RegisterClient", seq: current.seq });
+  else ctx.send(primary, { type: "Request", session: state.session, seq: current.seq, op: current.op });
 }
 
 function requestView(state: ClientState, ctx: Context): void {

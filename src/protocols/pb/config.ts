@@ -19,6 +19,13 @@ export interface ProtocolConfig {
   pendingMax: number;
   /** Most state-transfer chunks the primary has sent and the backup not yet acknowledged. */
   transferWindow: number;
+  /**
+   * The servers forget a client session idle longer than this, measured by
+   * the primary's stamps on the log (DESIGN §4.1); its next request is
+   * answered SessionExpired. Clients open their session again after half of
+   * it without an answer, so only an operation outstanding that long meets it.
+   */
+  sessionExpiryMs: number;
   /** Planted bugs for the model checker and tests; empty in every real run. */
   mutations: readonly Mutation[];
 }
@@ -49,6 +56,7 @@ export const defaultConfig: ProtocolConfig = Object.freeze({
   forwardWindow: 1,
   pendingMax: 1024,
   transferWindow: 4,
+  sessionExpiryMs: 60_000,
   mutations: [],
 });
 
@@ -60,6 +68,8 @@ export function makeConfig(overrides: Partial<ProtocolConfig> = {}): ProtocolCon
   assert(config.forwardBatchMax >= 1 && config.forwardWindow >= 1, "forwarding bounds must be positive");
   assert(config.transferWindow >= 1, "the transfer window must be positive");
   assert(config.pendingMax >= config.forwardBatchMax, "pendingMax must hold at least one batch");
+  // A client must be able to open a session and run an operation within it, retries included.
+  assert(config.sessionExpiryMs >= 4 * config.clientRetryMs, "sessionExpiryMs must be at least 4 client retries");
   return Object.freeze(config);
 }
 

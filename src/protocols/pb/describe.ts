@@ -1,5 +1,5 @@
 import type { Envelope } from "../../schemas/envelope.js";
-import type { MessageBody } from "./messages.js";
+import type { ForwardEntry, MessageBody } from "./messages.js";
 import type { Op } from "../../schemas/op.js";
 import type { View } from "./view.js";
 
@@ -31,20 +31,36 @@ export function describeBody(body: MessageBody): string {
       return "GetView";
     case "ViewReply":
       return `ViewReply(${describeView(body.view)})`;
+    case "RegisterClient":
+      return `RegisterClient(#${body.seq})`;
+    case "RegisterReply":
+      return `RegisterReply(#${body.seq} ${body.result.ok ? `session ${body.result.session}` : body.result.error})`;
     case "Request":
-      return `Request(#${body.seq} ${describeOp(body.op)})`;
+      return `Request(s${body.session} #${body.seq} ${describeOp(body.op)})`;
     case "Reply":
       return `Reply(#${body.seq} ${body.result.ok ? shortValue(body.result.value) : body.result.error})`;
     case "Forward":
-      return `Forward(@${body.firstIndex} ${body.entries.map((e) => `${e.client}#${e.seq} ${describeOp(e.op)}`).join("; ")})`;
+      return `Forward(@${body.firstIndex} ${body.entries.map(describeEntry).join("; ")})`;
     case "ForwardAck":
       return `ForwardAck(@${body.index})`;
     case "ForwardReject":
       return "ForwardReject";
     case "StateTransfer":
-      return `StateTransfer(@${body.applied} #${body.chunk}${body.last ? " last" : ""}, ${body.kv.length} keys, ${body.lastByClient.length} clients)`;
+      return `StateTransfer(@${body.applied} #${body.chunk}${body.last ? " last" : ""}, ${body.kv.length} keys, ${body.lastByClient.length} sessions)`;
     case "StateTransferAck":
       return `StateTransferAck(@${body.applied} ${body.installed ? "installed" : `${body.received} chunks`})`;
+  }
+}
+
+/** A log entry; times are the primary's stamps, in milliseconds. */
+export function describeEntry(entry: ForwardEntry): string {
+  switch (entry.type) {
+    case "op":
+      return `${entry.client}#${entry.seq} ${describeOp(entry.op)}`;
+    case "register":
+      return `${entry.client}#${entry.seq} register`;
+    case "expire":
+      return `expire sessions idle since ${entry.beforeMs} ms`;
   }
 }
 

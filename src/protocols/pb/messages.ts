@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { LogEntry } from "../../kv/atMostOnce.js";
 import { Address } from "../../schemas/address.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
 import { Op } from "../../schemas/op.js";
@@ -36,11 +37,39 @@ export const ViewReply = z.object({
   pingIncarnation: Incarnation.optional(),
 });
 
-/** Client → primary. One outstanding request per client; seq numbers grow by one. */
-export const Request = z.object({ type: z.literal("Request"), seq: z.int().min(1), op: Op });
+/** A session id: the log position of the entry that opened it. */
+export const SessionId = z.int().min(1);
+/** A time the primary stamped (its clock, milliseconds). */
+const StampMs = z.number().finite();
 
-/** `ValueTooLarge`: an append would make the key's value larger than valueBytesMax; nothing changed. */
-export const ReplyError = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy", "ValueTooLarge"]);
+/**
+ * Client → primary, before its first operation and after SessionExpired:
+ * open a session (Raft's RegisterClient). `seq` is the operation waiting for
+ * it, so the answer is matched to it.
+ */
+export const RegisterClient = z.object({ type: z.literal("RegisterClient"), seq: z.int().min(1) });
+/** Errors a primary answers before anything is logged (the operation did not run). */
+export const NotServed = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy"]);
+export type NotServed = z.infer<typeof NotServed>;
+export const RegisterReply = z.object({
+  type: z.literal("RegisterReply"),
+  seq: z.int().min(1),
+  result: z.discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), session: SessionId }),
+    z.object({ ok: z.literal(false), error: NotServed }),
+  ]),
+});
+
+/** Client → primary. One outstanding request per client; seq numbers grow by one. */
+export const Request = z.object({ type: z.literal("Request"), session: SessionId, seq: z.int().min(1), op: Op });
+
+/**
+ * `ValueTooLarge`: an append would make the key's value larger than
+ * valueBytesMax; nothing changed. `SessionExpired`: the servers do not hold
+ * the request's session (forgotten, or never opened); it was not run now, but
+ * an earlier attempt may have run, so its outcome is unknown.
+ */
+export const ReplyError = z.enum([...NotServed.options, "ValueTooLarge", "SessionExpired"]);
 export type ReplyError = z.infer<typeof ReplyError>;
 export const Reply = z.object({
   type: z.literal("Reply"),
@@ -51,7 +80,24 @@ export const Reply = z.object({
   ]),
 });
 
-export const ForwardEntry = z.object({ client: Address, seq: z.int().min(1), op: Op });
+/**
+ * A log position as the primary forwards it (src/kv/atMostOnce.ts): a client
+ * operation, a session opened, or idle sessions forgotten. `atMs` is the
+ * primary's clock when it logged the entry, never earlier than the entry
+ * before: every replica measures session expiry by these stamps only.
+ */
+export const ForwardEntry = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("op"),
+    client: Address,
+    session: SessionId,
+    seq: z.int().min(1),
+    op: Op,
+    atMs: StampMs,
+  }),
+  z.object({ type: z.literal("register"), client: Address, seq: z.int().min(1), atMs: StampMs }),
+  z.object({ type: z.literal("expire"), beforeMs: StampMs, atMs: StampMs }),
+]) satisfies z.ZodType<LogEntry>; // the wire's entry is the application's log entry
 export type ForwardEntry = z.infer<typeof ForwardEntry>;
 /**
  * Primary → backup: log positions firstIndex, firstIndex+1, … in the primary's
@@ -98,6 +144,8 @@ export const MessageBody = z.discriminatedUnion("type", [
   Ping,
   GetView,
   ViewReply,
+  RegisterClient,
+  RegisterReply,
   Request,
   Reply,
   Forward,

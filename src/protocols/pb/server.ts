@@ -1,5 +1,14 @@
-import { type App, alreadyExecuted, applyOnce, cachedResult, copyApp, emptyApp } from "../../kv/atMostOnce.js";
-import type { OpResult } from "../../kv/store.js";
+import {
+  type App,
+  alreadyExecuted,
+  applyEntry,
+  cachedResult,
+  copyApp,
+  emptyApp,
+  type EntryResult,
+  oldestActivityMs,
+  sessionOf,
+} from "../../kv/atMostOnce.js";
 import { type Address, isClientAddress, viewServerAddress } from "../../schemas/address.js";
 import type { NodeStatus } from "../../schemas/clusterEvents.js";
 import {
@@ -8,8 +17,10 @@ import {
   entryBytes,
   heldForwardCharsMax,
   heldForwardsMax,
+  sessionsMax,
 } from "../../schemas/limits.js";
-import type { BodyOf, ForwardEntry, ReplyError } from "./messages.js";
+import type { BodyOf, ForwardEntry, NotServed, ReplyError } from "./messages.js";
+import type { Op } from "../../schemas/op.js";
 import type { Timer } from "./timers.js";
 import { initialView, type View } from "./view.js";
 import { assert, assertNever } from "../../actors/assert.js";
@@ -31,6 +42,8 @@ import {
 // (transfer.ts); the primary does not acknowledge the view until the backup
 // installed it, but keeps serving meanwhile: operations after the snapshot
 // are forwarded, and the backup holds them until the last chunk is in.
+// Client sessions (src/kv/atMostOnce.ts) are opened and forgotten through the
+// same log, on times the primary stamps into each entry.
 
 // ---------------------------------------------------------------- state
 
@@ -109,6 +122,8 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
       switch (body.type) {
         case "ViewReply":
           return onViewReply(state, body, message, ctx, config);
+        case "RegisterClient":
+          return onRegisterClient(state, body, message, ctx, config);
         case "Request":
           return onRequest(state, body, message, ctx, config);
         case "Forward":
@@ -123,6 +138,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
           return onStateTransferAck(state, body, message, ctx, config);
         case "Ping":
         case "GetView":
+        case "RegisterReply":
         case "Reply":
           ctx.log.warn({ from: message.from, type: body.type }, "server ignores this message type");
           return;
@@ -184,6 +200,24 @@ function onViewReply(
   }
 }
 
+function onRegisterClient(
+  state: ServerState,
+  register: BodyOf<"RegisterClient">,
+  message: Message,
+  ctx: Context,
+  config: ProtocolConfig,
+): void {
+  const client = message.from;
+  const refuse = (error: NotServed): void =>
+    ctx.send(client, { type: "RegisterReply", seq: register.seq, result: { ok: false, error } });
+  const app = admit(state, message, ctx, refuse);
+  if (app === null) return;
+  // A retry of a register still on its way through the log: its answer will come.
+  if (state.pending.some((entry) => entry.type === "register" && entry.client === client)) return;
+  const atMs = stamp(state, app, ctx);
+  submit(state, app, { type: "register", client, seq: register.seq, atMs }, ctx, config, refuse);
+}
+
 function onRequest(
   state: ServerState,
   request: BodyOf<"Request">,
@@ -192,49 +226,29 @@ function onRequest(
   config: ProtocolConfig,
 ): void {
   const client = message.from;
-  if (!isClientAddress(client)) {
-    ctx.log.warn({ from: client }, "request from a non-client address refused");
-    return;
-  }
+  const refuse = (error: ReplyError): void => replyError(client, request.seq, error, ctx);
   if (state.role === "backup" && state.app !== null && hasMutation(config, "nonPrimaryServes")) {
     // Planted bug: a backup holding the state answers as if it were primary.
-    const result = applyOnce(state.app, client, request.seq, request.op);
-    return reply(state, client, request.seq, request.op, result, ctx);
+    const entry = opEntry(state, state.app, client, request, ctx);
+    return answer(state, entry, applyEntry(state.app, entry), ctx);
   }
-  if (state.role !== "primary") return replyError(client, request.seq, "NotPrimary", ctx);
-  if (message.viewNum > state.view.viewNum) return replyError(client, request.seq, "WrongView", ctx);
-  const app = state.app;
-  if (app === null) return replyError(client, request.seq, "NotReady", ctx);
-
+  const app = admit(state, message, ctx, refuse);
+  if (app === null) return;
+  // Not executed: the session was forgotten (or never opened), so this may be a retry of a write that ran.
+  if (sessionOf(app, client, request.session) === undefined) return refuse("SessionExpired");
   const cached = cachedResult(app, client, request.seq, request.op);
   if (cached !== undefined) return reply(state, client, request.seq, request.op, cached, ctx);
   if (alreadyExecuted(app, client, request.seq, request.op)) return; // an old retry; its client moved on
-  if (state.pending.some((entry) => entry.client === client && entry.seq === request.seq)) return;
+  const isQueued = (entry: ForwardEntry): boolean =>
+    entry.type === "op" && entry.client === client && entry.seq === request.seq;
+  if (state.pending.some(isQueued)) return;
 
   if (request.op.f === "get" && state.transferAcked && hasMutation(config, "fastReads")) {
     // Planted bug: a read answered from our own store, without the backup (stale once we are replaced).
     const value = app.store.get(request.op.key) ?? "";
     return reply(state, client, request.seq, request.op, { ok: true, value }, ctx);
   }
-  const entry: ForwardEntry = { client, seq: request.seq, op: request.op };
-  // Planted bug serveDuringTransfer: run operations alone, unforwarded, while the backup is being filled.
-  const servingAlone =
-    state.view.backup === null || (!state.transferAcked && hasMutation(config, "serveDuringTransfer"));
-  if (servingAlone) {
-    const result = applyAsPrimary(state, app, entry);
-    state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
-    return reply(state, client, request.seq, request.op, result, ctx);
-  }
-  if (state.pending.length >= config.pendingMax) return replyError(client, request.seq, "Busy", ctx);
-  if (hasMutation(config, "replyBeforeBackupAck")) {
-    // Planted bug: answer from a copy of the state as if the backup had acked.
-    const result = applyOnce(copyApp(app), client, request.seq, request.op);
-    state.pending.push(entry);
-    sendForwards(state, ctx, config);
-    return reply(state, client, request.seq, request.op, result, ctx);
-  }
-  state.pending.push(entry);
-  sendForwards(state, ctx, config);
+  submit(state, app, opEntry(state, app, client, request, ctx), ctx, config, refuse);
 }
 
 function onForward(
@@ -257,7 +271,7 @@ function onForward(
   if (app !== null && hasMutation(config, "applyForwardsOnArrival")) {
     // Planted bug: apply a batch as it arrives, ignoring a gap before it.
     const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
-    for (const entry of fresh) applyOnce(app, entry.client, entry.seq, entry.op);
+    for (const entry of fresh) applyEntry(app, entry);
   } else if (app !== null) {
     const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
     forward.entries.forEach((entry, offset) => {
@@ -291,8 +305,7 @@ function onForwardAck(
     const entry = state.pending.shift();
     assert(entry !== undefined, "every acknowledged position is pending");
     const result = applyAsPrimary(state, app, entry);
-    if (!hasMutation(config, "replyBeforeBackupAck"))
-      reply(state, entry.client, entry.seq, entry.op, result, ctx);
+    if (!hasMutation(config, "replyBeforeBackupAck")) answer(state, entry, result, ctx);
   }
   state.inFlightEnds = state.inFlightEnds.filter((end) => end > ack.index);
   sendForwards(state, ctx, config);
@@ -366,6 +379,7 @@ function onStateTransferAck(
 
 function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   sendPing(state, ctx);
+  if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config);
   if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
     const outgoing = state.outgoing;
     // Resend what is unacknowledged only when acks stopped coming for a whole
@@ -477,11 +491,92 @@ function sendChunks(state: ServerState, ctx: Context, config: ProtocolConfig): v
   }
 }
 
-/** Apply an operation on the primary, keeping the snapshot of a transfer in progress intact. */
-function applyAsPrimary(state: ServerState, app: App, entry: ForwardEntry): OpResult {
-  if (state.outgoing !== null && entry.op.f !== "get")
+/** Apply an entry on the primary, keeping the snapshot of a transfer in progress intact. */
+function applyAsPrimary(state: ServerState, app: App, entry: ForwardEntry): EntryResult {
+  if (state.outgoing !== null && entry.type === "op" && entry.op.f !== "get")
     saveSnapshotValue(state.outgoing, app.store, entry.op.key);
-  return applyOnce(app, entry.client, entry.seq, entry.op);
+  return applyEntry(app, entry);
+}
+
+/**
+ * The role checks every client message passes: the application state, or
+ * null once `refuse` has told the client why not (nothing was logged).
+ */
+function admit(state: ServerState, message: Message, ctx: Context, refuse: (error: NotServed) => void): App | null {
+  if (!isClientAddress(message.from)) {
+    ctx.log.warn({ from: message.from }, "request from a non-client address refused");
+    return null;
+  }
+  if (state.role !== "primary") refuse("NotPrimary");
+  else if (message.viewNum > state.view.viewNum) refuse("WrongView");
+  else if (state.app === null) refuse("NotReady");
+  else return state.app;
+  return null;
+}
+
+/**
+ * Log a new entry: run it at once when there is no backup to hold it first,
+ * else queue and forward it (Busy when the queue is full).
+ */
+function submit(
+  state: ServerState,
+  app: App,
+  entry: ForwardEntry,
+  ctx: Context,
+  config: ProtocolConfig,
+  refuse: (error: NotServed) => void,
+): void {
+  // Planted bug serveDuringTransfer: run operations alone, unforwarded, while the backup is being filled.
+  const servingAlone =
+    state.view.backup === null || (!state.transferAcked && hasMutation(config, "serveDuringTransfer"));
+  if (servingAlone) {
+    const result = applyAsPrimary(state, app, entry);
+    state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
+    return answer(state, entry, result, ctx);
+  }
+  if (state.pending.length >= config.pendingMax && entry.type !== "expire") return refuse("Busy");
+  if (hasMutation(config, "replyBeforeBackupAck")) {
+    // Planted bug: answer from a copy of the state as if the backup had acked.
+    answer(state, entry, applyEntry(copyApp(app), entry), ctx);
+  }
+  state.pending.push(entry);
+  sendForwards(state, ctx, config);
+}
+
+/**
+ * The primary's clock for a new entry: never before the entry logged before
+ * it, nor before the last one applied (a new primary's clock may lag its
+ * predecessor's), so stamps on the log never go back.
+ */
+function stamp(state: ServerState, app: App, ctx: Context): number {
+  return Math.max(ctx.now(), state.pending.at(-1)?.atMs ?? app.timeMs);
+}
+
+function opEntry(
+  state: ServerState,
+  app: App,
+  client: Address,
+  request: BodyOf<"Request">,
+  ctx: Context,
+): ForwardEntry {
+  const { session, seq, op } = request;
+  return { type: "op", client, session, seq, op, atMs: stamp(state, app, ctx) };
+}
+
+/**
+ * Primary, every pingMs: once the least recently active session has been idle
+ * longer than sessionExpiryMs, log an entry that forgets every such session
+ * (one at a time in the queue). Replicas apply it at its position, so they
+ * forget the same sessions whatever their own clocks say.
+ */
+function expireIdleSessions(state: ServerState, app: App, ctx: Context, config: ProtocolConfig): void {
+  const oldestMs = oldestActivityMs(app);
+  if (oldestMs === undefined) return;
+  const nowMs = stamp(state, app, ctx);
+  if (nowMs - oldestMs <= config.sessionExpiryMs) return;
+  if (state.pending.some((entry) => entry.type === "expire")) return;
+  const entry: ForwardEntry = { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs };
+  submit(state, app, entry, ctx, config, () => {});
 }
 
 /** Backup: the last chunk is in. Forwards held during the transfer now apply, in order. */
@@ -503,7 +598,7 @@ function applyBuffered(state: ServerState, app: App): void {
     next = state.buffered.get(app.applied + 1)
   ) {
     state.buffered.delete(app.applied + 1);
-    applyOnce(app, next.client, next.seq, next.op);
+    applyEntry(app, next);
   }
 }
 
@@ -520,7 +615,7 @@ function holdDuringTransfer(
   forward.entries.forEach((entry, offset) => {
     const index = forward.firstIndex + offset;
     if (index <= incoming.applied || state.buffered.has(index)) return;
-    const chars = entry.op.key.length + (entry.op.f === "get" ? 0 : entry.op.value.length);
+    const chars = entry.type !== "op" ? 0 : entry.op.key.length + (entry.op.f === "get" ? 0 : entry.op.value.length);
     if (index - incoming.applied > heldForwardsMax || incoming.heldChars + chars > heldForwardCharsMax)
       return;
     state.buffered.set(index, entry);
@@ -565,8 +660,9 @@ function batchEnd(state: ServerState, firstIndex: number, config: ProtocolConfig
   let bytes = 0;
   let last = firstIndex - 1;
   while (last < lastPending && last - firstIndex + 1 < config.forwardBatchMax) {
-    const op = state.pending[last + 1 - app.applied - 1]!.op;
-    const size = entryBytes(op.key, op.f === "get" ? "" : op.value);
+    const entry = state.pending[last + 1 - app.applied - 1]!;
+    const op = entry.type === "op" ? entry.op : null;
+    const size = entryBytes(op?.key ?? "", op === null || op.f === "get" ? "" : op.value);
     if (last >= firstIndex && bytes + size > batchBytesMax) break;
     bytes += size;
     last += 1;
@@ -590,12 +686,33 @@ function isFromOurBackup(state: ServerState, message: Message): boolean {
   );
 }
 
+/** Answer the client an applied entry came from (an expire entry has none). */
+function answer(state: ServerState, entry: ForwardEntry, result: EntryResult, ctx: Context): void {
+  switch (entry.type) {
+    case "op":
+      assert(!("session" in result), "an operation's result");
+      return reply(state, entry.client, entry.seq, entry.op, result, ctx);
+    case "register":
+      assert("session" in result, "a register's result is a session");
+      ctx.send(entry.client, {
+        type: "RegisterReply",
+        seq: entry.seq,
+        result: { ok: true, session: result.session },
+      });
+      return;
+    case "expire":
+      return;
+    default:
+      return assertNever(entry, "log entry");
+  }
+}
+
 function reply(
   state: ServerState,
   client: Address,
   seq: number,
-  op: ForwardEntry["op"],
-  result: OpResult,
+  op: Op,
+  result: Exclude<EntryResult, { session: number }>,
   ctx: Context,
 ): void {
   ctx.emit({ type: "served", viewNum: state.view.viewNum, client, seq, op });
@@ -625,6 +742,7 @@ function serverInvariants(state: ServerState): void {
   if (state.incoming !== null) assert(state.app === null, "a transfer is received only without state");
   if (state.ackedViewNum > 0)
     assert(state.ackedViewNum <= state.view.viewNum, "no view acknowledged before it is known");
+  if (state.app !== null) assert(state.app.lastByClient.size <= sessionsMax, "the session table is bounded");
 }
 
 function serverStatus(state: ServerState): NodeStatus {

@@ -1,4 +1,4 @@
-import type { App, LastResult } from "../../kv/atMostOnce.js";
+import type { App, Session } from "../../kv/atMostOnce.js";
 import type { KvStore } from "../../kv/store.js";
 import type { Address } from "../../schemas/address.js";
 import { batchBytesMax, chunkEntriesMax, entryBytes } from "../../schemas/limits.js";
@@ -24,12 +24,14 @@ import { assert } from "../../actors/assert.js";
 export interface OutgoingTransfer {
   /** The snapshot's log position: what the primary had applied when the view began. */
   applied: number;
+  /** The latest stamp applied at the snapshot. */
+  timeMs: number;
   /** The store's keys at the snapshot, in sending order (shared, never mutated). */
   keys: readonly string[];
   /** Snapshot values of keys written since the snapshot (first write saves them). */
   before: Map<string, string>;
   /** The at-most-once table at the snapshot (shared, never mutated). */
-  table: readonly (readonly [Address, LastResult])[];
+  table: readonly (readonly [Address, Session])[];
   /** Where each chunk cut so far starts in the stream; the next start follows the last one cut. */
   chunkStarts: number[];
   /** The number of chunks, once the last one has been cut. */
@@ -45,21 +47,31 @@ export interface OutgoingTransfer {
 /** Backup: the chunks of the primary's snapshot received so far, in order. */
 export interface IncomingTransfer {
   applied: number;
+  timeMs: number;
   received: number;
   store: KvStore;
-  lastByClient: Map<Address, LastResult>;
+  lastByClient: Map<Address, Session>;
   /** Forwards after the snapshot are held (in `buffered`) contiguously up to this position. */
   heldUpTo: number;
   /** Characters of keys and values held, bounded by heldForwardCharsMax. */
   heldChars: number;
 }
 
+/**
+ * The snapshot of `app`. Without `withAtMostOnce` (planted bug
+ * transferWithoutAtMostOnce) the sessions travel with no record of their
+ * last write, so the new backup would run a retried write again.
+ */
 export function startOutgoing(app: App, withAtMostOnce: boolean): OutgoingTransfer {
+  const table = [...app.lastByClient.entries()];
   return {
     applied: app.applied,
+    timeMs: app.timeMs,
     keys: [...app.store.keys()],
     before: new Map(),
-    table: withAtMostOnce ? [...app.lastByClient.entries()] : [],
+    table: withAtMostOnce
+      ? table
+      : table.map(([client, session]) => [client, { ...session, seq: 0, refused: false }] as const),
     chunkStarts: [0],
     chunkCount: null,
     acked: 0,
@@ -81,7 +93,7 @@ export function chunkAt(outgoing: OutgoingTransfer, store: KvStore, chunk: numbe
   assert(chunk < outgoing.chunkStarts.length, "chunks are cut in order");
   const start = outgoing.chunkStarts[chunk]!;
   const kv: [string, string][] = [];
-  const lastByClient: [Address, LastResult][] = [];
+  const lastByClient: [Address, Session][] = [];
   const streamLength = outgoing.keys.length + outgoing.table.length;
   let bytes = 0;
   let end = start;
@@ -96,14 +108,14 @@ export function chunkAt(outgoing: OutgoingTransfer, store: KvStore, chunk: numbe
   const last = end === streamLength;
   if (chunk + 1 === outgoing.chunkStarts.length && !last) outgoing.chunkStarts.push(end);
   if (last) outgoing.chunkCount = chunk + 1;
-  return { applied: outgoing.applied, chunk, last, kv, lastByClient };
+  return { applied: outgoing.applied, timeMs: outgoing.timeMs, chunk, last, kv, lastByClient };
 }
 
 function streamEntry(
   outgoing: OutgoingTransfer,
   store: KvStore,
   position: number,
-): { key: string; value: string; last?: LastResult } {
+): { key: string; value: string; last?: Session } {
   if (position < outgoing.keys.length) {
     const key = outgoing.keys[position]!;
     const value = outgoing.before.get(key) ?? store.get(key);
@@ -128,6 +140,7 @@ export function receiveChunk(
     if (chunk.chunk !== 0) return { incoming, installed: null };
     current = {
       applied: chunk.applied,
+      timeMs: chunk.timeMs,
       received: 0,
       store: new Map(),
       lastByClient: new Map(),
@@ -142,6 +155,7 @@ export function receiveChunk(
   if (!chunk.last) return { incoming: current, installed: null };
   const installed: App = {
     applied: current.applied,
+    timeMs: current.timeMs,
     store: current.store,
     lastByClient: current.lastByClient,
   };

@@ -54,6 +54,8 @@ export function createViewServer(config: ProtocolConfig): ActorDefinition<ViewSe
         case "GetView":
           return replyView(state, message.from, ctx);
         case "ViewReply":
+        case "RegisterClient":
+        case "RegisterReply":
         case "Request":
         case "Reply":
         case "Forward":
