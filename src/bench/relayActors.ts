@@ -130,7 +130,14 @@ function onRelayRequest(
   }
   const index = state.nextIndex;
   state.nextIndex += 1;
-  const entry: RelayEntry = { type: "op", client, session: request.session, seq: request.seq, op: request.op, atMs: 0 };
+  const entry: RelayEntry = {
+    type: "op",
+    client,
+    session: request.session,
+    seq: request.seq,
+    op: request.op,
+    atMs: 0,
+  };
   state.waiting.set(index, entry);
   state.relayingByClient.set(client, request.seq);
   ctx.send(backup, { type: "Forward", firstIndex: index, entries: [entry] });

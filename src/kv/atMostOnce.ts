@@ -106,7 +106,8 @@ function applyOp(app: App, entry: Extract<LogEntry, { type: "op" }>): EntryResul
     return session.seq === seq && op.f !== "get" ? resultOf(session) : { ok: true, value: "" };
   }
   const result = executeOp(app.store, op);
-  touch(app, client, op.f === "get" ? session : { ...session, seq, refused: !result.ok });
+  if (op.f === "get") touch(app, client, session);
+  else touch(app, client, { id: session.id, seq, refused: !result.ok, activeMs: session.activeMs });
   return result;
 }
 
@@ -129,7 +130,8 @@ function openSession(app: App, client: Address, nowMs: number): number {
  */
 function touch(app: App, client: Address, session: Session): void {
   app.lastByClient.delete(client);
-  app.lastByClient.set(client, { ...session, activeMs: app.timeMs });
+  const { id, seq, refused } = session;
+  app.lastByClient.set(client, { id, seq, refused, activeMs: app.timeMs });
 }
 
 /** The table is in order of activity: forgetting stops at the first session active since `beforeMs`. */

@@ -326,12 +326,7 @@ export class World {
     }
     this.recordHistory(
       draft,
-      historyEventOf(
-        historyTypeOf(result),
-        this.clientNodes.indexOf(info.index),
-        result.op,
-        result.value,
-      ),
+      historyEventOf(historyTypeOf(result), this.clientNodes.indexOf(info.index), result.op, result.value),
     );
     const broken = this.checkLinearizable(draft.history, draft.historyA, draft.historyB);
     return broken === null ? null : { invariant: "linearizable", message: broken };

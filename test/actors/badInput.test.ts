@@ -17,7 +17,14 @@ import { ActorProbe, snapshotState } from "../support/actorProbe.js";
 const config = makeConfig();
 const incarnation = 2 ** 31;
 const view2 = { viewNum: 2, primary: "server-1", backup: "server-2" };
-const snapshot = { applied: 0, timeMs: 0, chunk: 0, last: true, kv: [] as [string, string][], lastByClient: [] };
+const snapshot = {
+  applied: 0,
+  timeMs: 0,
+  chunk: 0,
+  last: true,
+  kv: [] as [string, string][],
+  lastByClient: [],
+};
 
 interface Case {
   from: string;
@@ -54,6 +61,8 @@ const everyType: Case[] = [
   input("view reply", "viewserver", 2, { type: "ViewReply", view: view2, primaryIncarnation: 1 }),
   input("request", "client-x", 2, { type: "Request", session: 1, seq: 1, op: { f: "get", key: "a" } }),
   input("reply", "server-1", 2, { type: "Reply", seq: 1, result: { ok: true, value: "v" } }),
+  input("register", "client-x", 2, { type: "RegisterClient", seq: 1 }),
+  input("register reply", "server-1", 2, { type: "RegisterReply", seq: 1, result: { ok: true, session: 1 } }),
   input("forward", "server-1", 2, {
     type: "Forward",
     firstIndex: 1,
@@ -100,7 +109,12 @@ describe("bad input", () => {
       envelopeWith({ from: "a b" }),
       envelopeWith({ body: { type: "Request", seq: "1", op: { f: "get", key: "k" } } }),
       envelopeWith({
-        body: { type: "Request", session: 1, seq: 1, op: { f: "put", key: "k", value: "x".repeat(valueBytesMax + 1) } },
+        body: {
+          type: "Request",
+          session: 1,
+          seq: 1,
+          op: { f: "put", key: "k", value: "x".repeat(valueBytesMax + 1) },
+        },
       }),
       // Within the limit in characters, over it as JSON (each control character takes six bytes).
       envelopeWith({
@@ -206,7 +220,7 @@ describe("bad input", () => {
       }),
       input("stale view", "viewserver", 1, viewReply(1, "server-3")),
       input("view from a non-view-server", "server-1", 2, viewReply(5, "server-3")),
-      ...everyType.filter((c) => !["Reply", "ViewReply"].includes(c.body.type)),
+      ...everyType.filter((c) => !["Reply", "RegisterReply", "ViewReply"].includes(c.body.type)),
     ]);
   });
 

@@ -107,7 +107,9 @@ describe("server", () => {
         body: {
           type: "Forward",
           firstIndex: 3,
-          entries: [{ type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 }],
+          entries: [
+            { type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 },
+          ],
         },
       },
     ]);
@@ -218,7 +220,13 @@ describe("server", () => {
     const backup = installedBackup();
     backup.deliver(
       "server-1",
-      { type: "Forward", firstIndex: 2, entries: [{ type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 }] },
+      {
+        type: "Forward",
+        firstIndex: 2,
+        entries: [
+          { type: "op" as const, client: "client-a", session: 1, seq: 2, op: put("x", "2"), atMs: 0 },
+        ],
+      },
       2,
     );
     const stale = {
@@ -249,11 +257,23 @@ describe("server", () => {
 
   it("answers a retried request from the at-most-once table without running it again", () => {
     const primary = readyPrimary();
-    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2);
-    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry while in flight
+    primary.deliver(
+      "client-a",
+      { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } },
+      2,
+    );
+    primary.deliver(
+      "client-a",
+      { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } },
+      2,
+    ); // retry while in flight
     expect(primary.sentOfType("Forward")).toHaveLength(1);
     primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 2);
-    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } }, 2); // retry after
+    primary.deliver(
+      "client-a",
+      { type: "Request", session: 1, seq: 2, op: { f: "append", key: "x", value: "!" } },
+      2,
+    ); // retry after
     expect(primary.state.app!.store.get("x")).toBe("1!");
     expect(primary.sentOfType("Reply")).toHaveLength(2);
     expect(primary.sentOfType("Forward")).toHaveLength(1);

@@ -34,7 +34,9 @@ describe("state transfer chunks", () => {
     }
     expect(chunks.map((chunk) => chunk.last)).toEqual(chunks.map((_, i) => i === chunks.length - 1));
     expect(chunks.flatMap((chunk) => chunk.kv).length).toBe(1_000);
-    expect(chunks.at(-1)!.lastByClient).toEqual([["client-a", { id: 1, seq: 3, refused: false, activeMs: 0 }]]);
+    expect(chunks.at(-1)!.lastByClient).toEqual([
+      ["client-a", { id: 1, seq: 3, refused: false, activeMs: 0 }],
+    ]);
   });
 
   it("an empty store is one last chunk; a value larger than a chunk's budget travels alone", () => {

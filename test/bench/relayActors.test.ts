@@ -25,12 +25,20 @@ describe("relay actors", () => {
       {
         to: "server-2",
         viewNum: 1,
-        body: { type: "Forward", firstIndex: 1, entries: [{ type: "op", client: "client-a", session: 1, seq: 1, op: get, atMs: 0 }] },
+        body: {
+          type: "Forward",
+          firstIndex: 1,
+          entries: [{ type: "op", client: "client-a", session: 1, seq: 1, op: get, atMs: 0 }],
+        },
       },
       {
         to: "server-2",
         viewNum: 1,
-        body: { type: "Forward", firstIndex: 2, entries: [{ type: "op", client: "client-b", session: 1, seq: 7, op: put, atMs: 0 }] },
+        body: {
+          type: "Forward",
+          firstIndex: 2,
+          entries: [{ type: "op", client: "client-b", session: 1, seq: 7, op: put, atMs: 0 }],
+        },
       },
     ]);
     // Echoes may come back in any order; each answers its own client once.

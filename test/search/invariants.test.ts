@@ -83,7 +83,16 @@ describe("search invariants", () => {
     const before = server(
       1,
       [["a", "x"]],
-      [{ type: "op", client: "client-1", session: 1, seq: 2, op: { f: "put", key: "a", value: "y" }, atMs: 0 }],
+      [
+        {
+          type: "op",
+          client: "client-1",
+          session: 1,
+          seq: 2,
+          op: { f: "put", key: "a", value: "y" },
+          atMs: 0,
+        },
+      ],
     );
     const after = server(2, [["a", "y"]]);
     const ack = (incarnation: number): Envelope => ({

@@ -39,7 +39,14 @@ export interface ClientState {
 export function createClient(config: ProtocolConfig): ClientDefinition<ClientState> {
   return {
     kind: "client",
-    init: () => ({ view: null, seq: 0, current: null, viewRequested: false, session: null, sessionHeardMs: 0 }),
+    init: () => ({
+      view: null,
+      seq: 0,
+      current: null,
+      viewRequested: false,
+      session: null,
+      sessionHeardMs: 0,
+    }),
     invoke(state, op, ctx) {
       assert(state.current === null, "a client has one outstanding operation");
       state.seq += 1;

@@ -69,7 +69,10 @@ export function makeConfig(overrides: Partial<ProtocolConfig> = {}): ProtocolCon
   assert(config.transferWindow >= 1, "the transfer window must be positive");
   assert(config.pendingMax >= config.forwardBatchMax, "pendingMax must hold at least one batch");
   // A client must be able to open a session and run an operation within it, retries included.
-  assert(config.sessionExpiryMs >= 4 * config.clientRetryMs, "sessionExpiryMs must be at least 4 client retries");
+  assert(
+    config.sessionExpiryMs >= 4 * config.clientRetryMs,
+    "sessionExpiryMs must be at least 4 client retries",
+  );
   return Object.freeze(config);
 }
 

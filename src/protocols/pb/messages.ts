@@ -61,7 +61,12 @@ export const RegisterReply = z.object({
 });
 
 /** Client → primary. One outstanding request per client; seq numbers grow by one. */
-export const Request = z.object({ type: z.literal("Request"), session: SessionId, seq: z.int().min(1), op: Op });
+export const Request = z.object({
+  type: z.literal("Request"),
+  session: SessionId,
+  seq: z.int().min(1),
+  op: Op,
+});
 
 /**
  * `ValueTooLarge`: an append would make the key's value larger than

@@ -208,14 +208,22 @@ function onRegisterClient(
   config: ProtocolConfig,
 ): void {
   const client = message.from;
-  const refuse = (error: NotServed): void =>
-    ctx.send(client, { type: "RegisterReply", seq: register.seq, result: { ok: false, error } });
-  const app = admit(state, message, ctx, refuse);
+  const app = admit(state, message, ctx);
   if (app === null) return;
   // A retry of a register still on its way through the log: its answer will come.
-  if (state.pending.some((entry) => entry.type === "register" && entry.client === client)) return;
-  const atMs = stamp(state, app, ctx);
-  submit(state, app, { type: "register", client, seq: register.seq, atMs }, ctx, config, refuse);
+  if (typeof app !== "string" && isQueued(state, "register", client, register.seq)) return;
+  const error =
+    typeof app === "string"
+      ? app
+      : submit(
+          state,
+          app,
+          { type: "register", client, seq: register.seq, atMs: stamp(state, app, ctx) },
+          ctx,
+          config,
+        );
+  if (error !== null)
+    ctx.send(client, { type: "RegisterReply", seq: register.seq, result: { ok: false, error } });
 }
 
 function onRequest(
@@ -226,29 +234,29 @@ function onRequest(
   config: ProtocolConfig,
 ): void {
   const client = message.from;
-  const refuse = (error: ReplyError): void => replyError(client, request.seq, error, ctx);
   if (state.role === "backup" && state.app !== null && hasMutation(config, "nonPrimaryServes")) {
     // Planted bug: a backup holding the state answers as if it were primary.
     const entry = opEntry(state, state.app, client, request, ctx);
     return answer(state, entry, applyEntry(state.app, entry), ctx);
   }
-  const app = admit(state, message, ctx, refuse);
+  const app = admit(state, message, ctx);
   if (app === null) return;
+  if (typeof app === "string") return replyError(client, request.seq, app, ctx);
   // Not executed: the session was forgotten (or never opened), so this may be a retry of a write that ran.
-  if (sessionOf(app, client, request.session) === undefined) return refuse("SessionExpired");
+  if (sessionOf(app, client, request.session) === undefined)
+    return replyError(client, request.seq, "SessionExpired", ctx);
   const cached = cachedResult(app, client, request.seq, request.op);
   if (cached !== undefined) return reply(state, client, request.seq, request.op, cached, ctx);
   if (alreadyExecuted(app, client, request.seq, request.op)) return; // an old retry; its client moved on
-  const isQueued = (entry: ForwardEntry): boolean =>
-    entry.type === "op" && entry.client === client && entry.seq === request.seq;
-  if (state.pending.some(isQueued)) return;
+  if (isQueued(state, "op", client, request.seq)) return;
 
   if (request.op.f === "get" && state.transferAcked && hasMutation(config, "fastReads")) {
     // Planted bug: a read answered from our own store, without the backup (stale once we are replaced).
     const value = app.store.get(request.op.key) ?? "";
     return reply(state, client, request.seq, request.op, { ok: true, value }, ctx);
   }
-  submit(state, app, opEntry(state, app, client, request, ctx), ctx, config, refuse);
+  const error = submit(state, app, opEntry(state, app, client, request, ctx), ctx, config);
+  if (error !== null) replyError(client, request.seq, error, ctx);
 }
 
 function onForward(
@@ -379,7 +387,6 @@ function onStateTransferAck(
 
 function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
   sendPing(state, ctx);
-  if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config);
   if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
     const outgoing = state.outgoing;
     // Resend what is unacknowledged only when acks stopped coming for a whole
@@ -392,6 +399,7 @@ function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): 
     }
     resendForwards(state, ctx, config);
   }
+  if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config);
   ctx.setTimer({ type: "PingTimer" }, config.pingMs);
 }
 
@@ -499,24 +507,30 @@ function applyAsPrimary(state: ServerState, app: App, entry: ForwardEntry): Entr
 }
 
 /**
- * The role checks every client message passes: the application state, or
- * null once `refuse` has told the client why not (nothing was logged).
+ * The role checks every client message passes: the application state, why
+ * the client is refused (nothing was logged), or null to drop the message.
  */
-function admit(state: ServerState, message: Message, ctx: Context, refuse: (error: NotServed) => void): App | null {
+function admit(state: ServerState, message: Message, ctx: Context): App | NotServed | null {
   if (!isClientAddress(message.from)) {
     ctx.log.warn({ from: message.from }, "request from a non-client address refused");
     return null;
   }
-  if (state.role !== "primary") refuse("NotPrimary");
-  else if (message.viewNum > state.view.viewNum) refuse("WrongView");
-  else if (state.app === null) refuse("NotReady");
-  else return state.app;
-  return null;
+  if (state.role !== "primary") return "NotPrimary";
+  if (message.viewNum > state.view.viewNum) return "WrongView";
+  return state.app ?? "NotReady";
+}
+
+/** True when the client's entry `seq` of this type is already queued (a retry of it: its answer will come). */
+function isQueued(state: ServerState, type: "op" | "register", client: Address, seq: number): boolean {
+  for (const entry of state.pending)
+    if (entry.type === type && entry.client === client && entry.seq === seq) return true;
+  return false;
 }
 
 /**
  * Log a new entry: run it at once when there is no backup to hold it first,
- * else queue and forward it (Busy when the queue is full).
+ * else queue and forward it. Returns Busy when the queue is full (nothing
+ * logged), else null.
  */
 function submit(
   state: ServerState,
@@ -524,23 +538,24 @@ function submit(
   entry: ForwardEntry,
   ctx: Context,
   config: ProtocolConfig,
-  refuse: (error: NotServed) => void,
-): void {
+): "Busy" | null {
   // Planted bug serveDuringTransfer: run operations alone, unforwarded, while the backup is being filled.
   const servingAlone =
     state.view.backup === null || (!state.transferAcked && hasMutation(config, "serveDuringTransfer"));
   if (servingAlone) {
     const result = applyAsPrimary(state, app, entry);
     state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
-    return answer(state, entry, result, ctx);
+    answer(state, entry, result, ctx);
+    return null;
   }
-  if (state.pending.length >= config.pendingMax && entry.type !== "expire") return refuse("Busy");
+  if (state.pending.length >= config.pendingMax && entry.type !== "expire") return "Busy";
   if (hasMutation(config, "replyBeforeBackupAck")) {
     // Planted bug: answer from a copy of the state as if the backup had acked.
     answer(state, entry, applyEntry(copyApp(app), entry), ctx);
   }
   state.pending.push(entry);
   sendForwards(state, ctx, config);
+  return null;
 }
 
 /**
@@ -574,9 +589,8 @@ function expireIdleSessions(state: ServerState, app: App, ctx: Context, config: 
   if (oldestMs === undefined) return;
   const nowMs = stamp(state, app, ctx);
   if (nowMs - oldestMs <= config.sessionExpiryMs) return;
-  if (state.pending.some((entry) => entry.type === "expire")) return;
-  const entry: ForwardEntry = { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs };
-  submit(state, app, entry, ctx, config, () => {});
+  for (const queued of state.pending) if (queued.type === "expire") return;
+  submit(state, app, { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs }, ctx, config);
 }
 
 /** Backup: the last chunk is in. Forwards held during the transfer now apply, in order. */
@@ -615,7 +629,8 @@ function holdDuringTransfer(
   forward.entries.forEach((entry, offset) => {
     const index = forward.firstIndex + offset;
     if (index <= incoming.applied || state.buffered.has(index)) return;
-    const chars = entry.type !== "op" ? 0 : entry.op.key.length + (entry.op.f === "get" ? 0 : entry.op.value.length);
+    const chars =
+      entry.type !== "op" ? 0 : entry.op.key.length + (entry.op.f === "get" ? 0 : entry.op.value.length);
     if (index - incoming.applied > heldForwardsMax || incoming.heldChars + chars > heldForwardCharsMax)
       return;
     state.buffered.set(index, entry);
