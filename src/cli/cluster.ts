@@ -268,6 +268,8 @@ function nodeArguments(options: ClusterOptions): string[] {
     String(options.pingCheckMs),
     "--client-retry-ms",
     String(options.clientRetryMs),
+    "--session-expiry-ms",
+    String(protocolConfig(options).sessionExpiryMs),
   ];
   if (options.debug) args.push("--debug");
   if (options.verbose) args.push("--verbose");

@@ -23,6 +23,7 @@ export interface ProtocolOptions {
   pingMs?: number;
   pingCheckMs?: number;
   clientRetryMs: number;
+  sessionExpiryMs?: number;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -39,11 +40,23 @@ export function addCommonOptions(command: Command): Command {
 
 /** Client timing only (kv, load). */
 export function addClientTimingOptions(command: Command): Command {
-  return command.addOption(
-    new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
-      .argParser(positiveInt)
-      .default(defaultConfig.clientRetryMs),
-  );
+  return command
+    .addOption(
+      new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
+        .argParser(positiveInt)
+        .default(defaultConfig.clientRetryMs),
+    )
+    .addOption(sessionExpiryOption());
+}
+
+/** Clients open their session again after half of it idle, so they must know the servers' setting. */
+function sessionExpiryOption(): Option {
+  return new Option(
+    "--session-expiry-ms <ms>",
+    "servers forget a client session idle this long (the same for every node and client of a cluster)",
+  )
+    .argParser(positiveInt)
+    .default(defaultConfig.sessionExpiryMs);
 }
 
 /** Every protocol timing (cluster, node). */
@@ -63,7 +76,8 @@ export function addProtocolOptions(command: Command): Command {
       new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
         .argParser(positiveInt)
         .default(defaultConfig.clientRetryMs),
-    );
+    )
+    .addOption(sessionExpiryOption());
 }
 
 export function protocolConfig(options: ProtocolOptions): ProtocolConfig {
@@ -72,6 +86,7 @@ export function protocolConfig(options: ProtocolOptions): ProtocolConfig {
       pingMs: options.pingMs ?? defaultConfig.pingMs,
       pingCheckMs: options.pingCheckMs ?? defaultConfig.pingCheckMs,
       clientRetryMs: options.clientRetryMs,
+      sessionExpiryMs: options.sessionExpiryMs ?? defaultConfig.sessionExpiryMs,
     });
   } catch (error) {
     throw new CommandError((error as Error).message, exitCodes.usage);

@@ -92,7 +92,10 @@ export function recover(name = "recover", prunes: NamedPredicate[] = [viewNumRos
  * a churned view): no new operation starts, and every one outstanding when
  * the faults stopped is answered.
  */
-export function recoverOutstanding(prunes: NamedPredicate[] = [viewNumRoseAbove(3)]): Phase {
+export function recoverOutstanding(
+  prunes: NamedPredicate[] = [viewNumRoseAbove(3)],
+  statesMax = 1_000_000,
+): Phase {
   return {
     name: "recover",
     kind: "recover",
@@ -100,7 +103,7 @@ export function recoverOutstanding(prunes: NamedPredicate[] = [viewNumRoseAbove(
     prunes,
     events: { ...noFaults, invokes: false, fairPingCheck: true },
     depthMax: 200,
-    statesMax: 1_000_000,
-    secondsMax: 40,
+    statesMax,
+    secondsMax: 40 * (statesMax / 1_000_000),
   };
 }

@@ -95,13 +95,20 @@ export function viewNumRoseAbove(increase: number): NamedPredicate {
   };
 }
 
-/** Some backup holds forwards that arrived ahead of a gap: forwards reached it out of order. */
+/**
+ * Some backup holds a client operation that arrived ahead of a gap (forwards
+ * reached it out of order), every client's session being open: the reorder
+ * is among operations, not among the sessions opened before them.
+ */
 export const backupBufferedForwards: NamedPredicate = {
-  name: "a backup buffered a forward that overtook an earlier one",
+  name: "a backup buffered a forwarded operation that overtook an earlier one",
   test: (world, state) =>
+    world.clientNodes.every((node) => world.client(state, world.nodes[node]!.address)?.session != null) &&
     world.serverNodes.some((node) => {
       const server = world.server(state, world.nodes[node]!.address);
-      return server !== null && server.role === "backup" && server.buffered.size > 0;
+      if (server === null || server.role !== "backup") return false;
+      for (const entry of server.buffered.values()) if (entry.type === "op") return true;
+      return false;
     }),
 };
 
@@ -178,6 +185,17 @@ export function clientBusy(client: Address): NamedPredicate {
   return {
     name: `${client} waits for an answer`,
     test: (world, state) => (world.client(state, client)?.current ?? null) !== null,
+  };
+}
+
+/** The client waits for the answer to an operation sent in its session (opened). */
+export function clientInSession(client: Address): NamedPredicate {
+  return {
+    name: `${client} waits for an operation sent in its open session`,
+    test: (world, state) => {
+      const clientState = world.client(state, client);
+      return clientState !== null && clientState.current !== null && clientState.session !== null;
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import {
   and,
   clientBusy,
+  clientInSession,
   clientPrimaryStale,
   clientCompleted,
   backupBufferedForwards,
@@ -289,6 +290,14 @@ export const randomDeep: Scenario = {
   phases: [
     settle(),
     reach({
+      // Both clients' sessions open, their first operations sent (no faults yet).
+      name: "sessions open",
+      goal: and(clientInSession("client-1"), clientInSession("client-2")),
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 30,
+    }),
+    reach({
       // One crash and its restart, while both clients wait: the primary
       // restarts under its name and the view server hears its new life. The
       // deep phase below may lose the primary and a new backup before it is
@@ -301,7 +310,8 @@ export const randomDeep: Scenario = {
       events: crashes(3, 1, 1),
       depthMax: 30,
     }),
-    recoverOutstanding(),
+    // Two sessions opened, then a failover: the widest recovery of the scenarios.
+    recoverOutstanding([viewNumRoseAbove(1)], 2_000_000),
     explore({
       name: "deep",
       startFrom: "initial",

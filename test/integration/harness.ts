@@ -33,6 +33,8 @@ export interface TestClusterOptions {
   pingMs?: number;
   pingCheckMs?: number;
   clientRetryMs?: number;
+  /** Servers forget a session idle this long (default: the protocol's). */
+  sessionExpiryMs?: number;
 }
 
 /** Timings a little looser than DESIGN's defaults: this machine has 2 cores shared with other work. */
@@ -82,6 +84,8 @@ export class TestCluster {
         String(timings.pingCheckMs),
         "--client-retry-ms",
         String(timings.clientRetryMs),
+        "--session-expiry-ms",
+        String(config.sessionExpiryMs),
       ],
       restartDead: false,
       logs: { directory: logDirectory },

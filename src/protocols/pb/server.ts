@@ -208,22 +208,23 @@ function onRegisterClient(
   config: ProtocolConfig,
 ): void {
   const client = message.from;
+  const seq = register.seq;
   const app = admit(state, message, ctx);
   if (app === null) return;
-  // A retry of a register still on its way through the log: its answer will come.
-  if (typeof app !== "string" && isQueued(state, "register", client, register.seq)) return;
-  const error =
-    typeof app === "string"
-      ? app
-      : submit(
-          state,
-          app,
-          { type: "register", client, seq: register.seq, atMs: stamp(state, app, ctx) },
-          ctx,
-          config,
-        );
-  if (error !== null)
-    ctx.send(client, { type: "RegisterReply", seq: register.seq, result: { ok: false, error } });
+  if (typeof app === "string") return registerReply(client, seq, { ok: false, error: app }, ctx);
+  // Open already (a retried register, or one after an idle spell): the backup holds it too, as
+  // it holds every applied entry, so the answer needs no log position (like a cached write's).
+  const open = app.lastByClient.get(client);
+  if (open !== undefined) return registerReply(client, seq, { ok: true, session: open.id }, ctx);
+  if (isQueued(state, "register", client, seq)) return; // on its way through the log: its answer will come
+  const error = submit(
+    state,
+    app,
+    { type: "register", client, seq, atMs: stamp(state, app, ctx) },
+    ctx,
+    config,
+  );
+  if (error !== null) registerReply(client, seq, { ok: false, error }, ctx);
 }
 
 function onRequest(
@@ -709,12 +710,7 @@ function answer(state: ServerState, entry: ForwardEntry, result: EntryResult, ct
       return reply(state, entry.client, entry.seq, entry.op, result, ctx);
     case "register":
       assert("session" in result, "a register's result is a session");
-      ctx.send(entry.client, {
-        type: "RegisterReply",
-        seq: entry.seq,
-        result: { ok: true, session: result.session },
-      });
-      return;
+      return registerReply(entry.client, entry.seq, { ok: true, session: result.session }, ctx);
     case "expire":
       return;
     default:
@@ -732,6 +728,15 @@ function reply(
 ): void {
   ctx.emit({ type: "served", viewNum: state.view.viewNum, client, seq, op });
   ctx.send(client, { type: "Reply", seq, result });
+}
+
+function registerReply(
+  client: Address,
+  seq: number,
+  result: BodyOf<"RegisterReply">["result"],
+  ctx: Context,
+): void {
+  ctx.send(client, { type: "RegisterReply", seq, result });
 }
 
 function replyError(client: Address, seq: number, error: ReplyError, ctx: Context): void {
