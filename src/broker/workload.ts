@@ -28,8 +28,10 @@ export interface WorkloadOptions {
 
 export interface WorkloadStats {
   ok: number;
-  /** Timed out: recorded as info. */
+  /** Timed out or SessionExpired: recorded as info. */
   unknown: number;
+  /** Of `unknown`, those the servers answered SessionExpired (their client's session forgotten). */
+  expired: number;
   /** Not run (the client actor was crashed by a control command): recorded as fail. */
   failed: number;
   /** Latencies of the ops that succeeded, ms. */
@@ -61,6 +63,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
   const stats: WorkloadStats = {
     ok: 0,
     unknown: 0,
+    expired: 0,
     failed: 0,
     latenciesMs: [],
     maxWaitMs: 0,
@@ -94,6 +97,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSta
         } else if (outcome.kind === "expired") {
           options.recorder.info(recorded); // unknown; the client opens a new session for its next op
           stats.unknown += 1;
+          stats.expired += 1;
         } else if (outcome.kind === "timeout") {
           options.recorder.info(recorded);
           stats.unknown += 1;

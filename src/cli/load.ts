@@ -236,7 +236,7 @@ async function loadAndCheck(
   } else {
     const lines = [
       `load: ${workers} clients, ${keyCount} keys, ${figures.durationS} s on cluster "${names.cluster}"`,
-      `ops: ${stats.ok} ok, ${stats.unknown - stats.interrupted} timed out${stats.interrupted > 0 ? `, ${stats.interrupted} cut short by the interruption` : ""} (recorded as info)${stats.failed > 0 ? `, ${stats.failed} refused (fail)` : ""}: ${figures.opsPerSecond} ops/s`,
+      `ops: ${stats.ok} ok, ${stats.unknown - stats.interrupted - stats.expired} timed out${stats.expired > 0 ? `, ${stats.expired} session expired` : ""}${stats.interrupted > 0 ? `, ${stats.interrupted} cut short by the interruption` : ""} (recorded as info)${stats.failed > 0 ? `, ${stats.failed} refused (fail)` : ""}: ${figures.opsPerSecond} ops/s`,
       `latency: p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max wait ${figures.maxWaitMs} ms`,
       `history: ${historyFile} (${figures.events} events)${interrupt.interrupted ? "; interrupted: the run stopped early" : ""}`,
       formatCheckResult(result),
@@ -363,7 +363,7 @@ function showLoad(progress: Progress, stats: WorkloadStats, durationMs: number):
   progress.show(
     label,
     stats.elapsedMs / durationMs,
-    `${stats.ok} ok  ${rate} ops/s  ${stats.unknown} timed out`,
+    `${stats.ok} ok  ${rate} ops/s  ${stats.unknown} unknown`,
   );
 }
 

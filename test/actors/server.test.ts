@@ -132,7 +132,7 @@ describe("server", () => {
     expect(primary.state.app!.store.get("x")).toBe("1");
   });
 
-  it("sends the whole state, session table included, to a new backup, serves through it meanwhile, and acks the view only once it is installed", () => {
+  it("sends the whole state, at-most-once table included, to a new backup, serves through it meanwhile, and acks the view only once it is installed", () => {
     const server = new ActorProbe(createServer(config), "server-1");
     server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
     server.advanceMs(5);

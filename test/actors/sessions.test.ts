@@ -93,9 +93,11 @@ describe("sessions on the servers", () => {
     const backupProbe = backup();
     primary.deliver("client-a", { type: "RegisterClient", seq: 1 }, 2);
     replicate(primary, backupProbe);
-    primary.advanceMs(config.sessionExpiryMs).fire({ type: "PingTimer" }); // idle 1001 ms
+    primary.advanceMs(config.sessionExpiryMs).fire({ type: "PingTimer" }); // idle 1001 ms: within the slack
+    expect(primary.sentOfType("Forward")).toEqual([]);
+    primary.advanceMs(63).fire({ type: "PingTimer" }); // idle 1065 ms: past the expiry and its sixteenth
     const entries = primary.sentOfType("Forward").flatMap((sent) => sent.body.entries);
-    expect(entries).toEqual([{ type: "expire", beforeMs: 1, atMs: 1_001 }]);
+    expect(entries).toEqual([{ type: "expire", beforeMs: 65, atMs: 1_065 }]);
     replicate(primary, backupProbe);
     expect(primary.state.app!.lastByClient.size).toBe(0);
     expect(backupProbe.state.app!.lastByClient.size).toBe(0); // its own clock still reads 0

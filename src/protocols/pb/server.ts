@@ -581,15 +581,17 @@ function opEntry(
 
 /**
  * Primary, every pingMs: once the least recently active session has been idle
- * longer than sessionExpiryMs, log an entry that forgets every such session
- * (one at a time in the queue). Replicas apply it at its position, so they
- * forget the same sessions whatever their own clocks say.
+ * longer than sessionExpiryMs (plus a sixteenth, so that one entry forgets the
+ * sessions of that span together rather than one entry per ping), log an
+ * entry that forgets every session idle longer than sessionExpiryMs (one at a
+ * time in the queue). Replicas apply it at its position, so they forget the
+ * same sessions whatever their own clocks say.
  */
 function expireIdleSessions(state: ServerState, app: App, ctx: Context, config: ProtocolConfig): void {
   const oldestMs = oldestActivityMs(app);
   if (oldestMs === undefined) return;
   const nowMs = stamp(state, app, ctx);
-  if (nowMs - oldestMs <= config.sessionExpiryMs) return;
+  if (nowMs - oldestMs <= config.sessionExpiryMs + config.sessionExpiryMs / 16) return;
   for (const queued of state.pending) if (queued.type === "expire") return;
   submit(state, app, { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs }, ctx, config);
 }
