@@ -167,6 +167,15 @@ export const newBackupLost: Scenario = {
   },
   phases: [
     settle(),
+    // The client's session opened and first operation done before the faults:
+    // what is left to recover is the view change and one operation.
+    reach({
+      name: "session open",
+      goal: clientCompleted("client-1", 1),
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 20,
+    }),
     backupLost(),
     reach({
       name: "new backup lost",
