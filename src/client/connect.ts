@@ -44,6 +44,8 @@ export const ConnectOptions = z.object({
   poolSize: positiveInt.max(poolSizeMax).default(16),
   /** A client actor resends after this long without an answer. */
   clientRetryMs: positiveInt.default(defaultConfig.clientRetryMs),
+  /** The cluster's session expiry (its servers' `--session-expiry-ms`): actors idle half of it open a new session first. */
+  sessionExpiryMs: positiveInt.default(defaultConfig.sessionExpiryMs),
   /** Servers of the in-process cluster (transport `memory` only). */
   servers: positiveInt.max(9).default(3),
   /** Names the broker connection `pbkv <cluster> <label>`. */
@@ -58,7 +60,10 @@ export async function connect(options: ConnectOptions = {}): Promise<KvClient> {
   const parsed = ConnectOptions.safeParse(options);
   if (!parsed.success) throw new InvalidOperationError(`connect: ${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
-  const config = makeConfig({ clientRetryMs: settings.clientRetryMs });
+  const config = makeConfig({
+    clientRetryMs: settings.clientRetryMs,
+    sessionExpiryMs: settings.sessionExpiryMs,
+  });
   const log = settings.logger ?? pino({ level: "silent" });
   if (settings.transport === "memory") {
     const cluster = new MemoryCluster({ servers: settings.servers, config, checkInvariants: true });
