@@ -259,7 +259,16 @@ export class GarbageCampaign {
         text: envelope(ghostServer, server, 0, {
           type: "Forward",
           firstIndex: 1,
-          entries: [{ client: "client-ghost", seq: 1, op: { f: "put", key: "ghost", value: marker } }],
+          entries: [
+            {
+              type: "op",
+              client: "client-ghost",
+              session: 1,
+              seq: 1,
+              op: { f: "put", key: "ghost", value: marker },
+              atMs: 0,
+            },
+          ],
         }),
       },
       {
@@ -268,7 +277,16 @@ export class GarbageCampaign {
         text: envelope(view?.primary ?? realServer, server, future, {
           type: "Forward",
           firstIndex: 1,
-          entries: [{ client: "client-ghost", seq: 1, op: { f: "append", key: "ghost", value: marker } }],
+          entries: [
+            {
+              type: "op",
+              client: "client-ghost",
+              session: 1,
+              seq: 1,
+              op: { f: "append", key: "ghost", value: marker },
+              atMs: 0,
+            },
+          ],
         }),
       },
       {
@@ -277,6 +295,7 @@ export class GarbageCampaign {
         text: envelope(ghostServer, server, 0, {
           type: "StateTransfer",
           applied: 5,
+          timeMs: 0,
           chunk: 0,
           last: true,
           kv: [["ghost", marker]],
@@ -300,6 +319,7 @@ export class GarbageCampaign {
         to: server,
         text: envelope(`client-garbage${random.int(1e6)}`, server, future, {
           type: "Request",
+          session: 1,
           seq: 1,
           op: { f: "put", key: "ghost", value: marker },
         }),
@@ -568,7 +588,14 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
   const valid = { id: marker, v: 1, from: "client-garbage", to: target, viewNum: 0, sentAt: 0 };
   const json = (value: unknown): string => JSON.stringify(value);
   const longKey = "k".repeat(300);
-  const entry = { client: "client-garbage", seq: 1, op: { f: "get", key: "g" } };
+  const entry = {
+    type: "op",
+    client: "client-garbage",
+    session: 1,
+    seq: 1,
+    op: { f: "get", key: "g" },
+    atMs: 0,
+  };
   return [
     { kind: "not-json", text: () => `${marker} this is {not json`, reasonStart: "not JSON" },
     {
@@ -609,22 +636,30 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
     },
     {
       kind: "request-unknown-op",
-      text: () => json({ ...valid, body: { type: "Request", seq: 1, op: { f: "delete", key: "k" } } }),
+      text: () =>
+        json({ ...valid, body: { type: "Request", session: 1, seq: 1, op: { f: "delete", key: "k" } } }),
     },
     {
       kind: "request-seq-zero",
-      text: () => json({ ...valid, body: { type: "Request", seq: 0, op: { f: "get", key: "k" } } }),
+      text: () =>
+        json({ ...valid, body: { type: "Request", session: 1, seq: 0, op: { f: "get", key: "k" } } }),
     },
     {
       kind: "request-key-too-long",
-      text: () => json({ ...valid, body: { type: "Request", seq: 1, op: { f: "get", key: longKey } } }),
+      text: () =>
+        json({ ...valid, body: { type: "Request", session: 1, seq: 1, op: { f: "get", key: longKey } } }),
     },
     {
       kind: "request-value-too-long",
       text: () =>
         json({
           ...valid,
-          body: { type: "Request", seq: 1, op: { f: "put", key: "k", value: "v".repeat(valueBytesMax + 1) } },
+          body: {
+            type: "Request",
+            session: 1,
+            seq: 1,
+            op: { f: "put", key: "k", value: "v".repeat(valueBytesMax + 1) },
+          },
         }),
     },
     {
