@@ -12,7 +12,7 @@ import { initialView } from "../protocols/pb/view.js";
 //
 // What is shared rather than copied: objects the actors replace but never
 // mutate in place — operations, forward entries (also held by frozen
-// messages), at-most-once results (`applyOnce` stores a new object) and the
+// messages), sessions of the at-most-once table (`applyEntry` stores a new object) and the
 // client's `current`. Everything the actors do mutate (views, maps, arrays,
 // the view server's records) is copied. The engine's `checkSharing` option
 // (used by the tests) re-hashes the parent after every step to prove it.
