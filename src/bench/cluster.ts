@@ -16,7 +16,7 @@ import type { Address } from "../schemas/address.js";
 import type { BenchSystem, ForwardSettings } from "../schemas/bench.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { ClientPool } from "./closedLoop.js";
 
 export interface BenchClusterSpec {

@@ -2,7 +2,7 @@ import { assert } from "../actors/assert.js";
 import type { ActorDefinition, Context, Message } from "../actors/context.js";
 import { type Address, isClientAddress, viewServerAddress } from "../schemas/address.js";
 import type { BodyOf, ForwardEntry, MessageType } from "../protocols/pb/messages.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 // The benchmark's ceiling: the path of a replicated operation (client →
 // primary → backup → primary → client) through the same actor host,

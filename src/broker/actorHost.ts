@@ -20,7 +20,11 @@ import {
   rejectReasonLengthMax,
   zeroCounters,
 } from "../schemas/clusterEvents.js";
-import { Envelope } from "../schemas/envelope.js";
+import type { Envelope } from "../schemas/envelope.js";
+import { protocolNamed } from "../protocols/registry.js";
+
+// Until the driver takes its protocol as an argument (issue 15).
+const wireEnvelope = protocolNamed("pb").envelope;
 import { messageBytesMax } from "../schemas/limits.js";
 import type { MessageBody } from "../protocols/pb/messages.js";
 import { parseJsonWith } from "../schemas/parse.js";
@@ -215,7 +219,7 @@ export class ActorHost<State> implements Attachment {
     const bytes = message.content.length;
     if (bytes > messageBytesMax)
       throw new RejectedInput(`oversized: ${bytes} bytes (limit ${messageBytesMax})`);
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    const parsed = parseJsonWith(wireEnvelope, message.content.toString("utf8"));
     if (!parsed.ok) throw new RejectedInput(parsed.error);
     if (parsed.value.to !== this.address) {
       throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);

@@ -8,7 +8,7 @@ import { type ClientState, createClient } from "../protocols/pb/client.js";
 import type { ProtocolConfig } from "../protocols/pb/config.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";

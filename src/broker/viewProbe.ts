@@ -3,7 +3,7 @@
 // client queue. Pure like the protocol actors: everything through the context.
 import type { ActorDefinition } from "../actors/context.js";
 import { viewServerAddress } from "../schemas/address.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 export interface ViewProbeState {
   view: View | null;

@@ -16,9 +16,13 @@ import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
-import { Envelope } from "../schemas/envelope.js";
+import type { Envelope } from "../schemas/envelope.js";
+import { protocolNamed } from "../protocols/registry.js";
+
+// Until the driver takes its protocol as an argument (issue 15).
+const wireEnvelope = protocolNamed("pb").envelope;
 import { parseJsonWith } from "../schemas/parse.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { findGarbageMarker } from "./garbageMarker.js";
 
 /** The view watch asks the view server this often. */
@@ -212,7 +216,7 @@ export class ClusterObserver {
   private onViewServerTraffic(message: ConsumeMessage): void {
     // Pings are small; bigger messages and the garbage campaign's forged pings are not the servers'.
     if (message.content.length > 4096 || findGarbageMarker(message.content) !== null) return;
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    const parsed = parseJsonWith(wireEnvelope, message.content.toString("utf8"));
     if (!parsed.ok || parsed.value.body.type !== "Ping") return;
     const { from } = parsed.value;
     const { viewNum, incarnation } = parsed.value.body;
@@ -221,7 +225,7 @@ export class ClusterObserver {
   }
 
   private onWatchReply(message: ConsumeMessage): void {
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    const parsed = parseJsonWith(wireEnvelope, message.content.toString("utf8"));
     if (!parsed.ok) return;
     const envelope = parsed.value;
     if (envelope.from !== viewServerAddress || envelope.body.type !== "ViewReply") return;

@@ -9,7 +9,7 @@ import { discoverBroker } from "../broker/discovery.js";
 import { clusterNames } from "../broker/topology.js";
 import { MemoryCluster } from "../memory/cluster.js";
 import { describeRefusal, Key, type Op, type OpName, Value } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import {
   ClientClosedError,
   ClientFailedError,

@@ -8,7 +8,7 @@ import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { MemoryClients } from "../memory/clients.js";
 import type { MemoryCluster } from "../memory/cluster.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import type { ActorSlot, SlotFactory } from "./pool.js";
 
 export interface Transport {

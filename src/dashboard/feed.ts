@@ -27,7 +27,7 @@ import { type Address, isClientAddress, isServerAddress, viewServerAddress } fro
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { classifyDelivery, type TappedMessage } from "./tap.js";
 
 /** Bindings are asserted again this often (and the cluster's presence checked). */

@@ -9,7 +9,7 @@ import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "
 import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
 import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import type {
   DashboardSummary,
   FaultSummary,

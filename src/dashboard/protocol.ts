@@ -5,7 +5,7 @@
 import type { Address } from "../schemas/address.js";
 import type { LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { NetSettings } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 /** `up`: heard from within `silentAfterMs`; `silent`: not; the rest from lifecycle events. */
 export type Liveness = "up" | "silent" | "crashed" | "stopped" | "unknown";

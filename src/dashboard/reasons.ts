@@ -4,7 +4,7 @@
 // loss that silenced its pings, or plain silence. Pure.
 import { canReach, type FaultSettings, settingsFor } from "../broker/faults.js";
 import { type Address, viewServerAddress } from "../schemas/address.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 /** Something that happened to one node, as the events told it. */
 export interface Incident {

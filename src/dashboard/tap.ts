@@ -5,7 +5,11 @@
 // ones the browser gets (a per-second budget, so heavy load stays cheap).
 import { describeMessage } from "../protocols/pb/describe.js";
 import type { Address } from "../schemas/address.js";
-import { Envelope } from "../schemas/envelope.js";
+import type { Envelope } from "../schemas/envelope.js";
+import { protocolNamed } from "../protocols/registry.js";
+
+// Until the driver takes its protocol as an argument (issue 15).
+const wireEnvelope = protocolNamed("pb").envelope;
 import type { Fate } from "./protocol.js";
 
 /** The parts of an AMQP delivery the tap reads (amqplib's ConsumeMessage fits). */
@@ -90,7 +94,7 @@ export function classifyDelivery(
   } catch {
     return null;
   }
-  const parsed = Envelope.safeParse(json);
+  const parsed = wireEnvelope.safeParse(json);
   if (!parsed.success) return null;
   const envelope = parsed.data;
   const headers = delivery.properties.headers;

@@ -10,7 +10,7 @@ import { silentLogger } from "../actors/context.js";
 import { createViewProbe, type ViewProbeState } from "../broker/viewProbe.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { MemoryHost } from "./host.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";

@@ -3,7 +3,7 @@ import type { ServerState } from "../protocols/pb/server.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
 import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import { emptyApp, type App } from "../kv/atMostOnce.js";
-import { initialView } from "../protocols/pb/view.js";
+import { initialView } from "../schemas/view.js";
 
 // Hand-written clones of actor states, about ten times faster than
 // structuredClone. The model checker clones only the node that steps (the

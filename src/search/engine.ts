@@ -8,7 +8,7 @@ import { type Address, viewServerAddress } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {

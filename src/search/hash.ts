@@ -6,7 +6,7 @@ import type { App } from "../kv/atMostOnce.js";
 import type { ForwardEntry } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
 import type { Timer } from "../protocols/pb/timers.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 // Canonical hashes of actor states for the model checker's visited set. Two
 // 32-bit lanes (murmur3-style mixing with different constants) give a 53-bit

@@ -4,7 +4,7 @@ import { applyOnce, type App } from "../kv/atMostOnce.js";
 import { executeOp } from "../kv/store.js";
 import type { Op } from "../schemas/op.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { describeOp, describeView } from "../protocols/pb/describe.js";
 import { cloneApp } from "./clone.js";
 

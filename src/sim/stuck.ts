@@ -1,5 +1,5 @@
 import type { Address } from "../schemas/address.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 // The one way a run may stop serving by design (DESIGN §4.1): the primary the
 // view server named for its current view was lost before it acknowledged that

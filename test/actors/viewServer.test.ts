@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { makeConfig } from "../../src/protocols/pb/config.js";
 import { createViewServer, type ViewServerState } from "../../src/protocols/pb/viewServer.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig();

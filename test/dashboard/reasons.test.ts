@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { applyToFaults, cleanFaults } from "../../src/broker/faults.js";
 import { explainViewChange, type Incident } from "../../src/dashboard/reasons.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 const view = (viewNum: number, primary: string | null, backup: string | null): View => ({
   viewNum,

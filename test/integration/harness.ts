@@ -26,7 +26,7 @@ import type { Address } from "../../src/schemas/address.js";
 import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
 import type { ControlCommand } from "../../src/schemas/control.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 export interface TestClusterOptions {
   servers?: number;

@@ -7,7 +7,7 @@ import { makeConfig } from "../../src/protocols/pb/config.js";
 import { MemoryCluster } from "../../src/memory/cluster.js";
 import { Repl } from "../../src/memory/repl.js";
 import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 const clusters: MemoryCluster[] = [];
 

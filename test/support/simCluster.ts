@@ -3,7 +3,7 @@ import { type ProtocolConfig, defaultConfig } from "../../src/protocols/pb/confi
 import { checkHistory } from "../../src/check/index.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 import type { LinkFaults } from "../../src/sim/network.js";
 import { Simulator } from "../../src/sim/simulator.js";
 

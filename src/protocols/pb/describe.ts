@@ -1,7 +1,7 @@
 import type { Envelope } from "../../schemas/envelope.js";
 import type { MessageBody } from "./messages.js";
 import type { Op } from "../../schemas/op.js";
-import type { View } from "./view.js";
+import type { View } from "../../schemas/view.js";
 
 // One deterministic text form for views, operations and messages, shared by
 // logs, simulator traces and model-checker counterexamples.
@@ -48,6 +48,8 @@ export function describeBody(body: MessageBody): string {
   }
 }
 
-export function describeMessage(message: Pick<Envelope, "from" | "to" | "viewNum" | "body">): string {
+export function describeMessage(
+  message: Pick<Envelope<MessageBody>, "from" | "to" | "viewNum" | "body">,
+): string {
   return `${message.from} -> ${message.to} [v${message.viewNum}] ${describeBody(message.body)}`;
 }

@@ -1,4 +1,11 @@
-import { type App, alreadyExecuted, applyOnce, cachedResult, copyApp, emptyApp } from "../../kv/atMostOnce.js";
+import {
+  type App,
+  alreadyExecuted,
+  applyOnce,
+  cachedResult,
+  copyApp,
+  emptyApp,
+} from "../../kv/atMostOnce.js";
 import type { OpResult } from "../../kv/store.js";
 import { type Address, isClientAddress, viewServerAddress } from "../../schemas/address.js";
 import type { NodeStatus } from "../../schemas/clusterEvents.js";
@@ -11,10 +18,10 @@ import {
 } from "../../schemas/limits.js";
 import type { BodyOf, ForwardEntry, ReplyError } from "./messages.js";
 import type { Timer } from "./timers.js";
-import { initialView, type View } from "./view.js";
+import { initialView, type View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
 import { type ProtocolConfig, hasMutation } from "./config.js";
-import type { ActorDefinition, Context, Message } from "../../actors/context.js";
+import type { ActorDefinition, Context, Message } from "./actor.js";
 import { describeView } from "./describe.js";
 import {
   chunkAt,

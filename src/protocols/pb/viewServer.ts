@@ -1,10 +1,10 @@
 import { type Address, isServerAddress } from "../../schemas/address.js";
 import type { BodyOf } from "./messages.js";
 import type { Timer } from "./timers.js";
-import { initialView, type View } from "./view.js";
+import { initialView, type View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
 import { type ProtocolConfig, hasMutation } from "./config.js";
-import type { ActorDefinition, Context, Message } from "../../actors/context.js";
+import type { ActorDefinition, Context, Message } from "./actor.js";
 import { describeView } from "./describe.js";
 
 // The view server (DESIGN §1): the single authority on who is primary and who

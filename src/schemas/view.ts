@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Address } from "../../schemas/address.js";
+import { Address } from "./address.js";
 
 /** A numbered configuration: who is primary and who is backup. View 0 has neither. */
 export const View = z.object({

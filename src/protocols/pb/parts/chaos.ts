@@ -1,0 +1,3 @@
+import type { ChaosSupport } from "../../parts/chaos.js";
+
+export const pbChaos: ChaosSupport = {};

@@ -1,0 +1,3 @@
+import type { DashboardSupport } from "../../parts/dashboard.js";
+
+export const pbDashboard: DashboardSupport = {};
