@@ -2,11 +2,11 @@ import type { z } from "zod";
 import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope, MessageBase, TimerBase } from "../schemas/envelope.js";
-import type { BrokerSupport } from "./parts/broker.js";
-import type { ChaosSupport } from "./parts/chaos.js";
-import type { DashboardSupport } from "./parts/dashboard.js";
-import type { SearchSupport } from "./parts/search.js";
-import type { SimSupport } from "./parts/sim.js";
+import type { BrokerSupport } from "./brokerSupport.js";
+import type { ChaosSupport } from "./chaosSupport.js";
+import type { DashboardSupport } from "./dashboardSupport.js";
+import type { SearchSupport } from "./searchSupport.js";
+import type { SimSupport } from "./simSupport.js";
 
 // A replication protocol as the drivers see it (docs/DESIGN.md, "Adding a
 // protocol"). Each protocol lives in its own folder under src/protocols/ and

@@ -1,6 +1,6 @@
 import { View } from "../../../schemas/view.js";
 import { viewServerAddress } from "../../../schemas/address.js";
-import type { BrokerSupport } from "../../parts/broker.js";
+import type { BrokerSupport } from "../../brokerSupport.js";
 
 // The view server answers GetView with the current view (without counting it as a ping).
 export const pbBroker: BrokerSupport = {

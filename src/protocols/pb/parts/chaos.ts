@@ -1,3 +1,3 @@
-import type { ChaosSupport } from "../../parts/chaos.js";
+import type { ChaosSupport } from "../../chaosSupport.js";
 
 export const pbChaos: ChaosSupport = {};

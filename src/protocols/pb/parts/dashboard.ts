@@ -1,3 +1,3 @@
-import type { DashboardSupport } from "../../parts/dashboard.js";
+import type { DashboardSupport } from "../../dashboardSupport.js";
 
 export const pbDashboard: DashboardSupport = {};

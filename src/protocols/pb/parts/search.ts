@@ -1,4 +1,4 @@
-import type { SearchSupport } from "../../parts/search.js";
+import type { SearchSupport } from "../../searchSupport.js";
 import type { ProtocolConfig } from "../config.js";
 
 export const pbSearch: SearchSupport<ProtocolConfig> = {};

@@ -1,4 +1,4 @@
-import type { SimSupport } from "../../parts/sim.js";
+import type { SimSupport } from "../../simSupport.js";
 import type { ProtocolConfig } from "../config.js";
 
 // Filled in when the simulator reaches pb through the interface (src/sim/stuck.ts moves here).

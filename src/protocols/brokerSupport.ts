@@ -1,6 +1,6 @@
-import type { MessageBase } from "../../schemas/envelope.js";
-import type { Address } from "../../schemas/address.js";
-import type { View } from "../../schemas/view.js";
+import type { MessageBase } from "../schemas/envelope.js";
+import type { Address } from "../schemas/address.js";
+import type { View } from "../schemas/view.js";
 
 // What the broker runtime (src/broker, the CLI) asks of a protocol.
 

@@ -1,5 +1,5 @@
-import type { ActorEvent } from "../../schemas/actorEvents.js";
-import type { Address } from "../../schemas/address.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { Address } from "../schemas/address.js";
 
 // What the simulator (src/sim) asks of a protocol beyond its actors.
 
