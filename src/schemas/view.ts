@@ -10,3 +10,8 @@ export const View = z.object({
 export type View = z.infer<typeof View>;
 
 export const initialView: View = { viewNum: 0, primary: null, backup: null };
+
+/** One deterministic line for a view, in logs, traces and counterexamples. */
+export function describeView(view: View): string {
+  return `view ${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"})`;
+}
