@@ -1,12 +1,10 @@
 import type { SimSupport } from "../../simSupport.js";
 import type { ProtocolConfig } from "../config.js";
+import { PbFaultModel } from "../sim/faults.js";
+import { RoleLogObserver } from "../sim/stuck.js";
 
-// Filled in when the simulator reaches pb through the interface (src/sim/stuck.ts moves here).
 export const pbSim: SimSupport<ProtocolConfig> = {
-  observer: () => ({
-    afterEvent() {},
-    onEmit() {},
-    onCrash() {},
-    stuckByDesign: () => null,
-  }),
+  observer: () => new RoleLogObserver(),
+  faults: (cluster) => new PbFaultModel(cluster),
+  joins: true,
 };

@@ -1,0 +1,59 @@
+import { InvariantError } from "../actors/assert.js";
+import type { ClusterInvariant, LiveNode } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
+import { recordServed, servedTwice } from "./served.js";
+
+// The simulator's cluster-wide checks, after every event: the protocol's
+// cluster invariants on the live nodes' states, and one primary per view from
+// the `served` events (src/sim/served.ts).
+
+/** A broken cluster-wide rule: already says where and when, so the simulator adds nothing to it. */
+export class ClusterInvariantError extends InvariantError {
+  override name = "ClusterInvariantError";
+}
+
+export interface CheckedNode extends LiveNode {
+  readonly address: Address;
+  /** Its place in the order nodes were added. */
+  readonly index: number;
+}
+
+export class ClusterChecker {
+  /** The nodes that are up, by address; the protocol's invariants read their states. */
+  private readonly live = new Map<Address, CheckedNode>();
+  private readonly addresses: Address[] = [];
+  private servedList: readonly number[] = [];
+
+  constructor(private readonly invariants: readonly ClusterInvariant[]) {}
+
+  up(node: CheckedNode): void {
+    this.live.set(node.address, node);
+    this.addresses[node.index] = node.address;
+  }
+
+  down(node: CheckedNode): void {
+    this.live.delete(node.address);
+  }
+
+  /** Throws ClusterInvariantError on the first invariant the live states break. */
+  check(nowMs: number): void {
+    const invariants = this.invariants;
+    for (let i = 0; i < invariants.length; i++) {
+      const invariant = invariants[i]!;
+      const broken = invariant.check(this.live);
+      if (broken !== null)
+        throw new ClusterInvariantError(`${invariant.name} at ${nowMs.toFixed(3)} ms: ${broken}`);
+    }
+  }
+
+  /** `node` answered clients as primary of `viewNum`: throws when another node already did. */
+  served(node: CheckedNode, viewNum: number): void {
+    const outcome = recordServed(this.servedList, viewNum, node.index);
+    if ("served" in outcome) {
+      this.servedList = outcome.served;
+      return;
+    }
+    const other = this.addresses[outcome.otherNode]!;
+    throw new ClusterInvariantError(`onePrimaryPerView: ${servedTwice(viewNum, other, node.address)}`);
+  }
+}
