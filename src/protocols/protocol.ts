@@ -71,6 +71,12 @@ export interface ConfigSupport<Config extends ProtocolConfigBase> {
  */
 export interface ClusterInvariant {
   readonly name: string;
+  /**
+   * The roles whose states it reads: it cannot change after an event of any
+   * other node (the simulator skips it then), and the model checker memoizes
+   * its verdict on these nodes' states.
+   */
+  readonly roles: readonly string[];
   /** null when it holds; otherwise why not, in one line. */
   check(nodes: ReadonlyMap<Address, LiveNode>): string | null;
 }

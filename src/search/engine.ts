@@ -1,4 +1,6 @@
 import { createClient, type ClientState } from "../protocols/pb/client.js";
+import { pbProtocol } from "../protocols/pb/index.js";
+import type { ClusterInvariant, LiveNode } from "../protocols/protocol.js";
 import type { ActorDefinition } from "../actors/context.js";
 import { createServer, type ServerState } from "../protocols/pb/server.js";
 import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
@@ -9,21 +11,19 @@ import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
-import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
+import { assertKnownAppShapes, assertKnownShape } from "../protocols/pb/search/clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {
-  arePairedInOneView,
   checkAckRule,
   checkAckSource,
-  checkBackupConsistency,
   checkViewChange,
   describeResult,
   describeWrongResult,
   expectedResults,
   type InvariantName,
-  recordServed,
   type Violation,
 } from "./invariants.js";
+import { recordServed, servedTwice } from "../sim/served.js";
 import { MessageTable } from "./messages.js";
 import { type EngineStats, type NodeInfo, NodeRunner } from "./nodes.js";
 import type { EventPolicy, WorldSpec } from "./scenario.js";
@@ -74,9 +74,10 @@ export class World {
   readonly clientNodes: number[] = [];
   private readonly runner: NodeRunner;
   private readonly invariantsOff: ReadonlySet<InvariantName>;
-  private readonly checkingBackups: boolean;
+  /** The protocol's cluster invariants still on, each with the nodes of the roles it reads. */
+  private readonly clusterChecks: { id: string; invariant: ClusterInvariant; nodes: number[] }[] = [];
   private readonly hasher = new Hasher();
-  private readonly pairMemo = new Map<string, string | null>();
+  private readonly clusterMemo = new Map<string, string | null>();
   private readonly historyMemo = new Map<number, string | null>();
 
   constructor(
@@ -85,7 +86,6 @@ export class World {
   ) {
     assertKnownAppShapes();
     this.invariantsOff = new Set(spec.invariantsOff ?? []);
-    this.checkingBackups = !this.invariantsOff.has("backupConsistent");
     const addresses: [Address, NodeKind][] = [[viewServerAddress, "viewserver"]];
     for (let i = 1; i <= spec.servers; i++) addresses.push([`server-${i}`, "server"]);
     for (const workload of spec.clients) addresses.push([workload.client, "client"]);
@@ -111,6 +111,13 @@ export class World {
       if (kind === "client") this.clientNodes.push(index);
     });
     this.viewServerNode = 0;
+    for (const invariant of pbProtocol.clusterInvariants) {
+      if (this.invariantsOff.has(invariant.name as InvariantName)) continue;
+      const nodes = this.nodes
+        .filter((node) => invariant.roles.includes(node.kind))
+        .map((node) => node.index);
+      this.clusterChecks.push({ id: `${this.clusterChecks.length}`, invariant, nodes });
+    }
     this.runner = new NodeRunner(this.nodes, this.messages, clientDefinition, options.checkSharing === true);
   }
 
@@ -269,8 +276,7 @@ export class World {
       );
       if (broken !== null) violation = { invariant: "pairedAcks", message: broken };
     }
-    if (violation === null && info.kind === "server" && this.checkingBackups)
-      violation = this.checkBackups(state);
+    if (violation === null && this.clusterChecks.length > 0) violation = this.checkCluster(state, info.kind);
     if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
     return { state, violation };
   }
@@ -293,7 +299,7 @@ export class World {
         if ("otherNode" in outcome) {
           violation ??= {
             invariant: "onePrimaryPerView",
-            message: `${this.nodes[outcome.otherNode]!.address} and ${info.address} both answered clients as primary of view ${event.viewNum}`,
+            message: servedTwice(event.viewNum, this.nodes[outcome.otherNode]!.address, info.address),
           };
         } else draft.served = outcome.served;
       } else if (event.type === "viewChanged" && viewBefore !== null) {
@@ -457,30 +463,28 @@ export class World {
 
   // ------------------------------------------------------------ invariants
 
-  /** Every ready primary and its installed backup of the same view agree (memoized per pair of slots). */
-  private checkBackups(state: SearchState): Violation | null {
-    for (const node of this.serverNodes) {
-      const primarySlot = state.slots[node]!;
-      const primary = primarySlot.state as ServerState | null;
-      if (primary === null || primary.role !== "primary" || primary.view.backup === null) continue;
-      const backupNode = this.nodeIndex.get(primary.view.backup);
-      if (backupNode === undefined) continue;
-      const backupSlot = state.slots[backupNode]!;
-      const backup = backupSlot.state as ServerState | null;
-      if (backup === null || !arePairedInOneView(primary, primary.view.backup, backup)) continue;
-      const pairKey = `${primarySlot.key},${backupSlot.key}`;
-      let broken = this.pairMemo.get(pairKey);
+  /**
+   * The protocol's cluster invariants on the live nodes of the roles each
+   * reads, after a step of such a node; memoized on those nodes' slots.
+   */
+  private checkCluster(state: SearchState, role: string): Violation | null {
+    for (const checked of this.clusterChecks) {
+      if (!checked.invariant.roles.includes(role)) continue;
+      let key = checked.id;
+      for (const node of checked.nodes) key += `,${state.slots[node]!.key}`;
+      let broken = this.clusterMemo.get(key);
       if (broken === undefined) {
-        broken = checkBackupConsistency(primary, backup);
-        if (this.pairMemo.size >= memoMax) this.pairMemo.clear();
-        this.pairMemo.set(pairKey, broken);
+        const live = new Map<Address, LiveNode>();
+        for (const node of checked.nodes) {
+          const slotState = state.slots[node]!.state;
+          if (slotState !== null)
+            live.set(this.nodes[node]!.address, { role: this.nodes[node]!.kind, state: slotState });
+        }
+        broken = checked.invariant.check(live);
+        if (this.clusterMemo.size >= memoMax) this.clusterMemo.clear();
+        this.clusterMemo.set(key, broken);
       }
-      if (broken !== null) {
-        return {
-          invariant: "backupConsistent",
-          message: `${this.nodes[backupNode]!.address} (backup) vs ${this.nodes[node]!.address} (primary) in view ${primary.view.viewNum}: ${broken}`,
-        };
-      }
+      if (broken !== null) return { invariant: checked.invariant.name as InvariantName, message: broken };
     }
     return null;
   }

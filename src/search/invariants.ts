@@ -1,12 +1,10 @@
-import { isReadyPrimary, type ServerState } from "../protocols/pb/server.js";
+import type { ServerState } from "../protocols/pb/server.js";
 import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import { applyOnce, type App } from "../kv/atMostOnce.js";
 import { executeOp } from "../kv/store.js";
 import type { Op } from "../schemas/op.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { View } from "../schemas/view.js";
 import { describeOp, describeView } from "../protocols/pb/describe.js";
-import { cloneApp } from "./clone.js";
 
 // The safety properties the model checker holds the protocol to (issue 5 §2),
 // as pure functions of actor states so that the search, the minimizer and the
@@ -95,59 +93,6 @@ export function checkAckSource(before: ServerState, after: ServerState, delivere
   return `the primary of view ${before.view.viewNum} applied operations ${appliedBefore + 1}..${appliedAfter} on an ack from ${delivered.from} incarnation ${delivered.body.incarnation}, not the backup process that confirmed its transfer (incarnation ${before.backupIncarnation ?? "none"})`;
 }
 
-/** True when `backup` is the installed backup of `primary`'s view, so the two must agree. */
-export function arePairedInOneView(
-  primary: ServerState,
-  backupAddress: string,
-  backup: ServerState,
-): boolean {
-  return (
-    isReadyPrimary(primary) &&
-    primary.view.backup === backupAddress &&
-    backup.role === "backup" &&
-    backup.app !== null &&
-    backup.view.viewNum === primary.view.viewNum &&
-    // The pair is the process that confirmed the transfer: a restart under the
-    // same name may hold an old transfer, but the primary ignores its acks.
-    backup.incarnation === primary.backupIncarnation
-  );
-}
-
-function sameStore(a: App, b: App): boolean {
-  if (a.store.size !== b.store.size) return false;
-  for (const [key, value] of a.store) if (b.store.get(key) !== value) return false;
-  return true;
-}
-
-/**
- * The backup never holds an operation the primary does not know: it has
- * applied at least what the primary applied and at most that plus the
- * primary's pending operations, and its store is the primary's with exactly
- * those pending operations applied. Call only for a pair in one view.
- */
-export function checkBackupConsistency(primary: ServerState, backup: ServerState): string | null {
-  const primaryApp = primary.app;
-  const backupApp = backup.app;
-  if (primaryApp === null || backupApp === null) return null;
-  const ahead = backupApp.applied - primaryApp.applied;
-  if (ahead < 0)
-    return `the backup applied ${backupApp.applied} operations, fewer than the primary's ${primaryApp.applied}`;
-  if (ahead > primary.pending.length)
-    return `the backup applied ${backupApp.applied} operations but the primary knows only ${primaryApp.applied} applied + ${primary.pending.length} pending`;
-  let expected = primaryApp;
-  if (ahead > 0) {
-    expected = cloneApp(primaryApp);
-    for (const entry of primary.pending.slice(0, ahead))
-      applyOnce(expected, entry.client, entry.seq, entry.op);
-  }
-  if (!sameStore(expected, backupApp)) {
-    const show = (app: App): string =>
-      JSON.stringify([...app.store.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
-    return `the backup's store ${show(backupApp)} is not the primary's with its first ${ahead} pending operations applied ${show(expected)}`;
-  }
-  return null;
-}
-
 /** What each of one client's operations must return when no one else touches its keys. */
 export function expectedResults(ops: readonly Op[]): string[] {
   const store = new Map<string, string>();
@@ -161,22 +106,4 @@ export function describeResult(result: { ok: true; value: string } | { ok: false
 
 export function describeWrongResult(client: string, op: Op, value: string, expected: string): string {
   return `${client} ${describeOp(op)} returned ${JSON.stringify(value)} but the sequential order of its own completed operations implies ${JSON.stringify(expected)}`;
-}
-
-/**
- * Records that `node` answered clients as primary of `viewNum`. Returns the
- * new served list (the same one when nothing changed), or a violation when
- * another server already answered in that view.
- */
-export function recordServed(
-  served: readonly number[],
-  viewNum: number,
-  node: number,
-): { served: readonly number[] } | { otherNode: number } {
-  let i = 0;
-  while (i < served.length && served[i]! < viewNum) i += 2;
-  if (i < served.length && served[i] === viewNum) {
-    return served[i + 1] === node ? { served } : { otherNode: served[i + 1]! };
-  }
-  return { served: [...served.slice(0, i), viewNum, node, ...served.slice(i)] };
 }

@@ -13,7 +13,7 @@ import type { Address } from "../schemas/address.js";
 import type { MessageBody } from "../protocols/pb/messages.js";
 import type { Op } from "../schemas/op.js";
 import type { Timer } from "../protocols/pb/timers.js";
-import { cloneClientState, cloneServerState, cloneViewServerState } from "./clone.js";
+import { cloneClientState, cloneServerState, cloneViewServerState } from "../protocols/pb/search/clone.js";
 import { fmix, Hasher, hashClientState, hashServerState, hashTimer, hashViewServerState } from "./hash.js";
 import type { MessageTable } from "./messages.js";
 import {

@@ -16,6 +16,8 @@ export interface CheckedNode extends LiveNode {
   readonly address: Address;
   /** Its place in the order nodes were added. */
   readonly index: number;
+  /** The cluster invariants that read its role's states (`ClusterChecker.reading`). */
+  readonly invariants: readonly ClusterInvariant[];
 }
 
 export class ClusterChecker {
@@ -26,6 +28,11 @@ export class ClusterChecker {
 
   constructor(private readonly invariants: readonly ClusterInvariant[]) {}
 
+  /** The invariants that read states of `role`: the only ones an event of such a node may break. */
+  reading(role: string): readonly ClusterInvariant[] {
+    return this.invariants.filter((invariant) => invariant.roles.includes(role));
+  }
+
   up(node: CheckedNode): void {
     this.live.set(node.address, node);
     this.addresses[node.index] = node.address;
@@ -35,9 +42,9 @@ export class ClusterChecker {
     this.live.delete(node.address);
   }
 
-  /** Throws ClusterInvariantError on the first invariant the live states break. */
-  check(nowMs: number): void {
-    const invariants = this.invariants;
+  /** After an event of `node`: throws ClusterInvariantError on the first of its invariants the live states break. */
+  check(node: CheckedNode, nowMs: number): void {
+    const invariants = node.invariants;
     for (let i = 0; i < invariants.length; i++) {
       const invariant = invariants[i]!;
       const broken = invariant.check(this.live);

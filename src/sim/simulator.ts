@@ -2,7 +2,7 @@ import { InvariantError } from "../actors/assert.js";
 import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
 import { type ActorDefinition, type ClientDefinition, silentLogger } from "../actors/context.js";
 import { HistoryRecorder, type RecordedOp } from "../check/recorder.js";
-import type { AnyProtocol, LiveNode, ProtocolConfigBase } from "../protocols/protocol.js";
+import type { AnyProtocol, ClusterInvariant, LiveNode, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { SimObserver } from "../protocols/simSupport.js";
 import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
@@ -36,6 +36,8 @@ class Node implements CellHost, LiveNode {
     /** Its place in the order nodes were added (the served ledger's node number). */
     readonly index: number,
     definition: ActorDefinition<unknown>,
+    /** The protocol's cluster invariants that read this role's states. */
+    readonly invariants: readonly ClusterInvariant[],
   ) {
     this.cell = new ActorCell(address, definition, this, {
       checkInvariants: true,
@@ -226,7 +228,8 @@ export class Simulator {
       definition = this.protocol.actor(role, this.config);
       this.definitions.set(role, definition);
     }
-    const node = new Node(this, address, role, this.nodes.size, definition);
+    const invariants = this.checker.reading(role);
+    const node = new Node(this, address, role, this.nodes.size, definition, invariants);
     this.nodes.set(address, node);
     this.start(node);
   }
@@ -239,6 +242,7 @@ export class Simulator {
     this.observer.onCrash(address, node.role, node.cell.state, this.timeMs);
     node.cell.crash();
     this.checker.down(node);
+    this.checker.check(node, this.timeMs);
     this.stats.crashes += 1;
     if (this.traceLinesMax > 0) this.trace(`crash ${address}`);
     if (node.outstanding !== null) {
@@ -464,6 +468,6 @@ export class Simulator {
     const state = node.cell.state;
     if (state === null) return;
     this.observer.afterEvent(node.address, node.role, state, this.timeMs);
-    this.checker.check(this.timeMs);
+    if (node.invariants.length > 0) this.checker.check(node, this.timeMs);
   }
 }

@@ -10,7 +10,7 @@ import {
   cloneServerState,
   cloneViewServerState,
   UnknownShapeError,
-} from "../../src/search/clone.js";
+} from "../../src/protocols/pb/search/clone.js";
 import { World } from "../../src/search/engine.js";
 import { Hasher, hashServerState } from "../../src/search/hash.js";
 import { MessageTable } from "../../src/search/messages.js";

@@ -9,11 +9,11 @@ import type { Envelope } from "../../src/schemas/envelope.js";
 import {
   checkAckRule,
   checkAckSource,
-  checkBackupConsistency,
   checkViewChange,
   expectedResults,
-  recordServed,
 } from "../../src/search/invariants.js";
+import { checkBackupConsistency } from "../../src/protocols/pb/invariants.js";
+import { recordServed } from "../../src/sim/served.js";
 
 const view = (viewNum: number, primary: string | null, backup: string | null) => ({
   viewNum,

@@ -20,7 +20,6 @@ import {
   setLink,
   waitForFullView,
   serverState,
-  viewServerState,
   waitForView,
 } from "../support/simCluster.js";
 

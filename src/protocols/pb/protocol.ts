@@ -6,6 +6,7 @@ import type { ActorDefinition } from "./actor.js";
 import { createClient } from "./client.js";
 import { defaultConfig, makeConfig, mutationNames, type ProtocolConfig } from "./config.js";
 import { describeMessage } from "./describe.js";
+import { pbClusterInvariants } from "./invariants.js";
 import { MessageBody } from "./messages.js";
 import { pbBroker } from "./parts/broker.js";
 import { pbChaos } from "./parts/chaos.js";
@@ -94,7 +95,7 @@ export const pbProtocol: Protocol<ProtocolConfig> = {
   client: (config) => createClient(config) as ReturnType<Protocol["client"]>,
   // Hosts validate every envelope with `envelope` above, so the body is one of pb's.
   describeMessage: (message) => describeMessage(message as Parameters<typeof describeMessage>[0]),
-  clusterInvariants: [],
+  clusterInvariants: pbClusterInvariants,
   sim: pbSim,
   search: pbSearch,
   chaos: pbChaos,

@@ -1,9 +1,9 @@
-import type { ClientState } from "../protocols/pb/client.js";
-import type { ServerState } from "../protocols/pb/server.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
-import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import { emptyApp, type App } from "../kv/atMostOnce.js";
-import { initialView } from "../schemas/view.js";
+import type { ClientState } from "../client.js";
+import type { ServerState } from "../server.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../transfer.js";
+import type { ViewServerState } from "../viewServer.js";
+import { emptyApp, type App } from "../../../kv/atMostOnce.js";
+import { initialView } from "../../../schemas/view.js";
 
 // Hand-written clones of actor states, about ten times faster than
 // structuredClone. The model checker clones only the node that steps (the
