@@ -95,6 +95,16 @@ export class ActorCell<State = unknown> {
     });
   }
 
+  /**
+   * Puts the cell in `state` at `life`, up: a host that branches (the model
+   * checker) runs each step on a copy of a state it stored.
+   */
+  resume(state: State, life: number): void {
+    this.crashedFlag = false;
+    this.state = state;
+    this.life = life;
+  }
+
   /** Delivers a message the host validated; false when the actor is down and the message is lost. */
   deliver(message: Envelope): boolean {
     const state = this.state;
