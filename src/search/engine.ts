@@ -1,22 +1,14 @@
-import { createClient, type ClientState } from "../protocols/pb/client.js";
-import { pbProtocol } from "../protocols/pb/index.js";
-import type { ClusterInvariant, LiveNode } from "../protocols/protocol.js";
-import type { ActorDefinition } from "../actors/context.js";
-import { createServer, type ServerState } from "../protocols/pb/server.js";
-import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
+import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
+import type { AnyProtocol, ClusterInvariant, LiveNode } from "../protocols/protocol.js";
+import type { SearchSupport } from "../protocols/searchSupport.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { Address } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../schemas/view.js";
-import { assertKnownAppShapes, assertKnownShape } from "../protocols/pb/search/clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {
-  checkAckRule,
-  checkAckSource,
-  checkViewChange,
   describeResult,
   describeWrongResult,
   expectedResults,
@@ -37,7 +29,6 @@ import {
   hasMessage,
   type HistoryLink,
   invokeKind,
-  type NodeKind,
   type NodeSlot,
   restartKind,
   type SearchState,
@@ -69,56 +60,63 @@ export class World {
   readonly nodes: NodeInfo[] = [];
   readonly nodeIndex = new Map<Address, number>();
   readonly messages: MessageTable;
-  readonly viewServerNode: number;
-  readonly serverNodes: number[] = [];
+  readonly protocol: AnyProtocol;
   readonly clientNodes: number[] = [];
+  private readonly support: SearchSupport<unknown>;
+  private readonly clientDefinition: ClientDefinition<ActorState>;
   private readonly runner: NodeRunner;
   private readonly invariantsOff: ReadonlySet<InvariantName>;
   /** The protocol's cluster invariants still on, each with the nodes of the roles it reads. */
   private readonly clusterChecks: { id: string; invariant: ClusterInvariant; nodes: number[] }[] = [];
+  private readonly stepRules: SearchSupport<unknown>["stepRules"];
   private readonly hasher = new Hasher();
   private readonly clusterMemo = new Map<string, string | null>();
   private readonly historyMemo = new Map<number, string | null>();
+  /** The state SearchSupport's hooks read nodes of, while one runs. */
+  private looking: SearchState | null = null;
+  private readonly lookUp = (address: Address): unknown => {
+    const node = this.nodeIndex.get(address);
+    return node === undefined || this.looking === null ? null : this.looking.slots[node]!.state;
+  };
 
   constructor(
     readonly spec: WorldSpec,
     options: WorldOptions = {},
   ) {
-    assertKnownAppShapes();
+    this.protocol = spec.protocol;
+    this.support = spec.protocol.search;
     this.invariantsOff = new Set(spec.invariantsOff ?? []);
-    const addresses: [Address, NodeKind][] = [[viewServerAddress, "viewserver"]];
-    for (let i = 1; i <= spec.servers; i++) addresses.push([`server-${i}`, "server"]);
+    this.stepRules = this.support.stepRules.filter((rule) => !this.invariantsOff.has(rule.name));
+    const addresses: [Address, string][] = spec.protocol
+      .layout(spec.servers)
+      .map(({ address, role }) => [address, role]);
     for (const workload of spec.clients) addresses.push([workload.client, "client"]);
     addresses.forEach(([address], index) => this.nodeIndex.set(address, index));
     this.messages = new MessageTable(this.nodeIndex);
-    const clientDefinition = createClient(spec.config);
-    const definitions: Record<NodeKind, ActorDefinition<ActorState>> = {
-      viewserver: createViewServer(spec.config) as ActorDefinition<ActorState>,
-      server: createServer(spec.config) as ActorDefinition<ActorState>,
-      client: clientDefinition as ActorDefinition<ActorState>,
-    };
+    this.clientDefinition = spec.protocol.client(spec.config);
+    const definitions = new Map<string, ActorDefinition<ActorState>>([["client", this.clientDefinition]]);
     addresses.forEach(([address, kind], index) => {
       const ops = spec.clients.find((workload) => workload.client === address)?.ops ?? [];
-      this.nodes.push({
-        index,
-        address,
-        kind,
-        definition: definitions[kind],
-        ops,
-        expected: expectedResults(ops),
-      });
-      if (kind === "server") this.serverNodes.push(index);
+      let definition = definitions.get(kind);
+      if (definition === undefined) {
+        definition = spec.protocol.actor(kind, spec.config);
+        definitions.set(kind, definition);
+      }
+      this.nodes.push({ index, address, kind, definition, ops, expected: expectedResults(ops) });
       if (kind === "client") this.clientNodes.push(index);
     });
-    this.viewServerNode = 0;
-    for (const invariant of pbProtocol.clusterInvariants) {
-      if (this.invariantsOff.has(invariant.name as InvariantName)) continue;
-      const nodes = this.nodes
-        .filter((node) => invariant.roles.includes(node.kind))
-        .map((node) => node.index);
+    for (const invariant of spec.protocol.clusterInvariants) {
+      if (this.invariantsOff.has(invariant.name)) continue;
+      const nodes = this.nodesWithRole(...invariant.roles);
       this.clusterChecks.push({ id: `${this.clusterChecks.length}`, invariant, nodes });
     }
-    this.runner = new NodeRunner(this.nodes, this.messages, clientDefinition, options.checkSharing === true);
+    this.runner = new NodeRunner(
+      this.nodes,
+      this.messages,
+      this.clientDefinition,
+      this.support,
+      options.checkSharing === true,
+    );
   }
 
   get stats(): EngineStats {
@@ -134,13 +132,7 @@ export class World {
     let networkB = 0;
     for (const node of this.nodes) {
       const { slot, sent } = this.runner.init(node);
-      const kind =
-        node.kind === "viewserver"
-          ? "ViewServerState"
-          : node.kind === "server"
-            ? "ServerState"
-            : "ClientState";
-      assertKnownShape(kind, slot.state!);
+      this.support.checkShape(node.kind, slot.state);
       slots.push(slot);
       for (const id of sent) {
         if (hasMessage(network, id)) continue;
@@ -172,16 +164,13 @@ export class World {
     }
     for (const slot of slots) {
       if (slot.state === null || slot.timers.length === 0) continue;
-      if (policy.fairPingCheck && slot.node === this.viewServerNode && !this.everyLiveServerPinged(state))
-        continue;
+      if (policy.fairTimers && !this.timerIsFair(state, slot)) continue;
       out.push(eventCode(timerKind, slot.node));
     }
     if (policy.invokes) {
       for (const node of this.clientNodes) {
         if (policy.invokers !== undefined && !policy.invokers.includes(this.nodes[node]!.address)) continue;
-        const client = slots[node]!.state as ClientState | null;
-        if (client !== null && client.current === null && client.seq < this.nodes[node]!.ops.length)
-          out.push(eventCode(invokeKind, node));
+        if (this.canInvoke(slots[node]!.state, node)) out.push(eventCode(invokeKind, node));
       }
     }
     if (policy.crashesMax > 0 || policy.restartsMax > 0) {
@@ -248,13 +237,11 @@ export class World {
     const info = this.nodes[node]!;
     let violation: Violation | null = null;
     if (kind === invokeKind && this.spec.results === "history") {
-      const op = (transition.slot.state as ClientState).current!.op;
+      const op = this.nodes[node]!.ops[this.support.invoked(slot.state)]!;
       this.recordHistory(draft, historyEventOf("invoke", this.clientNodes.indexOf(node), op));
     }
-    if (transition.events.length > 0) {
-      const delivered = kind === deliverKind ? this.messages.envelopes[argument] : undefined;
-      violation = this.trackEvents(draft, slot, transition.events, delivered);
-    }
+    const delivered = kind === deliverKind ? this.messages.envelopes[argument] : undefined;
+    if (transition.events.length > 0) violation = this.trackEvents(draft, slot, transition.events);
     const state: SearchState = {
       slots: draft.slots,
       network: draft.network,
@@ -268,31 +255,34 @@ export class World {
       trace: { parent: parent.trace, event: code },
       depth: parent.depth + 1,
     };
-    if (violation === null && info.kind === "server" && kind === deliverKind) {
-      const broken = checkAckSource(
-        slot.state as ServerState,
-        transition.slot.state as ServerState,
-        this.messages.envelopes[argument]!,
-      );
-      if (broken !== null) violation = { invariant: "pairedAcks", message: broken };
-    }
+    if (violation === null && this.stepRules.length > 0)
+      violation = this.checkStepRules(info, slot.state, transition.slot.state, delivered, transition.events);
     if (violation === null && this.clusterChecks.length > 0) violation = this.checkCluster(state, info.kind);
     if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
     return { state, violation };
   }
 
-  /** What the checker tracks from the events a step emitted: who served, view changes, results. */
-  private trackEvents(
-    draft: DraftState,
-    before: NodeSlot,
-    events: readonly ActorEvent[],
+  /** The protocol's rules about single steps (pb: viewRules, pairedAcks). */
+  private checkStepRules(
+    info: NodeInfo,
+    before: ActorState | null,
+    after: ActorState | null,
     delivered: Envelope | undefined,
+    events: readonly ActorEvent[],
   ): Violation | null {
+    const step = { address: info.address, role: info.kind, before, after, delivered, events };
+    for (const rule of this.stepRules) {
+      const broken = rule.check(step);
+      if (broken !== null) return { invariant: rule.name, message: broken };
+    }
+    return null;
+  }
+
+  /** What the checker tracks from the events a step emitted: who served, results. */
+  private trackEvents(draft: DraftState, before: NodeSlot, events: readonly ActorEvent[]): Violation | null {
     const node = before.node;
     const info = this.nodes[node]!;
     let violation: Violation | null = null;
-    let viewBefore: View | null =
-      info.kind === "viewserver" && before.state !== null ? (before.state as ViewServerState).view : null;
     for (const event of events) {
       if (event.type === "served") {
         const outcome = recordServed(draft.served, event.viewNum, node);
@@ -302,15 +292,6 @@ export class World {
             message: servedTwice(event.viewNum, this.nodes[outcome.otherNode]!.address, info.address),
           };
         } else draft.served = outcome.served;
-      } else if (event.type === "viewChanged" && viewBefore !== null) {
-        // The ack rule is checked against the state the step started from: its first change.
-        const firstChange = viewBefore === (before.state as ViewServerState).view;
-        const after = draft.slots[node]!.state as ViewServerState;
-        const broken =
-          checkViewChange(viewBefore, event.view) ??
-          (firstChange ? checkAckRule(before.state as ViewServerState, event.view, after, delivered) : null);
-        if (broken !== null) violation ??= { invariant: "viewRules", message: broken };
-        viewBefore = event.view;
       } else if (event.type === "result" && info.kind === "client") {
         violation ??= this.checkResult(draft, info, event);
       }
@@ -379,10 +360,8 @@ export class World {
     switch (kind) {
       case timerKind:
         return slot.state !== null && slot.timers.length > 0;
-      case invokeKind: {
-        const client = this.nodes[argument]!.kind === "client" ? (slot.state as ClientState | null) : null;
-        return client !== null && client.current === null && client.seq < this.nodes[argument]!.ops.length;
-      }
+      case invokeKind:
+        return this.nodes[argument]!.kind === "client" && this.canInvoke(slot.state, argument);
       case crashKind:
         return slot.state !== null;
       case restartKind:
@@ -394,34 +373,74 @@ export class World {
 
   // ------------------------------------------------------------ looking at states
 
-  viewServer(state: SearchState): ViewServerState | null {
-    return state.slots[this.viewServerNode]!.state as ViewServerState | null;
+  /** A node's state in `state` (the protocol's type for its role), or null when it is down or no node. */
+  stateOf(state: SearchState, address: Address): ActorState | null {
+    const node = this.nodeIndex.get(address);
+    return node === undefined ? null : state.slots[node]!.state;
   }
 
-  server(state: SearchState, address: Address): ServerState | null {
+  /** The role of the node at `address`, or null when the world has none. */
+  roleOf(address: Address): string | null {
     const node = this.nodeIndex.get(address);
-    if (node === undefined || this.nodes[node]!.kind !== "server") return null;
-    return state.slots[node]!.state as ServerState | null;
+    return node === undefined ? null : this.nodes[node]!.kind;
   }
 
-  client(state: SearchState, address: Address): ClientState | null {
-    const node = this.nodeIndex.get(address);
-    if (node === undefined || this.nodes[node]!.kind !== "client") return null;
-    return state.slots[node]!.state as ClientState | null;
+  /** The indexes of the nodes of these roles, in order. */
+  nodesWithRole(...roles: string[]): number[] {
+    return this.nodes.filter((node) => roles.includes(node.kind)).map((node) => node.index);
   }
 
   /** Every client invoked all its operations and has its last answer. */
   allClientsDone(state: SearchState): boolean {
     return this.clientNodes.every((node) => {
-      const client = state.slots[node]!.state as ClientState | null;
-      return client !== null && client.current === null && client.seq === this.nodes[node]!.ops.length;
+      const client = state.slots[node]!.state;
+      return (
+        client !== null &&
+        !this.clientDefinition.isBusy(client) &&
+        this.support.invoked(client) === this.nodes[node]!.ops.length
+      );
     });
+  }
+
+  /** The client at `address` is up and waits for no answer. */
+  clientIdle(state: SearchState, address: Address): boolean {
+    const client = this.roleOf(address) === "client" ? this.stateOf(state, address) : null;
+    return client !== null && !this.clientDefinition.isBusy(client);
   }
 
   /** The op client `node` would invoke next. */
   nextOp(state: SearchState, node: number): Op | undefined {
-    const client = state.slots[node]!.state as ClientState | null;
-    return client === null ? undefined : this.nodes[node]!.ops[client.seq];
+    const client = state.slots[node]!.state;
+    return client === null ? undefined : this.nodes[node]!.ops[this.support.invoked(client)];
+  }
+
+  /** A client that is up, idle, and has operations left. */
+  private canInvoke(client: ActorState | null, node: number): boolean {
+    return (
+      client !== null &&
+      !this.clientDefinition.isBusy(client) &&
+      this.support.invoked(client) < this.nodes[node]!.ops.length
+    );
+  }
+
+  private timerIsFair(state: SearchState, slot: NodeSlot): boolean {
+    const node = this.nodes[slot.node]!;
+    this.looking = state;
+    try {
+      return this.support.timerIsFair(node.address, node.kind, slot.state, this.lookUp);
+    } finally {
+      this.looking = null;
+    }
+  }
+
+  /** A phase's stand-in address resolved in `state` (SearchSupport.standIn), or `name` itself when it is none. */
+  resolveStandIn(state: SearchState, name: Address): Address {
+    this.looking = state;
+    try {
+      return this.support.standIn(name, this.lookUp) ?? name;
+    } finally {
+      this.looking = null;
+    }
   }
 
   /** One line per node: its kind-specific description and pending timers. */
@@ -484,7 +503,7 @@ export class World {
         if (this.clusterMemo.size >= memoMax) this.clusterMemo.clear();
         this.clusterMemo.set(key, broken);
       }
-      if (broken !== null) return { invariant: checked.invariant.name as InvariantName, message: broken };
+      if (broken !== null) return { invariant: checked.invariant.name, message: broken };
     }
     return null;
   }
@@ -508,16 +527,6 @@ export class World {
     if (policy.cut === undefined) return false;
     const { from, to } = this.messages.envelopes[id]!;
     return policy.cut.some(([a, b]) => (from === a && to === b) || (from === b && to === a));
-  }
-
-  private everyLiveServerPinged(state: SearchState): boolean {
-    const viewServer = state.slots[this.viewServerNode]!.state as ViewServerState | null;
-    if (viewServer === null) return true;
-    for (const [address, record] of viewServer.servers) {
-      const node = this.nodeIndex.get(address);
-      if (node !== undefined && state.slots[node]!.state !== null && !record.pingedSinceCheck) return false;
-    }
-    return true;
   }
 }
 

@@ -8,7 +8,7 @@ import { backupConsistent } from "../../src/protocols/pb/invariants.js";
 import type { ServerState } from "../../src/protocols/pb/server.js";
 import type { LiveNode } from "../../src/protocols/protocol.js";
 import { protocolNamed } from "../../src/protocols/registry.js";
-import { findScenario } from "../../src/search/scenarios.js";
+import { findScenario } from "../../src/protocols/pb/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 import { runChaos } from "../../src/sim/chaos.js";
 

@@ -108,7 +108,7 @@ export function assertKnownShape(type: keyof typeof knownFields, value: object):
   const known = [...knownFields[type]].sort();
   if (actual.length !== known.length || actual.some((field, i) => field !== known[i])) {
     throw new UnknownShapeError(
-      `${type} has fields [${actual.join(", ")}] but src/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
+      `${type} has fields [${actual.join(", ")}] but src/protocols/pb/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
     );
   }
 }
