@@ -3,7 +3,7 @@
 // backup takes over with the data, and stopping leaves no timer behind (the
 // process could exit by itself).
 import { afterEach, describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/protocols/pb/config.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { MemoryCluster } from "../../src/memory/cluster.js";
 import { Repl } from "../../src/memory/repl.js";
 import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
@@ -17,9 +17,11 @@ afterEach(() => {
 
 function startCluster(): { cluster: MemoryCluster; repl: Repl; events: ClusterEvent[] } {
   const events: ClusterEvent[] = [];
+  const protocol = protocolNamed("pb");
   const cluster = new MemoryCluster({
+    protocol,
     servers: 3,
-    config: makeConfig(),
+    config: protocol.config.make(),
     checkInvariants: true,
     onEvent: (event) => events.push(event),
   });
