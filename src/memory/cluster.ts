@@ -7,7 +7,7 @@
 // the protocol's cluster-wide invariants are checked after every event.
 import type { CellFailure } from "../actors/cell.js";
 import { type Logger, silentLogger } from "../actors/context.js";
-import type { AnyProtocol, LiveNode, ProtocolConfigBase } from "../protocols/protocol.js";
+import type { AnyProtocol, LiveNode, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, ClusterEventBody } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
@@ -67,6 +67,16 @@ export class MemoryCluster {
         throw new Error(`${protocol.name}'s layout names an unknown role "${node.role}"`);
       this.addHost(node.address, definition);
     }
+  }
+
+  get protocol(): AnyProtocol {
+    return this.options.protocol;
+  }
+
+  /** The role a node of this cluster plays, or undefined for an address that is none of its nodes. */
+  roleOf(address: Address): RoleSpec | undefined {
+    const host = this.hosts.get(address);
+    return host === undefined ? undefined : this.protocol.roles.find((role) => role.name === host.kind);
   }
 
   /** The first failure (a node's, or a broken cluster-wide invariant), if any. */
