@@ -203,7 +203,7 @@ function noteUnsurvivable(protocol: AnyProtocol, node: string): void {
   const role = protocol.roles.find((spec) => spec.name === protocol.roleOf(node));
   if (role === undefined || role.crashable) return;
   process.stderr.write(
-    `note: ${node} is not replicated: ${protocol.name} does not survive losing its ${role.name} (${role.notRestartedBecause ?? role.summary}); restart the cluster to recover.\n`,
+    `note: ${node} (${role.name}: ${role.summary}) is not replicated; ${protocol.name} does not survive losing it: restart the cluster to recover.\n`,
   );
 }
 

@@ -88,9 +88,8 @@ export class Repl {
     const role = node === null ? undefined : this.cluster.roleOf(node);
     if (node !== null && role !== undefined && !role.crashable) {
       // A loss the protocol does not claim to survive (pb's view server): say so.
-      const why = role.notRestartedBecause ?? role.summary;
       return reply(
-        `note: ${node} is not replicated: ${this.cluster.protocol.name} does not survive losing its ${role.name} (${why}). Quit and start again to recover.`,
+        `note: ${node} (${role.name}: ${role.summary}) is not replicated; ${this.cluster.protocol.name} does not survive losing it. Quit and start again to recover.`,
       );
     }
     return reply();

@@ -102,6 +102,16 @@ describe("the memory cluster", () => {
     expect((await say(repl, "help")).join("\n")).toMatch(/partition a,b c/);
   });
 
+  it("notes that a node the protocol cannot lose (its RoleSpec is not crashable) was crashed, and no other", async () => {
+    const { repl } = startCluster();
+    expect(await say(repl, "crash server-1")).toEqual([]);
+    const note = await say(repl, "crash viewserver");
+    expect(note).toHaveLength(1);
+    expect(note[0]).toMatch(
+      /^note: viewserver \(viewserver: .*single point of failure\) is not replicated; pb does not survive losing it/,
+    );
+  });
+
   it("ends a waiting operation when stopped, and leaves nothing running", async () => {
     const { cluster, repl } = startCluster();
     for (const server of ["server-1", "server-2", "server-3"]) await say(repl, `crash ${server}`);
