@@ -2,9 +2,10 @@
 // simulator, in the same ActorCell) on its own queue `<c>.actor.<address>`.
 // It validates what arrives with the protocol's envelope, gives the cell real
 // time, real timers and the fault layer on what it sends, obeys control
-// commands, and publishes events and counters. The actor's state lives here, in the process, so a reconnect to
-// the broker does not touch it: timers keep running while disconnected, and
-// sends meanwhile are lost (the protocol retries).
+// commands, and publishes events and counters. The actor's state lives here,
+// in the process, so a reconnect to the broker does not touch it: timers keep
+// running while disconnected, and sends meanwhile are lost (the protocol
+// retries).
 import type { Channel, ConsumeMessage, Options } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
