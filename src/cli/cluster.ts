@@ -60,7 +60,11 @@ const program = new Command("cluster")
       .choices(["broker", "memory"])
       .default("broker"),
   )
-  .option("--debug", "nodes check their invariants after every event", false)
+  .option(
+    "--debug",
+    "nodes check their invariants after every event (with --transport memory also the protocol's cluster-wide invariants)",
+    false,
+  )
   .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
   .option("--node-logs <dir>", "write each node's log to <dir>/<node>.log instead of this terminal's stderr")
   .option("--ui [port]", "also serve the live dashboard on http://127.0.0.1:<port>/ (default 8080)")
