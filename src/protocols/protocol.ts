@@ -25,6 +25,8 @@ export interface RoleSpec {
   readonly crashable: boolean;
   /** Supervisors restart its process under the same name after it exits. */
   readonly restartable: boolean;
+  /** When not restartable: why, for the supervisor's "left dead" line (e.g. "the views died with it"). */
+  readonly notRestartedBecause?: string;
 }
 
 /** A node of a cluster: its address and the role it plays. */

@@ -1,16 +1,14 @@
 import type { Envelope } from "../../schemas/envelope.js";
 import type { MessageBody } from "./messages.js";
 import type { Op } from "../../schemas/op.js";
-import type { View } from "../../schemas/view.js";
+import { describeView } from "../../schemas/view.js";
 
 // One deterministic text form for views, operations and messages, shared by
 // logs, simulator traces and model-checker counterexamples.
 
 const valueShownMax = 24;
 
-export function describeView(view: View): string {
-  return `view ${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"})`;
-}
+export { describeView };
 
 function shortValue(value: string): string {
   const shown = value.length > valueShownMax ? `${value.slice(0, valueShownMax)}…(${value.length})` : value;

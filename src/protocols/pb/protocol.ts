@@ -26,6 +26,8 @@ const roles: readonly RoleSpec[] = [
     summary: "decides the views (primary, backup) from the servers' pings; a single point of failure",
     crashable: false,
     restartable: false,
+    // A fresh view server starts again at view 1, which servers in a later view ignore: no way back.
+    notRestartedBecause: "the views died with it (the view server is the protocol's single point of failure)",
   },
   {
     name: "server",
