@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { redactUrl } from "../broker/connection.js";
 import { defaultPort, startDashboard } from "../dashboard/server.js";
 import { parsePort, samplesPerSecondDefault } from "../dashboard/ui.js";
+import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import {
   addClientTimingOptions,
   addCommonOptions,
@@ -24,6 +25,7 @@ import {
 import { Interrupt } from "./interrupt.js";
 
 interface DashboardCliOptions extends CommonOptions {
+  protocol: string;
   port: number;
   host: string;
   tap: boolean;
@@ -39,6 +41,12 @@ function portNumber(text: string): number {
 
 const program = new Command("dashboard")
   .description("serve a live web dashboard of a running cluster on localhost; Ctrl-C stops it")
+  // Until src/cli/common.ts has the shared --protocol option (issue 15).
+  .addOption(
+    new Option("--protocol <name>", "the replication protocol the cluster runs")
+      .choices(protocolNames())
+      .default(defaultProtocolName),
+  )
   .addOption(
     new Option("--port <port>", "HTTP port (0: any free one)").argParser(portNumber).default(defaultPort),
   )
@@ -67,6 +75,7 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   const log = loggerFor(options, "pbkv-dashboard").child({ cluster: names.cluster });
   const broker = await findBroker(options, false, say);
   const dashboard = await startDashboard({
+    protocol: protocolNamed(options.protocol),
     names,
     url: broker.url,
     host: options.host,
