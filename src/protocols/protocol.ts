@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope, MessageBase, TimerBase } from "../schemas/envelope.js";
+import type { BenchSupport } from "./parts/bench.js";
 import type { BrokerSupport } from "./parts/broker.js";
 import type { ChaosSupport } from "./parts/chaos.js";
 import type { DashboardSupport } from "./parts/dashboard.js";
@@ -109,6 +110,7 @@ export interface Protocol<Config extends ProtocolConfigBase = ProtocolConfigBase
   readonly chaos: ChaosSupport;
   readonly dashboard: DashboardSupport;
   readonly broker: BrokerSupport;
+  readonly bench: BenchSupport;
 }
 
 /** A protocol whose configuration type the caller does not know (what drivers hold). */
