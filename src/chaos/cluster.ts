@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { BrokerConnection } from "../broker/connection.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
-import { configArguments } from "../protocols/configArguments.js";
+import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, NodeSpec, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { ControlCommand } from "../schemas/control.js";

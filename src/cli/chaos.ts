@@ -15,7 +15,8 @@ import type { ChaosCluster } from "../chaos/cluster.js";
 import { faultKinds, type FaultCounts } from "../chaos/nemesis.js";
 import { purgeLeftovers } from "../chaos/purge.js";
 import { type ChaosRunResult, runChaosOnce } from "../chaos/run.js";
-import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import { configFromOptions } from "../protocols/configOptions.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import {
   CommandError,
@@ -141,7 +142,14 @@ function seedArg(text: string): number {
 async function runChaos(options: ChaosOptions): Promise<number> {
   if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
   const protocol = protocolNamed(options.protocol);
-  const config = chaosConfig(protocol, options);
+  // pb: --ping-ms and --ping-check-ms, looser here than the protocol's defaults.
+  const config = (() => {
+    try {
+      return configFromOptions(protocol, options);
+    } catch (error) {
+      throw new CommandError((error as Error).message, exitCodes.usage);
+    }
+  })();
   const say = (line: string): void => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -224,24 +232,6 @@ async function runChaos(options: ChaosOptions): Promise<number> {
   else for (const line of describeSummary(summary)) say(line);
   if (summary.failedRuns > 0) return exitCodes.failed;
   return interrupt.interrupted ? exitCodes.unknown : exitCodes.ok;
-}
-
-/**
- * The protocol's configuration with this command's settings: --client-retry-ms,
- * and every option of the protocol this command has a value for (pb: --ping-ms,
- * --ping-check-ms, looser here than the protocol's defaults).
- */
-function chaosConfig(protocol: AnyProtocol, options: ChaosOptions): ProtocolConfigBase {
-  const values = options as unknown as Readonly<Record<string, unknown>>;
-  const overrides: Record<string, unknown> = { clientRetryMs: options.clientRetryMs };
-  for (const option of protocol.config.options) {
-    if (values[option.field] !== undefined) overrides[option.field] = values[option.field];
-  }
-  try {
-    return protocol.config.make(overrides as Partial<ProtocolConfigBase>);
-  } catch (error) {
-    throw new CommandError((error as Error).message, exitCodes.usage);
-  }
 }
 
 /** The losses of uncrashable nodes' connections, by how the protocol names their role ("view server connection 2"). */
