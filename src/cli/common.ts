@@ -6,6 +6,7 @@ import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import type { AnyProtocol, ConfigOption, ProtocolConfigBase } from "../protocols/protocol.js";
+import { configArguments } from "../protocols/configOptions.js";
 import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
@@ -119,14 +120,7 @@ export function describeLayout(protocol: AnyProtocol, servers: number): string {
 
 /** `--flag value` for each of the protocol's settings in `config`: what a node process is started with. */
 export function protocolArguments(protocol: AnyProtocol, config: ProtocolConfigBase): string[] {
-  const values = config as unknown as Record<string, unknown>;
-  return [
-    "--protocol",
-    protocol.name,
-    ...protocol.config.options.flatMap((setting) => [`--${setting.flag}`, String(values[setting.field])]),
-    "--client-retry-ms",
-    String(config.clientRetryMs),
-  ];
+  return ["--protocol", protocol.name, ...configArguments(protocol, config)];
 }
 
 /** Every registered protocol's settings, each flag once (the first protocol to name it describes it). */

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope, MessageBase, TimerBase } from "../schemas/envelope.js";
+import type { BenchSupport } from "./benchSupport.js";
 import type { BrokerSupport } from "./brokerSupport.js";
 import type { ChaosSupport } from "./chaosSupport.js";
 import type { DashboardSupport } from "./dashboardSupport.js";
@@ -111,6 +112,7 @@ export interface Protocol<Config extends ProtocolConfigBase = ProtocolConfigBase
   readonly chaos: ChaosSupport;
   readonly dashboard: DashboardSupport;
   readonly broker: BrokerSupport;
+  readonly bench: BenchSupport;
 }
 
 /** A protocol whose configuration type the caller does not know (what drivers hold). */

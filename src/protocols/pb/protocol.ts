@@ -7,6 +7,7 @@ import { createClient } from "./client.js";
 import { defaultConfig, makeConfig, mutationNames, type ProtocolConfig } from "./config.js";
 import { describeMessage } from "./describe.js";
 import { MessageBody } from "./messages.js";
+import { pbBench } from "./parts/bench.js";
 import { pbBroker } from "./parts/broker.js";
 import { pbChaos } from "./parts/chaos.js";
 import { pbDashboard } from "./parts/dashboard.js";
@@ -102,4 +103,5 @@ export const pbProtocol: Protocol<ProtocolConfig> = {
   chaos: pbChaos,
   dashboard: pbDashboard,
   broker: pbBroker,
+  bench: pbBench,
 };
