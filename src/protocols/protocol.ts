@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
 import type { Envelope, MessageBase, TimerBase } from "../schemas/envelope.js";
+import type { BenchSupport } from "./benchSupport.js";
 import type { BrokerSupport } from "./brokerSupport.js";
 import type { ChaosSupport } from "./chaosSupport.js";
 import type { DashboardSupport } from "./dashboardSupport.js";
@@ -25,6 +26,8 @@ export interface RoleSpec {
   readonly crashable: boolean;
   /** Supervisors restart its process under the same name after it exits. */
   readonly restartable: boolean;
+  /** When not restartable: why, for the supervisor's "left dead" line (e.g. "the views died with it"). */
+  readonly notRestartedBecause?: string;
 }
 
 /** A node of a cluster: its address and the role it plays. */
@@ -72,11 +75,11 @@ export interface ConfigSupport<Config extends ProtocolConfigBase> {
 export interface ClusterInvariant {
   readonly name: string;
   /**
-   * The roles whose states it reads: it cannot change after an event of any
-   * other node (the simulator skips it then), and the model checker memoizes
-   * its verdict on these nodes' states.
+   * The roles whose states it reads (default: every role): it cannot change
+   * after an event of any other node (the simulator skips it then), and the
+   * model checker memoizes its verdict on these nodes' states.
    */
-  readonly roles: readonly string[];
+  readonly roles?: readonly string[];
   /** null when it holds; otherwise why not, in one line. */
   check(nodes: ReadonlyMap<Address, LiveNode>): string | null;
 }
@@ -115,6 +118,7 @@ export interface Protocol<Config extends ProtocolConfigBase = ProtocolConfigBase
   readonly chaos: ChaosSupport;
   readonly dashboard: DashboardSupport;
   readonly broker: BrokerSupport;
+  readonly bench: BenchSupport;
 }
 
 /** A protocol whose configuration type the caller does not know (what drivers hold). */

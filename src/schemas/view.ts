@@ -11,7 +11,7 @@ export type View = z.infer<typeof View>;
 
 export const initialView: View = { viewNum: 0, primary: null, backup: null };
 
-/** One deterministic line for a view, in logs, traces and counterexamples. */
+/** One line for a view, the same in logs, traces, counterexamples and the cluster's event lines. */
 export function describeView(view: View): string {
   return `view ${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"})`;
 }

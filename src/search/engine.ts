@@ -107,7 +107,10 @@ export class World {
     });
     for (const invariant of spec.protocol.clusterInvariants) {
       if (this.invariantsOff.has(invariant.name)) continue;
-      const nodes = this.nodesWithRole(...invariant.roles);
+      const nodes =
+        invariant.roles === undefined
+          ? this.nodes.map((node) => node.index)
+          : this.nodesWithRole(...invariant.roles);
       this.clusterChecks.push({ id: `${this.clusterChecks.length}`, invariant, nodes });
     }
     this.runner = new NodeRunner(
@@ -488,7 +491,7 @@ export class World {
    */
   private checkCluster(state: SearchState, role: string): Violation | null {
     for (const checked of this.clusterChecks) {
-      if (!checked.invariant.roles.includes(role)) continue;
+      if (checked.invariant.roles?.includes(role) === false) continue;
       let key = checked.id;
       for (const node of checked.nodes) key += `,${state.slots[node]!.key}`;
       let broken = this.clusterMemo.get(key);

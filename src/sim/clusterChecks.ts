@@ -32,7 +32,7 @@ export class ClusterChecker {
 
   /** The invariants that read states of `role`: the only ones an event of such a node may break. */
   reading(role: string): readonly ClusterInvariant[] {
-    return this.invariants.filter((invariant) => invariant.roles.includes(role));
+    return this.invariants.filter((invariant) => invariant.roles?.includes(role) ?? true);
   }
 
   up(node: CheckedNode): void {

@@ -8,6 +8,7 @@ import { defaultConfig, makeConfig, mutationNames, type ProtocolConfig } from ".
 import { describeMessage } from "./describe.js";
 import { pbClusterInvariants } from "./invariants.js";
 import { MessageBody } from "./messages.js";
+import { pbBench } from "./parts/bench.js";
 import { pbBroker } from "./parts/broker.js";
 import { pbChaos } from "./parts/chaos.js";
 import { pbDashboard } from "./parts/dashboard.js";
@@ -27,6 +28,8 @@ const roles: readonly RoleSpec[] = [
     summary: "decides the views (primary, backup) from the servers' pings; a single point of failure",
     crashable: false,
     restartable: false,
+    // A fresh view server starts again at view 1, which servers in a later view ignore: no way back.
+    notRestartedBecause: "the views died with it (the view server is the protocol's single point of failure)",
   },
   {
     name: "server",
@@ -101,4 +104,5 @@ export const pbProtocol: Protocol<ProtocolConfig> = {
   chaos: pbChaos,
   dashboard: pbDashboard,
   broker: pbBroker,
+  bench: pbBench,
 };
