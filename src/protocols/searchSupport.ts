@@ -35,6 +35,8 @@ export interface SearchStep {
 /** A rule about one step (how a state may change), beside the cluster invariants (what any state must hold). */
 export interface StepRule {
   readonly name: string;
+  /** The roles whose steps it judges (default: every role); the search skips it for the others. */
+  readonly roles?: readonly string[];
   /** null when the step keeps the rule; otherwise why not, in one line. */
   check(step: SearchStep): string | null;
 }

@@ -67,10 +67,13 @@ export class World {
   private readonly runner: NodeRunner;
   private readonly invariantsOff: ReadonlySet<InvariantName>;
   /** The protocol's cluster invariants still on, each with the nodes of the roles it reads. */
-  private readonly clusterChecks: { id: string; invariant: ClusterInvariant; nodes: number[] }[] = [];
-  private readonly stepRules: SearchSupport<unknown>["stepRules"];
+  private readonly clusterChecks: { id: number; invariant: ClusterInvariant; nodes: number[] }[] = [];
+  /** The protocol's step rules still on, by the role whose steps they judge. */
+  private readonly stepRules = new Map<string, SearchSupport<unknown>["stepRules"]>();
   private readonly hasher = new Hasher();
-  private readonly clusterMemo = new Map<string, string | null>();
+  /** Cluster-invariant verdicts by a 53-bit hash of (invariant, the slots it reads), like state keys. */
+  private readonly clusterMemo = new Map<number, string | null>();
+  private readonly clusterHasher = new Hasher();
   private readonly historyMemo = new Map<number, string | null>();
   /** The state SearchSupport's hooks read nodes of, while one runs. */
   private looking: SearchState | null = null;
@@ -86,7 +89,6 @@ export class World {
     this.protocol = spec.protocol;
     this.support = spec.protocol.search;
     this.invariantsOff = new Set(spec.invariantsOff ?? []);
-    this.stepRules = this.support.stepRules.filter((rule) => !this.invariantsOff.has(rule.name));
     const addresses: [Address, string][] = spec.protocol
       .layout(spec.servers)
       .map(({ address, role }) => [address, role]);
@@ -105,13 +107,19 @@ export class World {
       this.nodes.push({ index, address, kind, definition, ops, expected: expectedResults(ops) });
       if (kind === "client") this.clientNodes.push(index);
     });
+    const rules = this.support.stepRules.filter((rule) => !this.invariantsOff.has(rule.name));
+    for (const node of this.nodes)
+      this.stepRules.set(
+        node.kind,
+        rules.filter((rule) => rule.roles?.includes(node.kind) ?? true),
+      );
     for (const invariant of spec.protocol.clusterInvariants) {
       if (this.invariantsOff.has(invariant.name)) continue;
       const nodes =
         invariant.roles === undefined
           ? this.nodes.map((node) => node.index)
           : this.nodesWithRole(...invariant.roles);
-      this.clusterChecks.push({ id: `${this.clusterChecks.length}`, invariant, nodes });
+      this.clusterChecks.push({ id: this.clusterChecks.length, invariant, nodes });
     }
     this.runner = new NodeRunner(
       this.nodes,
@@ -258,27 +266,19 @@ export class World {
       trace: { parent: parent.trace, event: code },
       depth: parent.depth + 1,
     };
-    if (violation === null && this.stepRules.length > 0)
-      violation = this.checkStepRules(info, slot.state, transition.slot.state, delivered, transition.events);
+    const rules = this.stepRules.get(info.kind)!;
+    if (violation === null && rules.length > 0)
+      violation = checkStepRules(
+        rules,
+        info,
+        slot.state,
+        transition.slot.state,
+        delivered,
+        transition.events,
+      );
     if (violation === null && this.clusterChecks.length > 0) violation = this.checkCluster(state, info.kind);
     if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
     return { state, violation };
-  }
-
-  /** The protocol's rules about single steps (pb: viewRules, pairedAcks). */
-  private checkStepRules(
-    info: NodeInfo,
-    before: ActorState | null,
-    after: ActorState | null,
-    delivered: Envelope | undefined,
-    events: readonly ActorEvent[],
-  ): Violation | null {
-    const step = { address: info.address, role: info.kind, before, after, delivered, events };
-    for (const rule of this.stepRules) {
-      const broken = rule.check(step);
-      if (broken !== null) return { invariant: rule.name, message: broken };
-    }
-    return null;
   }
 
   /** What the checker tracks from the events a step emitted: who served, results. */
@@ -492,8 +492,10 @@ export class World {
   private checkCluster(state: SearchState, role: string): Violation | null {
     for (const checked of this.clusterChecks) {
       if (checked.invariant.roles?.includes(role) === false) continue;
-      let key = checked.id;
-      for (const node of checked.nodes) key += `,${state.slots[node]!.key}`;
+      const h = this.clusterHasher.reset(0x5bd1e995);
+      h.num(checked.id);
+      for (const node of checked.nodes) h.pair(state.slots[node]!.hashA, state.slots[node]!.hashB);
+      const key = h.key();
       let broken = this.clusterMemo.get(key);
       if (broken === undefined) {
         const live = new Map<Address, LiveNode>();
@@ -548,4 +550,21 @@ function historyEventOf(
   const value = op.f === "get" ? (type === "ok" ? read : undefined) : op.value;
   if (value !== undefined) event.value = value;
   return event;
+}
+
+/** The protocol's rules about single steps (pb: viewRules, pairedAcks) that judge this node's role. */
+function checkStepRules(
+  rules: SearchSupport<unknown>["stepRules"],
+  info: NodeInfo,
+  before: ActorState | null,
+  after: ActorState | null,
+  delivered: Envelope | undefined,
+  events: readonly ActorEvent[],
+): Violation | null {
+  const step = { address: info.address, role: info.kind, before, after, delivered, events };
+  for (const rule of rules) {
+    const broken = rule.check(step);
+    if (broken !== null) return { invariant: rule.name, message: broken };
+  }
+  return null;
 }

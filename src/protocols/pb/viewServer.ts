@@ -187,6 +187,34 @@ export interface ViewServerDecisions {
   noBackupAvailable(state: ViewServerState, moves: ViewServerMoves): void;
 }
 
+/** The moves over one state (a class: no closures made on every ping). */
+class Moves implements ViewServerMoves {
+  constructor(
+    private readonly state: ViewServerState,
+    private readonly ctx: Context,
+    private readonly config: ProtocolConfig,
+  ) {}
+
+  replaceLostNewBackup(): void {
+    replaceLostNewBackup(this.state, this.ctx, this.config);
+  }
+
+  pickIdle(excluded: (Address | null)[]): Address | null {
+    return pickIdle(this.state, excluded);
+  }
+
+  changeView(primary: Address | null, backup: Address | null, reason: string | string[]): void {
+    changeView(this.state, primary, backup, this.ctx, reason);
+  }
+
+  // A member that lost its role and still pings came back under a new incarnation.
+  lost(role: string, address: Address | null): string {
+    return address !== null && this.state.servers.has(address)
+      ? `${role} ${address} restarted`
+      : `${role} ${address ?? "-"} silent for a whole ${this.config.pingCheckMs} ms check`;
+  }
+}
+
 const correctDecisions: ViewServerDecisions = {
   // A restarted primary lost its state: it holds the role only under the incarnation it took it with.
   primaryUp: (_state, holds) => holds,
@@ -214,17 +242,7 @@ function considerChange(
 ): void {
   const { view } = state;
   if (view.viewNum === 0) return;
-  // A member that lost its role and still pings came back under a new incarnation.
-  const lost = (role: string, address: Address | null): string =>
-    address !== null && state.servers.has(address)
-      ? `${role} ${address} restarted`
-      : `${role} ${address ?? "-"} silent for a whole ${config.pingCheckMs} ms check`;
-  const moves: ViewServerMoves = {
-    replaceLostNewBackup: () => replaceLostNewBackup(state, ctx, config),
-    pickIdle: (excluded) => pickIdle(state, excluded),
-    changeView: (primary, backup, reason) => changeView(state, primary, backup, ctx, reason),
-    lost,
-  };
+  const moves = new Moves(state, ctx, config);
   const primaryUp = decisions.primaryUp(state, holdsRole(state, view.primary, state.primaryIncarnation));
   const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
   if (!state.primaryAcked && decisions.whileUnacknowledged(state, primaryUp, moves)) return;
@@ -236,7 +254,7 @@ function considerChange(
     if (backupUp) {
       const idle = pickIdle(state, excluded);
       changeView(state, view.backup, idle, ctx, [
-        lost("primary", view.primary),
+        moves.lost("primary", view.primary),
         `backup ${view.backup ?? "-"} promoted`,
         filled(idle),
       ]);
@@ -245,7 +263,7 @@ function considerChange(
   }
   if (view.backup !== null && !backupUp) {
     const idle = pickIdle(state, excluded);
-    changeView(state, view.primary, idle, ctx, [lost("backup", view.backup), filled(idle)]);
+    changeView(state, view.primary, idle, ctx, [moves.lost("backup", view.backup), filled(idle)]);
     return;
   }
   if (view.backup === null) {

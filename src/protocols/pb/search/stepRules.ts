@@ -75,6 +75,7 @@ export function checkAckSource(before: ServerState, after: ServerState, delivere
 /** The view server broke a rule of DESIGN §1 when it changed views (each view it announces in the step). */
 export const viewRules: StepRule = {
   name: "viewRules",
+  roles: ["viewserver"],
   check(step: SearchStep): string | null {
     if (step.role !== "viewserver" || step.before === null) return null;
     const before = step.before as ViewServerState;
@@ -98,6 +99,7 @@ export const viewRules: StepRule = {
 /** A primary counted a ForwardAck from a process other than the backup that confirmed its transfer. */
 export const pairedAcks: StepRule = {
   name: "pairedAcks",
+  roles: ["server"],
   check(step: SearchStep): string | null {
     if (step.role !== "server" || step.delivered === undefined || step.before === null || step.after === null)
       return null;
