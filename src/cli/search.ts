@@ -4,13 +4,13 @@
 // reached, 1 a violation (or a goal not reached, or a replayed trace that
 // reproduces), 2 bad arguments or an unreadable trace file.
 import { writeFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { AnyProtocol } from "../protocols/protocol.js";
-import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
+import { protocolNamed } from "../protocols/registry.js";
 import { buildCounterexample, type Counterexample } from "../search/counterexample.js";
 import { findScenario, runScenario, type SearchOutcome } from "../search/search.js";
 import { readTraceFile, replayTrace, TraceFileError, type ReplayResult } from "../sim/replay.js";
-import { wholeNumber } from "./arguments.js";
+import { addProtocolOption, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -42,19 +42,13 @@ function positiveNumber(name: string) {
 }
 
 function buildProgram(): Command {
-  return (
+  return addProtocolOption(
     new Command()
       .name("npm run search --")
       .description(
         "Model-check the protocol: breadth-first search and random probes over every interleaving of message deliveries " +
           "(any message may be lost, duplicated or reordered), timers, client operations, crashes and restarts, " +
           "running the real actor code and checking the invariants after every step.",
-      )
-      // Local until the shared --protocol option of src/cli/common.ts lands (common.ts pulls in the broker).
-      .addOption(
-        new Option("--protocol <name>", "the replication protocol to check")
-          .choices(protocolNames())
-          .default(defaultProtocolName),
       )
       .option("--list", "print the scenarios, then the mutants, one per line")
       .option("--scenario <name>", "the scenario to search (see --list)")

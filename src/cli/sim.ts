@@ -1,7 +1,7 @@
-import { Command, Option } from "commander";
-import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
+import { Command } from "commander";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
-import { wholeNumber } from "./arguments.js";
+import { addProtocolOption, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
@@ -24,12 +24,6 @@ const program = new Command()
   .description(
     "Run the chaos scenario in the deterministic simulator: random loss, duplication, delay, partitions, crashes and restarts, healed at the end; every client history is checked for linearizability.",
   )
-  // Local until the shared --protocol option of src/cli/common.ts lands (common.ts pulls in the broker).
-  .addOption(
-    new Option("--protocol <name>", "the replication protocol to run")
-      .choices(protocolNames())
-      .default(defaultProtocolName),
-  )
   .option("--seeds <n>", "number of seeds to run", wholeNumber("--seeds"), 100)
   .option("--seed <s>", "first seed (alone with --seeds 1: replay that seed)", wholeNumber("--seed"), 1)
   .option("--clients <c>", "clients per run", wholeNumber("--clients"), 5)
@@ -49,6 +43,7 @@ const program = new Command()
   // Exit 2 on bad arguments, as npm run check and search do: 1 means a violation was found.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
+addProtocolOption(program);
 quietOnBrokenPipe();
 program.parse();
 const options = program.opts<{
