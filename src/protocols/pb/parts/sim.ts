@@ -1,7 +1,7 @@
 import type { SimSupport } from "../../simSupport.js";
 import type { ProtocolConfig } from "../config.js";
-import { PbFaultModel } from "../sim/faults.js";
-import { RoleLogObserver } from "../sim/stuck.js";
+import { PbFaultModel } from "../simFaults.js";
+import { RoleLogObserver } from "../stuck.js";
 
 export const pbSim: SimSupport<ProtocolConfig> = {
   observer: () => new RoleLogObserver(),

@@ -1,6 +1,6 @@
-import { type Address, viewServerAddress } from "../../../schemas/address.js";
-import type { CrashVerdict, SimCluster, SimFaultModel } from "../../simSupport.js";
-import type { ViewServerState } from "../viewServer.js";
+import { type Address, viewServerAddress } from "../../schemas/address.js";
+import type { CrashVerdict, SimCluster, SimFaultModel } from "../simSupport.js";
+import type { ViewServerState } from "./viewServer.js";
 
 // Primary/backup's fault model (DESIGN §4), as the simulator's nemesis keeps
 // it: at most one of primary and backup is lost per view, and only once the

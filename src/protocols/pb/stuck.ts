@@ -1,9 +1,9 @@
-import type { ActorEvent } from "../../../schemas/actorEvents.js";
-import type { Address } from "../../../schemas/address.js";
-import type { View } from "../../../schemas/view.js";
-import type { SimObserver } from "../../simSupport.js";
-import type { ServerState } from "../server.js";
-import type { ViewServerState } from "../viewServer.js";
+import type { ActorEvent } from "../../schemas/actorEvents.js";
+import type { Address } from "../../schemas/address.js";
+import type { View } from "../../schemas/view.js";
+import type { SimObserver } from "../simSupport.js";
+import type { ServerState } from "./server.js";
+import type { ViewServerState } from "./viewServer.js";
 
 // The one way a run may stop serving by design (DESIGN §4.1): the primary the
 // view server named for its current view was lost before it acknowledged that
