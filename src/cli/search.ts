@@ -85,7 +85,7 @@ function buildProgram(): Command {
           "  npm run search -- --scenario random-deep --seconds 120 --seed 7",
         ].join("\n"),
       )
-      .exitOverride()
+      .exitOverride(),
   );
 }
 
