@@ -18,7 +18,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/actors/**/*.ts", "src/kv/**/*.ts", "src/schemas/**/*.ts"],
+    files: ["src/actors/**/*.ts", "src/kv/**/*.ts", "src/schemas/**/*.ts", "src/protocols/**/*.ts"],
+    // A protocol's model-checking scenarios are written in the search's vocabulary (src/search).
+    ignores: ["src/protocols/*/search/**"],
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
       "no-restricted-globals": ["error", ...impureGlobals],
@@ -34,6 +36,27 @@ export default tseslint.config(
             {
               group: ["amqplib", "amqplib/*", "**/broker/**", "**/sim/**", "node:*"],
               message: "protocol code is pure",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Drivers run any protocol: they reach one through src/protocols/protocol.ts, its *Support.ts
+    // parts and the registry, never through the files of its folder (DESIGN §9).
+    files: [
+      "src/{sim,search,broker,memory,chaos,dashboard,bench,cli,client,gateway,check}/**/*.ts",
+      "src/index.ts",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "/protocols/[a-z]+/",
+              message: "drivers reach a protocol only through src/protocols/protocol.ts and the registry",
             },
           ],
         },

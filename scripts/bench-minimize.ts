@@ -8,8 +8,8 @@
 // Run: npx tsx scripts/bench-minimize.ts [--json]
 import { buildCounterexample } from "../src/search/counterexample.js";
 import type { MinimizeStrategy } from "../src/search/minimize.js";
-import { plantedBugCatches } from "../src/search/mutants.js";
-import { findScenario } from "../src/search/scenarios.js";
+import { plantedBugCatches } from "../src/protocols/pb/search/mutants.js";
+import { findScenario } from "../src/protocols/pb/search/scenarios.js";
 import { runScenario } from "../src/search/search.js";
 import { parseTrace, replayTrace } from "../src/sim/replay.js";
 

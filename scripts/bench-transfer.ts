@@ -9,6 +9,7 @@
 // Run: npx tsx scripts/bench-transfer.ts [--sizes 1,10,100] [--json]
 import { nanoid } from "nanoid";
 import { defaultConfig } from "../src/protocols/pb/config.js";
+import { protocolNamed } from "../src/protocols/registry.js";
 import { fillKeys } from "../src/broker/fill.js";
 import { createLogger } from "../src/broker/logger.js";
 import { discoverBroker } from "../src/broker/discovery.js";
@@ -66,6 +67,7 @@ async function measure(storeMb: number): Promise<Row> {
       prefix: `h14-bench-${nanoid(4)
         .toLowerCase()
         .replace(/[^a-z0-9]/g, "x")}`,
+      protocol: protocolNamed("pb"),
       config: defaultConfig,
       log,
       logDirectory: "bench-logs",

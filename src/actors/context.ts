@@ -1,32 +1,32 @@
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { NodeStatus } from "../schemas/clusterEvents.js";
 import type { Address } from "../schemas/address.js";
-import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
+import type { Envelope, MessageBase, TimerBase } from "../schemas/envelope.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../protocols/pb/timers.js";
 
 /** The subset of pino's logger that actors use; drivers pass pino or a silent stub. */
 export interface Logger {
   debug(fields: object, message?: string): void;
   info(fields: object, message?: string): void;
   warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
 }
 
 export const silentLogger: Logger = {
   debug() {},
   info() {},
   warn() {},
+  error() {},
 };
 
 /**
  * Everything an actor may do to the world. Drivers (simulator, model checker,
  * broker runtime) implement it; handlers never reach past it.
  */
-export interface Context {
+export interface Context<Body extends MessageBase = MessageBase, Timer extends TimerBase = TimerBase> {
   readonly self: Address;
   /** The runtime stamps from, to, viewNum, id and sentAt. */
-  send(to: Address, body: MessageBody): void;
+  send(to: Address, body: Body): void;
   /** Fire `timer` once after `afterMs`; a timer re-arms itself in its handler. */
   setTimer(timer: Timer, afterMs: number): void;
   /**
@@ -42,18 +42,23 @@ export interface Context {
   readonly log: Logger;
 }
 
-/** An incoming message as actors see it: already validated by the driver. */
-export type Message = Envelope;
+/** An incoming message as actors see it: already validated by the driver against the protocol's schema. */
+export type Message<Body extends MessageBase = MessageBase> = Envelope<Body>;
 
 /**
  * One kind of actor. State is plain data (objects, arrays, Maps of plain data)
  * that handlers mutate in place; drivers clone it when they need to branch.
  */
-export interface ActorDefinition<State> {
-  readonly kind: "viewserver" | "server" | "client";
-  init(ctx: Context): State;
-  onMessage(state: State, message: Message, ctx: Context): void;
-  onTimer(state: State, timer: Timer, ctx: Context): void;
+export interface ActorDefinition<
+  State,
+  Body extends MessageBase = MessageBase,
+  Timer extends TimerBase = TimerBase,
+> {
+  /** The role this actor plays (a name from its protocol's `roles`, or "client"). */
+  readonly kind: string;
+  init(ctx: Context<Body, Timer>): State;
+  onMessage(state: State, message: Message<Body>, ctx: Context<Body, Timer>): void;
+  onTimer(state: State, timer: Timer, ctx: Context<Body, Timer>): void;
   /** The view number the runtime stamps on everything this actor sends. */
   viewNum(state: State): number;
   /** Throws InvariantError when the state is impossible; drivers call it after each event. */
@@ -65,8 +70,12 @@ export interface ActorDefinition<State> {
 }
 
 /** Clients also take operations from their driver (a user, a workload). */
-export interface ClientDefinition<State> extends ActorDefinition<State> {
+export interface ClientDefinition<
+  State,
+  Body extends MessageBase = MessageBase,
+  Timer extends TimerBase = TimerBase,
+> extends ActorDefinition<State, Body, Timer> {
   readonly kind: "client";
-  invoke(state: State, op: Op, ctx: Context): void;
+  invoke(state: State, op: Op, ctx: Context<Body, Timer>): void;
   isBusy(state: State): boolean;
 }

@@ -6,26 +6,27 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerClients } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
-import type { Address } from "../schemas/address.js";
+import { configArguments } from "../protocols/configOptions.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import { type Address, isServerAddress } from "../schemas/address.js";
 import type { BenchSystem, ForwardSettings } from "../schemas/bench.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { ClientPool } from "./closedLoop.js";
 
 export interface BenchClusterSpec {
   system: BenchSystem;
   /** Names the cluster (`<prefix>-<label>`) and its rows in progress lines. */
   label: string;
-  /** Servers besides the view server (the ceiling: relay primary and relay backup). */
+  /** The layout's servers (pb: besides the view server; the ceiling: relay primary and relay backup). */
   servers: number;
-  /** pbkv's actors, the relay actors (the ceiling), or the raw relay's plain amqplib nodes. */
+  /** The protocol's actors, its relay actors (the ceiling), the raw relay's plain amqplib nodes, or a peer. */
   actors: "pbkv" | "relay" | "raw" | "etcd" | "redis";
   forward: ForwardSettings;
 }
@@ -34,7 +35,10 @@ export interface BenchEnvironment {
   url: string;
   /** `bench-<random>`: every cluster of this run is named `<prefix>-<label>`. */
   prefix: string;
-  config: ProtocolConfig;
+  /** The protocol every cluster of pbkv's runtime runs (and whose relay actors are the ceiling). */
+  protocol: AnyProtocol;
+  /** Made by `protocol.config.make`; each cluster adds its forwarding settings. */
+  config: ProtocolConfigBase;
   log: Logger;
   /** Each node logs to `<logDirectory>/<label>/<address>.log`. */
   logDirectory: string;
@@ -67,7 +71,7 @@ export class BenchCluster {
     readonly clients: BrokerClients,
     private readonly subscription: EventSubscription,
     readonly logDirectory: string,
-    environment: BenchEnvironment,
+    private readonly environment: BenchEnvironment,
   ) {
     this.pool = new ClientPool(clients, environment.opTimeoutMs);
   }
@@ -85,25 +89,22 @@ export class BenchCluster {
       topology: topologyTable(names),
     });
     const events: ClusterEvent[] = [];
+    const { protocol } = environment;
     const subscription = new EventSubscription(
       names,
-      ["view.viewserver", "role.*", "transfer.*", "lifecycle.*"],
+      [`view.${protocol.broker.viewQuery.to}`, "role.*", "transfer.*", "lifecycle.*"],
       (event) => events.push(event),
       log,
     );
     await connection.add(subscription);
-    const config = environment.config;
+    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
+    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url: environment.url,
+      protocol,
       servers: spec.servers,
-      nodeArgs: [
-        ...["--ping-ms", String(config.pingMs), "--ping-check-ms", String(config.pingCheckMs)],
-        ...["--client-retry-ms", String(config.clientRetryMs), "--actors", spec.actors],
-        ...["--forward-batch-max", String(spec.forward.forwardBatchMax)],
-        ...["--forward-window", String(spec.forward.forwardWindow)],
-        ...environment.nodeArgs,
-      ],
+      nodeArgs: [...configArguments(protocol, config), ...["--actors", spec.actors], ...environment.nodeArgs],
       restartDead: false,
       logs: { directory: logDirectory },
     });
@@ -112,6 +113,7 @@ export class BenchCluster {
       clients = await BrokerClients.open({
         url: environment.url,
         names,
+        protocol,
         config,
         log,
         checkInvariants: false,
@@ -160,8 +162,14 @@ export class BenchCluster {
     );
   }
 
+  /** The numbered servers (pb: every node but the view server). */
   get serverAddresses(): Address[] {
-    return this.supervisor.addresses.filter((address) => address !== "viewserver");
+    return this.supervisor.addresses.filter((address) => isServerAddress(address));
+  }
+
+  /** Whose `view` events are the cluster's configuration changes: the node that answers the configuration query. */
+  get configuringNode(): Address {
+    return this.environment.protocol.broker.viewQuery.to;
   }
 
   pidOf(address: Address): number | undefined {
@@ -181,7 +189,7 @@ export class BenchCluster {
     return this.clients.getView(timeoutMs);
   }
 
-  /** Polls the view server until `predicate` holds. */
+  /** Asks for the view until `predicate` holds. */
   async waitForView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
     const deadlineMs = performance.now() + timeoutMs;
     let last: View | null = null;
@@ -191,7 +199,7 @@ export class BenchCluster {
         last = await this.view(Math.max(100, Math.min(2_000, deadlineMs - performance.now())));
         if (predicate(last)) return last;
       } catch {
-        // no answer yet: the view server may still be starting
+        // no answer yet: the configuring node may still be starting
       }
       await sleep(50);
     }
@@ -201,7 +209,7 @@ export class BenchCluster {
   }
 
   /**
-   * Polls the view server until its view satisfies `predicate` and its
+   * Asks for the view until it satisfies `predicate` and its
    * primary serves: it has no backup, or its backup confirmed the state
    * transfer. A view that changes meanwhile (a starved server declared dead)
    * is simply looked at again.
@@ -226,12 +234,12 @@ export class BenchCluster {
     );
   }
 
-  /** Views the view server made from event index `from` on. */
+  /** Views the configuring node made from event index `from` on. */
   viewChangesSince(from: number): number {
     let count = 0;
     for (let index = from; index < this.events.length; index++) {
       const event = this.events[index];
-      if (event?.type === "view" && event.node === "viewserver") count += 1;
+      if (event?.type === "view" && event.node === this.configuringNode) count += 1;
     }
     return count;
   }

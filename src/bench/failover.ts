@@ -3,7 +3,7 @@
 // crashed server is restarted (fresh state, same address) to be the next
 // spare. Each round measures what clients saw (the longest wait of an
 // operation outstanding at the crash) and what the cluster did (the view
-// server's next view; the new primary's backup confirming the state
+// server's (the configuring node's) next view; the new primary's backup confirming the state
 // transfer, when the new primary acknowledges the view).
 import type { FailoverReport, FailoverRound } from "../schemas/bench.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
@@ -66,7 +66,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
       const viewEvent = await cluster.waitForEvent(
         (event) =>
           event.type === "view" &&
-          event.node === "viewserver" &&
+          event.node === cluster.configuringNode &&
           event.view.viewNum > before.viewNum &&
           event.view.primary !== crashed,
         options.roundTimeoutMs,

@@ -5,6 +5,7 @@
 // count, then stopped; with several rounds the order alternates and the
 // windows are pooled. Failover and memory run on pbkv in the last round.
 import os from "node:os";
+import { configNumber } from "../protocols/configOptions.js";
 import type {
   BatchingVariant,
   BenchReport,
@@ -69,7 +70,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     .map((forward) => pbkvSpec(forward, options.pbkvServers, `pbkv-${forwardKey(forward)}`));
   const systems: BenchClusterSpec[] = [
     { system: "raw", label: "raw", servers: 2, actors: "raw", forward: options.forward },
-    { system: "ceiling", label: "ceiling", servers: 2, actors: "relay", forward: options.forward },
+    ...ceilingSpecs(options),
     { system: "unreplicated", label: "unreplicated", servers: 1, actors: "pbkv", forward: options.forward },
     ...options.peers.map((peer): BenchClusterSpec => ({
       system: peer.system,
@@ -141,8 +142,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       clientsIn: "the bench process (one connection per cluster)",
       pbkvServers: options.pbkvServers,
       ...options.forward,
-      pingMs: options.config.pingMs,
-      pingCheckMs: options.config.pingCheckMs,
+      // The report's setup names pb's timings (its format predates other protocols).
+      pingMs: configNumber(options.config, "pingMs"),
+      pingCheckMs: configNumber(options.config, "pingCheckMs"),
       clientRetryMs: options.config.clientRetryMs,
       keys: benchKeyCount,
       mix: { ...benchMix },
@@ -170,6 +172,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     wallSeconds: roundTo((performance.now() - startedMs) / 1000, 1),
   };
+}
+
+/** The protocol's ceiling (its relay actors), when it has one. */
+function ceilingSpecs(options: BenchOptions): BenchClusterSpec[] {
+  const relay = options.protocol.bench.relay;
+  if (relay === null) return [];
+  return [
+    {
+      system: "ceiling",
+      label: "ceiling",
+      servers: relay.servers,
+      actors: "relay",
+      forward: options.forward,
+    },
+  ];
 }
 
 function pbkvSpec(forward: ForwardSettings, servers: number, label: string): BenchClusterSpec {

@@ -1,10 +1,9 @@
 // Bounds and parsers of the forwarding settings that `npm run bench` passes
 // to its servers (`--forward-batch-max`, `--forward-window` of src/cli/node.ts).
 import type { ForwardSettings } from "../schemas/bench.js";
-import { forwardBatchMax } from "../schemas/limits.js";
+import { forwardBatchMax, forwardWindowMax } from "../schemas/limits.js";
 
-/** Most Forward messages a primary may have in flight (`--forward-window`). */
-export const forwardWindowMax = 64;
+export { forwardWindowMax };
 
 /** Why a forwarding setting is out of bounds, or null when it is fine. */
 export function forwardSettingsProblem(settings: ForwardSettings): string | null {

@@ -1,14 +1,15 @@
 // The actor host (DESIGN §3, §5): runs one actor (the same code as under the
-// simulator) on its own queue `<c>.actor.<address>`. It validates what
-// arrives, implements the Context with real time, real timers and the fault
-// layer on what it sends, obeys control commands, and publishes events and
-// counters. The actor's state lives here, in the process, so a reconnect to
-// the broker does not touch it: timers keep running while disconnected, and
-// sends meanwhile are lost (the protocol retries).
+// simulator, in the same ActorCell) on its own queue `<c>.actor.<address>`.
+// It validates what arrives with the protocol's envelope, gives the cell real
+// time, real timers and the fault layer on what it sends, obeys control
+// commands, and publishes events and counters. The actor's state lives here,
+// in the process, so a reconnect to the broker does not touch it: timers keep
+// running while disconnected, and sends meanwhile are lost (the protocol
+// retries).
 import type { Channel, ConsumeMessage, Options } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import { describeMessage } from "../protocols/pb/describe.js";
+import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
 import type { ActorDefinition, Context } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
@@ -20,11 +21,10 @@ import {
   rejectReasonLengthMax,
   zeroCounters,
 } from "../schemas/clusterEvents.js";
-import { Envelope } from "../schemas/envelope.js";
+import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { Timer } from "../protocols/pb/timers.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings, planSend } from "./faults.js";
@@ -38,6 +38,8 @@ export const rejectedContentBytesMax = 64 * 1024;
 export interface ActorHostOptions<State> {
   names: ClusterNames;
   address: Address;
+  /** Its envelope validates what arrives; its descriptions go into debug logs. */
+  protocol: AnyProtocol;
   definition: ActorDefinition<State>;
   connection: BrokerConnection;
   log: Logger;
@@ -45,7 +47,7 @@ export interface ActorHostOptions<State> {
   checkInvariants: boolean;
   /** Local listener for what the actor emits (clients wait for their results here). */
   onActorEvent?: (event: ActorEvent) => void;
-  /** A handler threw (a broken invariant): the host has stopped the actor; the process should stop. */
+  /** A handler threw (a broken invariant): the cell has stopped the actor and logged it; the process should stop. */
   onFatal: (error: Error) => void;
 }
 
@@ -60,12 +62,9 @@ export class ActorHost<State> implements Attachment {
   private readonly definition: ActorDefinition<State>;
   private readonly connection: BrokerConnection;
   private readonly log: Logger;
-  private state: State | null = null;
-  private crashed = false;
+  private readonly cell: ActorCell<State>;
   private stopped = false;
   private initialized = false;
-  /** Bumped by every crash: timers of an earlier life never fire into a later one. */
-  private life = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private faults: FaultSettings = cleanFaults();
   private readonly counters: NodeCounters = zeroCounters();
@@ -74,7 +73,6 @@ export class ActorHost<State> implements Attachment {
   private channel: Channel | null = null;
   private consumerTags: string[] = [];
   private controlQueue: string | null = null;
-  private readonly context: Context;
   private markAttached: () => void = () => {};
   private readonly firstAttach = new Promise<void>((resolve) => (this.markAttached = resolve));
 
@@ -84,16 +82,11 @@ export class ActorHost<State> implements Attachment {
     this.definition = options.definition;
     this.connection = options.connection;
     this.log = options.log;
-    this.context = {
-      self: options.address,
-      send: (to, body) => this.send(to, body),
-      setTimer: (timer, afterMs) => this.setTimer(timer, afterMs),
-      // One clock for every process (the primary stamps it into the log, DESIGN §4.1).
-      now: () => performance.timeOrigin + performance.now(),
-      random: () => Math.random(),
-      emit: (event) => this.onActorEmit(event),
+    this.cell = new ActorCell(options.address, options.definition, this.cellHost(), {
+      checkInvariants: options.checkInvariants,
       log: options.log,
-    };
+      onFailure: (failure) => this.onFailure(failure),
+    });
   }
 
   /**
@@ -109,8 +102,7 @@ export class ActorHost<State> implements Attachment {
 
   /** One line on the actor's state, for logs and tests. */
   describe(): string {
-    if (this.crashed) return "crashed";
-    return this.state === null ? "not started" : this.definition.describe(this.state);
+    return this.cell.describe();
   }
 
   countersSnapshot(): NodeCounters {
@@ -119,10 +111,8 @@ export class ActorHost<State> implements Attachment {
 
   /** Runs a driver input (a client's invoke) as an event; false when the actor is crashed or stopped. */
   act(input: (state: State, ctx: Context) => void): boolean {
-    const state = this.state;
-    if (state === null || this.crashed || this.stopped) return false;
-    this.runEvent("driver input", () => input(state, this.context));
-    return true;
+    if (this.stopped) return false;
+    return this.cell.act("driver input", input);
   }
 
   /**
@@ -171,7 +161,7 @@ export class ActorHost<State> implements Attachment {
       // The actor starts once its first channel is ready, so its first sends are not lost.
       this.initialized = true;
       this.publishEvent({ type: "lifecycle", state: "started", detail: this.definition.kind });
-      this.initActor();
+      this.cell.start();
     }
     const consumers = [
       // An exclusive consumer: a second process with the same address is refused.
@@ -199,24 +189,24 @@ export class ActorHost<State> implements Attachment {
       this.reject(channel, message, "actor", error.message);
       return;
     }
-    const state = this.state;
-    if (this.crashed || state === null) {
+    if (!this.cell.isUp) {
       // A crashed process receives nothing: dead-lettered into `<c>.lost`.
       this.counters.refused += 1;
       safely(() => channel.nack(message, false, false));
       return;
     }
     this.counters.messagesIn += 1;
-    if (this.log.isLevelEnabled("debug")) this.log.debug({ message: describeMessage(envelope) }, "received");
+    if (this.log.isLevelEnabled("debug"))
+      this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
     safely(() => channel.ack(message));
-    this.runEvent("message", () => this.definition.onMessage(state, envelope, this.context));
+    this.cell.deliver(envelope);
   }
 
   private validateEnvelope(message: ConsumeMessage): Envelope {
     const bytes = message.content.length;
     if (bytes > messageBytesMax)
       throw new RejectedInput(`oversized: ${bytes} bytes (limit ${messageBytesMax})`);
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    const parsed = parseJsonWith(this.options.protocol.envelope, message.content.toString("utf8"));
     if (!parsed.ok) throw new RejectedInput(parsed.error);
     if (parsed.value.to !== this.address) {
       throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);
@@ -253,7 +243,7 @@ export class ActorHost<State> implements Attachment {
         break;
       case "reset":
         applyToFaults(this.faults, command);
-        effect = this.crashed
+        effect = this.cell.crashed
           ? `${this.restart()}; ${describeFaults(this.faults)}`
           : describeFaults(this.faults);
         break;
@@ -265,8 +255,8 @@ export class ActorHost<State> implements Attachment {
         break;
       case "status": {
         // Read only: answered with the figures, not logged as a fault.
-        const state = this.state;
-        if (this.definition.status !== undefined && state !== null && !this.crashed)
+        const state = this.cell.state;
+        if (this.definition.status !== undefined && state !== null && this.cell.isUp)
           this.publishEvent({ type: "status", status: this.definition.status(state) });
         return;
       }
@@ -311,19 +301,8 @@ export class ActorHost<State> implements Attachment {
 
   // ---------------------------------------------------------------- the actor's life
 
-  private initActor(): void {
-    this.state = null;
-    this.runEvent("init", () => {
-      this.state = this.definition.init(this.context);
-    });
-  }
-
   private crash(): string {
-    if (this.crashed) return "already crashed";
-    this.crashed = true;
-    this.life += 1;
-    this.state = null;
-    this.clearTimers();
+    if (!this.cell.crash()) return "already crashed";
     // Info, not a warning: it was asked for, and the lifecycle event reports it.
     this.log.info("crashed by a control command: state dropped, timers cancelled");
     this.publishEvent({ type: "lifecycle", state: "crashed" });
@@ -331,51 +310,42 @@ export class ActorHost<State> implements Attachment {
   }
 
   private restart(): string {
-    const wasCrashed = this.crashed;
+    const wasCrashed = this.cell.crashed;
     if (!wasCrashed) this.crash();
-    this.crashed = false;
-    this.initActor();
+    this.cell.start();
     this.log.info("restarted with a fresh state");
     this.publishEvent({ type: "lifecycle", state: "restarted" });
     return wasCrashed ? "restarted with a fresh state" : "crashed and restarted with a fresh state";
   }
 
-  /** Runs one handler to completion, then checks invariants in debug mode; a throw is fatal. */
-  private runEvent(what: string, handler: () => void): void {
-    try {
-      handler();
-      if (this.options.checkInvariants && this.state !== null) this.definition.invariants(this.state);
-    } catch (error) {
-      this.fatal(what, error as Error);
-    }
-  }
-
-  private fatal(what: string, error: Error): void {
-    const description = this.describe();
-    this.log.error({ err: error, during: what, state: description }, "actor failed: stopping it");
-    this.crashed = true;
-    this.life += 1;
-    this.state = null;
-    this.clearTimers();
+  /** The cell stopped the actor and logged at error level; the node process exits 70 (its onFatal). */
+  private onFailure(failure: CellFailure): void {
+    const { error } = failure;
     this.publishEvent({ type: "lifecycle", state: "crashed", detail: `${error.name}: ${error.message}` });
     this.options.onFatal(error);
   }
 
   // ---------------------------------------------------------------- the context
 
-  private send(to: Address, body: MessageBody): void {
-    if (this.crashed || this.stopped) return;
-    this.counters.messagesOut += 1;
-    const envelope: Envelope = {
-      v: 1,
-      id: nanoid(),
-      from: this.address,
-      to,
-      viewNum: this.state === null ? 0 : this.definition.viewNum(this.state),
+  private cellHost(): CellHost {
+    return {
+      // One clock for every process (the primary stamps it into the log, DESIGN §4.1).
+      now: () => performance.timeOrigin + performance.now(),
+      random: () => Math.random(),
+      messageId: () => nanoid(),
       // Epoch milliseconds with sub-millisecond precision: comparable across the processes of one machine.
-      sentAt: performance.timeOrigin + performance.now(),
-      body,
+      sentAt: () => performance.timeOrigin + performance.now(),
+      transmit: (envelope) => this.send(envelope),
+      schedule: (timer, afterMs, life) => this.setTimer(timer, afterMs, life),
+      cancelTimers: () => this.clearTimers(),
+      emit: (event) => this.onActorEmit(event),
     };
+  }
+
+  private send(envelope: Envelope): void {
+    if (this.stopped) return;
+    const { to, body } = envelope;
+    this.counters.messagesOut += 1;
     const content = Buffer.from(JSON.stringify(envelope));
     if (content.length > messageBytesMax) {
       this.log.warn(
@@ -383,7 +353,8 @@ export class ActorHost<State> implements Attachment {
         "sending a message larger than receivers accept",
       );
     }
-    if (this.log.isLevelEnabled("debug")) this.log.debug({ message: describeMessage(envelope) }, "send");
+    if (this.log.isLevelEnabled("debug"))
+      this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
     const properties: Options.Publish = {
       contentType: "application/json",
       messageId: envelope.id,
@@ -425,15 +396,13 @@ export class ActorHost<State> implements Attachment {
     this.connection.publish(this.names.delay, to, content, { ...properties, headers, expiration: "0" });
   }
 
-  private setTimer(timer: Timer, afterMs: number): void {
-    if (this.crashed || this.stopped) return;
-    const life = this.life;
+  private setTimer(timer: TimerBase, afterMs: number, life: number): void {
+    if (this.stopped) return;
     const handle = setTimeout(() => {
       this.timers.delete(handle);
-      const state = this.state;
-      if (life !== this.life || this.stopped || state === null) return;
-      this.counters.timersFired += 1;
-      this.runEvent(`timer ${timer.type}`, () => this.definition.onTimer(state, timer, this.context));
+      if (this.stopped) return;
+      // The cell drops a timer of an earlier life (set before a crash).
+      if (this.cell.fire(timer, life)) this.counters.timersFired += 1;
     }, afterMs);
     this.timers.add(handle);
   }

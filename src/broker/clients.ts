@@ -4,12 +4,12 @@
 // timed out is retired (its op may still happen) and replaced by a fresh one.
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import { type ClientState, createClient } from "../protocols/pb/client.js";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
+import type { ClientDefinition } from "../actors/context.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";
@@ -41,7 +41,9 @@ export class ClientTimeoutError extends Error {
 export interface BrokerClientsOptions {
   url: string;
   names: ClusterNames;
-  config: ProtocolConfig;
+  /** Its client actor serves the ops; its view query answers getView. */
+  protocol: AnyProtocol;
+  config: ProtocolConfigBase;
   log: Logger;
   checkInvariants: boolean;
   /** Names the connection `pbkv <cluster> <label>` on the broker. */
@@ -94,15 +96,17 @@ export class BrokerClients {
     return session;
   }
 
-  /** Asks the view server for the view, through a one-off probe actor. */
+  /** Asks the cluster for its configuration (`protocol.broker.viewQuery`), through a one-off probe actor. */
   async getView(timeoutMs: number): Promise<View> {
     const log = this.options.log.child({ node: "view-probe" });
     let resolveView: (view: View) => void = () => {};
     const viewPromise = new Promise<View>((resolve) => (resolveView = resolve));
+    const { protocol, config } = this.options;
     const host = new ActorHost({
       names: this.options.names,
       address: `client-${nanoid(12)}`,
-      definition: createViewProbe(this.options.config.clientRetryMs),
+      protocol,
+      definition: createViewProbe(protocol.broker.viewQuery, config.clientRetryMs),
       connection: this.connection,
       log,
       checkInvariants: this.options.checkInvariants,
@@ -116,7 +120,7 @@ export class BrokerClients {
       return await withTimeout(
         viewPromise,
         timeoutMs,
-        `no answer from the view server within ${timeoutMs} ms`,
+        `no answer from ${protocol.broker.viewQuery.to} within ${timeoutMs} ms`,
       );
     } finally {
       await host.stop({ deleteQueue: true });
@@ -143,9 +147,14 @@ export class BrokerClients {
 }
 
 export class ClientSession {
-  private readonly definition: ReturnType<typeof createClient>;
-  private readonly host: ActorHost<ClientState>;
-  private waiting: { seq: number; resolve: (outcome: Settled) => void } | null = null;
+  private readonly definition: ClientDefinition<unknown>;
+  private readonly host: ActorHost<unknown>;
+  /**
+   * The op in flight. A client actor has one op outstanding and reports it
+   * with exactly one `result` event (the ClientDefinition contract): the
+   * first result after invoke is its answer, whatever the protocol numbers it.
+   */
+  private waiting: { resolve: (outcome: Settled) => void } | null = null;
   private retired = false;
 
   constructor(
@@ -153,16 +162,17 @@ export class ClientSession {
     options: BrokerClientsOptions,
     readonly address: Address,
   ) {
-    const definition = createClient(options.config);
+    const definition = options.protocol.client(options.config);
     this.host = new ActorHost({
       names: options.names,
       address,
+      protocol: options.protocol,
       definition,
       connection: owner.connection,
       log: options.log.child({ node: address }),
       checkInvariants: options.checkInvariants,
       onActorEvent: (event) => {
-        if (event.type !== "result" || this.waiting === null || event.seq !== this.waiting.seq) return;
+        if (event.type !== "result" || this.waiting === null) return;
         const waiting = this.waiting;
         this.waiting = null;
         waiting.resolve(outcomeOf(event));
@@ -190,11 +200,11 @@ export class ClientSession {
       throw new Error(`client ${this.address} is not ready for an op`);
     let resolveResult: (outcome: Settled) => void = () => {};
     const result = new Promise<Settled>((resolve) => (resolveResult = resolve));
-    const invoked = this.host.act((state, ctx) => {
-      this.definition.invoke(state, op, ctx);
-      this.waiting = { seq: state.seq, resolve: resolveResult };
-    });
+    // Waiting before invoke: an actor may answer at once (a value it refuses to send).
+    this.waiting = { resolve: resolveResult };
+    const invoked = this.host.act((state, ctx) => this.definition.invoke(state, op, ctx));
     if (!invoked) {
+      this.waiting = null;
       // Crashed by a control command (or stopped): the op never reached the actor.
       await this.stop();
       return { kind: "refused" };

@@ -1,25 +1,23 @@
-// One cluster node in this process: the view server or a server, on its own
-// connection named `pbkv <cluster> <address>`. `src/cli/node.ts` runs it as a
-// child process of `npm run cluster`, of the integration harness, or of a
-// compose service.
+// One cluster node in this process: a node of the protocol's layout (for pb
+// the view server or a server), on its own connection named
+// `pbkv <cluster> <address>`. `src/cli/node.ts` runs it as a child process of
+// `npm run cluster`, of the integration harness, or of a compose service.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
 import type { ActorDefinition } from "../actors/context.js";
-import { createServer } from "../protocols/pb/server.js";
-import { createViewServer } from "../protocols/pb/viewServer.js";
-import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";
 import { type ClusterNames, topologyTable } from "./topology.js";
 
-export type NodeRole = "viewserver" | "server";
-
 export interface NodeOptions {
-  role: NodeRole;
+  protocol: AnyProtocol;
+  /** A name from `protocol.roles`. */
+  role: string;
   address: Address;
   names: ClusterNames;
   url: string;
-  config: ProtocolConfig;
+  config: ProtocolConfigBase;
   checkInvariants: boolean;
   log: Logger;
   onFatal: (error: Error) => void;
@@ -33,31 +31,42 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-export function checkNodeAddress(role: NodeRole, address: Address): void {
-  if (role === "viewserver" && address !== viewServerAddress) {
-    throw new Error(`the view server's address is "${viewServerAddress}", not "${address}"`);
+/** Throws a readable Error unless `role` is one of the protocol's and `address` is an address of it. */
+export function checkNodeAddress(protocol: AnyProtocol, role: string, address: Address): void {
+  if (!protocol.roles.some((spec) => spec.name === role)) {
+    const roles = protocol.roles.map((spec) => spec.name).join(", ");
+    throw new Error(`${protocol.name} has no role "${role}" (roles: ${roles})`);
   }
-  if (role === "server" && !isServerAddress(address)) {
-    throw new Error(`a server's address is server-<number>, not "${address}"`);
+  if (protocol.roleOf(address) !== role) {
+    const example = protocol.layout(1).find((node) => node.role === role)?.address;
+    const like = example === undefined ? "" : ` (such as ${example})`;
+    throw new Error(`"${address}" is not the address of a ${role}${like}`);
   }
 }
 
+/**
+ * The address a node of `role` has when the role has a single node whatever
+ * the number of servers (pb's view server), or undefined (it must be given).
+ */
+export function defaultNodeAddress(protocol: AnyProtocol, role: string): Address | undefined {
+  const [one, two] = [1, 2].map((servers) => protocol.layout(servers).filter((node) => node.role === role));
+  if (one?.length !== 1 || two?.length !== 1 || one[0]?.address !== two[0]?.address) return undefined;
+  return one[0]?.address;
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
-  checkNodeAddress(options.role, options.address);
+  checkNodeAddress(options.protocol, options.role, options.address);
   const connection = await BrokerConnection.open({
     url: options.url,
     connectionName: `pbkv ${options.names.cluster} ${options.address}`,
     log: options.log,
     topology: topologyTable(options.names),
   });
-  const definition =
-    options.definition ??
-    ((options.role === "viewserver"
-      ? createViewServer(options.config)
-      : createServer(options.config)) as ActorDefinition<unknown>);
+  const definition = options.definition ?? options.protocol.actor(options.role, options.config);
   const host = new ActorHost<unknown>({
     names: options.names,
     address: options.address,
+    protocol: options.protocol,
     definition,
     connection,
     log: options.log,

@@ -1,14 +1,15 @@
-// Starts a cluster as child processes, one per node (`src/cli/node.ts`),
-// watches them, restarts a dead server (not one stopped by a broken
-// invariant, and never the view server, whose views cannot be rebuilt), and
-// stops them all. `npm run cluster` and the integration harness use it.
+// Starts a cluster as child processes, one per node of the protocol's layout
+// (`src/cli/node.ts`), watches them, restarts a dead node whose role is
+// restartable (not one stopped by a broken invariant; for pb never the view
+// server, whose views cannot be rebuilt), and stops them all. `npm run
+// cluster` and the integration harness use it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Address, serverAddress, viewServerAddress } from "../schemas/address.js";
-import type { NodeRole } from "./node.js";
+import type { AnyProtocol, RoleSpec } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 
 /** The repository root, where `src/cli/node.ts` lives. */
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -25,10 +26,12 @@ export const stopGraceMs = 5_000;
 export interface SupervisorOptions {
   cluster: string;
   url: string;
+  /** Its layout names the nodes; its roles say which may be restarted. Nodes get `--protocol` from it. */
+  protocol: AnyProtocol;
   servers: number;
-  /** Extra node arguments: protocol timings, --debug, --verbose. */
+  /** Extra node arguments: protocol settings, --debug, --verbose. */
   nodeArgs: string[];
-  /** Restart a server whose process died (not one stopped by a broken invariant; never the view server). */
+  /** Restart a node whose process died (not one stopped by a broken invariant; never one of a role that is not restartable). */
   restartDead: boolean;
   /** "inherit": children share our stderr; a directory: one log file per node there. */
   logs: "inherit" | { directory: string };
@@ -46,7 +49,7 @@ export interface ChildExit {
 
 interface ChildRecord {
   address: Address;
-  role: NodeRole;
+  role: RoleSpec;
   process: ChildProcess | null;
   deaths: number[];
   restartTimer: NodeJS.Timeout | null;
@@ -60,9 +63,10 @@ export class ClusterSupervisor extends EventEmitter {
 
   constructor(private readonly options: SupervisorOptions) {
     super();
-    const addresses: [Address, NodeRole][] = [[viewServerAddress, "viewserver"]];
-    for (let index = 1; index <= options.servers; index++) addresses.push([serverAddress(index), "server"]);
-    for (const [address, role] of addresses) {
+    for (const { address, role: name } of options.protocol.layout(options.servers)) {
+      const role = options.protocol.roles.find((spec) => spec.name === name);
+      if (role === undefined)
+        throw new Error(`${options.protocol.name}'s layout names an unknown role "${name}"`);
       this.children.set(address, { address, role, process: null, deaths: [], restartTimer: null, log: null });
     }
   }
@@ -139,8 +143,10 @@ export class ClusterSupervisor extends EventEmitter {
       "--import",
       "tsx",
       nodeEntry,
+      "--protocol",
+      this.options.protocol.name,
       "--role",
-      record.role,
+      record.role.name,
       "--address",
       record.address,
       "--cluster",
@@ -197,12 +203,8 @@ export class ClusterSupervisor extends EventEmitter {
     let reason = "";
     if (!this.options.restartDead) reason = "restarts disabled";
     else if (code === fatalExitCode) reason = "stopped by a fatal error (see its log)";
-    else if (record.role === "viewserver") {
-      // The views die with the view server: a fresh one starts again at view 1, which
-      // servers in a later view ignore. The protocol has no way back; restart the cluster.
-      reason =
-        "the views died with it (the view server is the protocol's single point of failure); restart the cluster";
-    } else if (record.deaths.length > restartsMax)
+    else if (!record.role.restartable) reason = notRestartedReason(record.role);
+    else if (record.deaths.length > restartsMax)
       reason = `died ${record.deaths.length} times in ${restartWindowMs} ms`;
     if (reason !== "") {
       this.emit("exit", { ...exit, action: "left dead", reason } satisfies ChildExit);
@@ -218,4 +220,9 @@ export class ClusterSupervisor extends EventEmitter {
       if (!this.stopping) this.spawnChild(record);
     }, restartDelayMs);
   }
+}
+
+/** Why a node of a role that is not restartable stays dead, in the role's own words when it has them. */
+function notRestartedReason(role: RoleSpec): string {
+  return `${role.notRestartedBecause ?? `a ${role.name} is not restarted`}; restart the cluster`;
 }

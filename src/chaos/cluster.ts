@@ -1,14 +1,15 @@
-// One cluster for one chaos run: the view server and N servers as child
+// One cluster for one chaos run: the protocol's nodes (`layout`) as child
 // processes (the same supervisor as `npm run cluster`, nodes in debug mode so
 // that a broken invariant stops them), an observer, and the hands the nemesis
 // acts with: control commands, SIGKILL and respawn, broker connection kills.
 // `stop()` ends every process and deletes every queue and exchange the run made.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
+import { configArguments } from "../protocols/configOptions.js";
+import type { AnyProtocol, NodeSpec, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { BrokerControl } from "./brokerControl.js";
 import { ClusterObserver, sleep } from "./observer.js";
@@ -24,7 +25,8 @@ export interface ChaosClusterOptions {
   url: string;
   cluster: string;
   servers: number;
-  config: ProtocolConfig;
+  protocol: AnyProtocol;
+  config: ProtocolConfigBase;
   /** Each node's log goes to `<dir>/<node>.log`. */
   logDirectory: string;
   log: Logger;
@@ -48,7 +50,10 @@ export interface UnexpectedExit extends ChildExit {
 
 export class ChaosCluster {
   readonly names: ClusterNames;
+  /** The nodes the nemesis may crash (their role is `crashable`), in layout order. */
   readonly servers: Address[];
+  /** A node heard from within this long is live: half the time the protocol takes to notice a failure. */
+  readonly liveWithinMs: number;
   readonly unexpectedExits: UnexpectedExit[] = [];
   readonly outages: Outage[] = [];
   /** Nodes whose process is down: killed by the nemesis and not yet respawned, or died. */
@@ -71,7 +76,11 @@ export class ChaosCluster {
     readonly supervisor: ClusterSupervisor,
   ) {
     this.names = clusterNames(options.cluster);
-    this.servers = supervisor.addresses.filter((address) => address !== viewServerAddress);
+    const { protocol } = options;
+    this.servers = supervisor.addresses.filter(
+      (address) => roleSpecOf(protocol, address)?.crashable === true,
+    );
+    this.liveWithinMs = protocol.config.failureDetectionMs(options.config) / 2;
   }
 
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
@@ -82,7 +91,7 @@ export class ChaosCluster {
       log: options.log,
       topology: topologyTable(names),
     });
-    const observer = new ClusterObserver(names, connection, options.log);
+    const observer = new ClusterObserver(options.protocol, names, connection, options.log);
     await observer.start();
     const { config } = options;
     const nodeArgs = [
@@ -90,17 +99,13 @@ export class ChaosCluster {
       // the logs a failed run keeps were empty at the default level.
       "--log-level",
       "info",
-      "--ping-ms",
-      String(config.pingMs),
-      "--ping-check-ms",
-      String(config.pingCheckMs),
-      "--client-retry-ms",
-      String(config.clientRetryMs),
+      ...configArguments(options.protocol, config),
     ];
     if (options.debug) nodeArgs.push("--debug");
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url: options.url,
+      protocol: options.protocol,
       servers: options.servers,
       nodeArgs,
       restartDead: false, // the nemesis decides, and we tell its kills from real deaths
@@ -138,6 +143,19 @@ export class ChaosCluster {
 
   get addresses(): Address[] {
     return this.supervisor.addresses;
+  }
+
+  /** Every node with its role (what the protocol's hostile messages are aimed with). */
+  get nodes(): NodeSpec[] {
+    return this.addresses.map((address) => ({
+      address,
+      role: this.options.protocol.roleOf(address) ?? "unknown",
+    }));
+  }
+
+  /** The nodes the nemesis may not crash (pb: the view server), in layout order. */
+  get uncrashable(): Address[] {
+    return this.addresses.filter((address) => !this.servers.includes(address));
   }
 
   /** Publishes a control command on `<c>.control`; false when our connection is down. */
@@ -260,10 +278,17 @@ export class ChaosCluster {
     this.unexpectedExits.push({ ...exit, atMs: performance.now() });
     this.outages.push({ node: exit.address, kind: "death", startMs: performance.now() });
     this.options.log.error({ exit }, "a node process died without being killed by the nemesis");
-    // Keep the run going (it already failed): a dead server comes back; a dead view server cannot.
-    if (exit.address === viewServerAddress) return;
+    // Keep the run going (it already failed): a dead server comes back; a node whose role is
+    // not restartable (pb: the view server, whose views cannot be rebuilt) cannot.
+    if (roleSpecOf(this.options.protocol, exit.address)?.restartable !== true) return;
     void sleep(unexpectedRespawnMs).then(() => {
       if (!this.stopping) this.supervisor.restart(exit.address);
     });
   }
+}
+
+/** The role a node plays, by its address (undefined for an address the protocol gives no node). */
+export function roleSpecOf(protocol: AnyProtocol, address: Address): RoleSpec | undefined {
+  const role = protocol.roleOf(address);
+  return protocol.roles.find((spec) => spec.name === role);
 }

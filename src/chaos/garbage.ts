@@ -4,22 +4,25 @@
 // - invalid input on an actor queue (not JSON, wrong types, unknown message
 //   types, over 1 MiB, misaddressed, bad bodies) must be rejected by that node
 //   with a reason: a copy in `<c>.rejected` carrying its node and reason;
-// - well-formed but hostile messages (stale and future view numbers, pings
-//   acknowledging views that do not exist, replies to requests never sent,
-//   messages from servers that do not exist) reach the actor, which refuses
-//   them by protocol; they must not be rejected at the boundary;
+// - well-formed but hostile messages, made by the protocol (`chaos.hostileToNodes`,
+//   pb: stale and future view numbers, pings acknowledging views that do not
+//   exist, replies to requests never sent, messages from servers that do not
+//   exist) reach the actor, which refuses them by protocol; they must not be
+//   rejected at the boundary;
 // - invalid control commands must be rejected by every host that was up;
 //   well-formed commands naming nodes that do not exist are ignored by all;
 // - garbage on `<c>.events` is skipped by subscribers; what cannot be routed
 //   (unknown addresses, bad delay headers) or is sent to `<c>.lost` ends in `<c>.lost`.
-// It never forges what the protocol must trust (a view from the view server, a
-// reply or an ack a node is waiting for): that is a Byzantine fault, outside
-// the fault model.
+// It never forges what the protocol must trust (pb: a view from the view
+// server, a reply or an ack a node is waiting for): that is a Byzantine fault,
+// outside the fault model.
 import type { Options } from "amqplib";
 import type { BrokerConnection } from "../broker/connection.js";
 import { delayBucketsMs, dropPath, faultPathHeader } from "../broker/topology.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
-import { messageBytesMax, valueBytesMax } from "../schemas/limits.js";
+import type { HostileInput, HostileMessage, InvalidBody } from "../protocols/chaosSupport.js";
+import type { Address } from "../schemas/address.js";
+import type { MessageBase } from "../schemas/envelope.js";
+import { messageBytesMax } from "../schemas/limits.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
 import { garbageMarker } from "./garbageMarker.js";
@@ -78,7 +81,6 @@ export interface GarbageOptions {
 
 const tickMs = 50;
 const nowhere = "server-404";
-const ghostServer = "server-913";
 
 export class GarbageCampaign {
   readonly sent: GarbageItem[] = [];
@@ -165,7 +167,8 @@ export class GarbageCampaign {
   private invalidActor(marker: string, target: Address): Draft {
     const random = this.options.random;
     const other = this.options.cluster.addresses.find((address) => address !== target) ?? nowhere;
-    const variants = invalidEnvelopes(marker, target, other);
+    const { chaos } = this.options.cluster.options.protocol;
+    const variants = invalidEnvelopes(marker, target, other, chaos.harmlessBody, chaos.invalidBodies(marker));
     const variant = random.pick(variants);
     const names = this.options.cluster.names;
     const content = Buffer.from(variant.text(), "latin1");
@@ -175,7 +178,7 @@ export class GarbageCampaign {
       expect: "rejected" as const,
       target,
       content,
-      properties: randomProperties(random),
+      properties: randomProperties(random, this.options.cluster.addresses[0] ?? nowhere),
       ...(variant.reasonStart !== undefined ? { reasonStart: variant.reasonStart } : {}),
     };
     if (route < 0.1) {
@@ -208,7 +211,7 @@ export class GarbageCampaign {
     const content = Buffer.alloc(size, 0x20);
     const valid = random.chance(0.5);
     const head = valid
-      ? `{"id":"${marker}","v":1,"from":"client-x","to":"${target}","viewNum":0,"sentAt":0,"body":{"type":"GetView"},"pad":"`
+      ? `{"id":"${marker}","v":1,"from":"client-x","to":"${target}","viewNum":0,"sentAt":0,"body":${JSON.stringify(this.options.cluster.options.protocol.chaos.harmlessBody)},"pad":"`
       : `${marker} oversized `;
     content.write(head, 0, "latin1");
     if (valid) content.write('"}', size - 2, "latin1");
@@ -223,140 +226,26 @@ export class GarbageCampaign {
     };
   }
 
-  /** Well-formed messages a node must refuse by protocol. */
+  /** Well-formed messages a node must refuse by protocol (the protocol's `chaos.hostileToNodes`). */
   private hostileActor(marker: string): Draft {
-    const random = this.options.random;
     const cluster = this.options.cluster;
-    const servers = cluster.servers;
-    const view = cluster.observer.view?.view;
-    const future = 1_000_000_000 + random.int(1000);
-    const realServer = random.pick(servers);
-    const server = random.pick(servers);
-    const envelope = (from: Address, to: Address, viewNum: number, body: object): string =>
-      JSON.stringify({ id: marker, v: 1, from, to, viewNum, sentAt: Date.now(), body });
-    const options: { kind: string; to: Address; text: string }[] = [
-      {
-        kind: "ping-of-a-future-view",
-        to: viewServerAddress,
-        text: envelope(realServer, viewServerAddress, future, {
-          type: "Ping",
-          viewNum: future,
-          incarnation: random.int(2 ** 32),
-        }),
-      },
-      {
-        kind: "ping-from-a-client",
-        to: viewServerAddress,
-        text: envelope(`client-garbage${random.int(1e6)}`, viewServerAddress, 0, {
-          type: "Ping",
-          viewNum: 0,
-          incarnation: 7,
-        }),
-      },
-      {
-        kind: "forward-of-a-stale-view-from-a-ghost",
-        to: server,
-        text: envelope(ghostServer, server, 0, {
-          type: "Forward",
-          firstIndex: 1,
-          entries: [
-            {
-              type: "op",
-              client: "client-ghost",
-              session: 1,
-              seq: 1,
-              op: { f: "put", key: "ghost", value: marker },
-              atMs: 0,
-            },
-          ],
-        }),
-      },
-      {
-        kind: "forward-of-a-future-view",
-        to: server,
-        text: envelope(view?.primary ?? realServer, server, future, {
-          type: "Forward",
-          firstIndex: 1,
-          entries: [
-            {
-              type: "op",
-              client: "client-ghost",
-              session: 1,
-              seq: 1,
-              op: { f: "append", key: "ghost", value: marker },
-              atMs: 0,
-            },
-          ],
-        }),
-      },
-      {
-        kind: "state-transfer-of-a-stale-view",
-        to: server,
-        text: envelope(ghostServer, server, 0, {
-          type: "StateTransfer",
-          applied: 5,
-          timeMs: 0,
-          chunk: 0,
-          last: true,
-          kv: [["ghost", marker]],
-          lastByClient: [],
-        }),
-      },
-      {
-        kind: "acks-of-a-stale-view",
-        to: server,
-        text: envelope(
-          realServer,
-          server,
-          0,
-          random.chance(0.5)
-            ? { type: "ForwardAck", index: 1_000_000 }
-            : { type: "StateTransferAck", applied: 0, received: 1, installed: true, incarnation: 1 },
-        ),
-      },
-      {
-        kind: "request-of-a-future-view",
-        to: server,
-        text: envelope(`client-garbage${random.int(1e6)}`, server, future, {
-          type: "Request",
-          session: 1,
-          seq: 1,
-          op: { f: "put", key: "ghost", value: marker },
-        }),
-      },
-      {
-        kind: "view-from-an-impostor",
-        to: server,
-        text: envelope(ghostServer, server, future, {
-          type: "ViewReply",
-          view: { viewNum: future, primary: server, backup: null },
-          primaryIncarnation: 1,
-        }),
-      },
-      {
-        kind: "reply-never-requested",
-        to: server,
-        text: envelope(realServer, server, 0, {
-          type: "Reply",
-          seq: future,
-          result: { ok: true, value: marker },
-        }),
-      },
-      {
-        kind: "server-traffic-to-the-view-server",
-        to: viewServerAddress,
-        text: envelope(realServer, viewServerAddress, 0, { type: "ForwardReject" }),
-      },
-    ];
-    const chosen = random.pick(options);
+    const chosen = this.options.random.pick(
+      cluster.options.protocol.chaos.hostileToNodes(this.hostileInput(marker)),
+    );
     return {
       kind: `hostile/${chosen.kind}`,
       expect: "refused",
       target: chosen.to,
       exchange: cluster.names.net,
       routingKey: chosen.to,
-      content: Buffer.from(chosen.text),
+      content: Buffer.from(hostileText(marker, chosen, Date.now())),
     };
+  }
+
+  private hostileInput(marker: string): HostileInput {
+    const cluster = this.options.cluster;
+    const view = cluster.observer.view?.view ?? null;
+    return { marker, nodes: cluster.nodes, view, random: this.options.random };
   }
 
   /** The load's clients: invalid input, replies to requests never sent, views from impostors. */
@@ -368,30 +257,17 @@ export class GarbageCampaign {
       const draft = this.invalidActor(marker, client);
       return { ...draft, kind: `client/${draft.kind}` };
     }
-    const server = random.pick(this.options.cluster.servers);
-    const body = random.chance(0.5)
-      ? { type: "Reply", seq: 1_000_000_000 + random.int(1000), result: { ok: true, value: marker } }
-      : {
-          type: "ViewReply",
-          view: { viewNum: 999_999, primary: ghostServer, backup: null },
-          primaryIncarnation: null,
-        };
-    const text = JSON.stringify({
-      id: marker,
-      v: 1,
-      from: body.type === "Reply" ? server : ghostServer,
-      to: client,
-      viewNum: 0,
-      sentAt: 0,
-      body,
-    });
+    const chosen = this.options.cluster.options.protocol.chaos.hostileToClient(
+      this.hostileInput(marker),
+      client,
+    );
     return {
-      kind: `client/hostile/${body.type === "Reply" ? "reply-never-requested" : "view-from-an-impostor"}`,
+      kind: `client/hostile/${chosen.kind}`,
       expect: "refused",
       target: client,
       exchange: this.options.cluster.names.net,
       routingKey: client,
-      content: Buffer.from(text),
+      content: Buffer.from(hostileText(marker, chosen, 0)),
     };
   }
 
@@ -489,6 +365,7 @@ export class GarbageCampaign {
     const random = this.options.random;
     const names = this.options.cluster.names;
     const junk = Buffer.from(`${marker} junk ${random.int(1e9)}`);
+    const firstNode = this.options.cluster.addresses[0] ?? nowhere;
     const variants: Draft[] = [
       {
         kind: "events/garbage",
@@ -496,10 +373,10 @@ export class GarbageCampaign {
         target: null,
         exchange: names.events,
         routingKey: random.pick([
-          "view.viewserver",
+          `view.${firstNode}`,
           "counters.server-1",
           "lifecycle.server-2",
-          "fault.viewserver",
+          `fault.${firstNode}`,
         ]),
         content: random.chance(0.5)
           ? junk
@@ -583,110 +460,66 @@ interface InvalidVariant {
   reasonStart?: string;
 }
 
-/** Invalid envelopes for `target`. */
-function invalidEnvelopes(marker: string, target: Address, other: Address): InvalidVariant[] {
+/**
+ * Invalid envelopes for `target`: the envelope's own faults around `harmless`
+ * (a valid body), then the protocol's invalid bodies in a valid envelope.
+ */
+function invalidEnvelopes(
+  marker: string,
+  target: Address,
+  other: Address,
+  harmless: MessageBase,
+  bodies: readonly InvalidBody[],
+): InvalidVariant[] {
   const valid = { id: marker, v: 1, from: "client-garbage", to: target, viewNum: 0, sentAt: 0 };
   const json = (value: unknown): string => JSON.stringify(value);
-  const longKey = "k".repeat(300);
-  const entry = {
-    type: "op",
-    client: "client-garbage",
-    session: 1,
-    seq: 1,
-    op: { f: "get", key: "g" },
-    atMs: 0,
-  };
+  const harmlessText = json(harmless);
   return [
     { kind: "not-json", text: () => `${marker} this is {not json`, reasonStart: "not JSON" },
     {
       kind: "truncated-json",
-      text: () => json({ ...valid, body: { type: "GetView" } }).slice(0, 60),
+      text: () => json({ ...valid, body: harmless }).slice(0, 60),
       reasonStart: "not JSON",
     },
     { kind: "invalid-utf8", text: () => `${marker}\u00ff\u00fe\u00c3\u0028`, reasonStart: "not JSON" },
     { kind: "json-array", text: () => json([marker, 1, 2]) },
     { kind: "json-string", text: () => json(marker) },
-    { kind: "wrong-version", text: () => json({ ...valid, v: 2, body: { type: "GetView" } }) },
+    { kind: "wrong-version", text: () => json({ ...valid, v: 2, body: harmless }) },
     {
       kind: "wrong-types",
-      text: () => json({ ...valid, viewNum: "3", sentAt: "now", body: { type: "GetView" } }),
+      text: () => json({ ...valid, viewNum: "3", sentAt: "now", body: harmless }),
     },
-    { kind: "negative-view", text: () => json({ ...valid, viewNum: -1, body: { type: "GetView" } }) },
-    { kind: "fractional-view", text: () => json({ ...valid, viewNum: 1.5, body: { type: "GetView" } }) },
+    { kind: "negative-view", text: () => json({ ...valid, viewNum: -1, body: harmless }) },
+    { kind: "fractional-view", text: () => json({ ...valid, viewNum: 1.5, body: harmless }) },
     {
       kind: "infinite-view",
       text: () =>
-        `{"id":"${marker}","v":1,"from":"client-garbage","to":"${target}","viewNum":1e400,"sentAt":0,"body":{"type":"GetView"}}`,
+        `{"id":"${marker}","v":1,"from":"client-garbage","to":"${target}","viewNum":1e400,"sentAt":0,"body":${harmlessText}}`,
     },
     { kind: "unknown-type", text: () => json({ ...valid, body: { type: "Nonsense", extra: 1 } }) },
     { kind: "missing-body", text: () => json(valid) },
     { kind: "null-fields", text: () => json({ ...valid, from: null, body: null }) },
     {
       kind: "bad-sender-address",
-      text: () => json({ ...valid, from: "bad address!", body: { type: "GetView" } }),
+      text: () => json({ ...valid, from: "bad address!", body: harmless }),
     },
     {
       kind: "id-too-long",
-      text: () => json({ ...valid, id: `${marker}${"i".repeat(100)}`, body: { type: "GetView" } }),
+      text: () => json({ ...valid, id: `${marker}${"i".repeat(100)}`, body: harmless }),
     },
     {
       kind: "misaddressed",
-      text: () => json({ ...valid, to: other, body: { type: "GetView" } }),
+      text: () => json({ ...valid, to: other, body: harmless }),
       reasonStart: "addressed to",
     },
-    {
-      kind: "request-unknown-op",
-      text: () =>
-        json({ ...valid, body: { type: "Request", session: 1, seq: 1, op: { f: "delete", key: "k" } } }),
-    },
-    {
-      kind: "request-seq-zero",
-      text: () =>
-        json({ ...valid, body: { type: "Request", session: 1, seq: 0, op: { f: "get", key: "k" } } }),
-    },
-    {
-      kind: "request-key-too-long",
-      text: () =>
-        json({ ...valid, body: { type: "Request", session: 1, seq: 1, op: { f: "get", key: longKey } } }),
-    },
-    {
-      kind: "request-value-too-long",
-      text: () =>
-        json({
-          ...valid,
-          body: {
-            type: "Request",
-            session: 1,
-            seq: 1,
-            op: { f: "put", key: "k", value: "v".repeat(valueBytesMax + 1) },
-          },
-        }),
-    },
-    {
-      kind: "forward-empty",
-      text: () => json({ ...valid, body: { type: "Forward", firstIndex: 1, entries: [] } }),
-    },
-    {
-      kind: "forward-huge-batch",
-      text: () =>
-        json({
-          ...valid,
-          body: { type: "Forward", firstIndex: 1, entries: Array.from({ length: 5_000 }, () => entry) },
-        }),
-    },
-    {
-      kind: "snapshot-malformed",
-      text: () => json({ ...valid, body: { type: "StateTransfer", applied: -1, chunk: 0, kv: [["k"]] } }),
-    },
-    {
-      kind: "view-malformed",
-      text: () =>
-        json({ ...valid, body: { type: "ViewReply", view: { viewNum: -5 }, primaryIncarnation: "x" } }),
-    },
+    ...bodies.map((invalid) => ({
+      kind: invalid.kind,
+      text: () => json({ ...valid, body: invalid.body() }),
+    })),
     {
       kind: "proto-keys",
       text: () =>
-        `{"id":"${marker}","__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"v":1,"to":"${target}","body":{"type":"GetView"}}`,
+        `{"id":"${marker}","__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"v":1,"to":"${target}","body":${harmlessText}}`,
     },
     {
       kind: "deep-nesting",
@@ -697,10 +530,16 @@ function invalidEnvelopes(marker: string, target: Address, other: Address): Inva
 }
 
 /** Content types and headers that lie: hosts must judge by the content only. */
-function randomProperties(random: Random): Options.Publish {
+function randomProperties(random: Random, someNode: Address): Options.Publish {
   const roll = random.next();
   if (roll < 0.3) return { contentType: "application/json" };
   if (roll < 0.5) return { contentType: "text/plain", contentEncoding: "gzip" };
-  if (roll < 0.7) return { headers: { "pbkv-from": "viewserver", "pbkv-path": "drop" } };
+  if (roll < 0.7) return { headers: { "pbkv-from": someNode, "pbkv-path": "drop" } };
   return {};
+}
+
+/** A hostile message as it goes on the wire: a valid envelope carrying the marker as its id. */
+function hostileText(marker: string, message: HostileMessage, sentAt: number): string {
+  const { from, to, viewNum, body } = message;
+  return JSON.stringify({ id: marker, v: 1, from, to, viewNum, sentAt, body });
 }

@@ -1,29 +1,33 @@
 // The nemesis of a chaos run on the real broker: at random intervals (seeded
 // choices, real time) it changes the network (loss 0-30%, duplication, delay
-// 0-100 ms that reorders), cuts the primary off from the view server only
-// (the MIT Partition1/2 case: clients still reach it), heals, crashes and
-// restarts servers by control command, SIGKILLs server processes and starts
-// them again, restarts running servers, and has the broker close nodes'
-// connections.
+// 0-100 ms that reorders), makes the protocol's partition (`chaos.partition`,
+// pb: the primary cut off from the view server only, the MIT Partition1/2
+// case: clients still reach it), heals, crashes and restarts servers by
+// control command, SIGKILLs server processes and starts them again, restarts
+// running servers, and has the broker close nodes' connections. Servers are
+// the nodes whose role is `crashable`; the others (pb: the view server) only
+// lose their connection.
 //
 // It keeps to the fault model the protocol is built for, as the simulator's
-// nemesis does (src/sim/chaos.ts): the view server cannot tell a cut-off
-// server from a dead one, so
+// nemesis does (src/sim/chaos.ts): a cut-off server cannot be told from a
+// dead one, so
 // - a primary or backup is lost (crash, SIGKILL, restart, connection kill;
-//   a connection kill of the view server counts too: on reconnect it may drop
-//   either) only when the view is acknowledged by its primary, has a backup,
-//   both are alive and pinging, no partition is on, and no role was lost in
-//   this view yet: at most one per acknowledged view (a connection kill the
-//   view server did not notice, the view unchanged two ping checks after the
-//   node reconnected, lost nothing and stops counting);
+//   a connection kill of an uncrashable node counts too: pb's view server may
+//   drop either on reconnect) only when the view is acknowledged by its
+//   primary, has a backup, both are alive and sending heartbeats, no partition
+//   is on, and no role was lost in this view yet: at most one per acknowledged
+//   view (a connection kill nobody noticed, the view unchanged one failure-
+//   detection time after the node reconnected, lost nothing and stops counting);
 // - no partition while recovering from such a loss (until a later view is
 //   acknowledged with a backup), and loss is capped at 5% then, so the survivor's
 //   pings are not all lost in one check interval;
-// - before losing a role it caps the loss, waits two ping checks and looks again,
-//   so that a false death the loss was about to cause does not coincide with it.
-// Idle servers may be crashed at any time. The view server is never crashed.
-import type { ProtocolConfig } from "../protocols/pb/config.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
+// - before losing a role it caps the loss, waits one failure-detection time
+//   (pb: two ping checks) and looks again, so that a false death the loss was
+//   about to cause does not coincide with it.
+// Idle servers may be crashed at any time. Uncrashable nodes are never crashed.
+import type { ChaosPartition } from "../protocols/chaosSupport.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
@@ -43,14 +47,17 @@ export const faultKinds = [
 export type FaultKind = (typeof faultKinds)[number];
 export type FaultCounts = Record<FaultKind, number>;
 
-/** Who lost what: roles at the time of each crash, kill, restart or connection kill. */
-export interface RoleLosses {
+/**
+ * Who lost what: roles at the time of each crash, kill, restart or connection
+ * kill; an uncrashable node's connection kills under its role's name (pb:
+ * `viewserver`), between `idle` and `clients`.
+ */
+export type RoleLosses = Record<string, number> & {
   primary: number;
   backup: number;
   idle: number;
-  viewserver: number;
   clients: number;
-}
+};
 
 /** Loss while recovering from the loss of a primary or backup (as in the simulator). */
 export const recoveryDropMax = 0.05;
@@ -74,7 +81,8 @@ type Role = "primary" | "backup" | "idle";
 export interface NemesisOptions {
   cluster: ChaosCluster;
   random: Random;
-  config: ProtocolConfig;
+  /** At most this long after a server is lost, the protocol has noticed (`config.failureDetectionMs`). */
+  failureDetectionMs: number;
   /** Broker connection kills (rabbitmqctl) are possible. */
   connectionKills: boolean;
   /** Pause between two actions, ms. */
@@ -87,7 +95,7 @@ const cleanNet = (): NetSettings => ({ drop: 0, duplicate: 0, delayMs: [0, 0] })
 
 export class Nemesis {
   readonly faults: FaultCounts = Object.fromEntries(faultKinds.map((kind) => [kind, 0])) as FaultCounts;
-  readonly roleLosses: RoleLosses = { primary: 0, backup: 0, idle: 0, viewserver: 0, clients: 0 };
+  readonly roleLosses: RoleLosses;
   /** Role losses the fault model did not allow at that moment (the action was skipped). */
   refused = 0;
   private readonly condition = new Map<Address, Condition>();
@@ -95,20 +103,25 @@ export class Nemesis {
   private readonly reconnecting = new Map<Address, { mark: number; untilMs: number }>();
   private net: NetSettings = cleanNet();
   private netPublishedAtMs = 0;
-  private partitioned: Address | null = null;
+  private partitioned: ChaosPartition | null = null;
   private partitionEndsAtMs = Infinity;
-  /** The last loss of a primary or backup (or of the view server's connection), and in which view. */
+  /** The last loss of a primary or backup (or of an uncrashable node's connection), and in which view. */
   private lastLoss: { viewNum: number; node: Address; byConnection: boolean } | null = null;
   /** When a connection-kill victim said `connected` again. */
   private readonly reconnectedAtMs = new Map<Address, number>();
   private readonly background = new Set<Promise<void>>();
   private readonly cluster: ChaosCluster;
   private readonly random: Random;
+  private readonly protocol: AnyProtocol;
 
   constructor(private readonly options: NemesisOptions) {
     this.cluster = options.cluster;
     this.random = options.random;
+    this.protocol = options.cluster.options.protocol;
     for (const server of this.cluster.servers) this.condition.set(server, "up");
+    const losses: Record<string, number> = { primary: 0, backup: 0, idle: 0 };
+    for (const node of this.cluster.uncrashable) losses[this.roleName(node)] = 0;
+    this.roleLosses = { ...losses, primary: 0, backup: 0, idle: 0, clients: 0 };
   }
 
   /** Acts until `durationMs` from now. */
@@ -185,7 +198,7 @@ export class Nemesis {
     await this.applyNet();
   }
 
-  /** The MIT Partition1/2 case: the primary cannot reach the view server (nor it the primary); everyone else can. */
+  /** The protocol's partition (pb: the primary cannot reach the view server, nor it the primary; everyone else can). */
   private async cutPrimary(): Promise<void> {
     if (this.recovering() || this.partitioned !== null) {
       this.options.note(
@@ -194,16 +207,17 @@ export class Nemesis {
       return;
     }
     const seen = await this.cluster.observer.freshView();
-    const primary = seen?.view.primary ?? null;
-    if (primary === null || !this.isLive(primary)) return;
-    const command: ControlCommand = { type: "partition", groups: [[primary], [viewServerAddress]] };
-    this.partitioned = primary;
+    const partition = seen === null ? null : this.protocol.chaos.partition(seen.view);
+    if (seen === null || partition === null || !this.isLive(partition.isolated)) return;
+    const { isolated, from } = partition;
+    const command: ControlCommand = { type: "partition", groups: [[isolated], [...from]] };
+    this.partitioned = partition;
     this.partitionEndsAtMs = performance.now() + this.random.between(partitionMsMin, partitionMsMax);
     this.faults.partition += 1;
     this.options.note(
-      `partition: ${primary} (primary of view ${seen?.view.viewNum}) cut off from the view server`,
+      `partition: ${isolated} (${roleOf(isolated, seen)} of view ${seen.view.viewNum}) cut off from ${this.names(from)}`,
     );
-    await this.cluster.applyEverywhere(command, [primary, viewServerAddress], ackTimeoutMs);
+    await this.cluster.applyEverywhere(command, [isolated, ...from], ackTimeoutMs);
   }
 
   private async healPartition(): Promise<void> {
@@ -211,7 +225,9 @@ export class Nemesis {
     const was = this.partitioned;
     this.partitioned = null;
     this.partitionEndsAtMs = Infinity;
-    this.options.note(was === null ? "heal (no partition on)" : `heal: ${was} reaches the view server again`);
+    this.options.note(
+      was === null ? "heal (no partition on)" : `heal: ${was.isolated} reaches ${this.names(was.from)} again`,
+    );
     await this.cluster.applyEverywhere({ type: "heal" }, this.reachableNodes(), ackTimeoutMs);
   }
 
@@ -293,7 +309,7 @@ export class Nemesis {
   }
 
   private async killConnection(): Promise<void> {
-    const targets: Address[] = [viewServerAddress, loadConnectionLabel];
+    const targets: Address[] = [...this.cluster.uncrashable, loadConnectionLabel];
     const server = this.pickUpServer();
     if (server !== null) targets.push(server);
     const target = this.random.pick(targets);
@@ -326,14 +342,15 @@ export class Nemesis {
   // ---------------------------------------------------------------- the fault model
 
   /**
-   * Loses a node (a server, or the view server's connection) within the fault
-   * model: an idle server at any time; a primary or backup (or the view
-   * server) only when the view is stable, after capping the loss and looking again.
+   * Loses a node (a server, or an uncrashable node's connection) within the
+   * fault model: an idle server at any time; a primary or backup (or an
+   * uncrashable node) only when the view is stable, after capping the loss
+   * and looking again.
    */
   private async loseServer(victim: Address, what: string, inflict: () => Promise<void>): Promise<void> {
     const first = await this.cluster.observer.freshView();
     if (first === null) return;
-    const role = roleOf(victim, first);
+    const role = this.cluster.uncrashable.includes(victim) ? this.roleName(victim) : roleOf(victim, first);
     if (role === "idle") {
       this.roleLosses.idle += 1;
       this.options.note(`${what} ${victim} (idle in view ${first.view.viewNum})`);
@@ -347,7 +364,7 @@ export class Nemesis {
       return;
     }
     await this.capLoss();
-    await sleep(2 * this.options.config.pingCheckMs);
+    await sleep(this.options.failureDetectionMs);
     const second = await this.cluster.observer.freshView();
     const stillNot =
       second === null
@@ -361,7 +378,7 @@ export class Nemesis {
       return;
     }
     this.lastLoss = { viewNum: second.view.viewNum, node: victim, byConnection: what === "connection kill" };
-    this.roleLosses[role] += 1;
+    this.roleLosses[role] = (this.roleLosses[role] ?? 0) + 1;
     this.options.note(`${what} ${victim} (${role} of view ${describe(second)})`);
     await inflict();
   }
@@ -370,7 +387,7 @@ export class Nemesis {
    * Why the view may not lose its primary or backup now (null: it may). It
    * may when it is acknowledged by its primary, has a backup holding the state
    * (a primary acknowledges only after the transfer), both are alive and
-   * pinging, no partition is on, and no role was lost in this view yet.
+   * sending heartbeats, no partition is on, and no role was lost in this view yet.
    */
   private whyNotStable(seen: ViewObservation): string | null {
     const { view } = seen;
@@ -382,7 +399,9 @@ export class Nemesis {
     for (const server of [view.primary, view.backup]) {
       if (!this.isLive(server)) return `${server} is not live (${this.describeLiveness(server)})`;
     }
-    if (this.isReconnecting(viewServerAddress)) return "the view server is reconnecting";
+    for (const node of this.cluster.uncrashable) {
+      if (this.isReconnecting(node)) return `${this.protocol.chaos.nodeName(node)} is reconnecting`;
+    }
     return null;
   }
 
@@ -402,9 +421,9 @@ export class Nemesis {
   }
 
   /**
-   * The last loss still forbids another in this view. A connection kill the
-   * view server did not notice (the node reconnected, and two ping checks later
-   * the view is the same) lost nothing, so it stops counting.
+   * The last loss still forbids another in this view. A connection kill nobody
+   * noticed (the node reconnected, and one failure-detection time later the
+   * view is the same) lost nothing, so it stops counting.
    */
   private lossCounts(viewNum: number): boolean {
     const loss = this.lastLoss;
@@ -412,8 +431,7 @@ export class Nemesis {
     if (!loss.byConnection || this.isReconnecting(loss.node)) return true;
     const reconnectedAtMs = this.reconnectedAtMs.get(loss.node);
     return (
-      reconnectedAtMs === undefined ||
-      performance.now() - reconnectedAtMs < 2 * this.options.config.pingCheckMs
+      reconnectedAtMs === undefined || performance.now() - reconnectedAtMs < this.options.failureDetectionMs
     );
   }
 
@@ -426,13 +444,13 @@ export class Nemesis {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Running, not crashed by us, not reconnecting, and pinging the view server. */
+  /** Running, not crashed by us, not reconnecting, and its heartbeats seen. */
   private isLive(server: Address): boolean {
     return (
       this.condition.get(server) === "up" &&
       this.cluster.isProcessRunning(server) &&
       !this.isReconnecting(server) &&
-      this.cluster.observer.sincePingMs(server) < this.options.config.pingCheckMs
+      this.cluster.observer.sincePingMs(server) < this.cluster.liveWithinMs
     );
   }
 
@@ -473,6 +491,19 @@ export class Nemesis {
     );
   }
 
+  /** An uncrashable node's role, as its losses are counted (pb: "viewserver"). */
+  private roleName(node: Address): string {
+    return this.protocol.roleOf(node) ?? node;
+  }
+
+  /** Nodes as the timeline names them: "the view server", "server-2 and server-3". */
+  private names(nodes: readonly Address[]): string {
+    const named = nodes.map((node) => this.protocol.chaos.nodeName(node));
+    return named.length <= 1
+      ? (named[0] ?? "nobody")
+      : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+  }
+
   private inBackground(work: () => Promise<void>): void {
     const promise: Promise<void> = work()
       .catch((error: Error) => this.options.note(`background work failed: ${error.message}`))
@@ -481,8 +512,7 @@ export class Nemesis {
   }
 }
 
-function roleOf(node: Address, seen: ViewObservation): Role | "viewserver" {
-  if (node === viewServerAddress) return "viewserver";
+function roleOf(node: Address, seen: ViewObservation): Role {
   if (node === seen.view.primary) return "primary";
   if (node === seen.view.backup) return "backup";
   return "idle";

@@ -1,10 +1,12 @@
 // The chaos runner's eyes on one cluster, none of which the cluster depends on:
 // - every ClusterEvent (`<c>.events`, `#`), invalid ones counted;
-// - a wiretap on what is routed to the view server (a second queue bound to
-//   `<c>.net` with the key `viewserver`): the pings it receives, so we know
-//   when the primary acknowledged a view exactly as the view server does;
-// - a view watch: GetView published straight to the view server (outside the
-//   fault layer) every few ms, so the current view is never more than a poll old;
+// - a wiretap on what is routed to the nodes the protocol names
+//   (`chaos.watch.tapped`, pb: the view server; a second queue bound to
+//   `<c>.net` with their keys): the heartbeats they receive, so we know when
+//   the primary acknowledged a view exactly as they do (pb: its pings);
+// - a view watch: the protocol's configuration query (`broker.viewQuery`,
+//   pb: GetView to the view server) published straight to its node (outside
+//   the fault layer) every few ms, so the current view is never more than a poll old;
 // - copies of everything dead-lettered into `<c>.lost` and `<c>.rejected`
 //   (our own queues bound to those fanout exchanges), counted by cause, and
 //   the markers of the garbage campaign found in them.
@@ -14,14 +16,15 @@ import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
-import { Envelope } from "../schemas/envelope.js";
+import type { Envelope } from "../schemas/envelope.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { findGarbageMarker } from "./garbageMarker.js";
 
-/** The view watch asks the view server this often. */
+/** The view watch asks for the configuration this often. */
 export const viewPollMs = 40;
 /** Polling step of `waitFor`. */
 const waitStepMs = 20;
@@ -49,7 +52,7 @@ export interface RejectedCopy {
 export interface ViewObservation {
   view: View;
   primaryIncarnation: number | null;
-  /** When the view server sent it (epoch ms, its clock: comparable on one machine). */
+  /** When its node sent it (epoch ms, its clock: comparable on one machine). */
   sentAtEpochMs: number;
   /** When we received it (performance.now()). */
   receivedAtMs: number;
@@ -84,7 +87,7 @@ export class ClusterObserver {
   /** Messages published straight to `<c>.rejected` (no node header). */
   rejectedWithoutNode = 0;
   private readonly pings = new Map<Address, PingRecord>();
-  /** `server|viewNum|incarnation` of every ping the view server was sent. */
+  /** `server|viewNum|incarnation` of every heartbeat the watched nodes were sent. */
   private readonly acknowledgements = new Set<string>();
   private latest: ViewObservation | null = null;
   private readonly taps: Tap[];
@@ -93,6 +96,7 @@ export class ClusterObserver {
   private pollCount = 0;
 
   constructor(
+    private readonly protocol: AnyProtocol,
     private readonly names: ClusterNames,
     private readonly connection: BrokerConnection,
     private readonly log: Logger,
@@ -104,9 +108,9 @@ export class ClusterObserver {
         this.onEvent(m),
       ),
       new Tap(
-        `${names.cluster}.chaos.tap-viewserver.${suffix}`,
-        [{ exchange: names.net, routingKey: viewServerAddress }],
-        (m) => this.onViewServerTraffic(m),
+        `${names.cluster}.chaos.tap-${protocol.chaos.watch.tapped.join("-")}.${suffix}`,
+        protocol.chaos.watch.tapped.map((address) => ({ exchange: names.net, routingKey: address })),
+        (m) => this.onWatchedTraffic(m),
       ),
       new Tap(`${names.cluster}.chaos.lost.${suffix}`, [{ exchange: names.lost, routingKey: "" }], (m) =>
         this.onLost(m),
@@ -137,26 +141,26 @@ export class ClusterObserver {
 
   // ---------------------------------------------------------------- what we know
 
-  /** The newest view the view server told the watch, if any. */
+  /** The newest view the watch was told, if any. */
   get view(): ViewObservation | null {
     return this.latest;
   }
 
-  /** A view the view server sent after this call (so no older than the call), or null on timeout. */
+  /** A view sent after this call (so no older than the call), or null on timeout. */
   async freshView(timeoutMs = 2_000): Promise<ViewObservation | null> {
     const askedAtEpochMs = epochMs();
     const seen = await this.waitFor(() => (this.latest?.sentAtEpochMs ?? 0) >= askedAtEpochMs, timeoutMs);
     return seen ? this.latest : null;
   }
 
-  /** The view server was sent a ping from the view's primary acknowledging it (what makes it change views). */
+  /** The watched nodes were sent a heartbeat from the view's primary acknowledging it (pb: what lets the view server change views). */
   primaryAcked(observation: ViewObservation): boolean {
     const { view, primaryIncarnation } = observation;
     if (view.primary === null || primaryIncarnation === null) return false;
     return this.acknowledgements.has(`${view.primary}|${view.viewNum}|${primaryIncarnation}`);
   }
 
-  /** Milliseconds since the server last pinged the view server (Infinity: never). */
+  /** Milliseconds since the server's last heartbeat to a watched node (Infinity: never). */
   sincePingMs(server: Address): number {
     const record = this.pings.get(server);
     return record === undefined ? Infinity : performance.now() - record.lastAtMs;
@@ -209,27 +213,31 @@ export class ClusterObserver {
     this.eventArrivalMs.push(performance.now());
   }
 
-  private onViewServerTraffic(message: ConsumeMessage): void {
-    // Pings are small; bigger messages and the garbage campaign's forged pings are not the servers'.
+  private onWatchedTraffic(message: ConsumeMessage): void {
+    // Heartbeats are small; bigger messages and the garbage campaign's forged ones are not the servers'.
     if (message.content.length > 4096 || findGarbageMarker(message.content) !== null) return;
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
-    if (!parsed.ok || parsed.value.body.type !== "Ping") return;
+    const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
+    if (!parsed.ok) return;
+    const heartbeat = this.protocol.chaos.watch.heartbeat(parsed.value.body);
+    if (heartbeat === null) return;
     const { from } = parsed.value;
-    const { viewNum, incarnation } = parsed.value.body;
+    const { viewNum, incarnation } = heartbeat;
     this.pings.set(from, { lastAtMs: performance.now(), incarnation, viewNum });
     this.acknowledgements.add(`${from}|${viewNum}|${incarnation}`);
   }
 
   private onWatchReply(message: ConsumeMessage): void {
-    const parsed = parseJsonWith(Envelope, message.content.toString("utf8"));
+    const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
     if (!parsed.ok) return;
     const envelope = parsed.value;
-    if (envelope.from !== viewServerAddress || envelope.body.type !== "ViewReply") return;
-    // Delays reorder replies: keep the newest statement of the view server.
+    if (envelope.from !== this.protocol.broker.viewQuery.to) return;
+    const report = this.protocol.chaos.watch.report(envelope.body);
+    if (report === null) return;
+    // Delays reorder replies: keep the newest statement.
     if (this.latest !== null && envelope.sentAt <= this.latest.sentAtEpochMs) return;
     this.latest = {
-      view: { ...envelope.body.view },
-      primaryIncarnation: envelope.body.primaryIncarnation,
+      view: { ...report.view },
+      primaryIncarnation: report.primaryIncarnation,
       sentAtEpochMs: envelope.sentAt,
       receivedAtMs: performance.now(),
     };
@@ -268,24 +276,20 @@ export class ClusterObserver {
 
   private pollView(): void {
     this.pollCount += 1;
+    const query = this.protocol.broker.viewQuery;
     const envelope: Envelope = {
       v: 1,
       id: `watch-${this.pollCount}`,
       from: this.watchAddress,
-      to: viewServerAddress,
+      to: query.to,
       viewNum: this.latest?.view.viewNum ?? 0,
       sentAt: epochMs(),
-      body: { type: "GetView" },
+      body: query.request,
     };
-    // Straight to the view server's queue: the watch is not subject to the fault layer.
-    const sent = this.connection.publish(
-      this.names.net,
-      viewServerAddress,
-      Buffer.from(JSON.stringify(envelope)),
-      {
-        contentType: "application/json",
-      },
-    );
+    // Straight to the node's queue: the watch is not subject to the fault layer.
+    const sent = this.connection.publish(this.names.net, query.to, Buffer.from(JSON.stringify(envelope)), {
+      contentType: "application/json",
+    });
     if (!sent) this.log.debug("view poll not sent (disconnected)");
   }
 }

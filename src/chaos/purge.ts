@@ -1,7 +1,7 @@
 // `npm run chaos -- --purge`: deletes what chaos runs left behind when they
 // were killed outright (their clusters' durable queues expire on their own,
-// after 5 and 30 minutes). Only clusters named `chaos-…` whose view server
-// queue has no consumer (nobody runs them) are touched. Needs rabbitmqctl to
+// after 5 and 30 minutes). Only clusters named `chaos-…` none of whose actor
+// queues has a consumer (nobody runs them) are touched. Needs rabbitmqctl to
 // list names.
 import { execFileSync } from "node:child_process";
 import amqp from "amqplib";
@@ -13,7 +13,7 @@ export interface PurgeResult {
   clusters: string[];
   queues: number;
   exchanges: number;
-  /** Clusters left alone: their view server is running. */
+  /** Clusters left alone: one of their nodes is running. */
   running: string[];
 }
 
@@ -31,7 +31,7 @@ export async function purgeLeftovers(url: string): Promise<PurgeResult> {
   const clusters = new Set([...queues.map((q) => clusterOf(q.name)), ...exchanges.map(clusterOf)]);
   clusters.delete(null);
   const running = [...clusters].filter((cluster) =>
-    queues.some((queue) => queue.name === `${cluster}.actor.viewserver` && queue.consumers > 0),
+    queues.some((queue) => queue.name.startsWith(`${cluster}.actor.`) && queue.consumers > 0),
   ) as string[];
   const doomed = new Set([...clusters].filter((cluster) => cluster !== null && !running.includes(cluster)));
   const result: PurgeResult = { clusters: [...doomed] as string[], queues: 0, exchanges: 0, running };

@@ -8,11 +8,11 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { BrokerClients, type ClientSession } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { nanosecondClock } from "../broker/workload.js";
 import { checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { Random } from "../sim/random.js";
 import { type AcknowledgedWritesReport, checkAcknowledgedWrites, type FinalRead } from "./acknowledged.js";
 import type { BrokerControl } from "./brokerControl.js";
@@ -33,7 +33,9 @@ export interface ChaosRunOptions {
   /** After healing: time for the cluster to settle, and then for every worker to finish. */
   settleMs: number;
   opTimeoutMs: number;
-  config: ProtocolConfig;
+  protocol: AnyProtocol;
+  /** Made by `protocol.config.make`. */
+  config: ProtocolConfigBase;
   /** Bad input per second during the run, or null for none. */
   garbageRatePerSecond: number | null;
   brokerControl: BrokerControl;
@@ -108,11 +110,12 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
   const recorder = new HistoryRecorder(nanosecondClock());
   const keys = Array.from({ length: options.keys }, (_, index) => `k${index}`);
 
-  note(`cluster ${clusterName}: viewserver + ${options.servers} servers, seed ${options.seed}`);
+  note(`cluster ${clusterName}: ${describeLayout(options.protocol, options.servers)}, seed ${options.seed}`);
   const cluster = await ChaosCluster.start({
     url: options.url,
     cluster: clusterName,
     servers: options.servers,
+    protocol: options.protocol,
     config: options.config,
     logDirectory,
     log: options.log,
@@ -131,6 +134,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     clients = await BrokerClients.open({
       url: options.url,
       names: cluster.names,
+      protocol: options.protocol,
       config: options.config,
       log: options.log,
       checkInvariants: true,
@@ -147,7 +151,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     const nemesis = new Nemesis({
       cluster,
       random: random.fork(),
-      config: options.config,
+      failureDetectionMs: options.protocol.config.failureDetectionMs(options.config),
       connectionKills: options.brokerControl.available,
       pauseMs: options.pauseMs,
       note,
@@ -337,14 +341,14 @@ function untilStopped<T>(promise: Promise<T>, stop: AbortSignal | undefined): Pr
   });
 }
 
-/** Waits for a view with a backup, acknowledged by its primary, and every server pinging. */
+/** Waits for a view with a backup, acknowledged by its primary, and every server's heartbeats seen. */
 async function settle(cluster: ChaosCluster, options: ChaosRunOptions): Promise<boolean> {
   const observer = cluster.observer;
   return observer.waitFor(() => {
     if (isStopped(options)) return true; // polling ends at once (the caller has given up on it)
     const seen = observer.view;
     if (seen === null || seen.view.backup === null || !observer.primaryAcked(seen)) return false;
-    return cluster.servers.every((server) => observer.sincePingMs(server) < options.config.pingCheckMs);
+    return cluster.servers.every((server) => observer.sincePingMs(server) < cluster.liveWithinMs);
   }, options.settleMs);
 }
 
@@ -412,4 +416,11 @@ function describeCrashes(cluster: ChaosCluster, clients: BrokerClients): string[
   for (const [node, detail] of fatal) crashes.push(`${node} stopped: ${detail}`);
   if (clients.fatal !== null) crashes.push(`a client actor failed: ${clients.fatal.message}`);
   return crashes;
+}
+
+/** The cluster's nodes by role, in layout order: "viewserver + 3 servers". */
+export function describeLayout(protocol: AnyProtocol, servers: number): string {
+  const counts = new Map<string, number>();
+  for (const node of protocol.layout(servers)) counts.set(node.role, (counts.get(node.role) ?? 0) + 1);
+  return [...counts].map(([role, count]) => (count === 1 ? role : `${count} ${role}s`)).join(" + ");
 }

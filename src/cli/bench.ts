@@ -9,7 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
-import { defaultConfig } from "../protocols/pb/config.js";
+import { configFromOptions, configNumber } from "../protocols/configOptions.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";
@@ -25,7 +26,6 @@ import {
   findBroker,
   loggerFor,
   positiveInt,
-  protocolConfig,
   runCommand,
   type ProtocolOptions,
   quietOnBrokenPipe,
@@ -34,6 +34,7 @@ import {
 import { Interrupt } from "./interrupt.js";
 
 interface BenchCommandOptions extends ProtocolOptions {
+  protocol: string;
   cluster: string;
   url?: string;
   verbose: boolean;
@@ -81,6 +82,9 @@ const quickDefaults = {
   memoryOps: 0,
 };
 
+/** The protocol of `--protocol`'s default: its forwarding defaults are the bench's. */
+const defaultProtocol = protocolNamed(defaultProtocolName);
+
 const program = new Command("bench")
   .description(
     "replicated throughput, latency and failover side by side with a raw amqplib relay and the 4-hop ceiling: starts its own clusters, measures, deletes them",
@@ -115,12 +119,12 @@ const program = new Command("bench")
   .addOption(
     new Option("--forward-batch-max <n>", "pbkv: most operations in one Forward")
       .argParser(positiveInt)
-      .default(defaultConfig.forwardBatchMax),
+      .default(configNumber(defaultProtocol.config.defaults, "forwardBatchMax")),
   )
   .addOption(
     new Option("--forward-window <n>", "pbkv: most Forward messages in flight")
       .argParser(positiveInt)
-      .default(defaultConfig.forwardWindow),
+      .default(configNumber(defaultProtocol.config.defaults, "forwardWindow")),
   )
   .option(
     "--peers <systems>",
@@ -184,7 +188,8 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
   const memoryOps = options.memoryOps ?? defaults.memoryOps;
   if (memoryOps > memoryOpsMax)
     throw new CommandError(`--memory-ops is at most ${memoryOpsMax}`, exitCodes.usage);
-  const config = protocolConfig(options);
+  const protocol = protocolNamed(options.protocol);
+  const config = usage(() => configFromOptions(protocol, options));
   const log = loggerFor({ verbose: options.verbose, cluster: prefix }, "pbkv-bench");
   // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
   const broker = await findBroker(
@@ -233,6 +238,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
     const report = await runBench({
       url: broker.url,
       prefix,
+      protocol,
       config,
       log,
       logDirectory,

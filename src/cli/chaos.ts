@@ -9,13 +9,15 @@
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
-import { makeConfig } from "../protocols/pb/config.js";
 import { redactUrl } from "../broker/connection.js";
 import { brokerControlFor, brokerControl as noBrokerControl } from "../chaos/brokerControl.js";
 import type { ChaosCluster } from "../chaos/cluster.js";
 import { faultKinds, type FaultCounts } from "../chaos/nemesis.js";
 import { purgeLeftovers } from "../chaos/purge.js";
 import { type ChaosRunResult, runChaosOnce } from "../chaos/run.js";
+import { configFromOptions } from "../protocols/configOptions.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { protocolNamed } from "../protocols/registry.js";
 import {
   CommandError,
   exitCodes,
@@ -27,9 +29,11 @@ import {
   usageExitCodes,
   writableDirectory,
 } from "./common.js";
+import { addProtocolOption } from "./arguments.js";
 import { Interrupt } from "./interrupt.js";
 
 interface ChaosOptions extends CommonOptions {
+  protocol: string;
   runs: number;
   duration: number;
   seed?: number;
@@ -121,6 +125,7 @@ const program = new Command("chaos")
     "after",
     "\nExamples:\n  npm run chaos -- --runs 20 --duration 60\n  npm run chaos -- --runs 1 --duration 20 --garbage --json\n  npm run chaos -- --seed 1234 --runs 1   # the same nemesis choices (timing is real: not an exact replay)",
   );
+addProtocolOption(program);
 program.action((options: ChaosOptions) => runCommand(() => runChaos(options)));
 
 function seedArg(text: string): number {
@@ -132,13 +137,11 @@ function seedArg(text: string): number {
 
 async function runChaos(options: ChaosOptions): Promise<number> {
   if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
+  const protocol = protocolNamed(options.protocol);
+  // pb: --ping-ms and --ping-check-ms, looser here than the protocol's defaults.
   const config = (() => {
     try {
-      return makeConfig({
-        pingMs: options.pingMs,
-        pingCheckMs: options.pingCheckMs,
-        clientRetryMs: options.clientRetryMs,
-      });
+      return configFromOptions(protocol, options);
     } catch (error) {
       throw new CommandError((error as Error).message, exitCodes.usage);
     }
@@ -201,6 +204,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
         durationMs: options.duration * 1000,
         settleMs: options.settleMs,
         opTimeoutMs: options.opTimeoutMs,
+        protocol,
         config,
         garbageRatePerSecond: options.garbage ? options.garbageRate : null,
         brokerControl: control,
@@ -213,7 +217,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
         quiet: () => interrupt.quiet(),
       });
       results.push(result);
-      for (const line of describeRun(result, index + 1, options.runs)) say(line);
+      for (const line of describeRun(protocol, result, index + 1, options.runs)) say(line);
     }
   } finally {
     await broker.stop();
@@ -226,7 +230,15 @@ async function runChaos(options: ChaosOptions): Promise<number> {
   return interrupt.interrupted ? exitCodes.unknown : exitCodes.ok;
 }
 
-function describeRun(result: ChaosRunResult, index: number, runs: number): string[] {
+/** The losses of uncrashable nodes' connections, by how the protocol names their role ("view server connection 2"). */
+function uncrashableLosses(protocol: AnyProtocol, losses: Readonly<Record<string, number>>): string[] {
+  const viewRoles = new Set(["primary", "backup", "idle", "clients"]);
+  return Object.entries(losses)
+    .filter(([role]) => !viewRoles.has(role))
+    .map(([role, count]) => `${protocol.dashboard.roles[role]?.label ?? role} connection ${count}`);
+}
+
+function describeRun(protocol: AnyProtocol, result: ChaosRunResult, index: number, runs: number): string[] {
   const faults = faultKinds
     .filter((kind) => result.faults[kind] > 0)
     .map((kind) => `${kind} ${result.faults[kind]}`)
@@ -234,7 +246,7 @@ function describeRun(result: ChaosRunResult, index: number, runs: number): strin
   const losses = result.roleLosses;
   const lines = [
     `run ${index}/${runs} seed ${result.seed}: ${result.ok ? "ok" : "FAILED"}${result.interrupted ? " (interrupted: the checks cover the history so far)" : ""} in ${result.wallSeconds} s — ${result.ops.total} ops (${result.ops.ok} ok, ${result.ops.info} info, ${result.ops.fail} fail), max client wait ${(result.maxClientWaitMs / 1000).toFixed(1)} s`,
-    `  faults: ${faults}; lost: primary ${losses.primary}, backup ${losses.backup}, idle ${losses.idle}, view server connection ${losses.viewserver}, clients' connection ${losses.clients}; ${result.faultsRefused} refused by the fault model`,
+    `  faults: ${faults}; lost: ${[`primary ${losses.primary}`, `backup ${losses.backup}`, `idle ${losses.idle}`, ...uncrashableLosses(protocol, losses), `clients' connection ${losses.clients}`].join(", ")}; ${result.faultsRefused} refused by the fault model`,
     `  dead letters: ${result.lost.total} lost (drop ${result.lost.drop}, partition ${result.lost.partition}, refused ${result.lost.refused}, expired ${result.lost.expired}, unroutable ${result.lost.unroutable}), ${result.rejected.copies} rejected`,
     `  ${result.check.split("\n")[0] ?? ""}; acknowledged writes: ${result.acknowledged.acknowledgedWrites}, required in final values ${result.acknowledged.required}, lost ${result.lostAcknowledgedWrites}`,
   ];

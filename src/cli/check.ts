@@ -13,6 +13,7 @@ import {
   type CheckResult,
   type ParsedHistory,
 } from "../check/index.js";
+import { addProtocolOption } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 /** The README's convention (src/cli/exitCodes.ts) in the checker's words. */
@@ -33,7 +34,8 @@ function parseSeconds(text: string): number {
 }
 
 function buildProgram(): Command {
-  return new Command()
+  // Histories are the same for every protocol (DESIGN §7): `--protocol` is accepted, like on every command, and changes nothing.
+  return addProtocolOption(new Command())
     .name("npm run check --")
     .description(
       "Judge whether a recorded history (JSONL, one event per line, DESIGN §7) is linearizable " +

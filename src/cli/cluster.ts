@@ -1,5 +1,6 @@
-// `npm run cluster -- [--servers 3] [--cluster NAME]`: the view server and N
-// servers, one child process each, against RabbitMQ. Prints view and role
+// `npm run cluster -- [--servers 3] [--cluster NAME] [--protocol pb]`: the
+// protocol's layout (for pb the view server and N servers), one child process
+// per node, against RabbitMQ. Prints view and role
 // changes, faults and dead processes, one line each; Ctrl-C (or SIGTERM)
 // stops the children and deletes the cluster's queues and exchanges.
 // `--transport memory` runs them all in this process instead, without a
@@ -24,12 +25,15 @@ import {
   addProtocolOptions,
   clockTime,
   CommandError,
+  describeLayout,
   exitCodes,
   findBroker,
   loggerFor,
   namesOf,
   positiveInt,
+  protocolArguments,
   protocolConfig,
+  protocolOf,
   runCommand,
   quietOnBrokenPipe,
   usageExitCodes,
@@ -43,7 +47,7 @@ const serversMax = 32;
 
 const program = new Command("cluster")
   .description(
-    "start the view server and N servers, one process each, against RabbitMQ (or, with --transport memory, all in this process with a console); Ctrl-C stops all",
+    "start the protocol's nodes (for pb the view server and N servers), one process each, against RabbitMQ (or, with --transport memory, all in this process with a console); Ctrl-C stops all",
   )
   .addOption(
     new Option("--servers <n>", `number of servers (1-${serversMax})`).argParser(positiveInt).default(3),
@@ -56,7 +60,11 @@ const program = new Command("cluster")
       .choices(["broker", "memory"])
       .default("broker"),
   )
-  .option("--debug", "nodes check their invariants after every event", false)
+  .option(
+    "--debug",
+    "nodes check their invariants after every event (with --transport memory also the protocol's cluster-wide invariants)",
+    false,
+  )
   .option("--no-restart", "leave a dead server process dead (default: restart it after a second)")
   .option("--node-logs <dir>", "write each node's log to <dir>/<node>.log instead of this terminal's stderr")
   .option("--ui [port]", "also serve the live dashboard on http://127.0.0.1:<port>/ (default 8080)")
@@ -73,7 +81,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
-  protocolConfig(options); // validates the timings before any process starts
+  protocolConfig(options); // validates the settings before any process starts
   const log = loggerFor(options, "pbkv-cluster").child({ cluster: names.cluster });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   // Found first: with none to be had the cluster runs in memory, under its own console's Ctrl-C.
@@ -134,7 +142,8 @@ async function startAndServe(start: ClusterStart): Promise<number> {
   });
   try {
     // Before anything that cleans up: a refused command must not touch the running cluster.
-    await refuseIfRunning(connection, names);
+    const first = protocolOf(options).layout(options.servers)[0]?.address ?? "";
+    await refuseIfRunning(connection, names, first);
   } catch (error) {
     await connection.close();
     await broker.stop();
@@ -143,6 +152,7 @@ async function startAndServe(start: ClusterStart): Promise<number> {
   const supervisor = new ClusterSupervisor({
     cluster: names.cluster,
     url: broker.url,
+    protocol: protocolOf(options),
     servers: options.servers,
     nodeArgs: nodeArguments(options),
     restartDead: options.restart,
@@ -170,10 +180,11 @@ interface RunningCluster extends ClusterStart {
 /** Runs the cluster until Ctrl-C (or SIGTERM), then stops every process and deletes the topology. */
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   const { options, names, say, broker, connection, supervisor, interrupt } = running;
-  const printer = new EventPrinter(say);
+  const protocol = protocolOf(options);
+  const printer = new EventPrinter(protocol, say);
   const subscription = new EventSubscription(
     names,
-    ["view.viewserver", "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
+    [`view.${protocol.broker.viewQuery.to}`, "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
     (event) => printer.print(event),
     running.log,
   );
@@ -182,7 +193,7 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   try {
     await connection.add(subscription);
     say(
-      `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): viewserver + ${options.servers} servers; Ctrl-C stops`,
+      `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): ${describeLayout(protocol, options.servers)}; Ctrl-C stops`,
     );
     if (broker.source === "container") say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
     if (broker.source === "private broker")
@@ -260,17 +271,9 @@ async function brokerOrNone(
   }
 }
 
+/** What every node process is started with: the protocol and all its settings, the debug and log flags. */
 function nodeArguments(options: ClusterOptions): string[] {
-  const args = [
-    "--ping-ms",
-    String(options.pingMs),
-    "--ping-check-ms",
-    String(options.pingCheckMs),
-    "--client-retry-ms",
-    String(options.clientRetryMs),
-    "--session-expiry-ms",
-    String(protocolConfig(options).sessionExpiryMs),
-  ];
+  const args = protocolArguments(protocolOf(options), protocolConfig(options));
   if (options.debug) args.push("--debug");
   if (options.verbose) args.push("--verbose");
   return args;
@@ -281,10 +284,14 @@ function nodeLogDirectory(requested: string): string {
   return writableDirectory(requested, "--node-logs");
 }
 
-/** Two clusters of one name would share queues: refuse when the view server's queue has a consumer. */
-async function refuseIfRunning(connection: BrokerConnection, names: ClusterNames): Promise<void> {
+/** Two clusters of one name would share queues: refuse when the first node's queue (pb: the view server's) has a consumer. */
+async function refuseIfRunning(
+  connection: BrokerConnection,
+  names: ClusterNames,
+  first: string,
+): Promise<void> {
   const consumers = await connection
-    .withScratchChannel((channel) => channel.checkQueue(names.actorQueue("viewserver")))
+    .withScratchChannel((channel) => channel.checkQueue(names.actorQueue(first)))
     .then((reply) => reply.consumerCount)
     .catch(() => 0); // no queue: not running
   if (consumers > 0) {

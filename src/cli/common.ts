@@ -1,15 +1,22 @@
 // Shared pieces of the broker commands (cluster, kv, fault, load, node):
-// the common options, broker discovery, and one way to fail.
+// the common options, `--protocol` and the protocol's settings, broker
+// discovery, and one way to fail.
 import { accessSync, constants, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
-import { defaultConfig, makeConfig, type ProtocolConfig } from "../protocols/pb/config.js";
+import type { AnyProtocol, ConfigOption, ProtocolConfigBase } from "../protocols/protocol.js";
+import { configArguments } from "../protocols/configOptions.js";
+import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
+import { addProtocolOption, type ProtocolChoice, protocolOf } from "./arguments.js";
 import { CommandError, exitCodes } from "./exitCodes.js";
+import { isServerAddress } from "../schemas/address.js";
+
+export { addProtocolOption, type ProtocolChoice, protocolOf } from "./arguments.js";
 
 export { CommandError, exitCodes, quietOnBrokenPipe, usageExitCodes } from "./exitCodes.js";
 
@@ -19,11 +26,14 @@ export interface CommonOptions {
   verbose: boolean;
 }
 
-export interface ProtocolOptions {
-  pingMs?: number;
-  pingCheckMs?: number;
+/**
+ * What a command with `--protocol` and the protocol settings was parsed into:
+ * each setting under its flag's attribute name (`--ping-ms` → pingMs),
+ * undefined when not given (the protocol's default then).
+ */
+export interface ProtocolOptions extends ProtocolChoice {
   clientRetryMs: number;
-  sessionExpiryMs?: number;
+  [setting: string]: unknown;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -38,59 +48,105 @@ export function addCommonOptions(command: Command): Command {
     .option("--verbose", "debug logs (pino JSON on stderr)", false);
 }
 
-/** Client timing only (kv, load). */
-export function addClientTimingOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
-        .argParser(positiveInt)
-        .default(defaultConfig.clientRetryMs),
-    )
-    .addOption(sessionExpiryOption());
-}
-
-/** Clients open their session again after half of it idle, so they must know the servers' setting. */
-function sessionExpiryOption(): Option {
-  return new Option(
-    "--session-expiry-ms <ms>",
-    "servers forget a client session idle this long (the same for every node and client of a cluster)",
-  )
+/** `--client-retry-ms`: every protocol's client has it (ProtocolConfigBase). */
+function clientRetryOption(): Option {
+  return new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
     .argParser(positiveInt)
-    .default(defaultConfig.sessionExpiryMs);
+    .default(protocolNamed(defaultProtocolName).config.defaults.clientRetryMs);
 }
 
-/** Every protocol timing (cluster, node). */
+/** `--protocol` and client timing only (kv, load, dashboard). */
+export function addClientTimingOptions(command: Command): Command {
+  return addProtocolOption(command).addOption(clientRetryOption());
+}
+
+/**
+ * `--protocol` and every protocol setting (cluster, node, bench): the flags of
+ * each registered protocol's `config.options`, each once, except those the
+ * command defines itself, then `--client-retry-ms`. They have no commander
+ * default: a setting not given is the chosen protocol's default, so a flag
+ * means the same whichever protocol another one's defaults would say.
+ */
 export function addProtocolOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option("--ping-ms <ms>", "servers ping the view server this often")
-        .argParser(positiveInt)
-        .default(defaultConfig.pingMs),
-    )
-    .addOption(
-      new Option("--ping-check-ms <ms>", "the view server checks for dead servers this often")
-        .argParser(positiveInt)
-        .default(defaultConfig.pingCheckMs),
-    )
-    .addOption(
-      new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
-        .argParser(positiveInt)
-        .default(defaultConfig.clientRetryMs),
-    )
-    .addOption(sessionExpiryOption());
+  addProtocolOption(command);
+  const defaults = protocolNamed(defaultProtocolName).config.defaults as unknown as Record<string, unknown>;
+  for (const setting of everySetting()) {
+    if (command.options.some((option) => option.long === `--${setting.flag}`)) continue;
+    const bounds = setting.max === undefined ? `≥ ${setting.min}` : `${setting.min}-${setting.max}`;
+    const shownDefault =
+      defaults[setting.field] === undefined ? "" : `; default ${String(defaults[setting.field])}`;
+    const placeholder = setting.flag.endsWith("-ms") ? "<ms>" : "<n>";
+    command.addOption(
+      new Option(
+        `--${setting.flag} ${placeholder}`,
+        `${setting.description} (${bounds}${shownDefault})`,
+      ).argParser(settingValue(setting)),
+    );
+  }
+  return command.addOption(clientRetryOption());
 }
 
-export function protocolConfig(options: ProtocolOptions): ProtocolConfig {
+/**
+ * The chosen protocol's configuration from the parsed options; a setting of
+ * another protocol, or a bad combination, is a usage error.
+ */
+export function protocolConfig(options: ProtocolOptions): ProtocolConfigBase {
+  const protocol = protocolOf(options);
+  const own = new Set(protocol.config.options.map((setting) => setting.flag));
+  const overrides: Record<string, unknown> = { clientRetryMs: options.clientRetryMs };
+  for (const setting of everySetting()) {
+    const value = options[attributeOf(setting.flag)];
+    if (value === undefined) continue;
+    if (!own.has(setting.flag))
+      throw new CommandError(
+        `--${setting.flag}: not a setting of protocol ${protocol.name}`,
+        exitCodes.usage,
+      );
+    overrides[setting.field] = value;
+  }
   try {
-    return makeConfig({
-      pingMs: options.pingMs ?? defaultConfig.pingMs,
-      pingCheckMs: options.pingCheckMs ?? defaultConfig.pingCheckMs,
-      clientRetryMs: options.clientRetryMs,
-      sessionExpiryMs: options.sessionExpiryMs ?? defaultConfig.sessionExpiryMs,
-    });
+    return protocol.config.make(overrides as Partial<ProtocolConfigBase>);
   } catch (error) {
     throw new CommandError((error as Error).message, exitCodes.usage);
   }
+}
+
+/** The nodes of a cluster in one phrase, e.g. pb's "viewserver + 3 servers". */
+export function describeLayout(protocol: AnyProtocol, servers: number): string {
+  const nodes = protocol.layout(servers);
+  const others = nodes.filter((node) => !isServerAddress(node.address)).map((node) => node.address);
+  return [...others, `${nodes.length - others.length} servers`].join(" + ");
+}
+
+/** `--flag value` for each of the protocol's settings in `config`: what a node process is started with. */
+export function protocolArguments(protocol: AnyProtocol, config: ProtocolConfigBase): string[] {
+  return ["--protocol", protocol.name, ...configArguments(protocol, config)];
+}
+
+/** Every registered protocol's settings, each flag once (the first protocol to name it describes it). */
+function everySetting(): ConfigOption[] {
+  const byFlag = new Map<string, ConfigOption>();
+  for (const name of protocolNames())
+    for (const setting of protocolNamed(name).config.options)
+      if (!byFlag.has(setting.flag)) byFlag.set(setting.flag, setting);
+  return [...byFlag.values()];
+}
+
+/** The options' key commander stores a flag's value under (`forward-window` → forwardWindow). */
+function attributeOf(flag: string): string {
+  return new Option(`--${flag} <n>`).attributeName();
+}
+
+function settingValue(setting: ConfigOption): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    const tooBig = setting.max !== undefined && value > setting.max;
+    if (!Number.isSafeInteger(value) || value < setting.min || tooBig) {
+      const bounds = setting.max === undefined ? `≥ ${setting.min}` : `${setting.min}-${setting.max}`;
+      throw new InvalidArgumentError(`expected a whole number ${bounds}`);
+    }
+    return value;
+  };
 }
 
 /** An amqp:// or amqps:// URL; anything else is a usage error, not a stack trace from the client library. */

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { redactUrl } from "../broker/connection.js";
 import { defaultPort, startDashboard } from "../dashboard/server.js";
 import { parsePort, samplesPerSecondDefault } from "../dashboard/ui.js";
+import { protocolNamed } from "../protocols/registry.js";
 import {
   addClientTimingOptions,
   addCommonOptions,
@@ -24,6 +25,7 @@ import {
 import { Interrupt } from "./interrupt.js";
 
 interface DashboardCliOptions extends CommonOptions {
+  protocol: string;
   port: number;
   host: string;
   tap: boolean;
@@ -67,6 +69,7 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   const log = loggerFor(options, "pbkv-dashboard").child({ cluster: names.cluster });
   const broker = await findBroker(options, false, say);
   const dashboard = await startDashboard({
+    protocol: protocolNamed(options.protocol),
     names,
     url: broker.url,
     host: options.host,

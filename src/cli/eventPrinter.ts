@@ -2,9 +2,10 @@
 // `npm run cluster` on the broker (events from `<c>.events`) and on the
 // in-memory transport (events straight from the hosts), so both print the
 // same lines.
-import { describeView } from "../protocols/pb/describe.js";
 import { describeLoadEvent } from "../broker/events.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
+import { describeView } from "../schemas/view.js";
 import { clockTime } from "./common.js";
 
 /** One line per interesting event; repeated fault acknowledgements and reject floods are folded. */
@@ -12,7 +13,15 @@ export class EventPrinter {
   private readonly faultsSeen = new Map<string, number>();
   private readonly rejectsSuppressedUntil = new Map<string, number>();
 
-  constructor(private readonly say: (line: string) => void) {}
+  /** Views are printed as the node that answers the protocol's view query (pb: the view server) has them. */
+  private readonly viewAuthority: string;
+
+  constructor(
+    protocol: AnyProtocol,
+    private readonly say: (line: string) => void,
+  ) {
+    this.viewAuthority = protocol.broker.viewQuery.to;
+  }
 
   print(event: ClusterEvent): void {
     // Clients of kv and load come and go; their lines would drown the cluster's.
@@ -24,7 +33,7 @@ export class EventPrinter {
   private format(event: ClusterEvent): string | null {
     switch (event.type) {
       case "view":
-        if (event.node !== "viewserver") return null;
+        if (event.node !== this.viewAuthority) return null;
         return event.reason === undefined
           ? describeView(event.view)
           : `${describeView(event.view)}: ${event.reason}`;

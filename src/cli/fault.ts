@@ -6,25 +6,29 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { assertClusterExists } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
-import { Address, viewServerAddress } from "../schemas/address.js";
+import { Address } from "../schemas/address.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import { ControlCommand, type LinkOverride } from "../schemas/control.js";
 import { parseWith } from "../schemas/parse.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import {
   addCommonOptions,
+  addProtocolOption,
   CommandError,
   exitCodes,
   findBroker,
   loggerFor,
   namesOf,
   probability,
+  type ProtocolChoice,
+  protocolOf,
   runCommand,
   type CommonOptions,
   quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 
-interface FaultOptions extends CommonOptions {
+interface FaultOptions extends CommonOptions, ProtocolChoice {
   waitMs: number;
   json: boolean;
 }
@@ -38,6 +42,8 @@ const program = new Command("fault")
   )
   .option("--json", "print the acknowledgements as JSON", false);
 addCommonOptions(program);
+// Control commands are the same for every protocol; the protocol says which nodes it cannot lose.
+addProtocolOption(program);
 program.configureHelp({ showGlobalOptions: true });
 
 program
@@ -188,11 +194,17 @@ async function publish(candidate: unknown): Promise<number> {
     }
   }
   const targeted = command.type === "crash" || command.type === "restart";
-  if (targeted && command.node === viewServerAddress && applied.length > 0)
-    process.stderr.write(
-      "note: the view server is not replicated (DESIGN §1). While it is crashed no view changes; restarted, it begins again at view 0, which servers in later views ignore: restart the cluster to recover.\n",
-    );
+  if (targeted && applied.length > 0) noteUnsurvivable(protocolOf(options), command.node);
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
+}
+
+/** A node of a role the protocol does not claim to survive losing (pb's view server): say so. */
+function noteUnsurvivable(protocol: AnyProtocol, node: string): void {
+  const role = protocol.roles.find((spec) => spec.name === protocol.roleOf(node));
+  if (role === undefined || role.crashable) return;
+  process.stderr.write(
+    `note: ${node} (${role.name}: ${role.summary}) is not replicated; ${protocol.name} does not survive losing it: restart the cluster to recover.\n`,
+  );
 }
 
 quietOnBrokenPipe();

@@ -8,16 +8,18 @@ import { BrokerConnectionError, ClusterNotRunningError, NoBrokerError } from "..
 import { Gateway, gatewayDefaults } from "../gateway/server.js";
 import {
   addCommonOptions,
+  addProtocolOption,
   CommandError,
   exitCodes,
   loggerFor,
   positiveInt,
+  type ProtocolChoice,
   runCommand,
   type CommonOptions,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
-interface GatewayCliOptions extends CommonOptions {
+interface GatewayCliOptions extends CommonOptions, ProtocolChoice {
   port: number;
   host: string;
   transport: "broker" | "memory";
@@ -70,6 +72,7 @@ function buildProgram(): Command {
     )
     .exitOverride();
   addCommonOptions(program);
+  addProtocolOption(program);
   return program;
 }
 
@@ -86,6 +89,7 @@ async function openClient(options: GatewayCliOptions): Promise<KvClient> {
       cluster: options.cluster,
       url: options.url,
       transport: options.transport,
+      protocol: options.protocol,
       servers: options.servers,
       poolSize: options.pool,
       timeoutMs: options.timeoutMs,

@@ -19,6 +19,7 @@ import {
   namesOf,
   positiveInt,
   protocolConfig,
+  protocolOf,
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
@@ -117,6 +118,7 @@ async function openClients(options: KvOptions): Promise<BrokerClients> {
   return BrokerClients.open({
     url: broker.url,
     names,
+    protocol: protocolOf(options),
     config: protocolConfig(options),
     log: loggerFor(options, "pbkv-kv").child({ cluster: names.cluster }),
     checkInvariants: true,

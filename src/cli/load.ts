@@ -39,6 +39,7 @@ import {
   namesOf,
   positiveInt,
   protocolConfig,
+  protocolOf,
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
@@ -140,6 +141,7 @@ async function loadAndCheck(
   const clients = await BrokerClients.open({
     url: broker.url,
     names,
+    protocol: protocolOf(options),
     config,
     log,
     checkInvariants: true,
@@ -305,6 +307,7 @@ async function runFill(options: LoadOptions): Promise<number> {
   const clients = await BrokerClients.open({
     url: broker.url,
     names,
+    protocol: protocolOf(options),
     config: protocolConfig(options),
     log,
     checkInvariants: true,

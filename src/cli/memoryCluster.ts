@@ -1,5 +1,5 @@
-// `npm run cluster -- --transport memory`: the view server, the servers and a
-// client in this one process on the in-memory network (src/memory), in real
+// `npm run cluster -- --transport memory`: the protocol's nodes (for pb the
+// view server and the servers) and a client in this one process on the in-memory network (src/memory), in real
 // time, for a first look without any broker. Prints the same event lines as
 // the broker cluster and reads commands (get, put, fault commands, …) from
 // stdin; quit, Ctrl-C or the end of input stops everything and the process
@@ -10,9 +10,11 @@ import { Repl } from "../memory/repl.js";
 import {
   clockTime,
   CommandError,
+  describeLayout,
   exitCodes,
   loggerFor,
   protocolConfig,
+  protocolOf,
   type CommonOptions,
   type ProtocolOptions,
 } from "./common.js";
@@ -35,6 +37,7 @@ const readyWaitMsMax = 3_000;
 
 export async function runMemoryCluster(options: ClusterOptions): Promise<number> {
   refuseBrokerOptions(options);
+  const protocol = protocolOf(options);
   const config = protocolConfig(options);
   const log = loggerFor(options, "pbkv-memory");
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -43,7 +46,7 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
     if (console === null) process.stdout.write(`${line}\n`);
     else console.say(line);
   };
-  const printer = new EventPrinter(say);
+  const printer = new EventPrinter(protocol, say);
   // Commands typed (or piped) at once would otherwise run before a backup holds the
   // state, and a crash then would lose the service: wait for a serving primary with
   // a backup (or alone, with one server), or give up waiting after a few seconds.
@@ -51,6 +54,7 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
   const ready = new Promise<void>((resolve) => (markReady = resolve));
   const readyTimer = setTimeout(markReady, readyWaitMsMax);
   const cluster = new MemoryCluster({
+    protocol,
     servers: options.servers,
     config,
     checkInvariants: options.debug,
@@ -71,7 +75,7 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
     ready,
   });
   say(
-    `pbkv cluster "${options.cluster}" in this process on an in-memory network (no broker): viewserver + ${options.servers} servers; type help; quit or Ctrl-C stops`,
+    `pbkv cluster "${options.cluster}" in this process on an in-memory network (no broker): ${describeLayout(protocol, options.servers)}; type help; quit or Ctrl-C stops`,
   );
   // Everything is in this process: a forced exit (a second Ctrl-C) leaves nothing.
   const interrupt = new Interrupt().listen();

@@ -1,18 +1,16 @@
-// Hidden entry point: runs one node (the view server or one server) of a
-// cluster in this process until SIGINT/SIGTERM. `npm run cluster`, the
-// integration harness and compose.yaml start one process of it per node:
-//   node --import tsx src/cli/node.ts --role server --address server-1 [--cluster pbkv]
+// Hidden entry point: runs one node of a cluster (a role of the protocol: for
+// pb the view server or one server) in this process until SIGINT/SIGTERM.
+// `npm run cluster`, the integration harness and compose.yaml start one
+// process of it per node:
+//   node --import tsx src/cli/node.ts [--protocol pb] --role server --address server-1 [--cluster pbkv]
 // `npm run bench` also starts its ceiling with it: `--actors relay` runs the
 // benchmark's relay actors (src/bench/relayActors.ts) instead of the protocol.
 import path from "node:path";
 import { Command, Option } from "commander";
-import { defaultConfig, makeConfig, type ProtocolConfig } from "../protocols/pb/config.js";
-import { forwardSettingsProblem, forwardWindowMax } from "../bench/settings.js";
 import { relayDefinitionFor } from "../bench/relayActors.js";
-import { isServerAddress } from "../schemas/address.js";
-import { forwardBatchMax } from "../schemas/limits.js";
+import { protocolNamed, protocolNames } from "../protocols/registry.js";
 import { createLogger, type LogLevel, logLevels } from "../broker/logger.js";
-import { startNode, type NodeRole } from "../broker/node.js";
+import { checkNodeAddress, defaultNodeAddress, startNode } from "../broker/node.js";
 import {
   addCommonOptions,
   addProtocolOptions,
@@ -22,6 +20,7 @@ import {
   namesOf,
   positiveInt,
   protocolConfig,
+  protocolOf,
   runCommand,
   untilSignal,
   type CommonOptions,
@@ -33,13 +32,11 @@ import {
 type ActorsKind = "pbkv" | "relay";
 
 interface NodeCommandOptions extends CommonOptions, ProtocolOptions {
-  role: NodeRole;
+  role: string;
   address?: string;
   debug: boolean;
   parentPid?: number;
   actors: ActorsKind;
-  forwardBatchMax?: number;
-  forwardWindow?: number;
   cpuProfile?: string;
   logLevel?: LogLevel;
 }
@@ -47,12 +44,21 @@ interface NodeCommandOptions extends CommonOptions, ProtocolOptions {
 /** How often a supervised node checks that its supervisor is still there. */
 const parentCheckMs = 1_000;
 
+/** Every registered protocol's roles: which ones the chosen protocol has is checked after parsing. */
+const roleNames = [
+  ...new Set(protocolNames().flatMap((name) => protocolNamed(name).roles.map((role) => role.name))),
+];
+
 const program = new Command("node")
-  .description("run one pbkv node (view server or server) against RabbitMQ; used by `npm run cluster`")
-  .addOption(
-    new Option("--role <role>", "what this node is").choices(["viewserver", "server"]).makeOptionMandatory(),
+  .description(
+    "run one pbkv node (a role of the protocol: for pb the view server or a server) against RabbitMQ; used by `npm run cluster`",
   )
-  .option("--address <address>", "the node's address: viewserver, or server-<n>")
+  .addOption(
+    new Option("--role <role>", "what this node is (a role of --protocol)")
+      .choices(roleNames)
+      .makeOptionMandatory(),
+  )
+  .option("--address <address>", "the node's address (for pb: viewserver, or server-<n>)")
   .option("--debug", "check the actor's invariants after every event (stops the node on a broken one)", false)
   .addOption(
     new Option("--parent-pid <pid>", "stop when this process (the supervisor) is gone")
@@ -63,18 +69,6 @@ const program = new Command("node")
     new Option("--actors <kind>", "pbkv: the protocol; relay: the benchmark's relay ceiling (npm run bench)")
       .choices(["pbkv", "relay"])
       .default("pbkv"),
-  )
-  .addOption(
-    new Option(
-      "--forward-batch-max <n>",
-      `most operations in one Forward (1-${forwardBatchMax}; default ${defaultConfig.forwardBatchMax})`,
-    ).argParser(positiveInt),
-  )
-  .addOption(
-    new Option(
-      "--forward-window <n>",
-      `most Forward messages in flight (1-${forwardWindowMax}; default ${defaultConfig.forwardWindow})`,
-    ).argParser(positiveInt),
   )
   .addOption(
     new Option("--cpu-profile <dir>", "write a CPU profile of this node to <dir> when it stops").hideHelp(),
@@ -89,12 +83,16 @@ addProtocolOptions(program);
 program.action((options: NodeCommandOptions) => runCommand(() => runNode(options)));
 
 async function runNode(options: NodeCommandOptions): Promise<number> {
-  const address = options.address ?? (options.role === "viewserver" ? "viewserver" : undefined);
-  if (address === undefined || (options.role === "server" && !isServerAddress(address))) {
-    throw new CommandError("a server needs --address server-<n>", exitCodes.usage);
+  const protocol = protocolOf(options);
+  const address = options.address ?? defaultNodeAddress(protocol, options.role);
+  if (address === undefined) throw new CommandError(`a ${options.role} needs --address`, exitCodes.usage);
+  try {
+    checkNodeAddress(protocol, options.role, address);
+  } catch (error) {
+    throw new CommandError((error as Error).message, exitCodes.usage);
   }
   const names = namesOf(options);
-  const config = nodeConfig(options);
+  const config = protocolConfig(options);
   const definition = options.actors === "relay" ? relayDefinitionFor(address) : undefined;
   if (definition === null) {
     throw new CommandError(`a relay cluster has no node "${address}"`, exitCodes.usage);
@@ -116,6 +114,7 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
   let wakeUp: () => void = () => {};
   const fatalSeen = new Promise<void>((resolve) => (wakeUp = resolve));
   const node = await startNode({
+    protocol,
     role: options.role,
     address,
     names,
@@ -143,22 +142,6 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
     return exitCodes.internal;
   }
   return exitCodes.ok;
-}
-
-/** The protocol timings plus the primary's forwarding bounds. */
-function nodeConfig(options: NodeCommandOptions): ProtocolConfig {
-  const timings = protocolConfig(options);
-  const forward = {
-    forwardBatchMax: options.forwardBatchMax ?? timings.forwardBatchMax,
-    forwardWindow: options.forwardWindow ?? timings.forwardWindow,
-  };
-  const problem = forwardSettingsProblem(forward);
-  if (problem !== null) throw new CommandError(problem, exitCodes.usage);
-  try {
-    return makeConfig({ ...timings, ...forward });
-  } catch (error) {
-    throw new CommandError((error as Error).message, exitCodes.usage);
-  }
 }
 
 /** Resolves when the supervisor died without stopping us (we were re-parented); never without --parent-pid. */

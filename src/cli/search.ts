@@ -5,20 +5,21 @@
 // reproduces), 2 bad arguments or an unreadable trace file.
 import { writeFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { mutationNames, type Mutation } from "../protocols/pb/config.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { protocolNamed } from "../protocols/registry.js";
 import { buildCounterexample, type Counterexample } from "../search/counterexample.js";
-import { findScenario, scenarios } from "../search/scenarios.js";
-import { runScenario, type SearchOutcome } from "../search/search.js";
+import { findScenario, runScenario, type SearchOutcome } from "../search/search.js";
 import { readTraceFile, replayTrace, TraceFileError, type ReplayResult } from "../sim/replay.js";
-import { mutant, wholeNumber } from "./arguments.js";
+import { addProtocolOption, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
 interface SearchCliOptions {
+  protocol: string;
   list?: boolean;
   scenario?: string;
-  mutant?: Mutation;
+  mutant?: string;
   seconds?: number;
   seed: number;
   json?: boolean;
@@ -41,65 +42,68 @@ function positiveNumber(name: string) {
 }
 
 function buildProgram(): Command {
-  return new Command()
-    .name("npm run search --")
-    .description(
-      "Model-check the protocol: breadth-first search and random probes over every interleaving of message deliveries " +
-        "(any message may be lost, duplicated or reordered), timers, client operations, crashes and restarts, " +
-        "running the real actor code and checking the invariants after every step.",
-    )
-    .option("--list", "print the scenarios, then the mutants, one per line")
-    .option("--scenario <name>", "the scenario to search (see --list)")
-    .option("--mutant <name>", "switch on one planted bug (see --list)", mutant)
-    .option(
-      "--seconds <s>",
-      "time for each explore phase (half BFS, half random probes), without state bounds",
-      positiveNumber("--seconds"),
-    )
-    .option("--seed <n>", "seed of the random probes", wholeNumber("--seed"), 1)
-    .option(
-      "--minimize-seconds <s>",
-      "most time spent minimizing a violating trace",
-      positiveNumber("--minimize-seconds"),
-      30,
-    )
-    .option("--save <file>", "write the minimized violating trace as JSON (replay it with --replay)")
-    .option(
-      "--replay <file>",
-      "replay a saved trace against fresh actors and report whether it still breaks the invariant",
-    )
-    .option("--json", "print one JSON object instead of text")
-    .addHelpText(
-      "after",
-      [
-        "",
-        "Exit codes: 0 no violation and every goal reached; 1 violation, goal not reached, or a replay that reproduces; 2 bad arguments.",
-        "",
-        "Examples:",
-        "  npm run search -- --list",
-        "  npm run search -- --scenario view-changes",
-        "  npm run search -- --scenario view-changes --mutant replyBeforeBackupAck --save trace.json",
-        "  npm run search -- --replay trace.json",
-        "  npm run search -- --scenario random-deep --seconds 120 --seed 7",
-      ].join("\n"),
-    )
-    .exitOverride();
+  return addProtocolOption(
+    new Command()
+      .name("npm run search --")
+      .description(
+        "Model-check the protocol: breadth-first search and random probes over every interleaving of message deliveries " +
+          "(any message may be lost, duplicated or reordered), timers, client operations, crashes and restarts, " +
+          "running the real actor code and checking the invariants after every step.",
+      )
+      .option("--list", "print the scenarios, then the mutants, one per line")
+      .option("--scenario <name>", "the scenario to search (see --list)")
+      .option("--mutant <name>", "switch on one planted bug (see --list)")
+      .option(
+        "--seconds <s>",
+        "time for each explore phase (half BFS, half random probes), without state bounds",
+        positiveNumber("--seconds"),
+      )
+      .option("--seed <n>", "seed of the random probes", wholeNumber("--seed"), 1)
+      .option(
+        "--minimize-seconds <s>",
+        "most time spent minimizing a violating trace",
+        positiveNumber("--minimize-seconds"),
+        30,
+      )
+      .option("--save <file>", "write the minimized violating trace as JSON (replay it with --replay)")
+      .option(
+        "--replay <file>",
+        "replay a saved trace against fresh actors and report whether it still breaks the invariant",
+      )
+      .option("--json", "print one JSON object instead of text")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Exit codes: 0 no violation and every goal reached; 1 violation, goal not reached, or a replay that reproduces; 2 bad arguments.",
+          "",
+          "Examples:",
+          "  npm run search -- --list",
+          "  npm run search -- --scenario view-changes",
+          "  npm run search -- --scenario view-changes --mutant replyBeforeBackupAck --save trace.json",
+          "  npm run search -- --replay trace.json",
+          "  npm run search -- --scenario random-deep --seconds 120 --seed 7",
+        ].join("\n"),
+      )
+      .exitOverride(),
+  );
 }
 
-function list(): void {
-  for (const scenario of scenarios) console.log(`scenario ${scenario.name}`);
-  for (const name of mutationNames) console.log(`mutant ${name}`);
+function list(protocol: AnyProtocol): void {
+  for (const scenario of protocol.search.scenarios) console.log(`scenario ${scenario.name}`);
+  for (const name of protocol.config.mutations) console.log(`mutant ${name}`);
 }
 
-function search(options: SearchCliOptions): number {
+function search(protocol: AnyProtocol, options: SearchCliOptions): number {
   if (options.scenario === undefined)
     throw new UsageError("give --scenario NAME (or --list, or --replay FILE)");
-  const scenario = findScenario(options.scenario);
+  const scenario = findScenario(protocol, options.scenario);
   if (scenario === undefined)
     throw new UsageError(
-      `unknown scenario ${options.scenario}; one of: ${scenarios.map((s) => s.name).join(", ")}`,
+      `unknown scenario ${options.scenario}; one of: ${protocol.search.scenarios.map((s) => s.name).join(", ")}`,
     );
   const outcome = runScenario(scenario, {
+    protocol,
     mutations: options.mutant === undefined ? [] : [options.mutant],
     seconds: options.seconds,
     seed: options.seed,
@@ -191,8 +195,8 @@ function printOutcome(
   if (outcome.ok) console.log("OK: no violation, every goal reached");
 }
 
-function replay(file: string, json: boolean): number {
-  const result: ReplayResult = replayTrace(readTraceFile(file));
+function replay(protocol: AnyProtocol, file: string, json: boolean): number {
+  const result: ReplayResult = replayTrace(readTraceFile(file, protocol), protocol);
   if (json) console.log(JSON.stringify(result));
   else {
     const mutants = result.mutations.length === 0 ? "" : ` with mutant ${result.mutations.join(", ")}`;
@@ -221,13 +225,17 @@ function main(argv: readonly string[]): number {
     throw error;
   }
   const options = program.opts<SearchCliOptions>();
+  const protocol = protocolNamed(options.protocol);
   try {
+    const mutations = protocol.config.mutations;
+    if (options.mutant !== undefined && !mutations.includes(options.mutant))
+      throw new UsageError(`unknown mutant; one of: ${mutations.join(", ")}`);
     if (options.list) {
-      list();
+      list(protocol);
       return exitCodes.ok;
     }
-    if (options.replay !== undefined) return replay(options.replay, options.json === true);
-    return search(options);
+    if (options.replay !== undefined) return replay(protocol, options.replay, options.json === true);
+    return search(protocol, options);
   } catch (error) {
     if (error instanceof UsageError || error instanceof TraceFileError) {
       console.error(`error: ${error.message}`);

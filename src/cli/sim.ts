@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { makeConfig, type Mutation, mutationNames } from "../protocols/pb/config.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
-import { mutant, wholeNumber } from "./arguments.js";
+import { addProtocolOption, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
@@ -32,8 +32,7 @@ const program = new Command()
   .option("--trace <lines>", "print the last lines of each failing run's trace", wholeNumber("--trace"), 0)
   .option(
     "--mutant <name>",
-    `switch on one planted bug, to see whether the simulator finds it (${mutationNames.join(", ")})`,
-    mutant,
+    `switch on one planted bug of the protocol, to see whether the simulator finds it (pb: ${protocolNamed(defaultProtocolName).config.mutations.join(", ")})`,
   )
   .option("--json", "print one JSON summary instead of text")
   .addHelpText(
@@ -44,22 +43,29 @@ const program = new Command()
   // Exit 2 on bad arguments, as npm run check and search do: 1 means a violation was found.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
+addProtocolOption(program);
 quietOnBrokenPipe();
 program.parse();
 const options = program.opts<{
+  protocol: string;
   seeds: number;
   seed: number;
   clients: number;
   servers: number;
   chaosMs: number;
   trace: number;
-  mutant?: Mutation;
+  mutant?: string;
   json?: boolean;
 }>();
+const protocol = protocolNamed(options.protocol);
+const mutations = protocol.config.mutations;
+if (options.mutant !== undefined && !mutations.includes(options.mutant))
+  program.error(`error: unknown mutant "${options.mutant}"; ${protocol.name} has: ${mutations.join(", ")}`);
 // Planted bugs only on request; a real run has none.
-const config = makeConfig({ mutations: options.mutant === undefined ? [] : [options.mutant] });
+const config = protocol.config.make({ mutations: options.mutant === undefined ? [] : [options.mutant] });
 // What a replay needs beyond the seed: every setting that shapes a run.
 const replayFlags = [
+  options.protocol === defaultProtocolName ? "" : `--protocol ${options.protocol}`,
   `--clients ${options.clients}`,
   options.servers === 3 ? "" : `--servers ${options.servers}`,
   options.chaosMs === 10_000 ? "" : `--chaos-ms ${options.chaosMs}`,
@@ -88,6 +94,7 @@ for (let seed = options.seed; seed < options.seed + options.seeds; seed++) {
     servers: options.servers,
     chaosMs: options.chaosMs,
     traceLinesMax: options.trace,
+    protocol,
     config,
   });
   summary.runs += 1;

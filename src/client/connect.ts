@@ -4,12 +4,12 @@
 // awaited are concurrent (await one before starting the next to order them).
 import { pino, type Logger } from "pino";
 import { z } from "zod";
-import { defaultConfig, makeConfig } from "../protocols/pb/config.js";
+import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { discoverBroker } from "../broker/discovery.js";
 import { clusterNames } from "../broker/topology.js";
 import { MemoryCluster } from "../memory/cluster.js";
 import { describeRefusal, Key, type Op, type OpName, Value } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import {
   ClientClosedError,
   ClientFailedError,
@@ -36,16 +36,17 @@ export const ConnectOptions = z.object({
   url: z.string().optional(),
   /** `broker` (default), or `memory`: a cluster of its own in this process, stopped by close(). */
   transport: z.enum(["broker", "memory"]).default("broker"),
-  /** The replication protocol; only `pb` (primary/backup) for now. */
-  protocol: z.literal("pb").default("pb"),
+  /** The replication protocol, by its `--protocol` name; `pb` (primary/backup) by default. */
+  protocol: z
+    .string()
+    .refine((name) => protocolNames().includes(name), { error: `one of: ${protocolNames().join(", ")}` })
+    .default(defaultProtocolName),
   /** Each operation's limit; past it the operation fails with OperationTimeoutError (outcome unknown). */
   timeoutMs: positiveInt.default(5_000),
   /** Most client actors, hence operations in flight at once. */
   poolSize: positiveInt.max(poolSizeMax).default(16),
-  /** A client actor resends after this long without an answer. */
-  clientRetryMs: positiveInt.default(defaultConfig.clientRetryMs),
-  /** The cluster's session expiry (its servers' `--session-expiry-ms`): actors idle half of it open a new session first. */
-  sessionExpiryMs: positiveInt.default(defaultConfig.sessionExpiryMs),
+  /** A client actor resends after this long without an answer; the protocol's default when not given. */
+  clientRetryMs: positiveInt.optional(),
   /** Servers of the in-process cluster (transport `memory` only). */
   servers: positiveInt.max(9).default(3),
   /** Names the broker connection `pbkv <cluster> <label>`. */
@@ -60,15 +61,15 @@ export async function connect(options: ConnectOptions = {}): Promise<KvClient> {
   const parsed = ConnectOptions.safeParse(options);
   if (!parsed.success) throw new InvalidOperationError(`connect: ${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
-  const config = makeConfig({
-    clientRetryMs: settings.clientRetryMs,
-    sessionExpiryMs: settings.sessionExpiryMs,
-  });
+  const protocol = protocolNamed(settings.protocol);
+  const config = protocol.config.make(
+    settings.clientRetryMs === undefined ? {} : { clientRetryMs: settings.clientRetryMs },
+  );
   const log = settings.logger ?? pino({ level: "silent" });
   if (settings.transport === "memory") {
-    const cluster = new MemoryCluster({ servers: settings.servers, config, checkInvariants: true });
+    const cluster = new MemoryCluster({ protocol, servers: settings.servers, config, checkInvariants: true });
     cluster.start();
-    return new KvClient(memoryTransport(cluster, config, true), settings, cluster);
+    return new KvClient(memoryTransport(cluster, protocol, config, true), settings, cluster);
   }
   let names: ReturnType<typeof clusterNames>;
   try {
@@ -77,7 +78,14 @@ export async function connect(options: ConnectOptions = {}): Promise<KvClient> {
     throw new InvalidOperationError(`connect: ${(error as Error).message}`, { cause: error });
   }
   const broker = await discoverBroker({ url: settings.url, cluster: settings.cluster, mayStart: false });
-  const transport = await brokerTransport({ url: broker.url, names, config, log, label: settings.label });
+  const transport = await brokerTransport({
+    url: broker.url,
+    names,
+    protocol,
+    config,
+    log,
+    label: settings.label,
+  });
   return new KvClient(transport, settings, null);
 }
 
@@ -131,7 +139,7 @@ export class KvClient {
     return this.settings.cluster;
   }
 
-  get protocol(): "pb" {
+  get protocol(): string {
     return this.settings.protocol;
   }
 

@@ -3,12 +3,12 @@
 // of an in-process MemoryCluster (one MemoryClients per actor). Both are the
 // protocol's own client actor; this file only adapts their outcomes.
 import type { Logger } from "pino";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { MemoryClients } from "../memory/clients.js";
 import type { MemoryCluster } from "../memory/cluster.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import type { ActorSlot, SlotFactory } from "./pool.js";
 
 export interface Transport {
@@ -23,7 +23,8 @@ export interface Transport {
 export async function brokerTransport(options: {
   url: string;
   names: ClusterNames;
-  config: ProtocolConfig;
+  protocol: AnyProtocol;
+  config: ProtocolConfigBase;
   log: Logger;
   label: string;
 }): Promise<Transport> {
@@ -66,14 +67,15 @@ export async function brokerTransport(options: {
 /** Client actors on `cluster`'s network; `ownsCluster`: close() stops the cluster too. */
 export function memoryTransport(
   cluster: MemoryCluster,
-  config: ProtocolConfig,
+  protocol: AnyProtocol,
+  config: ProtocolConfigBase,
   ownsCluster: boolean,
 ): Transport {
   const slots = new Set<MemoryClients>();
   return {
     newSlot: async () => {
       if (cluster.isStopped) return null;
-      const clients = new MemoryClients(cluster.network, config, true);
+      const clients = new MemoryClients(cluster.network, protocol, config, true);
       slots.add(clients);
       return {
         invoke: async (op, timeoutMs) => {

@@ -3,7 +3,7 @@
 //
 // - events: bound to the topic exchange `<c>.events` with `#`.
 // - net tap: bound to the direct exchange `<c>.net` once per actor address
-//   (view server, servers, clients while they run). A direct exchange hands
+//   (the protocol's nodes, clients while they run). A direct exchange hands
 //   every queue bound with the routing key its own copy, so the actors'
 //   queues get exactly what they got before; delayed copies arrive here when
 //   their bucket dead-letters them into `<c>.net`, marked by `x-death`.
@@ -23,11 +23,12 @@ import { ActorHost } from "../broker/actorHost.js";
 import { type Attachment, BrokerConnection } from "../broker/connection.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { createViewProbe } from "../broker/viewProbe.js";
-import { type Address, isClientAddress, isServerAddress, viewServerAddress } from "../schemas/address.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { type Address, isClientAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { classifyDelivery, type TappedMessage } from "./tap.js";
 
 /** Bindings are asserted again this often (and the cluster's presence checked). */
@@ -52,6 +53,7 @@ export function epochNow(): number {
 }
 
 export interface FeedOptions {
+  protocol: AnyProtocol;
   url: string;
   names: ClusterNames;
   log: Logger;
@@ -64,7 +66,7 @@ export interface FeedOptions {
   onTapped(message: TappedMessage, receivedAt: number): void;
   onStatus(status: { connected: boolean; clusterRunning: boolean }): void;
   onProbedView(view: View, at: number): void;
-  /** Whether the dashboard still lacks a view (then a GetView probe asks the view server). */
+  /** Whether the dashboard still lacks a view (then a probe asks for it). */
   needsView(): boolean;
 }
 
@@ -76,7 +78,8 @@ export class DashboardFeed implements Attachment {
   private readonly queues: { events: string; net: string; lost: string };
   private channel: Channel | null = null;
   private clusterRunning = false;
-  private readonly servers = new Set<Address>([viewServerAddress]);
+  /** The protocol's nodes seen so far; those that exist whatever the number of servers from the start (pb: the view server). */
+  private readonly servers: Set<Address>;
   /** Client address → epoch ms last heard of. */
   private readonly clients = new Map<Address, number>();
   private readonly boundNet = new Set<Address>();
@@ -92,6 +95,7 @@ export class DashboardFeed implements Attachment {
     private readonly connection: BrokerConnection,
     private readonly options: FeedOptions,
   ) {
+    this.servers = new Set(options.protocol.layout(0).map((node) => node.address));
     const prefix = `${options.names.cluster}.dashboard.${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`;
     this.queues = { events: `${prefix}.events`, net: `${prefix}.net`, lost: `${prefix}.lost` };
   }
@@ -193,10 +197,10 @@ export class DashboardFeed implements Attachment {
   private onTapDelivery(channel: Channel, source: "net" | "lost", message: ConsumeMessage | null): void {
     if (message === null || this.closed) return;
     this.ackLater(channel, message);
-    const tapped = classifyDelivery(this.options.names.cluster, source, message);
+    const tapped = classifyDelivery(this.options.protocol, this.options.names.cluster, source, message);
     if (tapped === null) return;
     const receivedAt = epochNow();
-    if (tapped.type === "Request") this.noteAddress(tapped.from, receivedAt, false);
+    if (tapped.traffic === "request") this.noteAddress(tapped.from, receivedAt, false);
     this.options.onTapped(tapped, receivedAt);
   }
 
@@ -232,7 +236,8 @@ export class DashboardFeed implements Attachment {
 
   /** Servers are tapped once seen; clients while they run. */
   private noteAddress(address: Address, at: number, stopped: boolean): void {
-    if (address === viewServerAddress || isServerAddress(address)) {
+    const role = this.options.protocol.roleOf(address);
+    if (role !== null && role !== "client") {
       if (this.servers.has(address)) return;
       this.servers.add(address);
       this.requestSync(false);
@@ -310,13 +315,14 @@ export class DashboardFeed implements Attachment {
 
   // ---------------------------------------------------------------- the first view
 
-  /** A dashboard started after the cluster asks the view server once (views are published only on change). */
+  /** A dashboard started after the cluster asks for the view once (views are published only on change). */
   private startProbe(): void {
     if (this.probe !== null || this.closed) return;
     const probe = new ActorHost({
       names: this.options.names,
       address: `client-${nanoid(12)}`,
-      definition: createViewProbe(this.options.clientRetryMs),
+      protocol: this.options.protocol,
+      definition: createViewProbe(this.options.protocol.broker.viewQuery, this.options.clientRetryMs),
       connection: this.connection,
       log: this.options.log.child({ node: "dashboard-view-probe" }),
       checkInvariants: false,

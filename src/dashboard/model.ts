@@ -6,10 +6,11 @@
 // elsewhere (feed.ts), and every collection is bounded.
 import { describeLoadEvent } from "../broker/events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
-import { type Address, isServerAddress, viewServerAddress } from "../schemas/address.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import type {
   DashboardSummary,
   FaultSummary,
@@ -17,6 +18,7 @@ import type {
   LogEntry,
   MessageSample,
   NodeSummary,
+  ProtocolSummary,
   Role,
   SeriesPoint,
   ViewRecord,
@@ -45,6 +47,7 @@ export const latenciesPerSecondMax = 5_000;
 export const faultFoldMs = 2_000;
 
 export interface ModelOptions {
+  protocol: AnyProtocol;
   cluster: string;
   broker: string;
   projectDirectory: string;
@@ -112,7 +115,7 @@ export class DashboardModel {
     this.version += 1;
   }
 
-  /** The view as a GetView probe saw it (when the dashboard starts after the cluster). */
+  /** The view as a probe saw it (when the dashboard starts after the cluster). */
   onProbedView(view: View, at: number): void {
     if (this.view !== null || view.viewNum === 0) return;
     this.acceptView(view, at);
@@ -123,7 +126,7 @@ export class DashboardModel {
       this.onLoad(event);
       return;
     }
-    if (event.node !== viewServerAddress && !isServerAddress(event.node)) {
+    if (!this.isClusterNode(event.node)) {
       if (event.type === "rejected") this.logRejected(event.node, event.at, event.source, event.reason);
       return; // clients (kv, load, probes) come and go
     }
@@ -132,7 +135,8 @@ export class DashboardModel {
     this.version += 1;
     switch (event.type) {
       case "view":
-        if (event.node === viewServerAddress) this.acceptView(event.view, event.at, event.reason);
+        // The configuring node's views are the cluster's; the others say what they learned.
+        if (event.node === this.configuringNode) this.acceptView(event.view, event.at, event.reason);
         else node.selfViewNum = Math.max(node.selfViewNum ?? 0, event.view.viewNum);
         return;
       case "role":
@@ -191,7 +195,7 @@ export class DashboardModel {
 
   // ---------------------------------------------------------------- outputs
 
-  /** The view server's current view, as far as the dashboard knows. */
+  /** The current view, as far as the dashboard knows. */
   currentView(): View | null {
     return this.view;
   }
@@ -199,6 +203,7 @@ export class DashboardModel {
   summary(now: number): DashboardSummary {
     return {
       cluster: this.options.cluster,
+      protocol: this.protocolSummary(),
       broker: this.options.broker,
       projectDirectory: this.options.projectDirectory,
       connected: this.connected,
@@ -214,6 +219,27 @@ export class DashboardModel {
       loads: this.loads.map((run) => ({ ...run })),
       invalidEvents: this.invalidEvents,
       sampling: { perSecond: this.sampler.perSecond, seen: this.seen, sampled: this.sampled },
+    };
+  }
+
+  private protocolSummary(): ProtocolSummary {
+    const { protocol } = this.options;
+    const partition = this.view === null ? null : protocol.chaos.partition(this.view);
+    return {
+      name: protocol.name,
+      title: protocol.title,
+      roles: protocol.roles.map((role) => ({
+        name: role.name,
+        summary: role.summary,
+        crashable: role.crashable,
+        ...(protocol.dashboard.roles[role.name] ?? { label: role.name, inViews: true, crashWarning: null }),
+      })),
+      configuring:
+        protocol.dashboard.roles[protocol.roleOf(this.configuringNode) ?? ""]?.label ?? this.configuringNode,
+      cut: {
+        ...protocol.dashboard.cut,
+        groups: partition === null ? null : [[partition.isolated], [...partition.from]],
+      },
     };
   }
 
@@ -256,7 +282,7 @@ export class DashboardModel {
   private acceptView(view: View, at: number, viewServerReason?: string): void {
     const previous = this.view;
     if (previous !== null && view.viewNum <= previous.viewNum) return;
-    const reason = explainViewChange(previous, view, {
+    const reason = explainViewChange(this.options.protocol, previous, view, {
       previousAt: this.viewAt,
       incidents: this.incidents,
       faults: this.faults,
@@ -268,7 +294,7 @@ export class DashboardModel {
     for (const member of [view.primary, view.backup]) if (member !== null) this.node(member);
     this.addLog({
       at,
-      node: viewServerAddress,
+      node: this.configuringNode,
       kind: "view",
       text: `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"} — ${reason}`,
     });
@@ -375,14 +401,31 @@ export class DashboardModel {
     while (this.log.length > logEntriesMax) this.log.shift();
   }
 
+  /** A node of the protocol (not a client: kv, load and probes come and go). */
+  private isClusterNode(address: Address): boolean {
+    const role = this.options.protocol.roleOf(address);
+    return role !== null && role !== "client";
+  }
+
+  /** Whose `view` events state the configuration: the node that answers the configuration query. */
+  private get configuringNode(): Address {
+    return this.options.protocol.broker.viewQuery.to;
+  }
+
   private nodeSummaries(now: number): NodeSummary[] {
-    const order = (address: Address): number =>
-      address === viewServerAddress ? -1 : Number(address.slice("server-".length));
+    const { protocol } = this.options;
+    const kindOf = (address: Address): string => protocol.roleOf(address) ?? "unknown";
+    // By role in the protocol's order (pb: the view server first), then by server number.
+    const order = (address: Address): number => {
+      const role = protocol.roles.findIndex((spec) => spec.name === kindOf(address));
+      const number = /^server-(\d+)$/.exec(address)?.[1];
+      return (role < 0 ? protocol.roles.length : role) * 1e6 + (number === undefined ? 0 : Number(number));
+    };
     return [...this.nodes.values()]
       .sort((a, b) => order(a.address) - order(b.address))
       .map((node) => ({
         address: node.address,
-        kind: node.address === viewServerAddress ? "viewserver" : "server",
+        kind: kindOf(node.address),
         role: this.roleInView(node),
         selfRole: node.selfRole,
         selfViewNum: node.selfViewNum,
@@ -405,7 +448,8 @@ export class DashboardModel {
 
   private roleInView(node: NodeRecord): Role | null {
     const address = node.address;
-    if (address === viewServerAddress) return null;
+    const role = this.options.protocol.roleOf(address) ?? "";
+    if (this.options.protocol.dashboard.roles[role]?.inViews !== true) return null;
     if (this.view === null) return null;
     if (this.view.primary === address) return "primary";
     if (this.view.backup === address) return "backup";
@@ -472,11 +516,12 @@ export class DashboardModel {
     const sender = this.nodes.get(message.from);
     if (sender !== undefined) {
       sender.lastSeenAt = Math.max(sender.lastSeenAt ?? 0, message.sentAt);
-      if (first && message.type === "Forward") sender.forwards += 1;
+      if (first && message.traffic === "replication") sender.forwards += 1;
     }
     if (first) this.measureLatency(message, receivedAt);
     const duplicate = !first;
-    if (!this.sampler.admit(receivedAt, message.type, duplicate || message.fate === "delayed")) return;
+    const heartbeat = message.traffic === "heartbeat";
+    if (!this.sampler.admit(receivedAt, heartbeat, duplicate || message.fate === "delayed")) return;
     const key = `${message.id}:${record.copies}`;
     record.sampledKey = key;
     this.emit(this.sampleOf(message, key, receivedAt, duplicate));
@@ -491,7 +536,7 @@ export class DashboardModel {
       this.emit({ ...earlier, fate: message.fate, at: receivedAt });
       return;
     }
-    if (!this.sampler.admit(receivedAt, message.type, true)) return;
+    if (!this.sampler.admit(receivedAt, message.traffic === "heartbeat", true)) return;
     this.emit(this.sampleOf(message, `${message.id}:lost`, receivedAt, false));
   }
 
@@ -527,15 +572,15 @@ export class DashboardModel {
     }
   }
 
-  /** Client latency: from the first copy of a Request to the ok Reply for that sequence number. */
+  /** Client latency: from the first copy of a request to the ok reply for that sequence number. */
   private measureLatency(message: TappedMessage, receivedAt: number): void {
     if (message.seq === null) return;
-    if (message.type === "Request") {
+    if (message.traffic === "request") {
       const key = `${message.from}#${message.seq}`;
       if (!this.requests.has(key)) this.remember(this.requests, key, message.sentAt, trackedRequestsMax);
       return;
     }
-    if (message.type !== "Reply" || !message.replyOk) return;
+    if (message.traffic !== "reply" || !message.replyOk) return;
     const key = `${message.to}#${message.seq}`;
     const sentAt = this.requests.get(key);
     if (sentAt === undefined) return;

@@ -2,10 +2,11 @@
 // `/api/stream`, JSON on `/api/state`) and accepts (`POST /api/control`).
 // Types only: the browser bundle imports them too, so nothing here may touch
 // Node or the broker.
+import type { DashboardRole } from "../protocols/dashboardSupport.js";
 import type { Address } from "../schemas/address.js";
 import type { LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { NetSettings } from "../schemas/control.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 
 /** `up`: heard from within `silentAfterMs`; `silent`: not; the rest from lifecycle events. */
 export type Liveness = "up" | "silent" | "crashed" | "stopped" | "unknown";
@@ -13,11 +14,13 @@ export type Role = "primary" | "backup" | "idle";
 
 export interface NodeSummary {
   address: Address;
-  kind: "viewserver" | "server";
+  /** The node's role in the protocol (`ProtocolSummary.roles`; pb: "viewserver" or "server"). */
+  kind: string;
   /**
-   * The role the view server's current view gives it; null for the view
-   * server itself, with no view yet, and for a crashed or stopped node the
-   * view does not name (it has no role, rather than being an idle spare).
+   * The role the current view gives it; null for a node whose role is never
+   * in views (pb: the view server), with no view yet, and for a crashed or
+   * stopped node the view does not name (it has no role, rather than being
+   * an idle spare).
    */
   role: Role | null;
   /** What the node itself last announced (`role.<node>`), which may lag or disagree. */
@@ -39,11 +42,11 @@ export interface ViewRecord {
   viewNum: number;
   primary: Address | null;
   backup: Address | null;
-  /** Epoch ms the dashboard learned it (the view server's event time). */
+  /** Epoch ms the dashboard learned it (the configuring node's event time). */
   at: number;
   /** Why it changed, inferred from the events before it (a crash fault, a partition, loss). */
   reason: string;
-  /** What the view server itself said: whom it found silent or restarted, whom it promoted. */
+  /** What the configuring node (pb: the view server) itself said: whom it found silent or restarted, whom it promoted. */
   viewServerReason?: string | undefined;
 }
 
@@ -88,8 +91,27 @@ export interface FaultSummary {
   text: string;
 }
 
+/** A role of the protocol, with how the page shows its nodes. */
+export interface RoleSummary extends DashboardRole {
+  name: string;
+  summary: string;
+  crashable: boolean;
+}
+
+/** The protocol the cluster runs, as the page needs it (so that the page itself knows no protocol). */
+export interface ProtocolSummary {
+  name: string;
+  title: string;
+  roles: RoleSummary[];
+  /** How texts name the node whose views are the cluster's (pb: "view server"). */
+  configuring: string;
+  /** The "cut" button: the protocol's partition in the current view (null groups: none now). */
+  cut: { label: string; title: string; groups: Address[][] | null };
+}
+
 export interface DashboardSummary {
   cluster: string;
+  protocol: ProtocolSummary;
   broker: string;
   /** Where the project is: `npm run …` works only there (the page's hints say so). */
   projectDirectory: string;

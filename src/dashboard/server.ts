@@ -4,6 +4,7 @@
 // second; `messages`, the new diagram samples, every pushIntervalMs), answers
 // `/api/state` with one summary, and publishes control commands posted to
 // `/api/control` after validating them with the control schema.
+import type { AnyProtocol } from "../protocols/protocol.js";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,6 +30,8 @@ export const streamBacklogBytesMax = 1024 * 1024;
 export const keepAliveMs = 15_000;
 
 export interface DashboardOptions {
+  /** The protocol the cluster runs. */
+  protocol: AnyProtocol;
   names: ClusterNames;
   /** AMQP URL of the broker. */
   url: string;
@@ -71,6 +74,7 @@ const securityHeaders = {
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   await ensureBuilt(options.say);
   const model = new DashboardModel({
+    protocol: options.protocol,
     cluster: options.names.cluster,
     broker: redactUrl(options.url),
     projectDirectory: repositoryRoot,
@@ -78,6 +82,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     samplesPerSecond: options.samplesPerSecond,
   });
   const feed = await DashboardFeed.open({
+    protocol: options.protocol,
     url: options.url,
     names: options.names,
     log: options.log,

@@ -3,9 +3,9 @@
 // copy) and to the fanout `<c>.lost` (a copy of everything lost). This file
 // turns one such delivery into a TappedMessage (pure), and decides which
 // ones the browser gets (a per-second budget, so heavy load stays cheap).
-import { describeMessage } from "../protocols/pb/describe.js";
+import type { Traffic } from "../protocols/dashboardSupport.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
-import { Envelope } from "../schemas/envelope.js";
 import type { Fate } from "./protocol.js";
 
 /** The parts of an AMQP delivery the tap reads (amqplib's ConsumeMessage fits). */
@@ -23,9 +23,11 @@ export interface TappedMessage {
   label: string;
   viewNum: number;
   sentAt: number;
-  /** For a Request / Reply: the sequence number, to measure client latency. */
+  /** What it is to a viewer (the protocol's `dashboard.traffic`). */
+  traffic: Traffic["kind"];
+  /** For a client request or reply: the sequence number, to measure client latency. */
   seq: number | null;
-  /** For a Reply: whether it carried a result (not an error). */
+  /** For a reply: whether it carried a result (not an error). */
   replyOk: boolean;
   fate: Fate;
   delayMs: number | null;
@@ -80,6 +82,7 @@ function lostFate(headers: Record<string, unknown> | undefined): Fate {
  * a valid envelope (bad input is the actors' business; they reject it).
  */
 export function classifyDelivery(
+  protocol: AnyProtocol,
   cluster: string,
   source: "net" | "lost",
   delivery: RawDelivery,
@@ -90,14 +93,15 @@ export function classifyDelivery(
   } catch {
     return null;
   }
-  const parsed = Envelope.safeParse(json);
+  const parsed = protocol.envelope.safeParse(json);
   if (!parsed.success) return null;
   const envelope = parsed.data;
   const headers = delivery.properties.headers;
   const delayMs = delayBucketOf(cluster, headers);
   const fate: Fate = source === "lost" ? lostFate(headers) : delayMs !== null ? "delayed" : "delivered";
   const body = envelope.body;
-  const label = describeMessage(envelope);
+  const traffic = protocol.dashboard.traffic(body);
+  const label = protocol.describeMessage(envelope);
   return {
     id: envelope.id,
     from: envelope.from,
@@ -106,16 +110,12 @@ export function classifyDelivery(
     label: label.length > labelLengthMax ? `${label.slice(0, labelLengthMax - 1)}…` : label,
     viewNum: envelope.viewNum,
     sentAt: envelope.sentAt,
-    seq: body.type === "Request" || body.type === "Reply" ? body.seq : null,
-    replyOk: body.type === "Reply" && body.result.ok,
+    traffic: traffic.kind,
+    seq: traffic.kind === "request" || traffic.kind === "reply" ? traffic.seq : null,
+    replyOk: traffic.kind === "reply" && traffic.ok,
     fate,
     delayMs,
   };
-}
-
-/** Pings and view replies: the cluster's heartbeat, most of its traffic when idle. */
-export function isHeartbeat(type: string): boolean {
-  return type === "Ping" || type === "ViewReply" || type === "GetView";
 }
 
 /**
@@ -136,9 +136,10 @@ export class Sampler {
     this.marked = new TokenBucket(perSecond);
   }
 
-  admit(now: number, type: string, isMarked: boolean): boolean {
+  /** `heartbeat`: the cluster's heartbeat (pb: pings and views), most of its traffic when idle. */
+  admit(now: number, heartbeat: boolean, isMarked: boolean): boolean {
     if (isMarked) return this.marked.take(now);
-    if (isHeartbeat(type) && !this.heartbeats.take(now)) return false;
+    if (heartbeat && !this.heartbeats.take(now)) return false;
     return this.ordinary.take(now);
   }
 }

@@ -1,6 +1,8 @@
 // `npm run cluster -- --ui [port]`: the dashboard in the cluster's own
 // process, with the defaults of `npm run dashboard`. A dashboard that cannot
 // start (port taken) is reported and the cluster runs on without it.
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import type { Logger } from "pino";
 import type { ClusterNames } from "../broker/topology.js";
 import { defaultPort, type RunningDashboard, startDashboard } from "./server.js";
@@ -17,6 +19,8 @@ export function parsePort(text: string): number | null {
 export interface ClusterUiOptions {
   /** `--ui` alone (true) or `--ui PORT`. */
   port: string | true;
+  /** The protocol the cluster runs (default: the registry's default). */
+  protocol?: AnyProtocol;
   names: ClusterNames;
   url: string;
   clientRetryMs: number;
@@ -32,6 +36,7 @@ export async function startClusterUi(options: ClusterUiOptions): Promise<Running
   }
   try {
     const dashboard = await startDashboard({
+      protocol: options.protocol ?? protocolNamed(defaultProtocolName),
       names: options.names,
       url: options.url,
       host: "127.0.0.1",

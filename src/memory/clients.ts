@@ -4,14 +4,13 @@
 // op may still happen) and the next op gets a fresh one, as `npm run load`
 // does. `view` asks through a one-off probe actor, as `npm run kv -- view`.
 import { nanoid } from "nanoid";
-import { type ClientState, createClient } from "../protocols/pb/client.js";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
-import { silentLogger } from "../actors/context.js";
+import { type ClientDefinition, silentLogger } from "../actors/context.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { createViewProbe, type ViewProbeState } from "../broker/viewProbe.js";
 import { outcomeOf } from "../broker/clients.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
+import type { View } from "../schemas/view.js";
 import { MemoryHost } from "./host.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";
@@ -29,15 +28,15 @@ export type OpOutcome =
   | { kind: "stopped" };
 export type ViewOutcome = { kind: "ok"; view: View } | { kind: "timeout" } | { kind: "stopped" };
 
+/** The op in flight: a client actor answers its one outstanding op with exactly one `result` event. */
 interface PendingOp {
-  client: MemoryHost<ClientState>;
-  seq: number;
+  client: MemoryHost<unknown>;
   settle: (outcome: OpOutcome) => void;
 }
 
 export class MemoryClients {
-  private readonly definition: ReturnType<typeof createClient>;
-  private client: MemoryHost<ClientState> | null = null;
+  private readonly definition: ClientDefinition<unknown>;
+  private client: MemoryHost<unknown> | null = null;
   private pendingOp: PendingOp | null = null;
   private readonly probes = new Map<MemoryHost<ViewProbeState>, (outcome: ViewOutcome) => void>();
   /** Op and view timeouts: cancelled by `stop`, counted by `pendingTimers`. */
@@ -46,10 +45,11 @@ export class MemoryClients {
 
   constructor(
     private readonly network: MemoryNetwork,
-    private readonly config: ProtocolConfig,
+    private readonly protocol: AnyProtocol,
+    private readonly config: ProtocolConfigBase,
     private readonly checkInvariants: boolean,
   ) {
-    this.definition = createClient(config);
+    this.definition = protocol.client(config);
   }
 
   /** One op at a time: the console runs its commands in order. */
@@ -61,7 +61,6 @@ export class MemoryClients {
       let cancelTimeout = (): void => {};
       const pending: PendingOp = {
         client,
-        seq: -1,
         settle: (outcome) => {
           if (this.pendingOp !== pending) return;
           this.pendingOp = null;
@@ -76,10 +75,7 @@ export class MemoryClients {
         if (this.client === client) this.client = null;
         pending.settle({ kind: "timeout" });
       });
-      const invoked = client.act((state, ctx) => {
-        pending.seq = state.seq + 1;
-        this.definition.invoke(state, op, ctx);
-      });
+      const invoked = client.act((state, ctx) => this.definition.invoke(state, op, ctx));
       if (!invoked) pending.settle({ kind: "stopped" });
     });
   }
@@ -90,7 +86,8 @@ export class MemoryClients {
       let cancelTimeout = (): void => {};
       const probe: MemoryHost<ViewProbeState> = new MemoryHost({
         address: `client-${nanoid(12)}`,
-        definition: createViewProbe(this.config.clientRetryMs),
+        definition: createViewProbe(this.protocol.broker.viewQuery, this.config.clientRetryMs),
+        envelope: this.protocol.envelope,
         network: this.network,
         log: silentLogger,
         checkInvariants: this.checkInvariants,
@@ -127,10 +124,11 @@ export class MemoryClients {
     return pending;
   }
 
-  private newClient(): MemoryHost<ClientState> {
-    const client: MemoryHost<ClientState> = new MemoryHost({
+  private newClient(): MemoryHost<unknown> {
+    const client: MemoryHost<unknown> = new MemoryHost({
       address: `client-${nanoid(12)}`,
       definition: this.definition,
+      envelope: this.protocol.envelope,
       network: this.network,
       log: silentLogger,
       checkInvariants: this.checkInvariants,
@@ -142,10 +140,9 @@ export class MemoryClients {
     return client;
   }
 
-  private onClientEvent(client: MemoryHost<ClientState>, event: ActorEvent): void {
+  private onClientEvent(client: MemoryHost<unknown>, event: ActorEvent): void {
     const pending = this.pendingOp;
     if (event.type !== "result" || pending === null || pending.client !== client) return;
-    if (event.seq !== pending.seq) return;
     pending.settle(outcomeOf(event));
   }
 }

@@ -1,13 +1,14 @@
-// `--transport memory`: the view server and N servers as actors of this one
-// process on the in-memory network, in real time. Control commands (the
-// broker's, same schema) are applied here instead of by every host: crash and
-// restart by the named node's host, the network part by the network. Events
-// come out as the ClusterEvents a broker cluster publishes on `<c>.events`.
-import { type ProtocolConfig } from "../protocols/pb/config.js";
-import { type ActorDefinition, type Logger, silentLogger } from "../actors/context.js";
-import { createServer } from "../protocols/pb/server.js";
-import { createViewServer } from "../protocols/pb/viewServer.js";
-import { type Address, serverAddress, viewServerAddress } from "../schemas/address.js";
+// `--transport memory`: the protocol's layout (for pb the view server and N
+// servers) as actors of this one process on the in-memory network, in real
+// time. Control commands (the broker's, same schema) are applied here instead
+// of by every host: crash and restart by the named node's host, the network
+// part by the network. Events come out as the ClusterEvents a broker cluster
+// publishes on `<c>.events`. Every state is in this process, so in debug mode
+// the protocol's cluster-wide invariants are checked after every event.
+import type { CellFailure } from "../actors/cell.js";
+import { type Logger, silentLogger } from "../actors/context.js";
+import type { AnyProtocol, LiveNode, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
+import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, ClusterEventBody } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { Op } from "../schemas/op.js";
@@ -17,11 +18,20 @@ import { MemoryNetwork } from "./network.js";
 
 /** The name network-wide fault events are reported under (no single node applies them). */
 export const networkNode = "network";
+/** The name a broken cluster-wide invariant is reported under (no single node broke it). */
+export const clusterNode = "cluster";
+
+/** A node stopped by a failure (a handler threw, its invariant broke), or the cluster by a broken cluster-wide invariant. */
+export interface MemoryFailure {
+  node: Address;
+  reason: string;
+}
 
 export interface MemoryClusterOptions {
+  protocol: AnyProtocol;
   servers: number;
-  config: ProtocolConfig;
-  /** Check every actor's invariants after every event. */
+  config: ProtocolConfigBase;
+  /** Check every actor's invariants, and the protocol's cluster-wide ones, after every event. */
   checkInvariants: boolean;
   /** Names the cluster in its events (a broker cluster's `--cluster`). */
   cluster?: string;
@@ -30,6 +40,8 @@ export interface MemoryClusterOptions {
   logFor?: (address: Address) => Logger;
   /** Decides drops, duplicates and delays; Math.random by default. */
   random?: () => number;
+  /** After a failure was logged at error level and published as a `crashed` lifecycle event. */
+  onFailure?: (failure: MemoryFailure) => void;
 }
 
 export class UnknownNodeError extends Error {
@@ -42,16 +54,37 @@ export class MemoryCluster {
   private readonly clients: MemoryClients;
   private started = false;
   private stopped = false;
+  private failureSeen: MemoryFailure | null = null;
 
   constructor(private readonly options: MemoryClusterOptions) {
+    const { protocol, config } = options;
     this.network = new MemoryNetwork(options.random);
-    this.clients = new MemoryClients(this.network, options.config, options.checkInvariants);
-    this.addHost(viewServerAddress, createViewServer(options.config));
-    const server = createServer(options.config);
-    for (let index = 1; index <= options.servers; index++) this.addHost(serverAddress(index), server);
+    this.clients = new MemoryClients(this.network, protocol, config, options.checkInvariants);
+    const definitions = new Map(protocol.roles.map((role) => [role.name, protocol.actor(role.name, config)]));
+    for (const node of protocol.layout(options.servers)) {
+      const definition = definitions.get(node.role);
+      if (definition === undefined)
+        throw new Error(`${protocol.name}'s layout names an unknown role "${node.role}"`);
+      this.addHost(node.address, definition);
+    }
   }
 
-  /** viewserver, server-1 … server-N. */
+  get protocol(): AnyProtocol {
+    return this.options.protocol;
+  }
+
+  /** The role a node of this cluster plays, or undefined for an address that is none of its nodes. */
+  roleOf(address: Address): RoleSpec | undefined {
+    const host = this.hosts.get(address);
+    return host === undefined ? undefined : this.protocol.roles.find((role) => role.name === host.kind);
+  }
+
+  /** The first failure (a node's, or a broken cluster-wide invariant), if any. */
+  get failure(): MemoryFailure | null {
+    return this.failureSeen;
+  }
+
+  /** The layout's addresses (for pb viewserver, server-1 … server-N). */
   get addresses(): Address[] {
     return [...this.hosts.keys()];
   }
@@ -126,16 +159,62 @@ export class MemoryCluster {
     return pending;
   }
 
-  private addHost(address: Address, definition: ActorDefinition<unknown>): void {
+  private addHost(address: Address, definition: ReturnType<AnyProtocol["actor"]>): void {
     const host = new MemoryHost<unknown>({
       address,
       definition,
+      envelope: this.options.protocol.envelope,
       network: this.network,
-      log: this.options.logFor?.(address) ?? silentLogger,
+      log: this.log(address),
       checkInvariants: this.options.checkInvariants,
       onClusterEvent: (body) => this.publish(address, body),
+      onFailure: (failure) => this.onNodeFailure(failure),
+      afterEvent: () => this.checkClusterInvariants(),
     });
     this.hosts.set(address, host);
+  }
+
+  private log(address: Address): Logger {
+    return this.options.logFor?.(address) ?? silentLogger;
+  }
+
+  /** The cell stopped the node, logged at error level, and its host published `crashed` with the reason. */
+  private onNodeFailure(failure: CellFailure): void {
+    this.failed({ node: failure.address, reason: `${failure.error.name}: ${failure.error.message}` });
+  }
+
+  /**
+   * Debug mode: the protocol's cluster-wide invariants on the live nodes'
+   * states. No single node broke one, so none can be stopped for it: the
+   * whole cluster stops, loudly, as a simulation run fails.
+   */
+  private checkClusterInvariants(): void {
+    if (!this.options.checkInvariants || this.stopped) return;
+    const invariants = this.options.protocol.clusterInvariants;
+    if (invariants.length === 0) return;
+    const nodes = new Map<Address, LiveNode>();
+    for (const [address, host] of this.hosts) {
+      const state = host.state;
+      if (state !== null) nodes.set(address, { role: host.kind, state });
+    }
+    for (const invariant of invariants) {
+      const why = invariant.check(nodes);
+      if (why === null) continue;
+      const reason = `invariant ${invariant.name} broken: ${why}`;
+      this.log(clusterNode).error(
+        { invariant: invariant.name, why },
+        "cluster-wide invariant broken: stopping the cluster",
+      );
+      this.publish(clusterNode, { type: "lifecycle", state: "crashed", detail: reason });
+      this.stop();
+      this.failed({ node: clusterNode, reason });
+      return;
+    }
+  }
+
+  private failed(failure: MemoryFailure): void {
+    this.failureSeen ??= failure;
+    this.options.onFailure?.(failure);
   }
 
   private host(address: Address): MemoryHost<unknown> {

@@ -1,23 +1,27 @@
 // One actor on the in-memory network: the in-process counterpart of the
-// broker's ActorHost (src/broker/actorHost.ts). It implements the Context
-// with real time, real timers and Math.random, runs each handler to
-// completion, and reports what the actor emits as the same cluster events the
-// broker hosts publish. Crash drops the state and the timers; restart starts
-// from the initial state under the same address.
+// broker's ActorHost (src/broker/actorHost.ts). The actor runs in an
+// ActorCell (src/actors/cell.ts), as on every host; this adds only the
+// transport (the memory network), real time, real timers and Math.random,
+// and reports what the actor emits as the same cluster events the broker
+// hosts publish. Crash drops the state and the timers; restart starts from
+// the initial state under the same address.
 import { nanoid } from "nanoid";
+import type { z } from "zod";
+import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
 import type { ActorDefinition, Context, Logger } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
 import { type ClusterEventBody, clusterEventOfActorEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
-import type { Timer } from "../protocols/pb/timers.js";
+import { parseWith } from "../schemas/parse.js";
 import type { MemoryNetwork } from "./network.js";
 import { TimerSet } from "./timers.js";
 
 export interface MemoryHostOptions<State> {
   address: Address;
   definition: ActorDefinition<State>;
+  /** The protocol's wire form (`protocol.envelope`): what arrives is checked against it, as on the broker. */
+  envelope: z.ZodType<Envelope>;
   network: MemoryNetwork;
   log: Logger;
   /** Check the actor's invariants after every event. */
@@ -26,35 +30,38 @@ export interface MemoryHostOptions<State> {
   onClusterEvent: (body: ClusterEventBody) => void;
   /** Everything the actor emits, for its driver (clients' results). */
   onActorEvent?: (event: ActorEvent) => void;
+  /** The actor failed (a handler threw, an invariant broke); the cell has stopped it and logged the error. */
+  onFailure?: (failure: CellFailure) => void;
+  /** After each event the actor ran (start, message, timer, driver input): the cluster checks its invariants. */
+  afterEvent?: () => void;
 }
 
 export class MemoryHost<State> {
   readonly address: Address;
-  private state: State | null = null;
-  private crashed = false;
+  private readonly cell: ActorCell<State>;
   private stopped = false;
-  private timers = new TimerSet();
-  private readonly context: Context;
+  private readonly timers = new TimerSet();
 
   constructor(private readonly options: MemoryHostOptions<State>) {
     this.address = options.address;
-    this.context = {
-      self: options.address,
-      send: (to, body) => this.send(to, body),
-      setTimer: (timer, afterMs) => this.setTimer(timer, afterMs),
-      now: () => performance.now(),
-      random: () => Math.random(),
-      emit: (event) => this.onEmit(event),
+    this.cell = new ActorCell(options.address, options.definition, this.cellHost(), {
+      checkInvariants: options.checkInvariants,
       log: options.log,
-    };
+      onFailure: (failure) => this.onFailure(failure),
+    });
   }
 
-  get kind(): ActorDefinition<State>["kind"] {
+  get kind(): string {
     return this.options.definition.kind;
   }
 
   get isUp(): boolean {
-    return !this.crashed && !this.stopped && this.state !== null;
+    return !this.stopped && this.cell.isUp;
+  }
+
+  /** The actor's state while it is up (for the cluster-wide invariants), else null. */
+  get state(): State | null {
+    return this.isUp ? this.cell.state : null;
   }
 
   /** Real timers this actor has pending. */
@@ -65,31 +72,28 @@ export class MemoryHost<State> {
   start(): void {
     this.options.network.attach(this.address, (message) => this.deliver(message));
     this.options.onClusterEvent({ type: "lifecycle", state: "started", detail: this.kind });
-    this.init();
+    this.cell.start();
+    this.ran(true);
   }
 
   /** Runs a driver input (a client's invoke) as an event; false when the actor is down. */
   act(input: (state: State, ctx: Context) => void): boolean {
-    const state = this.state;
-    if (state === null || !this.isUp) return false;
-    this.runEvent("driver input", () => input(state, this.context));
-    return true;
+    if (this.stopped) return false;
+    return this.ran(this.cell.act("driver input", input));
   }
 
   /** Drops the state and the timers; incoming messages are refused until a restart. */
   crash(): string {
-    if (this.crashed) return "already crashed";
-    this.crashed = true;
-    this.dropState();
+    if (!this.cell.crash()) return "already crashed";
     this.options.onClusterEvent({ type: "lifecycle", state: "crashed" });
     return "crashed: state dropped, timers cancelled, incoming traffic refused";
   }
 
   restart(): string {
-    const wasCrashed = this.crashed;
+    const wasCrashed = this.cell.crashed;
     if (!wasCrashed) this.crash();
-    this.crashed = false;
-    this.init();
+    this.cell.start();
+    this.ran(true);
     this.options.onClusterEvent({ type: "lifecycle", state: "restarted" });
     return wasCrashed ? "restarted with a fresh state" : "crashed and restarted with a fresh state";
   }
@@ -98,81 +102,57 @@ export class MemoryHost<State> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.cell.crash();
     this.timers.clear({ close: true });
-    this.state = null;
     this.options.network.detach(this.address);
   }
 
   describe(): string {
-    if (this.crashed) return "crashed";
-    return this.state === null ? "stopped" : this.options.definition.describe(this.state);
-  }
-
-  // ---------------------------------------------------------------- the actor's life
-
-  private init(): void {
-    this.state = null;
-    this.runEvent("init", () => {
-      this.state = this.options.definition.init(this.context);
-    });
+    return this.stopped ? "stopped" : this.cell.describe();
   }
 
   private deliver(message: Envelope): boolean {
-    const state = this.state;
-    if (state === null || !this.isUp) return false;
-    this.runEvent("message", () => this.options.definition.onMessage(state, message, this.context));
-    return true;
-  }
-
-  /** One handler to completion, then the invariants; a throw is a bug: the actor stops as if crashed. */
-  private runEvent(what: string, handler: () => void): void {
-    try {
-      handler();
-      if (this.options.checkInvariants && this.state !== null) this.options.definition.invariants(this.state);
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      this.options.log.warn({ during: what, err: failure }, "actor failed: crashing it");
-      this.crashed = true;
-      this.dropState();
-      this.options.onClusterEvent({
-        type: "lifecycle",
-        state: "crashed",
-        detail: `${failure.name}: ${failure.message}`,
-      });
+    if (!this.isUp) return false;
+    const parsed = parseWith(this.options.envelope, message);
+    if (!parsed.ok) {
+      // An actor of this process sent it: a bug in that actor, refused before it reaches this one.
+      this.options.log.warn({ from: message.from, reason: parsed.error }, "invalid message rejected");
+      return false;
     }
+    return this.ran(this.cell.deliver(parsed.value));
   }
 
-  private dropState(): void {
-    this.state = null;
-    // A fresh set: timers of the earlier life can never fire into the next one.
-    this.timers.clear({ close: true });
-    this.timers = new TimerSet();
+  /** `afterEvent` when an event ran; passes `ran` on. */
+  private ran(ran: boolean): boolean {
+    if (ran) this.options.afterEvent?.();
+    return ran;
   }
 
-  // ---------------------------------------------------------------- the context
-
-  private send(to: Address, body: MessageBody): void {
-    if (this.crashed || this.stopped) return;
-    const definition = this.options.definition;
-    this.options.network.send({
-      v: 1,
-      id: nanoid(),
-      from: this.address,
-      to,
-      // While init runs there is no state yet: what it sends belongs to view 0.
-      viewNum: this.state === null ? 0 : definition.viewNum(this.state),
-      sentAt: performance.timeOrigin + performance.now(),
-      body,
+  /** Loud, as on the broker: the cell logged at error level; the console shows the reason. */
+  private onFailure(failure: CellFailure): void {
+    this.options.onClusterEvent({
+      type: "lifecycle",
+      state: "crashed",
+      detail: `${failure.error.name}: ${failure.error.message}`,
     });
+    this.options.onFailure?.(failure);
   }
 
-  private setTimer(timer: Timer, afterMs: number): void {
-    if (this.crashed || this.stopped) return;
-    this.timers.after(afterMs, () => {
-      const state = this.state;
-      if (state === null || !this.isUp) return;
-      this.runEvent(`timer ${timer.type}`, () => this.options.definition.onTimer(state, timer, this.context));
-    });
+  private cellHost(): CellHost {
+    return {
+      now: () => performance.now(),
+      random: () => Math.random(),
+      messageId: () => nanoid(),
+      sentAt: () => performance.timeOrigin + performance.now(),
+      transmit: (envelope) => {
+        if (!this.stopped) this.options.network.send(envelope);
+      },
+      schedule: (timer, afterMs, life) => {
+        if (!this.stopped) this.timers.after(afterMs, () => this.ran(this.cell.fire(timer, life)));
+      },
+      cancelTimers: () => this.timers.clear(),
+      emit: (event) => this.onEmit(event),
+    };
   }
 
   private onEmit(event: ActorEvent): void {

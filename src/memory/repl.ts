@@ -3,7 +3,6 @@
 // call directly. It never throws: bad input and failed operations come back
 // as `error: …` lines, and the cluster's own events (views, roles, faults)
 // are printed by the event printer, not here.
-import { viewServerAddress } from "../schemas/address.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { describeRefusal, type Op } from "../schemas/op.js";
 import { type MemoryCluster, UnknownNodeError } from "./cluster.js";
@@ -73,7 +72,9 @@ export class Repl {
         return reply(JSON.stringify({ viewNum, primary, backup }));
       }
       case "timeout":
-        return reply(`error: no answer from the view server within ${this.opTimeoutMs} ms (crashed?)`);
+        return reply(
+          `error: no answer from ${this.cluster.protocol.broker.viewQuery.to} within ${this.opTimeoutMs} ms (crashed?)`,
+        );
       case "stopped":
         return reply("error: the cluster stopped before the answer");
     }
@@ -87,10 +88,12 @@ export class Repl {
       if (error instanceof UnknownNodeError) return reply(`error: ${error.message}`);
       throw error;
     }
-    const targeted = command.type === "crash" || command.type === "restart";
-    if (targeted && command.node === viewServerAddress) {
+    const node = command.type === "crash" || command.type === "restart" ? command.node : null;
+    const role = node === null ? undefined : this.cluster.roleOf(node);
+    if (node !== null && role !== undefined && !role.crashable) {
+      // A loss the protocol does not claim to survive (pb's view server): say so.
       return reply(
-        "note: the view server is not replicated (DESIGN §1): while it is crashed no view changes; restarted, it begins again at view 0, which servers in later views ignore. Quit and start again to recover.",
+        `note: ${node} (${role.name}: ${role.summary}) is not replicated; ${this.cluster.protocol.name} does not survive losing it. Quit and start again to recover.`,
       );
     }
     return reply();

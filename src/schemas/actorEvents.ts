@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Address } from "./address.js";
 import { Op } from "./op.js";
-import { View } from "../protocols/pb/view.js";
+import { View } from "./view.js";
 
 /**
  * What an actor reports to its driver besides messages: the simulator records

@@ -8,7 +8,7 @@ import type { ActorEvent } from "./actorEvents.js";
 import { Address } from "./address.js";
 import { ControlCommand } from "./control.js";
 import { keyLengthMax } from "./limits.js";
-import { View } from "../protocols/pb/view.js";
+import { View } from "./view.js";
 
 /** Longest reason text carried by a `rejected` event (the full one is in the node's log). */
 export const rejectReasonLengthMax = 2_000;

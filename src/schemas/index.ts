@@ -7,7 +7,7 @@ export * from "./op.js";
 export * from "./parse.js";
 export * from "../protocols/pb/snapshot.js";
 export * from "../protocols/pb/timers.js";
-export * from "../protocols/pb/view.js";
+export * from "./view.js";
 export * from "./clusterEvents.js";
 export * from "./control.js";
 export * from "./history.js";

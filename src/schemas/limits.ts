@@ -26,6 +26,8 @@ export const batchBytesMax = 256 * 1024;
 export const messageBytesMax = Math.max(valueBytesMax, batchBytesMax) + messageOverheadBytesMax;
 /** Most operations carried by one Forward. */
 export const forwardBatchMax = 64;
+/** Most Forward messages a primary may have in flight (`--forward-window`). */
+export const forwardWindowMax = 64;
 /**
  * Most client sessions the at-most-once table holds (besides expiring idle
  * ones): opening one more forgets the least recently active, whose client's

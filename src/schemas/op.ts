@@ -10,6 +10,21 @@ export const Value = z
     message: `a value may take at most ${valueBytesMax} bytes (1 MiB) as JSON`,
   });
 
+const valueShownMax = 24;
+
+/** A value as traces show it: quoted, cut after 24 characters with its length. */
+export function shortValue(value: string): string {
+  const shown = value.length > valueShownMax ? `${value.slice(0, valueShownMax)}…(${value.length})` : value;
+  return JSON.stringify(shown);
+}
+
+/** One deterministic line for an operation, in logs, simulator traces and counterexamples. */
+export function describeOp(op: Op): string {
+  return op.f === "get"
+    ? `get(${JSON.stringify(op.key)})`
+    : `${op.f}(${JSON.stringify(op.key)}, ${shortValue(op.value)})`;
+}
+
 /** An application operation, as a client asks for it. */
 export const Op = z.discriminatedUnion("f", [
   z.object({ f: z.literal("get"), key: Key }),

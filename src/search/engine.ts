@@ -1,29 +1,21 @@
-import { createClient, type ClientState } from "../protocols/pb/client.js";
-import type { ActorDefinition } from "../actors/context.js";
-import { createServer, type ServerState } from "../protocols/pb/server.js";
-import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
+import type { ActorDefinition, ClientDefinition } from "../actors/context.js";
+import type { AnyProtocol, ClusterInvariant, LiveNode } from "../protocols/protocol.js";
+import type { SearchSupport } from "../protocols/searchSupport.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
 import { type ActorEvent, historyTypeOf } from "../schemas/actorEvents.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
+import type { Address } from "../schemas/address.js";
 import type { Envelope } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
 import type { Op } from "../schemas/op.js";
-import type { View } from "../protocols/pb/view.js";
-import { assertKnownAppShapes, assertKnownShape } from "./clone.js";
 import { fmix, Hasher } from "./hash.js";
 import {
-  arePairedInOneView,
-  checkAckRule,
-  checkAckSource,
-  checkBackupConsistency,
-  checkViewChange,
   describeResult,
   describeWrongResult,
   expectedResults,
   type InvariantName,
-  recordServed,
   type Violation,
 } from "./invariants.js";
+import { recordServed, servedTwice } from "../sim/served.js";
 import { MessageTable } from "./messages.js";
 import { type EngineStats, type NodeInfo, NodeRunner } from "./nodes.js";
 import type { EventPolicy, WorldSpec } from "./scenario.js";
@@ -37,7 +29,6 @@ import {
   hasMessage,
   type HistoryLink,
   invokeKind,
-  type NodeKind,
   type NodeSlot,
   restartKind,
   type SearchState,
@@ -69,49 +60,74 @@ export class World {
   readonly nodes: NodeInfo[] = [];
   readonly nodeIndex = new Map<Address, number>();
   readonly messages: MessageTable;
-  readonly viewServerNode: number;
-  readonly serverNodes: number[] = [];
+  readonly protocol: AnyProtocol;
   readonly clientNodes: number[] = [];
+  private readonly support: SearchSupport<unknown>;
+  private readonly clientDefinition: ClientDefinition<ActorState>;
   private readonly runner: NodeRunner;
   private readonly invariantsOff: ReadonlySet<InvariantName>;
-  private readonly checkingBackups: boolean;
+  /** The protocol's cluster invariants still on, each with the nodes of the roles it reads. */
+  private readonly clusterChecks: { id: number; invariant: ClusterInvariant; nodes: number[] }[] = [];
+  /** The protocol's step rules still on, by the role whose steps they judge. */
+  private readonly stepRules = new Map<string, SearchSupport<unknown>["stepRules"]>();
   private readonly hasher = new Hasher();
-  private readonly pairMemo = new Map<string, string | null>();
+  /** Cluster-invariant verdicts by a 53-bit hash of (invariant, the slots it reads), like state keys. */
+  private readonly clusterMemo = new Map<number, string | null>();
+  private readonly clusterHasher = new Hasher();
   private readonly historyMemo = new Map<number, string | null>();
+  /** The state SearchSupport's hooks read nodes of, while one runs. */
+  private looking: SearchState | null = null;
+  private readonly lookUp = (address: Address): unknown => {
+    const node = this.nodeIndex.get(address);
+    return node === undefined || this.looking === null ? null : this.looking.slots[node]!.state;
+  };
 
   constructor(
     readonly spec: WorldSpec,
     options: WorldOptions = {},
   ) {
-    assertKnownAppShapes();
+    this.protocol = spec.protocol;
+    this.support = spec.protocol.search;
     this.invariantsOff = new Set(spec.invariantsOff ?? []);
-    this.checkingBackups = !this.invariantsOff.has("backupConsistent");
-    const addresses: [Address, NodeKind][] = [[viewServerAddress, "viewserver"]];
-    for (let i = 1; i <= spec.servers; i++) addresses.push([`server-${i}`, "server"]);
+    const addresses: [Address, string][] = spec.protocol
+      .layout(spec.servers)
+      .map(({ address, role }) => [address, role]);
     for (const workload of spec.clients) addresses.push([workload.client, "client"]);
     addresses.forEach(([address], index) => this.nodeIndex.set(address, index));
     this.messages = new MessageTable(this.nodeIndex);
-    const clientDefinition = createClient(spec.config);
-    const definitions: Record<NodeKind, ActorDefinition<ActorState>> = {
-      viewserver: createViewServer(spec.config) as ActorDefinition<ActorState>,
-      server: createServer(spec.config) as ActorDefinition<ActorState>,
-      client: clientDefinition as ActorDefinition<ActorState>,
-    };
+    this.clientDefinition = spec.protocol.client(spec.config);
+    const definitions = new Map<string, ActorDefinition<ActorState>>([["client", this.clientDefinition]]);
     addresses.forEach(([address, kind], index) => {
       const ops = spec.clients.find((workload) => workload.client === address)?.ops ?? [];
-      this.nodes.push({
-        index,
-        address,
-        kind,
-        definition: definitions[kind],
-        ops,
-        expected: expectedResults(ops),
-      });
-      if (kind === "server") this.serverNodes.push(index);
+      let definition = definitions.get(kind);
+      if (definition === undefined) {
+        definition = spec.protocol.actor(kind, spec.config);
+        definitions.set(kind, definition);
+      }
+      this.nodes.push({ index, address, kind, definition, ops, expected: expectedResults(ops) });
       if (kind === "client") this.clientNodes.push(index);
     });
-    this.viewServerNode = 0;
-    this.runner = new NodeRunner(this.nodes, this.messages, clientDefinition, options.checkSharing === true);
+    const rules = this.support.stepRules.filter((rule) => !this.invariantsOff.has(rule.name));
+    for (const node of this.nodes)
+      this.stepRules.set(
+        node.kind,
+        rules.filter((rule) => rule.roles?.includes(node.kind) ?? true),
+      );
+    for (const invariant of spec.protocol.clusterInvariants) {
+      if (this.invariantsOff.has(invariant.name)) continue;
+      const nodes =
+        invariant.roles === undefined
+          ? this.nodes.map((node) => node.index)
+          : this.nodesWithRole(...invariant.roles);
+      this.clusterChecks.push({ id: this.clusterChecks.length, invariant, nodes });
+    }
+    this.runner = new NodeRunner(
+      this.nodes,
+      this.messages,
+      this.clientDefinition,
+      this.support,
+      options.checkSharing === true,
+    );
   }
 
   get stats(): EngineStats {
@@ -127,13 +143,7 @@ export class World {
     let networkB = 0;
     for (const node of this.nodes) {
       const { slot, sent } = this.runner.init(node);
-      const kind =
-        node.kind === "viewserver"
-          ? "ViewServerState"
-          : node.kind === "server"
-            ? "ServerState"
-            : "ClientState";
-      assertKnownShape(kind, slot.state!);
+      this.support.checkShape(node.kind, slot.state);
       slots.push(slot);
       for (const id of sent) {
         if (hasMessage(network, id)) continue;
@@ -165,16 +175,13 @@ export class World {
     }
     for (const slot of slots) {
       if (slot.state === null || slot.timers.length === 0) continue;
-      if (policy.fairPingCheck && slot.node === this.viewServerNode && !this.everyLiveServerPinged(state))
-        continue;
+      if (policy.fairTimers && !this.timerIsFair(state, slot)) continue;
       out.push(eventCode(timerKind, slot.node));
     }
     if (policy.invokes) {
       for (const node of this.clientNodes) {
         if (policy.invokers !== undefined && !policy.invokers.includes(this.nodes[node]!.address)) continue;
-        const client = slots[node]!.state as ClientState | null;
-        if (client !== null && client.current === null && client.seq < this.nodes[node]!.ops.length)
-          out.push(eventCode(invokeKind, node));
+        if (this.canInvoke(slots[node]!.state, node)) out.push(eventCode(invokeKind, node));
       }
     }
     if (policy.crashesMax > 0 || policy.restartsMax > 0) {
@@ -241,13 +248,11 @@ export class World {
     const info = this.nodes[node]!;
     let violation: Violation | null = null;
     if (kind === invokeKind && this.spec.results === "history") {
-      const op = (transition.slot.state as ClientState).current!.op;
+      const op = this.nodes[node]!.ops[this.support.invoked(slot.state)]!;
       this.recordHistory(draft, historyEventOf("invoke", this.clientNodes.indexOf(node), op));
     }
-    if (transition.events.length > 0) {
-      const delivered = kind === deliverKind ? this.messages.envelopes[argument] : undefined;
-      violation = this.trackEvents(draft, slot, transition.events, delivered);
-    }
+    const delivered = kind === deliverKind ? this.messages.envelopes[argument] : undefined;
+    if (transition.events.length > 0) violation = this.trackEvents(draft, slot, transition.events);
     const state: SearchState = {
       slots: draft.slots,
       network: draft.network,
@@ -261,50 +266,35 @@ export class World {
       trace: { parent: parent.trace, event: code },
       depth: parent.depth + 1,
     };
-    if (violation === null && info.kind === "server" && kind === deliverKind) {
-      const broken = checkAckSource(
-        slot.state as ServerState,
-        transition.slot.state as ServerState,
-        this.messages.envelopes[argument]!,
+    const rules = this.stepRules.get(info.kind)!;
+    if (violation === null && rules.length > 0)
+      violation = checkStepRules(
+        rules,
+        info,
+        slot.state,
+        transition.slot.state,
+        delivered,
+        transition.events,
       );
-      if (broken !== null) violation = { invariant: "pairedAcks", message: broken };
-    }
-    if (violation === null && info.kind === "server" && this.checkingBackups)
-      violation = this.checkBackups(state);
+    if (violation === null && this.clusterChecks.length > 0) violation = this.checkCluster(state, info.kind);
     if (violation !== null && this.invariantsOff.has(violation.invariant)) violation = null;
     return { state, violation };
   }
 
-  /** What the checker tracks from the events a step emitted: who served, view changes, results. */
-  private trackEvents(
-    draft: DraftState,
-    before: NodeSlot,
-    events: readonly ActorEvent[],
-    delivered: Envelope | undefined,
-  ): Violation | null {
+  /** What the checker tracks from the events a step emitted: who served, results. */
+  private trackEvents(draft: DraftState, before: NodeSlot, events: readonly ActorEvent[]): Violation | null {
     const node = before.node;
     const info = this.nodes[node]!;
     let violation: Violation | null = null;
-    let viewBefore: View | null =
-      info.kind === "viewserver" && before.state !== null ? (before.state as ViewServerState).view : null;
     for (const event of events) {
       if (event.type === "served") {
         const outcome = recordServed(draft.served, event.viewNum, node);
         if ("otherNode" in outcome) {
           violation ??= {
             invariant: "onePrimaryPerView",
-            message: `${this.nodes[outcome.otherNode]!.address} and ${info.address} both answered clients as primary of view ${event.viewNum}`,
+            message: servedTwice(event.viewNum, this.nodes[outcome.otherNode]!.address, info.address),
           };
         } else draft.served = outcome.served;
-      } else if (event.type === "viewChanged" && viewBefore !== null) {
-        // The ack rule is checked against the state the step started from: its first change.
-        const firstChange = viewBefore === (before.state as ViewServerState).view;
-        const after = draft.slots[node]!.state as ViewServerState;
-        const broken =
-          checkViewChange(viewBefore, event.view) ??
-          (firstChange ? checkAckRule(before.state as ViewServerState, event.view, after, delivered) : null);
-        if (broken !== null) violation ??= { invariant: "viewRules", message: broken };
-        viewBefore = event.view;
       } else if (event.type === "result" && info.kind === "client") {
         violation ??= this.checkResult(draft, info, event);
       }
@@ -368,10 +358,8 @@ export class World {
     switch (kind) {
       case timerKind:
         return slot.state !== null && slot.timers.length > 0;
-      case invokeKind: {
-        const client = this.nodes[argument]!.kind === "client" ? (slot.state as ClientState | null) : null;
-        return client !== null && client.current === null && client.seq < this.nodes[argument]!.ops.length;
-      }
+      case invokeKind:
+        return this.nodes[argument]!.kind === "client" && this.canInvoke(slot.state, argument);
       case crashKind:
         return slot.state !== null;
       case restartKind:
@@ -383,34 +371,74 @@ export class World {
 
   // ------------------------------------------------------------ looking at states
 
-  viewServer(state: SearchState): ViewServerState | null {
-    return state.slots[this.viewServerNode]!.state as ViewServerState | null;
+  /** A node's state in `state` (the protocol's type for its role), or null when it is down or no node. */
+  stateOf(state: SearchState, address: Address): ActorState | null {
+    const node = this.nodeIndex.get(address);
+    return node === undefined ? null : state.slots[node]!.state;
   }
 
-  server(state: SearchState, address: Address): ServerState | null {
+  /** The role of the node at `address`, or null when the world has none. */
+  roleOf(address: Address): string | null {
     const node = this.nodeIndex.get(address);
-    if (node === undefined || this.nodes[node]!.kind !== "server") return null;
-    return state.slots[node]!.state as ServerState | null;
+    return node === undefined ? null : this.nodes[node]!.kind;
   }
 
-  client(state: SearchState, address: Address): ClientState | null {
-    const node = this.nodeIndex.get(address);
-    if (node === undefined || this.nodes[node]!.kind !== "client") return null;
-    return state.slots[node]!.state as ClientState | null;
+  /** The indexes of the nodes of these roles, in order. */
+  nodesWithRole(...roles: string[]): number[] {
+    return this.nodes.filter((node) => roles.includes(node.kind)).map((node) => node.index);
   }
 
   /** Every client invoked all its operations and has its last answer. */
   allClientsDone(state: SearchState): boolean {
     return this.clientNodes.every((node) => {
-      const client = state.slots[node]!.state as ClientState | null;
-      return client !== null && client.current === null && client.seq === this.nodes[node]!.ops.length;
+      const client = state.slots[node]!.state;
+      return (
+        client !== null &&
+        !this.clientDefinition.isBusy(client) &&
+        this.support.invoked(client) === this.nodes[node]!.ops.length
+      );
     });
+  }
+
+  /** The client at `address` is up and waits for no answer. */
+  clientIdle(state: SearchState, address: Address): boolean {
+    const client = this.roleOf(address) === "client" ? this.stateOf(state, address) : null;
+    return client !== null && !this.clientDefinition.isBusy(client);
   }
 
   /** The op client `node` would invoke next. */
   nextOp(state: SearchState, node: number): Op | undefined {
-    const client = state.slots[node]!.state as ClientState | null;
-    return client === null ? undefined : this.nodes[node]!.ops[client.seq];
+    const client = state.slots[node]!.state;
+    return client === null ? undefined : this.nodes[node]!.ops[this.support.invoked(client)];
+  }
+
+  /** A client that is up, idle, and has operations left. */
+  private canInvoke(client: ActorState | null, node: number): boolean {
+    return (
+      client !== null &&
+      !this.clientDefinition.isBusy(client) &&
+      this.support.invoked(client) < this.nodes[node]!.ops.length
+    );
+  }
+
+  private timerIsFair(state: SearchState, slot: NodeSlot): boolean {
+    const node = this.nodes[slot.node]!;
+    this.looking = state;
+    try {
+      return this.support.timerIsFair(node.address, node.kind, slot.state, this.lookUp);
+    } finally {
+      this.looking = null;
+    }
+  }
+
+  /** A phase's stand-in address resolved in `state` (SearchSupport.standIn), or `name` itself when it is none. */
+  resolveStandIn(state: SearchState, name: Address): Address {
+    this.looking = state;
+    try {
+      return this.support.standIn(name, this.lookUp) ?? name;
+    } finally {
+      this.looking = null;
+    }
   }
 
   /** One line per node: its kind-specific description and pending timers. */
@@ -452,30 +480,30 @@ export class World {
 
   // ------------------------------------------------------------ invariants
 
-  /** Every ready primary and its installed backup of the same view agree (memoized per pair of slots). */
-  private checkBackups(state: SearchState): Violation | null {
-    for (const node of this.serverNodes) {
-      const primarySlot = state.slots[node]!;
-      const primary = primarySlot.state as ServerState | null;
-      if (primary === null || primary.role !== "primary" || primary.view.backup === null) continue;
-      const backupNode = this.nodeIndex.get(primary.view.backup);
-      if (backupNode === undefined) continue;
-      const backupSlot = state.slots[backupNode]!;
-      const backup = backupSlot.state as ServerState | null;
-      if (backup === null || !arePairedInOneView(primary, primary.view.backup, backup)) continue;
-      const pairKey = `${primarySlot.key},${backupSlot.key}`;
-      let broken = this.pairMemo.get(pairKey);
+  /**
+   * The protocol's cluster invariants on the live nodes of the roles each
+   * reads, after a step of such a node; memoized on those nodes' slots.
+   */
+  private checkCluster(state: SearchState, role: string): Violation | null {
+    for (const checked of this.clusterChecks) {
+      if (checked.invariant.roles?.includes(role) === false) continue;
+      const h = this.clusterHasher.reset(0x5bd1e995);
+      h.num(checked.id);
+      for (const node of checked.nodes) h.pair(state.slots[node]!.hashA, state.slots[node]!.hashB);
+      const key = h.key();
+      let broken = this.clusterMemo.get(key);
       if (broken === undefined) {
-        broken = checkBackupConsistency(primary, backup);
-        if (this.pairMemo.size >= memoMax) this.pairMemo.clear();
-        this.pairMemo.set(pairKey, broken);
+        const live = new Map<Address, LiveNode>();
+        for (const node of checked.nodes) {
+          const slotState = state.slots[node]!.state;
+          if (slotState !== null)
+            live.set(this.nodes[node]!.address, { role: this.nodes[node]!.kind, state: slotState });
+        }
+        broken = checked.invariant.check(live);
+        if (this.clusterMemo.size >= memoMax) this.clusterMemo.clear();
+        this.clusterMemo.set(key, broken);
       }
-      if (broken !== null) {
-        return {
-          invariant: "backupConsistent",
-          message: `${this.nodes[backupNode]!.address} (backup) vs ${this.nodes[node]!.address} (primary) in view ${primary.view.viewNum}: ${broken}`,
-        };
-      }
+      if (broken !== null) return { invariant: checked.invariant.name, message: broken };
     }
     return null;
   }
@@ -500,16 +528,6 @@ export class World {
     const { from, to } = this.messages.envelopes[id]!;
     return policy.cut.some(([a, b]) => (from === a && to === b) || (from === b && to === a));
   }
-
-  private everyLiveServerPinged(state: SearchState): boolean {
-    const viewServer = state.slots[this.viewServerNode]!.state as ViewServerState | null;
-    if (viewServer === null) return true;
-    for (const [address, record] of viewServer.servers) {
-      const node = this.nodeIndex.get(address);
-      if (node !== undefined && state.slots[node]!.state !== null && !record.pingedSinceCheck) return false;
-    }
-    return true;
-  }
 }
 
 /** A state being built by a step: everything but its key and trace. */
@@ -527,4 +545,21 @@ function historyEventOf(
   const value = op.f === "get" ? (type === "ok" ? read : undefined) : op.value;
   if (value !== undefined) event.value = value;
   return event;
+}
+
+/** The protocol's rules about single steps (pb: viewRules, pairedAcks) that judge this node's role. */
+function checkStepRules(
+  rules: SearchSupport<unknown>["stepRules"],
+  info: NodeInfo,
+  before: ActorState | null,
+  after: ActorState | null,
+  delivered: Envelope | undefined,
+  events: readonly ActorEvent[],
+): Violation | null {
+  const step = { address: info.address, role: info.kind, before, after, delivered, events };
+  for (const rule of rules) {
+    const broken = rule.check(step);
+    if (broken !== null) return { invariant: rule.name, message: broken };
+  }
+  return null;
 }

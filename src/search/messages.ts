@@ -1,6 +1,5 @@
 import type { Address } from "../schemas/address.js";
-import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
+import type { Envelope, MessageBase } from "../schemas/envelope.js";
 import { fmix, Hasher } from "./hash.js";
 
 // Every distinct message the search has seen, interned once: states hold
@@ -13,7 +12,7 @@ export interface MessageContent {
   from: Address;
   to: Address;
   viewNum: number;
-  body: MessageBody;
+  body: MessageBase;
 }
 
 /** Freeze recursively: an actor that mutated a received message would corrupt every state holding it. */

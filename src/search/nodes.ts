@@ -1,20 +1,12 @@
 import { InvariantError } from "../actors/assert.js";
-import type { ClientState } from "../protocols/pb/client.js";
-import {
-  type ActorDefinition,
-  type ClientDefinition,
-  type Context,
-  silentLogger,
-} from "../actors/context.js";
-import type { ServerState } from "../protocols/pb/server.js";
-import type { ViewServerState } from "../protocols/pb/viewServer.js";
+import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
+import { type ActorDefinition, type ClientDefinition, silentLogger } from "../actors/context.js";
+import type { SearchSupport } from "../protocols/searchSupport.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
+import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import type { Op } from "../schemas/op.js";
-import type { Timer } from "../protocols/pb/timers.js";
-import { cloneClientState, cloneServerState, cloneViewServerState } from "./clone.js";
-import { fmix, Hasher, hashClientState, hashServerState, hashTimer, hashViewServerState } from "./hash.js";
+import { fmix, Hasher } from "./hash.js";
 import type { MessageTable } from "./messages.js";
 import {
   type ActorState,
@@ -31,11 +23,12 @@ import {
 } from "./state.js";
 
 // Running one node's handler for the model checker: on a clone of that
-// node's state only, with a context that records what it sends, the timers
-// it sets and the events it emits. Results are cached on the slot they start
-// from (slots are immutable and interned), because the same node state meets
-// the same message in many global states: most steps of a search are a cache
-// lookup.
+// node's state only, in the node's ActorCell (the one place that stamps what
+// an actor sends, checks its invariants and answers a throw), over a host
+// that records what it sends, the timers it sets and the events it emits.
+// Results are cached on the slot they start from (slots are immutable and
+// interned), because the same node state meets the same message in many
+// global states: most steps of a search are a cache lookup.
 
 export interface NodeInfo {
   readonly index: number;
@@ -65,33 +58,91 @@ const twoTo32 = 4294967296;
  */
 const slotTableMax = 500_000;
 
+/** What the handler running now did; reset before each handler. */
+class Recorder implements CellHost {
+  life = 0;
+  sent: number[] = [];
+  timersSet: TimerBase[] = [];
+  emitted: ActorEvent[] = [];
+  failure: CellFailure | null = null;
+
+  constructor(
+    private readonly node: NodeInfo,
+    private readonly messages: MessageTable,
+  ) {}
+
+  begin(life: number): void {
+    this.life = life;
+    this.sent.length = 0;
+    this.timersSet.length = 0;
+    this.emitted.length = 0;
+    this.failure = null;
+  }
+
+  now(): number {
+    return 0;
+  }
+  random(): number {
+    return incarnationOf(this.node.index, this.life) / twoTo32;
+  }
+  // A message is its content: the table drops id and send time (messages.ts).
+  messageId(): string {
+    return "0";
+  }
+  sentAt(): number {
+    return 0;
+  }
+  transmit(envelope: Envelope): void {
+    this.sent.push(this.messages.intern(envelope));
+  }
+  schedule(timer: TimerBase): void {
+    this.timersSet.push(timer);
+  }
+  // The slot holds the timers: a crash or restart empties them there.
+  cancelTimers(): void {}
+  emit(event: ActorEvent): void {
+    this.emitted.push(event);
+  }
+}
+
 export class NodeRunner {
   readonly stats: EngineStats = { transitionsComputed: 0, transitionsCached: 0 };
-  private readonly contexts: Context[];
+  private readonly recorders: Recorder[];
+  private readonly cells: ActorCell[];
   private readonly slotTable = new Map<number, NodeSlot>();
   private readonly hasher = new Hasher();
-  // What the handler running now did; reset before each handler.
-  private stepping: ActorState | null = null;
-  private steppingLife = 0;
-  private sent: number[] = [];
-  private timersSet: Timer[] = [];
-  private emitted: ActorEvent[] = [];
 
   constructor(
     private readonly nodes: readonly NodeInfo[],
     private readonly messages: MessageTable,
-    private readonly clientDefinition: ClientDefinition<ClientState>,
+    private readonly clientDefinition: ClientDefinition<ActorState>,
+    private readonly support: SearchSupport<unknown>,
     /** Re-hash the parent slot after each computed transition: proves clones share nothing mutable (slow; tests). */
     private readonly checkSharing: boolean,
   ) {
-    this.contexts = nodes.map((node) => this.makeContext(node));
+    this.recorders = nodes.map((node) => new Recorder(node, messages));
+    this.cells = nodes.map(
+      (node) =>
+        new ActorCell(node.address, node.definition, this.recorders[node.index]!, {
+          checkInvariants: true,
+          log: silentLogger,
+          onFailure: (failure) => (this.recorders[node.index]!.failure = failure),
+        }),
+    );
   }
 
   /** Start `node` from its initial state: its slot and the ids of the messages its init sent. */
   init(node: NodeInfo): { slot: NodeSlot; sent: number[] } {
-    this.beginHandler(null, 0);
-    const state = node.definition.init(this.contexts[node.index]!);
-    return { slot: this.internSlot(node.index, state, this.timersSet.slice(), 0), sent: this.sent.slice() };
+    const recorder = this.recorders[node.index]!;
+    recorder.begin(0);
+    const cell = this.cells[node.index]!;
+    cell.life = 0;
+    cell.start();
+    if (recorder.failure !== null) throw recorder.failure.error;
+    return {
+      slot: this.internSlot(node.index, cell.state, recorder.timersSet.slice(), 0),
+      sent: recorder.sent.slice(),
+    };
   }
 
   /** The transition of `slot` on event `code`, from the slot's cache or computed and cached. */
@@ -117,124 +168,66 @@ export class NodeRunner {
   private computeTransition(slot: NodeSlot, code: number): Transition {
     const kind = eventKindOf(code);
     const node = this.nodes[slot.node]!;
+    const recorder = this.recorders[node.index]!;
+    const cell = this.cells[node.index]!;
     let timers = slot.timers;
     let life = slot.life;
     let state: ActorState | null = null;
-    let error: string | null = null;
-    try {
-      switch (kind) {
-        case deliverKind:
-          state = this.beginHandler(this.clone(node.kind, slot.state!), life);
-          node.definition.onMessage(
-            state,
-            this.messages.envelope(eventArgumentOf(code)),
-            this.contexts[node.index]!,
-          );
-          break;
-        case timerKind: {
-          const [timer, ...rest] = timers;
-          timers = rest;
-          state = this.beginHandler(this.clone(node.kind, slot.state!), life);
-          node.definition.onTimer(state, timer!, this.contexts[node.index]!);
-          break;
-        }
-        case invokeKind: {
-          const client = this.beginHandler(this.clone(node.kind, slot.state!), life) as ClientState;
-          state = client;
-          const op = node.ops[client.seq];
-          if (op === undefined) throw new Error(`${node.address} has no operation ${client.seq + 1}`);
-          this.clientDefinition.invoke(client, op, this.contexts[node.index]!);
-          break;
-        }
-        case crashKind:
-          this.beginHandler(null, life);
-          timers = [];
-          life += 1;
-          break;
-        case restartKind:
-          this.beginHandler(null, life);
-          timers = [];
-          state = node.definition.init(this.contexts[node.index]!);
-          this.stepping = state;
-          break;
-        default:
-          throw new Error(`unknown event code ${code}`);
-      }
-      if (state !== null) node.definition.invariants(state);
-    } catch (caught) {
-      error =
-        caught instanceof InvariantError
-          ? `${node.address}: ${caught.message}`
-          : `${node.address} threw: ${String(caught)}`;
+    recorder.begin(life);
+    if (kind === crashKind) {
+      timers = [];
+      life += 1;
+    } else if (kind === restartKind) {
+      timers = [];
+      cell.life = life;
+      cell.start();
+    } else {
+      cell.resume(this.support.clone(node.kind, slot.state), life);
+      if (kind === deliverKind) cell.deliver(this.messages.envelope(eventArgumentOf(code)));
+      else if (kind === timerKind) {
+        const [timer, ...rest] = timers;
+        timers = rest;
+        cell.fire(timer!, life);
+      } else if (kind === invokeKind) this.invoke(node, cell);
+      else throw new Error(`unknown event code ${code}`);
     }
-    if (this.timersSet.length > 0) timers = [...timers, ...this.timersSet];
+    if (kind !== crashKind) state = cell.state;
+    const failure = recorder.failure;
+    const error = failure === null ? null : describeFailure(failure);
+    if (recorder.timersSet.length > 0) timers = [...timers, ...recorder.timersSet];
     return {
       slot: error === null ? this.internSlot(node.index, state, timers, life) : slot,
-      sent: this.sent.slice(),
-      events: this.emitted.slice(),
+      sent: recorder.sent.slice(),
+      events: recorder.emitted.slice(),
       error,
     };
   }
 
-  private beginHandler<S extends ActorState | null>(state: S, life: number): S {
-    this.stepping = state;
-    this.steppingLife = life;
-    this.sent.length = 0;
-    this.timersSet.length = 0;
-    this.emitted.length = 0;
-    return state;
-  }
-
-  private clone(kind: NodeKind, state: ActorState): ActorState {
-    switch (kind) {
-      case "server":
-        return cloneServerState(state as ServerState);
-      case "viewserver":
-        return cloneViewServerState(state as ViewServerState);
-      case "client":
-        return cloneClientState(state as ClientState);
-    }
-  }
-
-  private makeContext(node: NodeInfo): Context {
-    const { index, address, definition } = node;
-    return {
-      self: address,
-      send: (to: Address, body: MessageBody) => {
-        const viewNum = this.stepping === null ? 0 : definition.viewNum(this.stepping);
-        this.sent.push(this.messages.intern({ from: address, to, viewNum, body }));
-      },
-      setTimer: (timer: Timer) => {
-        this.timersSet.push(timer);
-      },
-      now: () => 0,
-      random: () => incarnationOf(index, this.steppingLife) / twoTo32,
-      emit: (event: ActorEvent) => {
-        this.emitted.push(event);
-      },
-      log: silentLogger,
-    };
+  /** A client takes its next scripted operation. */
+  private invoke(node: NodeInfo, cell: ActorCell): void {
+    const definition = this.clientDefinition;
+    cell.act("invoke", (client, ctx) => {
+      const next = this.support.invoked(client);
+      const op = node.ops[next];
+      if (op === undefined) throw new Error(`${node.address} has no operation ${next + 1}`);
+      definition.invoke(client, op, ctx);
+    });
   }
 
   /** The slot's hash lanes and key; the node index is part of it, so equal states of two nodes differ. */
-  slotHash(node: number, state: ActorState | null, timers: readonly Timer[], life: number) {
+  slotHash(node: number, state: ActorState | null, timers: readonly TimerBase[], life: number) {
     const h = this.hasher.reset(0x9747b28c);
     h.num(node);
     h.num(life);
     if (state === null) h.word(0x646f776e);
-    else {
-      const kind = this.nodes[node]!.kind;
-      if (kind === "server") hashServerState(h, state as ServerState);
-      else if (kind === "viewserver") hashViewServerState(h, state as ViewServerState);
-      else hashClientState(h, state as ClientState);
-    }
+    else this.support.hash(h, this.nodes[node]!.kind, state);
     h.num(timers.length);
-    for (const timer of timers) hashTimer(h, timer);
+    for (const timer of timers) this.support.hashTimer(h, timer);
     return { a: fmix(h.a), b: fmix(h.b), key: h.key() };
   }
 
   /** The one slot object for this content (equal slots are shared, with their transition caches). */
-  internSlot(node: number, state: ActorState | null, timers: readonly Timer[], life: number): NodeSlot {
+  internSlot(node: number, state: ActorState | null, timers: readonly TimerBase[], life: number): NodeSlot {
     const hash = this.slotHash(node, state, timers, life);
     const known = this.slotTable.get(hash.key);
     if (known !== undefined) return known;
@@ -252,4 +245,12 @@ export class NodeRunner {
     this.slotTable.set(hash.key, slot);
     return slot;
   }
+}
+
+/** A failed step as counterexamples show it: the node, then the broken assertion or what it threw. */
+function describeFailure(failure: CellFailure): string {
+  const { address, error } = failure;
+  return error instanceof InvariantError
+    ? `${address}: ${error.message}`
+    : `${address} threw: ${String(error)}`;
 }

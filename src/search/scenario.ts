@@ -1,4 +1,4 @@
-import type { ProtocolConfig } from "../protocols/pb/config.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
 import type { SearchState } from "./state.js";
@@ -16,11 +16,12 @@ export interface ClientWorkload {
 }
 
 export interface WorldSpec {
-  /** server-1 … server-N, besides the view server. */
+  protocol: AnyProtocol;
+  /** The protocol's layout with this many servers (pb: server-1 … server-N, besides the view server). */
   servers: number;
   clients: ClientWorkload[];
-  /** Protocol settings (mutations included); timings do not matter to the search. */
-  config: ProtocolConfig;
+  /** Protocol settings (mutations included), made by `protocol.config.make`; timings do not matter to the search. */
+  config: ProtocolConfigBase;
   /**
    * How client results are checked. `expected`: each client touches its own
    * keys, so every result must be what its own operations imply (cheap, at
@@ -38,36 +39,29 @@ export interface WorldSpec {
   invariantsOff?: InvariantName[];
 }
 
-/**
- * Stand-ins for the servers a directed phase is about, resolved when the
- * phase starts (which server is primary depends on which pinged first):
- * the primary and the backup of the view server's view in its start state.
- */
-export const startPrimaryRef = "@start-primary";
-export const startBackupRef = "@start-backup";
-
 /** Which events a phase lets happen besides deliveries and timers. */
 export interface EventPolicy {
   /** Clients start their next operation whenever idle. */
   invokes: boolean;
-  /** Nodes that may crash (the view server and clients never do in these scenarios); role stand-ins allowed. */
+  /** Nodes that may crash (the view server and clients never do in these scenarios); stand-ins ("@…", SearchSupport.standIn) allowed. */
   crashable: readonly Address[];
   /** Most crashes in total since the initial state (restarts count separately). */
   crashesMax: number;
   restartsMax: number;
   /**
-   * Synchronous timing for liveness: the view server's check fires only when
-   * every live server it knows pinged since the previous check, so it never
-   * declares a running server dead. Without it (safety phases) the check fires
-   * at any time, which covers any loss and delay of pings.
+   * Synchronous timing for liveness: a timer fires only when the protocol
+   * says it is fair (SearchSupport.timerIsFair; pb: the view server's check
+   * waits until every live server it knows pinged, so it never declares a
+   * running server dead). Without it (safety phases) timers fire at any time,
+   * which covers any loss and delay of messages.
    */
-  fairPingCheck: boolean;
+  fairTimers: boolean;
   /** Clients that may start operations when `invokes` is on (default: every client). */
   invokers?: readonly Address[];
   /**
    * Links cut for the phase (both directions): their messages stay in the
    * network but are not delivered, as in a partition (DSLabs' directed
-   * phases: "the primary is cut off from the view server"); role stand-ins allowed.
+   * phases: "the primary is cut off from the view server"); stand-ins allowed.
    */
   cut?: readonly (readonly [Address, Address])[];
 }
@@ -77,7 +71,7 @@ export const noFaults: EventPolicy = Object.freeze({
   crashable: [],
   crashesMax: 0,
   restartsMax: 0,
-  fairPingCheck: false,
+  fairTimers: false,
 });
 
 /** `start` is the state the phase started from, for goals like "the primary of the start state restarted". */
@@ -120,6 +114,7 @@ export interface Scenario {
   name: string;
   /** What it shows, after which DSLabs / MIT test. */
   description: string;
-  world: Omit<WorldSpec, "config"> & { config?: Partial<ProtocolConfig> };
+  /** The world without its protocol (the scenario's own); `config`: overrides for `protocol.config.make`. */
+  world: Omit<WorldSpec, "config" | "protocol"> & { config?: Readonly<Record<string, unknown>> };
   phases: Phase[];
 }

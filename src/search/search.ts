@@ -1,16 +1,10 @@
-import { makeConfig, type Mutation } from "../protocols/pb/config.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { Random } from "../sim/random.js";
 import { World } from "./engine.js";
 import { fmix } from "./hash.js";
 import type { Violation } from "./invariants.js";
-import {
-  type Phase,
-  type PhaseKind,
-  type Scenario,
-  startBackupRef,
-  startPrimaryRef,
-  type WorldSpec,
-} from "./scenario.js";
+import type { Phase, PhaseKind, Scenario, WorldSpec } from "./scenario.js";
 import type { SearchState } from "./state.js";
 
 // Breadth-first search with invariants, goals and prunes (DSLabs'
@@ -44,7 +38,7 @@ export interface FoundViolation extends Violation {
 
 export interface SearchOutcome {
   scenario: string;
-  mutations: Mutation[];
+  mutations: string[];
   /** No violation, and every reach and recover phase found its goal. */
   ok: boolean;
   violation: FoundViolation | null;
@@ -61,7 +55,9 @@ export interface SearchOutcome {
 }
 
 export interface RunOptions {
-  mutations?: readonly Mutation[];
+  /** Default: the registry's default protocol (pb). */
+  protocol?: AnyProtocol;
+  mutations?: readonly string[];
   /** Replaces the time bound of explore phases (half BFS, half probes) and lifts their state bounds. */
   seconds?: number;
   /** Seed of the random probes. */
@@ -77,21 +73,31 @@ export interface RunOptions {
 const statesHardMax = 3_000_000;
 const clockEvery = 512;
 
-export function worldSpecOf(scenario: Scenario, mutations: readonly Mutation[]): WorldSpec {
+/** The scenario of `protocol` named `name`, if it has one. */
+export function findScenario(protocol: AnyProtocol, name: string): Scenario | undefined {
+  return protocol.search.scenarios.find((scenario) => scenario.name === name);
+}
+
+export function worldSpecOf(
+  scenario: Scenario,
+  mutations: readonly string[],
+  protocol: AnyProtocol = protocolNamed(defaultProtocolName),
+): WorldSpec {
   return {
+    protocol,
     servers: scenario.world.servers,
     clients: scenario.world.clients,
     results: scenario.world.results,
     restartPurgesMessages: scenario.world.restartPurgesMessages,
     invariantsOff: scenario.world.invariantsOff,
-    config: makeConfig({ ...scenario.world.config, mutations: [...mutations] }),
+    config: protocol.config.make({ ...scenario.world.config, mutations: [...mutations] }),
   };
 }
 
 /** Run every phase of `scenario` in order; stop at the first violation or missing goal. */
 export function runScenario(scenario: Scenario, options: RunOptions = {}): SearchOutcome {
   const mutations = [...(options.mutations ?? [])];
-  const world = new World(worldSpecOf(scenario, mutations));
+  const world = new World(worldSpecOf(scenario, mutations, options.protocol));
   const startedMs = performance.now();
   const outcome: SearchOutcome = {
     scenario: scenario.name,
@@ -240,15 +246,9 @@ export function runPhase(world: World, start: SearchState, declared: Phase, seed
   }
 }
 
-/** The phase with its role stand-ins (startPrimaryRef, startBackupRef) replaced by the servers of its start state. */
+/** The phase with its stand-ins (pb: "@start-primary") replaced by the nodes of its start state (SearchSupport.standIn). */
 function withRolesResolved(world: World, start: SearchState, phase: Phase): Phase {
-  const view = world.viewServer(start)?.view;
-  const resolve = (node: string): string =>
-    node === startPrimaryRef
-      ? (view?.primary ?? node)
-      : node === startBackupRef
-        ? (view?.backup ?? node)
-        : node;
+  const resolve = (node: string): string => world.resolveStandIn(start, node);
   const { crashable, cut } = phase.events;
   const events = {
     ...phase.events,

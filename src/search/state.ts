@@ -1,9 +1,6 @@
-import type { ClientState } from "../protocols/pb/client.js";
-import type { ServerState } from "../protocols/pb/server.js";
-import type { ViewServerState } from "../protocols/pb/viewServer.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
+import type { TimerBase } from "../schemas/envelope.js";
 import type { HistoryEvent } from "../schemas/history.js";
-import type { Timer } from "../protocols/pb/timers.js";
 
 // What the model checker explores (DSLabs' SearchState): every node's actor
 // state and timer queue, the set of messages ever sent, and what the checker
@@ -15,8 +12,10 @@ import type { Timer } from "../protocols/pb/timers.js";
 // a step copies the slot array and replaces the one node that moved, so
 // states share everything else (copy-on-write per node).
 
-export type ActorState = ViewServerState | ServerState | ClientState;
-export type NodeKind = "viewserver" | "server" | "client";
+/** A node's state: the protocol's type for its role; the search copies and hashes it through SearchSupport. */
+export type ActorState = unknown;
+/** A node's role: one of the protocol's roles, or "client". */
+export type NodeKind = string;
 
 /** The result of running one node's handler on one input; cached on the slot it starts from. */
 export interface Transition {
@@ -34,7 +33,7 @@ export interface NodeSlot {
   /** null while crashed. */
   readonly state: ActorState | null;
   /** Pending timers in the order they were set; only the first may fire. */
-  readonly timers: readonly Timer[];
+  readonly timers: readonly TimerBase[];
   /** Crashes so far: a restart's incarnation is drawn from (node, life). */
   readonly life: number;
   readonly hashA: number;

@@ -1,12 +1,10 @@
 import { z } from "zod";
-import { mutationNames } from "../protocols/pb/config.js";
-import { describeMessage, describeOp } from "../protocols/pb/describe.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
 import { Address } from "../schemas/address.js";
-import { MessageBody } from "../protocols/pb/messages.js";
-import { Op } from "../schemas/op.js";
-import { Timer } from "../protocols/pb/timers.js";
+import { AnyBody, type MessageBase, type TimerBase } from "../schemas/envelope.js";
+import { describeOp, Op } from "../schemas/op.js";
 import type { World } from "./engine.js";
-import { invariantNames, type Violation } from "./invariants.js";
+import { invariantNamesOf, type Violation } from "./invariants.js";
 import {
   crashKind,
   deliverKind,
@@ -25,31 +23,51 @@ import {
 // (validated by zod on load) that `npm run search -- --replay FILE` and
 // src/sim/replay.ts run again against fresh actors.
 
-export const TraceEvent = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("deliver"),
-    message: z.object({ from: Address, to: Address, viewNum: z.int().min(0), body: MessageBody }),
-  }),
-  z.object({ kind: z.literal("timer"), node: Address, timer: Timer }),
-  z.object({ kind: z.literal("invoke"), client: Address, op: Op }),
-  z.object({ kind: z.literal("crash"), node: Address }),
-  z.object({ kind: z.literal("restart"), node: Address }),
-]);
+/** The events of a trace, with the protocol's message bodies and timers. */
+function traceEventSchema(body: z.ZodType<MessageBase>, timer: z.ZodType<TimerBase>) {
+  return z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("deliver"),
+      message: z.object({ from: Address, to: Address, viewNum: z.int().min(0), body }),
+    }),
+    z.object({ kind: z.literal("timer"), node: Address, timer }),
+    z.object({ kind: z.literal("invoke"), client: Address, op: Op }),
+    z.object({ kind: z.literal("crash"), node: Address }),
+    z.object({ kind: z.literal("restart"), node: Address }),
+  ]);
+}
+
+/** An event of a trace, whatever the protocol (SavedTraceOf checks bodies and timers against one). */
+export const TraceEvent = traceEventSchema(AnyBody, AnyBody);
 export type TraceEvent = z.infer<typeof TraceEvent>;
 
 export const traceFormat = "pbkv-search-trace";
 
-export const SavedTrace = z.object({
-  format: z.literal(traceFormat),
-  version: z.literal(1),
-  scenario: z.string().min(1),
-  mutations: z.array(z.enum(mutationNames)),
-  /** For a liveness violation: the recover phase whose goal the end state cannot reach. */
-  phase: z.string().min(1),
-  violation: z.object({ invariant: z.enum(invariantNames), message: z.string() }),
-  events: z.array(TraceEvent),
-});
-export type SavedTrace = z.infer<typeof SavedTrace>;
+/** A saved counterexample of `protocol`: its mutants, invariants, messages and timers only. */
+export function savedTraceOf(protocol: AnyProtocol) {
+  const [mutant, ...mutants] = protocol.config.mutations;
+  const [invariant, ...invariants] = invariantNamesOf(protocol);
+  return z.object({
+    format: z.literal(traceFormat),
+    version: z.literal(1),
+    scenario: z.string().min(1),
+    mutations: z.array(mutant === undefined ? z.never() : z.enum([mutant, ...mutants])),
+    /** For a liveness violation: the recover phase whose goal the end state cannot reach. */
+    phase: z.string().min(1),
+    violation: z.object({ invariant: z.enum([invariant!, ...invariants]), message: z.string() }),
+    events: z.array(traceEventSchema(protocol.messages, protocol.timers)),
+  });
+}
+
+export interface SavedTrace {
+  format: typeof traceFormat;
+  version: 1;
+  scenario: string;
+  mutations: string[];
+  phase: string;
+  violation: Violation;
+  events: TraceEvent[];
+}
 
 export class TraceReplayError extends Error {
   override name = "TraceReplayError";
@@ -100,7 +118,7 @@ export function toEventCode(world: World, state: SearchState, event: TraceEvent)
     case "deliver": {
       const id = world.messages.find(event.message);
       if (id === undefined || !hasMessage(state.network, id))
-        throw new TraceReplayError(`${describeMessage(event.message)} was never sent`);
+        throw new TraceReplayError(`${world.protocol.describeMessage(event.message)} was never sent`);
       if (state.slots[nodeOf(event.message.to)]!.state === null)
         throw new TraceReplayError(`${event.message.to} is down`);
       return eventCode(deliverKind, id);
@@ -115,9 +133,8 @@ export function toEventCode(world: World, state: SearchState, event: TraceEvent)
     }
     case "invoke": {
       const node = nodeOf(event.client);
-      const client = world.client(state, event.client);
       const op = world.nextOp(state, node);
-      if (client === null || client.current !== null || op === undefined)
+      if (!world.clientIdle(state, event.client) || op === undefined)
         throw new TraceReplayError(`${event.client} cannot invoke now`);
       if (JSON.stringify(op) !== JSON.stringify(event.op))
         throw new TraceReplayError(
@@ -138,12 +155,12 @@ export function toEventCode(world: World, state: SearchState, event: TraceEvent)
   }
 }
 
-export function describeEvent(event: TraceEvent): string {
+export function describeEvent(world: World, event: TraceEvent): string {
   switch (event.kind) {
     case "deliver":
-      return `deliver ${describeMessage(event.message)}`;
+      return `deliver ${world.protocol.describeMessage(event.message)}`;
     case "timer":
-      return `timer   ${event.node} ${event.timer.type}${event.timer.type === "ClientRetryTimer" ? ` #${event.timer.seq}` : ""}`;
+      return `timer   ${event.node} ${describeTimer(event.timer)}`;
     case "invoke":
       return `invoke  ${event.client} ${describeOp(event.op)}`;
     case "crash":
@@ -151,6 +168,12 @@ export function describeEvent(event: TraceEvent): string {
     case "restart":
       return `restart ${event.node}`;
   }
+}
+
+/** A timer's type, and its sequence number when it has one (pb's ClientRetryTimer #3). */
+function describeTimer(timer: TimerBase): string {
+  const seq = (timer as { seq?: unknown }).seq;
+  return typeof seq === "number" ? `${timer.type} #${seq}` : timer.type;
 }
 
 export interface ReplayedTrace {
@@ -176,15 +199,15 @@ export function replayEvents(world: World, events: readonly TraceEvent[]): Repla
       code = toEventCode(world, state, event);
     } catch (error) {
       if (!(error instanceof TraceReplayError)) throw error;
-      const diverged = `event ${i + 1} (${describeEvent(event)}) cannot happen: ${error.message}`;
+      const diverged = `event ${i + 1} (${describeEvent(world, event)}) cannot happen: ${error.message}`;
       lines.push(
-        `${String(i + 1).padStart(width)}. ${describeEvent(event)}`,
+        `${String(i + 1).padStart(width)}. ${describeEvent(world, event)}`,
         `${" ".repeat(width + 2)}CANNOT HAPPEN: ${error.message}`,
       );
       return { lines, violation: null, applied: i, diverged, state };
     }
     const step = world.step(state, code);
-    lines.push(`${String(i + 1).padStart(width)}. ${describeEvent(event)}`);
+    lines.push(`${String(i + 1).padStart(width)}. ${describeEvent(world, event)}`);
     const node =
       eventKindOf(code) === deliverKind
         ? world.messages.destination[eventArgumentOf(code)]!

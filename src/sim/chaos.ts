@@ -1,10 +1,11 @@
 import { InvariantError } from "../actors/assert.js";
-import type { ProtocolConfig } from "../protocols/pb/config.js";
 import { checkHistory, formatCheckResult } from "../check/index.js";
+import type { SimFaultModel } from "../protocols/simSupport.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import type { Address } from "../schemas/address.js";
 import { Random } from "./random.js";
 import { Simulator } from "./simulator.js";
-import { stuckByDesignReason } from "./stuck.js";
 import { startWorkload } from "./workload.js";
 
 // The chaos scenario: a cluster under random loss, duplication, delay,
@@ -23,7 +24,10 @@ export interface ChaosOptions {
   chaosMs?: number;
   /** Virtual milliseconds allowed, after healing, for every client to finish. */
   settleMs?: number;
-  config?: ProtocolConfig;
+  /** Default: the registry's default protocol (pb). */
+  protocol?: AnyProtocol;
+  /** Made by `protocol.config.make` (default: its defaults). */
+  config?: ProtocolConfigBase;
   /** Keep this many trace lines for the report (0: none). */
   traceLinesMax?: number;
 }
@@ -36,9 +40,9 @@ export interface ChaosResult {
   /** Why the run failed: an invariant, a non-linearizable history, or clients that never finished. */
   violation: string | null;
   /**
-   * Clients left unfinished for the one by-design reason (the view's primary
-   * lost before it acknowledged its view; src/sim/stuck.ts), checked from the
-   * run's role log. Not a violation; never set together with an unfinished-
+   * Clients left unfinished for the one reason the protocol accepts (pb: the
+   * view's primary lost before it acknowledged its view), as its SimObserver
+   * saw the run. Not a violation; never set together with an unfinished-
    * clients violation.
    */
   stuckByDesign: string | null;
@@ -57,8 +61,10 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   const clientCount = options.clients ?? 5;
   const chaosMs = options.chaosMs ?? 10_000;
   const settleMs = options.settleMs ?? 10_000;
+  const protocol = options.protocol ?? protocolNamed(defaultProtocolName);
   const sim = new Simulator({
     seed,
+    protocol,
     config: options.config,
     traceLinesMax: options.traceLinesMax ?? 0,
     keepCompleted: false,
@@ -73,15 +79,16 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     restart: 0,
     join: 0,
   };
+  // The nodes the nemesis may crash (pb: the servers), and the others (pb: the view server).
   const servers: Address[] = [];
+  const others: Address[] = [];
   const clients: Address[] = [];
   let violation: string | null = null;
   let stuckByDesign: string | null = null;
   let unfinishedClients = 0;
 
   try {
-    sim.addViewServer();
-    for (let i = 1; i <= (options.servers ?? 3); i++) addServer(`server-${i}`);
+    for (const node of protocol.layout(options.servers ?? 3)) addNode(node.address, node.role);
     for (let i = 1; i <= clientCount; i++) {
       clients.push(`client-${i}`);
       sim.addClient(`client-${i}`);
@@ -91,11 +98,10 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     const nemesis = new Nemesis(
       sim,
       random.fork(),
-      servers,
-      clients,
+      { servers, others, clients },
       faults,
-      options.joinsMax ?? 2,
-      addServer,
+      protocol.sim.joins ? (options.joinsMax ?? 2) : 0,
+      join,
     );
     nemesis.start(chaosMs);
     sim.runFor(chaosMs);
@@ -104,7 +110,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     const finished = sim.runUntil(() => clients.every((client) => !sim.isBusy(client)), settleMs);
     unfinishedClients = clients.filter((client) => sim.isBusy(client)).length;
     if (!finished) {
-      stuckByDesign = stuckByDesignReason(sim.roleLog);
+      stuckByDesign = sim.stuckByDesign();
       if (stuckByDesign === null)
         violation = `${unfinishedClients} client(s) did not finish within ${settleMs} ms after healing`;
     }
@@ -132,37 +138,55 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     trace: violation === null ? [] : sim.trace(),
   };
 
-  function addServer(address: Address): void {
-    servers.push(address);
-    sim.addServer(address);
+  function addNode(address: Address, role: string): void {
+    const crashable = protocol.roles.find((spec) => spec.name === role)?.crashable ?? false;
+    (crashable ? servers : others).push(address);
+    sim.addNode(address, role);
+  }
+
+  /** Starts the node a cluster one server larger has (pb: server-N+1). */
+  function join(): void {
+    const present = new Set(sim.addresses());
+    for (const node of protocol.layout(servers.length + 1))
+      if (!present.has(node.address)) addNode(node.address, node.role);
   }
 }
 
+interface ChaosNodes {
+  /** Up or down at the nemesis's will (roles with `crashable`). */
+  readonly servers: Address[];
+  /** Never crashed (pb: the view server); partitions take them too. */
+  readonly others: Address[];
+  readonly clients: Address[];
+}
+
 /**
- * Picks faults at random intervals. Crashes respect the fault model: at most
- * one of primary and backup is lost per view, and only once the view server's
- * view is acknowledged (so the surviving one holds every acknowledged write).
- * A partition during that recovery would be a second loss (the view server
- * cannot tell a cut-off server from a dead one), so partitions wait for it,
- * and loss is capped so the survivor's pings are not all lost in one check
- * interval (at 30% loss, 4 pings vanish together about once a second).
+ * Picks faults at random intervals. Crashes respect the protocol's fault
+ * model (SimFaultModel; pb: at most one of primary and backup lost per view,
+ * and only once its view is acknowledged). Partitions wait while the model
+ * says the cluster recovers from a crash, and loss is capped then so the
+ * survivor's messages are not all lost at once (pb: at 30% loss, 4 pings
+ * vanish together about once a second).
  */
 const recoveryDropMax = 0.05;
 
 class Nemesis {
-  private lastRoleCrashView = 0;
+  private readonly model: SimFaultModel;
+  private readonly servers: Address[];
   private partitioned = false;
   private joins = 0;
 
   constructor(
     private readonly sim: Simulator,
     private readonly random: Random,
-    private readonly servers: Address[],
-    private readonly clients: Address[],
+    private readonly nodes: ChaosNodes,
     private readonly faults: Record<FaultKind, number>,
     private readonly joinsMax: number,
-    private readonly addServer: (address: Address) => void,
-  ) {}
+    private readonly addJoiner: () => void,
+  ) {
+    this.servers = nodes.servers;
+    this.model = sim.protocol.sim.faults(sim, sim.config);
+  }
 
   start(untilMs: number): void {
     const tick = (): void => {
@@ -182,7 +206,7 @@ class Nemesis {
     const roll = this.random.next();
     if (roll < 0.2) this.setNet();
     else if (roll < 0.3) this.partition();
-    else if (roll < 0.37) this.cutFromViewServer();
+    else if (roll < 0.37) this.cut();
     else if (roll < 0.55) this.heal();
     else if (roll < 0.75) this.crash();
     else if (roll < 0.95) this.restart();
@@ -200,18 +224,15 @@ class Nemesis {
     this.faults.net += 1;
   }
 
-  /** A primary or backup crashed and the view server has not yet settled a full, acknowledged view since. */
   private recovering(): boolean {
-    const viewServer = this.sim.viewServerState();
-    if (viewServer === null || this.lastRoleCrashView === 0) return false;
-    const { view, primaryAcked } = viewServer;
-    return view.viewNum <= this.lastRoleCrashView || !primaryAcked || view.backup === null;
+    return this.model.recovering();
   }
 
   private partition(): void {
     if (this.recovering()) return;
     this.partitioned = true;
-    const nodes = ["viewserver", ...this.servers, ...(this.random.chance(0.5) ? this.clients : [])];
+    const clients = this.random.chance(0.5) ? this.nodes.clients : [];
+    const nodes = [...this.nodes.others, ...this.servers, ...clients];
     const groups: Address[][] = [[], []];
     for (const node of nodes) {
       const side = this.random.int(3); // 2: in no group, reaches everyone
@@ -221,11 +242,11 @@ class Nemesis {
     this.faults.partition += 1;
   }
 
-  private cutFromViewServer(): void {
+  private cut(): void {
     if (this.recovering()) return;
     this.partitioned = true;
-    const primary = this.sim.viewServerState()?.view.primary ?? this.random.pick(this.servers);
-    this.sim.network.cut(primary, "viewserver");
+    const [from, to] = this.model.cut(() => this.random.pick(this.servers));
+    this.sim.network.cut(from, to);
     this.faults.cut += 1;
   }
 
@@ -239,17 +260,9 @@ class Nemesis {
     const up = this.servers.filter((server) => this.sim.isUp(server));
     if (up.length === 0) return;
     const victim = this.random.pick(up);
-    const viewServer = this.sim.viewServerState();
-    if (viewServer === null) return;
-    const { view, primaryAcked } = viewServer;
-    if (victim === view.primary || victim === view.backup) {
-      const bothUp =
-        view.backup !== null &&
-        this.sim.isUp(view.backup) &&
-        view.primary !== null &&
-        this.sim.isUp(view.primary);
-      if (!primaryAcked || !bothUp || this.partitioned || view.viewNum <= this.lastRoleCrashView) return;
-      this.lastRoleCrashView = view.viewNum;
+    const verdict = this.model.crash(victim, this.partitioned);
+    if (verdict === "refuse") return;
+    if (verdict === "recovery") {
       const link = this.sim.network.link;
       link.drop = Math.min(link.drop, recoveryDropMax);
     }
@@ -267,7 +280,7 @@ class Nemesis {
   private join(): void {
     if (this.joins >= this.joinsMax) return;
     this.joins += 1;
-    this.addServer(`server-${this.servers.length + 1}`);
+    this.addJoiner();
     this.faults.join += 1;
   }
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
-import type { Mutation } from "../protocols/pb/config.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import { isStuck, recoverPhaseOf } from "../search/counterexample.js";
 import { World } from "../search/engine.js";
 import type { Violation } from "../search/invariants.js";
-import { findScenario } from "../search/scenarios.js";
-import { worldSpecOf } from "../search/search.js";
-import { replayEvents, SavedTrace } from "../search/trace.js";
+import { findScenario, worldSpecOf } from "../search/search.js";
+import { replayEvents, type SavedTrace, savedTraceOf } from "../search/trace.js";
 
 // Replays a counterexample saved by the model checker (`npm run search --
 // --save FILE`) against fresh actors: the scenario's nodes with the saved
@@ -22,7 +22,7 @@ export class TraceFileError extends Error {
 
 export interface ReplayResult {
   scenario: string;
-  mutations: Mutation[];
+  mutations: string[];
   /** What the saved trace says it shows. */
   expected: Violation;
   /** What the replay shows (null: no violation). */
@@ -38,26 +38,29 @@ export interface ReplayResult {
   lines: string[];
 }
 
-export function parseTrace(text: string): SavedTrace {
-  const parsed = parseJsonWith(SavedTrace, text);
+const defaultProtocol = (): AnyProtocol => protocolNamed(defaultProtocolName);
+
+/** A saved trace of `protocol` (its messages, timers, mutants and invariants only). */
+export function parseTrace(text: string, protocol: AnyProtocol = defaultProtocol()): SavedTrace {
+  const parsed = parseJsonWith(savedTraceOf(protocol), text);
   if (!parsed.ok) throw new TraceFileError(`not a saved search trace: ${parsed.error}`);
-  return parsed.value;
+  return parsed.value as SavedTrace;
 }
 
-export function readTraceFile(path: string): SavedTrace {
+export function readTraceFile(path: string, protocol: AnyProtocol = defaultProtocol()): SavedTrace {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new TraceFileError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return parseTrace(text);
+  return parseTrace(text, protocol);
 }
 
-export function replayTrace(saved: SavedTrace): ReplayResult {
-  const scenario = findScenario(saved.scenario);
+export function replayTrace(saved: SavedTrace, protocol: AnyProtocol = defaultProtocol()): ReplayResult {
+  const scenario = findScenario(protocol, saved.scenario);
   if (scenario === undefined) throw new TraceFileError(`unknown scenario ${saved.scenario}`);
-  const world = new World(worldSpecOf(scenario, saved.mutations));
+  const world = new World(worldSpecOf(scenario, saved.mutations, protocol));
   const result: ReplayResult = {
     scenario: saved.scenario,
     mutations: [...saved.mutations],

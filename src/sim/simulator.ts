@@ -1,52 +1,77 @@
 import { InvariantError } from "../actors/assert.js";
-import { createClient, type ClientState } from "../protocols/pb/client.js";
-import { type ProtocolConfig, defaultConfig } from "../protocols/pb/config.js";
-import {
-  type ActorDefinition,
-  type ClientDefinition,
-  type Context,
-  silentLogger,
-} from "../actors/context.js";
-import { describeMessage, describeOp } from "../protocols/pb/describe.js";
-import { createServer, type ServerState } from "../protocols/pb/server.js";
-import { createViewServer, type ViewServerState } from "../protocols/pb/viewServer.js";
+import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
+import { type ActorDefinition, type ClientDefinition, silentLogger } from "../actors/context.js";
 import { HistoryRecorder, type RecordedOp } from "../check/recorder.js";
+import type { AnyProtocol, ClusterInvariant, LiveNode, ProtocolConfigBase } from "../protocols/protocol.js";
+import type { SimObserver } from "../protocols/simSupport.js";
+import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { type ActorEvent, historyTypeOf } from "../schemas/actorEvents.js";
-import { type Address, viewServerAddress } from "../schemas/address.js";
-import type { Envelope } from "../schemas/envelope.js";
-import type { MessageBody } from "../protocols/pb/messages.js";
-import type { Op } from "../schemas/op.js";
-import type { Timer } from "../protocols/pb/timers.js";
+import type { Address } from "../schemas/address.js";
+import type { Envelope, TimerBase } from "../schemas/envelope.js";
+import { describeOp, type Op } from "../schemas/op.js";
+import { ClusterChecker, ClusterInvariantError } from "./clusterChecks.js";
 import { EventQueue, type Scheduled } from "./eventQueue.js";
 import { NetworkFaults } from "./network.js";
 import { Random } from "./random.js";
-import type { RoleEvent } from "./stuck.js";
 
 // A deterministic simulator (TigerBeetle's VOPR, etcd raft's test network):
 // the same actor code as in production, on virtual time, over a seeded
 // network that drops, duplicates, delays and reorders messages, with
 // partitions, crashes and same-name restarts. Everything that happens follows
-// from the seed, so a failing run is replayed exactly from its seed.
+// from the seed, so a failing run is replayed exactly from its seed. It runs
+// any protocol: each node is an ActorCell of a role the protocol names.
 
-type AnyState = ViewServerState | ServerState | ClientState;
-
-class Node {
-  /** null while crashed. */
-  state: AnyState | null = null;
-  /** Bumped on every crash so timers set by an earlier life never fire. */
-  life = 0;
+/** One simulated node: its cell, and the cell's host (transport, clock, timers) on this simulator. */
+class Node implements CellHost, LiveNode {
+  readonly cell: ActorCell;
   /** This node's entry of `Simulator.sentCount`, once it has sent something (saves a lookup per send). */
   sentCount: Map<string, number> | null = null;
   /** A client's operation in progress (kept on the node: one less map lookup per invoke and per result). */
   outstanding: Outstanding | null = null;
-  readonly context: Context;
 
   constructor(
+    private readonly sim: Simulator,
     readonly address: Address,
-    readonly definition: ActorDefinition<AnyState>,
-    makeContext: (node: Node) => Context,
+    readonly role: string,
+    /** Its place in the order nodes were added (the served ledger's node number). */
+    readonly index: number,
+    definition: ActorDefinition<unknown>,
+    /** The protocol's cluster invariants that read this role's states. */
+    readonly invariants: readonly ClusterInvariant[],
   ) {
-    this.context = makeContext(this);
+    this.cell = new ActorCell(address, definition, this, {
+      checkInvariants: true,
+      log: silentLogger,
+      onFailure: (failure) => sim.failed(failure),
+    });
+  }
+
+  get state(): unknown {
+    return this.cell.state;
+  }
+
+  now(): number {
+    return this.sim.nowMs;
+  }
+  random(): number {
+    return this.sim.random.next();
+  }
+  messageId(): string {
+    return this.sim.nextMessageId();
+  }
+  sentAt(): number {
+    return this.sim.nowMs;
+  }
+  transmit(envelope: Envelope): void {
+    this.sim.transmit(this, envelope);
+  }
+  schedule(timer: TimerBase, afterMs: number, life: number): void {
+    this.sim.scheduleTimer(this, timer, afterMs, life);
+  }
+  // Timers carry the life they were set in; the cell drops those of an earlier life.
+  cancelTimers(): void {}
+  emit(event: ActorEvent): void {
+    this.sim.onActorEvent(this, event);
   }
 }
 
@@ -63,7 +88,7 @@ interface EventFields extends Scheduled {
   node: Node | null;
   /** The node's life when the timer was set. */
   life: number;
-  timer: Timer | null;
+  timer: TimerBase | null;
   run: (() => void) | null;
 }
 
@@ -75,15 +100,15 @@ interface Outstanding {
 
 type SimEvent =
   | (EventFields & { kind: "deliver"; message: Envelope })
-  | (EventFields & { kind: "timer"; node: Node; timer: Timer })
+  | (EventFields & { kind: "timer"; node: Node; timer: TimerBase })
   | (EventFields & { kind: "call"; run: () => void });
 
 function deliverEvent(time: number, message: Envelope): SimEvent {
   return { time, order: 0, kind: "deliver", message, node: null, life: 0, timer: null, run: null };
 }
 
-function timerEvent(time: number, node: Node, timer: Timer): SimEvent {
-  return { time, order: 0, kind: "timer", message: null, node, life: node.life, timer, run: null };
+function timerEvent(time: number, node: Node, timer: TimerBase, life: number): SimEvent {
+  return { time, order: 0, kind: "timer", message: null, node, life, timer, run: null };
 }
 
 function callEvent(time: number, run: () => void): SimEvent {
@@ -92,7 +117,10 @@ function callEvent(time: number, run: () => void): SimEvent {
 
 export interface SimulatorOptions {
   seed: number;
-  config?: ProtocolConfig;
+  /** The protocol to run (default: the registry's default, pb). */
+  protocol?: AnyProtocol;
+  /** Made by `protocol.config.make` (default: the protocol's defaults). */
+  config?: ProtocolConfigBase;
   /** Keep the last this many trace lines (0: no tracing, fastest). */
   traceLinesMax?: number;
   /**
@@ -131,7 +159,8 @@ export interface CompletedOp {
 export class Simulator {
   readonly random: Random;
   readonly network = new NetworkFaults();
-  readonly config: ProtocolConfig;
+  readonly protocol: AnyProtocol;
+  readonly config: ProtocolConfigBase;
   readonly history: HistoryRecorder;
   readonly stats: SimulatorStats = {
     events: 0,
@@ -144,36 +173,36 @@ export class Simulator {
   };
   /** Messages sent, by sender, then by message type (for traffic budgets). */
   readonly sentCount = new Map<Address, Map<string, number>>();
-  /** View changes, acknowledgements and server crashes, in order (stuck.ts reads it). */
-  readonly roleLog: RoleEvent[] = [];
+  /** The protocol's watcher of this run (its stuck-by-design verdict). */
+  readonly observer: SimObserver;
   /** Finished operations, oldest first (empty when `keepCompleted` is off). */
   readonly completed: CompletedOp[] = [];
   private readonly nodes = new Map<Address, Node>();
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly servedBy = new Map<number, Address>();
+  private readonly checker: ClusterChecker;
+  private readonly definitions = new Map<string, ActorDefinition<unknown>>();
+  private readonly clientDefinition: ClientDefinition<unknown>;
   private readonly resultListeners: ((done: CompletedOp) => void)[] = [];
-  private readonly viewServerDefinition: ActorDefinition<ViewServerState>;
-  private readonly serverDefinition: ActorDefinition<ServerState>;
-  private readonly clientDefinition: ClientDefinition<ClientState>;
   private readonly traceLinesMax: number;
   private readonly keepCompleted: boolean;
   private readonly traceLines: string[] = [];
   private traceNext = 0;
   private timeMs = 0;
-  private ackLoggedViewNum = 0;
-  private nextMessageId = 1;
+  private messageIds = 1;
   private readonly onSend: ((message: Envelope) => void) | null;
 
   constructor(options: SimulatorOptions) {
     this.random = new Random(options.seed);
-    this.config = options.config ?? defaultConfig;
+    this.protocol = options.protocol ?? protocolNamed(defaultProtocolName);
+    this.config = options.config ?? this.protocol.config.defaults;
     this.traceLinesMax = options.traceLinesMax ?? 0;
     this.keepCompleted = options.keepCompleted ?? true;
     this.onSend = options.onSend ?? null;
     this.history = new HistoryRecorder(() => Math.round(this.timeMs * 1_000_000));
-    this.viewServerDefinition = createViewServer(this.config);
-    this.serverDefinition = createServer(this.config);
-    this.clientDefinition = createClient(this.config);
+    this.observer = this.protocol.sim.observer(this.config);
+    this.checker = new ClusterChecker(this.protocol.clusterInvariants);
+    this.clientDefinition = this.protocol.client(this.config);
+    this.definitions.set("client", this.clientDefinition);
   }
 
   get nowMs(): number {
@@ -182,27 +211,25 @@ export class Simulator {
 
   // ------------------------------------------------------------ building the cluster
 
-  addViewServer(): void {
-    this.addNode(viewServerAddress, this.viewServerDefinition as ActorDefinition<AnyState>);
-  }
-
-  addServer(address: Address): void {
-    this.addNode(address, this.serverDefinition as ActorDefinition<AnyState>);
+  /** The protocol's cluster with `servers` servers (pb: the view server and server-1 … server-N). */
+  addCluster(servers: number): void {
+    for (const { address, role } of this.protocol.layout(servers)) this.addNode(address, role);
   }
 
   addClient(address: Address): void {
-    this.addNode(address, this.clientDefinition as ActorDefinition<AnyState>);
+    this.addNode(address, "client");
   }
 
-  /** The usual cluster: a view server and servers `server-1` … `server-N`. */
-  addCluster(servers: number): void {
-    this.addViewServer();
-    for (let i = 1; i <= servers; i++) this.addServer(`server-${i}`);
-  }
-
-  private addNode(address: Address, definition: ActorDefinition<AnyState>): void {
+  /** Starts a node of `role` (a role of the protocol, or "client") at `address`. */
+  addNode(address: Address, role: string): void {
     if (this.nodes.has(address)) throw new Error(`node ${address} exists`);
-    const node = new Node(address, definition, (self) => this.makeContext(self));
+    let definition = this.definitions.get(role);
+    if (definition === undefined) {
+      definition = this.protocol.actor(role, this.config);
+      this.definitions.set(role, definition);
+    }
+    const invariants = this.checker.reading(role);
+    const node = new Node(this, address, role, this.nodes.size, definition, invariants);
     this.nodes.set(address, node);
     this.start(node);
   }
@@ -211,13 +238,11 @@ export class Simulator {
 
   crash(address: Address): void {
     const node = this.node(address);
-    if (node.state === null) return;
-    if (node.definition === this.serverDefinition) {
-      const incarnation = (node.state as ServerState).incarnation;
-      this.roleLog.push({ type: "crash", atMs: this.timeMs, address, incarnation });
-    }
-    node.state = null;
-    node.life += 1;
+    if (!node.cell.isUp) return;
+    this.observer.onCrash(address, node.role, node.cell.state, this.timeMs);
+    node.cell.crash();
+    this.checker.down(node);
+    this.checker.check(node, this.timeMs);
     this.stats.crashes += 1;
     if (this.traceLinesMax > 0) this.trace(`crash ${address}`);
     if (node.outstanding !== null) {
@@ -229,14 +254,14 @@ export class Simulator {
   /** Start again under the same address, with the initial state. */
   restart(address: Address): void {
     const node = this.node(address);
-    if (node.state !== null) return;
+    if (node.cell.isUp) return;
     this.stats.restarts += 1;
     if (this.traceLinesMax > 0) this.trace(`restart ${address}`);
     this.start(node);
   }
 
   isUp(address: Address): boolean {
-    return this.node(address).state !== null;
+    return this.node(address).cell.isUp;
   }
 
   // ------------------------------------------------------------ clients
@@ -244,14 +269,14 @@ export class Simulator {
   /** Start an operation on an idle client; its completion lands in `completed` and the history. */
   invoke(client: Address, op: Op): void {
     const node = this.node(client);
-    const state = node.state as ClientState | null;
-    if (state === null) throw new Error(`client ${client} is down`);
+    if (!node.cell.isUp) throw new Error(`client ${client} is down`);
     if (node.outstanding !== null) throw new Error(`client ${client} is busy`);
     const value = op.f === "get" ? undefined : op.value;
     const recorded = this.history.invoke(client, op.f, op.key, value);
     node.outstanding = { op, recorded, invokedAtMs: this.timeMs };
     if (this.traceLinesMax > 0) this.trace(`invoke ${client} ${describeOp(op)}`);
-    this.clientDefinition.invoke(state, op, node.context);
+    const definition = this.clientDefinition;
+    node.cell.act("invoke", (state, ctx) => definition.invoke(state, op, ctx));
     this.afterEvent(node);
   }
 
@@ -276,6 +301,11 @@ export class Simulator {
 
   onResult(listener: (done: CompletedOp) => void): void {
     this.resultListeners.push(listener);
+  }
+
+  /** The protocol's reason for clients left unfinished, or null when that is a violation (SimObserver). */
+  stuckByDesign(): string | null {
+    return this.observer.stuckByDesign();
   }
 
   // ------------------------------------------------------------ running
@@ -311,31 +341,33 @@ export class Simulator {
     if (event.kind === "call") return event.run();
     if (event.kind === "timer") {
       const node = event.node;
-      if (node.state === null || node.life !== event.life) return;
+      const cell = node.cell;
+      if (!cell.isUp || cell.life !== event.life) return;
       if (this.traceLinesMax > 0) this.trace(`timer ${node.address} ${event.timer.type}`);
-      node.definition.onTimer(node.state, event.timer, node.context);
+      cell.fire(event.timer, event.life);
       return this.afterEvent(node);
     }
     const message = event.message;
     const node = this.nodes.get(message.to);
-    if (node === undefined || node.state === null || !this.network.canTalk(message.from, message.to)) {
+    if (node === undefined || !node.cell.isUp || !this.network.canTalk(message.from, message.to)) {
       this.stats.messagesDropped += 1;
-      if (this.traceLinesMax > 0) this.trace(`lost ${describeMessage(message)}`);
+      if (this.traceLinesMax > 0) this.trace(`lost ${this.protocol.describeMessage(message)}`);
       return;
     }
-    if (this.traceLinesMax > 0) this.trace(`deliver ${describeMessage(message)}`);
-    node.definition.onMessage(node.state, message, node.context);
+    if (this.traceLinesMax > 0) this.trace(`deliver ${this.protocol.describeMessage(message)}`);
+    node.cell.deliver(message);
     this.afterEvent(node);
   }
 
   // ------------------------------------------------------------ inspection
 
-  viewServerState(): ViewServerState | null {
-    return this.nodes.get(viewServerAddress)?.state as ViewServerState | null;
+  /** A node's state (the protocol's type for its role), or null while it is down. */
+  stateOf(address: Address): unknown {
+    return this.node(address).cell.state;
   }
 
-  serverState(address: Address): ServerState | null {
-    return this.node(address).state as ServerState | null;
+  roleOf(address: Address): string {
+    return this.node(address).role;
   }
 
   addresses(): Address[] {
@@ -356,76 +388,28 @@ export class Simulator {
       : [...lines.slice(this.traceNext), ...lines.slice(0, this.traceNext)];
   }
 
-  // ------------------------------------------------------------ helpers
+  // ------------------------------------------------------------ the nodes' host (called by Node)
 
-  private node(address: Address): Node {
-    const node = this.nodes.get(address);
-    if (node === undefined) throw new Error(`no node ${address}`);
-    return node;
+  nextMessageId(): string {
+    return String(this.messageIds++);
   }
 
-  private start(node: Node): void {
-    node.state = node.definition.init(node.context);
-    this.afterEvent(node);
+  scheduleTimer(node: Node, timer: TimerBase, afterMs: number, life: number): void {
+    this.queue.push(timerEvent(this.timeMs + afterMs, node, timer, life));
   }
 
-  private afterEvent(node: Node): void {
-    if (node.state === null) return;
-    if (node.address === viewServerAddress) this.logAcknowledgement(node.state as ViewServerState);
-    try {
-      node.definition.invariants(node.state);
-    } catch (error) {
-      if (error instanceof InvariantError) {
-        error.message = `${node.address} at ${this.timeMs.toFixed(3)} ms: ${error.message} (${node.definition.describe(node.state)})`;
-      }
-      throw error;
-    }
-  }
-
-  private logAcknowledgement(viewServer: ViewServerState): void {
-    const viewNum = viewServer.view.viewNum;
-    if (!viewServer.primaryAcked || viewNum === this.ackLoggedViewNum) return;
-    this.ackLoggedViewNum = viewNum;
-    this.roleLog.push({ type: "ack", atMs: this.timeMs, viewNum });
-  }
-
-  private makeContext(node: Node): Context {
-    const address = node.address;
-    return {
-      self: address,
-      send: (to, body) => this.send(node, to, body),
-      setTimer: (timer, afterMs) => this.queue.push(timerEvent(this.timeMs + afterMs, node, timer)),
-      now: () => this.timeMs,
-      random: () => this.random.next(),
-      emit: (event) => this.onActorEvent(node, event),
-      log: silentLogger,
-    };
-  }
-
-  private send(node: Node, to: Address, body: MessageBody): void {
-    const from = node.address;
-    // While init runs the state does not exist yet: everything an actor
-    // sends from init belongs to view 0.
-    const state = node.state;
+  transmit(node: Node, message: Envelope): void {
     this.stats.messagesSent += 1;
     let counts = node.sentCount;
-    if (counts === null) this.sentCount.set(from, (counts = node.sentCount = new Map()));
-    counts.set(body.type, (counts.get(body.type) ?? 0) + 1);
-    const message: Envelope = {
-      v: 1,
-      id: String(this.nextMessageId++),
-      from,
-      to,
-      viewNum: state === null ? 0 : node.definition.viewNum(state),
-      sentAt: this.timeMs,
-      body,
-    };
+    if (counts === null) this.sentCount.set(node.address, (counts = node.sentCount = new Map()));
+    const type = message.body.type;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
     this.onSend?.(message);
     const network = this.network;
     const random = this.random;
     if (network.drops(random)) {
       this.stats.messagesDropped += 1;
-      if (this.traceLinesMax > 0) this.trace(`drop ${describeMessage(message)}`);
+      if (this.traceLinesMax > 0) this.trace(`drop ${this.protocol.describeMessage(message)}`);
       return;
     }
     this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
@@ -433,24 +417,17 @@ export class Simulator {
       this.queue.push(deliverEvent(this.timeMs + network.delayMs(random), message));
   }
 
-  private onActorEvent(node: Node, event: ActorEvent): void {
-    const address = node.address;
-    if (event.type === "viewChanged" && address === viewServerAddress) {
-      // changeView names the primary's process before it emits.
-      const { primaryIncarnation } = node.state as ViewServerState;
-      this.roleLog.push({ type: "view", atMs: this.timeMs, view: { ...event.view }, primaryIncarnation });
-      return;
-    }
-    if (event.type === "served") {
-      const server = this.servedBy.get(event.viewNum);
-      if (server !== undefined && server !== address) {
-        throw new InvariantError(
-          `two servers answered clients as primary of view ${event.viewNum}: ${server} and ${address}`,
-        );
-      }
-      if (server === undefined) this.servedBy.set(event.viewNum, address);
-      return;
-    }
+  /** A node's handler threw or broke an invariant (the cell stopped it): the run fails, with where and when. */
+  failed(failure: CellFailure): never {
+    const { error } = failure;
+    if (error instanceof InvariantError && !(error instanceof ClusterInvariantError))
+      error.message = `${failure.address} at ${this.timeMs.toFixed(3)} ms: ${error.message} (${failure.state})`;
+    throw error;
+  }
+
+  onActorEvent(node: Node, event: ActorEvent): void {
+    this.observer.onEmit(node.address, node.role, node.cell.state, event, this.timeMs);
+    if (event.type === "served") return this.checker.served(node, event.viewNum);
     if (event.type !== "result") return;
     const pending = node.outstanding;
     if (pending === null) return;
@@ -459,7 +436,7 @@ export class Simulator {
     if (outcome === "ok") this.history.ok(pending.recorded, pending.op.f === "get" ? event.value : undefined);
     else this.history[outcome](pending.recorded);
     const done: CompletedOp = {
-      client: address,
+      client: node.address,
       op: pending.op,
       value: event.value,
       invokedAtMs: pending.invokedAtMs,
@@ -469,7 +446,29 @@ export class Simulator {
     this.stats.opWaitMaxMs = Math.max(this.stats.opWaitMaxMs, done.completedAtMs - done.invokedAtMs);
     if (this.keepCompleted) this.completed.push(done);
     if (this.traceLinesMax > 0)
-      this.trace(`result ${address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
+      this.trace(`result ${node.address} ${describeOp(pending.op)} = ${JSON.stringify(event.value)}`);
     for (const listener of this.resultListeners) listener(done);
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private node(address: Address): Node {
+    const node = this.nodes.get(address);
+    if (node === undefined) throw new Error(`no node ${address}`);
+    return node;
+  }
+
+  private start(node: Node): void {
+    node.cell.start();
+    this.checker.up(node);
+    this.afterEvent(node);
+  }
+
+  /** After every event of a node: the protocol's observer, then the cluster-wide invariants. */
+  private afterEvent(node: Node): void {
+    const state = node.cell.state;
+    if (state === null) return;
+    this.observer.afterEvent(node.address, node.role, state, this.timeMs);
+    if (node.invariants.length > 0) this.checker.check(node, this.timeMs);
   }
 }

@@ -8,7 +8,9 @@ import { makeConfig } from "../../src/protocols/pb/config.js";
 import type { ActorDefinition } from "../../src/actors/context.js";
 import { createServer } from "../../src/protocols/pb/server.js";
 import { createViewServer } from "../../src/protocols/pb/viewServer.js";
-import { Envelope } from "../../src/schemas/envelope.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
+
+const Envelope = protocolNamed("pb").envelope;
 import { valueBytesMax } from "../../src/schemas/limits.js";
 import type { MessageBody } from "../../src/protocols/pb/messages.js";
 import { parseJsonWith } from "../../src/schemas/parse.js";

@@ -4,7 +4,9 @@ import { makeConfig } from "../../src/protocols/pb/config.js";
 import { createServer, type ServerState } from "../../src/protocols/pb/server.js";
 import type { Op } from "../../src/schemas/op.js";
 import type { Session } from "../../src/kv/atMostOnce.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
+import type { Timer } from "../../src/protocols/pb/timers.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig();
@@ -18,7 +20,7 @@ function viewReply(view: View, primaryIncarnation: number | null = incarnation) 
 }
 
 /** server-1 as the ready primary of view 2 = (server-1, server-2), client-a's session 1 at position 1, x=1 at 2. */
-function readyPrimary(): ActorProbe<ServerState> {
+function readyPrimary(): ActorProbe<ServerState, MessageBody, Timer> {
   const server = new ActorProbe(createServer(config), "server-1");
   server.deliver("viewserver", viewReply({ viewNum: 1, primary: "server-1", backup: null }));
   server.deliver("client-a", { type: "RegisterClient", seq: 1 }, 1); // session 1
@@ -34,7 +36,7 @@ function readyPrimary(): ActorProbe<ServerState> {
 }
 
 /** server-2 as the backup of view 2 = (server-1, server-2), holding x=1. */
-function installedBackup(): ActorProbe<ServerState> {
+function installedBackup(): ActorProbe<ServerState, MessageBody, Timer> {
   const server = new ActorProbe(createServer(config), "server-2");
   server.deliver("viewserver", viewReply({ viewNum: 2, primary: "server-1", backup: "server-2" }, 7));
   const chunk = {

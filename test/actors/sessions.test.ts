@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/protocols/pb/client.js";
 import { makeConfig } from "../../src/protocols/pb/config.js";
 import { createServer, type ServerState } from "../../src/protocols/pb/server.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig({ sessionExpiryMs: 1_000 });

@@ -4,17 +4,24 @@
 import { describe, expect, it } from "vitest";
 import { makeConfig } from "../../src/protocols/pb/config.js";
 import { createViewServer, type ViewServerState } from "../../src/protocols/pb/viewServer.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
+import type { Timer } from "../../src/protocols/pb/timers.js";
 import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeConfig();
 
-function newViewServer(): ActorProbe<ViewServerState> {
+function newViewServer(): ActorProbe<ViewServerState, MessageBody, Timer> {
   return new ActorProbe(createViewServer(config), "viewserver");
 }
 
 /** Ping as `server` acknowledging `viewNum`, in incarnation `incarnation`; returns the view in the reply. */
-function ping(vs: ActorProbe<ViewServerState>, server: string, viewNum: number, incarnation = 1): View {
+function ping(
+  vs: ActorProbe<ViewServerState, MessageBody, Timer>,
+  server: string,
+  viewNum: number,
+  incarnation = 1,
+): View {
   vs.takeSent();
   vs.deliver(server, { type: "Ping", viewNum, incarnation });
   const reply = vs.takeSent().find((s) => s.to === server && s.body.type === "ViewReply");
@@ -22,7 +29,7 @@ function ping(vs: ActorProbe<ViewServerState>, server: string, viewNum: number, 
   return reply.body.view;
 }
 
-function check(vs: ActorProbe<ViewServerState>): void {
+function check(vs: ActorProbe<ViewServerState, MessageBody, Timer>): void {
   vs.fire({ type: "PingCheckTimer" });
 }
 
@@ -31,7 +38,7 @@ function view(viewNum: number, primary: string | null, backup: string | null): V
 }
 
 /** A live cluster in view 2 = (server-1, server-2), acknowledged. */
-function twoServerView(): ActorProbe<ViewServerState> {
+function twoServerView(): ActorProbe<ViewServerState, MessageBody, Timer> {
   const vs = newViewServer();
   ping(vs, "server-1", 0);
   ping(vs, "server-1", 1);

@@ -2,14 +2,14 @@
 // the relay backup and answers the client when the echo comes back; nothing
 // else (no view, no state). Driven by hand one message at a time.
 import { describe, expect, it } from "vitest";
+import { relayDefinitionFor } from "../../src/bench/relayActors.js";
 import {
   createRelayBackup,
   createRelayPrimary,
   createRelayViewServer,
-  relayDefinitionFor,
   relayView,
   relayWaitingMax,
-} from "../../src/bench/relayActors.js";
+} from "../../src/protocols/pb/relayActors.js";
 import type { Op } from "../../src/schemas/op.js";
 import { ActorProbe } from "../support/actorProbe.js";
 

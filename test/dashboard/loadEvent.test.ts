@@ -2,6 +2,7 @@
 // publishes at its start and with its verdict, and how the dashboard's model
 // folds it: the newest event of a run replaces the older one, the run heard
 // of last comes last, and an invalid event is counted, never shown as a run.
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { describe, expect, it } from "vitest";
 import { describeLoadEvent } from "../../src/broker/events.js";
 import { DashboardModel, loadRunsMax } from "../../src/dashboard/model.js";
@@ -40,6 +41,7 @@ function finished(at: number, run = "r1"): Verdict {
 
 function model(): DashboardModel {
   return new DashboardModel({
+    protocol: protocolNamed("pb"),
     cluster: "c",
     broker: "amqp://x",
     projectDirectory: "/home/me/pbkv",

@@ -1,6 +1,7 @@
 // The dashboard's model (src/dashboard/model.ts), fed events and tapped
 // messages by hand: views and their reasons, node liveness, the faults in
 // force, the per-second series, and the samples of the diagram.
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { describe, expect, it } from "vitest";
 import { DashboardModel, silentAfterMs } from "../../src/dashboard/model.js";
 import type { TappedMessage } from "../../src/dashboard/tap.js";
@@ -11,6 +12,7 @@ const t0 = 1_800_000_000_000;
 
 function model(): DashboardModel {
   return new DashboardModel({
+    protocol: protocolNamed("pb"),
     cluster: "c",
     broker: "amqp://x",
     projectDirectory: "/home/me/pbkv",
@@ -61,8 +63,20 @@ const counters = (at: number, node: string, changes: Partial<NodeCounters>): Clu
   counters: { ...zeroCounters(), ...changes },
 });
 
+/** What pb's messages are to the dashboard (its `dashboard.traffic`), by type. */
+const trafficOf: Record<string, TappedMessage["traffic"]> = {
+  Request: "request",
+  Reply: "reply",
+  Forward: "replication",
+  Ping: "heartbeat",
+  GetView: "heartbeat",
+  ViewReply: "heartbeat",
+};
+
 function tapped(changes: Partial<TappedMessage>): TappedMessage {
+  const type = changes.type ?? "Ping";
   return {
+    traffic: trafficOf[type] ?? "other",
     id: "m",
     from: "server-1",
     to: "viewserver",

@@ -1,9 +1,10 @@
 // Why a view changed (src/dashboard/reasons.ts): inferred from the incidents
 // since the previous view and the network faults in force.
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { describe, expect, it } from "vitest";
 import { applyToFaults, cleanFaults } from "../../src/broker/faults.js";
 import { explainViewChange, type Incident } from "../../src/dashboard/reasons.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 const view = (viewNum: number, primary: string | null, backup: string | null): View => ({
   viewNum,
@@ -17,7 +18,7 @@ function explain(
   incidents: Incident[] = [],
   faults = cleanFaults(),
 ): string {
-  return explainViewChange(previous, next, { previousAt: 1_000, incidents, faults });
+  return explainViewChange(protocolNamed("pb"), previous, next, { previousAt: 1_000, incidents, faults });
 }
 
 describe("explainViewChange", () => {

@@ -1,10 +1,12 @@
 // The message tap (src/dashboard/tap.ts): what a copy from `<c>.net` or
 // `<c>.lost` says about its message, and how many the browser gets.
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { describe, expect, it } from "vitest";
 import { classifyDelivery, Sampler, type RawDelivery } from "../../src/dashboard/tap.js";
-import type { Envelope } from "../../src/schemas/envelope.js";
 
-const envelope: Envelope = {
+const pb = protocolNamed("pb");
+
+const envelope = {
   v: 1,
   id: "m1",
   from: "client-abc",
@@ -24,7 +26,7 @@ function delivery(body: unknown, headers?: Record<string, unknown>): RawDelivery
 
 describe("classifyDelivery", () => {
   it("a copy straight from <c>.net was delivered", () => {
-    const tapped = classifyDelivery("c", "net", delivery(envelope));
+    const tapped = classifyDelivery(pb, "c", "net", delivery(envelope));
     expect(tapped).toMatchObject({
       id: "m1",
       from: "client-abc",
@@ -40,7 +42,7 @@ describe("classifyDelivery", () => {
 
   it("a copy dead-lettered by a delay bucket was delayed by that bucket", () => {
     const headers = { "x-death": [{ queue: "c.delay.50", reason: "expired", count: 1 }] };
-    expect(classifyDelivery("c", "net", delivery(envelope, headers))).toMatchObject({
+    expect(classifyDelivery(pb, "c", "net", delivery(envelope, headers))).toMatchObject({
       fate: "delayed",
       delayMs: 50,
     });
@@ -48,7 +50,7 @@ describe("classifyDelivery", () => {
 
   it("reads why a message was lost", () => {
     const lost = (headers?: Record<string, unknown>): string | undefined =>
-      classifyDelivery("c", "lost", delivery(envelope, headers))?.fate;
+      classifyDelivery(pb, "c", "lost", delivery(envelope, headers))?.fate;
     const dropDeath = [{ queue: "c.drop", reason: "expired" }];
     expect(lost({ "pbkv-lost": "drop", "x-death": dropDeath })).toBe("dropped");
     expect(lost({ "pbkv-lost": "partition", "x-death": dropDeath })).toBe("partitioned");
@@ -63,26 +65,26 @@ describe("classifyDelivery", () => {
   });
 
   it("an ok Reply carries its sequence number", () => {
-    const reply: Envelope = {
+    const reply = {
       ...envelope,
       from: "server-1",
       to: "client-abc",
       body: { type: "Reply", seq: 7, result: { ok: true, value: "" } },
     };
-    expect(classifyDelivery("c", "net", delivery(reply))).toMatchObject({ seq: 7, replyOk: true });
+    expect(classifyDelivery(pb, "c", "net", delivery(reply))).toMatchObject({ seq: 7, replyOk: true });
   });
 
   it("skips what is not an envelope", () => {
-    expect(classifyDelivery("c", "net", delivery("not json"))).toBeNull();
-    expect(classifyDelivery("c", "net", delivery({ ...envelope, v: 2 }))).toBeNull();
+    expect(classifyDelivery(pb, "c", "net", delivery("not json"))).toBeNull();
+    expect(classifyDelivery(pb, "c", "net", delivery({ ...envelope, v: 2 }))).toBeNull();
   });
 
   it("cuts long labels", () => {
-    const long: Envelope = {
+    const long = {
       ...envelope,
       body: { type: "Request", session: 1, seq: 1, op: { f: "get", key: "k".repeat(250) } },
     };
-    const label = classifyDelivery("c", "net", delivery(long))?.label ?? "";
+    const label = classifyDelivery(pb, "c", "net", delivery(long))?.label ?? "";
     expect(label.length).toBeLessThanOrEqual(160);
     expect(label.endsWith("…")).toBe(true);
   });
@@ -92,7 +94,7 @@ describe("Sampler", () => {
   it("admits about perSecond ordinary messages a second, spread evenly", () => {
     const sampler = new Sampler(100);
     let admitted = 0;
-    for (let at = 0; at < 10_000; at += 1) if (sampler.admit(at, "Request", false)) admitted += 1;
+    for (let at = 0; at < 10_000; at += 1) if (sampler.admit(at, false, false)) admitted += 1;
     expect(admitted).toBeGreaterThanOrEqual(990);
     expect(admitted).toBeLessThanOrEqual(1_011);
   });
@@ -102,8 +104,8 @@ describe("Sampler", () => {
     let pings = 0;
     let drops = 0;
     for (let at = 0; at < 10_000; at += 0.5) {
-      if (sampler.admit(at, "Ping", false)) pings += 1;
-      if (sampler.admit(at, "Forward", true)) drops += 1;
+      if (sampler.admit(at, true, false)) pings += 1;
+      if (sampler.admit(at, false, true)) drops += 1;
     }
     expect(pings).toBeGreaterThan(240);
     expect(pings).toBeLessThanOrEqual(255);

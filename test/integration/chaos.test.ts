@@ -10,11 +10,13 @@ import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { makeConfig } from "../../src/protocols/pb/config.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { brokerControl } from "../../src/chaos/brokerControl.js";
 import type { ChaosCluster } from "../../src/chaos/cluster.js";
 import { runChaosOnce } from "../../src/chaos/run.js";
 import { testTimings } from "./harness.js";
+
+const pb = protocolNamed("pb");
 
 describe("chaos on the broker", () => {
   let active: ChaosCluster | null = null;
@@ -34,7 +36,8 @@ describe("chaos on the broker", () => {
       durationMs: 18_000,
       settleMs: 15_000,
       opTimeoutMs: 4_000,
-      config: makeConfig(testTimings),
+      protocol: pb,
+      config: pb.config.make(testTimings),
       garbageRatePerSecond: 100,
       brokerControl: brokerControl(inject("brokerControl")),
       outDirectory,

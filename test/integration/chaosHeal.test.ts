@@ -10,7 +10,7 @@ import path from "node:path";
 import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { makeConfig } from "../../src/protocols/pb/config.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { brokerControl } from "../../src/chaos/brokerControl.js";
 import { ChaosCluster } from "../../src/chaos/cluster.js";
 import { Nemesis } from "../../src/chaos/nemesis.js";
@@ -26,12 +26,14 @@ describe("healing after a kill the supervisor has not seen yet", () => {
   });
 
   it("respawns the killed server and every node acknowledges the reset; node logs have content", async () => {
-    const config = makeConfig(testTimings);
+    const protocol = protocolNamed("pb");
+    const config = protocol.config.make(testTimings);
     const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
     cluster = await ChaosCluster.start({
       url: inject("amqpUrl"),
       cluster: `itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`,
       servers: 3,
+      protocol,
       config,
       logDirectory,
       log,
@@ -41,7 +43,7 @@ describe("healing after a kill the supervisor has not seen yet", () => {
     const nemesis = new Nemesis({
       cluster,
       random: new Random(1),
-      config,
+      failureDetectionMs: protocol.config.failureDetectionMs(config),
       connectionKills: false,
       pauseMs: [150, 900],
       note: () => {},

@@ -6,6 +6,7 @@
 // reason; `npm run load` announces its run and its verdict as load events,
 // which the page shows, and an invalid event is counted, not shown. Only the
 // broker and a browser can show these.
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -47,6 +48,7 @@ beforeAll(async () => {
     pingCheckMs: defaultConfig.pingCheckMs,
   });
   dashboard = await startDashboard({
+    protocol: protocolNamed("pb"),
     names: cluster.names,
     url: cluster.url,
     host: "127.0.0.1",

@@ -10,11 +10,13 @@ import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
-import { makeConfig, type ProtocolConfig } from "../../src/protocols/pb/config.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../../src/protocols/protocol.js";
+import { defaultProtocolName, protocolNamed } from "../../src/protocols/registry.js";
 import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
 import { BrokerConnection } from "../../src/broker/connection.js";
 import { EventSubscription } from "../../src/broker/events.js";
 import { ClusterSupervisor, type ChildExit } from "../../src/broker/supervisor.js";
+import { protocolArguments } from "../../src/cli/common.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../../src/broker/topology.js";
 import {
   checkHistory,
@@ -26,9 +28,11 @@ import type { Address } from "../../src/schemas/address.js";
 import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
 import type { ControlCommand } from "../../src/schemas/control.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 export interface TestClusterOptions {
+  /** A `--protocol` name; pb by default. */
+  protocol?: string;
   servers?: number;
   pingMs?: number;
   pingCheckMs?: number;
@@ -48,7 +52,8 @@ export class TestCluster {
     readonly events: ClusterEvent[],
     readonly names: ClusterNames,
     readonly url: string,
-    readonly config: ProtocolConfig,
+    readonly protocol: AnyProtocol,
+    readonly config: ProtocolConfigBase,
     readonly supervisor: ClusterSupervisor,
     readonly connection: BrokerConnection,
     readonly clients: BrokerClients,
@@ -59,8 +64,9 @@ export class TestCluster {
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const url = inject("amqpUrl");
     const names = clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
-    const timings = { ...testTimings, ...options };
-    const config = makeConfig(timings);
+    const protocol = protocolNamed(options.protocol ?? defaultProtocolName);
+    const { protocol: _name, servers: _servers, ...settings } = options;
+    const config = protocol.config.make({ ...testTimings, ...settings });
     const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
     const logDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-${names.cluster}-`));
     const connection = await BrokerConnection.open({
@@ -75,24 +81,16 @@ export class TestCluster {
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url,
+      protocol,
       servers: options.servers ?? 3,
-      nodeArgs: [
-        "--debug",
-        "--ping-ms",
-        String(timings.pingMs),
-        "--ping-check-ms",
-        String(timings.pingCheckMs),
-        "--client-retry-ms",
-        String(timings.clientRetryMs),
-        "--session-expiry-ms",
-        String(config.sessionExpiryMs),
-      ],
+      nodeArgs: ["--debug", ...protocolArguments(protocol, config)],
       restartDead: false,
       logs: { directory: logDirectory },
     });
     const clients = await BrokerClients.open({
       url,
       names,
+      protocol,
       config,
       log,
       checkInvariants: true,
@@ -102,6 +100,7 @@ export class TestCluster {
       events,
       names,
       url,
+      protocol,
       config,
       supervisor,
       connection,

@@ -30,10 +30,8 @@ describe("client sessions on a broker cluster", () => {
 
   it("forgets the sessions of a --client-per-op load once they are idle past the expiry", async () => {
     const options = ["--cluster", cluster.names.cluster, "--url", cluster.url];
-    const expiry = ["--session-expiry-ms", String(sessionExpiryMs)];
     const load = await runCli("load", [
       ...options,
-      ...expiry,
       "--client-per-op",
       "--clients",
       "8",

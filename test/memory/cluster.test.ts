@@ -3,11 +3,11 @@
 // backup takes over with the data, and stopping leaves no timer behind (the
 // process could exit by itself).
 import { afterEach, describe, expect, it } from "vitest";
-import { makeConfig } from "../../src/protocols/pb/config.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
 import { MemoryCluster } from "../../src/memory/cluster.js";
 import { Repl } from "../../src/memory/repl.js";
 import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 
 const clusters: MemoryCluster[] = [];
 
@@ -17,9 +17,11 @@ afterEach(() => {
 
 function startCluster(): { cluster: MemoryCluster; repl: Repl; events: ClusterEvent[] } {
   const events: ClusterEvent[] = [];
+  const protocol = protocolNamed("pb");
   const cluster = new MemoryCluster({
+    protocol,
     servers: 3,
-    config: makeConfig(),
+    config: protocol.config.make(),
     checkInvariants: true,
     onEvent: (event) => events.push(event),
   });
@@ -98,6 +100,16 @@ describe("the memory cluster", () => {
     ]);
     expect(await say(repl, "put")).toEqual(["error: usage: put K V"]);
     expect((await say(repl, "help")).join("\n")).toMatch(/partition a,b c/);
+  });
+
+  it("notes that a node the protocol cannot lose (its RoleSpec is not crashable) was crashed, and no other", async () => {
+    const { repl } = startCluster();
+    expect(await say(repl, "crash server-1")).toEqual([]);
+    const note = await say(repl, "crash viewserver");
+    expect(note).toHaveLength(1);
+    expect(note[0]).toMatch(
+      /^note: viewserver \(viewserver: .*single point of failure\) is not replicated; pb does not survive losing it/,
+    );
   });
 
   it("ends a waiting operation when stopped, and leaves nothing running", async () => {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type CliRun, runCli } from "../support/cli.js";
 import { mutationNames } from "../../src/protocols/pb/config.js";
-import { scenarios } from "../../src/search/scenarios.js";
+import { scenarios } from "../../src/protocols/pb/search/scenarios.js";
 
 const directory = mkdtempSync(path.join(tmpdir(), "pbkv-search-"));
 

@@ -10,12 +10,13 @@ import {
   cloneServerState,
   cloneViewServerState,
   UnknownShapeError,
-} from "../../src/search/clone.js";
+} from "../../src/protocols/pb/search/clone.js";
 import { World } from "../../src/search/engine.js";
-import { Hasher, hashServerState } from "../../src/search/hash.js";
+import { Hasher } from "../../src/search/hash.js";
+import { hashServerState } from "../../src/protocols/pb/search/hash.js";
 import { MessageTable } from "../../src/search/messages.js";
 import { noFaults, type EventPolicy } from "../../src/search/scenario.js";
-import { randomDeep, viewChanges } from "../../src/search/scenarios.js";
+import { randomDeep, viewChanges } from "../../src/protocols/pb/search/scenarios.js";
 import { worldSpecOf } from "../../src/search/search.js";
 import {
   crashKind,

@@ -8,7 +8,7 @@
 //
 // PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds.
 import { expect, it } from "vitest";
-import { scenarios } from "../../src/search/scenarios.js";
+import { scenarios } from "../../src/protocols/pb/search/scenarios.js";
 import { describeScenarios, faultFreeScenarioNames, faultScenarioNames } from "../support/searchScenarios.js";
 
 it("every scenario is run by one of the search test files", () => {

@@ -6,14 +6,11 @@ import type { ServerState } from "../../src/protocols/pb/server.js";
 import { emptyApp } from "../../src/kv/atMostOnce.js";
 import type { ViewServerState } from "../../src/protocols/pb/viewServer.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
-import {
-  checkAckRule,
-  checkAckSource,
-  checkBackupConsistency,
-  checkViewChange,
-  expectedResults,
-  recordServed,
-} from "../../src/search/invariants.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
+import { expectedResults } from "../../src/search/invariants.js";
+import { checkAckRule, checkAckSource, checkViewChange } from "../../src/protocols/pb/search/stepRules.js";
+import { checkBackupConsistency } from "../../src/protocols/pb/invariants.js";
+import { recordServed } from "../../src/sim/served.js";
 
 const view = (viewNum: number, primary: string | null, backup: string | null) => ({
   viewNum,
@@ -53,7 +50,7 @@ function viewServer(current: ReturnType<typeof view>, primaryAcked: boolean): Vi
   return { view: current, primaryAcked, primaryIncarnation: 7, backupIncarnation: 8, servers: new Map() };
 }
 
-function envelope(from: string, body: Envelope["body"]): Envelope {
+function envelope(from: string, body: MessageBody): Envelope<MessageBody> {
   return { v: 1, id: "1", from, to: "viewserver", viewNum: 3, sentAt: 0, body };
 }
 

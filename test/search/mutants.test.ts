@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { mutationNames } from "../../src/protocols/pb/config.js";
 import { buildCounterexample } from "../../src/search/counterexample.js";
-import { type PlantedBugCatch, plantedBugCatches } from "../../src/search/mutants.js";
-import { findScenario, scenarios } from "../../src/search/scenarios.js";
+import { plantedBugCatches } from "../../src/protocols/pb/search/mutants.js";
+import type { PlantedBugCatch } from "../../src/protocols/searchSupport.js";
+import { findScenario, scenarios } from "../../src/protocols/pb/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 import { parseTrace, replayTrace } from "../../src/sim/replay.js";
 

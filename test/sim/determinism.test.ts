@@ -9,6 +9,7 @@ import { runChaos } from "../../src/sim/chaos.js";
 import { Random } from "../../src/sim/random.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { startWorkload } from "../../src/sim/workload.js";
+import { viewServerState } from "../support/simCluster.js";
 
 interface Recording {
   trace: string[];
@@ -30,7 +31,7 @@ function record(seed: number): Recording {
   });
   sim.schedule(900, () => sim.network.partition([["server-1"], ["viewserver", "server-2"]]));
   sim.schedule(1_300, () => sim.network.heal());
-  sim.schedule(1_600, () => sim.crash(sim.viewServerState()?.view.primary ?? "server-1"));
+  sim.schedule(1_600, () => sim.crash(viewServerState(sim)?.view.primary ?? "server-1"));
   sim.schedule(1_900, () => sim.network.cut("server-2", "viewserver"));
   sim.schedule(2_200, () => sim.network.reset());
   sim.schedule(2_500, () => ["server-1", "server-2", "server-3"].forEach((server) => sim.restart(server)));

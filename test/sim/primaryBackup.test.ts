@@ -18,6 +18,8 @@ import {
   setLink,
   startCluster,
   waitForFullView,
+  serverState,
+  viewServerState,
   waitForView,
 } from "../support/simCluster.js";
 
@@ -41,10 +43,10 @@ describe("primary/backup", () => {
     const view = waitForFullView(sim);
     expect(view.viewNum).toBe(2);
     expect(view.primary).not.toBeNull();
-    const backup = sim.serverState(view.backup!)!;
+    const backup = serverState(sim, view.backup!)!;
     expect(backup.role).toBe("backup");
     expect(backup.app).not.toBeNull();
-    expect(isReadyPrimary(sim.serverState(view.primary!)!)).toBe(true);
+    expect(isReadyPrimary(serverState(sim, view.primary!)!)).toBe(true);
   });
 
   it("keeps view-server traffic within 2 messages per node per ping interval; clients cache the view", () => {
@@ -87,7 +89,7 @@ describe("primary/backup", () => {
     runOp(sim, "client-1", put("a", "1"));
     for (const server of ["server-1", "server-2", "server-3"]) sim.crash(server);
     sim.runFor(3 * pingCheckMs);
-    sim.addServer("server-4");
+    sim.addNode("server-4", "server");
     sim.invoke("client-1", get("a"));
     sim.runFor(4 * pingCheckMs);
     expect(sim.isBusy("client-1")).toBe(true);
@@ -134,13 +136,13 @@ describe("primary/backup", () => {
     sim.crash(view.backup!);
     // The view server picks the idle server; it dies before the primary even learned the view.
     const chosen = sim.runUntil(() => {
-      const next = sim.viewServerState()!.view;
+      const next = viewServerState(sim)!.view;
       return next.viewNum > view.viewNum && next.backup !== null;
     }, 5_000);
     expect(chosen).toBe(true);
     const unacknowledged = currentView(sim);
-    expect(sim.viewServerState()!.primaryAcked).toBe(false);
-    expect(sim.serverState(unacknowledged.backup!)!.app).toBeNull();
+    expect(viewServerState(sim)!.primaryAcked).toBe(false);
+    expect(serverState(sim, unacknowledged.backup!)!.app).toBeNull();
     sim.crash(unacknowledged.backup!);
     // The primary holds every write: the view server replaces the lost backup without its ack.
     runOp(sim, "client-1", put("a", "2"));
@@ -183,8 +185,8 @@ describe("primary/backup", () => {
         setLink(sim, { drop: 0 });
         const view = waitForFullView(sim); // loss may have changed the view; settle into a full one
         sim.runFor(2 * pingMs); // let the last forwards settle
-        const primary = sim.serverState(view.primary!)!.app!;
-        const backup = sim.serverState(view.backup!)!.app!;
+        const primary = serverState(sim, view.primary!)!.app!;
+        const backup = serverState(sim, view.backup!)!.app!;
         expect([...backup.store]).toEqual([...primary.store]);
         expect([...backup.lastByClient]).toEqual([...primary.lastByClient]);
         const values = [0, 1, 2].map((i) => primary.store.get(`k${i}`));
@@ -220,10 +222,10 @@ describe("primary/backup", () => {
         if (round % 3 === 0) {
           const name = `server-${nextServer++}`;
           servers.push(name);
-          sim.addServer(name);
+          sim.addNode(name, "server");
         } else {
           const victim = round % 2 === 0 ? view.primary : view.backup;
-          if (victim !== null && view.backup !== null && sim.viewServerState()!.primaryAcked) {
+          if (victim !== null && view.backup !== null && viewServerState(sim)!.primaryAcked) {
             sim.crash(victim);
             sim.schedule(300, () => sim.restart(victim));
           }
@@ -251,8 +253,8 @@ describe("primary/backup", () => {
     const next = waitForView(sim, (v) => v.primary === view.backup && v.backup !== null);
     runOp(sim, "client-1", put("a", "new"));
     // The old primary is alive and still thinks it is primary of the old view.
-    expect(sim.serverState(oldPrimary)!.role).toBe("primary");
-    expect(sim.serverState(oldPrimary)!.view.viewNum).toBeLessThan(next.viewNum);
+    expect(serverState(sim, oldPrimary)!.role).toBe("primary");
+    expect(serverState(sim, oldPrimary)!.view.viewNum).toBeLessThan(next.viewNum);
     const requestsToOldPrimary = (): number =>
       sim
         .trace()

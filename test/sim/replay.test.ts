@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildCounterexample } from "../../src/search/counterexample.js";
-import { findScenario } from "../../src/search/scenarios.js";
+import { findScenario } from "../../src/protocols/pb/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 import type { SavedTrace } from "../../src/search/trace.js";
 import { readTraceFile, replayTrace, TraceFileError } from "../../src/sim/replay.js";

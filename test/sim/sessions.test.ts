@@ -12,6 +12,7 @@ import {
   expectLinearizable,
   get,
   runOp,
+  serverState,
   startCluster,
   waitForFullView,
 } from "../support/simCluster.js";
@@ -26,10 +27,10 @@ describe("sessions in the simulator", () => {
     runOp(sim, "client-1", append("k", "a"));
     sim.invoke("client-1", append("k", "b"));
     // The primary runs it; its answer is lost as the client is cut off for three expiries.
-    sim.runUntil(() => sim.serverState(primary)!.app!.store.get("k") === "ab", 1_000);
+    sim.runUntil(() => serverState(sim, primary)!.app!.store.get("k") === "ab", 1_000);
     sim.network.cut("client-1", primary);
     sim.runFor(config.sessionExpiryMs * 3);
-    expect(sim.serverState(primary)!.app!.lastByClient.has("client-1")).toBe(false); // forgotten
+    expect(serverState(sim, primary)!.app!.lastByClient.has("client-1")).toBe(false); // forgotten
     runOp(sim, "client-2", append("k", "c")); // the log moves on meanwhile
     sim.network.heal();
     sim.runUntil(() => !sim.isBusy("client-1"), 5_000);
@@ -40,7 +41,7 @@ describe("sessions in the simulator", () => {
     expectLinearizable(sim);
     const now = currentView(sim);
     const tables = [now.primary!, now.backup!].map((server) => [
-      ...sim.serverState(server)!.app!.lastByClient,
+      ...serverState(sim, server)!.app!.lastByClient,
     ]);
     expect(tables[0]).toEqual(tables[1]);
   });

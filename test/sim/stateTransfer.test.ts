@@ -8,6 +8,7 @@ import type { Address } from "../../src/schemas/address.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
 import { batchBytesMax, messageBytesMax, valueBytesMax } from "../../src/schemas/limits.js";
 import type { Op } from "../../src/schemas/op.js";
+import type { MessageBody } from "../../src/protocols/pb/messages.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import {
   append,
@@ -18,6 +19,7 @@ import {
   runOp,
   setLink,
   waitForFullView,
+  serverState,
   waitForView,
 } from "../support/simCluster.js";
 
@@ -80,7 +82,7 @@ describe("state transfer in chunks", () => {
     const { primary, backup } = loseBackup(sim);
     expect(sizes.transferChunks - chunksBefore).toBeGreaterThanOrEqual(12); // 3 MB / 256 KiB
     expect(sizes.largest).toBeLessThanOrEqual(messageBytesMax);
-    expect([...sim.serverState(backup)!.app!.store]).toEqual([...sim.serverState(primary)!.app!.store]);
+    expect([...serverState(sim, backup)!.app!.store]).toEqual([...serverState(sim, primary)!.app!.store]);
     sim.crash(primary);
     waitForView(sim, (v) => v.primary === backup);
     expectEveryKeyBack(sim);
@@ -97,7 +99,7 @@ describe("state transfer in chunks", () => {
     setLink(sim, { drop: 0, duplicate: 0, delayMs: [0.2, 1] });
     // More chunks went out than the 12 of a clean run: resends after loss.
     expect(sizes.transferChunks - chunksBefore).toBeGreaterThan(12);
-    expect([...sim.serverState(backup)!.app!.store]).toEqual([...sim.serverState(primary)!.app!.store]);
+    expect([...serverState(sim, backup)!.app!.store]).toEqual([...serverState(sim, primary)!.app!.store]);
     sim.crash(primary);
     waitForView(sim, (v) => v.primary === backup);
     expectEveryKeyBack(sim);
@@ -114,7 +116,7 @@ describe("state transfer in chunks", () => {
     const view = waitForFullView(sim);
     let servedDuringTransfer = 0;
     sim.onResult(() => {
-      if (sim.serverState(view.primary!)?.outgoing !== null) servedDuringTransfer += 1;
+      if (serverState(sim, view.primary!)?.outgoing !== null) servedDuringTransfer += 1;
     });
     sim.crash(view.backup!);
     const plans = new Map<Address, Op[]>(
@@ -130,8 +132,8 @@ describe("state transfer in chunks", () => {
     );
     sim.runFor(5 * defaultConfig.pingMs);
     expect(servedDuringTransfer).toBeGreaterThan(5);
-    const primaryApp = sim.serverState(next.primary!)!.app!;
-    expect([...sim.serverState(next.backup!)!.app!.store]).toEqual([...primaryApp.store]);
+    const primaryApp = serverState(sim, next.primary!)!.app!;
+    expect([...serverState(sim, next.backup!)!.app!.store]).toEqual([...primaryApp.store]);
     expect(primaryApp.store.get("k0")).toContain("+client-1");
     expectLinearizable(sim);
   });
@@ -146,9 +148,10 @@ describe("forwards bounded by bytes", () => {
       seed: 67,
       config: makeConfig({ forwardWindow: 1 }),
       onSend: (message: Envelope) => {
-        if (message.body.type !== "Forward") return;
+        const body = message.body as MessageBody;
+        if (body.type !== "Forward") return;
         largestForward = Math.max(largestForward, Buffer.byteLength(JSON.stringify(message)));
-        forwardEntriesMax = Math.max(forwardEntriesMax, message.body.entries.length);
+        forwardEntriesMax = Math.max(forwardEntriesMax, body.entries.length);
       },
     });
     sim.addCluster(3);
@@ -175,7 +178,7 @@ describe("the value limit", () => {
     const big = "x".repeat(valueBytesMax);
     runOp(sim, "client-1", put("big", big));
     const { backup } = loseBackup(sim);
-    expect(sim.serverState(backup)!.app!.store.get("big")).toBe(big);
+    expect(serverState(sim, backup)!.app!.store.get("big")).toBe(big);
     expect(runOp(sim, "client-2", get("big"))).toBe(big);
     expect(sizes.largest).toBeLessThanOrEqual(messageBytesMax);
     expect(sizes.largest).toBeGreaterThan(valueBytesMax);
@@ -190,7 +193,7 @@ describe("the value limit", () => {
     runOp(sim, "client-1", append("big", "zz"));
     sim.runFor(2 * defaultConfig.pingMs);
     for (const server of [view.primary!, view.backup!])
-      expect(sim.serverState(server)!.app!.store.get("big")).toBe(`${big}y`);
+      expect(serverState(sim, server)!.app!.store.get("big")).toBe(`${big}y`);
     const completions = sim.history.events().filter((event) => event.type !== "invoke");
     expect(completions.map((event) => event.type)).toEqual(["ok", "ok", "fail"]);
     expectLinearizable(sim);

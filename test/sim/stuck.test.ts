@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { makeConfig } from "../../src/protocols/pb/config.js";
 import { runChaos } from "../../src/sim/chaos.js";
-import { type RoleEvent, stuckByDesignReason } from "../../src/sim/stuck.js";
+import { type RoleEvent, stuckByDesignReason } from "../../src/protocols/pb/stuck.js";
 
 const view3: RoleEvent = {
   type: "view",

@@ -3,7 +3,7 @@
 // test/search/faultScenarios.test.ts (crashes and restarts). Both check every
 // scenario the same way, defined once here.
 import { describe, expect, it } from "vitest";
-import { scenarios } from "../../src/search/scenarios.js";
+import { scenarios } from "../../src/protocols/pb/search/scenarios.js";
 import { runScenario } from "../../src/search/search.js";
 
 export const faultFreeScenarioNames: readonly string[] = [

@@ -3,9 +3,11 @@ import { type ProtocolConfig, defaultConfig } from "../../src/protocols/pb/confi
 import { checkHistory } from "../../src/check/index.js";
 import type { Address } from "../../src/schemas/address.js";
 import type { Op } from "../../src/schemas/op.js";
-import type { View } from "../../src/protocols/pb/view.js";
+import type { View } from "../../src/schemas/view.js";
 import type { LinkFaults } from "../../src/sim/network.js";
 import { Simulator } from "../../src/sim/simulator.js";
+import type { ServerState } from "../../src/protocols/pb/server.js";
+import type { ViewServerState } from "../../src/protocols/pb/viewServer.js";
 
 export interface ClusterOptions {
   seed?: number;
@@ -26,8 +28,18 @@ export function startCluster(options: ClusterOptions = {}): Simulator {
   return sim;
 }
 
+/** pb's view server state in a simulated cluster (the simulator itself knows states only as `unknown`). */
+export function viewServerState(sim: Simulator): ViewServerState | null {
+  return sim.stateOf("viewserver") as ViewServerState | null;
+}
+
+/** A pb server's state, null while it is down. */
+export function serverState(sim: Simulator, address: Address): ServerState | null {
+  return sim.stateOf(address) as ServerState | null;
+}
+
 export function currentView(sim: Simulator): View {
-  const viewServer = sim.viewServerState();
+  const viewServer = viewServerState(sim);
   if (viewServer === null) throw new Error("the view server is down");
   return viewServer.view;
 }
@@ -35,7 +47,7 @@ export function currentView(sim: Simulator): View {
 /** Run until the view server's view satisfies `predicate` and the primary acknowledged it. */
 export function waitForView(sim: Simulator, predicate: (view: View) => boolean, limitMs = 5_000): View {
   const reached = sim.runUntil(() => {
-    const viewServer = sim.viewServerState();
+    const viewServer = viewServerState(sim);
     return viewServer !== null && viewServer.primaryAcked && predicate(viewServer.view);
   }, limitMs);
   if (!reached)

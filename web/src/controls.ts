@@ -27,10 +27,11 @@ export class Controls {
       "click",
       () => void this.send({ type: "partition", groups: this.groups() }),
     );
+    // The protocol's partition in the current view (pb: the primary cut off from the view server).
     byId("cut-primary").addEventListener("click", () => {
-      const primary = this.summary?.view?.primary;
-      if (primary === null || primary === undefined) return this.showError("no primary to cut off");
-      void this.send({ type: "partition", groups: [[primary], ["viewserver"]] });
+      const groups = this.summary?.protocol.cut.groups ?? null;
+      if (groups === null) return this.showError("no primary to cut off");
+      void this.send({ type: "partition", groups });
     });
     byId("isolate-primary").addEventListener("click", () => {
       const primary = this.summary?.view?.primary;
@@ -46,6 +47,9 @@ export class Controls {
 
   update(summary: DashboardSummary): void {
     this.summary = summary;
+    const cut = byId("cut-primary");
+    setText(cut, summary.protocol.cut.label);
+    cut.title = summary.protocol.cut.title;
     const groups = byId("partition-groups");
     syncKeyed(
       groups,
@@ -65,12 +69,9 @@ export class Controls {
 
   /** Crash or restart one node (the nodes table's buttons). */
   async node(action: "crash" | "restart", node: string): Promise<void> {
-    if (action === "crash" && node === "viewserver") {
-      const sure = window.confirm(
-        "Crash the view server? Views cannot survive it: the cluster must be restarted.",
-      );
-      if (!sure) return;
-    }
+    const kind = this.summary?.nodes.find((summary) => summary.address === node)?.kind;
+    const warning = this.summary?.protocol.roles.find((role) => role.name === kind)?.crashWarning ?? null;
+    if (action === "crash" && warning !== null && !window.confirm(warning)) return;
     await this.send({ type: action, node });
   }
 

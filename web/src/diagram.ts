@@ -116,15 +116,17 @@ export class Diagram {
     this.renderLegend(counts, visible.length);
   }
 
-  /** View server first, then servers by number, then one lane for every client. */
+  /** The nodes in the summary's order (pb: the view server, then servers by number), then one lane for every client. */
   private lanes(visible: readonly MessageSample[]): string[] {
-    const names = new Set<string>(["viewserver"]);
-    for (const node of this.summary?.nodes ?? []) names.add(node.address);
+    const nodes = this.summary?.nodes ?? [];
+    const names = new Set<string>(nodes.map((node) => node.address));
     for (const sample of visible) {
       for (const address of [sample.from, sample.to]) if (!address.startsWith("client-")) names.add(address);
     }
+    // Nodes the summary does not list yet go after those it does, servers by number.
+    const listed = new Map(nodes.map((node, index) => [node.address, index - nodes.length]));
     const order = (name: string): number =>
-      name === "viewserver" ? -1 : /^server-\d+$/.test(name) ? Number(name.slice(7)) : 1e6;
+      listed.get(name) ?? (/^server-\d+$/.test(name) ? Number(name.slice(7)) : 1e6);
     return [...[...names].sort((a, b) => order(a) - order(b) || a.localeCompare(b)), clientsLane];
   }
 

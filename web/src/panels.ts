@@ -4,6 +4,7 @@ import type {
   DashboardSummary,
   LoadRun,
   NodeSummary,
+  RoleSummary,
   SeriesPoint,
   ViewRecord,
 } from "../../src/dashboard/protocol.js";
@@ -20,7 +21,7 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   const latest = summary.views.at(-1);
   const reason = byId("view-reason");
   setText(reason, latest?.reason ?? "");
-  reason.title = latest?.viewServerReason === undefined ? "" : `view server: ${latest.viewServerReason}`;
+  reason.title = saidBy(summary, latest, "");
   const status = byId("status");
   const [text, kind] = !streamOpen
     ? ["dashboard server unreachable", "bad"]
@@ -42,7 +43,7 @@ export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
     summary.nodes,
     (node) => node.address,
     (node) => createNodeRow(node, act),
-    updateNodeRow,
+    (row, node) => updateNodeRow(row, node, summary.protocol.roles),
   );
   setText(byId("faults"), `network: ${summary.faults.text}`);
 }
@@ -73,17 +74,19 @@ function createNodeRow(node: NodeSummary, act: NodeAction): HTMLElement {
   ]);
 }
 
-function updateNodeRow(row: HTMLElement, node: NodeSummary): void {
+function updateNodeRow(row: HTMLElement, node: NodeSummary, roles: readonly RoleSummary[]): void {
   const cell = (name: string): HTMLElement => row.querySelector(`.c-${name}`) ?? row;
   setText(cell("node"), node.address);
+  // A node never in views (pb: the view server) shows its role's label instead of a view role.
+  const outside = roles.find((spec) => spec.name === node.kind && !spec.inViews);
   const role =
-    node.kind === "viewserver"
-      ? "view server"
+    outside !== undefined
+      ? outside.label
       : (node.role ?? (node.liveness === "crashed" || node.liveness === "stopped" ? "none" : "?"));
   const disagrees = node.selfRole !== null && node.role !== null && node.selfRole !== node.role;
   setText(cell("role"), disagrees ? `${role} (thinks ${node.selfRole})` : role);
   cell("role").className =
-    `c-role role-${node.kind === "viewserver" ? "viewserver" : (node.role ?? "unknown")}${disagrees ? " disagrees" : ""}`;
+    `c-role role-${outside !== undefined ? node.kind : (node.role ?? "unknown")}${disagrees ? " disagrees" : ""}`;
   const liveness = cell("liveness");
   setText(liveness, node.liveness);
   liveness.className = `c-liveness live-${node.liveness}`;
@@ -116,7 +119,7 @@ function colorOf(address: string | null): string {
 
 /** The last minutes of views as a band, colored by primary; the list below, newest first. */
 export function renderViews(summary: DashboardSummary): void {
-  renderViewTimeline(byId<SVGSVGElement>("view-timeline"), summary.views, summary.now);
+  renderViewTimeline(byId<SVGSVGElement>("view-timeline"), summary);
   const body = byId("views").querySelector("tbody");
   if (body === null) return;
   const newest = [...summary.views].reverse().slice(0, 30);
@@ -139,15 +142,21 @@ export function renderViews(summary: DashboardSummary): void {
         if (cell !== undefined) setText(cell, value);
       });
       row.dataset["view"] = String(view.viewNum);
-      // The reason column is the dashboard's inference; hovering shows the view server's own words.
+      // The reason column is the dashboard's inference; hovering shows the configuring node's own words.
       const reasonCell = cells[4];
-      if (reasonCell !== undefined)
-        reasonCell.title = view.viewServerReason === undefined ? "" : `view server: ${view.viewServerReason}`;
+      if (reasonCell !== undefined) reasonCell.title = saidBy(summary, view, "");
     },
   );
 }
 
-function renderViewTimeline(svg: SVGSVGElement, views: readonly ViewRecord[], now: number): void {
+/** What the configuring node (pb: the view server) said about a view, as "view server: …" after `before`. */
+function saidBy(summary: DashboardSummary, view: ViewRecord | undefined, before: string): string {
+  const said = view?.viewServerReason;
+  return said === undefined ? "" : `${before}${summary.protocol.configuring}: ${said}`;
+}
+
+function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void {
+  const { views, now } = summary;
   const width = Math.max(400, svg.clientWidth || svg.parentElement?.clientWidth || 900);
   const height = 46;
   const first = views[0];
@@ -166,7 +175,7 @@ function renderViewTimeline(svg: SVGSVGElement, views: readonly ViewRecord[], no
     const x1 = x(view.at);
     const segmentWidth = Math.max(1, x(end) - x1);
     const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
-    const said = view.viewServerReason === undefined ? "" : `\nview server: ${view.viewServerReason}`;
+    const said = saidBy(summary, view, "\n");
     const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}\n${view.reason}${said}`;
     parts.push(
       `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +

@@ -2,10 +2,10 @@ import { isServerAddress, viewServerAddress } from "../../schemas/address.js";
 import type { BodyOf } from "./messages.js";
 import { type Op, valueTooLargeReason } from "../../schemas/op.js";
 import type { Timer } from "./timers.js";
-import type { View } from "./view.js";
+import type { View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
 import type { ProtocolConfig } from "./config.js";
-import type { ClientDefinition, Context, Message } from "../../actors/context.js";
+import type { ClientDefinition, Context, Message } from "./actor.js";
 import { describeOp, describeView } from "./describe.js";
 
 // A client (DESIGN §1): one outstanding operation, numbered for the

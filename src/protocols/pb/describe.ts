@@ -1,27 +1,13 @@
 import type { Envelope } from "../../schemas/envelope.js";
 import type { ForwardEntry, MessageBody } from "./messages.js";
-import type { Op } from "../../schemas/op.js";
-import type { View } from "./view.js";
+import { describeOp, shortValue } from "../../schemas/op.js";
+import { describeView } from "../../schemas/view.js";
 
 // One deterministic text form for views, operations and messages, shared by
 // logs, simulator traces and model-checker counterexamples.
 
-const valueShownMax = 24;
-
-export function describeView(view: View): string {
-  return `view ${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"})`;
-}
-
-function shortValue(value: string): string {
-  const shown = value.length > valueShownMax ? `${value.slice(0, valueShownMax)}…(${value.length})` : value;
-  return JSON.stringify(shown);
-}
-
-export function describeOp(op: Op): string {
-  return op.f === "get"
-    ? `get(${JSON.stringify(op.key)})`
-    : `${op.f}(${JSON.stringify(op.key)}, ${shortValue(op.value)})`;
-}
+// Operations and views are every protocol's: their text forms live with their schemas.
+export { describeOp, describeView };
 
 export function describeBody(body: MessageBody): string {
   switch (body.type) {
@@ -64,6 +50,8 @@ export function describeEntry(entry: ForwardEntry): string {
   }
 }
 
-export function describeMessage(message: Pick<Envelope, "from" | "to" | "viewNum" | "body">): string {
+export function describeMessage(
+  message: Pick<Envelope<MessageBody>, "from" | "to" | "viewNum" | "body">,
+): string {
   return `${message.from} -> ${message.to} [v${message.viewNum}] ${describeBody(message.body)}`;
 }

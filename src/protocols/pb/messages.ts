@@ -4,7 +4,7 @@ import { Address } from "../../schemas/address.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
 import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "./snapshot.js";
-import { View } from "./view.js";
+import { View } from "../../schemas/view.js";
 
 // Every body travels inside an Envelope that carries the sender's viewNum, so
 // bodies hold only what the envelope does not.

@@ -22,10 +22,10 @@ import {
 import type { BodyOf, ForwardEntry, NotServed, ReplyError } from "./messages.js";
 import type { Op } from "../../schemas/op.js";
 import type { Timer } from "./timers.js";
-import { initialView, type View } from "./view.js";
+import { initialView, type View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
 import { type ProtocolConfig, hasMutation } from "./config.js";
-import type { ActorDefinition, Context, Message } from "../../actors/context.js";
+import type { ActorDefinition, Context, Message } from "./actor.js";
 import { describeView } from "./describe.js";
 import {
   chunkAt,

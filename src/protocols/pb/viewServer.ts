@@ -1,11 +1,12 @@
 import { type Address, isServerAddress } from "../../schemas/address.js";
 import type { BodyOf } from "./messages.js";
 import type { Timer } from "./timers.js";
-import { initialView, type View } from "./view.js";
+import { initialView, type View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
-import { type ProtocolConfig, hasMutation } from "./config.js";
-import type { ActorDefinition, Context, Message } from "../../actors/context.js";
+import type { ProtocolConfig } from "./config.js";
+import type { ActorDefinition, Context, Message } from "./actor.js";
 import { describeView } from "./describe.js";
+import { plantedViewServerBugs } from "./plantedBugs.js";
 
 // The view server (DESIGN §1): the single authority on who is primary and who
 // is backup. It moves through numbered views, one change at a time, and only
@@ -34,6 +35,7 @@ export interface ViewServerState {
 // ---------------------------------------------------------------- init
 
 export function createViewServer(config: ProtocolConfig): ActorDefinition<ViewServerState> {
+  const decisions: ViewServerDecisions = { ...correctDecisions, ...plantedViewServerBugs(config) };
   return {
     kind: "viewserver",
     init(ctx) {
@@ -50,7 +52,7 @@ export function createViewServer(config: ProtocolConfig): ActorDefinition<ViewSe
       const body = message.body;
       switch (body.type) {
         case "Ping":
-          return onPing(state, body, message, ctx, config);
+          return onPing(state, body, message, ctx, config, decisions);
         case "GetView":
           return replyView(state, message.from, ctx);
         case "ViewReply":
@@ -72,7 +74,7 @@ export function createViewServer(config: ProtocolConfig): ActorDefinition<ViewSe
     onTimer(state, timer, ctx) {
       switch (timer.type) {
         case "PingCheckTimer":
-          return onPingCheckTimer(state, ctx, config);
+          return onPingCheckTimer(state, ctx, config, decisions);
         case "PingTimer":
         case "ClientRetryTimer":
           return;
@@ -95,6 +97,7 @@ function onPing(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ViewServerDecisions,
 ): void {
   const from = message.from;
   if (!isServerAddress(from)) {
@@ -120,7 +123,7 @@ function onPing(
   ) {
     state.primaryAcked = true;
   }
-  considerChange(state, ctx, config);
+  considerChange(state, ctx, config, decisions);
   replyView(state, from, ctx, ping.incarnation);
 }
 
@@ -135,13 +138,18 @@ function replyView(state: ViewServerState, to: Address, ctx: Context, pingIncarn
 
 // ---------------------------------------------------------------- timer handlers
 
-function onPingCheckTimer(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
+function onPingCheckTimer(
+  state: ViewServerState,
+  ctx: Context,
+  config: ProtocolConfig,
+  decisions: ViewServerDecisions,
+): void {
   for (const [address, record] of [...state.servers]) {
     if (!record.pingedSinceCheck) state.servers.delete(address);
   }
   // Decide before the flags are cleared: every server left pinged in the
   // interval that just ended, so each may be picked as backup.
-  considerChange(state, ctx, config);
+  considerChange(state, ctx, config, decisions);
   for (const record of state.servers.values()) record.pingedSinceCheck = false;
   ctx.setTimer({ type: "PingCheckTimer" }, config.pingCheckMs);
 }
@@ -155,60 +163,115 @@ function holdsRole(state: ViewServerState, address: Address | null, incarnation:
   return record !== undefined && record.incarnation === incarnation;
 }
 
+/** What a decision may do besides reading the state: the view server's own moves. */
+export interface ViewServerMoves {
+  /** The ack rule's one exception (replaceLostNewBackup). */
+  replaceLostNewBackup(): void;
+  pickIdle(excluded: (Address | null)[]): Address | null;
+  changeView(primary: Address | null, backup: Address | null, reason: string | string[]): void;
+  /** Why a member lost its role, for the view's reasons. */
+  lost(role: string, address: Address | null): string;
+}
+
+/**
+ * The view server's decisions that a planted bug may replace (plantedBugs.ts
+ * registers the replacements by mutation name), so that this file reads as
+ * the protocol only. `correctDecisions` below are the rules of DESIGN §1.
+ */
+export interface ViewServerDecisions {
+  /** Is the view's primary still up? `holdsRole`: it pings with the incarnation it took the role with. */
+  primaryUp(state: ViewServerState, holdsRole: boolean): boolean;
+  /** Before the primary acknowledged the view: the changes allowed. False: decide as if it had acknowledged. */
+  whileUnacknowledged(state: ViewServerState, primaryUp: boolean, moves: ViewServerMoves): boolean;
+  /** Primary and backup are both lost. */
+  bothLost(state: ViewServerState, moves: ViewServerMoves): void;
+  /** The view has a primary and no backup, and no idle server can be backup. */
+  noBackupAvailable(state: ViewServerState, moves: ViewServerMoves): void;
+}
+
+/** The moves over one state (a class: no closures made on every ping). */
+class Moves implements ViewServerMoves {
+  constructor(
+    private readonly state: ViewServerState,
+    private readonly ctx: Context,
+    private readonly config: ProtocolConfig,
+  ) {}
+
+  replaceLostNewBackup(): void {
+    replaceLostNewBackup(this.state, this.ctx, this.config);
+  }
+
+  pickIdle(excluded: (Address | null)[]): Address | null {
+    return pickIdle(this.state, excluded);
+  }
+
+  changeView(primary: Address | null, backup: Address | null, reason: string | string[]): void {
+    changeView(this.state, primary, backup, this.ctx, reason);
+  }
+
+  // A member that lost its role and still pings came back under a new incarnation.
+  lost(role: string, address: Address | null): string {
+    return address !== null && this.state.servers.has(address)
+      ? `${role} ${address} restarted`
+      : `${role} ${address ?? "-"} silent for a whole ${this.config.pingCheckMs} ms check`;
+  }
+}
+
+const correctDecisions: ViewServerDecisions = {
+  // A restarted primary lost its state: it holds the role only under the incarnation it took it with.
+  primaryUp: (_state, holds) => holds,
+  // Only a new backup lost before the acknowledgement may be replaced.
+  whileUnacknowledged: (_state, _primaryUp, moves) => {
+    moves.replaceLostNewBackup();
+    return true;
+  },
+  // Only the backup had the data; without it the service waits (it never guesses).
+  bothLost: () => {},
+  noBackupAvailable: () => {},
+};
+
 /**
  * At most one change per acknowledged view: replace a dead or restarted
  * primary by the backup, a dead or restarted backup by an idle server, and
  * fill an empty backup slot. Before the primary acknowledged the view, only a
  * lost backup may be replaced (replaceLostNewBackup).
  */
-function considerChange(state: ViewServerState, ctx: Context, config: ProtocolConfig): void {
+function considerChange(
+  state: ViewServerState,
+  ctx: Context,
+  config: ProtocolConfig,
+  decisions: ViewServerDecisions,
+): void {
   const { view } = state;
   if (view.viewNum === 0) return;
-  const primaryUp =
-    holdsRole(state, view.primary, state.primaryIncarnation) ||
-    (hasMutation(config, "ignorePrimaryRestart") && view.primary !== null && state.servers.has(view.primary));
+  const moves = new Moves(state, ctx, config);
+  const primaryUp = decisions.primaryUp(state, holdsRole(state, view.primary, state.primaryIncarnation));
   const backupUp = holdsRole(state, view.backup, state.backupIncarnation);
-  // Planted bugs: ignoreAckRule promotes a backup before the primary acknowledged
-  // (the backup may have no state); waitForLostBackup never uses the exception.
-  if (!state.primaryAcked && !(hasMutation(config, "ignoreAckRule") && !primaryUp)) {
-    if (!hasMutation(config, "waitForLostBackup")) replaceLostNewBackup(state, ctx, config);
-    return;
-  }
+  if (!state.primaryAcked && decisions.whileUnacknowledged(state, primaryUp, moves)) return;
   const excluded = [view.primary, view.backup];
-  // A member that lost its role and still pings came back under a new incarnation.
-  const lost = (role: string, address: Address | null): string =>
-    address !== null && state.servers.has(address)
-      ? `${role} ${address} restarted`
-      : `${role} ${address ?? "-"} silent for a whole ${config.pingCheckMs} ms check`;
   const filled = (idle: Address | null): string =>
     idle === null ? "no idle server to be backup" : `${idle} is the new backup`;
 
   if (!primaryUp) {
-    // Only the backup has the data; without it the service waits (it never guesses).
     if (backupUp) {
       const idle = pickIdle(state, excluded);
       changeView(state, view.backup, idle, ctx, [
-        lost("primary", view.primary),
+        moves.lost("primary", view.primary),
         `backup ${view.backup ?? "-"} promoted`,
         filled(idle),
       ]);
-    } else if (hasMutation(config, "promoteIdleServer")) {
-      const idle = pickIdle(state, excluded);
-      if (idle !== null)
-        changeView(state, idle, null, ctx, [lost("primary", view.primary), `${idle} promoted`]);
-    }
+    } else decisions.bothLost(state, moves);
     return;
   }
   if (view.backup !== null && !backupUp) {
     const idle = pickIdle(state, excluded);
-    changeView(state, view.primary, idle, ctx, [lost("backup", view.backup), filled(idle)]);
+    changeView(state, view.primary, idle, ctx, [moves.lost("backup", view.backup), filled(idle)]);
     return;
   }
   if (view.backup === null) {
     const idle = pickIdle(state, excluded);
     if (idle !== null) changeView(state, view.primary, idle, ctx, [`${idle} joined as backup`]);
-    else if (hasMutation(config, "bumpWithoutChange"))
-      changeView(state, view.primary, null, ctx, "planted bug: a new view number, nothing changed");
+    else decisions.noBackupAvailable(state, moves);
   }
 }
 

@@ -1,17 +1,8 @@
-import type { Mutation } from "../protocols/pb/config.js";
-import type { InvariantName } from "./invariants.js";
+import type { PlantedBugCatch } from "../../searchSupport.js";
 
 // Which search catches each planted bug (ProtocolConfig.mutations), breaking
 // which invariant: one table for the mutant tests (test/search/mutants.test.ts)
 // and the minimization figures (scripts/bench-minimize.ts).
-
-export interface PlantedBugCatch {
-  mutant: Mutation;
-  scenario: string;
-  invariant: InvariantName;
-  /** What the bug looks like, for the test name. */
-  shows: string;
-}
 
 export const plantedBugCatches: readonly PlantedBugCatch[] = [
   {

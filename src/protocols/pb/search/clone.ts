@@ -1,9 +1,9 @@
-import type { ClientState } from "../protocols/pb/client.js";
-import type { ServerState } from "../protocols/pb/server.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../protocols/pb/transfer.js";
-import type { ViewServerState } from "../protocols/pb/viewServer.js";
-import { copyApp, emptyApp, type App } from "../kv/atMostOnce.js";
-import { initialView } from "../protocols/pb/view.js";
+import type { ClientState } from "../client.js";
+import type { ServerState } from "../server.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../transfer.js";
+import type { ViewServerState } from "../viewServer.js";
+import { copyApp, emptyApp, type App } from "../../../kv/atMostOnce.js";
+import { initialView } from "../../../schemas/view.js";
 
 // Hand-written clones of actor states, about ten times faster than
 // structuredClone. The model checker clones only the node that steps (the
@@ -110,7 +110,7 @@ export function assertKnownShape(type: keyof typeof knownFields, value: object):
   const known = [...knownFields[type]].sort();
   if (actual.length !== known.length || actual.some((field, i) => field !== known[i])) {
     throw new UnknownShapeError(
-      `${type} has fields [${actual.join(", ")}] but src/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
+      `${type} has fields [${actual.join(", ")}] but src/protocols/pb/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
     );
   }
 }

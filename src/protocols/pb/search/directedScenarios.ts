@@ -1,4 +1,4 @@
-import { viewServerAddress } from "../schemas/address.js";
+import { viewServerAddress } from "../../../schemas/address.js";
 import { append, explore, get, put, recover, reach, settle } from "./phases.js";
 import {
   and,
@@ -12,8 +12,10 @@ import {
   startBackupDown,
   startPrimaryReplaced,
   viewNumRoseAbove,
+  startBackupRef,
+  startPrimaryRef,
 } from "./predicates.js";
-import { noFaults, type Scenario, startBackupRef, startPrimaryRef } from "./scenario.js";
+import { noFaults, type Scenario } from "../../../search/scenario.js";
 
 // Directed search tests (DSLabs' search tests with phases that reach a state
 // on purpose): each drives the cluster into one failure case of the lectures

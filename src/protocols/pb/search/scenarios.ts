@@ -28,7 +28,7 @@ import {
   recoverOutstanding,
   settle,
 } from "./phases.js";
-import { noFaults, type Scenario } from "./scenario.js";
+import { noFaults, type Scenario } from "../../../search/scenario.js";
 
 // The search tests, after DSLabs lab 2's PrimaryBackupTest search tests:
 // each has a liveness part (a goal state is reachable; and, in every scenario
@@ -213,7 +213,7 @@ export const primaryRestart: Scenario = {
       name: "restart",
       goal: startPrimaryRestarted,
       prunes: [],
-      events: { ...crashes(2, 1, 1), invokes: false, fairPingCheck: true },
+      events: { ...crashes(2, 1, 1), invokes: false, fairTimers: true },
       depthMax: 10,
     }),
     // The explore phase below may crash both servers: nothing could recover

@@ -1,11 +1,11 @@
-import type { Op } from "../schemas/op.js";
+import type { Op } from "../../../schemas/op.js";
 import {
   allClientsDone,
   fullViewSettled,
   outstandingOperationsDone,
   viewNumRoseAbove,
 } from "./predicates.js";
-import { noFaults, type EventPolicy, type NamedPredicate, type Phase } from "./scenario.js";
+import { noFaults, type EventPolicy, type NamedPredicate, type Phase } from "../../../search/scenario.js";
 
 // The building blocks of the search tests (scenarios.ts, directedScenarios.ts):
 // operations, fault policies and the phase kinds with their usual bounds.
@@ -79,7 +79,7 @@ export function recover(name = "recover", prunes: NamedPredicate[] = [viewNumRos
     kind: "recover",
     goal: allClientsDone,
     prunes,
-    events: { ...noFaults, fairPingCheck: true },
+    events: { ...noFaults, fairTimers: true },
     depthMax: 200,
     statesMax: 1_000_000,
     secondsMax: 40,
@@ -101,7 +101,7 @@ export function recoverOutstanding(
     kind: "recover",
     goal: outstandingOperationsDone,
     prunes,
-    events: { ...noFaults, invokes: false, fairPingCheck: true },
+    events: { ...noFaults, invokes: false, fairTimers: true },
     depthMax: 200,
     statesMax,
     secondsMax: 40 * (statesMax / 1_000_000),

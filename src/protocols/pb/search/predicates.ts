@@ -1,8 +1,40 @@
-import { isReadyPrimary } from "../protocols/pb/server.js";
-import type { Address } from "../schemas/address.js";
-import type { NamedPredicate } from "./scenario.js";
+import { type Address, viewServerAddress } from "../../../schemas/address.js";
+import type { World } from "../../../search/engine.js";
+import type { NamedPredicate } from "../../../search/scenario.js";
+import type { SearchState } from "../../../search/state.js";
+import type { ClientState } from "../client.js";
+import { isReadyPrimary, type ServerState } from "../server.js";
+import type { ViewServerState } from "../viewServer.js";
 
 // Goals and prunes the scenarios are built from (DSLabs' StatePredicates).
+
+/**
+ * Stand-ins for the servers a directed phase is about, resolved when the
+ * phase starts (which server is primary depends on which pinged first):
+ * the primary and the backup of the view server's view in its start state.
+ */
+export const startPrimaryRef = "@start-primary";
+export const startBackupRef = "@start-backup";
+
+/** A stand-in's server in a state, through `stateOf` (SearchSupport.standIn); null for a name that is none. */
+export function resolveStandIn(name: string, stateOf: (address: Address) => unknown): Address | null {
+  if (name !== startPrimaryRef && name !== startBackupRef) return null;
+  const view = (stateOf(viewServerAddress) as ViewServerState | null)?.view;
+  return (name === startPrimaryRef ? view?.primary : view?.backup) ?? name;
+}
+
+export function viewServerOf(world: World, state: SearchState): ViewServerState | null {
+  return world.stateOf(state, viewServerAddress) as ViewServerState | null;
+}
+
+/** A server's state (null: down, or no server by that name). */
+export function serverOf(world: World, state: SearchState, address: Address): ServerState | null {
+  return world.roleOf(address) === "server" ? (world.stateOf(state, address) as ServerState | null) : null;
+}
+
+export function clientOf(world: World, state: SearchState, address: Address): ClientState | null {
+  return world.roleOf(address) === "client" ? (world.stateOf(state, address) as ClientState | null) : null;
+}
 
 export const allClientsDone: NamedPredicate = {
   name: "every client finished its operations",
@@ -13,12 +45,12 @@ export const allClientsDone: NamedPredicate = {
 export const fullViewSettled: NamedPredicate = {
   name: "a full view is acknowledged and its backup installed",
   test: (world, state) => {
-    const viewServer = world.viewServer(state);
+    const viewServer = viewServerOf(world, state);
     if (viewServer === null || !viewServer.primaryAcked) return false;
     const { view } = viewServer;
     if (view.primary === null || view.backup === null) return false;
-    const primary = world.server(state, view.primary);
-    const backup = world.server(state, view.backup);
+    const primary = serverOf(world, state, view.primary);
+    const backup = serverOf(world, state, view.backup);
     return (
       primary !== null &&
       backup !== null &&
@@ -36,10 +68,10 @@ export function readyPrimaryIn(viewNumMin: number): NamedPredicate {
   return {
     name: `a primary of view ${viewNumMin} or later is ready and acknowledged`,
     test: (world, state) => {
-      const viewServer = world.viewServer(state);
+      const viewServer = viewServerOf(world, state);
       if (viewServer === null || viewServer.view.viewNum < viewNumMin || viewServer.view.primary === null)
         return false;
-      const primary = world.server(state, viewServer.view.primary);
+      const primary = serverOf(world, state, viewServer.view.primary);
       return (
         viewServer.primaryAcked &&
         primary !== null &&
@@ -53,7 +85,7 @@ export function readyPrimaryIn(viewNumMin: number): NamedPredicate {
 export function viewNumAbove(viewNumMax: number): NamedPredicate {
   return {
     name: `view number above ${viewNumMax}`,
-    test: (world, state) => (world.viewServer(state)?.view.viewNum ?? 0) > viewNumMax,
+    test: (world, state) => (viewServerOf(world, state)?.view.viewNum ?? 0) > viewNumMax,
   };
 }
 
@@ -62,7 +94,7 @@ export function clientCompleted(client: Address, count: number): NamedPredicate 
   return {
     name: `${client} completed ${count} operation(s)`,
     test: (world, state) => {
-      const clientState = world.client(state, client);
+      const clientState = clientOf(world, state, client);
       return (
         clientState !== null &&
         clientState.seq >= count &&
@@ -91,7 +123,8 @@ export function viewNumRoseAbove(increase: number): NamedPredicate {
   return {
     name: `view number more than ${increase} above the phase's start`,
     test: (world, state, start) =>
-      (world.viewServer(state)?.view.viewNum ?? 0) > (world.viewServer(start)?.view.viewNum ?? 0) + increase,
+      (viewServerOf(world, state)?.view.viewNum ?? 0) >
+      (viewServerOf(world, start)?.view.viewNum ?? 0) + increase,
   };
 }
 
@@ -103,9 +136,11 @@ export function viewNumRoseAbove(increase: number): NamedPredicate {
 export const backupBufferedForwards: NamedPredicate = {
   name: "a backup buffered a forwarded operation that overtook an earlier one",
   test: (world, state) =>
-    world.clientNodes.every((node) => world.client(state, world.nodes[node]!.address)?.session != null) &&
-    world.serverNodes.some((node) => {
-      const server = world.server(state, world.nodes[node]!.address);
+    world
+      .nodesWithRole("client")
+      .every((node) => clientOf(world, state, world.nodes[node]!.address)?.session != null) &&
+    world.nodesWithRole("server").some((node) => {
+      const server = serverOf(world, state, world.nodes[node]!.address);
       if (server === null || server.role !== "backup") return false;
       for (const entry of server.buffered.values()) if (entry.type === "op") return true;
       return false;
@@ -119,12 +154,12 @@ export function executedNotAnswered(client: string, seq: number): NamedPredicate
   return {
     name: `${client}'s operation #${seq} executed by primary and backup, the client still waiting`,
     test: (world, state) => {
-      const clientState = world.client(state, client);
-      const view = world.viewServer(state)?.view;
+      const clientState = clientOf(world, state, client);
+      const view = viewServerOf(world, state)?.view;
       if (clientState?.current?.seq !== seq || view?.primary == null || view.backup === null) return false;
       return (
-        executed(world.server(state, view.primary)?.app ?? null) &&
-        executed(world.server(state, view.backup)?.app ?? null)
+        executed(serverOf(world, state, view.primary)?.app ?? null) &&
+        executed(serverOf(world, state, view.backup)?.app ?? null)
       );
     },
   };
@@ -134,7 +169,7 @@ export function executedNotAnswered(client: string, seq: number): NamedPredicate
 export function clientWaiting(client: string, seq: number): NamedPredicate {
   return {
     name: `${client} still waits for #${seq}`,
-    test: (world, state) => world.client(state, client)?.current?.seq === seq,
+    test: (world, state) => clientOf(world, state, client)?.current?.seq === seq,
   };
 }
 
@@ -142,10 +177,10 @@ export function clientWaiting(client: string, seq: number): NamedPredicate {
 export const failedOverToStartBackup: NamedPredicate = {
   name: "the start view's backup is primary of a settled full view",
   test: (world, state, start) => {
-    const startBackup = world.viewServer(start)?.view.backup ?? null;
+    const startBackup = viewServerOf(world, start)?.view.backup ?? null;
     return (
       startBackup !== null &&
-      world.viewServer(state)?.view.primary === startBackup &&
+      viewServerOf(world, state)?.view.primary === startBackup &&
       fullViewSettled.test(world, state, start)
     );
   },
@@ -155,12 +190,12 @@ export const failedOverToStartBackup: NamedPredicate = {
 export const startPrimaryRestarted: NamedPredicate = {
   name: "the start view's primary restarted and pinged the view server",
   test: (world, state, start) => {
-    const primary = world.viewServer(start)?.view.primary ?? null;
+    const primary = viewServerOf(world, start)?.view.primary ?? null;
     if (primary === null) return false;
     const node = world.nodeIndex.get(primary)!;
     const slot = state.slots[node]!;
-    const server = world.server(state, primary);
-    const record = world.viewServer(state)?.servers.get(primary);
+    const server = serverOf(world, state, primary);
+    const record = viewServerOf(world, state)?.servers.get(primary);
     return slot.life > 0 && server !== null && record?.incarnation === server.incarnation;
   },
 };
@@ -169,11 +204,11 @@ export const startPrimaryRestarted: NamedPredicate = {
 export const startBackupRestartedUnnoticed: NamedPredicate = {
   name: "the start view's backup restarted, unnoticed by the view server",
   test: (world, state, start) => {
-    const backup = world.viewServer(start)?.view.backup ?? null;
+    const backup = viewServerOf(world, start)?.view.backup ?? null;
     if (backup === null) return false;
     const slot = state.slots[world.nodeIndex.get(backup)!]!;
-    const server = world.server(state, backup);
-    const record = world.viewServer(state)?.servers.get(backup);
+    const server = serverOf(world, state, backup);
+    const record = viewServerOf(world, state)?.servers.get(backup);
     return (
       slot.life > 0 && server !== null && record !== undefined && record.incarnation !== server.incarnation
     );
@@ -184,7 +219,7 @@ export const startBackupRestartedUnnoticed: NamedPredicate = {
 export function clientBusy(client: Address): NamedPredicate {
   return {
     name: `${client} waits for an answer`,
-    test: (world, state) => (world.client(state, client)?.current ?? null) !== null,
+    test: (world, state) => (clientOf(world, state, client)?.current ?? null) !== null,
   };
 }
 
@@ -193,7 +228,7 @@ export function clientInSession(client: Address): NamedPredicate {
   return {
     name: `${client} waits for an operation sent in its open session`,
     test: (world, state) => {
-      const clientState = world.client(state, client);
+      const clientState = clientOf(world, state, client);
       return clientState !== null && clientState.current !== null && clientState.session !== null;
     },
   };
@@ -203,10 +238,10 @@ export function clientInSession(client: Address): NamedPredicate {
 export const startBackupPromoted: NamedPredicate = {
   name: "the start view's backup is the ready, acknowledged primary",
   test: (world, state, start) => {
-    const startBackup = world.viewServer(start)?.view.backup ?? null;
+    const startBackup = viewServerOf(world, start)?.view.backup ?? null;
     return (
       startBackup !== null &&
-      world.viewServer(state)?.view.primary === startBackup &&
+      viewServerOf(world, state)?.view.primary === startBackup &&
       readyPrimaryIn(0).test(world, state, start)
     );
   },
@@ -216,7 +251,7 @@ export const startBackupPromoted: NamedPredicate = {
 export const startPrimaryDown: NamedPredicate = {
   name: "the start view's primary is down",
   test: (world, state, start) => {
-    const primary = world.viewServer(start)?.view.primary ?? null;
+    const primary = viewServerOf(world, start)?.view.primary ?? null;
     return primary !== null && state.slots[world.nodeIndex.get(primary)!]!.state === null;
   },
 };
@@ -231,7 +266,7 @@ export const outstandingOperationsDone: NamedPredicate = {
   test: (world, state, start) =>
     world.clientNodes.every((node) => {
       const address = world.nodes[node]!.address;
-      const seq = world.client(start, address)?.current?.seq;
+      const seq = clientOf(world, start, address)?.current?.seq;
       return seq === undefined || clientCompleted(address, seq).test(world, state, start);
     }),
 };
@@ -241,12 +276,12 @@ export function clientPrimaryStale(client: Address): NamedPredicate {
   return {
     name: `${client} waits on a replaced primary`,
     test: (world, state) => {
-      const clientState = world.client(state, client);
+      const clientState = clientOf(world, state, client);
       const known = clientState?.view?.primary ?? null;
       return (
         clientState?.current != null &&
         known !== null &&
-        known !== (world.viewServer(state)?.view.primary ?? null)
+        known !== (viewServerOf(world, state)?.view.primary ?? null)
       );
     },
   };
@@ -256,11 +291,11 @@ export function clientPrimaryStale(client: Address): NamedPredicate {
 export const stalePrimaryServing: NamedPredicate = {
   name: "a replaced primary still acts as ready primary of its old view",
   test: (world, state) => {
-    const current = world.viewServer(state)?.view;
+    const current = viewServerOf(world, state)?.view;
     if (current === undefined) return false;
-    return world.serverNodes.some((node) => {
+    return world.nodesWithRole("server").some((node) => {
       const address = world.nodes[node]!.address;
-      const server = world.server(state, address);
+      const server = serverOf(world, state, address);
       return (
         server !== null &&
         address !== current.primary &&
@@ -276,10 +311,10 @@ export function clientPrimaryIsBackup(client: Address): NamedPredicate {
   return {
     name: `${client}'s cached primary is now the installed backup`,
     test: (world, state) => {
-      const known = world.client(state, client)?.view?.primary ?? null;
-      const view = world.viewServer(state)?.view;
+      const known = clientOf(world, state, client)?.view?.primary ?? null;
+      const view = viewServerOf(world, state)?.view;
       if (known === null || view === undefined || view.backup !== known) return false;
-      const backup = world.server(state, known);
+      const backup = serverOf(world, state, known);
       return backup !== null && backup.role === "backup" && backup.app !== null;
     },
   };
@@ -289,8 +324,8 @@ export function clientPrimaryIsBackup(client: Address): NamedPredicate {
 export const startPrimaryReplaced: NamedPredicate = {
   name: "the start view's primary was replaced",
   test: (world, state, start) => {
-    const before = world.viewServer(start)?.view.primary ?? null;
-    const now = world.viewServer(state)?.view.primary ?? null;
+    const before = viewServerOf(world, start)?.view.primary ?? null;
+    const now = viewServerOf(world, state)?.view.primary ?? null;
     return before !== null && now !== null && now !== before;
   },
 };
@@ -299,13 +334,13 @@ export const startPrimaryReplaced: NamedPredicate = {
 export const newBackupPending: NamedPredicate = {
   name: "the start view's backup is down and its replacement waits for its state transfer",
   test: (world, state, start) => {
-    const before = world.viewServer(start)?.view;
-    const viewServer = world.viewServer(state);
+    const before = viewServerOf(world, start)?.view;
+    const viewServer = viewServerOf(world, state);
     if (before?.backup == null || viewServer === null || viewServer.primaryAcked) return false;
     const { view } = viewServer;
     const startBackupDown = state.slots[world.nodeIndex.get(before.backup)!]!.state === null;
     if (!startBackupDown || view.primary !== before.primary || view.backup === null) return false;
-    const newBackup = world.server(state, view.backup);
+    const newBackup = serverOf(world, state, view.backup);
     return view.backup !== before.backup && newBackup !== null && newBackup.app === null;
   },
 };
@@ -314,7 +349,7 @@ export const newBackupPending: NamedPredicate = {
 export const startBackupDown: NamedPredicate = {
   name: "the start view's backup is down",
   test: (world, state, start) => {
-    const backup = world.viewServer(start)?.view.backup ?? null;
+    const backup = viewServerOf(world, start)?.view.backup ?? null;
     return backup !== null && state.slots[world.nodeIndex.get(backup)!]!.state === null;
   },
 };

@@ -1,0 +1,106 @@
+import type { Address } from "../schemas/address.js";
+import type { MessageBase } from "../schemas/envelope.js";
+import type { View } from "../schemas/view.js";
+import type { NodeSpec } from "./protocol.js";
+
+// What chaos runs on the real broker (src/chaos) ask of a protocol: how to
+// follow the cluster from outside, which partition is its hard case, how its
+// nodes are named in the run's timeline, and the hostile but well-formed
+// messages of the garbage campaign. Which nodes may be crashed comes from
+// `RoleSpec.crashable`; how long a failure takes to notice from
+// `config.failureDetectionMs`; how to ask for the configuration from
+// `broker.viewQuery`.
+
+/** The seeded choices of a run (src/sim/random.ts has them all). */
+export interface ChaosRandom {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  chance(probability: number): boolean;
+  pick<T>(items: readonly T[]): T;
+}
+
+/** A server's sign of life, as seen in a message to a watched node. */
+export interface Heartbeat {
+  /** The configuration the sender says it has (a view number). */
+  readonly viewNum: number;
+  /** The sender's incarnation: a new one after every restart. */
+  readonly incarnation: number;
+}
+
+/** The configuration in an answer to `broker.viewQuery`. */
+export interface ConfigurationReport {
+  readonly view: View;
+  /**
+   * The incarnation of the view's primary the configuration was made with:
+   * the view is settled (its primary has taken it up) once a heartbeat of
+   * that incarnation acknowledging this view number is seen. Null: not yet.
+   */
+  readonly primaryIncarnation: number | null;
+}
+
+/** How the chaos observer (src/chaos/observer.ts) follows a cluster it does not control. */
+export interface ChaosWatch {
+  /** Nodes whose incoming traffic the observer copies (pb: the view server, which every server pings). */
+  readonly tapped: readonly Address[];
+  /** The heartbeat in a message to a tapped node (pb: a Ping), or null for any other message. */
+  heartbeat(body: MessageBase): Heartbeat | null;
+  /** The configuration in an answer to `broker.viewQuery`, or null when the body is not one. */
+  report(body: MessageBase): ConfigurationReport | null;
+}
+
+/** A partition of one node from the nodes it depends on (pb: the primary from the view server). */
+export interface ChaosPartition {
+  readonly isolated: Address;
+  /** The other side; every node in neither group is untouched (clients still reach `isolated`). */
+  readonly from: readonly Address[];
+}
+
+/** What the hostile messages are built from: the cluster as it is now, and the run's choices. */
+export interface HostileInput {
+  /** The garbage marker: hostile messages carry it (as their id, and in a value where they have one). */
+  readonly marker: string;
+  readonly nodes: readonly NodeSpec[];
+  /** The current configuration, if the observer knows it. */
+  readonly view: View | null;
+  readonly random: ChaosRandom;
+}
+
+/** A well-formed message a node must refuse by protocol (not reject at the boundary). */
+export interface HostileMessage {
+  /** Names it in the garbage report, e.g. "ping-of-a-future-view". */
+  readonly kind: string;
+  readonly from: Address;
+  readonly to: Address;
+  readonly viewNum: number;
+  readonly body: MessageBase;
+}
+
+/** A body the protocol's schema refuses, for the garbage campaign's invalid input. */
+export interface InvalidBody {
+  /** Names it in the garbage report, e.g. "forward-empty". */
+  readonly kind: string;
+  /** Built only when picked (some are big). */
+  body(): unknown;
+}
+
+export interface ChaosSupport {
+  readonly watch: ChaosWatch;
+  /**
+   * The partition the nemesis makes in `view`, the case the protocol must
+   * survive without mistaking it for a crash (pb: the primary cut off from
+   * the view server only, MIT's Partition1/2); null when `view` offers none.
+   */
+  partition(view: View): ChaosPartition | null;
+  /** How the timeline names a node ("the view server"); an address names itself. */
+  nodeName(address: Address): string;
+  /** Every hostile message the campaign may send now (it picks one). */
+  hostileToNodes(input: HostileInput): HostileMessage[];
+  /** A hostile message for the client `client` (a reply never asked for, a configuration from an impostor). */
+  hostileToClient(input: HostileInput, client: Address): HostileMessage;
+  /** A well-formed body any sender may send any node, harmless (pb: GetView): the valid part of invalid envelopes. */
+  readonly harmlessBody: MessageBase;
+  /** Bodies the protocol's schema refuses (bad fields of its messages). */
+  invalidBodies(marker: string): InvalidBody[];
+}
