@@ -41,17 +41,19 @@ function changesOf(app: App, pending: ServerState["pending"], ahead: number): Ap
   touched.timeMs = app.timeMs;
   touched.store.clear();
   touched.lastByClient.clear();
+  // Sessions not copied yet are as the primary applied them: an expire entry
+  // of these would have forgotten those last active before its time.
+  let forgottenBeforeMs = -Infinity;
   for (let i = 0; i < ahead; i++) {
     const entry = pending[i]!;
+    if (entry.type === "expire") forgottenBeforeMs = Math.max(forgottenBeforeMs, entry.beforeMs);
     if (entry.type === "op") {
       const value = app.store.get(entry.op.key);
       if (value !== undefined && !touched.store.has(entry.op.key)) touched.store.set(entry.op.key, value);
     }
-    // An expire entry forgets only sessions held here: the check compares stores, and every
-    // session an operation of these entries runs in is copied in before it.
-    if (entry.type !== "expire") {
+    if (entry.type !== "expire" && !touched.lastByClient.has(entry.client)) {
       const last = app.lastByClient.get(entry.client);
-      if (last !== undefined && !touched.lastByClient.has(entry.client))
+      if (last !== undefined && last.activeMs >= forgottenBeforeMs)
         touched.lastByClient.set(entry.client, last);
     }
     applyEntry(touched, entry);
