@@ -55,9 +55,14 @@ function clientRetryOption(): Option {
     .default(protocolNamed(defaultProtocolName).config.defaults.clientRetryMs);
 }
 
-/** `--protocol` and client timing only (kv, load, dashboard). */
+/**
+ * `--protocol`, client timing and the settings clients must share with the
+ * servers (`ConfigOption.clients`, e.g. pb's session expiry): kv, load, dashboard.
+ */
 export function addClientTimingOptions(command: Command): Command {
-  return addProtocolOption(command).addOption(clientRetryOption());
+  addProtocolOption(command);
+  addSettings(command, (setting) => setting.clients === true);
+  return command.addOption(clientRetryOption());
 }
 
 /**
@@ -69,9 +74,15 @@ export function addClientTimingOptions(command: Command): Command {
  */
 export function addProtocolOptions(command: Command): Command {
   addProtocolOption(command);
+  addSettings(command, () => true);
+  return command.addOption(clientRetryOption());
+}
+
+/** The settings flags of every registered protocol that `wanted` picks, each once, except those the command has. */
+function addSettings(command: Command, wanted: (setting: ConfigOption) => boolean): void {
   const defaults = protocolNamed(defaultProtocolName).config.defaults as unknown as Record<string, unknown>;
   for (const setting of everySetting()) {
-    if (command.options.some((option) => option.long === `--${setting.flag}`)) continue;
+    if (!wanted(setting) || command.options.some((option) => option.long === `--${setting.flag}`)) continue;
     const bounds = setting.max === undefined ? `≥ ${setting.min}` : `${setting.min}-${setting.max}`;
     const shownDefault =
       defaults[setting.field] === undefined ? "" : `; default ${String(defaults[setting.field])}`;
@@ -83,7 +94,6 @@ export function addProtocolOptions(command: Command): Command {
       ).argParser(settingValue(setting)),
     );
   }
-  return command.addOption(clientRetryOption());
 }
 
 /**

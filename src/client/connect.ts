@@ -4,6 +4,7 @@
 // awaited are concurrent (await one before starting the next to order them).
 import { pino, type Logger } from "pino";
 import { z } from "zod";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { discoverBroker } from "../broker/discovery.js";
 import { clusterNames } from "../broker/topology.js";
@@ -47,6 +48,12 @@ export const ConnectOptions = z.object({
   poolSize: positiveInt.max(poolSizeMax).default(16),
   /** A client actor resends after this long without an answer; the protocol's default when not given. */
   clientRetryMs: positiveInt.optional(),
+  /**
+   * The cluster's values of the protocol settings its clients must share
+   * (pb: `{ sessionExpiryMs }`, the servers' `--session-expiry-ms`); the
+   * protocol's defaults for the rest. A name the protocol does not know is refused.
+   */
+  settings: z.record(z.string(), positiveInt).default({}),
   /** Servers of the in-process cluster (transport `memory` only). */
   servers: positiveInt.max(9).default(3),
   /** Names the broker connection `pbkv <cluster> <label>`. */
@@ -62,9 +69,7 @@ export async function connect(options: ConnectOptions = {}): Promise<KvClient> {
   if (!parsed.success) throw new InvalidOperationError(`connect: ${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
   const protocol = protocolNamed(settings.protocol);
-  const config = protocol.config.make(
-    settings.clientRetryMs === undefined ? {} : { clientRetryMs: settings.clientRetryMs },
-  );
+  const config = clientConfig(protocol, settings.settings, settings.clientRetryMs);
   const log = settings.logger ?? pino({ level: "silent" });
   if (settings.transport === "memory") {
     const cluster = new MemoryCluster({ protocol, servers: settings.servers, config, checkInvariants: true });
@@ -192,3 +197,22 @@ function checked(schema: z.ZodString, input: unknown, what: "key" | "value"): st
 }
 
 export { PbkvError, type OpName };
+
+/** The protocol's configuration with the settings a client was given; an unknown or bad one is refused. */
+function clientConfig(
+  protocol: AnyProtocol,
+  given: Record<string, number>,
+  clientRetryMs: number | undefined,
+): ProtocolConfigBase {
+  const shared = protocol.config.options.filter((option) => option.clients === true).map((o) => o.field);
+  const unknown = Object.keys(given).filter((field) => !shared.includes(field));
+  if (unknown.length > 0)
+    throw new InvalidOperationError(
+      `connect: ${unknown.join(", ")}: not a setting ${protocol.name} clients take (${shared.join(", ") || "none"})`,
+    );
+  try {
+    return protocol.config.make({ ...given, ...(clientRetryMs === undefined ? {} : { clientRetryMs }) });
+  } catch (error) {
+    throw new InvalidOperationError(`connect: ${(error as Error).message}`);
+  }
+}

@@ -53,6 +53,8 @@ export interface ConfigOption {
   readonly description: string;
   readonly min: number;
   readonly max?: number;
+  /** Clients must be given the cluster's value too (client commands and the library take it). */
+  readonly clients?: boolean;
 }
 
 export interface ConfigSupport<Config extends ProtocolConfigBase> {

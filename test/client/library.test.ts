@@ -90,4 +90,21 @@ describe("connect({ transport: 'memory' })", () => {
   it("rejects bad options with the reason", async () => {
     await expect(connect({ transport: "memory", poolSize: 0 })).rejects.toThrow(/poolSize/);
   });
+
+  it("takes the settings the protocol's clients share with its servers, and refuses others", async () => {
+    const kv = await connect({ transport: "memory", settings: { sessionExpiryMs: 2_000 } });
+    clients.push(kv);
+    await kv.put("k", "v");
+    expect(await kv.get("k")).toBe("v");
+    // A setting only servers take, an unknown name and a bad combination are refused before anything starts.
+    await expect(connect({ transport: "memory", settings: { pingMs: 10 } })).rejects.toThrow(
+      /pingMs: not a setting pb clients take \(sessionExpiryMs\)/,
+    );
+    await expect(connect({ transport: "memory", settings: { bogus: 1 } })).rejects.toThrow(
+      InvalidOperationError,
+    );
+    await expect(connect({ transport: "memory", settings: { sessionExpiryMs: 1 } })).rejects.toThrow(
+      /sessionExpiryMs must be at least 4 client retries/,
+    );
+  });
 });

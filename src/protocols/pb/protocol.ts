@@ -85,6 +85,8 @@ export const pbProtocol: Protocol<ProtocolConfig> = {
         field: "sessionExpiryMs",
         description: "servers forget a client session idle this long (the same on every node of a cluster)",
         min: 1,
+        // Clients open their session again after half of it idle.
+        clients: true,
       },
     ],
     mutations: mutationNames,
