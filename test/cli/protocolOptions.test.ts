@@ -51,9 +51,14 @@ describe("the protocol options", () => {
     expect(command.options.filter((option) => option.long === "--forward-window")).toHaveLength(1);
   });
 
-  it("give a client command only --protocol and --client-retry-ms", () => {
+  it("give a client command --protocol, --client-retry-ms and only the settings clients share", () => {
     const command = addClientTimingOptions(new Command("test"));
-    expect(command.options.map((option) => option.long)).toEqual(["--protocol", "--client-retry-ms"]);
+    // pb's clients reopen their session after half the expiry; the ping and forwarding settings are the servers' alone.
+    expect(command.options.map((option) => option.long)).toEqual([
+      "--protocol",
+      "--session-expiry-ms",
+      "--client-retry-ms",
+    ]);
   });
 
   it("start a node with the settings the command made", () => {
