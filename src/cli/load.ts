@@ -134,19 +134,7 @@ async function loadAndCheck(
 ): Promise<number> {
   const workers = Math.min(options.clients, clientsMax);
   const keyCount = Math.min(options.keys, keysMax);
-  const names = namesOf(options);
-  const config = protocolConfig(options);
-  const broker = await findBroker(options, false);
-  const log = loggerFor(options, "pbkv-load").child({ cluster: names.cluster });
-  const clients = await BrokerClients.open({
-    url: broker.url,
-    names,
-    protocol: protocolOf(options),
-    config,
-    log,
-    checkInvariants: true,
-    label: "load",
-  });
+  const { names, url, log, clients } = await openLoadClients(options, "load");
   const recorder = new HistoryRecorder(nanosecondClock());
   // Fresh keys for every run: the history starts from empty keys, as the checker assumes.
   const runId = nanoid(6);
@@ -232,7 +220,7 @@ async function loadAndCheck(
     report: formatCheckResult(result).slice(0, loadReportLengthMax),
     ...verdictOf(result),
   };
-  await publishVerdict(broker.url, names, verdict, log);
+  await publishVerdict(url, names, verdict, log);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } else {
@@ -301,18 +289,7 @@ async function runFill(options: LoadOptions): Promise<number> {
       exitCodes.usage,
     );
   }
-  const names = namesOf(options);
-  const broker = await findBroker(options, false);
-  const log = loggerFor(options, "pbkv-load").child({ cluster: names.cluster });
-  const clients = await BrokerClients.open({
-    url: broker.url,
-    names,
-    protocol: protocolOf(options),
-    config: protocolConfig(options),
-    log,
-    checkInvariants: true,
-    label: "fill",
-  });
+  const { names, clients } = await openLoadClients(options, "fill");
   const bar = new Progress();
   let progress: FillProgress;
   try {
@@ -379,3 +356,22 @@ function showFill(progress: Progress, fill: FillProgress, keys: number): void {
 
 quietOnBrokenPipe();
 await usageExitCodes(program).parseAsync();
+
+/** The broker, a logger and the client actors' connection (named `pbkv <cluster> <label>`) of one load run. */
+async function openLoadClients(options: LoadOptions, label: string) {
+  const names = namesOf(options);
+  // Before looking for the broker: a bad setting is a usage error whether or not one is there.
+  const config = protocolConfig(options);
+  const broker = await findBroker(options, false);
+  const log = loggerFor(options, "pbkv-load").child({ cluster: names.cluster });
+  const clients = await BrokerClients.open({
+    url: broker.url,
+    names,
+    protocol: protocolOf(options),
+    config,
+    log,
+    checkInvariants: true,
+    label,
+  });
+  return { names, url: broker.url, log, clients };
+}
