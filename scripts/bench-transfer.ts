@@ -21,6 +21,7 @@ import { benchOps } from "../src/bench/workload.js";
 const valueBytes = 1000;
 const loadClients = 4;
 const timeoutMs = 600_000;
+const settleMs = 15_000;
 
 interface Row {
   storeMb: number;
@@ -31,6 +32,8 @@ interface Row {
   transferMbPerS: number;
   longestWaitMs: number;
   rssMb: Record<string, number | null>;
+  /** After `settleMs` without load. */
+  settledRssMb: Record<string, number | null>;
 }
 
 const sizesArgument = process.argv[process.argv.indexOf("--sizes") + 1];
@@ -45,14 +48,16 @@ for (const storeMb of sizesMb) rows.push(await measure(storeMb));
 if (process.argv.includes("--json")) console.log(JSON.stringify(rows));
 else {
   console.log(
-    "store MB | keys    | fill s | install ms | transfer MB/s | longest client wait ms | RSS MB (servers)",
+    "store MB | keys    | fill s | install ms | transfer MB/s | longest client wait ms | RSS MB (servers) | RSS MB 15 s later",
   );
   for (const row of rows) {
-    const rss = Object.entries(row.rssMb)
-      .map(([node, mb]) => `${node} ${mb ?? "?"}`)
-      .join(", ");
+    const rss = [row.rssMb, row.settledRssMb].map((byNode) =>
+      Object.entries(byNode)
+        .map(([node, mb]) => `${node} ${mb ?? "?"}`)
+        .join(", "),
+    );
     console.log(
-      `${String(row.storeMb).padStart(8)} | ${String(row.keys).padEnd(7)} | ${String(row.fillS).padStart(6)} | ${String(row.installMs).padStart(10)} | ${String(row.transferMbPerS).padStart(13)} | ${String(row.longestWaitMs).padStart(22)} | ${rss}`,
+      `${String(row.storeMb).padStart(8)} | ${String(row.keys).padEnd(7)} | ${String(row.fillS).padStart(6)} | ${String(row.installMs).padStart(10)} | ${String(row.transferMbPerS).padStart(13)} | ${String(row.longestWaitMs).padStart(22)} | ${rss[0]} | ${rss[1]}`,
     );
   }
 }
@@ -121,11 +126,11 @@ async function measure(storeMb: number): Promise<Row> {
     await sleep(500);
     await loop.stop();
     const installMs = Math.max(1, transfer.at - view.at);
-    const rssMb: Record<string, number | null> = {};
-    for (const node of cluster.serverAddresses) {
-      const pid = cluster.pidOf(node);
-      rssMb[node] = pid === undefined ? null : readRssMb(pid);
-    }
+    const rssMb = serversRss(cluster);
+    // The same servers once idle: V8 gives back heap it no longer needs (the garbage of the fill
+    // and of the transfer's encoding) only after a while without allocation.
+    await sleep(settleMs);
+    const settledRssMb = serversRss(cluster);
     return {
       storeMb,
       keys,
@@ -135,8 +140,18 @@ async function measure(storeMb: number): Promise<Row> {
       transferMbPerS: Math.round((fill.bytes / 1e3 / installMs) * 10) / 10,
       longestWaitMs: Math.round(longestWaitMs),
       rssMb,
+      settledRssMb,
     };
   } finally {
     await cluster.stop();
   }
+}
+
+function serversRss(cluster: BenchCluster): Record<string, number | null> {
+  const rssMb: Record<string, number | null> = {};
+  for (const node of cluster.serverAddresses) {
+    const pid = cluster.pidOf(node);
+    rssMb[node] = pid === undefined ? null : readRssMb(pid);
+  }
+  return rssMb;
 }
