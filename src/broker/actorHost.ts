@@ -74,6 +74,8 @@ export class ActorHost<State> implements Attachment {
   private consumerTags: string[] = [];
   private controlQueue: string | null = null;
   private markAttached: () => void = () => {};
+  /** The agreement point published last (--debug). */
+  private agreedPoint: string | null = null;
   private readonly firstAttach = new Promise<void>((resolve) => (this.markAttached = resolve));
 
   constructor(private readonly options: ActorHostOptions<State>) {
@@ -112,7 +114,9 @@ export class ActorHost<State> implements Attachment {
   /** Runs a driver input (a client's invoke) as an event; false when the actor is crashed or stopped. */
   act(input: (state: State, ctx: Context) => void): boolean {
     if (this.stopped) return false;
-    return this.cell.act("driver input", input);
+    const acted = this.cell.act("driver input", input);
+    this.publishAgreement();
+    return acted;
   }
 
   /**
@@ -200,6 +204,7 @@ export class ActorHost<State> implements Attachment {
       this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
     safely(() => channel.ack(message));
     this.cell.deliver(envelope);
+    this.publishAgreement();
   }
 
   private validateEnvelope(message: ConsumeMessage): Envelope {
@@ -312,6 +317,7 @@ export class ActorHost<State> implements Attachment {
   private restart(): string {
     const wasCrashed = this.cell.crashed;
     if (!wasCrashed) this.crash();
+    this.agreedPoint = null;
     this.cell.start();
     this.log.info("restarted with a fresh state");
     this.publishEvent({ type: "lifecycle", state: "restarted" });
@@ -403,6 +409,7 @@ export class ActorHost<State> implements Attachment {
       if (this.stopped) return;
       // The cell drops a timer of an earlier life (set before a crash).
       if (this.cell.fire(timer, life)) this.counters.timersFired += 1;
+      this.publishAgreement();
     }, afterMs);
     this.timers.add(handle);
   }
@@ -420,6 +427,23 @@ export class ActorHost<State> implements Attachment {
   }
 
   // ---------------------------------------------------------------- events and counters
+
+  /**
+   * With --debug: where the state is for the protocol's agreement, published
+   * when it moves, so that a checker can compare nodes at the same point
+   * (DESIGN §9): states live in separate processes and share no moment.
+   */
+  private publishAgreement(): void {
+    const agreement = this.options.protocol.agreement;
+    const state = this.cell.state;
+    if (!this.options.checkInvariants || agreement === null || state === null) return;
+    const role = this.definition.kind;
+    const point = agreement.pointOf(role, state);
+    if (point === null || point === this.agreedPoint) return;
+    this.agreedPoint = point;
+    const digest = agreement.digestOf(role, state);
+    this.publishEvent({ type: "agreement", name: agreement.name, point, digest });
+  }
 
   private publishEvent(body: ClusterEventBody): void {
     publishClusterEvent(this.connection, this.names, this.address, body);

@@ -2,6 +2,7 @@
 // `npm run cluster` on the broker (events from `<c>.events`) and on the
 // in-memory transport (events straight from the hosts), so both print the
 // same lines.
+import { AgreementChecker, describeDisagreement } from "../broker/agreement.js";
 import { describeLoadEvent } from "../broker/events.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
@@ -12,6 +13,7 @@ import { clockTime } from "./common.js";
 export class EventPrinter {
   private readonly faultsSeen = new Map<string, number>();
   private readonly rejectsSuppressedUntil = new Map<string, number>();
+  private readonly agreement = new AgreementChecker();
 
   /** Views are printed as the node that answers the protocol's view query (pb: the view server) has them. */
   private readonly viewAuthority: string;
@@ -57,6 +59,11 @@ export class EventPrinter {
       }
       case "load":
         return describeLoadEvent(event);
+      case "agreement": {
+        // Published by nodes run with --debug: the cluster-wide invariants across processes.
+        const disagreement = this.agreement.check(event);
+        return disagreement === null ? null : `BROKEN INVARIANT ${describeDisagreement(disagreement)}`;
+      }
       case "counters":
       case "transfer":
       case "status":

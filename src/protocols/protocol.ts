@@ -86,6 +86,21 @@ export interface ClusterInvariant {
   check(nodes: ReadonlyMap<Address, LiveNode>): string | null;
 }
 
+/**
+ * What nodes at the same point of the protocol must hold alike: the form of a
+ * cluster invariant that needs no consistent cut, for hosts whose nodes live
+ * in separate processes (the broker with `--debug`). Each node publishes
+ * (point, digest) when its point moves; two nodes that reach the same point
+ * must publish the same digest, whenever each got there.
+ */
+export interface StateAgreement {
+  readonly name: string;
+  /** Where the state is (pb: its view and the log positions applied), or null when it holds nothing to compare. */
+  pointOf(role: string, state: unknown): string | null;
+  /** What must be equal at that point (pb: the store and the session table), short. */
+  digestOf(role: string, state: unknown): string;
+}
+
 export interface LiveNode {
   readonly role: string;
   readonly state: unknown;
@@ -115,6 +130,8 @@ export interface Protocol<Config extends ProtocolConfigBase = ProtocolConfigBase
   /** One deterministic line for logs, traces and counterexamples. */
   describeMessage(message: Pick<Envelope, "from" | "to" | "viewNum" | "body">): string;
   readonly clusterInvariants: readonly ClusterInvariant[];
+  /** The cluster invariants' cut-free form for nodes in separate processes; null when the protocol has none. */
+  readonly agreement: StateAgreement | null;
   readonly sim: SimSupport<Config>;
   readonly search: SearchSupport<Config>;
   readonly chaos: ChaosSupport;

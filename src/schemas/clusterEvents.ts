@@ -166,6 +166,9 @@ export const LoadEvent = z.discriminatedUnion("result", [
 ]);
 export type LoadEvent = z.infer<typeof LoadEvent>;
 
+/** Longest point or digest an agreement event carries. */
+export const agreementTextMax = 128;
+
 export const ClusterEvent = z.discriminatedUnion("type", [
   /**
    * The node learned (servers) or made (view server) a new view; the view
@@ -205,6 +208,17 @@ export const ClusterEvent = z.discriminatedUnion("type", [
   }),
   /** Process and actor life: started, (dis)connected, crashed, restarted, stopped. Key `lifecycle.<node>`. */
   z.object({ ...base, type: z.literal("lifecycle"), state: LifecycleState, detail: z.string().optional() }),
+  /**
+   * With --debug: the node's state reached a new point of the protocol's
+   * agreement, and what it holds there (DESIGN §9). Key `agreement.<node>`.
+   */
+  z.object({
+    ...base,
+    type: z.literal("agreement"),
+    name: z.string().max(64),
+    point: z.string().max(agreementTextMax),
+    digest: z.string().max(agreementTextMax),
+  }),
   /** A load run started, or finished with its verdict. Key `load.load`. */
   LoadEvent,
 ]);

@@ -53,6 +53,11 @@ describe("failover on a broker cluster", () => {
     );
     await session.stop();
     assertLinearizable(recorder);
+    // The nodes (--debug) published where their state was: primary and backup met at log
+    // positions and held the same store there (stop() fails on any disagreement).
+    const agreement = cluster.agreement();
+    expect(agreement.compared).toBeGreaterThan(0);
+    expect(agreement.disagreements).toEqual([]);
   });
 
   it("a server process SIGKILLed: the supervisor notices and the view server fails over", async () => {

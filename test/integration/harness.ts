@@ -27,6 +27,7 @@ import {
 import type { Address } from "../../src/schemas/address.js";
 import type { ClusterEvent, NodeCounters } from "../../src/schemas/clusterEvents.js";
 import type { ControlCommand } from "../../src/schemas/control.js";
+import { AgreementChecker, describeDisagreement } from "../../src/broker/agreement.js";
 import type { Op } from "../../src/schemas/op.js";
 import type { View } from "../../src/schemas/view.js";
 
@@ -199,6 +200,17 @@ export class TestCluster {
     await run(["close_connection", pid, "closed by the pbkv integration test"]);
   }
 
+  /**
+   * The protocol's state agreement (DESIGN §9) over the events so far: the
+   * nodes run with --debug publish where their state is; two at one point must agree.
+   */
+  agreement(): AgreementChecker {
+    const checker = new AgreementChecker();
+    for (const event of this.events) if (event.type === "agreement") checker.check(event);
+    return checker;
+  }
+
+  /** Stops everything; then fails loudly if two nodes disagreed at a point (a broken cluster invariant). */
   async stop(): Promise<void> {
     await this.supervisor.stop();
     await this.clients.close();
@@ -207,6 +219,8 @@ export class TestCluster {
       deleteTopology(channel, this.names, this.supervisor.addresses),
     );
     await this.connection.close();
+    const broken = this.agreement().disagreements;
+    if (broken.length > 0) throw new Error(broken.map(describeDisagreement).join("\n"));
   }
 }
 

@@ -3,6 +3,7 @@ import { envelopeSchema } from "../../schemas/envelope.js";
 import { forwardBatchMax, forwardWindowMax } from "../../schemas/limits.js";
 import type { Protocol, RoleSpec } from "../protocol.js";
 import type { ActorDefinition } from "./actor.js";
+import { pbAgreement } from "./agreement.js";
 import { createClient } from "./client.js";
 import { defaultConfig, makeConfig, mutationNames, type ProtocolConfig } from "./config.js";
 import { describeMessage } from "./describe.js";
@@ -107,6 +108,7 @@ export const pbProtocol: Protocol<ProtocolConfig> = {
   // Hosts validate every envelope with `envelope` above, so the body is one of pb's.
   describeMessage: (message) => describeMessage(message as Parameters<typeof describeMessage>[0]),
   clusterInvariants: pbClusterInvariants,
+  agreement: pbAgreement,
   sim: pbSim,
   search: pbSearch,
   chaos: pbChaos,
