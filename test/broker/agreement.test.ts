@@ -32,6 +32,7 @@ function event(node: string, state: ServerState): Extract<ClusterEvent, { type: 
   if (point === null) throw new Error("no point");
   return {
     v: 1,
+    cluster: "c",
     at: 0,
     node,
     type: "agreement",
