@@ -25,7 +25,7 @@ function allChunks(outgoing: ReturnType<typeof startOutgoing>, store: Map<string
 describe("state transfer chunks", () => {
   it("cuts the snapshot into chunks of at most batchBytesMax, keys then the at-most-once table", () => {
     const app = appWith(1_000, 1_000);
-    const chunks = allChunks(startOutgoing(app, true), app.store);
+    const chunks = allChunks(startOutgoing(app), app.store);
     expect(chunks.length).toBeGreaterThan(1_000_000 / batchBytesMax);
     for (const chunk of chunks) {
       const bytes = chunk.kv.reduce((sum, [key, value]) => sum + encodedBytes(key) + encodedBytes(value), 0);
@@ -41,17 +41,17 @@ describe("state transfer chunks", () => {
 
   it("an empty store is one last chunk; a value larger than a chunk's budget travels alone", () => {
     const empty = emptyApp();
-    expect(allChunks(startOutgoing(empty, true), empty.store)).toEqual([
+    expect(allChunks(startOutgoing(empty), empty.store)).toEqual([
       { applied: 0, timeMs: 0, chunk: 0, last: true, kv: [], lastByClient: [] },
     ]);
     const app = appWith(3, batchBytesMax * 2);
-    const chunks = allChunks(startOutgoing(app, true), app.store);
+    const chunks = allChunks(startOutgoing(app), app.store);
     expect(chunks.map((chunk) => chunk.kv.length)).toEqual([1, 1, 1, 0]); // then the table entry
   });
 
   it("a resent chunk is the same chunk, whatever the primary wrote since the snapshot", () => {
     const app = appWith(100, 10_000);
-    const outgoing = startOutgoing(app, true);
+    const outgoing = startOutgoing(app);
     const first = allChunks(outgoing, app.store);
     for (const key of ["k0", "k50", "k99"]) {
       saveSnapshotValue(outgoing, app.store, key);
@@ -64,7 +64,7 @@ describe("state transfer chunks", () => {
 
   it("the backup takes chunks in order only, and installs after the last", () => {
     const app = appWith(100, 10_000);
-    const chunks = allChunks(startOutgoing(app, true), app.store);
+    const chunks = allChunks(startOutgoing(app), app.store);
     expect(chunks.length).toBeGreaterThanOrEqual(3);
     let state = receiveChunk(null, chunks[1]!); // chunk 1 before chunk 0: ignored
     expect(state.incoming).toBeNull();

@@ -75,7 +75,3 @@ export function makeConfig(overrides: Partial<ProtocolConfig> = {}): ProtocolCon
   );
   return Object.freeze(config);
 }
-
-export function hasMutation(config: ProtocolConfig, mutation: Mutation): boolean {
-  return config.mutations.length > 0 && config.mutations.includes(mutation);
-}

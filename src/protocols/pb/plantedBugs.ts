@@ -1,14 +1,17 @@
-import type { ProtocolConfig } from "./config.js";
+import { applyEntry, copyApp } from "../../kv/atMostOnce.js";
+import type { Mutation, ProtocolConfig } from "./config.js";
+import type { ServerDecisions } from "./server.js";
+import { startOutgoing } from "./transfer.js";
 import type { ViewServerDecisions } from "./viewServer.js";
 
 // Planted bugs (`--mutant`, ProtocolConfig.mutations) kept out of the
-// protocol's code: each replaces one of the view server's decisions
-// (ViewServerDecisions) by a wrong one, so viewServer.ts reads as the correct
-// protocol and the bugs read here. The model checker's table of which search
-// catches each one is search/mutants.ts. (The servers' and clients' planted
-// bugs are still `hasMutation` branches in server.ts and client.ts.)
+// protocol's code: each replaces one of the decisions of the view server
+// (ViewServerDecisions) or of the server (ServerDecisions) by a wrong one, so
+// viewServer.ts and server.ts read as the correct protocol and the bugs read
+// here. Each actor resolves its decisions once, when it is created. The model
+// checker's table of which search catches each one is search/mutants.ts.
 
-const viewServerBugs: Readonly<Record<string, Partial<ViewServerDecisions>>> = {
+const viewServerBugs: Readonly<Partial<Record<Mutation, Partial<ViewServerDecisions>>>> = {
   // A primary that restarted (and lost its state) is kept because it pings again.
   ignorePrimaryRestart: {
     primaryUp: (state, holds) =>
@@ -39,9 +42,79 @@ const viewServerBugs: Readonly<Record<string, Partial<ViewServerDecisions>>> = {
   },
 };
 
+const serverBugs: Readonly<Partial<Record<Mutation, Partial<ServerDecisions>>>> = {
+  // A backup holding the state answers as if it were primary.
+  nonPrimaryServes: {
+    requestToNonPrimary: (state, request, client, ctx, moves) => {
+      if (state.role !== "backup" || state.app === null) return false;
+      const entry = moves.opEntry(state, state.app, client, request, ctx);
+      moves.answer(state, entry, applyEntry(state.app, entry), ctx);
+      return true;
+    },
+  },
+  // A read answered from the primary's own store, without the backup (stale once it is replaced).
+  fastReads: {
+    readAtPrimary: (state, app, request, client, ctx, moves) => {
+      if (!state.transferAcked || request.op.f !== "get") return false;
+      const value = app.store.get(request.op.key) ?? "";
+      moves.reply(state, client, request.seq, request.op, { ok: true, value }, ctx);
+      return true;
+    },
+  },
+  // A backup takes forwards from any primary of any view.
+  backupAcceptsAnyView: { acceptsForward: (state) => state.role === "backup" },
+  // A batch applied as it arrives, ignoring a gap before it.
+  applyForwardsOnArrival: {
+    applyForward: (_state, app, forward) => {
+      const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
+      for (const entry of fresh) applyEntry(app, entry);
+    },
+  },
+  // Acks of a process restarted under the backup's name count.
+  acksWithoutIncarnation: { acceptsForwardAck: () => true },
+  // The client is answered from a copy of the state as if the backup had acked, and not again.
+  replyBeforeBackupAck: {
+    queued: (state, app, entry, ctx, moves) =>
+      moves.answer(state, entry, applyEntry(copyApp(app), entry), ctx),
+    backedUp: () => {},
+  },
+  // A duplicate chunk after the install starts the transfer over, rolling back forwards applied since.
+  transferOverwritesForwards: {
+    chunkAfterInstall: (state) => {
+      state.app = null;
+      state.incoming = null;
+    },
+  },
+  // The sessions travel with no record of their last write: the new backup would run a retried write again.
+  transferWithoutAtMostOnce: {
+    snapshot: (app) => {
+      const outgoing = startOutgoing(app);
+      outgoing.table = outgoing.table.map(([client, session]) => [
+        client,
+        { ...session, seq: 0, refused: false },
+      ]);
+      return outgoing;
+    },
+  },
+  // Operations run alone, unforwarded, while the backup is being filled.
+  serveDuringTransfer: { servesAlone: (state) => state.view.backup === null || !state.transferAcked },
+};
+
 /** The view server's decisions the configuration's planted bugs replace (none in a real run). */
 export function plantedViewServerBugs(config: ProtocolConfig): Partial<ViewServerDecisions> {
-  let bugs: Partial<ViewServerDecisions> = {};
-  for (const mutation of config.mutations) bugs = { ...bugs, ...viewServerBugs[mutation] };
-  return bugs;
+  return planted(viewServerBugs, config);
+}
+
+/** The server's decisions the configuration's planted bugs replace (none in a real run). */
+export function plantedServerBugs(config: ProtocolConfig): Partial<ServerDecisions> {
+  return planted(serverBugs, config);
+}
+
+function planted<Decisions>(
+  bugs: Readonly<Partial<Record<Mutation, Partial<Decisions>>>>,
+  config: ProtocolConfig,
+): Partial<Decisions> {
+  let replaced: Partial<Decisions> = {};
+  for (const mutation of config.mutations) replaced = { ...replaced, ...bugs[mutation] };
+  return replaced;
 }

@@ -3,7 +3,6 @@ import {
   alreadyExecuted,
   applyEntry,
   cachedResult,
-  copyApp,
   emptyApp,
   type EntryResult,
   oldestActivityMs,
@@ -24,7 +23,7 @@ import type { Op } from "../../schemas/op.js";
 import type { Timer } from "./timers.js";
 import { initialView, type View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
-import { type ProtocolConfig, hasMutation } from "./config.js";
+import type { ProtocolConfig } from "./config.js";
 import type { ActorDefinition, Context, Message } from "./actor.js";
 import { describeView } from "./describe.js";
 import {
@@ -35,6 +34,7 @@ import {
   saveSnapshotValue,
   startOutgoing,
 } from "./transfer.js";
+import { plantedServerBugs } from "./plantedBugs.js";
 
 // A replica (DESIGN §1). The primary runs each client operation only after the
 // backup holds it: it forwards, waits for the ack, then executes and replies.
@@ -95,6 +95,7 @@ export function isServingPrimary(state: ServerState): boolean {
 // ---------------------------------------------------------------- init
 
 export function createServer(config: ProtocolConfig): ActorDefinition<ServerState> {
+  const decisions: ServerDecisions = { ...correctDecisions, ...plantedServerBugs(config) };
   return {
     kind: "server",
     init(ctx) {
@@ -121,19 +122,19 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
       const body = message.body;
       switch (body.type) {
         case "ViewReply":
-          return onViewReply(state, body, message, ctx, config);
+          return onViewReply(state, body, message, ctx, config, decisions);
         case "RegisterClient":
-          return onRegisterClient(state, body, message, ctx, config);
+          return onRegisterClient(state, body, message, ctx, config, decisions);
         case "Request":
-          return onRequest(state, body, message, ctx, config);
+          return onRequest(state, body, message, ctx, config, decisions);
         case "Forward":
-          return onForward(state, body, message, ctx, config);
+          return onForward(state, body, message, ctx, config, decisions);
         case "ForwardAck":
-          return onForwardAck(state, body, message, ctx, config);
+          return onForwardAck(state, body, message, ctx, config, decisions);
         case "ForwardReject":
           return onForwardReject(state, message, ctx);
         case "StateTransfer":
-          return onStateTransfer(state, body, message, ctx, config);
+          return onStateTransfer(state, body, message, ctx, config, decisions);
         case "StateTransferAck":
           return onStateTransferAck(state, body, message, ctx, config);
         case "Ping":
@@ -149,7 +150,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
     onTimer(state, timer, ctx) {
       switch (timer.type) {
         case "PingTimer":
-          return onPingTimer(state, ctx, config);
+          return onPingTimer(state, ctx, config, decisions);
         case "PingCheckTimer":
         case "ClientRetryTimer":
           return;
@@ -172,6 +173,7 @@ function onViewReply(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
   if (message.from !== viewServerAddress) {
     ctx.log.warn({ from: message.from }, "view from someone other than the view server refused");
@@ -192,7 +194,7 @@ function onViewReply(
   if (view.primary === self && reply.primaryIncarnation === state.incarnation) {
     // The primary of view 1 is the first primary ever and starts empty.
     const isGenesis = view.viewNum === 1 && state.view.viewNum === 0;
-    becomePrimary(state, view, isGenesis, ctx, config);
+    becomePrimary(state, view, isGenesis, ctx, config, decisions);
   } else if (view.backup === self) {
     becomeBackup(state, view, ctx);
   } else {
@@ -206,6 +208,7 @@ function onRegisterClient(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
   const client = message.from;
   const seq = register.seq;
@@ -223,6 +226,7 @@ function onRegisterClient(
     { type: "register", client, seq, atMs: stamp(state, app, ctx) },
     ctx,
     config,
+    decisions,
   );
   if (error !== null) registerReply(client, seq, { ok: false, error }, ctx);
 }
@@ -233,13 +237,10 @@ function onRequest(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
   const client = message.from;
-  if (state.role === "backup" && state.app !== null && hasMutation(config, "nonPrimaryServes")) {
-    // Planted bug: a backup holding the state answers as if it were primary.
-    const entry = opEntry(state, state.app, client, request, ctx);
-    return answer(state, entry, applyEntry(state.app, entry), ctx);
-  }
+  if (state.role !== "primary" && decisions.requestToNonPrimary(state, request, client, ctx, moves)) return;
   const app = admit(state, message, ctx);
   if (app === null) return;
   if (typeof app === "string") return replyError(client, request.seq, app, ctx);
@@ -251,12 +252,8 @@ function onRequest(
   if (alreadyExecuted(app, client, request.seq, request.op)) return; // an old retry; its client moved on
   if (isQueued(state, "op", client, request.seq)) return;
 
-  if (request.op.f === "get" && state.transferAcked && hasMutation(config, "fastReads")) {
-    // Planted bug: a read answered from our own store, without the backup (stale once we are replaced).
-    const value = app.store.get(request.op.key) ?? "";
-    return reply(state, client, request.seq, request.op, { ok: true, value }, ctx);
-  }
-  const error = submit(state, app, opEntry(state, app, client, request, ctx), ctx, config);
+  if (request.op.f === "get" && decisions.readAtPrimary(state, app, request, client, ctx, moves)) return;
+  const error = submit(state, app, opEntry(state, app, client, request, ctx), ctx, config, decisions);
   if (error !== null) replyError(client, request.seq, error, ctx);
 }
 
@@ -266,10 +263,9 @@ function onForward(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
-  const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
-  const acceptAnyView = hasMutation(config, "backupAcceptsAnyView") && state.role === "backup";
-  if (state.role !== "backup" || !(fromOurPrimary || acceptAnyView)) {
+  if (!decisions.acceptsForward(state, message)) {
     // Tell an older primary it is out of date; a newer one will reach us through the view server.
     if (message.viewNum < state.view.viewNum) ctx.send(message.from, { type: "ForwardReject" });
     return;
@@ -277,18 +273,8 @@ function onForward(
   const app = state.app;
   const incoming = state.incoming;
   if (app === null && incoming === null) return; // no chunk of the transfer yet; the primary resends
-  if (app !== null && hasMutation(config, "applyForwardsOnArrival")) {
-    // Planted bug: apply a batch as it arrives, ignoring a gap before it.
-    const fresh = forward.entries.slice(Math.max(0, app.applied + 1 - forward.firstIndex));
-    for (const entry of fresh) applyEntry(app, entry);
-  } else if (app !== null) {
-    const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
-    forward.entries.forEach((entry, offset) => {
-      const index = forward.firstIndex + offset;
-      if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
-    });
-    applyBuffered(state, app);
-  } else if (incoming !== null) holdDuringTransfer(state, incoming, forward);
+  if (app !== null) decisions.applyForward(state, app, forward, config);
+  else if (incoming !== null) holdDuringTransfer(state, incoming, forward);
   const held = app !== null ? app.applied : incoming!.heldUpTo;
   ctx.send(message.from, { type: "ForwardAck", index: held, incarnation: state.incarnation });
 }
@@ -299,11 +285,10 @@ function onForwardAck(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
   if (!isFromOurBackup(state, message) || !isServingPrimary(state)) return;
-  // A restarted process, not our backup (planted bug acksWithoutIncarnation: counted anyway).
-  const ourBackup = state.backupIncarnation !== null && ack.incarnation === state.backupIncarnation;
-  if (!ourBackup && !hasMutation(config, "acksWithoutIncarnation")) return;
+  if (!decisions.acceptsForwardAck(state, ack)) return;
   const app = state.app;
   assert(app !== null, "a serving primary has state");
   if (ack.index > state.sentUpTo) {
@@ -314,7 +299,7 @@ function onForwardAck(
     const entry = state.pending.shift();
     assert(entry !== undefined, "every acknowledged position is pending");
     const result = applyAsPrimary(state, app, entry);
-    if (!hasMutation(config, "replyBeforeBackupAck")) answer(state, entry, result, ctx);
+    decisions.backedUp(state, entry, result, ctx, moves);
   }
   state.inFlightEnds = state.inFlightEnds.filter((end) => end > ack.index);
   sendForwards(state, ctx, config);
@@ -332,15 +317,10 @@ function onStateTransfer(
   message: Message,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
-  const fromOurPrimary = message.from === state.view.primary && message.viewNum === state.view.viewNum;
-  if (state.role !== "backup" || !fromOurPrimary) return;
-  // At most once per view: once installed, a duplicate must not roll back forwards applied
-  // since (planted bug transferOverwritesForwards: a duplicate starts the transfer over).
-  if (state.app !== null && hasMutation(config, "transferOverwritesForwards")) {
-    state.app = null;
-    state.incoming = null;
-  }
+  if (state.role !== "backup" || !isFromOurPrimary(state, message)) return;
+  if (state.app !== null) decisions.chunkAfterInstall(state);
   if (state.app === null) {
     const { incoming, installed } = receiveChunk(state.incoming, chunk);
     state.incoming = incoming;
@@ -386,7 +366,12 @@ function onStateTransferAck(
 
 // ---------------------------------------------------------------- timer handlers
 
-function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): void {
+function onPingTimer(
+  state: ServerState,
+  ctx: Context,
+  config: ProtocolConfig,
+  decisions: ServerDecisions,
+): void {
   sendPing(state, ctx);
   if (state.role === "primary" && state.app !== null && state.view.backup !== null) {
     const outgoing = state.outgoing;
@@ -400,7 +385,7 @@ function onPingTimer(state: ServerState, ctx: Context, config: ProtocolConfig): 
     }
     resendForwards(state, ctx, config);
   }
-  if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config);
+  if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config, decisions);
   ctx.setTimer({ type: "PingTimer" }, config.pingMs);
 }
 
@@ -412,6 +397,7 @@ function becomePrimary(
   isGenesis: boolean,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): void {
   assert(view.primary === ctx.self, "becomePrimary of someone else's view");
   const wasRole = state.role;
@@ -433,7 +419,7 @@ function becomePrimary(
   if (state.app !== null && state.transferAcked) state.ackedViewNum = view.viewNum;
   announce(state, wasRole, ctx);
   if (state.app !== null && !state.transferAcked) {
-    state.outgoing = startOutgoing(state.app, !hasMutation(config, "transferWithoutAtMostOnce"));
+    state.outgoing = decisions.snapshot(state.app);
     sendChunks(state, ctx, config);
   }
 }
@@ -480,6 +466,84 @@ function announce(state: ServerState, wasRole: Role, ctx: Context): void {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/**
+ * The server's decisions that a planted bug may replace (plantedBugs.ts
+ * registers the replacements by mutation name), so that this file reads as
+ * the protocol only. `correctDecisions` below are the rules of DESIGN §1.
+ */
+export interface ServerDecisions {
+  /** A client request to a server that is not primary. True: answered here; false: refused as NotPrimary. */
+  requestToNonPrimary(
+    state: ServerState,
+    request: BodyOf<"Request">,
+    client: Address,
+    ctx: Context,
+    moves: ServerMoves,
+  ): boolean;
+  /** Primary: a read about to be logged. True: answered here; false: it goes through the log. */
+  readAtPrimary(
+    state: ServerState,
+    app: App,
+    request: BodyOf<"Request">,
+    client: Address,
+    ctx: Context,
+    moves: ServerMoves,
+  ): boolean;
+  /** Does a backup take this Forward in? */
+  acceptsForward(state: ServerState, message: Message): boolean;
+  /** Backup with state: take a Forward's entries in. */
+  applyForward(state: ServerState, app: App, forward: BodyOf<"Forward">, config: ProtocolConfig): void;
+  /** Primary: does this ForwardAck from our backup's address count? */
+  acceptsForwardAck(state: ServerState, ack: BodyOf<"ForwardAck">): boolean;
+  /** Primary: an entry was queued for the backup. */
+  queued(state: ServerState, app: App, entry: ForwardEntry, ctx: Context, moves: ServerMoves): void;
+  /** Primary: the backup holds an entry, which the primary just applied with this result. */
+  backedUp(
+    state: ServerState,
+    entry: ForwardEntry,
+    result: EntryResult,
+    ctx: Context,
+    moves: ServerMoves,
+  ): void;
+  /** Backup: a chunk of its view's transfer after it installed that transfer. */
+  chunkAfterInstall(state: ServerState): void;
+  /** Primary with a new backup: the snapshot to send it. */
+  snapshot(app: App): OutgoingTransfer;
+  /** Primary: does it run new entries alone, without forwarding them? */
+  servesAlone(state: ServerState): boolean;
+}
+
+/** What a planted bug may do in a decision's place (plain functions: nothing is made per message). */
+export interface ServerMoves {
+  opEntry: typeof opEntry;
+  answer: typeof answer;
+  reply: typeof reply;
+}
+
+const moves: ServerMoves = { opEntry, answer, reply };
+
+const correctDecisions: ServerDecisions = {
+  // Only the primary answers clients: it alone knows every write the backup holds.
+  requestToNonPrimary: () => false,
+  // A read goes through the backup like a write: a primary replaced without knowing it would read stale data.
+  readAtPrimary: () => false,
+  // Only from the primary of our view: an older primary's forwards would diverge from the new one's.
+  acceptsForward: (state, message) => state.role === "backup" && isFromOurPrimary(state, message),
+  applyForward: bufferAndApply,
+  // Only the backup process that installed the transfer: a process restarted under its name holds nothing.
+  acceptsForwardAck: (state, ack) =>
+    state.backupIncarnation !== null && ack.incarnation === state.backupIncarnation,
+  // Its client waits until the backup holds it (backedUp).
+  queued: () => {},
+  backedUp: (state, entry, result, ctx) => answer(state, entry, result, ctx),
+  // At most once per view: installing a duplicate again would roll back the forwards applied since.
+  chunkAfterInstall: () => {},
+  // The sessions travel with their last write, so the new backup never runs a retried write again.
+  snapshot: startOutgoing,
+  // Alone only without a backup: during a transfer, operations after the snapshot are forwarded too.
+  servesAlone: (state) => state.view.backup === null,
+};
 
 function sendPing(state: ServerState, ctx: Context): void {
   ctx.send(viewServerAddress, { type: "Ping", viewNum: state.ackedViewNum, incarnation: state.incarnation });
@@ -539,21 +603,16 @@ function submit(
   entry: ForwardEntry,
   ctx: Context,
   config: ProtocolConfig,
+  decisions: ServerDecisions,
 ): "Busy" | null {
-  // Planted bug serveDuringTransfer: run operations alone, unforwarded, while the backup is being filled.
-  const servingAlone =
-    state.view.backup === null || (!state.transferAcked && hasMutation(config, "serveDuringTransfer"));
-  if (servingAlone) {
+  if (decisions.servesAlone(state)) {
     const result = applyAsPrimary(state, app, entry);
     state.sentUpTo = app.applied; // nothing to forward: the position counts as sent
     answer(state, entry, result, ctx);
     return null;
   }
   if (state.pending.length >= config.pendingMax && entry.type !== "expire") return "Busy";
-  if (hasMutation(config, "replyBeforeBackupAck")) {
-    // Planted bug: answer from a copy of the state as if the backup had acked.
-    answer(state, entry, applyEntry(copyApp(app), entry), ctx);
-  }
+  decisions.queued(state, app, entry, ctx, moves);
   state.pending.push(entry);
   sendForwards(state, ctx, config);
   return null;
@@ -587,13 +646,20 @@ function opEntry(
  * time in the queue). Replicas apply it at its position, so they forget the
  * same sessions whatever their own clocks say.
  */
-function expireIdleSessions(state: ServerState, app: App, ctx: Context, config: ProtocolConfig): void {
+function expireIdleSessions(
+  state: ServerState,
+  app: App,
+  ctx: Context,
+  config: ProtocolConfig,
+  decisions: ServerDecisions,
+): void {
   const oldestMs = oldestActivityMs(app);
   if (oldestMs === undefined) return;
   const nowMs = stamp(state, app, ctx);
   if (nowMs - oldestMs <= config.sessionExpiryMs + config.sessionExpiryMs / 16) return;
   for (const queued of state.pending) if (queued.type === "expire") return;
-  submit(state, app, { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs }, ctx, config);
+  const entry: ForwardEntry = { type: "expire", beforeMs: nowMs - config.sessionExpiryMs, atMs: nowMs };
+  submit(state, app, entry, ctx, config, decisions);
 }
 
 /** Backup: the last chunk is in. Forwards held during the transfer now apply, in order. */
@@ -606,6 +672,21 @@ function installTransfer(state: ServerState, app: App, ctx: Context, config: Pro
   for (const index of state.buffered.keys())
     if (index - app.applied > bufferMax) state.buffered.delete(index);
   ctx.log.info({ viewNum: state.view.viewNum, applied: app.applied }, "state transfer installed");
+}
+
+/** Backup: hold a Forward's entries within the reordering bound, and apply them in order. */
+function bufferAndApply(
+  state: ServerState,
+  app: App,
+  forward: BodyOf<"Forward">,
+  config: ProtocolConfig,
+): void {
+  const bufferMax = config.forwardWindow * config.forwardBatchMax * 2;
+  forward.entries.forEach((entry, offset) => {
+    const index = forward.firstIndex + offset;
+    if (index > app.applied && index - app.applied <= bufferMax) state.buffered.set(index, entry);
+  });
+  applyBuffered(state, app);
 }
 
 function applyBuffered(state: ServerState, app: App): void {
@@ -696,6 +777,10 @@ function sendBatch(state: ServerState, firstIndex: number, lastIndex: number, ct
   const entries = state.pending.slice(offset, offset + (lastIndex - firstIndex + 1));
   assert(entries.length === lastIndex - firstIndex + 1, "a batch covers pending positions only");
   ctx.send(backup, { type: "Forward", firstIndex, entries });
+}
+
+function isFromOurPrimary(state: ServerState, message: Message): boolean {
+  return message.from === state.view.primary && message.viewNum === state.view.viewNum;
 }
 
 function isFromOurBackup(state: ServerState, message: Message): boolean {

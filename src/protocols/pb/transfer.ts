@@ -57,21 +57,14 @@ export interface IncomingTransfer {
   heldChars: number;
 }
 
-/**
- * The snapshot of `app`. Without `withAtMostOnce` (planted bug
- * transferWithoutAtMostOnce) the sessions travel with no record of their
- * last write, so the new backup would run a retried write again.
- */
-export function startOutgoing(app: App, withAtMostOnce: boolean): OutgoingTransfer {
-  const table = [...app.lastByClient.entries()];
+/** The snapshot of `app`, its at-most-once table included. */
+export function startOutgoing(app: App): OutgoingTransfer {
   return {
     applied: app.applied,
     timeMs: app.timeMs,
     keys: [...app.store.keys()],
     before: new Map(),
-    table: withAtMostOnce
-      ? table
-      : table.map(([client, session]) => [client, { ...session, seq: 0, refused: false }] as const),
+    table: [...app.lastByClient.entries()],
     chunkStarts: [0],
     chunkCount: null,
     acked: 0,
