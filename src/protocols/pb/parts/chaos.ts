@@ -2,7 +2,7 @@ import { type Address, viewServerAddress } from "../../../schemas/address.js";
 import { valueBytesMax } from "../../../schemas/limits.js";
 import { View } from "../../../schemas/view.js";
 import type { ChaosSupport, HostileInput, HostileMessage, InvalidBody } from "../../chaosSupport.js";
-import type { MessageBody } from "../messages.js";
+import type { ForwardEntry, MessageBody } from "../messages.js";
 
 // Primary/backup under chaos: servers ping the view server, whose answers to
 // GetView state the view; the hard partition cuts the primary off from the
@@ -17,6 +17,18 @@ const ghostServer = "server-913";
 
 const servers = (input: HostileInput): Address[] =>
   input.nodes.filter((node) => node.role === "server").map((node) => node.address);
+
+/** A write of a client no server knows, as a forward carries it. */
+function ghostEntry(f: "put" | "append", marker: string): ForwardEntry {
+  return {
+    type: "op",
+    client: "client-ghost",
+    session: 1,
+    seq: 1,
+    op: { f, key: "ghost", value: marker },
+    atMs: 0,
+  };
+}
 
 /** The draws are made in this order, whichever message is picked: a seed gives the same campaign. */
 function hostileToNodes(input: HostileInput): HostileMessage[] {
@@ -45,30 +57,12 @@ function hostileToNodes(input: HostileInput): HostileMessage[] {
     hostile("forward-of-a-stale-view-from-a-ghost", ghostServer, server, 0, {
       type: "Forward",
       firstIndex: 1,
-      entries: [
-        {
-          type: "op",
-          client: "client-ghost",
-          session: 1,
-          seq: 1,
-          op: { f: "put", key: "ghost", value: marker },
-          atMs: 0,
-        },
-      ],
+      entries: [ghostEntry("put", marker)],
     }),
     hostile("forward-of-a-future-view", input.view?.primary ?? realServer, server, future, {
       type: "Forward",
       firstIndex: 1,
-      entries: [
-        {
-          type: "op",
-          client: "client-ghost",
-          session: 1,
-          seq: 1,
-          op: { f: "append", key: "ghost", value: marker },
-          atMs: 0,
-        },
-      ],
+      entries: [ghostEntry("append", marker)],
     }),
     hostile("state-transfer-of-a-stale-view", ghostServer, server, 0, {
       type: "StateTransfer",
