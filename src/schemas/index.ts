@@ -5,7 +5,7 @@ export * from "./limits.js";
 export * from "../protocols/pb/messages.js";
 export * from "./op.js";
 export * from "./parse.js";
-export * from "../protocols/pb/snapshot.js";
+export * from "./snapshot.js";
 export * from "../protocols/pb/timers.js";
 export * from "./view.js";
 export * from "./clusterEvents.js";

@@ -2,10 +2,10 @@
 // bytes and entries, the same chunk when resent even after writes, and a
 // backup that takes chunks in order only.
 import { describe, expect, it } from "vitest";
-import { chunkAt, receiveChunk, saveSnapshotValue, startOutgoing } from "../../src/protocols/pb/transfer.js";
+import { chunkAt, receiveChunk, saveSnapshotValue, startOutgoing } from "../../src/kv/transfer.js";
 import { emptyApp } from "../../src/kv/atMostOnce.js";
 import { batchBytesMax, chunkEntriesMax, encodedBytes } from "../../src/schemas/limits.js";
-import type { TransferChunk } from "../../src/protocols/pb/snapshot.js";
+import type { TransferChunk } from "../../src/schemas/snapshot.js";
 
 function appWith(keys: number, valueBytes: number) {
   const app = emptyApp();

@@ -3,7 +3,7 @@ import type { LogEntry } from "../../kv/atMostOnce.js";
 import { Address } from "../../schemas/address.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
 import { Op } from "../../schemas/op.js";
-import { TransferChunk } from "./snapshot.js";
+import { TransferChunk } from "../../schemas/snapshot.js";
 import { View } from "../../schemas/view.js";
 
 // Every body travels inside an Envelope that carries the sender's viewNum, so

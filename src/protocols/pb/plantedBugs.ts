@@ -1,7 +1,7 @@
 import { applyEntry, copyApp } from "../../kv/atMostOnce.js";
 import type { Mutation, ProtocolConfig } from "./config.js";
 import type { ServerDecisions } from "./server.js";
-import { startOutgoing } from "./transfer.js";
+import { startOutgoing } from "../../kv/transfer.js";
 import type { ViewServerDecisions } from "./viewServer.js";
 
 // Planted bugs (`--mutant`, ProtocolConfig.mutations) kept out of the

@@ -33,7 +33,7 @@ import {
   receiveChunk,
   saveSnapshotValue,
   startOutgoing,
-} from "./transfer.js";
+} from "../../kv/transfer.js";
 import { plantedServerBugs } from "./plantedBugs.js";
 
 // A replica (DESIGN §1). The primary runs each client operation only after the

@@ -1,6 +1,6 @@
 import type { ClientState } from "../client.js";
 import type { ServerState } from "../server.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../transfer.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
 import type { ViewServerState } from "../viewServer.js";
 import { copyApp, emptyApp, type App } from "../../../kv/atMostOnce.js";
 import { initialView } from "../../../schemas/view.js";

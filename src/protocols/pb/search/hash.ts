@@ -5,7 +5,7 @@ import type { ClientState } from "../client.js";
 import type { ForwardEntry } from "../messages.js";
 import type { ServerState } from "../server.js";
 import type { Timer } from "../timers.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../transfer.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
 import type { ViewServerState } from "../viewServer.js";
 
 // Canonical hashes of pb's actor states for the model checker's visited set,

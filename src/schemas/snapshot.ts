@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { Address } from "../../schemas/address.js";
-import { chunkEntriesMax } from "../../schemas/limits.js";
-import { Key, Value } from "../../schemas/op.js";
+import { Address } from "./address.js";
+import { chunkEntriesMax } from "./limits.js";
+import { Key, Value } from "./op.js";
 
 /** A client's session in the at-most-once table (src/kv/atMostOnce.ts). */
 export const Session = z.object({

@@ -1,9 +1,9 @@
-import type { App, Session } from "../../kv/atMostOnce.js";
-import type { KvStore } from "../../kv/store.js";
-import type { Address } from "../../schemas/address.js";
-import { batchBytesMax, chunkEntriesMax, entryBytes } from "../../schemas/limits.js";
-import type { TransferChunk } from "./snapshot.js";
-import { assert } from "../../actors/assert.js";
+import type { App, Session } from "./atMostOnce.js";
+import type { KvStore } from "./store.js";
+import type { Address } from "../schemas/address.js";
+import { batchBytesMax, chunkEntriesMax, entryBytes } from "../schemas/limits.js";
+import type { TransferChunk } from "../schemas/snapshot.js";
+import { assert } from "../actors/assert.js";
 
 // State transfer in chunks (DESIGN §4.1). When a view gives the primary a new
 // backup, the primary takes a snapshot at its current log position: the list
