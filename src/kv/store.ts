@@ -35,3 +35,10 @@ export function executeOp(store: KvStore, op: Op): OpResult {
     }
   }
 }
+
+/** The store's size as it travels: encoded bytes of every key and value (`npm run kv -- status`). */
+export function storeEncodedBytes(store: KvStore): number {
+  let bytes = 0;
+  for (const [key, value] of store) bytes += encodedBytes(key) + encodedBytes(value);
+  return bytes;
+}

@@ -10,9 +10,9 @@ import {
 } from "../../kv/atMostOnce.js";
 import { type Address, isClientAddress, viewServerAddress } from "../../schemas/address.js";
 import type { NodeStatus } from "../../schemas/clusterEvents.js";
+import { storeEncodedBytes } from "../../kv/store.js";
 import {
   batchBytesMax,
-  encodedBytes,
   entryBytes,
   heldForwardCharsMax,
   heldForwardsMax,
@@ -854,14 +854,12 @@ function serverInvariants(state: ServerState): void {
 
 function serverStatus(state: ServerState): NodeStatus {
   const app = state.app;
-  let storeBytes = 0;
-  for (const [key, value] of app?.store ?? []) storeBytes += encodedBytes(key) + encodedBytes(value);
   return {
     role: state.role,
     viewNum: state.view.viewNum,
     applied: app?.applied ?? 0,
     keys: app?.store.size ?? 0,
-    storeBytes,
+    storeBytes: app === null ? 0 : storeEncodedBytes(app.store),
     sessions: app?.lastByClient.size ?? 0,
     transferChunksAcked: state.outgoing?.acked ?? null,
   };

@@ -1,0 +1,171 @@
+import { receiveChunk, chunkAt, startOutgoing } from "../../kv/transfer.js";
+import type { Context, Message } from "./actor.js";
+import type { Env } from "./env.js";
+import { appendSlice, executeCommitted, installBase, sliceAfter } from "./log.js";
+import type { BodyOf } from "./messages.js";
+import { type Fetch, isPrimary, replicaAddress, type ReplicaState } from "./state.js";
+
+// State transfer (the paper's §5.2 with a bounded log; docs/VR.md): a replica
+// asks one source for the log after the point it holds, one slice per
+// request; a source that dropped that part of its log sends its checkpoint in
+// chunks first. Entries up to the source's commit-number are committed, the
+// same at every replica, so any source may give them; the entries after it
+// only the normal primary of the view being fetched may give ("complete").
+
+/** How long a checkpoint being fetched stays, in ticks after the last chunk asked. */
+const pinTicks = 25;
+
+export function startFetch(
+  state: ReplicaState,
+  purpose: Fetch["purpose"],
+  source: number,
+  goal: number | null,
+  ctx: Context,
+  _env: Env,
+): void {
+  state.fetch = {
+    purpose,
+    source,
+    viewNum: state.viewNum,
+    base: null,
+    after: purpose === "catchUp" ? state.opNumber : state.commitNumber,
+    entries: [],
+    commitNumber: 0,
+    goal,
+    incoming: null,
+    quietTicks: 0,
+  };
+  requestState(state, ctx);
+}
+
+/** The op-number the fetched state reaches so far. */
+function fetchedUpTo(state: ReplicaState, fetch: Fetch): number {
+  return fetch.purpose === "catchUp" ? state.opNumber : fetch.after + fetch.entries.length;
+}
+
+export function requestState(state: ReplicaState, ctx: Context): void {
+  const fetch = state.fetch;
+  if (fetch === null) return;
+  const incoming = fetch.incoming;
+  ctx.send(replicaAddress(fetch.source), {
+    type: "GetState",
+    after: fetchedUpTo(state, fetch),
+    snapshot: incoming === null ? null : { at: incoming.applied, chunk: incoming.received },
+  });
+}
+
+/** Source: the log after the asker's point, or the next chunk of the checkpoint when that part is dropped. */
+export function onGetState(
+  state: ReplicaState,
+  body: BodyOf<"GetState">,
+  message: Message,
+  ctx: Context,
+): void {
+  if (state.status === "recovering") return;
+  if (body.after < state.logStart) return sendSnapshotChunk(state, body, message, ctx);
+  const complete = state.status === "normal" && isPrimary(state) && message.viewNum === state.viewNum;
+  const upTo = complete ? state.opNumber : state.commitNumber;
+  if (body.after > upTo)
+    return ctx.log.debug({ from: message.from }, "GetState beyond what this replica gives");
+  const slice = sliceAfter(state, body.after, upTo);
+  ctx.send(message.from, { type: "NewState", upTo, commitNumber: state.commitNumber, complete, ...slice });
+}
+
+function sendSnapshotChunk(
+  state: ReplicaState,
+  body: BodyOf<"GetState">,
+  message: Message,
+  ctx: Context,
+): void {
+  state.outgoing ??= startOutgoing(state.checkpoint);
+  const asked = body.snapshot?.at === state.checkpoint.applied ? body.snapshot.chunk : 0;
+  // Chunks are cut in order; an asker ahead of the cut (a checkpoint replaced meanwhile) starts over.
+  const chunk = asked < state.outgoing.chunkStarts.length ? asked : 0;
+  state.pinnedTicks = pinTicks;
+  ctx.send(message.from, { type: "NewSnapshot", ...chunkAt(state.outgoing, state.checkpoint.store, chunk) });
+}
+
+/** Asker: a chunk of the source's checkpoint. */
+export function onNewSnapshot(
+  state: ReplicaState,
+  body: BodyOf<"NewSnapshot">,
+  message: Message,
+  ctx: Context,
+  env: Env,
+): void {
+  const fetch = fromSource(state, message);
+  if (fetch === null) return;
+  const { incoming, installed } = receiveChunk(fetch.incoming, body);
+  fetch.incoming = incoming;
+  if (installed !== null) {
+    if (fetch.purpose === "catchUp") {
+      installBase(state, installed, []);
+      state.commitNumber = installed.applied;
+    } else {
+      fetch.base = installed;
+      fetch.after = installed.applied;
+      fetch.entries = [];
+    }
+  }
+  requestState(state, ctx);
+  void env;
+}
+
+/** Asker: a slice of the source's log. */
+export function onNewState(
+  state: ReplicaState,
+  body: BodyOf<"NewState">,
+  message: Message,
+  ctx: Context,
+  env: Env,
+  done: (state: ReplicaState, ctx: Context) => void,
+): void {
+  const fetch = fromSource(state, message);
+  if (fetch === null || body.after !== fetchedUpTo(state, fetch) || fetch.incoming !== null) return;
+  fetch.commitNumber = Math.max(fetch.commitNumber, body.commitNumber);
+  if (fetch.purpose === "catchUp") {
+    appendSlice(state, body);
+    state.commitNumber = Math.max(state.commitNumber, Math.min(body.commitNumber, state.opNumber));
+    executeCommitted(state, env.config, () => {});
+  } else fetch.entries.push(...body.entries);
+  const reached = fetchedUpTo(state, fetch);
+  const finished =
+    fetch.goal !== null
+      ? reached >= fetch.goal
+      : body.complete && message.viewNum === fetch.viewNum && reached >= body.upTo;
+  if (finished) return done(state, ctx);
+  if (reached < body.upTo) return requestState(state, ctx);
+  // The source gave all it would (it is not its view's primary now): the tick asks again.
+}
+
+function fromSource(state: ReplicaState, message: Message): Fetch | null {
+  const fetch = state.fetch;
+  if (fetch === null || message.from !== replicaAddress(fetch.source)) return null;
+  fetch.quietTicks = 0;
+  state.silentTicks = 0;
+  return fetch;
+}
+
+/** Every tick: a fetch without an answer since the last one asks again. */
+export function fetchTick(state: ReplicaState, ctx: Context): void {
+  const fetch = state.fetch;
+  if (fetch === null) return;
+  fetch.quietTicks += 1;
+  if (fetch.quietTicks >= 2) {
+    fetch.quietTicks = 0;
+    requestState(state, ctx);
+  }
+}
+
+/**
+ * The fetched log becomes the replica's: on a fetched checkpoint, or after
+ * its own committed entries (which every log that holds them shares).
+ */
+export function adoptFetched(state: ReplicaState, fetch: Fetch): void {
+  if (fetch.base !== null) installBase(state, fetch.base, fetch.entries);
+  else {
+    state.log = state.log.slice(0, fetch.after - state.logStart).concat(fetch.entries);
+    state.opNumber = fetch.after + fetch.entries.length;
+  }
+  state.commitNumber = Math.max(state.commitNumber, Math.min(fetch.commitNumber, state.opNumber));
+}

@@ -1,0 +1,1 @@
+export { vrProtocol } from "./protocol.js";

@@ -1,0 +1,209 @@
+import { cachedResult, type LogEntry, oldestActivityMs } from "../../kv/atMostOnce.js";
+import type { Address } from "../../schemas/address.js";
+import { batchBytesMax } from "../../schemas/limits.js";
+import { valueTooLargeReason } from "../../schemas/op.js";
+import type { Context, Message } from "./actor.js";
+import type { Env } from "./env.js";
+import { appendSlice, entrySize, executeCommitted, stampNow } from "./log.js";
+import type { BodyOf } from "./messages.js";
+import { startFetch } from "./fetch.js";
+import { answer, answerCommitted } from "./replies.js";
+import { isPrimary, type Pending, primaryOf, replicaAddress, type ReplicaState } from "./state.js";
+
+// Normal operation (the paper's §4.1): the primary logs requests in batches,
+// sends Prepare, commits an entry once a quorum holds it (f PrepareOKs and
+// its own log) and answers; backups append in order, acknowledge, and
+// execute what the piggybacked commit-number says is committed. One Prepare
+// is out at a time: the entries after the commit-number are one batch, which
+// keeps DoViewChange and StartView within one message.
+
+/** Client → replica: a request. Only the normal primary takes it; the others say who is. */
+export function onClientRequest(
+  state: ReplicaState,
+  body: BodyOf<"Request"> | BodyOf<"RegisterClient">,
+  message: Message,
+  ctx: Context,
+  env: Env,
+): void {
+  if (state.status !== "normal") return ctx.log.debug({ from: message.from }, "not normal: request ignored");
+  if (!isPrimary(state)) return refuse(body, message.from, "NotPrimary", ctx);
+  if (body.type === "Request") {
+    const cached = cachedResult(state.app, message.from, body.seq, body.op);
+    if (cached !== undefined) return answer(message.from, body.seq, cached, ctx);
+    if (body.op.f === "get") {
+      const value = env.decide.readNow(state, body.op.key);
+      if (value !== null) return answer(message.from, body.seq, { ok: true, value }, ctx);
+    }
+    if (body.op.f !== "get" && valueTooLargeReason(body.op.value) !== null)
+      return answer(message.from, body.seq, { ok: false, error: "ValueTooLarge" }, ctx);
+  }
+  if (isQueued(state, message.from, body.seq)) return; // answered when it commits
+  if (state.pending.length >= env.config.pendingMax) return refuse(body, message.from, "Busy", ctx);
+  state.pending.push(
+    body.type === "Request"
+      ? { type: "op", client: message.from, session: body.session, seq: body.seq, op: body.op }
+      : { type: "register", client: message.from, seq: body.seq },
+  );
+  prepareNext(state, ctx, env);
+}
+
+function refuse(
+  body: BodyOf<"Request"> | BodyOf<"RegisterClient">,
+  client: Address,
+  error: "NotPrimary" | "Busy",
+  ctx: Context,
+): void {
+  if (body.type === "Request")
+    ctx.send(client, { type: "Reply", seq: body.seq, result: { ok: false, error } });
+  else ctx.send(client, { type: "RegisterReply", seq: body.seq, result: { ok: false, error } });
+}
+
+/** Whether the request is already queued or logged and not yet executed (a retry: answered when it commits). */
+function isQueued(state: ReplicaState, client: Address, seq: number): boolean {
+  const same = (entry: Pending | LogEntry) =>
+    entry.type !== "expire" && entry.client === client && entry.seq === seq;
+  return state.pending.some(same) || state.log.slice(state.app.applied - state.logStart).some(same);
+}
+
+/** Primary: with nothing uncommitted, log the next batch of queued requests and send it. */
+export function prepareNext(state: ReplicaState, ctx: Context, env: Env): void {
+  if (state.commitNumber < state.opNumber || state.pending.length === 0) return;
+  const firstOp = state.opNumber + 1;
+  const atMs = stampNow(state, ctx.now());
+  let bytes = 0;
+  let taken = 0;
+  for (const request of state.pending) {
+    const entry: LogEntry = request.type === "op" ? { ...request, atMs } : { ...request, atMs };
+    const size = entrySize(entry);
+    if (taken === env.config.prepareBatchMax || (taken > 0 && bytes + size > batchBytesMax)) break;
+    bytes += size;
+    taken += 1;
+    state.log.push(entry);
+  }
+  state.pending.splice(0, taken);
+  state.opNumber += taken;
+  state.acked[state.self] = state.opNumber;
+  sendPrepare(state, firstOp, ctx, null);
+  commitWhatAQuorumHolds(state, ctx, env); // a single replica is its own quorum
+}
+
+/** Sends the uncommitted entries from `firstOp` to every backup (or only those behind, on a resend). */
+export function sendPrepare(state: ReplicaState, firstOp: number, ctx: Context, behind: number | null): void {
+  const entries = state.log.slice(firstOp - state.logStart - 1);
+  if (entries.length === 0) return;
+  for (let i = 0; i < state.replicas; i++) {
+    if (i === state.self || (behind !== null && state.acked[i]! >= behind)) continue;
+    ctx.send(replicaAddress(i), { type: "Prepare", firstOp, entries, commitNumber: state.commitNumber });
+  }
+}
+
+/** Backup: appends a Prepare of its view in order, acknowledges, executes what is committed. */
+export function onPrepare(
+  state: ReplicaState,
+  body: BodyOf<"Prepare">,
+  message: Message,
+  ctx: Context,
+  env: Env,
+): void {
+  if (!fromPrimary(state, message, ctx, env)) return;
+  if (body.firstOp > state.opNumber + 1) return fetchMissing(state, ctx, env);
+  appendSlice(state, { after: body.firstOp - 1, entries: body.entries });
+  ctx.send(message.from, { type: "PrepareOK", opNumber: state.opNumber });
+  learnCommit(state, body.commitNumber, ctx, env);
+}
+
+/** Backup: the primary's commit-number (a Commit, or piggybacked on a Prepare). */
+export function onCommit(
+  state: ReplicaState,
+  body: BodyOf<"Commit">,
+  message: Message,
+  ctx: Context,
+  env: Env,
+): void {
+  if (!fromPrimary(state, message, ctx, env)) return;
+  learnCommit(state, body.commitNumber, ctx, env);
+}
+
+function learnCommit(state: ReplicaState, commitNumber: number, ctx: Context, env: Env): void {
+  if (commitNumber > state.opNumber) fetchMissing(state, ctx, env);
+  state.commitNumber = Math.max(state.commitNumber, Math.min(commitNumber, state.opNumber));
+  executeCommitted(state, env.config, () => {});
+}
+
+/** A backup missing entries of its own view fetches them from the primary. */
+function fetchMissing(state: ReplicaState, ctx: Context, env: Env): void {
+  if (state.fetch !== null) return;
+  startFetch(state, "catchUp", primaryOf(state.viewNum, state.replicas), null, ctx, env);
+}
+
+/**
+ * Whether a Prepare or Commit comes from this replica's primary in its view
+ * and it is normal; a later view's primary makes it ask for that view.
+ */
+function fromPrimary(state: ReplicaState, message: Message, ctx: Context, env: Env): boolean {
+  if (state.status === "recovering") return false;
+  if (message.viewNum > state.viewNum && env.decide.laterView(state, message.viewNum, ctx, env)) return false;
+  if (!env.decide.acceptsFromPrimary(state, message.viewNum)) {
+    ctx.log.debug({ from: message.from, viewNum: message.viewNum }, "not from my view's primary: ignored");
+    return false;
+  }
+  state.silentTicks = 0;
+  return true;
+}
+
+/** Primary: a backup holds every entry up to `opNumber` of this view. */
+export function onPrepareOK(
+  state: ReplicaState,
+  body: BodyOf<"PrepareOK">,
+  from: number,
+  message: Message,
+  ctx: Context,
+  env: Env,
+): void {
+  if (state.status !== "normal" || !isPrimary(state) || message.viewNum !== state.viewNum) return;
+  if (body.opNumber > state.opNumber)
+    return ctx.log.warn({ from: message.from }, "PrepareOK beyond the log: ignored");
+  state.acked[from] = Math.max(state.acked[from]!, body.opNumber);
+  commitWhatAQuorumHolds(state, ctx, env);
+}
+
+function commitWhatAQuorumHolds(state: ReplicaState, ctx: Context, env: Env): void {
+  const point = env.decide.commitPoint(state, env.config);
+  if (point <= state.commitNumber) return;
+  state.commitNumber = point;
+  executeCommitted(state, env.config, (entry, result) => answerCommitted(state, entry, result, ctx));
+  prepareNext(state, ctx, env);
+}
+
+/** Primary, every tick: resend what is unacknowledged, or Commit when idle; forget idle sessions. */
+export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
+  if (state.commitNumber < state.opNumber) sendPrepare(state, state.commitNumber + 1, ctx, state.opNumber);
+  else
+    for (let i = 0; i < state.replicas; i++)
+      if (i !== state.self) ctx.send(replicaAddress(i), { type: "Commit", commitNumber: state.commitNumber });
+  queueExpiry(state, ctx, env);
+}
+
+/** Sessions idle past the expiry (with 1/16 slack, so a batch does not expire each tick) are forgotten by a logged entry. */
+function queueExpiry(state: ReplicaState, ctx: Context, env: Env): void {
+  if (state.expiryCheckIn > 0) {
+    state.expiryCheckIn -= 1;
+    return;
+  }
+  const expiry = env.config.sessionExpiryMs;
+  state.expiryCheckIn = Math.max(1, Math.floor(expiry / 16 / env.config.tickMs));
+  const oldest = oldestActivityMs(state.app);
+  const now = stampNow(state, ctx.now());
+  if (oldest === undefined || oldest >= now - expiry - expiry / 16) return;
+  logExpire(state, now - expiry, ctx, env);
+}
+
+function logExpire(state: ReplicaState, beforeMs: number, ctx: Context, env: Env): void {
+  if (state.commitNumber < state.opNumber) return; // next check
+  const atMs = stampNow(state, ctx.now());
+  state.log.push({ type: "expire", beforeMs, atMs });
+  state.opNumber += 1;
+  state.acked[state.self] = state.opNumber;
+  sendPrepare(state, state.opNumber, ctx, null);
+  commitWhatAQuorumHolds(state, ctx, env);
+}

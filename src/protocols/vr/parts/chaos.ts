@@ -1,0 +1,110 @@
+import type { Address } from "../../../schemas/address.js";
+import type { View } from "../../../schemas/view.js";
+import type { ChaosSupport, HostileInput, HostileMessage, InvalidBody } from "../../chaosSupport.js";
+import type { VrMessage } from "../messages.js";
+import { vrBroker } from "./broker.js";
+
+// VR under chaos on the real broker. Its hard partition cuts the primary off
+// from every backup (it must stop answering, and the others move on). The
+// hostile messages never forge what the protocol trusts (a real replica's
+// messages of the current view): that would be a Byzantine fault.
+
+const ghostReplica = "server-913";
+
+const replicas = (input: HostileInput): Address[] =>
+  input.nodes.filter((node) => node.role === "replica").map((node) => node.address);
+
+function hostileToNodes(input: HostileInput): HostileMessage[] {
+  const { marker, random } = input;
+  const future = 1_000_000_000 + random.int(1000);
+  const target = random.pick(replicas(input));
+  const real = random.pick(replicas(input));
+  const entry = {
+    type: "op" as const,
+    client: "client-ghost",
+    session: 1,
+    seq: 1,
+    op: { f: "put" as const, key: "ghost", value: marker },
+    atMs: 0,
+  };
+  const hostile = (kind: string, from: Address, viewNum: number, body: VrMessage): HostileMessage => ({
+    kind,
+    from,
+    to: target,
+    viewNum,
+    body,
+  });
+  return [
+    hostile("prepare-from-a-ghost", ghostReplica, future, {
+      type: "Prepare",
+      firstOp: 1,
+      entries: [entry],
+      commitNumber: 1,
+    }),
+    hostile("prepare-of-a-future-view", real, future, {
+      type: "Prepare",
+      firstOp: 1,
+      entries: [entry],
+      commitNumber: 0,
+    }),
+    hostile("start-view-change-from-a-client", `client-garbage${random.int(1e6)}`, future, {
+      type: "StartViewChange",
+    }),
+    hostile("recovery-response-never-asked", real, 0, {
+      type: "RecoveryResponse",
+      nonce: random.int(2 ** 32),
+      recovering: false,
+    }),
+    hostile("new-state-never-asked", real, 0, {
+      type: "NewState",
+      upTo: 1,
+      commitNumber: 1,
+      complete: true,
+      after: 0,
+      entries: [entry],
+    }),
+  ];
+}
+
+function hostileToClient(input: HostileInput, client: Address): HostileMessage {
+  const from = input.random.pick(replicas(input));
+  const body: VrMessage = { type: "Reply", seq: 1_000_000, result: { ok: true, value: input.marker } };
+  return { kind: "reply-never-asked", from, to: client, viewNum: input.view?.viewNum ?? 0, body };
+}
+
+function invalidBodies(marker: string): InvalidBody[] {
+  return [
+    { kind: "prepare-empty", body: () => ({ type: "Prepare", firstOp: 1, entries: [], commitNumber: 0 }) },
+    {
+      kind: "prepare-op-zero",
+      body: () => ({
+        type: "Prepare",
+        firstOp: 0,
+        entries: [{ type: "expire", beforeMs: 0, atMs: 0 }],
+        commitNumber: 0,
+      }),
+    },
+    { kind: "nonce-negative", body: () => ({ type: "Recovery", nonce: -1 }) },
+    {
+      kind: "request-bad-op",
+      body: () => ({ type: "Request", session: 1, seq: 1, op: { f: "drop", key: marker } }),
+    },
+  ];
+}
+
+export const vrChaos: ChaosSupport = {
+  watch: {
+    tapped: [],
+    heartbeat: () => null,
+    report: (body) => {
+      const view = vrBroker.viewQuery.viewOf(body);
+      return view === null ? null : { view, primaryIncarnation: null };
+    },
+  },
+  partition: (view: View) => (view.primary === null ? null : { isolated: view.primary, from: [] }),
+  nodeName: (address) => address,
+  hostileToNodes,
+  hostileToClient,
+  harmlessBody: { type: "GetView" },
+  invalidBodies,
+};

@@ -1,0 +1,53 @@
+import type { VrMutation } from "./config.js";
+import { faultsTolerated } from "./config.js";
+import type { VrDecisions } from "./env.js";
+import { startFetch } from "./fetch.js";
+import { primaryOf } from "./state.js";
+
+// Planted bugs (`--mutation`, VrConfig.mutations): each replaces one decision
+// of the correct protocol (decisions.ts) by a wrong one. The model checker's
+// table of which search catches each is search/mutants.ts.
+
+const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
+  // Commits with one acknowledgement fewer than f (with f = 1: on its own log alone).
+  commitWithoutQuorum: {
+    commitPoint: (state, config) => {
+      const f = faultsTolerated(config);
+      if (f <= 1) return state.opNumber;
+      const others = state.acked.filter((_, i) => i !== state.self).sort((a, b) => b - a);
+      return Math.min(others[f - 2]!, state.opNumber);
+    },
+  },
+  // Takes the longest log, whatever view it was last normal in.
+  doViewChangePicksLongestLog: {
+    bestVote: (votes) => votes.reduce((best, vote) => (vote.opNumber > best.opNumber ? vote : best)),
+  },
+  // Takes Prepares and Commits of an earlier view (a deposed primary's).
+  acceptOldViewPrepare: {
+    acceptsFromPrimary: (state, viewNum) => state.status === "normal" && viewNum <= state.viewNum,
+  },
+  // Counts any RecoveryResponse, an answer to an earlier attempt included.
+  recoveryWithoutNonce: { answersRecovery: () => true },
+  // The primary answers reads from its own application at once (a deposed one answers stale values).
+  readsWithoutCommit: {
+    readNow: (state, key) => state.app.store.get(key) ?? "",
+  },
+  // The paper's rule (Vanlightly's trace): on a later view's message, truncate the
+  // log to the commit-number, adopt that view as normal, and fetch the rest.
+  truncOnNewerView: {
+    laterView: (state, viewNum, ctx, env) => {
+      state.log = state.log.slice(0, state.commitNumber - state.logStart);
+      state.opNumber = state.commitNumber;
+      state.viewNum = viewNum;
+      state.status = "normal";
+      state.lastNormal = viewNum;
+      state.fetch = null;
+      startFetch(state, "catchUp", primaryOf(viewNum, state.replicas), null, ctx, env);
+      return false;
+    },
+  },
+};
+
+export function plantedVrBugs(mutations: readonly VrMutation[]): Partial<VrDecisions> {
+  return Object.assign({}, ...mutations.map((mutation) => bugs[mutation]));
+}

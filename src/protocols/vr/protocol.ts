@@ -1,0 +1,108 @@
+import { isClientAddress } from "../../schemas/address.js";
+import { envelopeSchema } from "../../schemas/envelope.js";
+import { forwardBatchMax } from "../../schemas/limits.js";
+import type { ActorDefinition } from "../../actors/context.js";
+import type { Protocol, RoleSpec } from "../protocol.js";
+import { createVrClient } from "./client.js";
+import { makeVrConfig, vrDefaultConfig, vrMutationNames, type VrConfig } from "./config.js";
+import { describeVrMessage } from "./describe.js";
+import { vrAgreement, vrClusterInvariants } from "./invariants.js";
+import { VrMessage, VrTimer } from "./messages.js";
+import { vrBench } from "./parts/bench.js";
+import { vrBroker } from "./parts/broker.js";
+import { vrChaos } from "./parts/chaos.js";
+import { vrDashboard } from "./parts/dashboard.js";
+import { vrSearch } from "./parts/search.js";
+import { vrSim } from "./parts/sim.js";
+import { createReplica } from "./replica.js";
+import { replicaAddress, replicaIndex } from "./state.js";
+
+// Viewstamped Replication (Liskov & Cowling 2012; docs/VR.md): the drivers'
+// entry to it. Nothing else in this folder is imported from outside it.
+
+const roles: readonly RoleSpec[] = [
+  {
+    name: "replica",
+    summary: "one of 2f+1 replicas: primary of the views numbered like it (mod n), a backup in the others",
+    crashable: true,
+    restartable: true,
+  },
+];
+
+export const vrProtocol: Protocol<VrConfig> = {
+  name: "vr",
+  title: "Viewstamped Replication (2f+1 replicas, no view server)",
+  messages: VrMessage,
+  timers: VrTimer,
+  envelope: envelopeSchema(VrMessage),
+  roles,
+  layout: (servers) =>
+    Array.from({ length: servers }, (_, i) => ({ address: replicaAddress(i), role: "replica" })),
+  roleOf(address) {
+    if (replicaIndex(address, 9) !== null) return "replica";
+    return isClientAddress(address) ? "client" : null;
+  },
+  config: {
+    defaults: vrDefaultConfig,
+    make: makeVrConfig,
+    options: [
+      {
+        flag: "replicas",
+        field: "replicas",
+        description: "replicas in the configuration (2f+1; clients need it too)",
+        min: 1,
+        max: 9,
+        clients: true,
+      },
+      {
+        flag: "tick-ms",
+        field: "tickMs",
+        description: "replicas run their timers (heartbeats, resends) this often",
+        min: 1,
+      },
+      {
+        flag: "view-change-timeout-ms",
+        field: "viewChangeTimeoutMs",
+        description: "a backup that hears nothing from its primary this long starts a view change",
+        min: 3,
+      },
+      {
+        flag: "prepare-batch-max",
+        field: "prepareBatchMax",
+        description: "most operations in one Prepare",
+        min: 1,
+        max: forwardBatchMax,
+      },
+      {
+        flag: "checkpoint-entries",
+        field: "checkpointEntries",
+        description: "committed entries the log keeps before a checkpoint drops them",
+        min: 1,
+      },
+      {
+        flag: "session-expiry-ms",
+        field: "sessionExpiryMs",
+        description: "replicas forget a client session idle this long (the same on every node)",
+        min: 1,
+        clients: true,
+      },
+    ],
+    mutations: vrMutationNames,
+    // Backups notice a silent primary after the timeout, and the view change takes about one more.
+    failureDetectionMs: (config) => 2 * config.viewChangeTimeoutMs,
+  },
+  actor(role, config) {
+    if (role !== "replica") throw new Error(`vr has no role "${role}" (roles: replica)`);
+    return createReplica(config) as ActorDefinition<unknown>;
+  },
+  client: (config) => createVrClient(config) as ReturnType<Protocol["client"]>,
+  describeMessage: (message) => describeVrMessage(message as Parameters<typeof describeVrMessage>[0]),
+  clusterInvariants: vrClusterInvariants,
+  agreement: vrAgreement,
+  sim: vrSim,
+  search: vrSearch,
+  chaos: vrChaos,
+  dashboard: vrDashboard,
+  broker: vrBroker,
+  bench: vrBench,
+};

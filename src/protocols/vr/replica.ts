@@ -1,0 +1,161 @@
+import { assert, assertNever } from "../../actors/assert.js";
+import type { NodeStatus } from "../../schemas/clusterEvents.js";
+import type { ActorDefinition, Context, Message } from "./actor.js";
+import type { VrConfig } from "./config.js";
+import { correctDecisions } from "./decisions.js";
+import type { Env } from "./env.js";
+import { fetchTick, onGetState, onNewSnapshot, onNewState } from "./fetch.js";
+import { storeEncodedBytes } from "../../kv/store.js";
+import { onClientRequest, onCommit, onPrepare, onPrepareOK, primaryTick } from "./normal.js";
+import { plantedVrBugs } from "./plantedBugs.js";
+import { finishRecovery, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from "./recovery.js";
+import { initialReplica, isPrimary, replicaIndex, type ReplicaState } from "./state.js";
+import {
+  finishStartViewFetch,
+  onDoViewChange,
+  onGetStartView,
+  onStartView,
+  onStartViewChange,
+  startView,
+  startViewChange,
+  viewChangeTick,
+} from "./viewChange.js";
+
+// A VR replica: the paper's message handlers, and one timer (Tick) that
+// drives heartbeats, resends and the failure detector. The replica's index
+// comes from its own address; a sender's, from the envelope's `from`, which
+// the broker stamps (never from a field the sender fills in).
+
+export function createReplica(config: VrConfig): ActorDefinition<ReplicaState> {
+  const env: Env = { config, decide: { ...correctDecisions, ...plantedVrBugs(config.mutations) } };
+  return {
+    kind: "replica",
+    init(ctx) {
+      const self = replicaIndex(ctx.self, config.replicas);
+      assert(self !== null, `${ctx.self} is not a replica of a ${config.replicas}-replica configuration`);
+      const state = initialReplica(self, config.replicas, 0);
+      ctx.setTimer({ type: "Tick" }, config.tickMs);
+      startRecovery(state, ctx, env);
+      return state;
+    },
+    onMessage: (state, message, ctx) => onMessage(state, message, ctx, env),
+    onTimer(state, timer, ctx) {
+      if (timer.type !== "Tick") return;
+      ctx.setTimer({ type: "Tick" }, config.tickMs);
+      onTick(state, ctx, env);
+    },
+    viewNum: (state) => state.viewNum,
+    invariants: checkReplica,
+    describe: describeReplica,
+    status: replicaStatus,
+  };
+}
+
+function onMessage(state: ReplicaState, message: Message, ctx: Context, env: Env): void {
+  const body = message.body;
+  if (body.type === "Request" || body.type === "RegisterClient")
+    return onClientRequest(state, body, message, ctx, env);
+  if (body.type === "GetView") return reportView(state, message, ctx);
+  const from = replicaIndex(message.from, state.replicas);
+  if (from === null || from === state.self)
+    return ctx.log.debug({ from: message.from, type: body.type }, "not from another replica: ignored");
+  switch (body.type) {
+    case "Prepare":
+      return onPrepare(state, body, message, ctx, env);
+    case "PrepareOK":
+      return onPrepareOK(state, body, from, message, ctx, env);
+    case "Commit":
+      return onCommit(state, body, message, ctx, env);
+    case "StartViewChange":
+      return onStartViewChange(state, from, message, ctx, env);
+    case "DoViewChange":
+      return onDoViewChange(state, body, from, message, ctx, env);
+    case "StartView":
+      return onStartView(state, body, from, message, ctx, env);
+    case "GetStartView":
+      return onGetStartView(state, body, from, message, ctx);
+    case "GetState":
+      return onGetState(state, body, message, ctx);
+    case "NewState":
+      return onNewState(state, body, message, ctx, env, (s, c) => fetchDone(s, c, env));
+    case "NewSnapshot":
+      return onNewSnapshot(state, body, message, ctx, env);
+    case "Recovery":
+      return onRecovery(state, body, message, ctx);
+    case "RecoveryResponse":
+      return onRecoveryResponse(state, body, from, message, ctx, env);
+    case "Reply":
+    case "RegisterReply":
+    case "ViewReport":
+      return ctx.log.debug({ from: message.from, type: body.type }, "a client's message: ignored");
+    default:
+      return assertNever(body, "message body");
+  }
+}
+
+/** A fetch is complete: what happens next depends on what it was for. */
+function fetchDone(state: ReplicaState, ctx: Context, env: Env): void {
+  const purpose = state.fetch!.purpose;
+  switch (purpose) {
+    case "catchUp":
+      state.fetch = null;
+      return;
+    case "startView":
+      return finishStartViewFetch(state, ctx, env);
+    case "recovery":
+      return finishRecovery(state, ctx, env);
+    case "newPrimary":
+      return startView(state, ctx, env);
+    default:
+      return assertNever(purpose, "fetch purpose");
+  }
+}
+
+function onTick(state: ReplicaState, ctx: Context, env: Env): void {
+  if (state.pinnedTicks > 0) state.pinnedTicks -= 1;
+  fetchTick(state, ctx);
+  if (state.status === "recovering") return recoveryTick(state, ctx, env);
+  if (state.status === "view-change") return viewChangeTick(state, ctx, env);
+  if (isPrimary(state)) return primaryTick(state, ctx, env);
+  state.silentTicks += 1;
+  if (state.silentTicks * env.config.tickMs >= env.config.viewChangeTimeoutMs)
+    startViewChange(state, state.viewNum + 1, ctx);
+}
+
+function reportView(state: ReplicaState, message: Message, ctx: Context): void {
+  ctx.send(message.from, {
+    type: "ViewReport",
+    viewNum: state.viewNum,
+    replicas: state.replicas,
+    status: state.status,
+    opNumber: state.opNumber,
+    commitNumber: state.commitNumber,
+  });
+}
+
+function checkReplica(state: ReplicaState): void {
+  assert(state.commitNumber <= state.opNumber, "commit-number beyond op-number");
+  assert(state.logStart <= state.commitNumber || state.status === "recovering", "log dropped beyond commits");
+  assert(state.log.length === state.opNumber - state.logStart, "log length and op-number disagree");
+  assert(state.app.applied === state.commitNumber, "committed entries not executed");
+  assert(state.lastNormal <= state.viewNum, "last normal view after the current one");
+  assert(state.checkpoint.applied === state.logStart, "checkpoint is not at the log's start");
+}
+
+function describeReplica(state: ReplicaState): string {
+  const fetch =
+    state.fetch === null ? "" : `, fetching (${state.fetch.purpose}) from server-${state.fetch.source + 1}`;
+  return `${state.status} v${state.viewNum}${isPrimary(state) ? " primary" : ""}, last normal v${state.lastNormal}, op ${state.opNumber}, commit ${state.commitNumber}, log from ${state.logStart + 1}${fetch}`;
+}
+
+function replicaStatus(state: ReplicaState): NodeStatus {
+  return {
+    role: state.status !== "normal" ? "idle" : isPrimary(state) ? "primary" : "backup",
+    viewNum: state.viewNum,
+    applied: state.app.applied,
+    keys: state.app.store.size,
+    storeBytes: storeEncodedBytes(state.app.store),
+    sessions: state.app.lastByClient.size,
+    transferChunksAcked: null,
+  };
+}
