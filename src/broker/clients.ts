@@ -120,7 +120,7 @@ export class BrokerClients {
       return await withTimeout(
         viewPromise,
         timeoutMs,
-        `no answer from ${protocol.broker.viewQuery.to} within ${timeoutMs} ms`,
+        `no answer from ${protocol.broker.viewQuery.to.join(", ")} within ${timeoutMs} ms`,
       );
     } finally {
       await host.stop({ deleteQueue: true });

@@ -36,10 +36,12 @@ import {
   protocolOf,
   runCommand,
   quietOnBrokenPipe,
+  serversOf,
   usageExitCodes,
   writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import { configurationEventKeys } from "../protocols/viewHelpers.js";
 import { Interrupt } from "./interrupt.js";
 import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
 
@@ -78,6 +80,7 @@ addProtocolOptions(program);
 program.action((options: ClusterOptions) => runCommand(() => runCluster(options)));
 
 async function runCluster(options: ClusterOptions): Promise<number> {
+  options.servers = serversOf(program, protocolOf(options), protocolConfig(options), options.servers);
   if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
@@ -184,7 +187,7 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   const printer = new EventPrinter(protocol, say);
   const subscription = new EventSubscription(
     names,
-    [`view.${protocol.broker.viewQuery.to}`, "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
+    [...configurationEventKeys(protocol), "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
     (event) => printer.print(event),
     running.log,
   );

@@ -26,7 +26,7 @@ const withMaster: AnyProtocol = {
     ...pb.layout(servers).filter((node) => node.role === "server"),
   ],
   roleOf: (address) => (address === "master" ? "master" : isServerAddress(address) ? "server" : null),
-  broker: { viewQuery: { ...pb.broker.viewQuery, to: "master" } },
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: ["master"] } },
   chaos: {
     ...pb.chaos,
     partition: (view) => (view.primary === null ? null : { isolated: view.primary, from: ["master"] }),
