@@ -91,15 +91,15 @@ export class BenchCluster {
     });
     const events: ClusterEvent[] = [];
     const { protocol } = environment;
+    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
+    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const subscription = new EventSubscription(
       names,
-      [...configurationEventKeys(protocol), "role.*", "transfer.*", "lifecycle.*"],
+      [...configurationEventKeys(protocol, config), "role.*", "transfer.*", "lifecycle.*"],
       (event) => events.push(event),
       log,
     );
     await connection.add(subscription);
-    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
-    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url: environment.url,
@@ -175,7 +175,7 @@ export class BenchCluster {
 
   /** A `view` event of `node` is a configuration change: it answers the configuration query. */
   isConfiguringNode(node: Address): boolean {
-    return isConfiguringNode(this.environment.protocol, node);
+    return isConfiguringNode(this.environment.protocol, this.environment.config, node);
   }
 
   pidOf(address: Address): number | undefined {

@@ -11,6 +11,7 @@ import type { ActorDefinition, Context } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
 import type { View } from "../schemas/view.js";
 import { type ViewQuery, viewAnswerGraceMs } from "../protocols/brokerSupport.js";
+import type { ProtocolConfigBase } from "../protocols/protocol.js";
 
 export interface ViewProbeState {
   /** The view reported (once reported, the probe is done). */
@@ -25,9 +26,15 @@ export interface ViewProbeState {
 const retryTimer = { type: "ViewProbeRetryTimer" } as const;
 const graceTimer = { type: "ViewProbeGraceTimer" } as const;
 
-export function createViewProbe(query: ViewQuery, retryMs: number): ActorDefinition<ViewProbeState> {
+/** A probe of the cluster of configuration `config`: it asks `query.to(config)`, again every `config.clientRetryMs`. */
+export function createViewProbe(
+  query: ViewQuery,
+  config: ProtocolConfigBase,
+): ActorDefinition<ViewProbeState> {
+  const asked = query.to(config);
+  const retryMs = config.clientRetryMs;
   const askAll = (ctx: Context): void => {
-    for (const node of query.to) ctx.send(node, query.request);
+    for (const node of asked) ctx.send(node, query.request);
   };
   return {
     kind: "client",
@@ -37,13 +44,13 @@ export function createViewProbe(query: ViewQuery, retryMs: number): ActorDefinit
       return { view: null, best: null, answered: [] };
     },
     onMessage(state, message, ctx) {
-      if (state.view !== null || !query.to.includes(message.from)) return;
+      if (state.view !== null || !asked.includes(message.from)) return;
       const view = query.viewOf(message.body);
       if (view === null) return;
       if (!state.answered.includes(message.from)) state.answered.push(message.from);
       const first = state.best === null;
       state.best = higherView(state.best, view);
-      if (state.answered.length >= query.to.length) report(state, ctx);
+      if (state.answered.length >= asked.length) report(state, ctx);
       else if (first) ctx.setTimer(graceTimer, viewAnswerGraceMs);
     },
     onTimer(state, timer, ctx) {
@@ -60,7 +67,7 @@ export function createViewProbe(query: ViewQuery, retryMs: number): ActorDefinit
         ? `view ${state.view.viewNum}`
         : state.best === null
           ? "waiting for the view"
-          : `view ${state.best.viewNum} from ${state.answered.length} of ${query.to.length}, waiting for the rest`,
+          : `view ${state.best.viewNum} from ${state.answered.length} of ${asked.length}, waiting for the rest`,
   };
 }
 

@@ -92,7 +92,7 @@ export class ChaosCluster {
       log: options.log,
       topology: topologyTable(names),
     });
-    const observer = new ClusterObserver(options.protocol, names, connection, options.log);
+    const observer = new ClusterObserver(options.protocol, names, connection, options.log, options.config);
     await observer.start();
     const { config } = options;
     const nodeArgs = [

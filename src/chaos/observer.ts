@@ -18,7 +18,7 @@ import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
@@ -110,6 +110,8 @@ export class ClusterObserver {
     private readonly names: ClusterNames,
     private readonly connection: BrokerConnection,
     private readonly log: Logger,
+    /** The cluster's configuration (who answers the view query: VR's replicas). */
+    private readonly config: ProtocolConfigBase = protocol.config.defaults,
   ) {
     const suffix = nanoid(8).replace(/[^A-Za-z0-9]/g, "x");
     this.watchAddress = `client-chaoswatch-${suffix}`;
@@ -246,7 +248,7 @@ export class ClusterObserver {
     const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
     if (!parsed.ok) return;
     const envelope = parsed.value;
-    if (!this.protocol.broker.viewQuery.to.includes(envelope.from)) return;
+    if (!this.asked.includes(envelope.from)) return;
     const report = this.protocol.chaos.watch.report(envelope.body);
     if (report === null) return;
     if (!answerReplaces(this.latest, { from: envelope.from, sentAt: envelope.sentAt, view: report.view }))
@@ -291,13 +293,18 @@ export class ClusterObserver {
     this.garbageRejected.set(marker, copies);
   }
 
+  /** The nodes the view watch asks. */
+  private get asked(): readonly Address[] {
+    return this.protocol.broker.viewQuery.to(this.config);
+  }
+
   private pollView(): void {
     this.pollCount += 1;
     const query = this.protocol.broker.viewQuery;
-    for (const [index, node] of query.to.entries()) {
+    for (const [index, node] of this.asked.entries()) {
       const envelope: Envelope = {
         v: 1,
-        id: query.to.length === 1 ? `watch-${this.pollCount}` : `watch-${this.pollCount}-${index}`,
+        id: this.asked.length === 1 ? `watch-${this.pollCount}` : `watch-${this.pollCount}-${index}`,
         from: this.watchAddress,
         to: node,
         viewNum: this.latest?.view.viewNum ?? 0,

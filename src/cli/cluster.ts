@@ -184,10 +184,11 @@ interface RunningCluster extends ClusterStart {
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   const { options, names, say, broker, connection, supervisor, interrupt } = running;
   const protocol = protocolOf(options);
-  const printer = new EventPrinter(protocol, say);
+  const config = protocolConfig(options);
+  const printer = new EventPrinter(protocol, say, config);
   const subscription = new EventSubscription(
     names,
-    [...configurationEventKeys(protocol), "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
+    [...configurationEventKeys(protocol, config), "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
     (event) => printer.print(event),
     running.log,
   );
@@ -205,7 +206,14 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     if (options.ui !== undefined) {
       // Before the nodes, so that it sees the first views.
       const { startClusterUi } = await import("../dashboard/ui.js");
-      const ui = { port: options.ui, names, url: broker.url, clientRetryMs: options.clientRetryMs };
+      const ui = {
+        port: options.ui,
+        protocol,
+        names,
+        url: broker.url,
+        clientRetryMs: options.clientRetryMs,
+        config,
+      };
       dashboard = await startClusterUi({ ...ui, log: running.log, say });
     }
     supervisor.start();

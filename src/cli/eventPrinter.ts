@@ -4,7 +4,7 @@
 // same lines.
 import { AgreementChecker, describeDisagreement } from "../broker/agreement.js";
 import { describeLoadEvent } from "../broker/events.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import { describeView } from "../schemas/view.js";
 import { configuringNodes } from "../protocols/viewHelpers.js";
@@ -24,8 +24,10 @@ export class EventPrinter {
   constructor(
     protocol: AnyProtocol,
     private readonly say: (line: string) => void,
+    /** The cluster's configuration (who states views may depend on it: VR's replicas). */
+    config: ProtocolConfigBase = protocol.config.defaults,
   ) {
-    this.viewAuthorities = new Set(configuringNodes(protocol));
+    this.viewAuthorities = new Set(configuringNodes(protocol, config));
   }
 
   print(event: ClusterEvent): void {

@@ -221,7 +221,7 @@ async function runView(field: ViewField | undefined): Promise<number> {
   } catch (error) {
     if (error instanceof ClientTimeoutError) {
       throw new CommandError(
-        `no answer from ${nameNodes(protocolOf(options), protocolOf(options).broker.viewQuery.to)} of "${options.cluster}" within ${options.timeoutMs} ms`,
+        `no answer from ${nameNodes(protocolOf(options), protocolOf(options).broker.viewQuery.to(protocolConfig(options)))} of "${options.cluster}" within ${options.timeoutMs} ms`,
       );
     }
     throw error;

@@ -6,7 +6,7 @@
 // elsewhere (feed.ts), and every collection is bounded.
 import { describeLoadEvent } from "../broker/events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
@@ -49,6 +49,8 @@ export const faultFoldMs = 2_000;
 
 export interface ModelOptions {
   protocol: AnyProtocol;
+  /** The cluster's configuration (VR: which replicas state views); default: the protocol's defaults. */
+  config?: ProtocolConfigBase;
   cluster: string;
   broker: string;
   projectDirectory: string;
@@ -426,7 +428,8 @@ export class DashboardModel {
 
   /** Whose `view` events state the configuration: the nodes that answer the configuration query. */
   private get configuringNodes(): readonly Address[] {
-    return configuringNodes(this.options.protocol);
+    const { protocol, config } = this.options;
+    return configuringNodes(protocol, config ?? protocol.config.defaults);
   }
 
   /** How texts name the configuring nodes: their role's label (pb: "view server"), else their addresses. */

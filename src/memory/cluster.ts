@@ -78,6 +78,10 @@ export class MemoryCluster {
     }
   }
 
+  get config(): ProtocolConfigBase {
+    return this.options.config;
+  }
+
   get protocol(): AnyProtocol {
     return this.options.protocol;
   }

@@ -73,7 +73,7 @@ export class Repl {
       }
       case "timeout":
         return reply(
-          `error: no answer from ${this.cluster.protocol.broker.viewQuery.to.join(", ")} within ${this.opTimeoutMs} ms (crashed?)`,
+          `error: no answer from ${this.cluster.protocol.broker.viewQuery.to(this.cluster.config).join(", ")} within ${this.opTimeoutMs} ms (crashed?)`,
         );
       case "stopped":
         return reply("error: the cluster stopped before the answer");

@@ -1,6 +1,7 @@
 import type { MessageBase } from "../schemas/envelope.js";
 import type { Address } from "../schemas/address.js";
 import type { View } from "../schemas/view.js";
+import type { ProtocolConfigBase } from "./protocol.js";
 
 // What the broker runtime (src/broker, the CLI) asks of a protocol.
 
@@ -10,7 +11,7 @@ export const viewAnswerGraceMs = 50;
 /**
  * How to learn the current configuration from outside (`npm run kv -- view`,
  * the library's `view()`, test harnesses, the bench, chaos, the dashboard).
- * The driver sends `request` to every node of `to` and, from the answers that
+ * The driver sends `request` to every node of `to(config)` and, from the answers that
  * arrive until all of them answered or `viewAnswerGraceMs` after the first
  * one, takes the view with the highest `viewNum` (the first of equals):
  * with one node that is its answer, as soon as it comes; with several (VR's
@@ -20,8 +21,12 @@ export const viewAnswerGraceMs = 50;
  * newest statement of the highest view (src/chaos/observer.ts).
  */
 export interface ViewQuery {
-  /** Who answers it (pb: [the view server]); their `view` cluster events are the configuration changes. */
-  readonly to: readonly Address[];
+  /**
+   * Who answers it in a cluster of this configuration (pb: [the view server];
+   * VR: its `replicas` replicas); their `view` cluster events are the
+   * configuration changes.
+   */
+  to(config: ProtocolConfigBase): readonly Address[];
   readonly request: MessageBase;
   /** The configuration in an answer from a node of `to`, or null when the body is not one. */
   viewOf(body: MessageBase): View | null;

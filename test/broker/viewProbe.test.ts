@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { createViewProbe, higherView } from "../../src/broker/viewProbe.js";
 import { type ViewQuery, viewAnswerGraceMs } from "../../src/protocols/brokerSupport.js";
+import type { ProtocolConfigBase } from "../../src/protocols/protocol.js";
 import { protocolNamed } from "../../src/protocols/registry.js";
 import type { View } from "../../src/schemas/view.js";
 import { ActorProbe } from "../support/actorProbe.js";
@@ -14,9 +15,13 @@ import { ActorProbe } from "../support/actorProbe.js";
 const replicas = ["server-1", "server-2", "server-3"];
 const retryMs = 100;
 
+type ReplicatedConfig = ProtocolConfigBase & { replicas: number };
+/** Who answers depends on the configuration: VR asks its `replicas` replicas. */
+const config: ReplicatedConfig = { clientRetryMs: retryMs, mutations: [], replicas: 3 };
+
 /** A query shaped like VR's: every replica answers with the view it holds. */
 const replicaQuery: ViewQuery = {
-  to: replicas,
+  to: (config) => replicas.slice(0, (config as ReplicatedConfig).replicas),
   request: { type: "GetState" },
   viewOf: (body) => (body.type === "State" ? ((body as unknown as { view: View }).view ?? null) : null),
 };
@@ -32,7 +37,7 @@ const vrView = (viewNum: number, status = "normal"): View => ({
 const answer = (view: View): { type: string; view: View } => ({ type: "State", view });
 
 function probeOf(query: ViewQuery): ActorProbe<ReturnType<ReturnType<typeof createViewProbe>["init"]>> {
-  return new ActorProbe(createViewProbe(query, retryMs), "client-probe");
+  return new ActorProbe(createViewProbe(query, config), "client-probe");
 }
 
 describe("the view probe", () => {
@@ -96,6 +101,17 @@ describe("the view probe", () => {
     probe.deliver("viewserver", { type: "ViewReply", view, primaryIncarnation: 1 });
     expect(probe.events).toEqual([{ type: "viewChanged", view }]);
     expect(probe.timers.map((entry) => entry.timer.type)).toEqual(["ViewProbeRetryTimer"]);
+  });
+
+  it("asks the nodes the configuration has (two replicas: two answers are all)", () => {
+    const probe = new ActorProbe(
+      createViewProbe(replicaQuery, { ...config, replicas: 2 } as ReplicatedConfig),
+      "client-probe",
+    );
+    expect(probe.takeSent().map((sent) => sent.to)).toEqual(["server-1", "server-2"]);
+    probe.deliver("server-1", answer(vrView(1)));
+    probe.deliver("server-2", answer(vrView(1)));
+    expect(probe.events).toHaveLength(1);
   });
 
   it("keeps the first of equal views", () => {

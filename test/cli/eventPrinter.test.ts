@@ -13,7 +13,7 @@ const pb = protocolNamed("pb");
 const replicas = ["server-1", "server-2", "server-3"];
 const withReplicas: AnyProtocol = {
   ...pb,
-  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: replicas } },
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => replicas } },
 };
 
 const viewEvent = (node: string, view: View, reason?: string): ClusterEvent => ({

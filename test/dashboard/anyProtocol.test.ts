@@ -26,7 +26,7 @@ const withMaster: AnyProtocol = {
     ...pb.layout(servers).filter((node) => node.role === "server"),
   ],
   roleOf: (address) => (address === "master" ? "master" : isServerAddress(address) ? "server" : null),
-  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: ["master"] } },
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => ["master"] } },
   chaos: {
     ...pb.chaos,
     partition: (view) => (view.primary === null ? null : { isolated: view.primary, from: ["master"] }),
@@ -118,7 +118,7 @@ const withReplicas: AnyProtocol = {
   roles: [{ name: "server", summary: "a replica", crashable: true, restartable: true }],
   layout: (servers) => pb.layout(servers).filter((node) => node.role === "server"),
   roleOf: (address) => (isServerAddress(address) ? "server" : null),
-  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: replicas } },
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => replicas } },
   dashboard: {
     ...pb.dashboard,
     roles: { server: { label: "replica", inViews: true, crashWarning: null } },

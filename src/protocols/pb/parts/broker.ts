@@ -6,7 +6,7 @@ import type { BrokerSupport } from "../../brokerSupport.js";
 // as a ping); a view serves with full redundancy once it has a backup.
 export const pbBroker: BrokerSupport = {
   viewQuery: {
-    to: [viewServerAddress],
+    to: () => [viewServerAddress],
     request: { type: "GetView" },
     viewOf(body) {
       if (body.type !== "ViewReply") return null;
