@@ -32,7 +32,7 @@ import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
 import { describeViewBrief, sameView } from "../schemas/view.js";
 import type { ChaosCluster } from "./cluster.js";
-import { sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
+import { epochMs, sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
 
 export const faultKinds = [
   "net",
@@ -382,6 +382,7 @@ export class Nemesis {
     this.losses.push({
       viewNum: second.view.viewNum,
       node: victim,
+      atEpochMs: epochMs(),
       byConnection: what === "connection kill",
     });
     this.roleLosses[role] = (this.roleLosses[role] ?? 0) + 1;
@@ -391,7 +392,7 @@ export class Nemesis {
 
   /** The protocol's verdict on losing `victim` in the view `seen`, with the nemesis's own refusals of a counted loss. */
   private lossVerdict(victim: Address, seen: ViewObservation): LossVerdict {
-    const now: SettledView = { view: seen.view, settled: this.cluster.observer.settled(seen) };
+    const now = this.settledView(seen);
     const verdict = this.protocol.chaos.faults.lossVerdict(victim, {
       ...now,
       isLive: (node) => this.isLive(node),
@@ -425,7 +426,17 @@ export class Nemesis {
     if (this.losses.length === 0) return false;
     const seen = this.cluster.observer.view;
     if (seen === null) return true;
-    return this.unrecovered({ view: seen.view, settled: this.cluster.observer.settled(seen) }).length > 0;
+    return this.unrecovered(this.settledView(seen)).length > 0;
+  }
+
+  /** The view seen, as the protocol's fault model reads it. */
+  private settledView(seen: ViewObservation): SettledView {
+    const { observer } = this.cluster;
+    return {
+      view: seen.view,
+      settled: observer.settled(seen),
+      latestAnswer: (node) => observer.latestAnswer(node),
+    };
   }
 
   /**

@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
+import type { NodeAnswer } from "../protocols/chaosSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
@@ -97,6 +98,10 @@ export class ClusterObserver {
   /** Messages published straight to `<c>.rejected` (no node header). */
   rejectedWithoutNode = 0;
   private readonly pings = new Map<Address, PingRecord>();
+  /** Each asked node's latest answer to the view watch (any view: the node's own word). */
+  private readonly answers = new Map<Address, NodeAnswer>();
+  /** When each asked node last answered the view watch (performance.now()): a sign of life, as a heartbeat is. */
+  private readonly answeredAtMs = new Map<Address, number>();
   /** `server|viewNum|incarnation` and `server|viewNum|*` of every heartbeat the watched nodes were sent. */
   private readonly acknowledgements = new Set<string>();
   private latest: ViewObservation | null = null;
@@ -177,10 +182,22 @@ export class ClusterObserver {
     return this.protocol.broker.ready(observation.view) && this.takenUp(observation);
   }
 
-  /** Milliseconds since the server's last heartbeat to a watched node (Infinity: never). */
+  /**
+   * Milliseconds since the node was last heard from (Infinity: never): its
+   * last heartbeat to a watched node, or its last answer to the view watch
+   * (pb: servers only ping; VR's replicas answer the watch).
+   */
   sincePingMs(server: Address): number {
-    const record = this.pings.get(server);
-    return record === undefined ? Infinity : performance.now() - record.lastAtMs;
+    const lastAtMs = Math.max(
+      this.pings.get(server)?.lastAtMs ?? -Infinity,
+      this.answeredAtMs.get(server) ?? -Infinity,
+    );
+    return performance.now() - lastAtMs;
+  }
+
+  /** The node's own latest answer to the view watch, or null. */
+  latestAnswer(node: Address): NodeAnswer | null {
+    return this.answers.get(node) ?? null;
   }
 
   /** Polls `predicate` until it holds (true) or the time is up (false). */
@@ -251,6 +268,9 @@ export class ClusterObserver {
     if (!this.asked.includes(envelope.from)) return;
     const report = this.protocol.chaos.watch.report(envelope.body);
     if (report === null) return;
+    this.answeredAtMs.set(envelope.from, performance.now());
+    if ((this.answers.get(envelope.from)?.sentAtEpochMs ?? -Infinity) < envelope.sentAt)
+      this.answers.set(envelope.from, { view: { ...report.view }, sentAtEpochMs: envelope.sentAt });
     if (!answerReplaces(this.latest, { from: envelope.from, sentAt: envelope.sentAt, view: report.view }))
       return;
     this.latest = {

@@ -71,18 +71,39 @@ export interface ChaosLoss {
   readonly node: Address;
   /** The view it was lost in. */
   readonly viewNum: number;
+  /** When (epoch ms, the clock nodes stamp `sentAt` with). */
+  readonly atEpochMs: number;
+}
+
+/** A node's latest answer to the observer's view watch (`broker.viewQuery`): the view it holds, and its status. */
+export interface NodeAnswer {
+  readonly view: View;
+  /** When the node sent it (epoch ms). */
+  readonly sentAtEpochMs: number;
 }
 
 /** The configuration as the nemesis last saw it. */
 export interface SettledView {
+  /** The highest view the answering nodes hold. */
   readonly view: View;
   /** `broker.ready(view)` and `watch.takenUp`. */
   readonly settled: boolean;
+  /**
+   * A node's own latest answer to the view watch, or null (never answered,
+   * or not asked: pb's servers). With several answering nodes (VR's
+   * replicas) it tells, e.g., whether a restarted one is normal again since
+   * its loss (`sentAtEpochMs` after `ChaosLoss.atEpochMs`).
+   */
+  latestAnswer(node: Address): NodeAnswer | null;
 }
 
 /** What the nemesis knows when it weighs losing a node now (src/chaos/nemesis.ts). */
 export interface LossSituation extends SettledView {
-  /** Up as the nemesis counts it: not crashed or killed by it, its process running and connected, its heartbeats seen lately. */
+  /**
+   * Up as the nemesis counts it: not crashed or killed by it, its process
+   * running and connected, heard from lately (a heartbeat to a tapped node,
+   * or an answer to the view watch).
+   */
   isLive(node: Address): boolean;
   /** How the nemesis sees a node, for a refusal's reason ("crashed, process running, last ping 80 ms ago"). */
   liveness(node: Address): string;

@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import type { ChaosCluster } from "../../src/chaos/cluster.js";
 import { Nemesis } from "../../src/chaos/nemesis.js";
-import { answerReplaces, viewAnswerStaleMs, type ViewObservation } from "../../src/chaos/observer.js";
+import {
+  answerReplaces,
+  ClusterObserver,
+  viewAnswerStaleMs,
+  type ViewObservation,
+} from "../../src/chaos/observer.js";
+import type { BrokerConnection } from "../../src/broker/connection.js";
+import { clusterNames } from "../../src/broker/topology.js";
+import { pino } from "pino";
 import type { ChaosFaults, LossSituation } from "../../src/protocols/chaosSupport.js";
 import type { AnyProtocol } from "../../src/protocols/protocol.js";
 import { protocolNamed } from "../../src/protocols/registry.js";
@@ -20,6 +28,7 @@ const servers = ["server-1", "server-2", "server-3"];
 const situation = (view: View, overrides: Partial<LossSituation> = {}): LossSituation => ({
   view,
   settled: true,
+  latestAnswer: () => null,
   isLive: () => true,
   liveness: () => "up",
   unrecovered: [],
@@ -50,9 +59,9 @@ describe("pb's chaos fault model", () => {
       return verdict.kind === "refused" ? verdict.why : verdict.kind;
     };
     expect(refusal("server-1", situation({ ...view, backup: null }))).toBe("no backup");
-    expect(refusal("server-2", situation(view, { unrecovered: [{ node: "server-1", viewNum: 4 }] }))).toBe(
-      "a role was lost in view 4 already",
-    );
+    expect(
+      refusal("server-2", situation(view, { unrecovered: [{ node: "server-1", viewNum: 4, atEpochMs: 0 }] })),
+    ).toBe("a role was lost in view 4 already");
     expect(refusal("server-2", situation(view, { settled: false }))).toBe(
       "not acknowledged by its primary yet",
     );
@@ -64,10 +73,15 @@ describe("pb's chaos fault model", () => {
   });
 
   it("has recovered from a loss once a later view is settled", () => {
-    const loss = { node: "server-1", viewNum: 4 };
-    expect(faults.recovered(loss, { view, settled: true })).toBe(false);
-    expect(faults.recovered(loss, { view: { ...view, viewNum: 5 }, settled: false })).toBe(false);
-    expect(faults.recovered(loss, { view: { ...view, viewNum: 5 }, settled: true })).toBe(true);
+    const loss = { node: "server-1", viewNum: 4, atEpochMs: 0 };
+    const now = (viewNum: number, settled: boolean) => ({
+      view: { ...view, viewNum },
+      settled,
+      latestAnswer: () => null,
+    });
+    expect(faults.recovered(loss, now(4, true))).toBe(false);
+    expect(faults.recovered(loss, now(5, false))).toBe(false);
+    expect(faults.recovered(loss, now(5, true))).toBe(true);
   });
 
   it("takes a view up once its primary, of the incarnation the view was made with, acknowledged it", () => {
@@ -150,6 +164,7 @@ function stage(protocol: AnyProtocol, view: View): Stage {
     },
     settled: () => true,
     sincePingMs: () => 0,
+    latestAnswer: () => null,
     events: [],
     eventArrivalMs: [],
     eventMark: 0,
@@ -222,5 +237,70 @@ describe("the nemesis", () => {
     setView({ ...view, viewNum: 3, primary: "server-1" });
     expect(await lose("server-2")).toBe(true);
     expect(nemesis.roleLosses).toMatchObject({ primary: 1, replica: 2 });
+  });
+});
+
+describe("the chaos observer's view watch", () => {
+  /** pb's messages, but every replica answers the view query (as VR's do). */
+  const asked = ["server-1", "server-2", "server-3"];
+  const replicated: AnyProtocol = {
+    ...pb,
+    broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => asked } },
+  };
+
+  function observerOf(protocol: AnyProtocol): {
+    observer: ClusterObserver;
+    reply: (from: string, view: View, sentAt: number) => void;
+  } {
+    const observer = new ClusterObserver(
+      protocol,
+      clusterNames("hd-observer"),
+      {} as BrokerConnection,
+      pino({ level: "silent" }),
+    );
+    const inner = observer as unknown as { onWatchReply(message: { content: Buffer }): void };
+    const reply = (from: string, view: View, sentAt: number): void => {
+      const envelope = {
+        v: 1,
+        id: `r${sentAt}`,
+        from,
+        to: "client-watch",
+        viewNum: 0,
+        sentAt,
+        body: { type: "ViewReply", view, primaryIncarnation: 1 },
+      };
+      inner.onWatchReply({ content: Buffer.from(JSON.stringify(envelope)) });
+    };
+    return { observer, reply };
+  }
+
+  const view = (viewNum: number, status: string): View => ({
+    viewNum,
+    primary: asked[viewNum % 3] ?? null,
+    backup: null,
+    replicas: asked,
+    status,
+  });
+
+  it("keeps the highest view, each node's own answer, and counts an answer as a sign of life", () => {
+    const { observer, reply } = observerOf(replicated);
+    reply("server-1", view(5, "normal"), 1_000);
+    reply("server-2", view(4, "recovering"), 1_010);
+    expect(observer.view?.view).toEqual(view(5, "normal"));
+    expect(observer.latestAnswer("server-2")?.view.status).toBe("recovering");
+    expect(observer.latestAnswer("server-3")).toBeNull();
+    expect(observer.sincePingMs("server-2")).toBeLessThan(1_000);
+    expect(observer.sincePingMs("server-3")).toBe(Infinity);
+    reply("server-9", view(9, "normal"), 1_020); // not asked
+    expect(observer.view?.view.viewNum).toBe(5);
+  });
+
+  it("takes pb's answers from the view server only, and its servers' liveness from their pings alone", () => {
+    const { observer, reply } = observerOf(pb);
+    const pbView: View = { viewNum: 2, primary: "server-1", backup: "server-2" };
+    reply("viewserver", pbView, 1_000);
+    reply("server-1", { ...pbView, viewNum: 7 }, 1_001);
+    expect(observer.view?.view).toEqual(pbView);
+    expect(observer.sincePingMs("server-1")).toBe(Infinity);
   });
 });
