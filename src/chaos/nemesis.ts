@@ -27,6 +27,7 @@
 // Uncrashable nodes are never crashed.
 import type { ChaosLoss, ChaosPartition, LossVerdict, SettledView } from "../protocols/chaosSupport.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
+import { nameNodes } from "../protocols/viewHelpers.js";
 import type { Address } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
@@ -521,10 +522,7 @@ export class Nemesis {
 
   /** Nodes as the timeline names them: "the view server", "server-2 and server-3". */
   private names(nodes: readonly Address[]): string {
-    const named = nodes.map((node) => this.protocol.chaos.nodeName(node));
-    return named.length <= 1
-      ? (named[0] ?? "nobody")
-      : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+    return nameNodes(this.protocol, nodes);
   }
 
   private inBackground(work: () => Promise<void>): void {
