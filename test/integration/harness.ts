@@ -10,6 +10,7 @@ import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
+import { serverCount } from "../../src/protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../../src/protocols/protocol.js";
 import { defaultProtocolName, protocolNamed } from "../../src/protocols/registry.js";
 import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
@@ -83,7 +84,8 @@ export class TestCluster {
       cluster: names.cluster,
       url,
       protocol,
-      servers: options.servers ?? 3,
+      // The count the protocol's configuration fixes (VR's replicas), else the test's, else 3.
+      servers: serverCount(protocol, config, options.servers, 3),
       nodeArgs: ["--debug", ...protocolArguments(protocol, config)],
       restartDead: false,
       logs: { directory: logDirectory },
@@ -119,7 +121,8 @@ export class TestCluster {
         `${node} started`,
       );
     }
-    await cluster.waitForView((view) => view.primary !== null && view.backup !== null, 30_000);
+    // Full redundancy as the protocol defines it (pb: a primary and a backup).
+    await cluster.waitForView((view) => protocol.broker.ready(view), 30_000);
     return cluster;
   }
 
@@ -127,7 +130,7 @@ export class TestCluster {
     return this.clients.getView(timeoutMs);
   }
 
-  /** Polls the view server until `predicate` holds. */
+  /** Polls the configuration (`broker.viewQuery`; pb: the view server) until `predicate` holds. */
   async waitForView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
     const deadline = performance.now() + timeoutMs;
     let last: View | null = null;
