@@ -93,7 +93,7 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
   }
   const names = namesOf(options);
   const config = protocolConfig(options);
-  const definition = options.actors === "relay" ? relayDefinitionFor(address) : undefined;
+  const definition = options.actors === "relay" ? relayDefinitionFor(address, protocol) : undefined;
   if (definition === null) {
     throw new CommandError(`a relay cluster has no node "${address}"`, exitCodes.usage);
   }
