@@ -66,14 +66,18 @@ process.exit(0);
 async function measure(storeMb: number): Promise<Row> {
   const keys = Math.round((storeMb * 1e6) / valueBytes);
   const cluster = await BenchCluster.start(
-    { system: "pbkv", label: `transfer${storeMb}`, servers: 3, actors: "pbkv", forward: defaultConfig },
+    {
+      system: "pbkv",
+      label: `transfer${storeMb}`,
+      servers: 3,
+      actors: "pbkv",
+      run: { protocol: protocolNamed("pb"), config: defaultConfig },
+    },
     {
       url: broker.url,
       prefix: `h14-bench-${nanoid(4)
         .toLowerCase()
         .replace(/[^a-z0-9]/g, "x")}`,
-      protocol: protocolNamed("pb"),
-      config: defaultConfig,
       log,
       logDirectory: "bench-logs",
       opTimeoutMs: 5_000,
@@ -89,7 +93,7 @@ async function measure(storeMb: number): Promise<Row> {
       valueBytes,
       opTimeoutMs: 5_000,
     });
-    const before = await cluster.waitForServingView((view) => view.backup !== null, timeoutMs);
+    const before = await cluster.waitForServingView(timeoutMs, (view) => view.backup !== null);
     await cluster.pool.ensure(loadClients);
     let longestWaitMs = 0;
     let crashedAtMs = Infinity;

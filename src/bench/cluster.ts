@@ -15,7 +15,7 @@ import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { configurationEventKeys, isConfiguringNode } from "../protocols/viewHelpers.js";
 import { type Address, isServerAddress } from "../schemas/address.js";
-import type { BenchSystem, ForwardSettings } from "../schemas/bench.js";
+import type { BenchSystem } from "../schemas/bench.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { View } from "../schemas/view.js";
@@ -25,21 +25,24 @@ export interface BenchClusterSpec {
   system: BenchSystem;
   /** Names the cluster (`<prefix>-<label>`) and its rows in progress lines. */
   label: string;
-  /** The layout's servers (pb: besides the view server; the ceiling: relay primary and relay backup). */
+  /** The layout's servers (pb: besides the view server; a ceiling: its relay servers). */
   servers: number;
   /** The protocol's actors, its relay actors (the ceiling), the raw relay's plain amqplib nodes, or a peer. */
   actors: "pbkv" | "relay" | "raw" | "etcd" | "redis";
-  forward: ForwardSettings;
+  /** What a cluster of pbkv's runtime runs (its actors or relay actors); null for the raw relay and the peers. */
+  run: ProtocolRun | null;
+}
+
+/** A protocol and the configuration (made by `protocol.config.make`) every node of a cluster is started with. */
+export interface ProtocolRun {
+  protocol: AnyProtocol;
+  config: ProtocolConfigBase;
 }
 
 export interface BenchEnvironment {
   url: string;
   /** `bench-<random>`: every cluster of this run is named `<prefix>-<label>`. */
   prefix: string;
-  /** The protocol every cluster of pbkv's runtime runs (and whose relay actors are the ceiling). */
-  protocol: AnyProtocol;
-  /** Made by `protocol.config.make`; each cluster adds its forwarding settings. */
-  config: ProtocolConfigBase;
   log: Logger;
   /** Each node logs to `<logDirectory>/<label>/<address>.log`. */
   logDirectory: string;
@@ -55,6 +58,8 @@ export class BenchClusterError extends Error {
 
 /** How often `waitForEvent` looks at the events received. */
 const eventPollMs = 10;
+/** Asking one node for its own view (`waitForServingView`): a node that does not answer this soon is not serving. */
+const nodeViewTimeoutMs = 1_000;
 
 export class BenchCluster {
   readonly exits: ChildExit[] = [];
@@ -72,13 +77,17 @@ export class BenchCluster {
     readonly clients: BrokerClients,
     private readonly subscription: EventSubscription,
     readonly logDirectory: string,
-    private readonly environment: BenchEnvironment,
+    readonly run: ProtocolRun,
+    opTimeoutMs: number,
   ) {
-    this.pool = new ClientPool(clients, environment.opTimeoutMs);
+    this.pool = new ClientPool(clients, opTimeoutMs);
   }
 
   /** Declares the topology, subscribes to events and starts the node processes (see `ready`). */
   static async start(spec: BenchClusterSpec, environment: BenchEnvironment): Promise<BenchCluster> {
+    const run = spec.run;
+    if (run === null) throw new BenchClusterError(`${spec.label}: not a cluster of pbkv's runtime`);
+    const { protocol, config } = run;
     const names = clusterNames(`${environment.prefix}-${spec.label}`);
     const log = environment.log.child({ cluster: names.cluster });
     const logDirectory = path.join(environment.logDirectory, spec.label);
@@ -90,9 +99,6 @@ export class BenchCluster {
       topology: topologyTable(names),
     });
     const events: ClusterEvent[] = [];
-    const { protocol } = environment;
-    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
-    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const subscription = new EventSubscription(
       names,
       [...configurationEventKeys(protocol, config), "role.*", "transfer.*", "lifecycle.*"],
@@ -137,14 +143,15 @@ export class BenchCluster {
       clients,
       subscription,
       logDirectory,
-      environment,
+      run,
+      environment.opTimeoutMs,
     );
     supervisor.on("exit", (exit: ChildExit) => cluster.exits.push(exit));
     supervisor.start();
     return cluster;
   }
 
-  /** Every node started; pbkv: a primary (and full redundancy, `broker.ready`, when there are two servers or more) that acknowledged the view. */
+  /** Every node started; pbkv: a view that serves (`waitForServingView`). */
   async ready(timeoutMs: number): Promise<void> {
     const deadlineMs = performance.now() + timeoutMs;
     const remaining = (): number => Math.max(1, deadlineMs - performance.now());
@@ -156,12 +163,7 @@ export class BenchCluster {
       );
     }
     if (this.spec.actors === "relay") return;
-    const redundant = this.spec.servers >= 2;
-    const { protocol } = this.environment;
-    await this.waitForServingView(
-      (view) => view.primary !== null && (!redundant || protocol.broker.ready(view)),
-      remaining(),
-    );
+    await this.waitForServingView(remaining());
   }
 
   /** The numbered servers (pb: every node but the view server). */
@@ -170,12 +172,25 @@ export class BenchCluster {
   }
 
   get protocol(): AnyProtocol {
-    return this.environment.protocol;
+    return this.run.protocol;
   }
 
   /** A `view` event of `node` is a configuration change: it answers the configuration query. */
   isConfiguringNode(node: Address): boolean {
-    return isConfiguringNode(this.environment.protocol, this.environment.config, node);
+    return isConfiguringNode(this.run.protocol, this.run.config, node);
+  }
+
+  /** Two servers or more: the protocol's full redundancy (`broker.ready`); one server serves alone once it is primary. */
+  private readyView(view: View): boolean {
+    if (this.spec.servers < 2) return view.primary !== null;
+    return this.run.protocol.broker.ready(view);
+  }
+
+  /** The event that shows `view` serving (`bench.servingEvent`); an unreplicated view, or a protocol without the hook, serves as answered (null). */
+  servingEventOf(view: View): ClusterEvent | null | undefined {
+    const servingEvent = this.run.protocol.bench.servingEvent;
+    if (servingEvent === undefined || this.spec.servers < 2) return null;
+    return this.events.find((event) => servingEvent(view, event));
   }
 
   pidOf(address: Address): number | undefined {
@@ -191,8 +206,8 @@ export class BenchCluster {
     );
   }
 
-  async view(timeoutMs: number): Promise<View> {
-    return this.clients.getView(timeoutMs);
+  async view(timeoutMs: number, nodes?: readonly Address[]): Promise<View> {
+    return this.clients.getView(timeoutMs, nodes);
   }
 
   /** Asks for the view until `predicate` holds. */
@@ -215,16 +230,26 @@ export class BenchCluster {
   }
 
   /**
-   * Asks for the view until it satisfies `predicate` and its
-   * primary serves: it has no backup, or its backup confirmed the state
-   * transfer. A view that changes meanwhile (a starved server declared dead)
-   * is simply looked at again.
+   * Asks for the view until it satisfies `predicate` and serves with the
+   * cluster's redundancy, through the protocol's interface only: the view
+   * `broker.ready` accepts (one server: a primary), every node of the view
+   * query answering that same view on its own (VR: each replica normal in it,
+   * a restarted one recovered; pb: its view server alone), and the
+   * protocol's `bench.servingEvent` for it seen (pb: the transfer to its
+   * backup). A view that changes meanwhile is simply looked at again.
    */
-  async waitForServingView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
+  async waitForServingView(
+    timeoutMs: number,
+    predicate: (view: View) => boolean = () => true,
+  ): Promise<View> {
     const deadlineMs = performance.now() + timeoutMs;
+    const remaining = (): number => Math.max(1, deadlineMs - performance.now());
     for (;;) {
-      const view = await this.waitForView(predicate, Math.max(1, deadlineMs - performance.now()));
-      if (view.backup === null || this.transferOf(view) !== undefined) return view;
+      const view = await this.waitForView(
+        (answer) => predicate(answer) && this.readyView(answer),
+        remaining(),
+      );
+      if (this.servingEventOf(view) !== undefined && (await this.everyNodeAnswers(view))) return view;
       if (performance.now() >= deadlineMs) break;
       await sleep(eventPollMs);
     }
@@ -233,11 +258,14 @@ export class BenchCluster {
     );
   }
 
-  /** The event of `view`'s primary hearing from its backup that the state arrived (it then acknowledges the view). */
-  transferOf(view: View): ClusterEvent | undefined {
-    return this.events.find(
-      (event) => event.type === "transfer" && event.node === view.primary && event.viewNum === view.viewNum,
+  /** Every node of the view query, asked on its own, answers `view` (its number, and ready). */
+  private async everyNodeAnswers(view: View): Promise<boolean> {
+    const nodes = this.run.protocol.broker.viewQuery.to(this.run.config);
+    if (nodes.length < 2) return true;
+    const answers = await Promise.all(
+      nodes.map((node) => this.view(nodeViewTimeoutMs, [node]).catch(() => null)),
     );
+    return answers.every((answer) => answer?.viewNum === view.viewNum && this.readyView(answer));
   }
 
   /** Views the configuring nodes made from event index `from` on. */

@@ -1,11 +1,14 @@
-// Failover under load: with closed-loop clients running on pbkv, the primary
-// is crashed through the control queue, the backup takes over, and the
-// crashed server is restarted (fresh state, same address) to be the next
-// spare. Each round measures what clients saw (the longest wait of an
-// operation outstanding at the crash) and what the cluster did (the view
-// server's (the configuring node's) next view; the new primary's backup confirming the state
-// transfer, when the new primary acknowledges the view).
+// Failover under load: with closed-loop clients running on a cluster of the
+// protocol, the primary is crashed through the control queue, the protocol
+// moves to a view without it, and the crashed server is restarted (fresh
+// state, same address: pb's next spare, VR's recovering replica). Each round
+// measures what clients saw (crash to the first operation answered by the new
+// view, and the longest wait of an operation outstanding at the crash) and
+// what the cluster did (the configuring nodes' next view; when it served,
+// `bench.servingEvent`). A round starts only once the cluster serves with its
+// full redundancy again (`waitForServingView`: VR's restarted replica recovered).
 import type { FailoverReport, FailoverRound } from "../schemas/bench.js";
+import type { View } from "../schemas/view.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
 import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
 import type { Progress } from "./progress.js";
@@ -30,6 +33,8 @@ interface Crash {
   atMs: number;
   atEpochMs: number;
   outageMs: number;
+  /** When each operation answered after the crash command completed (performance.now() ms). */
+  answeredMs: number[];
 }
 
 export async function runFailover(cluster: BenchCluster, options: FailoverOptions): Promise<FailoverReport> {
@@ -37,6 +42,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
   const onOp = (sample: OpSample): void => {
     if (crash === null || sample.completedMs < crash.atMs) return;
     crash.outageMs = Math.max(crash.outageMs, sample.completedMs - sample.invokedMs);
+    if (sample.ok) crash.answeredMs.push(sample.completedMs);
   };
   await cluster.pool.ensure(options.clients);
   const loop = new ClosedLoop({
@@ -53,72 +59,21 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
       const label = `failover ${round}/${options.rounds} (${options.clients} clients)`;
       options.progress.show(label, (round - 1) / options.rounds, "steady", true);
       await sleep(options.steadyMs);
-      const before = await cluster.waitForServingView(
-        (view) => view.primary !== null && cluster.protocol.broker.ready(view),
-        options.roundTimeoutMs,
-      );
-      const crashed = before.primary ?? "";
-      const eventsFrom = cluster.events.length;
-      const current: Crash = { atMs: performance.now(), atEpochMs: Date.now(), outageMs: 0 };
+      const before = await cluster.waitForServingView(options.roundTimeoutMs);
+      const current: Crash = { atMs: performance.now(), atEpochMs: Date.now(), outageMs: 0, answeredMs: [] };
       crash = current;
-      cluster.control({ type: "crash", node: crashed });
-      options.progress.show(label, (round - 0.5) / options.rounds, `crashed ${crashed}`, true);
-      const viewEvent = await cluster.waitForEvent(
-        (event) =>
-          event.type === "view" &&
-          cluster.isConfiguringNode(event.node) &&
-          event.view.viewNum > before.viewNum &&
-          event.view.primary !== crashed,
-        options.roundTimeoutMs,
-        `a view after ${before.viewNum} without ${crashed} as primary`,
-        eventsFrom,
-      );
-      if (viewEvent.type !== "view") throw new BenchClusterError("not a view event");
-      // The first view acknowledged after the crash: that one, or a later one if a starved
-      // server was declared dead meanwhile.
-      const transfer = await cluster.waitForEvent(
-        (event) =>
-          event.type === "transfer" && event.node !== crashed && event.viewNum >= viewEvent.view.viewNum,
-        options.roundTimeoutMs,
-        `a view after ${before.viewNum} acknowledged`,
-        eventsFrom,
-      );
-      // The primary crashes when its host gets the command, a few ms after it was published; the
-      // event says when (epoch ms). Every operation outstanding then must be answered.
-      const crashedEvent = await cluster.waitForEvent(
-        (event) => event.type === "lifecycle" && event.node === crashed && event.state === "crashed",
-        options.roundTimeoutMs,
-        `${crashed} crashed`,
-        eventsFrom,
-      );
-      const crashedAtMs = current.atMs + Math.max(0, crashedEvent.at - current.atEpochMs) + clockSlackMs;
-      await waitUntil(
-        () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > crashedAtMs),
-        options.roundTimeoutMs,
-        "every operation outstanding at the crash answered",
-      );
+      const progressAt = (round - 0.5) / options.rounds;
+      rounds.push(await crashRound(cluster, before, current, loop, options, { label, progressAt }));
       crash = null;
-      rounds.push({
-        crashed,
-        promoted: viewEvent.view.primary ?? "",
-        outageMs: roundTo(current.outageMs, 1),
-        newViewMs: Math.max(0, viewEvent.at - current.atEpochMs),
-        viewAckedMs: Math.max(0, transfer.at - current.atEpochMs),
-      });
-      cluster.control({ type: "restart", node: crashed });
-      await cluster.waitForEvent(
-        (event) => event.type === "lifecycle" && event.node === crashed && event.state === "restarted",
-        options.roundTimeoutMs,
-        `${crashed} restarted`,
-        eventsFrom,
-      );
     }
   } finally {
+    crash = null;
     await loop.stop();
     cluster.servedOps += loop.completedOps;
   }
   const outagesMs = rounds.map((round) => round.outageMs);
   const ackedMs = rounds.map((round) => round.viewAckedMs);
+  const restoredMs = rounds.map((round) => round.restoredMs);
   return {
     clients: options.clients,
     outagesMs,
@@ -126,8 +81,100 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
     maxMs: Math.max(...outagesMs),
     viewAckedMedianMs: roundTo(median(ackedMs), 1),
     viewAckedMaxMs: Math.max(...ackedMs),
+    restoredMedianMs: roundTo(median(restoredMs), 1),
+    restoredMaxMs: Math.max(...restoredMs),
     rounds,
   };
+}
+
+/** Crashes `before`'s primary, waits for a view without it that serves and every operation caught by the crash, restarts it. */
+async function crashRound(
+  cluster: BenchCluster,
+  before: View,
+  current: Crash,
+  loop: ClosedLoop,
+  options: FailoverOptions,
+  progress: { label: string; progressAt: number },
+): Promise<FailoverRound> {
+  const crashed = before.primary ?? "";
+  const eventsFrom = cluster.events.length;
+  cluster.control({ type: "crash", node: crashed });
+  options.progress.show(progress.label, progress.progressAt, `crashed ${crashed}`, true);
+  const viewEvent = await cluster.waitForEvent(
+    (event) =>
+      event.type === "view" &&
+      cluster.isConfiguringNode(event.node) &&
+      event.view.viewNum > before.viewNum &&
+      event.view.primary !== crashed,
+    options.roundTimeoutMs,
+    `a view after ${before.viewNum} without ${crashed} as primary`,
+    eventsFrom,
+  );
+  if (viewEvent.type !== "view") throw new BenchClusterError("not a view event");
+  const servingEvent = cluster.protocol.bench.servingEvent;
+  // pb: the new primary heard its backup installed the state; a protocol without the hook serves from its view event.
+  const serving =
+    servingEvent === undefined
+      ? viewEvent
+      : await cluster.waitForEvent(
+          (event) => servingEvent(viewEvent.view, event),
+          options.roundTimeoutMs,
+          `view ${viewEvent.view.viewNum} serving`,
+          eventsFrom,
+        );
+  // The primary crashes when its host gets the command, a few ms after it was published; the
+  // event says when (epoch ms). Every operation outstanding then must be answered.
+  const crashedEvent = await cluster.waitForEvent(
+    (event) => event.type === "lifecycle" && event.node === crashed && event.state === "crashed",
+    options.roundTimeoutMs,
+    `${crashed} crashed`,
+    eventsFrom,
+  );
+  const crashedAtMs = current.atMs + Math.max(0, crashedEvent.at - current.atEpochMs);
+  await waitUntil(
+    () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > crashedAtMs + clockSlackMs),
+    options.roundTimeoutMs,
+    "every operation outstanding at the crash answered",
+  );
+  const round: FailoverRound = {
+    crashed,
+    promoted: viewEvent.view.primary ?? "",
+    outageMs: roundTo(current.outageMs, 1),
+    restoredMs: roundTo(restoredAfter(crashedAtMs, current.answeredMs), 1),
+    newViewMs: Math.max(0, viewEvent.at - current.atEpochMs),
+    viewAckedMs: Math.max(0, serving.at - current.atEpochMs),
+  };
+  cluster.control({ type: "restart", node: crashed });
+  await cluster.waitForEvent(
+    (event) => event.type === "lifecycle" && event.node === crashed && event.state === "restarted",
+    options.roundTimeoutMs,
+    `${crashed} restarted`,
+    eventsFrom,
+  );
+  return round;
+}
+
+/**
+ * Crash to service restored: the end of the longest silence between answers
+ * from the crash on. Replies the dead primary sent just before it crashed
+ * still arrive in the first milliseconds, so the first answer after the
+ * crash is not the restoration; the answer that ends the longest gap is the
+ * first the new view gave (a closed loop of 16 clients otherwise answers
+ * every millisecond or so).
+ */
+export function restoredAfter(crashedAtMs: number, answeredMs: readonly number[]): number {
+  const after = answeredMs.filter((at) => at >= crashedAtMs).sort((a, b) => a - b);
+  let previousMs = crashedAtMs;
+  let gapMs = -1;
+  let restoredMs = 0;
+  for (const at of after) {
+    if (at - previousMs > gapMs) {
+      gapMs = at - previousMs;
+      restoredMs = at - crashedAtMs;
+    }
+    previousMs = at;
+  }
+  return restoredMs;
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -2,12 +2,14 @@
 // between systems, and the table `npm run bench` prints.
 import { percentile } from "../broker/workload.js";
 import type {
+  BenchGoal,
   BenchReport,
   BenchRow,
   BenchSystem,
   ByClients,
   FailoverReport,
   MemoryReport,
+  ProtocolFigures,
 } from "../schemas/bench.js";
 import type { WindowResult } from "./closedLoop.js";
 import { peerSpecs } from "./peers.js";
@@ -23,6 +25,8 @@ export class RowAccumulator {
   constructor(
     readonly system: BenchSystem,
     readonly clients: number,
+    /** The protocol a cluster of pbkv's runtime ran; undefined for raw and the peers. */
+    readonly protocol?: string,
   ) {}
 
   add(window: WindowResult): void {
@@ -35,6 +39,7 @@ export class RowAccumulator {
   row(): BenchRow {
     return {
       system: this.system,
+      ...(this.protocol === undefined ? {} : { protocol: this.protocol }),
       clients: this.clients,
       opsPerSec: this.elapsedMs > 0 ? Math.round((this.ops / this.elapsedMs) * 1000) : 0,
       p50Ms: latencyOrZero(percentile(this.latenciesMs, 50)),
@@ -75,40 +80,29 @@ export function rowsOf(rows: readonly BenchRow[], system: BenchSystem): BenchRow
 export function formatReport(report: BenchReport): string {
   const setup = report.setup;
   const lines: string[] = [
-    `pbkv bench${report.quick ? " (quick)" : ""}: raw (plain amqplib relay, no pbkv runtime), ceiling (relay actors through pbkv's runtime), unreplicated (1 server), pbkv (${setup.pbkvServers} servers, forwardBatchMax ${setup.forwardBatchMax}, forwardWindow ${setup.forwardWindow})`,
-    `closed-loop clients ${setup.clientsIn}; ${percent(setup.mix.get)} get, ${percent(setup.mix.put)} put, ${percent(setup.mix.append)} append over ${setup.keys} keys; ` +
-      `${seconds(setup.warmupMs)} warm-up, ${seconds(setup.windowMs)} window per row${setup.rounds > 1 ? `, ${setup.rounds} rounds pooled` : ""}; ` +
-      `timers ping ${setup.pingMs} ms, check ${setup.pingCheckMs} ms, client retry ${setup.clientRetryMs} ms`,
-    "",
-    ...table(
-      ["system", "clients", "ops/s", "p50 ms", "p99 ms", "view changes"],
-      report.rows.map((row) => [
-        row.system,
-        String(row.clients),
-        String(row.opsPerSec),
-        row.p50Ms.toFixed(2),
-        row.p99Ms.toFixed(2),
-        row.system === "ceiling" || row.system === "raw" ? "-" : String(row.viewChanges),
-      ]),
-      [false, true, true, true, true, true],
+    `pbkv bench${report.quick ? " (quick)" : ""}: raw (plain amqplib relay, no pbkv runtime); per protocol its ceiling (relay actors along its message pattern through pbkv's runtime), unreplicated (1 server) and pbkv (replicated)`,
+    ...report.protocols.map(
+      (figures) => `  ${figures.protocol}: ${figures.servers} servers; ${settingsText(figures.settings)}`,
     ),
+    `closed-loop clients ${setup.clientsIn}; ${percent(setup.mix.get)} get, ${percent(setup.mix.put)} put, ${percent(setup.mix.append)} append over ${setup.keys} keys; ` +
+      `${seconds(setup.warmupMs)} warm-up, ${seconds(setup.windowMs)} window per row${setup.rounds > 1 ? `, ${setup.rounds} rounds pooled` : ""}`,
     "",
-    `pbkv / raw (ops/s)           ${byClients(report.ratios.pbkvOverRaw)}`,
-    `pbkv / ceiling (ops/s)       ${byClients(report.ratios.pbkvOverCeiling)}`,
-    `pbkv / unreplicated (ops/s)  ${byClients(report.ratios.pbkvOverUnreplicated)}`,
-    `pbkv / ceiling (p50)         ${byClients(report.ratios.p50PbkvOverCeiling)}`,
-    `pbkv / raw (p50)             ${byClients(report.ratios.p50PbkvOverRaw)}`,
+    ...rowsTable(report),
+    "",
   ];
+  for (const figures of report.protocols) lines.push(...formatRatios(figures));
   for (const peer of peerSpecs) {
     const ratios = peer.system === "etcd" ? report.ratios.pbkvOverEtcd : report.ratios.pbkvOverRedis;
     if (Object.keys(ratios).length === 0) continue;
-    lines.push(`${`pbkv / ${peer.system} (ops/s)`.padEnd(29)} ${byClients(ratios)}`);
+    lines.push(
+      `${`${setup.protocols[0] ?? "pbkv"} / ${peer.system} (ops/s)`.padEnd(29)} ${byClients(ratios)}`,
+    );
     lines.push(`  (${peer.system}: ${peer.guarantees})`);
   }
   if (report.batching.length > 0) {
     lines.push(
       "",
-      "batching: pbkv ops/s over the ceiling's, each setting on its own cluster measured in turn with the ceiling",
+      "batching: pb ops/s over its ceiling's, each setting on its own cluster measured in turn with the ceiling",
     );
     for (const variant of report.batching) {
       const name = `forwardBatchMax ${variant.forwardBatchMax}, forwardWindow ${variant.forwardWindow}`;
@@ -116,8 +110,10 @@ export function formatReport(report: BenchReport): string {
       lines.push(`  ${name.padEnd(38)} ${byClients(variant.pbkvOverCeiling)}   (${figures})`);
     }
   }
-  if (report.failover !== null) lines.push("", ...formatFailover(report.failover));
-  if (report.memory !== null) lines.push("", ...formatMemory(report.memory));
+  for (const figures of report.protocols)
+    if (figures.failover !== null) lines.push("", ...formatFailover(figures.protocol, figures.failover));
+  if (report.memory !== null) lines.push("", ...formatMemory(report.memory, setup.protocols[0] ?? "pbkv"));
+  if (report.goals.length > 0) lines.push("", ...formatGoals(report.goals));
   const machine = report.machine;
   lines.push(
     "",
@@ -126,20 +122,84 @@ export function formatReport(report: BenchReport): string {
   return lines.join("\n");
 }
 
-function formatFailover(failover: FailoverReport): string[] {
+/** Per client count: raw and the peers, then each protocol's ceiling, unreplicated and replicated rows. */
+function rowsTable(report: BenchReport): string[] {
+  const shared = report.rows.filter((row) => row.protocol === undefined);
+  const counts = [
+    ...new Set([...shared, ...report.protocols.flatMap((figures) => figures.rows)].map((row) => row.clients)),
+  ];
+  const order: BenchSystem[] = ["ceiling", "unreplicated", "pbkv"];
+  const rows = counts.flatMap((clients) => [
+    ...shared.filter((row) => row.clients === clients),
+    ...report.protocols.flatMap((figures) =>
+      order.flatMap((system) =>
+        figures.rows.filter((row) => row.clients === clients && row.system === system),
+      ),
+    ),
+  ]);
+  return table(
+    ["system", "protocol", "clients", "ops/s", "p50 ms", "p99 ms", "view changes"],
+    rows.map((row) => [
+      row.system,
+      row.protocol ?? "-",
+      String(row.clients),
+      String(row.opsPerSec),
+      row.p50Ms.toFixed(2),
+      row.p99Ms.toFixed(2),
+      row.system === "ceiling" || row.system === "raw" ? "-" : String(row.viewChanges),
+    ]),
+    [false, false, true, true, true, true, true],
+  );
+}
+
+function formatRatios(figures: ProtocolFigures): string[] {
+  const name = figures.protocol;
+  const line = (what: string, ratios: ByClients): string[] =>
+    Object.keys(ratios).length === 0 ? [] : [`${`${name} / ${what}`.padEnd(29)} ${byClients(ratios)}`];
+  const { ratios } = figures;
   return [
-    `failover: ${failover.rounds.length} crash(es) of the primary through the control queue, ${failover.clients} clients running`,
-    `  client-observed outage (longest wait of an operation outstanding at the crash): median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
-    `  new view acknowledged (the new primary's backup has the state):  median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
-    `  next view announced by the view server: [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
+    ...line("raw (ops/s)", ratios.overRaw),
+    ...line("ceiling (ops/s)", ratios.overCeiling),
+    ...line("unreplicated (ops/s)", ratios.overUnreplicated),
+    ...line("ceiling (p50)", ratios.p50OverCeiling),
+    ...line("raw (p50)", ratios.p50OverRaw),
+    ...Object.entries(ratios.overProtocols).flatMap(([other, byOther]) => line(`${other} (ops/s)`, byOther)),
   ];
 }
 
-function formatMemory(memory: MemoryReport): string[] {
+function formatFailover(protocol: string, failover: FailoverReport): string[] {
+  return [
+    `failover (${protocol}): ${failover.rounds.length} crash(es) of the primary through the control queue, ${failover.clients} clients running`,
+    `  outage (crash to the first operation the new view answered): median ${failover.restoredMedianMs} ms, max ${failover.restoredMaxMs} ms  [${failover.rounds.map((round) => round.restoredMs).join(", ")}]`,
+    `  longest wait of an operation outstanding at the crash:        median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
+    `  new view serving (pb: once its backup has the state):          median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
+    `  next view announced: [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
+  ];
+}
+
+function formatGoals(goals: readonly BenchGoal[]): string[] {
+  return [
+    "goals (issue 16):",
+    ...goals.map((goal) => {
+      const target = `goal ${goal.comparison === "atLeast" ? "≥" : "≤"} ${goal.target}`;
+      if (goal.value === null)
+        return `  ${goal.figure}: not measured (${goal.notMeasured ?? "?"}; ${target})`;
+      return `  ${goal.figure}: ${goal.value} (${target}): ${goal.met === true ? "met" : "NOT MET"}`;
+    }),
+  ];
+}
+
+function settingsText(settings: Record<string, number>): string {
+  return Object.entries(settings)
+    .map(([field, value]) => `${field} ${value}`)
+    .join(", ");
+}
+
+function formatMemory(memory: MemoryReport, protocol: string): string[] {
   const what = memory.millionOpRun
     ? `over ${memory.ops.toLocaleString("en-US")} operations (${memory.samples.length} samples)`
     : `at the start and end of this run (${memory.ops.toLocaleString("en-US")} operations; no million-operation run with --quick or --memory-ops 0)`;
-  const lines = [`memory (RSS, MB) of the pbkv servers ${what}:`];
+  const lines = [`memory (RSS, MB) of the ${protocol} servers ${what}:`];
   for (const server of memory.servers) {
     const trend = memory.millionOpRun
       ? `, trend ${signed(server.trendMbPerMillionOps)} MB per million ops`
@@ -159,7 +219,7 @@ function formatMemory(memory: MemoryReport): string[] {
     const why = memory.millionOpRun
       ? "no crash was asked for: servers starved of CPU for a ping check or two were declared dead"
       : "the failover rounds' included";
-    lines.push(`  (the view server made ${memory.viewChanges} new view(s) meanwhile; ${why})`);
+    lines.push(`  (${memory.viewChanges} new view(s) meanwhile; ${why})`);
   }
   return lines;
 }

@@ -1,11 +1,12 @@
-// `npm run bench`: the ceiling, unreplicated and pbkv (and, for the batching
-// comparison, pbkv with other forwarding settings), each on a cluster of its
-// own with each actor in its own process, driven by the same client actors
-// in this process. One cluster runs at a time, measured at every client
-// count, then stopped; with several rounds the order alternates and the
-// windows are pooled. Failover and memory run on pbkv in the last round.
+// `npm run bench`: the raw relay, and for each protocol of `--protocols` its
+// ceiling, its unreplicated cluster and its replicated cluster (pbkv), and
+// for the batching comparison pb with other forwarding settings, each on a
+// cluster of its own with each actor in its own process, driven by the same
+// client actors in this process. One cluster runs at a time, measured at
+// every client count, then stopped; with several rounds the order alternates
+// and the windows are pooled. Each protocol's failover rounds, and the first
+// protocol's memory run, come in the last round.
 import os from "node:os";
-import { configNumber } from "../protocols/configOptions.js";
 import type {
   BatchingVariant,
   BenchReport,
@@ -15,7 +16,14 @@ import type {
   MemoryReport,
 } from "../schemas/bench.js";
 import { ClosedLoop, type WindowResult } from "./closedLoop.js";
-import { BenchCluster, type BenchClusterSpec, type BenchEnvironment, sleep } from "./cluster.js";
+import {
+  BenchCluster,
+  type BenchClusterSpec,
+  type BenchEnvironment,
+  type ProtocolRun,
+  sleep,
+} from "./cluster.js";
+import { judgeGoals } from "./goals.js";
 import { startEtcd } from "./peerEtcd.js";
 import { startRedis } from "./peerRedis.js";
 import type { PeerSpec, PeerTarget } from "./peers.js";
@@ -23,20 +31,22 @@ import { RawRelay } from "./rawRelay.js";
 import { runFailover } from "./failover.js";
 import { MemoryTracker } from "./memory.js";
 import type { Progress } from "./progress.js";
+import { protocolFigures, setupOf } from "./figures.js";
 import { RowAccumulator, ratioByClients } from "./report.js";
-import { benchKeyCount, benchMix, benchOps, type NextOp, roundTo } from "./workload.js";
+import { forwardOf, forwardKey, withForward } from "./settings.js";
+import { benchOps, type NextOp, roundTo } from "./workload.js";
 
 export interface BenchOptions extends BenchEnvironment {
   quick: boolean;
+  /** The protocols measured, each with its configuration; the first also gets the memory run. */
+  protocols: ProtocolRun[];
   clientCounts: number[];
   /** Load on each new cluster before its first row (JIT, connections), not measured. */
   initialWarmupMs: number;
   warmupMs: number;
   windowMs: number;
   rounds: number;
-  pbkvServers: number;
-  forward: ForwardSettings;
-  /** Forwarding settings for the batching comparison (empty: none). */
+  /** Forwarding settings for the batching comparison (empty: none), on the protocols that have them (pb). */
   variants: ForwardSettings[];
   /** What users would pick instead, measured beside pbkv (empty: none). */
   peers: PeerSpec[];
@@ -54,6 +64,16 @@ export interface BenchOptions extends BenchEnvironment {
 /** What a row is measured on: a cluster of the project's runtime, or the raw relay. */
 export type BenchTarget = BenchCluster | RawRelay | PeerTarget;
 
+/** The clusters of one protocol: its replicated cluster (`main`) and the rest, by role. */
+interface ProtocolPlan {
+  run: ProtocolRun;
+  main: BenchClusterSpec;
+  ceiling: BenchClusterSpec | null;
+  unreplicated: BenchClusterSpec | null;
+  /** pb with other forwarding settings (`--batching`); empty for a protocol without them. */
+  variants: BenchClusterSpec[];
+}
+
 /** During the million-op run, a memory sample this often. */
 const memorySampleEveryOps = 100_000;
 const failoverRoundTimeoutMs = 15_000;
@@ -64,107 +84,131 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const loadAverageStart = os.loadavg()[0] ?? 0;
   const nextOp = benchOps();
   const clusterNames: string[] = [];
-  const main = pbkvSpec(options.forward, options.pbkvServers, "pbkv");
-  const variants = options.variants
-    .filter((forward) => forwardKey(forward) !== forwardKey(options.forward))
-    .map((forward) => pbkvSpec(forward, options.pbkvServers, `pbkv-${forwardKey(forward)}`));
+  const plans = options.protocols.map((run) => planOf(run, options));
+  const first = plans[0];
+  if (first === undefined) throw new Error("the bench measures at least one protocol");
   const systems: BenchClusterSpec[] = [
-    { system: "raw", label: "raw", servers: 2, actors: "raw", forward: options.forward },
-    ...ceilingSpecs(options),
-    { system: "unreplicated", label: "unreplicated", servers: 1, actors: "pbkv", forward: options.forward },
+    { system: "raw", label: "raw", servers: 2, actors: "raw", run: null },
+    ...plans.flatMap((plan) => [plan.ceiling, plan.unreplicated].filter((spec) => spec !== null)),
     ...options.peers.map((peer): BenchClusterSpec => ({
       system: peer.system,
       label: peer.system,
       servers: 0,
       actors: peer.system,
-      forward: options.forward,
+      run: null,
     })),
-    ...variants,
-    main,
+    ...plans.flatMap((plan) => plan.variants),
+    ...plans.map((plan) => plan.main),
   ];
   const accumulators = new Map<string, RowAccumulator>();
-  const keyOf = (label: string, clients: number): string => `${label} ${clients}`;
-  let failover: FailoverReport | null = null;
+  const failovers = new Map<string, FailoverReport | null>();
   let memory: MemoryReport | null = null;
 
   for (let round = 1; round <= options.rounds; round++) {
     // Every other round backwards, so that a slow stretch of the machine does not always hit the
-    // same system; the last round forwards, so that pbkv's failover and memory runs come last.
+    // same system; the last round forwards, so that the failover and memory runs come last.
     const order = (options.rounds - round) % 2 === 0 ? systems : [...systems].reverse();
     for (const spec of order) {
       const roundText = options.rounds > 1 ? `round ${round}/${options.rounds}: ` : "";
       await withCluster(spec, `${roundText}${spec.label}`, options, clusterNames, async (cluster) => {
-        const isLast = spec === main && round === options.rounds;
-        const tracker = isLast && cluster instanceof BenchCluster ? new MemoryTracker(cluster) : null;
+        // The last round's replicated clusters also run the failover rounds, the first protocol's the memory run.
+        const plan =
+          round === options.rounds ? plans.find((candidate) => candidate.main === spec) : undefined;
+        const main = plan !== undefined && cluster instanceof BenchCluster ? cluster : null;
+        const tracker = main !== null && plan === first ? new MemoryTracker(main) : null;
         if (tracker !== null && options.memoryOps === 0) tracker.sample(0); // --quick: start and end of what ran
         for (const clients of options.clientCounts) {
-          const key = keyOf(spec.label, clients);
-          const accumulator = accumulators.get(key) ?? new RowAccumulator(spec.system, clients);
+          const key = `${spec.label} ${clients}`;
+          const accumulator =
+            accumulators.get(key) ?? new RowAccumulator(spec.system, clients, spec.run?.protocol.name);
           accumulators.set(key, accumulator);
           const label = `${roundText}${spec.label}, ${clients} client${clients === 1 ? "" : "s"}`;
           accumulator.add(
             await drive(cluster, clients, nextOp, options.warmupMs, options.windowMs, label, options),
           );
         }
-        if (tracker === null || !(cluster instanceof BenchCluster)) return;
-        failover = await failoverOf(cluster, nextOp, options);
-        if (options.memoryOps > 0) await millionOpRun(cluster, tracker, nextOp, options);
-        else tracker.sample(cluster.servedOps);
+        if (main === null) return;
+        failovers.set(spec.label, await failoverOf(main, nextOp, options));
+        if (tracker === null) return;
+        if (options.memoryOps > 0) await millionOpRun(main, tracker, nextOp, options);
+        else tracker.sample(main.servedOps);
         memory = tracker.report(options.memoryOps > 0);
       });
     }
   }
 
-  const rowsOfLabel = (label: string): BenchRow[] =>
-    options.clientCounts.flatMap((clients) => accumulators.get(keyOf(label, clients))?.row() ?? []);
-  const rows = options.clientCounts.flatMap((clients) =>
-    ["raw", "ceiling", "unreplicated", "etcd", "redis", "pbkv"].flatMap(
-      (label) => accumulators.get(keyOf(label, clients))?.row() ?? [],
-    ),
-  );
-  const ceilingRows = rowsOfLabel("ceiling");
-  const pbkvRows = rowsOfLabel("pbkv");
-  const batching: BatchingVariant[] =
-    variants.length === 0
+  const rowsOf = (label: string | undefined): BenchRow[] =>
+    label === undefined
       ? []
-      : [main, ...variants]
+      : options.clientCounts.flatMap((clients) => accumulators.get(`${label} ${clients}`)?.row() ?? []);
+  const rawRows = rowsOf("raw");
+  const mainRows = plans.map((plan) => ({ protocol: plan.run.protocol.name, rows: rowsOf(plan.main.label) }));
+  const protocols = plans.map((plan) =>
+    protocolFigures({
+      run: plan.run,
+      servers: plan.main.servers,
+      ceiling: rowsOf(plan.ceiling?.label),
+      unreplicated: rowsOf(plan.unreplicated?.label),
+      main: rowsOf(plan.main.label),
+      raw: rawRows,
+      others: mainRows.filter((other) => other.protocol !== plan.run.protocol.name),
+      failover: failovers.get(plan.main.label) ?? null,
+    }),
+  );
+  const firstFigures = protocols[0];
+  if (firstFigures === undefined) throw new Error("no figures");
+  const ceilingRows = rowsOf(first.ceiling?.label);
+  const pbkvRows = rowsOf(first.main.label);
+  const peerRows = (system: string): BenchRow[] =>
+    rowsOf(options.peers.some((peer) => peer.system === system) ? system : undefined);
+  const batchingPlan = plans.find((plan) => plan.variants.length > 0);
+  const batching: BatchingVariant[] =
+    batchingPlan === undefined
+      ? []
+      : [batchingPlan.main, ...batchingPlan.variants]
           .map((spec) => {
-            const variantRows = rowsOfLabel(spec.label);
-            const pbkvOverCeiling = ratioByClients(variantRows, ceilingRows, (row) => row.opsPerSec);
-            return { ...spec.forward, rows: variantRows, pbkvOverCeiling };
+            const variantRows = rowsOf(spec.label);
+            const ceiling = rowsOf(batchingPlan.ceiling?.label);
+            const pbkvOverCeiling = ratioByClients(variantRows, ceiling, (row) => row.opsPerSec);
+            const forward = spec.run === null ? null : forwardOf(spec.run.config);
+            if (forward === null) throw new Error(`${spec.label} has no forwarding settings`);
+            return { ...forward, rows: variantRows, pbkvOverCeiling };
           })
           .sort((a, b) => a.forwardBatchMax - b.forwardBatchMax || a.forwardWindow - b.forwardWindow);
   options.progress.clear();
+  const { ratios } = firstFigures;
   return {
     quick: options.quick,
-    setup: {
-      clusters: clusterNames,
-      clientsIn: "the bench process (one connection per cluster)",
-      pbkvServers: options.pbkvServers,
-      ...options.forward,
-      // The report's setup names pb's timings (its format predates other protocols).
-      pingMs: configNumber(options.config, "pingMs"),
-      pingCheckMs: configNumber(options.config, "pingCheckMs"),
-      clientRetryMs: options.config.clientRetryMs,
-      keys: benchKeyCount,
-      mix: { ...benchMix },
-      warmupMs: options.warmupMs,
-      windowMs: options.windowMs,
-      rounds: options.rounds,
-    },
-    rows,
+    setup: setupOf(
+      plans.map((plan) => plan.run),
+      first.main.servers,
+      clusterNames,
+      options,
+    ),
+    rows: options.clientCounts.flatMap((clients) =>
+      [
+        rawRows,
+        ceilingRows,
+        rowsOf(first.unreplicated?.label),
+        peerRows("etcd"),
+        peerRows("redis"),
+        pbkvRows,
+      ].flatMap((rows) => rows.filter((row) => row.clients === clients)),
+    ),
     ratios: {
-      pbkvOverRaw: ratioByClients(pbkvRows, rowsOfLabel("raw"), (row) => row.opsPerSec),
-      pbkvOverEtcd: ratioByClients(pbkvRows, rowsOfLabel("etcd"), (row) => row.opsPerSec),
-      pbkvOverRedis: ratioByClients(pbkvRows, rowsOfLabel("redis"), (row) => row.opsPerSec),
-      pbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.opsPerSec),
-      pbkvOverUnreplicated: ratioByClients(pbkvRows, rowsOfLabel("unreplicated"), (row) => row.opsPerSec),
-      p50PbkvOverCeiling: ratioByClients(pbkvRows, ceilingRows, (row) => row.p50Ms),
-      p50PbkvOverRaw: ratioByClients(pbkvRows, rowsOfLabel("raw"), (row) => row.p50Ms),
+      pbkvOverRaw: ratios.overRaw,
+      pbkvOverEtcd: ratioByClients(pbkvRows, peerRows("etcd"), (row) => row.opsPerSec),
+      pbkvOverRedis: ratioByClients(pbkvRows, peerRows("redis"), (row) => row.opsPerSec),
+      pbkvOverCeiling: ratios.overCeiling,
+      pbkvOverUnreplicated: ratios.overUnreplicated,
+      p50PbkvOverCeiling: ratios.p50OverCeiling,
+      p50PbkvOverRaw: ratios.p50OverRaw,
     },
     batching,
-    failover,
+    failover: firstFigures.failover,
     memory,
+    protocols,
+    goals: judgeGoals(protocols),
     machine: {
       cpus: os.cpus().length,
       loadAverageStart: roundTo(loadAverageStart, 2),
@@ -174,27 +218,51 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   };
 }
 
-/** The protocol's ceiling (its relay actors), when it has one. */
-function ceilingSpecs(options: BenchOptions): BenchClusterSpec[] {
-  const relay = options.protocol.bench.relay;
-  if (relay === null) return [];
-  return [
-    {
-      system: "ceiling",
-      label: "ceiling",
-      servers: relay.servers,
-      actors: "relay",
-      forward: options.forward,
-    },
-  ];
+/**
+ * A protocol's clusters: `<name>` (replicated, its configuration's server
+ * count, else 3), `<name>-ceiling` (its relay actors, when it has them),
+ * `<name>-unreplicated` (one server, `bench.unreplicated`) and, for a protocol
+ * with forwarding settings (pb), `<name>-b<batch>w<window>` per other setting.
+ */
+function planOf(run: ProtocolRun, options: BenchOptions): ProtocolPlan {
+  const { protocol, config } = run;
+  const name = protocol.name;
+  const relay = protocol.bench.relay;
+  const unreplicatedConfig = protocol.bench.unreplicated?.(config);
+  const measuredForward = forwardOf(config);
+  const variants =
+    measuredForward === null
+      ? []
+      : options.variants
+          .filter((forward) => forwardKey(forward) !== forwardKey(measuredForward))
+          .map((forward) =>
+            pbkvSpec(`${name}-${forwardKey(forward)}`, { protocol, config: withForward(run, forward) }),
+          );
+  return {
+    run,
+    main: pbkvSpec(name, run),
+    ceiling:
+      relay === null
+        ? null
+        : { system: "ceiling", label: `${name}-ceiling`, servers: relay.servers, actors: "relay", run },
+    unreplicated:
+      unreplicatedConfig === undefined
+        ? null
+        : {
+            system: "unreplicated",
+            label: `${name}-unreplicated`,
+            servers: 1,
+            actors: "pbkv",
+            run: { protocol, config: unreplicatedConfig },
+          },
+    variants,
+  };
 }
 
-function pbkvSpec(forward: ForwardSettings, servers: number, label: string): BenchClusterSpec {
-  return { system: "pbkv", label, servers, actors: "pbkv", forward };
-}
-
-function forwardKey(forward: ForwardSettings): string {
-  return `b${forward.forwardBatchMax}w${forward.forwardWindow}`;
+/** The replicated cluster: the server count its configuration fixes (VR's replicas), else 3 (pb: primary, backup, a spare). */
+function pbkvSpec(label: string, run: ProtocolRun): BenchClusterSpec {
+  const servers = run.protocol.config.servers?.(run.config) ?? 3;
+  return { system: "pbkv", label, servers, actors: "pbkv", run };
 }
 
 /**
@@ -304,7 +372,7 @@ async function drive(
   }
 }
 
-/** `memoryOps` operations on pbkv; the servers' RSS at the start, every 100,000 operations and at the end. */
+/** `memoryOps` operations on the first protocol's cluster; the servers' RSS at the start, every 100,000 operations and at the end. */
 async function millionOpRun(
   cluster: BenchCluster,
   memory: MemoryTracker,

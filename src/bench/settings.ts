@@ -1,7 +1,10 @@
 // Bounds and parsers of the forwarding settings that `npm run bench` passes
-// to its servers (`--forward-batch-max`, `--forward-window` of src/cli/node.ts).
+// to pb's servers (`--forward-batch-max`, `--forward-window` of src/cli/node.ts;
+// the batching comparison runs on the protocols whose configuration has them).
+import type { ProtocolConfigBase } from "../protocols/protocol.js";
 import type { ForwardSettings } from "../schemas/bench.js";
 import { forwardBatchMax, forwardWindowMax } from "../schemas/limits.js";
+import type { ProtocolRun } from "./cluster.js";
 
 export { forwardWindowMax };
 
@@ -39,4 +42,22 @@ export function parseClientCounts(text: string, clientsMax: number): number[] {
       throw new Error(`client counts are 1-${clientsMax}, comma-separated (got "${text}")`);
   }
   return [...new Set(counts)];
+}
+
+/** The forwarding settings of a configuration that has them (pb's forwardBatchMax and forwardWindow), else null. */
+export function forwardOf(config: ProtocolConfigBase): ForwardSettings | null {
+  const fields = config as unknown as Readonly<Record<string, unknown>>;
+  const { forwardBatchMax: batchMax, forwardWindow: window } = fields;
+  if (typeof batchMax !== "number" || typeof window !== "number") return null;
+  return { forwardBatchMax: batchMax, forwardWindow: window };
+}
+
+/** `b64w1`: names a batching variant's cluster. */
+export function forwardKey(forward: ForwardSettings): string {
+  return `b${forward.forwardBatchMax}w${forward.forwardWindow}`;
+}
+
+/** The run's configuration with other forwarding settings (checked by the protocol's `make`). */
+export function withForward(run: ProtocolRun, forward: ForwardSettings): ProtocolConfigBase {
+  return run.protocol.config.make({ ...run.config, ...forward } as Partial<ProtocolConfigBase>);
 }

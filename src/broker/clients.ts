@@ -96,17 +96,22 @@ export class BrokerClients {
     return session;
   }
 
-  /** Asks the cluster for its configuration (`protocol.broker.viewQuery`), through a one-off probe actor. */
-  async getView(timeoutMs: number): Promise<View> {
+  /**
+   * Asks the cluster for its configuration (`protocol.broker.viewQuery`), through a one-off probe actor;
+   * `nodes`: only these of the query's nodes (the bench asks each replica for its own view).
+   */
+  async getView(timeoutMs: number, nodes?: readonly Address[]): Promise<View> {
     const log = this.options.log.child({ node: "view-probe" });
     let resolveView: (view: View) => void = () => {};
     const viewPromise = new Promise<View>((resolve) => (resolveView = resolve));
     const { protocol, config } = this.options;
+    const everyNode = protocol.broker.viewQuery;
+    const query = nodes === undefined ? everyNode : { ...everyNode, to: () => nodes };
     const host = new ActorHost({
       names: this.options.names,
       address: `client-${nanoid(12)}`,
       protocol,
-      definition: createViewProbe(protocol.broker.viewQuery, config),
+      definition: createViewProbe(query, config),
       connection: this.connection,
       log,
       checkInvariants: this.options.checkInvariants,
@@ -120,7 +125,7 @@ export class BrokerClients {
       return await withTimeout(
         viewPromise,
         timeoutMs,
-        `no answer from ${protocol.broker.viewQuery.to(config).join(", ")} within ${timeoutMs} ms`,
+        `no answer from ${query.to(config).join(", ")} within ${timeoutMs} ms`,
       );
     } finally {
       await host.stop({ deleteQueue: true });

@@ -1,16 +1,18 @@
-// `npm run bench [-- --quick] [--json]`: replicated throughput, latency and
-// failover side by side with the raw broker ceiling. Starts its own clusters
-// (`<prefix>-<random>-ceiling|unreplicated|pbkv…`, each actor in its own
-// process), drives them with closed-loop client actors in this process,
-// prints a table (or one JSON object, src/schemas/bench.ts) and deletes
-// everything it made.
+// `npm run bench [-- --quick] [--json] [--protocols pb,vr]`: replicated
+// throughput, latency and failover of each protocol side by side with the raw
+// broker relay and the protocol's own ceiling. Starts its own clusters
+// (`<prefix>-<random>-raw|<protocol>[-ceiling|-unreplicated]…`, each actor in
+// its own process), drives them with closed-loop client actors in this
+// process, prints a table (or one JSON object, src/schemas/bench.ts) with
+// issue 16's goals judged, and deletes everything it made.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
-import { configFromOptions, configNumber, serverCount } from "../protocols/configOptions.js";
-import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
+import { configFromOptions, configNumber } from "../protocols/configOptions.js";
+import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
+import type { ProtocolRun } from "../bench/cluster.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";
@@ -35,6 +37,7 @@ import { Interrupt } from "./interrupt.js";
 
 interface BenchCommandOptions extends ProtocolOptions {
   protocol: string;
+  protocols?: string;
   cluster: string;
   url?: string;
   verbose: boolean;
@@ -82,12 +85,16 @@ const quickDefaults = {
   memoryOps: 0,
 };
 
-/** The protocol of `--protocol`'s default: its forwarding defaults are the bench's. */
+/** pb: its forwarding defaults are the bench's `--forward-batch-max` and `--forward-window`. */
 const defaultProtocol = protocolNamed(defaultProtocolName);
 
 const program = new Command("bench")
   .description(
-    "replicated throughput, latency and failover side by side with a raw amqplib relay and the 4-hop ceiling: starts its own clusters, measures, deletes them",
+    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issue 16's goals judged (vr / pb throughput at 64 clients, vr's median failover outage): starts its own clusters, measures, deletes them`,
+  )
+  .option(
+    "--protocols <names>",
+    `protocols to measure, comma-separated, each with its ceiling, unreplicated and failover rows (default ${protocolNames().join(",")}; --protocol NAME alone: that one). The first also gets the memory run, and its figures fill the JSON's v1 fields`,
   )
   .option(
     "--quick",
@@ -117,12 +124,12 @@ const program = new Command("bench")
     ).argParser(positiveInt),
   )
   .addOption(
-    new Option("--forward-batch-max <n>", "pbkv: most operations in one Forward")
+    new Option("--forward-batch-max <n>", "pb: most operations in one Forward")
       .argParser(positiveInt)
       .default(configNumber(defaultProtocol.config.defaults, "forwardBatchMax")),
   )
   .addOption(
-    new Option("--forward-window <n>", "pbkv: most Forward messages in flight")
+    new Option("--forward-window <n>", "pb: most Forward messages in flight")
       .argParser(positiveInt)
       .default(configNumber(defaultProtocol.config.defaults, "forwardWindow")),
   )
@@ -132,18 +139,18 @@ const program = new Command("bench")
   )
   .option(
     "--batching <variants>",
-    `also measure pbkv with these forwarding settings, <forwardBatchMax>x<forwardWindow> comma-separated, or none (default ${fullDefaults.batching}; --quick none)`,
+    `also measure pb with these forwarding settings, <forwardBatchMax>x<forwardWindow> comma-separated, or none (default ${fullDefaults.batching}; --quick none; pb only: vr's batching is --prepare-batch-max)`,
   )
   .addOption(
     new Option(
       "--failover-rounds <n>",
-      `crashes of the primary (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
+      `crashes of the primary per protocol (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
     ).argParser(nonNegativeInt),
   )
   .addOption(
     new Option(
       "--memory-ops <n>",
-      `operations of the memory run (default ${fullDefaults.memoryOps}; --quick and 0: none)`,
+      `operations of the memory run, on the first protocol (default ${fullDefaults.memoryOps}; --quick and 0: none)`,
     ).argParser(nonNegativeInt),
   )
   .addOption(
@@ -173,7 +180,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
   const prefix = `${options.cluster}-${nanoid(6)
     .replace(/[^A-Za-z0-9]/g, "x")
     .toLowerCase()}`;
-  if (!clusterNamePattern.test(`${prefix}-pbkv-b64w64`)) {
+  if (!clusterNamePattern.test(`${prefix}-pb-unreplicated`)) {
     throw new CommandError(`invalid --cluster prefix "${options.cluster}"`, exitCodes.usage);
   }
   const forward: ForwardSettings = {
@@ -188,8 +195,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
   const memoryOps = options.memoryOps ?? defaults.memoryOps;
   if (memoryOps > memoryOpsMax)
     throw new CommandError(`--memory-ops is at most ${memoryOpsMax}`, exitCodes.usage);
-  const protocol = protocolNamed(options.protocol);
-  const config = usage(() => configFromOptions(protocol, options));
+  const protocols = protocolRuns(options);
   const log = loggerFor({ verbose: options.verbose, cluster: prefix }, "pbkv-bench");
   // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
   const broker = await findBroker(
@@ -238,8 +244,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
     const report = await runBench({
       url: broker.url,
       prefix,
-      protocol,
-      config,
+      protocols,
       log,
       logDirectory,
       opTimeoutMs: options.opTimeoutMs,
@@ -249,9 +254,6 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       warmupMs: options.warmupMs ?? defaults.warmupMs,
       windowMs: options.windowMs ?? defaults.windowMs,
       rounds: options.rounds ?? defaults.rounds,
-      // pb runs 3; a protocol whose configuration fixes the count (VR's replicas) runs that.
-      pbkvServers: serverCount(protocol, config, undefined, 3),
-      forward,
       variants,
       peers,
       failoverRounds: options.failoverRounds ?? defaults.failoverRounds,
@@ -277,6 +279,40 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
     interrupt.finish();
     await broker.stop();
   }
+}
+
+/**
+ * The protocols to measure, each with its configuration from the flags it
+ * has: `--protocols` (default every registered one), or `--protocol` alone
+ * when given. A setting flag none of them has is refused (it would measure
+ * nothing).
+ */
+function protocolRuns(options: BenchCommandOptions): ProtocolRun[] {
+  const explicitProtocol = program.getOptionValueSource("protocol") === "cli";
+  if (explicitProtocol && options.protocols !== undefined)
+    throw new CommandError("give --protocol NAME or --protocols LIST, not both", exitCodes.usage);
+  const names = explicitProtocol
+    ? [options.protocol]
+    : (options.protocols ?? protocolNames().join(",")).split(",").map((name) => name.trim());
+  if (new Set(names).size !== names.length)
+    throw new CommandError(`--protocols names a protocol twice: ${names.join(",")}`, exitCodes.usage);
+  const runs = names.map((name) => {
+    const protocol = usage(() => protocolNamed(name));
+    return { protocol, config: usage(() => configFromOptions(protocol, options)) };
+  });
+  for (const name of protocolNames()) {
+    for (const setting of protocolNamed(name).config.options) {
+      const given =
+        program.getOptionValueSource(new Option(`--${setting.flag} <n>`).attributeName()) === "cli";
+      const used = runs.some((run) => run.protocol.config.options.some((own) => own.flag === setting.flag));
+      if (given && !used)
+        throw new CommandError(
+          `--${setting.flag}: not a setting of ${names.join(" or ")} (it is ${name}'s)`,
+          exitCodes.usage,
+        );
+    }
+  }
+  return runs;
 }
 
 function nonNegativeInt(text: string): number {

@@ -1,5 +1,8 @@
 import type { ActorDefinition } from "../actors/context.js";
 import type { Address } from "../schemas/address.js";
+import type { ClusterEvent } from "../schemas/clusterEvents.js";
+import type { View } from "../schemas/view.js";
+import type { ProtocolConfigBase } from "./protocol.js";
 
 // What the benchmark (src/bench) asks of a protocol beyond its actors.
 
@@ -20,4 +23,22 @@ export interface RelaySupport {
 export interface BenchSupport {
   /** Null: the protocol has no ceiling (the bench then measures it without one). */
   readonly relay: RelaySupport | null;
+  /**
+   * The cluster event that shows a replicated `view` (one `broker.ready`
+   * accepts) serving, when the answer to the view query does not say so
+   * (pb: its view server names a backup before the primary heard that backup
+   * installed the state, the `transfer` event). The bench starts a load or a
+   * failover round only after it, and reports the failover's new view as
+   * serving at its time. Absent: a view `broker.ready` accepts serves as
+   * answered (VR: its primary answers "normal" only once it runs the view;
+   * the bench then takes the new primary's `view` event as the time).
+   */
+  servingEvent?(view: View, event: ClusterEvent): boolean;
+  /**
+   * The configuration of its one-server cluster, the bench's `unreplicated`
+   * row (the protocol's code with no replica to wait for), made from the
+   * measured one; absent: no such row. pb: the same configuration, one
+   * server; VR: one replica (f = 0, the primary commits alone).
+   */
+  unreplicated?(config: ProtocolConfigBase): ProtocolConfigBase;
 }

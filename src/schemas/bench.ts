@@ -13,9 +13,14 @@ const NonNegative = z.number().min(0);
 export const BenchSystem = z.enum(["raw", "ceiling", "unreplicated", "etcd", "redis", "pbkv"]);
 export type BenchSystem = z.infer<typeof BenchSystem>;
 
+/** A protocol's registry name (`--protocols pb,vr`). */
+const ProtocolName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+
 /** One measured window: closed-loop clients on one system. */
 export const BenchRow = z.object({
   system: BenchSystem,
+  /** The protocol a cluster of pbkv's runtime ran (ceiling, unreplicated, pbkv); absent for raw and the peers. */
+  protocol: ProtocolName.optional(),
   clients: z.int().positive(),
   opsPerSec: NonNegative,
   p50Ms: NonNegative,
@@ -24,9 +29,10 @@ export const BenchRow = z.object({
   ops: z.int().min(0),
   windowMs: Positive,
   /**
-   * Views the view server made during the warm-up and window: a server
-   * starved of CPU for a check interval or two is declared dead, and the
-   * failover shows in the figures. Always 0 for the ceiling.
+   * Views the configuring nodes (pb's view server, VR's replicas) made during
+   * the warm-up and window: a server starved of CPU for a check interval or
+   * two is declared dead, and the failover shows in the figures. Always 0
+   * for the ceiling.
    */
   viewChanges: z.int().min(0),
 });
@@ -60,9 +66,15 @@ export const FailoverRound = z.object({
    * primary crashed (the others take milliseconds).
    */
   outageMs: NonNegative,
-  /** Until the view server announced the next view. */
+  /**
+   * Crash to service restored: the first operation the new view answered
+   * (the answer that ends the longest silence after the crash; replies the
+   * primary sent just before it died do not count). Issue 16's outage goal.
+   */
+  restoredMs: NonNegative,
+  /** Until a configuring node (pb's view server; VR's new primary, once normal) announced the next view. */
   newViewMs: NonNegative,
-  /** Until the new primary's backup confirmed the state transfer, when the primary acknowledges the view. */
+  /** Until that view served (`bench.servingEvent`; pb: the new primary's backup confirmed the state transfer; VR: the view announced). */
   viewAckedMs: NonNegative,
 });
 export type FailoverRound = z.infer<typeof FailoverRound>;
@@ -74,6 +86,8 @@ export const FailoverReport = z.object({
   maxMs: NonNegative,
   viewAckedMedianMs: NonNegative,
   viewAckedMaxMs: NonNegative,
+  restoredMedianMs: NonNegative,
+  restoredMaxMs: NonNegative,
   rounds: z.array(FailoverRound),
 });
 export type FailoverReport = z.infer<typeof FailoverReport>;
@@ -112,6 +126,49 @@ export const MemoryReport = z.object({
 });
 export type MemoryReport = z.infer<typeof MemoryReport>;
 
+/** One protocol's figures: its rows (ceiling, unreplicated, pbkv) and how they compare. */
+export const ProtocolFigures = z.object({
+  protocol: ProtocolName,
+  /** The servers of its measured cluster (pb: 3 with the view server besides; VR: its replicas). */
+  servers: z.int().positive(),
+  /** Its configuration as its nodes' flags set it (`config.options` fields and clientRetryMs). */
+  settings: z.record(z.string(), z.number()),
+  /** Its ceiling (relay actors, where it has them), unreplicated (one server) and pbkv rows. */
+  rows: z.array(BenchRow),
+  ratios: z.object({
+    overRaw: ByClients,
+    overCeiling: ByClients,
+    overUnreplicated: ByClients,
+    p50OverCeiling: ByClients,
+    p50OverRaw: ByClients,
+    /** Throughput over each other protocol measured, by its name: `{"pb": {"64": 0.83}}`. */
+    overProtocols: z.record(ProtocolName, ByClients),
+  }),
+  failover: FailoverReport.nullable(),
+});
+export type ProtocolFigures = z.infer<typeof ProtocolFigures>;
+
+/** A goal of an issue, judged from this run's figures (met: null when the run did not measure it). */
+export const BenchGoal = z.object({
+  name: z.string().min(1),
+  /** What is compared, in words, e.g. "vr / pb ops/s at 64 clients". */
+  figure: z.string().min(1),
+  comparison: z.enum(["atLeast", "atMost"]),
+  target: z.number(),
+  value: z.number().nullable(),
+  met: z.boolean().nullable(),
+  /** Why it was not measured (value null), e.g. "needs --clients with 64". */
+  notMeasured: z.string().optional(),
+});
+export type BenchGoal = z.infer<typeof BenchGoal>;
+
+/**
+ * The report. `rows`, `ratios`, `batching`, `failover` and `setup`'s
+ * pbkvServers and forwarding settings keep their first meaning: the first
+ * protocol of `--protocols` (pb by default) beside raw and the peers.
+ * `protocols` has every protocol measured (the first included) and `goals`
+ * the goals judged from them.
+ */
 export const BenchReport = z.object({
   quick: z.boolean(),
   setup: z.object({
@@ -120,15 +177,19 @@ export const BenchReport = z.object({
     /** Where the load-generating client actors run. */
     clientsIn: z.string(),
     pbkvServers: z.int().positive(),
-    ...ForwardSettings.shape,
-    pingMs: Positive,
-    pingCheckMs: Positive,
+    /** The first protocol's forwarding settings and timers, where it has them (pb). */
+    forwardBatchMax: z.int().positive().optional(),
+    forwardWindow: z.int().positive().optional(),
+    pingMs: Positive.optional(),
+    pingCheckMs: Positive.optional(),
     clientRetryMs: Positive,
     keys: z.int().positive(),
     mix: z.object({ get: NonNegative, put: NonNegative, append: NonNegative }),
     warmupMs: NonNegative,
     windowMs: Positive,
     rounds: z.int().positive(),
+    /** The protocols measured, in order (`--protocols`); the first is the one of the fields above. */
+    protocols: z.array(ProtocolName).min(1),
   }),
   rows: z.array(BenchRow),
   ratios: z.object({
@@ -147,6 +208,8 @@ export const BenchReport = z.object({
   batching: z.array(BatchingVariant),
   failover: FailoverReport.nullable(),
   memory: MemoryReport.nullable(),
+  protocols: z.array(ProtocolFigures).min(1),
+  goals: z.array(BenchGoal),
   /** The machine the figures come from: shared machines make noisy figures. */
   machine: z.object({
     cpus: z.int().positive(),
