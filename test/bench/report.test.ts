@@ -1,14 +1,29 @@
 // The bench's arithmetic and options: pooled rows, ratios by client count,
-// the table, and the parsers of --clients and --batching.
+// the table with every protocol's rows, issue 16's goals, the failover's
+// restoration time, and the parsers of --clients and --batching.
 import { describe, expect, it } from "vitest";
+import { restoredAfter } from "../../src/bench/failover.js";
+import { judgeGoals } from "../../src/bench/goals.js";
 import { slope } from "../../src/bench/memory.js";
 import { formatReport, ratioByClients, RowAccumulator } from "../../src/bench/report.js";
 import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../../src/bench/settings.js";
 import { benchOps, median } from "../../src/bench/workload.js";
-import { BenchReport, type BenchRow } from "../../src/schemas/bench.js";
+import {
+  BenchReport,
+  type BenchRow,
+  type FailoverReport,
+  type ProtocolFigures,
+} from "../../src/schemas/bench.js";
 
-const row = (system: BenchRow["system"], clients: number, opsPerSec: number, p50Ms = 1): BenchRow => ({
+const row = (
+  system: BenchRow["system"],
+  clients: number,
+  opsPerSec: number,
+  p50Ms = 1,
+  protocol?: string,
+): BenchRow => ({
   system,
+  ...(protocol === undefined ? {} : { protocol }),
   clients,
   opsPerSec,
   p50Ms,
@@ -20,11 +35,12 @@ const row = (system: BenchRow["system"], clients: number, opsPerSec: number, p50
 
 describe("bench figures", () => {
   it("pools the windows of a row: ops over total time, percentiles over every latency", () => {
-    const accumulator = new RowAccumulator("pbkv", 16);
+    const accumulator = new RowAccumulator("pbkv", 16, "vr");
     accumulator.add({ ops: 300, elapsedMs: 1000, latenciesMs: [1, 2, 3], viewChanges: 1 });
     accumulator.add({ ops: 100, elapsedMs: 1000, latenciesMs: [4, 5], viewChanges: 0 });
     expect(accumulator.row()).toEqual({
       system: "pbkv",
+      protocol: "vr",
       clients: 16,
       opsPerSec: 200,
       p50Ms: 3,
@@ -83,11 +99,48 @@ describe("bench figures", () => {
     expect(forwardSettingsProblem({ forwardBatchMax: 64, forwardWindow: 65 })).toMatch(/forwardWindow/);
   });
 
-  it("formats a report that satisfies the schema as a table", () => {
+  it("the outage ends with the answer that ends the longest silence after the crash, not a reply already on its way", () => {
+    // Crash at 1000: two replies the dead primary sent arrive at once, then nothing until the new view answers at 1180.
+    expect(restoredAfter(1000, [990, 1001, 1003, 1180, 1181, 1182, 1190])).toBe(180);
+    expect(restoredAfter(1000, [1150, 1151])).toBe(150);
+    expect(restoredAfter(1000, [])).toBe(0);
+  });
+
+  it("judges issue 16's goals from VR's figures, and says why one was not measured", () => {
+    const vr = figures("vr", { "1": 0.7, "64": 0.85 }, failoverOf([210, 330, 250]));
+    const goals = judgeGoals([figures("pb", {}, null), vr]);
+    expect(goals.map((goal) => [goal.name, goal.value, goal.met])).toEqual([
+      ["vr-throughput", 0.85, true],
+      ["vr-failover", 250, true],
+    ]);
+    const slow = judgeGoals([figures("pb", {}, null), figures("vr", { "64": 0.79 }, failoverOf([301]))]);
+    expect(slow.map((goal) => goal.met)).toEqual([false, false]);
+    const alone = judgeGoals([figures("vr", {}, null)]);
+    expect(alone.map((goal) => goal.notMeasured)).toEqual([
+      "pb not measured (--protocols)",
+      "no failover rounds",
+    ]);
+    expect(judgeGoals([figures("pb", {}, null)])).toEqual([]);
+  });
+
+  it("formats a report that satisfies the schema as a table, every protocol's rows, ratios, failover and goals", () => {
+    const pbRows = [
+      row("ceiling", 1, 1000, 1, "pb"),
+      row("unreplicated", 1, 2000, 0.5, "pb"),
+      row("pbkv", 1, 900, 1.1, "pb"),
+    ];
+    const vrRows = [
+      row("ceiling", 1, 800, 1.2, "vr"),
+      row("unreplicated", 1, 1800, 0.6, "vr"),
+      row("pbkv", 1, 720, 1.3, "vr"),
+    ];
+    const pbFailover = failoverOf([250]);
+    const pb = { ...figures("pb", {}, pbFailover), rows: pbRows };
+    const vr = { ...figures("vr", { "1": 0.8 }, failoverOf([180])), rows: vrRows };
     const report = BenchReport.parse({
       quick: true,
       setup: {
-        clusters: ["bench-x-ceiling", "bench-x-unreplicated", "bench-x-pbkv"],
+        clusters: ["bench-x-raw", "bench-x-pb-ceiling", "bench-x-pb-unreplicated", "bench-x-pb"],
         clientsIn: "the bench process",
         pbkvServers: 3,
         forwardBatchMax: 64,
@@ -100,13 +153,9 @@ describe("bench figures", () => {
         warmupMs: 300,
         windowMs: 1000,
         rounds: 1,
+        protocols: ["pb", "vr"],
       },
-      rows: [
-        row("raw", 1, 1500, 0.7),
-        row("ceiling", 1, 1000, 1),
-        row("unreplicated", 1, 2000, 0.5),
-        row("pbkv", 1, 900, 1.1),
-      ],
+      rows: [row("raw", 1, 1500, 0.7), ...pbRows],
       ratios: {
         pbkvOverRaw: { "1": 0.6 },
         pbkvOverCeiling: { "1": 0.9 },
@@ -117,25 +166,70 @@ describe("bench figures", () => {
         p50PbkvOverRaw: { "1": 1.57 },
       },
       batching: [],
-      failover: {
-        clients: 16,
-        outagesMs: [250],
-        medianMs: 250,
-        maxMs: 250,
-        viewAckedMedianMs: 180,
-        viewAckedMaxMs: 180,
-        rounds: [
-          { crashed: "server-1", promoted: "server-2", outageMs: 250, newViewMs: 150, viewAckedMs: 180 },
-        ],
-      },
+      failover: pbFailover,
       memory: null,
+      protocols: [pb, vr],
+      goals: judgeGoals([pb, vr]),
       machine: { cpus: 2, loadAverageStart: 1.5, loadAverageEnd: 2.25 },
       wallSeconds: 12.3,
     });
     const text = formatReport(report);
-    expect(text).toContain("pbkv / ceiling (ops/s)        1 clients: 0.90");
-    expect(text).toMatch(/unreplicated\s+1\s+2000\s+0\.50\s+1\.50\s+0/);
-    expect(text).toMatch(/client-observed outage .*: median 250 ms, max 250 ms/);
+    expect(text).toContain("vr / pb (ops/s)                1 clients: 0.80");
+    expect(text).toMatch(/unreplicated\s+pb\s+1\s+2000\s+0\.50\s+1\.50\s+0/);
+    expect(text).toMatch(/pbkv\s+vr\s+1\s+720\s+1\.30/);
+    expect(text).toMatch(
+      /failover \(vr\)(.|\n)*crash to the first operation the new view answered\): median 180 ms/,
+    );
+    expect(text).toContain(
+      "vr / pb ops/s at 64 clients: not measured (no 64-client rows (--clients); goal ≥ 0.8)",
+    );
+    expect(text).toMatch(/vr median failover outage.*: 180 \(goal ≤ 300\): met/);
     expect(text).toContain("on 2 CPUs; load average 1.5 at the start, 2.25 at the end");
   });
 });
+
+/** A protocol's section with only what the goals read. */
+function figures(
+  protocol: string,
+  overPb: Record<string, number>,
+  failover: FailoverReport | null,
+): ProtocolFigures {
+  return {
+    protocol,
+    servers: 3,
+    settings: { clientRetryMs: 100 },
+    rows: [],
+    ratios: {
+      overRaw: {},
+      overCeiling: {},
+      overUnreplicated: {},
+      p50OverCeiling: {},
+      p50OverRaw: {},
+      overProtocols: protocol === "pb" ? {} : { pb: overPb },
+    },
+    failover,
+  };
+}
+
+function failoverOf(restoredMs: number[]): FailoverReport {
+  const sorted = [...restoredMs].sort((a, b) => a - b);
+  const medianMs = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return {
+    clients: 16,
+    outagesMs: restoredMs,
+    medianMs,
+    maxMs: Math.max(...restoredMs),
+    viewAckedMedianMs: medianMs,
+    viewAckedMaxMs: Math.max(...restoredMs),
+    restoredMedianMs: medianMs,
+    restoredMaxMs: Math.max(...restoredMs),
+    rounds: restoredMs.map((ms) => ({
+      crashed: "server-1",
+      promoted: "server-2",
+      outageMs: ms,
+      restoredMs: ms,
+      newViewMs: ms,
+      viewAckedMs: ms,
+    })),
+  };
+}

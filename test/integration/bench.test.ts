@@ -1,5 +1,7 @@
 // `npm run bench -- --quick --json` end to end, as CI runs it: it starts its
-// own clusters on the broker, measures, prints one JSON object and cleans up.
+// own clusters on the broker, measures both protocols (pb and vr, each with
+// its ceiling, unreplicated row and a failover round), prints one JSON object
+// with issue 16's goals and cleans up.
 // Only the shape and the sign of the figures are checked, never their size:
 // timing goals are benchmark figures, and this machine is shared.
 import { execFile } from "node:child_process";
@@ -8,15 +10,15 @@ import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
 import { repositoryRoot } from "../../src/broker/supervisor.js";
-import { BenchReport } from "../../src/schemas/bench.js";
+import { BenchReport, type FailoverReport } from "../../src/schemas/bench.js";
 
 const execFileAsync = promisify(execFile);
-/** The quick bench aims at 20 s; a busy machine gets more before the test gives up. */
+/** The quick bench of both protocols takes about 30 s; a busy machine gets more before the test gives up. */
 const benchTimeoutMs = 100_000;
 
 describe("npm run bench -- --quick --json", () => {
   it(
-    "prints rows, ratios, failover and memory for every system and client count, and leaves nothing behind",
+    "prints rows, ratios, failover and memory for every system, protocol and client count, judges the goals, and leaves nothing behind",
     async () => {
       const url = inject("amqpUrl");
       const { stdout } = await execFileAsync(
@@ -54,13 +56,36 @@ describe("npm run bench -- --quick --json", () => {
         for (const ratio of Object.values(ratios)) expect(ratio).toBeGreaterThan(0);
       }
 
-      const failover = report.failover;
-      expect(failover).not.toBeNull();
-      expect(failover?.outagesMs.length).toBeGreaterThanOrEqual(1);
-      for (const outage of failover?.outagesMs ?? []) expect(outage).toBeGreaterThan(0);
-      expect(failover?.medianMs).toBeGreaterThan(0);
-      expect(failover?.maxMs).toBeGreaterThanOrEqual(failover?.medianMs ?? 0);
-      expect(failover?.rounds[0]?.promoted).not.toBe(failover?.rounds[0]?.crashed);
+      // The v1 fields are pb's (the first protocol); every protocol has its own section.
+      expect(report.setup.protocols).toEqual(["pb", "vr"]);
+      expect(report.protocols.map((figures) => figures.protocol)).toEqual(["pb", "vr"]);
+      for (const figures of report.protocols) {
+        for (const clients of counts) {
+          const systems = figures.rows.filter((row) => row.clients === clients).map((row) => row.system);
+          expect(systems.sort(), `${figures.protocol} ${clients}`).toEqual([
+            "ceiling",
+            "pbkv",
+            "unreplicated",
+          ]);
+        }
+        for (const row of figures.rows) {
+          expect(row.protocol).toBe(figures.protocol);
+          expect(row.opsPerSec, `${figures.protocol} ${row.system} ${row.clients}`).toBeGreaterThan(0);
+        }
+        const { overCeiling, overUnreplicated, overProtocols } = figures.ratios;
+        for (const ratios of [overCeiling, overUnreplicated, ...Object.values(overProtocols)])
+          expect(Object.keys(ratios).map(Number).sort()).toEqual([...counts].sort());
+        expect(Object.keys(overProtocols)).toEqual([figures.protocol === "pb" ? "vr" : "pb"]);
+        checkFailover(figures.failover);
+      }
+      expect(report.protocols[0]?.failover).toEqual(report.failover);
+      expect(report.protocols[1]?.settings.replicas).toBe(3);
+      // --quick measures 1 and 16 clients: the throughput goal (64) says so; the outage goal has a value.
+      expect(report.goals.map((goal) => goal.name)).toEqual(["vr-throughput", "vr-failover"]);
+      expect(report.goals[0]?.met).toBeNull();
+      expect(report.goals[0]?.notMeasured).toMatch(/64/);
+      expect(report.goals[1]?.value).toBeGreaterThan(0);
+      expect(typeof report.goals[1]?.met).toBe("boolean");
 
       const memory = report.memory;
       expect(memory?.servers.map((server) => server.node).sort()).toEqual([
@@ -75,7 +100,8 @@ describe("npm run bench -- --quick --json", () => {
       expect(memory?.ops).toBeGreaterThan(0);
 
       // Every queue and exchange of the bench's clusters is gone.
-      expect(report.setup.clusters.length).toBe(4);
+      // raw, then per protocol ceiling, unreplicated and replicated.
+      expect(report.setup.clusters.length).toBe(7);
       const leftovers = await brokerNames();
       if (leftovers !== null) {
         const ours = leftovers.filter((name) =>
@@ -87,6 +113,17 @@ describe("npm run bench -- --quick --json", () => {
     benchTimeoutMs + 40_000,
   );
 });
+
+function checkFailover(failover: FailoverReport | null): void {
+  expect(failover).not.toBeNull();
+  expect(failover?.outagesMs.length).toBeGreaterThanOrEqual(1);
+  for (const outage of failover?.outagesMs ?? []) expect(outage).toBeGreaterThan(0);
+  expect(failover?.medianMs).toBeGreaterThan(0);
+  expect(failover?.maxMs).toBeGreaterThanOrEqual(failover?.medianMs ?? 0);
+  expect(failover?.restoredMedianMs).toBeGreaterThan(0);
+  expect(failover?.restoredMaxMs).toBeGreaterThanOrEqual(failover?.restoredMedianMs ?? 0);
+  expect(failover?.rounds[0]?.promoted).not.toBe(failover?.rounds[0]?.crashed);
+}
 
 /** Every queue and exchange name on the broker, or null when rabbitmqctl cannot reach it. */
 async function brokerNames(): Promise<string[] | null> {
