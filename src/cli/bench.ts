@@ -18,7 +18,12 @@ import { Progress } from "../bench/progress.js";
 import { formatReport } from "../bench/report.js";
 import { parsePeers } from "../bench/peers.js";
 import { type BenchTarget, runBench } from "../bench/run.js";
-import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../bench/settings.js";
+import {
+  forwardOf,
+  forwardSettingsProblem,
+  parseClientCounts,
+  parseForwardVariants,
+} from "../bench/settings.js";
 import { clusterNamePattern } from "../broker/topology.js";
 import type { ForwardSettings } from "../schemas/bench.js";
 import {
@@ -98,7 +103,7 @@ const program = new Command("bench")
   )
   .option(
     "--quick",
-    `a smoke figure in under 20 s (clients ${quickDefaults.clients}, ${quickDefaults.windowMs} ms windows, ${quickDefaults.failoverRounds} failover round, no batching comparison, no million-op run)`,
+    `a smoke figure in about 30 s for both protocols (clients ${quickDefaults.clients}, ${quickDefaults.windowMs} ms windows, ${quickDefaults.failoverRounds} failover round each, no batching comparison, no million-op run)`,
     false,
   )
   .option("--json", "print the figures as one JSON object (src/schemas/bench.ts)", false)
@@ -312,6 +317,17 @@ function protocolRuns(options: BenchCommandOptions): ProtocolRun[] {
         );
     }
   }
+  // pb's forwarding flags are the bench's own (they set the batching comparison's default row too).
+  const forwarding = ["forward-batch-max", "forward-window", "batching"].filter(
+    (flag) => program.getOptionValueSource(new Option(`--${flag} <n>`).attributeName()) === "cli",
+  );
+  const batchingNone = options.batching?.trim() === "none";
+  if (forwarding.length > 0 && !(forwarding.length === 1 && batchingNone))
+    if (!runs.some((run) => forwardOf(run.config) !== null))
+      throw new CommandError(
+        `--${forwarding[0]}: pb's forwarding settings, and ${names.join(",")} has none (vr: --prepare-batch-max)`,
+        exitCodes.usage,
+      );
   return runs;
 }
 
