@@ -56,7 +56,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
   loop.start();
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      const label = `failover ${round}/${options.rounds} (${options.clients} clients)`;
+      const label = `${cluster.protocol.name} failover ${round}/${options.rounds} (${options.clients} clients)`;
       options.progress.show(label, (round - 1) / options.rounds, "steady", true);
       await sleep(options.steadyMs);
       const before = await cluster.waitForServingView(options.roundTimeoutMs);
