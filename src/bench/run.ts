@@ -79,14 +79,38 @@ const memorySampleEveryOps = 100_000;
 const failoverRoundTimeoutMs = 15_000;
 const progressTickMs = 200;
 
+/** What the rounds measured: rows by cluster label, each protocol's failover, the first protocol's memory. */
+interface Measurements {
+  rowsOf(label: string | undefined): BenchRow[];
+  failovers: Map<string, FailoverReport | null>;
+  memory: MemoryReport | null;
+  clusterNames: string[];
+}
+
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const startedMs = performance.now();
   const loadAverageStart = os.loadavg()[0] ?? 0;
-  const nextOp = benchOps();
-  const clusterNames: string[] = [];
   const plans = options.protocols.map((run) => planOf(run, options));
-  const first = plans[0];
-  if (first === undefined) throw new Error("the bench measures at least one protocol");
+  const measurements = await measureAll(plans, options);
+  options.progress.clear();
+  return {
+    ...reportOf(plans, measurements, options),
+    machine: {
+      cpus: os.cpus().length,
+      loadAverageStart: roundTo(loadAverageStart, 2),
+      loadAverageEnd: roundTo(os.loadavg()[0] ?? 0, 2),
+    },
+    wallSeconds: roundTo((performance.now() - startedMs) / 1000, 1),
+  };
+}
+
+/**
+ * Every cluster, one at a time, each row at every client count, `rounds`
+ * times; the last round's replicated clusters also run the failover rounds,
+ * the first protocol's the memory run.
+ */
+async function measureAll(plans: ProtocolPlan[], options: BenchOptions): Promise<Measurements> {
+  const nextOp = benchOps();
   const systems: BenchClusterSpec[] = [
     { system: "raw", label: "raw", servers: 2, actors: "raw", run: null },
     ...plans.flatMap((plan) => [plan.ceiling, plan.unreplicated].filter((spec) => spec !== null)),
@@ -101,46 +125,59 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ...plans.map((plan) => plan.main),
   ];
   const accumulators = new Map<string, RowAccumulator>();
-  const failovers = new Map<string, FailoverReport | null>();
-  let memory: MemoryReport | null = null;
-
+  const measurements: Measurements = {
+    rowsOf: (label) =>
+      label === undefined
+        ? []
+        : options.clientCounts.flatMap((clients) => accumulators.get(`${label} ${clients}`)?.row() ?? []),
+    failovers: new Map(),
+    memory: null,
+    clusterNames: [],
+  };
   for (let round = 1; round <= options.rounds; round++) {
     // Every other round backwards, so that a slow stretch of the machine does not always hit the
     // same system; the last round forwards, so that the failover and memory runs come last.
     const order = (options.rounds - round) % 2 === 0 ? systems : [...systems].reverse();
+    const roundText = options.rounds > 1 ? `round ${round}/${options.rounds}: ` : "";
     for (const spec of order) {
-      const roundText = options.rounds > 1 ? `round ${round}/${options.rounds}: ` : "";
-      await withCluster(spec, `${roundText}${spec.label}`, options, clusterNames, async (cluster) => {
-        // The last round's replicated clusters also run the failover rounds, the first protocol's the memory run.
+      const label = `${roundText}${spec.label}`;
+      await withCluster(spec, label, options, measurements.clusterNames, async (cluster) => {
         const plan =
           round === options.rounds ? plans.find((candidate) => candidate.main === spec) : undefined;
         const main = plan !== undefined && cluster instanceof BenchCluster ? cluster : null;
-        const tracker = main !== null && plan === first ? new MemoryTracker(main) : null;
+        const tracker = main !== null && plan === plans[0] ? new MemoryTracker(main) : null;
         if (tracker !== null && options.memoryOps === 0) tracker.sample(0); // --quick: start and end of what ran
         for (const clients of options.clientCounts) {
           const key = `${spec.label} ${clients}`;
           const accumulator =
             accumulators.get(key) ?? new RowAccumulator(spec.system, clients, spec.run?.protocol.name);
           accumulators.set(key, accumulator);
-          const label = `${roundText}${spec.label}, ${clients} client${clients === 1 ? "" : "s"}`;
+          const rowLabel = `${label}, ${clients} client${clients === 1 ? "" : "s"}`;
           accumulator.add(
-            await drive(cluster, clients, nextOp, options.warmupMs, options.windowMs, label, options),
+            await drive(cluster, clients, nextOp, options.warmupMs, options.windowMs, rowLabel, options),
           );
         }
         if (main === null) return;
-        failovers.set(spec.label, await failoverOf(main, nextOp, options));
+        measurements.failovers.set(spec.label, await failoverOf(main, nextOp, options));
         if (tracker === null) return;
         if (options.memoryOps > 0) await millionOpRun(main, tracker, nextOp, options);
         else tracker.sample(main.servedOps);
-        memory = tracker.report(options.memoryOps > 0);
+        measurements.memory = tracker.report(options.memoryOps > 0);
       });
     }
   }
+  return measurements;
+}
 
-  const rowsOf = (label: string | undefined): BenchRow[] =>
-    label === undefined
-      ? []
-      : options.clientCounts.flatMap((clients) => accumulators.get(`${label} ${clients}`)?.row() ?? []);
+/** The report but the machine: every protocol's section, and the v1 fields from the first protocol. */
+function reportOf(
+  plans: ProtocolPlan[],
+  measurements: Measurements,
+  options: BenchOptions,
+): Omit<BenchReport, "machine" | "wallSeconds"> {
+  const { rowsOf } = measurements;
+  const first = plans[0];
+  if (first === undefined) throw new Error("the bench measures at least one protocol");
   const rawRows = rowsOf("raw");
   const mainRows = plans.map((plan) => ({ protocol: plan.run.protocol.name, rows: rowsOf(plan.main.label) }));
   const protocols = plans.map((plan) =>
@@ -152,48 +189,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       main: rowsOf(plan.main.label),
       raw: rawRows,
       others: mainRows.filter((other) => other.protocol !== plan.run.protocol.name),
-      failover: failovers.get(plan.main.label) ?? null,
+      failover: measurements.failovers.get(plan.main.label) ?? null,
     }),
   );
   const firstFigures = protocols[0];
   if (firstFigures === undefined) throw new Error("no figures");
-  const ceilingRows = rowsOf(first.ceiling?.label);
   const pbkvRows = rowsOf(first.main.label);
   const peerRows = (system: string): BenchRow[] =>
     rowsOf(options.peers.some((peer) => peer.system === system) ? system : undefined);
-  const batchingPlan = plans.find((plan) => plan.variants.length > 0);
-  const batching: BatchingVariant[] =
-    batchingPlan === undefined
-      ? []
-      : [batchingPlan.main, ...batchingPlan.variants]
-          .map((spec) => {
-            const variantRows = rowsOf(spec.label);
-            const ceiling = rowsOf(batchingPlan.ceiling?.label);
-            const pbkvOverCeiling = ratioByClients(variantRows, ceiling, (row) => row.opsPerSec);
-            const forward = spec.run === null ? null : forwardOf(spec.run.config);
-            if (forward === null) throw new Error(`${spec.label} has no forwarding settings`);
-            return { ...forward, rows: variantRows, pbkvOverCeiling };
-          })
-          .sort((a, b) => a.forwardBatchMax - b.forwardBatchMax || a.forwardWindow - b.forwardWindow);
-  options.progress.clear();
+  const systemsInOrder = [rawRows, rowsOf(first.ceiling?.label), rowsOf(first.unreplicated?.label)];
+  systemsInOrder.push(peerRows("etcd"), peerRows("redis"), pbkvRows);
   const { ratios } = firstFigures;
   return {
     quick: options.quick,
     setup: setupOf(
       plans.map((plan) => plan.run),
       first.main.servers,
-      clusterNames,
+      measurements.clusterNames,
       options,
     ),
     rows: options.clientCounts.flatMap((clients) =>
-      [
-        rawRows,
-        ceilingRows,
-        rowsOf(first.unreplicated?.label),
-        peerRows("etcd"),
-        peerRows("redis"),
-        pbkvRows,
-      ].flatMap((rows) => rows.filter((row) => row.clients === clients)),
+      systemsInOrder.flatMap((rows) => rows.filter((row) => row.clients === clients)),
     ),
     ratios: {
       pbkvOverRaw: ratios.overRaw,
@@ -204,18 +220,27 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       p50PbkvOverCeiling: ratios.p50OverCeiling,
       p50PbkvOverRaw: ratios.p50OverRaw,
     },
-    batching,
+    batching: batchingOf(plans, rowsOf),
     failover: firstFigures.failover,
-    memory,
+    memory: measurements.memory,
     protocols,
     goals: judgeGoals(protocols),
-    machine: {
-      cpus: os.cpus().length,
-      loadAverageStart: roundTo(loadAverageStart, 2),
-      loadAverageEnd: roundTo(os.loadavg()[0] ?? 0, 2),
-    },
-    wallSeconds: roundTo((performance.now() - startedMs) / 1000, 1),
   };
+}
+
+/** pb under each forwarding setting over its ceiling (the first protocol with variants). */
+function batchingOf(plans: ProtocolPlan[], rowsOf: Measurements["rowsOf"]): BatchingVariant[] {
+  const plan = plans.find((candidate) => candidate.variants.length > 0);
+  if (plan === undefined) return [];
+  const ceiling = rowsOf(plan.ceiling?.label);
+  return [plan.main, ...plan.variants]
+    .map((spec) => {
+      const rows = rowsOf(spec.label);
+      const forward = spec.run === null ? null : forwardOf(spec.run.config);
+      if (forward === null) throw new Error(`${spec.label} has no forwarding settings`);
+      return { ...forward, rows, pbkvOverCeiling: ratioByClients(rows, ceiling, (row) => row.opsPerSec) };
+    })
+    .sort((a, b) => a.forwardBatchMax - b.forwardBatchMax || a.forwardWindow - b.forwardWindow);
 }
 
 /**
