@@ -10,10 +10,10 @@ import { joinView } from "./viewChange.js";
 // asks every replica, with a fresh nonce. With f+1 answers from normal
 // replicas, the primary of the latest view among them included, it fetches
 // that primary's log and state and becomes a normal backup. When f+1
-// replicas, itself included, answer that they are recovering too and none
-// is normal, no replica holds any state: the cluster is new (or lost more
-// than f replicas at once, which loses data, docs/VR.md), and it starts at
-// view 0 with an empty log.
+// replicas, itself included, were recovering during this attempt (each
+// answered so), more than f replicas held nothing at once: the cluster is
+// new (or lost more than f replicas at once, which loses data, docs/VR.md),
+// and it starts at view 0 with an empty log, as the others that see the same.
 
 /** Ask every replica again (a new attempt has a new nonce). */
 export function startRecovery(state: ReplicaState, ctx: Context, env: Env): void {
@@ -56,21 +56,27 @@ export function onRecoveryResponse(
 ): void {
   if (state.status !== "recovering" || state.fetch !== null) return;
   if (!env.decide.answersRecovery(state, body.nonce)) return;
+  const known = state.recoveryResponses.find((response) => response.from === from);
+  // A replica that answered "recovering" stays counted so: its later answers only update its view.
+  const recovering = body.recovering || (known?.recovering ?? false);
   state.recoveryResponses = state.recoveryResponses.filter((response) => response.from !== from);
-  state.recoveryResponses.push({ from, viewNum: message.viewNum, recovering: body.recovering });
+  state.recoveryResponses.push({ from, viewNum: message.viewNum, recovering });
   decideRecovery(state, ctx, env);
 }
 
 function decideRecovery(state: ReplicaState, ctx: Context, env: Env): void {
   const normal = state.recoveryResponses.filter((response) => !response.recovering);
-  const recovering = state.recoveryResponses.length - normal.length + 1; // itself
-  if (normal.length === 0 && recovering >= quorum(env.config)) return bootstrap(state, ctx, env);
-  if (normal.length < quorum(env.config)) return;
-  const latest = Math.max(...normal.map((response) => response.viewNum));
-  const primary = primaryOf(latest, state.replicas);
-  if (!normal.some((response) => response.from === primary && response.viewNum === latest)) return;
-  state.viewNum = latest;
-  startFetch(state, "recovery", primary, null, ctx, env);
+  if (normal.length >= quorum(env.config)) {
+    const latest = Math.max(...normal.map((response) => response.viewNum));
+    const primary = primaryOf(latest, state.replicas);
+    if (normal.some((response) => response.from === primary && response.viewNum === latest)) {
+      state.viewNum = latest;
+      return startFetch(state, "recovery", primary, null, ctx, env);
+    }
+  }
+  // Recovering at some moment of this attempt (a later normal answer does not undo it), itself included.
+  const recovering = state.recoveryResponses.filter((response) => response.recovering).length + 1;
+  if (recovering >= quorum(env.config)) bootstrap(state, ctx, env);
 }
 
 /** A new cluster: view 0, nothing logged. */

@@ -1,4 +1,5 @@
 import type { BenchSupport } from "../../benchSupport.js";
+import { vrRelayAt, vrRelayServers } from "../relayActors.js";
 
-// No relay ceiling for VR yet: the bench measures it without one.
-export const vrBench: BenchSupport = { relay: null };
+// VR's ceiling: a relay primary and two relay backups (relayActors.ts).
+export const vrBench: BenchSupport = { relay: { servers: vrRelayServers, actorAt: vrRelayAt } };
