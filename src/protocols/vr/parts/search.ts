@@ -23,7 +23,9 @@ import { scenarios } from "../search/scenarios.js";
  */
 function replicaTickIsFair(replica: ReplicaState, stateOf: (address: Address) => unknown): boolean {
   if (replica.status !== "normal" || isPrimary(replica) || replica.fetch !== null) return true;
-  const primary = stateOf(replicaAddress(primaryOf(replica.viewNum, replica.replicas))) as ReplicaState | null;
+  const primary = stateOf(
+    replicaAddress(primaryOf(replica.viewNum, replica.replicas)),
+  ) as ReplicaState | null;
   return primary === null || primary.status !== "normal" || primary.viewNum !== replica.viewNum;
 }
 
@@ -32,7 +34,9 @@ export const vrSearch: SearchSupport<VrConfig> = {
   plantedBugs: plantedBugCatches,
   stepRules: [],
   clone: (role, state) =>
-    role === "replica" ? cloneReplicaState(state as ReplicaState) : cloneVrClientState(state as VrClientState),
+    role === "replica"
+      ? cloneReplicaState(state as ReplicaState)
+      : cloneVrClientState(state as VrClientState),
   hash(h, role, state) {
     if (role === "replica") hashReplicaState(h, state as ReplicaState);
     else hashVrClientState(h, state as VrClientState);

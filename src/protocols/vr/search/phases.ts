@@ -64,11 +64,15 @@ export function settle(): Phase {
  * primary only when the primary is down or not normal in its view), every
  * client finishes. Exhaustive: no way there is a liveness violation.
  */
-export function recover(name = "recover", prunes: NamedPredicate[] = [viewNumRoseAbove(3)]): Phase {
+export function recover(
+  name = "recover",
+  prunes: NamedPredicate[] = [viewNumRoseAbove(3)],
+  goal: NamedPredicate = allClientsDone,
+): Phase {
   return {
     name,
     kind: "recover",
-    goal: allClientsDone,
+    goal,
     prunes,
     events: { ...noFaults, fairTimers: true },
     depthMax: 200,
@@ -78,7 +82,10 @@ export function recover(name = "recover", prunes: NamedPredicate[] = [viewNumRos
 }
 
 /** As recover, when finishing every operation is too deep: every operation outstanding at the start is answered. */
-export function recoverOutstanding(name = "recover", prunes: NamedPredicate[] = [viewNumRoseAbove(3)]): Phase {
+export function recoverOutstanding(
+  name = "recover",
+  prunes: NamedPredicate[] = [viewNumRoseAbove(3)],
+): Phase {
   return {
     name,
     kind: "recover",

@@ -178,6 +178,31 @@ export const primaryHoldsUncommitted: NamedPredicate = {
     }),
 };
 
+/** Replica `index` is the normal primary of its view, with entries after its commit-number no other replica holds. */
+export function aloneHoldsUncommitted(index: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} is the normal primary and alone holds its uncommitted entries`,
+    test: (world, state) => {
+      const primary = replicaOf(world, state, index);
+      if (primary === null || primary.status !== "normal" || !isPrimary(primary)) return false;
+      if (primary.commitNumber >= primary.opNumber) return false;
+      return replicaIndexes(world).every(
+        (other) => other === index || (replicaOf(world, state, other)?.opNumber ?? 0) <= primary.commitNumber,
+      );
+    },
+  };
+}
+
+/** Replica `index` is up (any status) after at least one crash. */
+export function restarted(index: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} restarted`,
+    test: (world, state) =>
+      state.slots[world.nodeIndex.get(replicaAddress(index))!]!.life > 0 &&
+      replicaOf(world, state, index) !== null,
+  };
+}
+
 /** Replica `index` crashed at least once and is back, normal again (its recovery finished). */
 export function recoveredAfterCrash(index: number): NamedPredicate {
   return {
@@ -214,7 +239,9 @@ export function caughtUp(index: number, appliedMin: number): NamedPredicate {
       const replica = replicaOf(world, state, index);
       if (replica === null || replica.status !== "normal" || replica.app.applied < appliedMin) return false;
       const primary = replicaOf(world, state, primaryOf(replica.viewNum, replica.replicas));
-      return primary !== null && primary.viewNum === replica.viewNum && replica.app.applied >= primary.commitNumber;
+      return (
+        primary !== null && primary.viewNum === replica.viewNum && replica.app.applied >= primary.commitNumber
+      );
     },
   };
 }

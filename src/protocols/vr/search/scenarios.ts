@@ -1,21 +1,51 @@
 import { noFaults, type Scenario } from "../../../search/scenario.js";
-import { append, eachAnswered, explore, get, put, settle } from "./phases.js";
-import { viewNumRoseAbove } from "./predicates.js";
+import { directedScenarios } from "./directedScenarios.js";
+import {
+  append,
+  crashes,
+  eachAnswered,
+  explore,
+  get,
+  isolate,
+  put,
+  reach,
+  recover,
+  recoverOutstanding,
+  settle,
+} from "./phases.js";
+import {
+  aloneHoldsUncommitted,
+  and,
+  clientBusy,
+  clientCompleted,
+  logAtLeast,
+  logAtMost,
+  normalIn,
+  recoveredAfterCrash,
+  replicaDown,
+  restarted,
+  startPrimaryRef,
+  viewNumRoseAbove,
+} from "./predicates.js";
+import { timings } from "./timings.js";
 
 // VR's search tests (after DSLabs' search tests, as pb's scenarios.ts): each
 // has a liveness part (reach phases; and, where there are faults, a recover
 // phase: once they stop, the clients finish) and a safety part (explore
-// phases: no invariant breaks within the bounds). Three replicas; timers fire
-// at any moment outside recover phases, which covers the loss and delay of
-// any message (a backup that misses its primary's heartbeats starts a view
-// change). The timings make three silent ticks a view change and keep the
-// session expiry check to one tick in two (the clock is 0 throughout).
-const timings = { tickMs: 100, viewChangeTimeoutMs: 300, clientRetryMs: 100, sessionExpiryMs: 400 };
+// phases: no invariant breaks within the bounds, committedAgree and
+// linearizable results above all). Three replicas (f = 1). Outside recover
+// phases timers fire at any moment, which covers the loss and delay of any
+// message: a backup that misses its primary's heartbeats changes views.
+// Directed scenarios (a partition, state transfer, Vanlightly's schedule)
+// are in directedScenarios.ts.
+
+/** Every explore phase's bounds: a BFS, then random probes beyond it. */
+const safetyBounds = { statesMax: 150_000, secondsMax: 6, probes: { depthMax: 300, secondsMax: 3 } } as const;
 
 export const normalOperation: Scenario = {
   name: "vr-normal",
   description:
-    "three replicas, one client doing put, append, get: every operation is prepared, acknowledged by a quorum, committed and answered, while backups may suspect the primary and change views at will",
+    "three replicas, one client doing put, append, get: every operation is prepared, acknowledged by a quorum, committed and answered; then, with backups suspecting the primary at will, no invariant breaks",
   world: {
     servers: 3,
     clients: [{ client: "client-1", ops: [put("a", "x"), append("a", "y"), get("a")] }],
@@ -31,11 +61,164 @@ export const normalOperation: Scenario = {
       prunes: [viewNumRoseAbove(2)],
       events: noFaults,
       depthMax: 60,
-      statesMax: 150_000,
-      secondsMax: 8,
-      probes: { depthMax: 300, secondsMax: 4 },
+      ...safetyBounds,
     }),
   ],
 };
 
-export const scenarios: readonly Scenario[] = [normalOperation];
+export const viewChange: Scenario = {
+  name: "vr-view-change",
+  description:
+    "three replicas, two clients sharing a key; the primary logs client-1's put but its Prepares are lost, and the two backups move to view 1 without it; then client-2 writes through the new primary while the deposed primary's Prepare may still arrive: backups take Prepares of their own view only, and committed entries agree everywhere; after the faults the clients finish",
+  world: {
+    servers: 3,
+    clients: [
+      { client: "client-1", ops: [put("a", "1"), get("a")] },
+      { client: "client-2", ops: [put("a", "2"), get("a")] },
+    ],
+    results: "history",
+    config: timings,
+  },
+  phases: [
+    settle(),
+    reach({
+      name: "uncommitted at the primary",
+      goal: and(logAtLeast(0, 2), aloneHoldsUncommitted(0)),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
+      depthMax: 16,
+    }),
+    reach({
+      name: "view 1 without it",
+      goal: and(normalIn(1, 1), normalIn(2, 1), logAtMost(1, 1), logAtLeast(0, 2)),
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokes: false, cut: isolate("server-1", 3) },
+      depthMax: 12,
+    }),
+    explore({
+      name: "deposed primary's Prepare",
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokers: ["client-2"] },
+      depthMax: 40,
+      ...safetyBounds,
+    }),
+    { ...recoverOutstanding(), startFrom: "view 1 without it" },
+    explore({
+      name: "safety",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(2)],
+      events: noFaults,
+      depthMax: 60,
+      ...safetyBounds,
+    }),
+  ],
+};
+
+export const primaryCrash: Scenario = {
+  name: "vr-primary-crash",
+  description:
+    "three replicas, one client; the primary fails after logging a put and sending its Prepare, before any backup holds it; the backups start view 1, the client retries there, and its get must see the put only if the put was answered; after the crash the client finishes",
+  world: {
+    servers: 3,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+    config: timings,
+  },
+  phases: [
+    settle(),
+    reach({
+      name: "put logged",
+      goal: and(clientBusy("client-1"), logAtLeast(0, 2)),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, fairTimers: true },
+      depthMax: 16,
+    }),
+    reach({
+      name: "primary down",
+      goal: and(replicaDown(0), logAtMost(1, 1), logAtMost(2, 1)),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, invokes: false, crashable: [startPrimaryRef], crashesMax: 1 },
+      depthMax: 4,
+    }),
+    reach({
+      name: "view 1",
+      goal: and(normalIn(1, 1), normalIn(2, 1)),
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokes: false },
+      depthMax: 12,
+    }),
+    explore({
+      name: "retry in view 1",
+      prunes: [viewNumRoseAbove(0)],
+      events: noFaults,
+      depthMax: 30,
+      ...safetyBounds,
+    }),
+    { ...recover(), startFrom: "view 1" },
+    explore({
+      name: "safety",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(2)],
+      events: crashes(3, 1, 0),
+      depthMax: 60,
+      ...safetyBounds,
+    }),
+  ],
+};
+
+export const recovery: Scenario = {
+  name: "vr-recovery",
+  description:
+    "three replicas, one client; after its put is answered the primary crashes and restarts with nothing (no disk); answers to its first life's Recovery, sent when the cluster started, still reach it: it recovers only from answers carrying its new nonce, rejoins as a backup once the others moved to view 1, and the client's get sees the put",
+  world: {
+    servers: 3,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+    config: timings,
+    // Messages sent to the previous life stay in the network (durable queues).
+    restartPurgesMessages: false,
+  },
+  phases: [
+    settle(),
+    reach({
+      name: "put answered",
+      goal: clientCompleted("client-1", 1),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, fairTimers: true },
+      depthMax: 16,
+    }),
+    reach({
+      name: "primary restarted",
+      goal: restarted(0),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...crashes(3, 1, 1), crashable: [startPrimaryRef], invokes: false },
+      depthMax: 4,
+    }),
+    explore({
+      name: "recovering",
+      prunes: [viewNumRoseAbove(1)],
+      events: noFaults,
+      depthMax: 40,
+      ...safetyBounds,
+    }),
+    // Two steps, each exhaustive: the restarted replica rejoins (the others first move to view 1), then the client finishes.
+    recover("rejoin", [viewNumRoseAbove(2)], recoveredAfterCrash(0)),
+    recover("recover", [viewNumRoseAbove(1)]),
+    explore({
+      name: "crashes and restarts",
+      startFrom: "put answered",
+      prunes: [viewNumRoseAbove(2)],
+      events: crashes(3, 1, 1),
+      depthMax: 60,
+      ...safetyBounds,
+    }),
+  ],
+};
+
+export const scenarios: readonly Scenario[] = [
+  normalOperation,
+  viewChange,
+  primaryCrash,
+  recovery,
+  ...directedScenarios,
+];
