@@ -1,7 +1,7 @@
 import type { Address } from "../../../schemas/address.js";
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
-import type { SearchState } from "../../../search/state.js";
+import { hasMessage, type SearchState } from "../../../search/state.js";
 import type { VrClientState } from "../client.js";
 import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
 
@@ -155,6 +155,27 @@ export function commitAtMost(index: number, commitMax: number): NamedPredicate {
   };
 }
 
+/** Replica `index` knows of at least `commitMin` committed entries. */
+export function commitAtLeast(index: number, commitMin: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} knows at least ${commitMin} committed entries`,
+    test: (world, state) => (replicaOf(world, state, index)?.commitNumber ?? -1) >= commitMin,
+  };
+}
+
+/** Replica `index` holds, at op-number `op`, an entry of `client`. */
+export function entryOf(index: number, op: number, client: Address): NamedPredicate {
+  return {
+    name: `server-${index + 1}'s entry ${op} is ${client}'s`,
+    test: (world, state) => {
+      const replica = replicaOf(world, state, index);
+      if (replica === null || op <= replica.logStart || op > replica.opNumber) return false;
+      const entry = replica.log[op - replica.logStart - 1]!;
+      return entry.type !== "expire" && entry.client === client;
+    },
+  };
+}
+
 /** Replica `index` holds at least `opNumberMin` entries. */
 export function logAtLeast(index: number, opNumberMin: number): NamedPredicate {
   return {
@@ -281,3 +302,44 @@ export const outstandingOperationsDone: NamedPredicate = {
       return seq === undefined || clientCompleted(address, seq).test(world, state, start);
     }),
 };
+
+/** Some message of type `type` from `from` is in the network (sent, and so deliverable). */
+export function sent(from: Address, type: string): NamedPredicate {
+  return {
+    name: `${from} sent ${type}`,
+    test: (world, state) => {
+      const envelopes = world.messages.envelopes;
+      for (let id = 0; id < envelopes.length; id++) {
+        const envelope = envelopes[id]!;
+        if (envelope.from === from && envelope.body.type === type && hasMessage(state.network, id))
+          return true;
+      }
+      return false;
+    },
+  };
+}
+
+/** Replica `index` is normal in view `viewNum` with fewer entries than replica `other`. */
+export function normalAndShorter(index: number, viewNum: number, other: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} is normal in view ${viewNum} with fewer entries than server-${other + 1}`,
+    test: (world, state) => {
+      const replica = replicaOf(world, state, index);
+      const longer = replicaOf(world, state, other);
+      return (
+        replica !== null &&
+        longer !== null &&
+        replica.status === "normal" &&
+        replica.viewNum === viewNum &&
+        replica.opNumber < longer.opNumber
+      );
+    },
+  };
+}
+
+export function or(...predicates: NamedPredicate[]): NamedPredicate {
+  return {
+    name: predicates.map((predicate) => predicate.name).join(" or "),
+    test: (world, state, start) => predicates.some((predicate) => predicate.test(world, state, start)),
+  };
+}

@@ -14,10 +14,14 @@ import {
   settle,
 } from "./phases.js";
 import {
+  allNormalIn,
   aloneHoldsUncommitted,
   and,
   clientBusy,
   clientCompleted,
+  commitAtLeast,
+  commitAtMost,
+  entryOf,
   logAtLeast,
   logAtMost,
   normalIn,
@@ -66,35 +70,43 @@ export const normalOperation: Scenario = {
   ],
 };
 
+/** Two clients sharing a key, for the view-change scenarios. */
+const twoClients: Scenario["world"] = {
+  servers: 3,
+  clients: [
+    { client: "client-1", ops: [put("a", "1"), get("a")] },
+    { client: "client-2", ops: [put("a", "2"), get("a")] },
+  ],
+  results: "history",
+  config: timings,
+};
+
+/** Server-1, primary of view 0, logs client-1's put (op 2) and no backup gets it; the backups start view 1 without it. */
+const deposedWithUncommittedPut = [
+  settle(),
+  reach({
+    name: "uncommitted at the primary",
+    goal: and(logAtLeast(0, 2), aloneHoldsUncommitted(0)),
+    prunes: [viewNumRoseAbove(0)],
+    events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
+    depthMax: 16,
+  }),
+  reach({
+    name: "view 1 without it",
+    goal: and(normalIn(1, 1), normalIn(2, 1), logAtMost(1, 1), logAtLeast(0, 2)),
+    prunes: [viewNumRoseAbove(1)],
+    events: { ...noFaults, invokes: false, cut: isolate("server-1", 3) },
+    depthMax: 12,
+  }),
+];
+
 export const viewChange: Scenario = {
   name: "vr-view-change",
   description:
     "three replicas, two clients sharing a key; the primary logs client-1's put but its Prepares are lost, and the two backups move to view 1 without it; then client-2 writes through the new primary while the deposed primary's Prepare may still arrive: backups take Prepares of their own view only, and committed entries agree everywhere; after the faults the clients finish",
-  world: {
-    servers: 3,
-    clients: [
-      { client: "client-1", ops: [put("a", "1"), get("a")] },
-      { client: "client-2", ops: [put("a", "2"), get("a")] },
-    ],
-    results: "history",
-    config: timings,
-  },
+  world: twoClients,
   phases: [
-    settle(),
-    reach({
-      name: "uncommitted at the primary",
-      goal: and(logAtLeast(0, 2), aloneHoldsUncommitted(0)),
-      prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
-      depthMax: 16,
-    }),
-    reach({
-      name: "view 1 without it",
-      goal: and(normalIn(1, 1), normalIn(2, 1), logAtMost(1, 1), logAtLeast(0, 2)),
-      prunes: [viewNumRoseAbove(1)],
-      events: { ...noFaults, invokes: false, cut: isolate("server-1", 3) },
-      depthMax: 12,
-    }),
+    ...deposedWithUncommittedPut,
     explore({
       name: "deposed primary's Prepare",
       prunes: [viewNumRoseAbove(1)],
@@ -111,6 +123,48 @@ export const viewChange: Scenario = {
       depthMax: 60,
       ...safetyBounds,
     }),
+  ],
+};
+
+export const staleLog: Scenario = {
+  name: "vr-stale-log",
+  description:
+    "as vr-view-change, then view 1 commits client-2's session at op 2, where the deposed primary holds client-1's uncommitted put, and server-3 (last normal in view 1) starts view 2 with the deposed primary's vote (last normal in view 0): the new view takes the log of the later view, and committed entries agree everywhere",
+  world: twoClients,
+  phases: [
+    ...deposedWithUncommittedPut,
+    reach({
+      // Client-2's session is opened in view 1 at op-number 2, the position of server-1's stale
+      // put; server-3 holds it but has not heard it committed.
+      name: "op 2 committed in view 1",
+      goal: and(entryOf(1, 2, "client-2"), commitAtLeast(1, 2), commitAtMost(2, 1), logAtLeast(2, 2)),
+      prunes: [viewNumRoseAbove(0), entryOf(1, 2, "client-1")],
+      events: { ...noFaults, invokers: ["client-2"], fairTimers: true, cut: isolate("server-1", 3) },
+      depthMax: 12,
+    }),
+    reach({
+      // Server-2 is cut off; server-3 starts view 2 with server-1's DoViewChange, whose log
+      // (last normal in view 0) is as long as its own (last normal in view 1).
+      name: "view 2 from server-3 and server-1",
+      goal: normalIn(2, 2),
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokes: false, cut: isolate("server-2", 3) },
+      depthMax: 12,
+    }),
+    explore({
+      name: "view 2's log",
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, invokes: false, cut: isolate("server-2", 3) },
+      depthMax: 30,
+      ...safetyBounds,
+    }),
+    // Steps, each exhaustive: server-2 joins view 2 (or a later one), then each put is answered.
+    recover("rejoin", [viewNumRoseAbove(2)], allNormalIn(null)),
+    {
+      ...recoverOutstanding("recover client-1", [viewNumRoseAbove(0)]),
+      goal: clientCompleted("client-1", 1),
+    },
+    { ...recoverOutstanding("recover", [viewNumRoseAbove(0)]), goal: clientCompleted("client-2", 1) },
   ],
 };
 
@@ -218,6 +272,7 @@ export const recovery: Scenario = {
 export const scenarios: readonly Scenario[] = [
   normalOperation,
   viewChange,
+  staleLog,
   primaryCrash,
   recovery,
   ...directedScenarios,
