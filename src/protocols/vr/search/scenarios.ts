@@ -44,7 +44,7 @@ import { timings } from "./timings.js";
 // are in directedScenarios.ts.
 
 /** Every explore phase's bounds: a BFS, then random probes beyond it. */
-const safetyBounds = { statesMax: 150_000, secondsMax: 6, probes: { depthMax: 300, secondsMax: 3 } } as const;
+const safetyBounds = { statesMax: 100_000, secondsMax: 4, probes: { depthMax: 300, secondsMax: 2 } } as const;
 
 export const normalOperation: Scenario = {
   name: "vr-normal",
