@@ -29,6 +29,7 @@ import {
   replicaDown,
   restarted,
   startPrimaryRef,
+  viewNumAbove,
   viewNumRoseAbove,
 } from "./predicates.js";
 import { timings } from "./timings.js";
@@ -269,11 +270,59 @@ export const recovery: Scenario = {
   ],
 };
 
+export const randomDeep: Scenario = {
+  name: "vr-random-deep",
+  description:
+    "three replicas, two clients sharing a key, one crash and one restart of any replica (the primary included) with messages to its previous life still in flight: random walks hundreds of events deep, every history checked for linearizability and committed entries compared on every state; after the primary restarts while both clients wait, it rejoins",
+  world: {
+    servers: 3,
+    clients: [
+      { client: "client-1", ops: [append("a", "1"), get("a"), append("a", "3"), get("a")] },
+      { client: "client-2", ops: [append("a", "2"), get("a"), put("a", "4"), get("a")] },
+    ],
+    results: "history",
+    config: timings,
+    restartPurgesMessages: false,
+  },
+  phases: [
+    settle(),
+    reach({
+      name: "both waiting",
+      goal: and(clientBusy("client-1"), clientBusy("client-2")),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, fairTimers: true },
+      depthMax: 6,
+    }),
+    reach({
+      name: "primary restarted",
+      goal: and(restarted(0), clientBusy("client-1"), clientBusy("client-2")),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...crashes(3, 1, 1), crashable: [startPrimaryRef], invokes: false },
+      depthMax: 4,
+    }),
+    // The restarted primary rejoins (exhaustive). That the clients then finish is vr-recovery's
+    // claim: here every message to the first life stays deliverable, and a BFS over two waiting
+    // clients' retries among them takes millions of states.
+    recover("rejoin", [viewNumRoseAbove(2)], recoveredAfterCrash(0)),
+    explore({
+      name: "deep",
+      startFrom: "settle",
+      prunes: [viewNumAbove(8)],
+      events: crashes(3, 1, 1),
+      depthMax: 20,
+      statesMax: 20_000,
+      secondsMax: 2,
+      probes: { depthMax: 500, secondsMax: 6 },
+    }),
+  ],
+};
+
 export const scenarios: readonly Scenario[] = [
   normalOperation,
   viewChange,
   staleLog,
   primaryCrash,
   recovery,
+  randomDeep,
   ...directedScenarios,
 ];
