@@ -13,6 +13,7 @@ import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
 import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import { configurationEventKeys, isConfiguringNode } from "../protocols/viewHelpers.js";
 import { type Address, isServerAddress } from "../schemas/address.js";
 import type { BenchSystem, ForwardSettings } from "../schemas/bench.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
@@ -90,15 +91,15 @@ export class BenchCluster {
     });
     const events: ClusterEvent[] = [];
     const { protocol } = environment;
+    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
+    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const subscription = new EventSubscription(
       names,
-      [`view.${protocol.broker.viewQuery.to}`, "role.*", "transfer.*", "lifecycle.*"],
+      [...configurationEventKeys(protocol, config), "role.*", "transfer.*", "lifecycle.*"],
       (event) => events.push(event),
       log,
     );
     await connection.add(subscription);
-    // The forwarding settings are configuration fields (pb's forwardBatchMax and forwardWindow).
-    const config = protocol.config.make({ ...environment.config, ...spec.forward });
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url: environment.url,
@@ -143,7 +144,7 @@ export class BenchCluster {
     return cluster;
   }
 
-  /** Every node started; pbkv: a primary (and backup, when there are two servers or more) that acknowledged the view. */
+  /** Every node started; pbkv: a primary (and full redundancy, `broker.ready`, when there are two servers or more) that acknowledged the view. */
   async ready(timeoutMs: number): Promise<void> {
     const deadlineMs = performance.now() + timeoutMs;
     const remaining = (): number => Math.max(1, deadlineMs - performance.now());
@@ -155,9 +156,10 @@ export class BenchCluster {
       );
     }
     if (this.spec.actors === "relay") return;
-    const withBackup = this.spec.servers >= 2;
+    const redundant = this.spec.servers >= 2;
+    const { protocol } = this.environment;
     await this.waitForServingView(
-      (view) => view.primary !== null && (!withBackup || view.backup !== null),
+      (view) => view.primary !== null && (!redundant || protocol.broker.ready(view)),
       remaining(),
     );
   }
@@ -167,9 +169,13 @@ export class BenchCluster {
     return this.supervisor.addresses.filter((address) => isServerAddress(address));
   }
 
-  /** Whose `view` events are the cluster's configuration changes: the node that answers the configuration query. */
-  get configuringNode(): Address {
-    return this.environment.protocol.broker.viewQuery.to;
+  get protocol(): AnyProtocol {
+    return this.environment.protocol;
+  }
+
+  /** A `view` event of `node` is a configuration change: it answers the configuration query. */
+  isConfiguringNode(node: Address): boolean {
+    return isConfiguringNode(this.environment.protocol, this.environment.config, node);
   }
 
   pidOf(address: Address): number | undefined {
@@ -234,14 +240,15 @@ export class BenchCluster {
     );
   }
 
-  /** Views the configuring node made from event index `from` on. */
+  /** Views the configuring nodes made from event index `from` on. */
   viewChangesSince(from: number): number {
-    let count = 0;
+    // Counted by number: several configuring nodes (VR's replicas) each announce the same view.
+    const viewNums = new Set<number>();
     for (let index = from; index < this.events.length; index++) {
       const event = this.events[index];
-      if (event?.type === "view" && event.node === this.configuringNode) count += 1;
+      if (event?.type === "view" && this.isConfiguringNode(event.node)) viewNums.add(event.view.viewNum);
     }
-    return count;
+    return viewNums.size;
   }
 
   /** Publishes a control command on `<c>.control`, as `npm run fault` does. */

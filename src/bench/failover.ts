@@ -54,7 +54,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
       options.progress.show(label, (round - 1) / options.rounds, "steady", true);
       await sleep(options.steadyMs);
       const before = await cluster.waitForServingView(
-        (view) => view.primary !== null && view.backup !== null,
+        (view) => view.primary !== null && cluster.protocol.broker.ready(view),
         options.roundTimeoutMs,
       );
       const crashed = before.primary ?? "";
@@ -66,7 +66,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
       const viewEvent = await cluster.waitForEvent(
         (event) =>
           event.type === "view" &&
-          event.node === cluster.configuringNode &&
+          cluster.isConfiguringNode(event.node) &&
           event.view.viewNum > before.viewNum &&
           event.view.primary !== crashed,
         options.roundTimeoutMs,

@@ -106,7 +106,7 @@ export class BrokerClients {
       names: this.options.names,
       address: `client-${nanoid(12)}`,
       protocol,
-      definition: createViewProbe(protocol.broker.viewQuery, config.clientRetryMs),
+      definition: createViewProbe(protocol.broker.viewQuery, config),
       connection: this.connection,
       log,
       checkInvariants: this.options.checkInvariants,
@@ -120,7 +120,7 @@ export class BrokerClients {
       return await withTimeout(
         viewPromise,
         timeoutMs,
-        `no answer from ${protocol.broker.viewQuery.to} within ${timeoutMs} ms`,
+        `no answer from ${protocol.broker.viewQuery.to(config).join(", ")} within ${timeoutMs} ms`,
       );
     } finally {
       await host.stop({ deleteQueue: true });

@@ -2,40 +2,82 @@
 // gets an answer: `npm run kv -- view`, the memory console's `view` and the
 // integration harness run it on a client address. The question, who answers
 // it and how to read the answer are the protocol's (`protocol.broker.viewQuery`).
+// It asks every node of `to` and, once the first answer is in, waits for the
+// others at most `viewAnswerGraceMs`, then reports the highest view among
+// the answers (a node that is down, behind or changing views must neither
+// hold the probe up nor have the last word).
 // Pure like the protocol actors: everything through the context.
-import type { ActorDefinition } from "../actors/context.js";
+import type { ActorDefinition, Context } from "../actors/context.js";
+import type { Address } from "../schemas/address.js";
 import type { View } from "../schemas/view.js";
-import type { ViewQuery } from "../protocols/brokerSupport.js";
+import { type ViewQuery, viewAnswerGraceMs } from "../protocols/brokerSupport.js";
+import type { ProtocolConfigBase } from "../protocols/protocol.js";
 
 export interface ViewProbeState {
+  /** The view reported (once reported, the probe is done). */
   view: View | null;
+  /** The highest view answered so far, not yet reported. */
+  best: View | null;
+  /** Who answered, in order. */
+  answered: Address[];
 }
 
-/** The probe's own timer: it asks again after `retryMs` without an answer. */
+/** The probe's timers: it asks again after `retryMs` without an answer; it reports when the grace after the first answer ends. */
 const retryTimer = { type: "ViewProbeRetryTimer" } as const;
+const graceTimer = { type: "ViewProbeGraceTimer" } as const;
 
-export function createViewProbe(query: ViewQuery, retryMs: number): ActorDefinition<ViewProbeState> {
+/** A probe of the cluster of configuration `config`: it asks `query.to(config)`, again every `config.clientRetryMs`. */
+export function createViewProbe(
+  query: ViewQuery,
+  config: ProtocolConfigBase,
+): ActorDefinition<ViewProbeState> {
+  const asked = query.to(config);
+  const retryMs = config.clientRetryMs;
+  const askAll = (ctx: Context): void => {
+    for (const node of asked) ctx.send(node, query.request);
+  };
   return {
     kind: "client",
     init(ctx) {
-      ctx.send(query.to, query.request);
+      askAll(ctx);
       ctx.setTimer(retryTimer, retryMs);
-      return { view: null };
+      return { view: null, best: null, answered: [] };
     },
     onMessage(state, message, ctx) {
-      if (message.from !== query.to || state.view !== null) return;
+      if (state.view !== null || !asked.includes(message.from)) return;
       const view = query.viewOf(message.body);
       if (view === null) return;
-      state.view = { ...view };
-      ctx.emit({ type: "viewChanged", view: { ...view } });
+      if (!state.answered.includes(message.from)) state.answered.push(message.from);
+      const first = state.best === null;
+      state.best = higherView(state.best, view);
+      if (state.answered.length >= asked.length) report(state, ctx);
+      else if (first) ctx.setTimer(graceTimer, viewAnswerGraceMs);
     },
-    onTimer(state, _timer, ctx) {
+    onTimer(state, timer, ctx) {
       if (state.view !== null) return;
-      ctx.send(query.to, query.request);
+      if (timer.type === graceTimer.type) return report(state, ctx);
+      if (state.best !== null) return; // the grace timer reports
+      askAll(ctx);
       ctx.setTimer(retryTimer, retryMs);
     },
     viewNum: (state) => state.view?.viewNum ?? 0,
     invariants() {},
-    describe: (state) => (state.view === null ? "waiting for the view" : `view ${state.view.viewNum}`),
+    describe: (state) =>
+      state.view !== null
+        ? `view ${state.view.viewNum}`
+        : state.best === null
+          ? "waiting for the view"
+          : `view ${state.best.viewNum} from ${state.answered.length} of ${asked.length}, waiting for the rest`,
   };
+}
+
+/** The higher of two views; the first of equals (an answer does not replace an equal one). */
+export function higherView(held: View | null, answer: View): View {
+  return held !== null && held.viewNum >= answer.viewNum ? held : { ...answer };
+}
+
+function report(state: ViewProbeState, ctx: Context): void {
+  if (state.best === null) return;
+  state.view = { ...state.best };
+  ctx.emit({ type: "viewChanged", view: { ...state.best } });
 }

@@ -11,8 +11,9 @@ import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, NodeSpec, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { ControlCommand } from "../schemas/control.js";
+import { describeView } from "../schemas/view.js";
 import type { BrokerControl } from "./brokerControl.js";
-import { ClusterObserver, sleep } from "./observer.js";
+import { ClusterObserver, sleep, type ViewObservation } from "./observer.js";
 
 /** A command not acknowledged by every node within this long is published again. */
 export const republishMs = 700;
@@ -91,7 +92,7 @@ export class ChaosCluster {
       log: options.log,
       topology: topologyTable(names),
     });
-    const observer = new ClusterObserver(options.protocol, names, connection, options.log);
+    const observer = new ClusterObserver(options.protocol, names, connection, options.log, options.config);
     await observer.start();
     const { config } = options;
     const nodeArgs = [
@@ -123,7 +124,7 @@ export class ChaosCluster {
     return cluster;
   }
 
-  /** Every node announced `started`, and the view has a backup and is acknowledged. */
+  /** Every node announced `started`, and the view is settled (`broker.ready`, taken up; pb: has a backup, acknowledged). */
   private async waitUntilReady(timeoutMs: number): Promise<void> {
     const observer = this.observer;
     for (const node of this.supervisor.addresses) {
@@ -136,9 +137,12 @@ export class ChaosCluster {
     }
     const ready = await observer.waitFor(() => {
       const seen = observer.view;
-      return seen !== null && seen.view.backup !== null && observer.primaryAcked(seen);
+      return seen !== null && observer.settled(seen);
     }, timeoutMs);
-    if (!ready) throw new Error(`no acknowledged view with a backup within ${timeoutMs} ms`);
+    if (!ready)
+      throw new Error(
+        `no settled view (full redundancy, taken up) within ${timeoutMs} ms; last ${seen(observer.view)}`,
+      );
   }
 
   get addresses(): Address[] {
@@ -291,4 +295,8 @@ export class ChaosCluster {
 export function roleSpecOf(protocol: AnyProtocol, address: Address): RoleSpec | undefined {
   const role = protocol.roleOf(address);
   return protocol.roles.find((spec) => spec.name === role);
+}
+
+function seen(observation: ViewObservation | null): string {
+  return observation === null ? "view: none seen" : describeView(observation.view);
 }

@@ -9,29 +9,31 @@
 // lose their connection.
 //
 // It keeps to the fault model the protocol is built for, as the simulator's
-// nemesis does (src/sim/chaos.ts): a cut-off server cannot be told from a
-// dead one, so
-// - a primary or backup is lost (crash, SIGKILL, restart, connection kill;
-//   a connection kill of an uncrashable node counts too: pb's view server may
-//   drop either on reconnect) only when the view is acknowledged by its
-//   primary, has a backup, both are alive and sending heartbeats, no partition
-//   is on, and no role was lost in this view yet: at most one per acknowledged
-//   view (a connection kill nobody noticed, the view unchanged one failure-
-//   detection time after the node reconnected, lost nothing and stops counting);
-// - no partition while recovering from such a loss (until a later view is
-//   acknowledged with a backup), and loss is capped at 5% then, so the survivor's
-//   pings are not all lost in one check interval;
-// - before losing a role it caps the loss, waits one failure-detection time
-//   (pb: two ping checks) and looks again, so that a false death the loss was
-//   about to cause does not coincide with it.
-// Idle servers may be crashed at any time. Uncrashable nodes are never crashed.
-import type { ChaosPartition } from "../protocols/chaosSupport.js";
+// nemesis does (src/sim/chaos.ts), and asks the protocol for it
+// (`chaos.faults`): before losing a node (crash, SIGKILL, restart, connection
+// kill) it asks `lossVerdict`, which answers from the view, which nodes are
+// live and the losses not yet recovered from (pb: an idle server at any time;
+// the primary or backup, or the view server's connection, at most one per
+// settled view, both live). To a counted loss it adds its own conditions:
+// - none while a partition is on or an uncrashable node reconnects;
+// - before it, it caps the loss, waits one failure-detection time (pb: two
+//   ping checks) and looks again, so that a false death the loss was about
+//   to cause does not coincide with it;
+// - after it, until the protocol says the cluster `recovered` (pb: a later
+//   view is settled), no partition, and loss is capped at 5%, so the
+//   survivors' heartbeats are not all lost in one check interval; a
+//   connection kill nobody noticed (the view unchanged one failure-detection
+//   time after the node reconnected) lost nothing and stops counting.
+// Uncrashable nodes are never crashed.
+import type { ChaosLoss, ChaosPartition, LossVerdict, SettledView } from "../protocols/chaosSupport.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
+import { nameNodes } from "../protocols/viewHelpers.js";
 import type { Address } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
+import { describeViewBrief, sameView } from "../schemas/view.js";
 import type { ChaosCluster } from "./cluster.js";
-import { sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
+import { epochMs, sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
 
 export const faultKinds = [
   "net",
@@ -49,17 +51,18 @@ export type FaultCounts = Record<FaultKind, number>;
 
 /**
  * Who lost what: roles at the time of each crash, kill, restart or connection
- * kill; an uncrashable node's connection kills under its role's name (pb:
- * `viewserver`), between `idle` and `clients`.
+ * kill, under the protocol's `chaos.faults.viewRoles` (pb: primary, backup,
+ * idle); an uncrashable node's connection kills under its role's name (pb:
+ * `viewserver`), between those and `clients`.
  */
-export type RoleLosses = Record<string, number> & {
-  primary: number;
-  backup: number;
-  idle: number;
-  clients: number;
-};
+export type RoleLosses = Record<string, number> & { clients: number };
 
-/** Loss while recovering from the loss of a primary or backup (as in the simulator). */
+/** A counted loss (ChaosLoss), and whether it was a connection kill (which may turn out to have lost nothing). */
+interface CountedLoss extends ChaosLoss {
+  byConnection: boolean;
+}
+
+/** Loss while recovering from a counted loss (as in the simulator). */
 export const recoveryDropMax = 0.05;
 export const dropMax = 0.3;
 export const duplicateMax = 0.2;
@@ -76,7 +79,6 @@ const partitionMsMin = 1_000;
 const partitionMsMax = 5_000;
 
 type Condition = "up" | "crashed" | "killed" | "starting";
-type Role = "primary" | "backup" | "idle";
 
 export interface NemesisOptions {
   cluster: ChaosCluster;
@@ -105,8 +107,8 @@ export class Nemesis {
   private netPublishedAtMs = 0;
   private partitioned: ChaosPartition | null = null;
   private partitionEndsAtMs = Infinity;
-  /** The last loss of a primary or backup (or of an uncrashable node's connection), and in which view. */
-  private lastLoss: { viewNum: number; node: Address; byConnection: boolean } | null = null;
+  /** Counted losses not yet known to be recovered from or forgiven, oldest first. */
+  private losses: CountedLoss[] = [];
   /** When a connection-kill victim said `connected` again. */
   private readonly reconnectedAtMs = new Map<Address, number>();
   private readonly background = new Set<Promise<void>>();
@@ -119,9 +121,10 @@ export class Nemesis {
     this.random = options.random;
     this.protocol = options.cluster.options.protocol;
     for (const server of this.cluster.servers) this.condition.set(server, "up");
-    const losses: Record<string, number> = { primary: 0, backup: 0, idle: 0 };
+    const losses: Record<string, number> = {};
+    for (const role of this.protocol.chaos.faults.viewRoles) losses[role] = 0;
     for (const node of this.cluster.uncrashable) losses[this.roleName(node)] = 0;
-    this.roleLosses = { ...losses, primary: 0, backup: 0, idle: 0, clients: 0 };
+    this.roleLosses = { ...losses, clients: 0 };
   }
 
   /** Acts until `durationMs` from now. */
@@ -169,7 +172,7 @@ export class Nemesis {
     if (this.partitioned !== null && performance.now() >= this.partitionEndsAtMs) return this.healPartition();
     const roll = this.random.next();
     if (roll < 0.2) return this.setNet();
-    if (roll < 0.3) return this.cutPrimary();
+    if (roll < 0.3) return this.partition();
     if (roll < 0.36) return this.healPartition();
     if (roll < 0.52) return this.crash();
     if (roll < 0.64) return this.kill();
@@ -199,7 +202,7 @@ export class Nemesis {
   }
 
   /** The protocol's partition (pb: the primary cannot reach the view server, nor it the primary; everyone else can). */
-  private async cutPrimary(): Promise<void> {
+  private async partition(): Promise<void> {
     if (this.recovering() || this.partitioned !== null) {
       this.options.note(
         this.partitioned !== null ? "(no new partition: one is on)" : "(no partition while recovering)",
@@ -215,7 +218,7 @@ export class Nemesis {
     this.partitionEndsAtMs = performance.now() + this.random.between(partitionMsMin, partitionMsMax);
     this.faults.partition += 1;
     this.options.note(
-      `partition: ${isolated} (${roleOf(isolated, seen)} of view ${seen.view.viewNum}) cut off from ${this.names(from)}`,
+      `partition: ${isolated} (${this.roleOf(isolated, seen)} of view ${seen.view.viewNum}) cut off from ${this.names(from)}`,
     );
     await this.cluster.applyEverywhere(command, [isolated, ...from], ackTimeoutMs);
   }
@@ -343,66 +346,67 @@ export class Nemesis {
 
   /**
    * Loses a node (a server, or an uncrashable node's connection) within the
-   * fault model: an idle server at any time; a primary or backup (or an
-   * uncrashable node) only when the view is stable, after capping the loss
-   * and looking again.
+   * fault model: at once when the protocol calls the loss free; when it
+   * counts, only if it may now, and again after capping the loss and looking
+   * once more.
    */
   private async loseServer(victim: Address, what: string, inflict: () => Promise<void>): Promise<void> {
     const first = await this.cluster.observer.freshView();
     if (first === null) return;
-    const role = this.cluster.uncrashable.includes(victim) ? this.roleName(victim) : roleOf(victim, first);
-    if (role === "idle") {
-      this.roleLosses.idle += 1;
-      this.options.note(`${what} ${victim} (idle in view ${first.view.viewNum})`);
+    const role = this.roleOf(victim, first);
+    const verdict = this.lossVerdict(victim, first);
+    if (verdict.kind === "free") {
+      this.roleLosses[role] = (this.roleLosses[role] ?? 0) + 1;
+      this.options.note(`${what} ${victim} (${role} in view ${first.view.viewNum})`);
       await inflict();
       return;
     }
-    const notNow = this.whyNotStable(first);
-    if (notNow !== null) {
+    if (verdict.kind === "refused") {
       this.refused += 1;
-      this.options.note(`(no ${what} of ${victim}, ${role} of view ${describe(first)}: ${notNow})`);
+      this.options.note(`(no ${what} of ${victim}, ${role} of view ${describe(first)}: ${verdict.why})`);
       return;
     }
-    await this.capLoss();
+    await this.capLoss(role);
     await sleep(this.options.failureDetectionMs);
     const second = await this.cluster.observer.freshView();
     const stillNot =
       second === null
         ? "no fresh view"
-        : !sameView(first, second)
+        : !sameView(first.view, second.view)
           ? `the view moved to ${describe(second)}`
-          : this.whyNotStable(second);
+          : refusal(this.lossVerdict(victim, second));
     if (second === null || stillNot !== null) {
       this.refused += 1;
       this.options.note(`(no ${what} of ${victim} after all: ${stillNot ?? ""})`);
       return;
     }
-    this.lastLoss = { viewNum: second.view.viewNum, node: victim, byConnection: what === "connection kill" };
+    this.losses.push({
+      viewNum: second.view.viewNum,
+      node: victim,
+      atEpochMs: epochMs(),
+      byConnection: what === "connection kill",
+    });
     this.roleLosses[role] = (this.roleLosses[role] ?? 0) + 1;
     this.options.note(`${what} ${victim} (${role} of view ${describe(second)})`);
     await inflict();
   }
 
-  /**
-   * Why the view may not lose its primary or backup now (null: it may). It
-   * may when it is acknowledged by its primary, has a backup holding the state
-   * (a primary acknowledges only after the transfer), both are alive and
-   * sending heartbeats, no partition is on, and no role was lost in this view yet.
-   */
-  private whyNotStable(seen: ViewObservation): string | null {
-    const { view } = seen;
-    if (view.primary === null || view.backup === null) return "no backup";
-    if (this.lossCounts(view.viewNum))
-      return `a role was lost in view ${this.lastLoss?.viewNum ?? "?"} already`;
-    if (this.partitioned !== null) return "a partition is on";
-    if (!this.cluster.observer.primaryAcked(seen)) return "not acknowledged by its primary yet";
-    for (const server of [view.primary, view.backup]) {
-      if (!this.isLive(server)) return `${server} is not live (${this.describeLiveness(server)})`;
-    }
+  /** The protocol's verdict on losing `victim` in the view `seen`, with the nemesis's own refusals of a counted loss. */
+  private lossVerdict(victim: Address, seen: ViewObservation): LossVerdict {
+    const now = this.settledView(seen);
+    const verdict = this.protocol.chaos.faults.lossVerdict(victim, {
+      ...now,
+      isLive: (node) => this.isLive(node),
+      liveness: (node) => this.describeLiveness(node),
+      unrecovered: this.unrecovered(now),
+    });
+    if (verdict.kind !== "counted") return verdict;
+    if (this.partitioned !== null) return { kind: "refused", why: "a partition is on" };
     for (const node of this.cluster.uncrashable) {
-      if (this.isReconnecting(node)) return `${this.protocol.chaos.nodeName(node)} is reconnecting`;
+      if (this.isReconnecting(node))
+        return { kind: "refused", why: `${this.protocol.chaos.nodeName(node)} is reconnecting` };
     }
-    return null;
+    return verdict;
   }
 
   private describeLiveness(server: Address): string {
@@ -410,35 +414,49 @@ export class Nemesis {
     return `${this.condition.get(server) ?? "?"}, process ${this.cluster.isProcessRunning(server) ? "running" : "down"}${this.isReconnecting(server) ? ", reconnecting" : ""}, last ping ${Number.isFinite(since) ? `${Math.round(since)} ms` : "never"} ago`;
   }
 
-  /** A primary or backup was lost and no later view is acknowledged with a backup yet. */
+  /** Counted losses the cluster has not recovered from (as of `seen`) and that were not forgiven; the others are dropped for good. */
+  private unrecovered(seen: SettledView): CountedLoss[] {
+    this.losses = this.losses.filter(
+      (loss) => !this.forgiven(loss) && !this.protocol.chaos.faults.recovered(loss, seen),
+    );
+    return [...this.losses];
+  }
+
+  /** A counted loss is not recovered from yet: no partition, and loss capped. */
   private recovering(): boolean {
-    const loss = this.lastLoss;
-    if (loss === null) return false;
+    if (this.losses.length === 0) return false;
     const seen = this.cluster.observer.view;
     if (seen === null) return true;
-    if (seen.view.viewNum <= loss.viewNum) return this.lossCounts(seen.view.viewNum);
-    return seen.view.backup === null || !this.cluster.observer.primaryAcked(seen);
+    return this.unrecovered(this.settledView(seen)).length > 0;
+  }
+
+  /** The view seen, as the protocol's fault model reads it. */
+  private settledView(seen: ViewObservation): SettledView {
+    const { observer } = this.cluster;
+    return {
+      view: seen.view,
+      settled: observer.settled(seen),
+      latestAnswer: (node) => observer.latestAnswer(node),
+    };
   }
 
   /**
-   * The last loss still forbids another in this view. A connection kill nobody
-   * noticed (the node reconnected, and one failure-detection time later the
-   * view is the same) lost nothing, so it stops counting.
+   * A connection kill nobody noticed (the node reconnected, and one
+   * failure-detection time later the view is the same) lost nothing, so it
+   * stops counting.
    */
-  private lossCounts(viewNum: number): boolean {
-    const loss = this.lastLoss;
-    if (loss === null || viewNum > loss.viewNum) return false;
-    if (!loss.byConnection || this.isReconnecting(loss.node)) return true;
+  private forgiven(loss: CountedLoss): boolean {
+    if (!loss.byConnection || this.isReconnecting(loss.node)) return false;
     const reconnectedAtMs = this.reconnectedAtMs.get(loss.node);
     return (
-      reconnectedAtMs === undefined || performance.now() - reconnectedAtMs < this.options.failureDetectionMs
+      reconnectedAtMs !== undefined && performance.now() - reconnectedAtMs >= this.options.failureDetectionMs
     );
   }
 
-  private async capLoss(): Promise<void> {
+  private async capLoss(role: string): Promise<void> {
     if (this.net.drop <= recoveryDropMax) return;
     this.net = { ...this.net, drop: recoveryDropMax };
-    this.options.note(`net: loss capped at ${recoveryDropMax} before losing a primary or backup`);
+    this.options.note(`net: loss capped at ${recoveryDropMax} before losing a ${role}`);
     await this.applyNet();
   }
 
@@ -491,6 +509,12 @@ export class Nemesis {
     );
   }
 
+  /** The role a node's loss is counted under: an uncrashable node's role (pb: "viewserver"), else its role in the view (`chaos.faults.roleIn`). */
+  private roleOf(node: Address, seen: ViewObservation): string {
+    if (this.cluster.uncrashable.includes(node)) return this.roleName(node);
+    return this.protocol.chaos.faults.roleIn(seen.view, node);
+  }
+
   /** An uncrashable node's role, as its losses are counted (pb: "viewserver"). */
   private roleName(node: Address): string {
     return this.protocol.roleOf(node) ?? node;
@@ -498,10 +522,7 @@ export class Nemesis {
 
   /** Nodes as the timeline names them: "the view server", "server-2 and server-3". */
   private names(nodes: readonly Address[]): string {
-    const named = nodes.map((node) => this.protocol.chaos.nodeName(node));
-    return named.length <= 1
-      ? (named[0] ?? "nobody")
-      : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+    return nameNodes(this.protocol, nodes);
   }
 
   private inBackground(work: () => Promise<void>): void {
@@ -512,20 +533,12 @@ export class Nemesis {
   }
 }
 
-function roleOf(node: Address, seen: ViewObservation): Role {
-  if (node === seen.view.primary) return "primary";
-  if (node === seen.view.backup) return "backup";
-  return "idle";
-}
-
-function sameView(a: ViewObservation, b: ViewObservation): boolean {
-  return (
-    a.view.viewNum === b.view.viewNum && a.view.primary === b.view.primary && a.view.backup === b.view.backup
-  );
-}
-
 function describe(seen: ViewObservation): string {
-  return `${seen.view.viewNum} (${seen.view.primary ?? "-"}, ${seen.view.backup ?? "-"})`;
+  return describeViewBrief(seen.view);
+}
+
+function refusal(verdict: LossVerdict): string | null {
+  return verdict.kind === "refused" ? verdict.why : null;
 }
 
 function round3(value: number): number {

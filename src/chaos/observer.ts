@@ -3,10 +3,12 @@
 // - a wiretap on what is routed to the nodes the protocol names
 //   (`chaos.watch.tapped`, pb: the view server; a second queue bound to
 //   `<c>.net` with their keys): the heartbeats they receive, so we know when
-//   the primary acknowledged a view exactly as they do (pb: its pings);
+//   a view was taken up exactly as they do (`chaos.watch.takenUp`, pb: the
+//   primary's pings acknowledging it);
 // - a view watch: the protocol's configuration query (`broker.viewQuery`,
-//   pb: GetView to the view server) published straight to its node (outside
-//   the fault layer) every few ms, so the current view is never more than a poll old;
+//   pb: GetView to the view server) published straight to its nodes (outside
+//   the fault layer) every few ms, so the current view is never more than a
+//   poll old; of several answering nodes the highest view counts (below);
 // - copies of everything dead-lettered into `<c>.lost` and `<c>.rejected`
 //   (our own queues bound to those fanout exchanges), counted by cause, and
 //   the markers of the garbage campaign found in them.
@@ -16,7 +18,8 @@ import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { NodeAnswer } from "../protocols/chaosSupport.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
@@ -26,6 +29,12 @@ import { findGarbageMarker } from "./garbageMarker.js";
 
 /** The view watch asks for the configuration this often. */
 export const viewPollMs = 40;
+/**
+ * An answer of a lower view than the one held replaces it only once the one
+ * held is older than this: the node that said it has not said it again
+ * (crashed, cut off), so the others' word is the newest there is.
+ */
+export const viewAnswerStaleMs = 3 * viewPollMs;
 /** Polling step of `waitFor`. */
 const waitStepMs = 20;
 
@@ -52,6 +61,8 @@ export interface RejectedCopy {
 export interface ViewObservation {
   view: View;
   primaryIncarnation: number | null;
+  /** The node that answered. */
+  from: Address;
   /** When its node sent it (epoch ms, its clock: comparable on one machine). */
   sentAtEpochMs: number;
   /** When we received it (performance.now()). */
@@ -87,7 +98,11 @@ export class ClusterObserver {
   /** Messages published straight to `<c>.rejected` (no node header). */
   rejectedWithoutNode = 0;
   private readonly pings = new Map<Address, PingRecord>();
-  /** `server|viewNum|incarnation` of every heartbeat the watched nodes were sent. */
+  /** Each asked node's latest answer to the view watch (any view: the node's own word). */
+  private readonly answers = new Map<Address, NodeAnswer>();
+  /** When each asked node last answered the view watch (performance.now()): a sign of life, as a heartbeat is. */
+  private readonly answeredAtMs = new Map<Address, number>();
+  /** `server|viewNum|incarnation` and `server|viewNum|*` of every heartbeat the watched nodes were sent. */
   private readonly acknowledgements = new Set<string>();
   private latest: ViewObservation | null = null;
   private readonly taps: Tap[];
@@ -100,6 +115,8 @@ export class ClusterObserver {
     private readonly names: ClusterNames,
     private readonly connection: BrokerConnection,
     private readonly log: Logger,
+    /** The cluster's configuration (who answers the view query: VR's replicas). */
+    private readonly config: ProtocolConfigBase = protocol.config.defaults,
   ) {
     const suffix = nanoid(8).replace(/[^A-Za-z0-9]/g, "x");
     this.watchAddress = `client-chaoswatch-${suffix}`;
@@ -153,17 +170,34 @@ export class ClusterObserver {
     return seen ? this.latest : null;
   }
 
-  /** The watched nodes were sent a heartbeat from the view's primary acknowledging it (pb: what lets the view server change views). */
-  primaryAcked(observation: ViewObservation): boolean {
-    const { view, primaryIncarnation } = observation;
-    if (view.primary === null || primaryIncarnation === null) return false;
-    return this.acknowledgements.has(`${view.primary}|${view.viewNum}|${primaryIncarnation}`);
+  /** The view's nodes took it up, as the heartbeats to the watched nodes show (`chaos.watch.takenUp`; pb: its primary acknowledged it). */
+  takenUp(observation: ViewObservation): boolean {
+    return this.protocol.chaos.watch.takenUp(observation, (node, viewNum, incarnation) =>
+      this.acknowledgements.has(`${node}|${viewNum}|${incarnation ?? "*"}`),
+    );
   }
 
-  /** Milliseconds since the server's last heartbeat to a watched node (Infinity: never). */
+  /** The view serves with its full redundancy (`broker.ready`) and was taken up: the cluster is settled in it. */
+  settled(observation: ViewObservation): boolean {
+    return this.protocol.broker.ready(observation.view) && this.takenUp(observation);
+  }
+
+  /**
+   * Milliseconds since the node was last heard from (Infinity: never): its
+   * last heartbeat to a watched node, or its last answer to the view watch
+   * (pb: servers only ping; VR's replicas answer the watch).
+   */
   sincePingMs(server: Address): number {
-    const record = this.pings.get(server);
-    return record === undefined ? Infinity : performance.now() - record.lastAtMs;
+    const lastAtMs = Math.max(
+      this.pings.get(server)?.lastAtMs ?? -Infinity,
+      this.answeredAtMs.get(server) ?? -Infinity,
+    );
+    return performance.now() - lastAtMs;
+  }
+
+  /** The node's own latest answer to the view watch, or null. */
+  latestAnswer(node: Address): NodeAnswer | null {
+    return this.answers.get(node) ?? null;
   }
 
   /** Polls `predicate` until it holds (true) or the time is up (false). */
@@ -224,20 +258,25 @@ export class ClusterObserver {
     const { viewNum, incarnation } = heartbeat;
     this.pings.set(from, { lastAtMs: performance.now(), incarnation, viewNum });
     this.acknowledgements.add(`${from}|${viewNum}|${incarnation}`);
+    this.acknowledgements.add(`${from}|${viewNum}|*`);
   }
 
   private onWatchReply(message: ConsumeMessage): void {
     const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
     if (!parsed.ok) return;
     const envelope = parsed.value;
-    if (envelope.from !== this.protocol.broker.viewQuery.to) return;
+    if (!this.asked.includes(envelope.from)) return;
     const report = this.protocol.chaos.watch.report(envelope.body);
     if (report === null) return;
-    // Delays reorder replies: keep the newest statement.
-    if (this.latest !== null && envelope.sentAt <= this.latest.sentAtEpochMs) return;
+    this.answeredAtMs.set(envelope.from, performance.now());
+    if ((this.answers.get(envelope.from)?.sentAtEpochMs ?? -Infinity) < envelope.sentAt)
+      this.answers.set(envelope.from, { view: { ...report.view }, sentAtEpochMs: envelope.sentAt });
+    if (!answerReplaces(this.latest, { from: envelope.from, sentAt: envelope.sentAt, view: report.view }))
+      return;
     this.latest = {
       view: { ...report.view },
       primaryIncarnation: report.primaryIncarnation,
+      from: envelope.from,
       sentAtEpochMs: envelope.sentAt,
       receivedAtMs: performance.now(),
     };
@@ -274,24 +313,48 @@ export class ClusterObserver {
     this.garbageRejected.set(marker, copies);
   }
 
+  /** The nodes the view watch asks. */
+  private get asked(): readonly Address[] {
+    return this.protocol.broker.viewQuery.to(this.config);
+  }
+
   private pollView(): void {
     this.pollCount += 1;
     const query = this.protocol.broker.viewQuery;
-    const envelope: Envelope = {
-      v: 1,
-      id: `watch-${this.pollCount}`,
-      from: this.watchAddress,
-      to: query.to,
-      viewNum: this.latest?.view.viewNum ?? 0,
-      sentAt: epochMs(),
-      body: query.request,
-    };
-    // Straight to the node's queue: the watch is not subject to the fault layer.
-    const sent = this.connection.publish(this.names.net, query.to, Buffer.from(JSON.stringify(envelope)), {
-      contentType: "application/json",
-    });
-    if (!sent) this.log.debug("view poll not sent (disconnected)");
+    for (const [index, node] of this.asked.entries()) {
+      const envelope: Envelope = {
+        v: 1,
+        id: this.asked.length === 1 ? `watch-${this.pollCount}` : `watch-${this.pollCount}-${index}`,
+        from: this.watchAddress,
+        to: node,
+        viewNum: this.latest?.view.viewNum ?? 0,
+        sentAt: epochMs(),
+        body: query.request,
+      };
+      // Straight to the node's queue: the watch is not subject to the fault layer.
+      const sent = this.connection.publish(this.names.net, node, Buffer.from(JSON.stringify(envelope)), {
+        contentType: "application/json",
+      });
+      if (!sent) this.log.debug(`view poll of ${node} not sent (disconnected)`);
+    }
   }
+}
+
+/**
+ * Whether an answer to the view watch replaces the observation held. Delays
+ * reorder replies: a newer statement of the same node, or a newer one of at
+ * least the view held, replaces it; a lower view of another node (behind, or
+ * still changing views) only once the view held went stale. With one
+ * answering node (pb) that is simply its newest statement.
+ */
+export function answerReplaces(
+  held: Pick<ViewObservation, "from" | "view" | "sentAtEpochMs"> | null,
+  answer: { from: Address; sentAt: number; view: View },
+): boolean {
+  if (held === null) return true;
+  if (answer.sentAt <= held.sentAtEpochMs) return false;
+  if (answer.from === held.from || answer.view.viewNum >= held.view.viewNum) return true;
+  return answer.sentAt - held.sentAtEpochMs > viewAnswerStaleMs;
 }
 
 function lostCause(message: ConsumeMessage): LostCause {

@@ -13,6 +13,7 @@ import { BrokerConnection } from "../broker/connection.js";
 import { nanosecondClock } from "../broker/workload.js";
 import { checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
+import { describeView, initialView } from "../schemas/view.js";
 import { Random } from "../sim/random.js";
 import { type AcknowledgedWritesReport, checkAcknowledgedWrites, type FinalRead } from "./acknowledged.js";
 import type { BrokerControl } from "./brokerControl.js";
@@ -305,7 +306,11 @@ async function healAndFinish(
   if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
   const settled = await untilStopped(settle(cluster, options), options.stop);
   if (settled === null) return interrupted();
-  note(settled ? "settled: a view with a backup, acknowledged, every server pinging" : "did NOT settle");
+  note(
+    settled
+      ? `settled: ${describeView(cluster.observer.view?.view ?? initialView)} with full redundancy, taken up, every server pinging`
+      : "did NOT settle",
+  );
   if (!settled)
     problems.push(
       `the cluster did not settle within ${options.settleMs} ms after healing (last view ${JSON.stringify(cluster.observer.view?.view ?? null)})`,
@@ -341,13 +346,13 @@ function untilStopped<T>(promise: Promise<T>, stop: AbortSignal | undefined): Pr
   });
 }
 
-/** Waits for a view with a backup, acknowledged by its primary, and every server's heartbeats seen. */
+/** Waits for a settled view (`broker.ready`, taken up; pb: a backup, acknowledged by its primary), and every server's heartbeats seen. */
 async function settle(cluster: ChaosCluster, options: ChaosRunOptions): Promise<boolean> {
   const observer = cluster.observer;
   return observer.waitFor(() => {
     if (isStopped(options)) return true; // polling ends at once (the caller has given up on it)
     const seen = observer.view;
-    if (seen === null || seen.view.backup === null || !observer.primaryAcked(seen)) return false;
+    if (seen === null || !observer.settled(seen)) return false;
     return cluster.servers.every((server) => observer.sincePingMs(server) < cluster.liveWithinMs);
   }, options.settleMs);
 }

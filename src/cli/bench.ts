@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";
-import { configFromOptions, configNumber } from "../protocols/configOptions.js";
+import { configFromOptions, configNumber, serverCount } from "../protocols/configOptions.js";
 import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { startCpuProfile } from "../bench/profile.js";
 import { Progress } from "../bench/progress.js";
@@ -249,7 +249,8 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       warmupMs: options.warmupMs ?? defaults.warmupMs,
       windowMs: options.windowMs ?? defaults.windowMs,
       rounds: options.rounds ?? defaults.rounds,
-      pbkvServers: 3,
+      // pb runs 3; a protocol whose configuration fixes the count (VR's replicas) runs that.
+      pbkvServers: serverCount(protocol, config, undefined, 3),
       forward,
       variants,
       peers,

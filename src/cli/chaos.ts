@@ -26,6 +26,7 @@ import {
   runCommand,
   type CommonOptions,
   quietOnBrokenPipe,
+  serversOf,
   usageExitCodes,
   writableDirectory,
 } from "./common.js";
@@ -136,7 +137,6 @@ function seedArg(text: string): number {
 }
 
 async function runChaos(options: ChaosOptions): Promise<number> {
-  if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
   const protocol = protocolNamed(options.protocol);
   // pb: --ping-ms and --ping-check-ms, looser here than the protocol's defaults.
   const config = (() => {
@@ -146,6 +146,8 @@ async function runChaos(options: ChaosOptions): Promise<number> {
       throw new CommandError((error as Error).message, exitCodes.usage);
     }
   })();
+  options.servers = serversOf(program, protocol, config, options.servers);
+  if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
   const say = (line: string): void => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -232,7 +234,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
 
 /** The losses of uncrashable nodes' connections, by how the protocol names their role ("view server connection 2"). */
 function uncrashableLosses(protocol: AnyProtocol, losses: Readonly<Record<string, number>>): string[] {
-  const viewRoles = new Set(["primary", "backup", "idle", "clients"]);
+  const viewRoles = new Set([...protocol.chaos.faults.viewRoles, "clients"]);
   return Object.entries(losses)
     .filter(([role]) => !viewRoles.has(role))
     .map(([role, count]) => `${protocol.dashboard.roles[role]?.label ?? role} connection ${count}`);
@@ -246,7 +248,7 @@ function describeRun(protocol: AnyProtocol, result: ChaosRunResult, index: numbe
   const losses = result.roleLosses;
   const lines = [
     `run ${index}/${runs} seed ${result.seed}: ${result.ok ? "ok" : "FAILED"}${result.interrupted ? " (interrupted: the checks cover the history so far)" : ""} in ${result.wallSeconds} s — ${result.ops.total} ops (${result.ops.ok} ok, ${result.ops.info} info, ${result.ops.fail} fail), max client wait ${(result.maxClientWaitMs / 1000).toFixed(1)} s`,
-    `  faults: ${faults}; lost: ${[`primary ${losses.primary}`, `backup ${losses.backup}`, `idle ${losses.idle}`, ...uncrashableLosses(protocol, losses), `clients' connection ${losses.clients}`].join(", ")}; ${result.faultsRefused} refused by the fault model`,
+    `  faults: ${faults}; lost: ${[...protocol.chaos.faults.viewRoles.map((role) => `${role} ${losses[role] ?? 0}`), ...uncrashableLosses(protocol, losses), `clients' connection ${losses.clients}`].join(", ")}; ${result.faultsRefused} refused by the fault model`,
     `  dead letters: ${result.lost.total} lost (drop ${result.lost.drop}, partition ${result.lost.partition}, refused ${result.lost.refused}, expired ${result.lost.expired}, unroutable ${result.lost.unroutable}), ${result.rejected.copies} rejected`,
     `  ${result.check.split("\n")[0] ?? ""}; acknowledged writes: ${result.acknowledged.acknowledgedWrites}, required in final values ${result.acknowledged.required}, lost ${result.lostAcknowledgedWrites}`,
   ];

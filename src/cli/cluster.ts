@@ -36,10 +36,12 @@ import {
   protocolOf,
   runCommand,
   quietOnBrokenPipe,
+  serversOf,
   usageExitCodes,
   writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import { configurationEventKeys } from "../protocols/viewHelpers.js";
 import { Interrupt } from "./interrupt.js";
 import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
 
@@ -78,6 +80,7 @@ addProtocolOptions(program);
 program.action((options: ClusterOptions) => runCommand(() => runCluster(options)));
 
 async function runCluster(options: ClusterOptions): Promise<number> {
+  options.servers = serversOf(program, protocolOf(options), protocolConfig(options), options.servers);
   if (options.servers > serversMax) throw new CommandError(`at most ${serversMax} servers`, exitCodes.usage);
   if (options.transport === "memory") return runMemoryCluster(options);
   const names = namesOf(options);
@@ -181,10 +184,11 @@ interface RunningCluster extends ClusterStart {
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   const { options, names, say, broker, connection, supervisor, interrupt } = running;
   const protocol = protocolOf(options);
-  const printer = new EventPrinter(protocol, say);
+  const config = protocolConfig(options);
+  const printer = new EventPrinter(protocol, say, config);
   const subscription = new EventSubscription(
     names,
-    [`view.${protocol.broker.viewQuery.to}`, "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
+    [...configurationEventKeys(protocol, config), "role.*", "lifecycle.*", "fault.*", "rejected.*", "load.*"],
     (event) => printer.print(event),
     running.log,
   );
@@ -202,7 +206,14 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     if (options.ui !== undefined) {
       // Before the nodes, so that it sees the first views.
       const { startClusterUi } = await import("../dashboard/ui.js");
-      const ui = { port: options.ui, names, url: broker.url, clientRetryMs: options.clientRetryMs };
+      const ui = {
+        port: options.ui,
+        protocol,
+        names,
+        url: broker.url,
+        clientRetryMs: options.clientRetryMs,
+        config,
+      };
       dashboard = await startClusterUi({ ...ui, log: running.log, say });
     }
     supervisor.start();

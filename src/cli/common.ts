@@ -6,7 +6,7 @@ import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import type { AnyProtocol, ConfigOption, ProtocolConfigBase } from "../protocols/protocol.js";
-import { configArguments } from "../protocols/configOptions.js";
+import { configArguments, serverCount, ServerCountConflictError } from "../protocols/configOptions.js";
 import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
@@ -118,6 +118,28 @@ export function protocolConfig(options: ProtocolOptions): ProtocolConfigBase {
     return protocol.config.make(overrides as Partial<ProtocolConfigBase>);
   } catch (error) {
     throw new CommandError((error as Error).message, exitCodes.usage);
+  }
+}
+
+/**
+ * The server count of a command with `--servers`: the one the protocol's
+ * configuration fixes (`config.servers`, VR's replicas) when it fixes one,
+ * else `--servers` (its default included). An explicit `--servers` that
+ * differs is a usage error naming both.
+ */
+export function serversOf(
+  command: Command,
+  protocol: AnyProtocol,
+  config: ProtocolConfigBase,
+  servers: number,
+): number {
+  const source = command.getOptionValueSource("servers");
+  const given = source === undefined || source === "default" ? undefined : servers;
+  try {
+    return serverCount(protocol, config, given, servers);
+  } catch (error) {
+    if (error instanceof ServerCountConflictError) throw new CommandError(error.message, exitCodes.usage);
+    throw error;
   }
 }
 

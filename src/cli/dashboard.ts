@@ -15,22 +15,22 @@ import {
   findBroker,
   loggerFor,
   namesOf,
+  protocolConfig,
   positiveInt,
   exitCodes,
   runCommand,
   type CommonOptions,
+  type ProtocolOptions,
   quietOnBrokenPipe,
   usageExitCodes,
 } from "./common.js";
 import { Interrupt } from "./interrupt.js";
 
-interface DashboardCliOptions extends CommonOptions {
-  protocol: string;
+interface DashboardCliOptions extends CommonOptions, ProtocolOptions {
   port: number;
   host: string;
   tap: boolean;
   samplesPerSecond: number;
-  clientRetryMs: number;
 }
 
 function portNumber(text: string): number {
@@ -77,6 +77,7 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
     tap: options.tap,
     samplesPerSecond: options.samplesPerSecond,
     clientRetryMs: options.clientRetryMs,
+    config: protocolConfig(options),
     log,
     say,
   });

@@ -4,9 +4,10 @@
 // same lines.
 import { AgreementChecker, describeDisagreement } from "../broker/agreement.js";
 import { describeLoadEvent } from "../broker/events.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import { describeView } from "../schemas/view.js";
+import { configuringNodes } from "../protocols/viewHelpers.js";
 import { clockTime } from "./common.js";
 
 /** One line per interesting event; repeated fault acknowledgements and reject floods are folded. */
@@ -15,14 +16,18 @@ export class EventPrinter {
   private readonly rejectsSuppressedUntil = new Map<string, number>();
   private readonly agreement = new AgreementChecker();
 
-  /** Views are printed as the node that answers the protocol's view query (pb: the view server) has them. */
-  private readonly viewAuthority: string;
+  /** Views are printed as the nodes that answer the protocol's view query (pb: the view server) have them. */
+  private readonly viewAuthorities: ReadonlySet<string>;
+  /** Which node printed each view line first: another node's identical line is not printed again. */
+  private readonly viewLinesPrinted = new Map<string, string>();
 
   constructor(
     protocol: AnyProtocol,
     private readonly say: (line: string) => void,
+    /** The cluster's configuration (who states views may depend on it: VR's replicas). */
+    config: ProtocolConfigBase = protocol.config.defaults,
   ) {
-    this.viewAuthority = protocol.broker.viewQuery.to;
+    this.viewAuthorities = new Set(configuringNodes(protocol, config));
   }
 
   print(event: ClusterEvent): void {
@@ -35,10 +40,7 @@ export class EventPrinter {
   private format(event: ClusterEvent): string | null {
     switch (event.type) {
       case "view":
-        if (event.node !== this.viewAuthority) return null;
-        return event.reason === undefined
-          ? describeView(event.view)
-          : `${describeView(event.view)}: ${event.reason}`;
+        return this.formatView(event);
       case "role":
         return `is ${event.role} in view ${event.viewNum}`;
       case "lifecycle":
@@ -69,5 +71,16 @@ export class EventPrinter {
       case "status":
         return null;
     }
+  }
+
+  /** A configuring node's view line; the same view said again by another of them (VR's replicas) is not repeated. */
+  private formatView(event: Extract<ClusterEvent, { type: "view" }>): string | null {
+    if (!this.viewAuthorities.has(event.node)) return null;
+    const line =
+      event.reason === undefined ? describeView(event.view) : `${describeView(event.view)}: ${event.reason}`;
+    const firstBy = this.viewLinesPrinted.get(line);
+    if (firstBy !== undefined && firstBy !== event.node) return null;
+    if (firstBy === undefined) this.viewLinesPrinted.set(line, event.node);
+    return line;
   }
 }

@@ -23,7 +23,7 @@ interface GatewayCliOptions extends CommonOptions, ProtocolChoice {
   port: number;
   host: string;
   transport: "broker" | "memory";
-  servers: number;
+  servers?: number;
   pool: number;
   timeoutMs: number;
   clientRetryMs: number;
@@ -42,7 +42,12 @@ function buildProgram(): Command {
         .choices(["broker", "memory"])
         .default("broker"),
     )
-    .addOption(new Option("--servers <n>", "servers of the memory cluster").argParser(positiveInt).default(3))
+    .addOption(
+      new Option(
+        "--servers <n>",
+        "servers of the memory cluster (default 3, or the count the protocol's configuration fixes)",
+      ).argParser(positiveInt),
+    )
     .addOption(
       new Option("--pool <n>", "client actors, hence operations in flight")
         .argParser(positiveInt)

@@ -9,6 +9,8 @@ import type { NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
 import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
+import { viewFields } from "../schemas/view.js";
+import { nameNodes } from "../protocols/viewHelpers.js";
 import {
   addCommonOptions,
   addClientTimingOptions,
@@ -60,8 +62,8 @@ program
       runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
-const viewFields = ["primary", "backup", "viewNum"] as const;
-type ViewField = (typeof viewFields)[number];
+const viewFieldNames = ["primary", "backup", "viewNum", "replicas", "status"] as const;
+type ViewField = (typeof viewFieldNames)[number];
 program
   .command("status")
   .description(
@@ -71,9 +73,9 @@ program
 program
   .command("view")
   .description(
-    'print the view server\'s current view: {"viewNum":…,"primary":…,"backup":…}, or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary))',
+    'print the cluster\'s current view as JSON with every field it has: {"viewNum":…,"primary":…,"backup":…} (and "replicas", "status" where the protocol has them), or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary); replicas: space-separated)',
   )
-  .addArgument(new Argument("[field]", "print only this field").choices(viewFields))
+  .addArgument(new Argument("[field]", "print only this field").choices(viewFieldNames))
   .action((field: ViewField | undefined) => runCommand(() => runView(field)));
 
 /** A key within its limit (src/schemas/limits.ts); the error says the limit. Values: valueOf. */
@@ -209,19 +211,17 @@ async function runView(field: ViewField | undefined): Promise<number> {
   try {
     const view = await clients.getView(options.timeoutMs);
     if (field === undefined) {
-      process.stdout.write(
-        `${JSON.stringify({ viewNum: view.viewNum, primary: view.primary, backup: view.backup })}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(viewFields(view))}\n`);
       return exitCodes.ok;
     }
     const value = view[field];
-    if (value === null) throw new CommandError(`view ${view.viewNum} has no ${field}`);
-    process.stdout.write(`${value}\n`);
+    if (value === null || value === undefined) throw new CommandError(`view ${view.viewNum} has no ${field}`);
+    process.stdout.write(`${Array.isArray(value) ? value.join(" ") : value}\n`);
     return exitCodes.ok;
   } catch (error) {
     if (error instanceof ClientTimeoutError) {
       throw new CommandError(
-        `no answer from the view server of "${options.cluster}" within ${options.timeoutMs} ms`,
+        `no answer from ${nameNodes(protocolOf(options), protocolOf(options).broker.viewQuery.to(protocolConfig(options)))} of "${options.cluster}" within ${options.timeoutMs} ms`,
       );
     }
     throw error;

@@ -46,7 +46,7 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
     if (console === null) process.stdout.write(`${line}\n`);
     else console.say(line);
   };
-  const printer = new EventPrinter(protocol, say);
+  const printer = new EventPrinter(protocol, say, config);
   // Commands typed (or piped) at once would otherwise run before a backup holds the
   // state, and a crash then would lose the service: wait for a serving primary with
   // a backup (or alone, with one server), or give up waiting after a few seconds.

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
+import { serverCount } from "../protocols/configOptions.js";
 import { addProtocolOption, wholeNumber } from "./arguments.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
@@ -63,6 +64,13 @@ if (options.mutant !== undefined && !mutations.includes(options.mutant))
   program.error(`error: unknown mutant "${options.mutant}"; ${protocol.name} has: ${mutations.join(", ")}`);
 // Planted bugs only on request; a real run has none.
 const config = protocol.config.make({ mutations: options.mutant === undefined ? [] : [options.mutant] });
+// The count the configuration fixes, if it fixes one (an explicit --servers that differs is a usage error).
+try {
+  const given = program.getOptionValueSource("servers") === "cli" ? options.servers : undefined;
+  options.servers = serverCount(protocol, config, given, options.servers);
+} catch (error) {
+  program.error(`error: ${(error as Error).message}`);
+}
 // What a replay needs beyond the seed: every setting that shapes a run.
 const replayFlags = [
   options.protocol === defaultProtocolName ? "" : `--protocol ${options.protocol}`,

@@ -54,8 +54,8 @@ export const ConnectOptions = z.object({
    * protocol's defaults for the rest. A name the protocol does not know is refused.
    */
   settings: z.record(z.string(), positiveInt).default({}),
-  /** Servers of the in-process cluster (transport `memory` only). */
-  servers: positiveInt.max(9).default(3),
+  /** Servers of the in-process cluster (transport `memory` only): 3 unless the protocol's configuration fixes the count (VR's replicas); one that contradicts it is refused. */
+  servers: positiveInt.max(9).optional(),
   /** Names the broker connection `pbkv <cluster> <label>`. */
   label: z.string().min(1).max(64).default("library"),
   /** A pino logger for the client's warnings; silent by default. */
@@ -132,7 +132,7 @@ export class KvClient {
     await this.run({ f: "append", key: checked(Key, key, "key"), value: checked(Value, value, "value") });
   }
 
-  /** The view server's current view: `{ viewNum, primary, backup }`. */
+  /** The cluster's current view (`{ viewNum, primary, backup }`, and `replicas`, `status` where the protocol has them), as its configuration query answers. */
   async view(): Promise<View> {
     if (this.closing !== null) throw new ClientClosedError("view");
     const view = await this.transport.getView(this.settings.timeoutMs);

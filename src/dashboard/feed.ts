@@ -23,7 +23,7 @@ import { ActorHost } from "../broker/actorHost.js";
 import { type Attachment, BrokerConnection } from "../broker/connection.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { createViewProbe } from "../broker/viewProbe.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { type Address, isClientAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
@@ -59,7 +59,8 @@ export interface FeedOptions {
   log: Logger;
   /** Bind the message taps (off: events only). */
   tap: boolean;
-  clientRetryMs: number;
+  /** The cluster's configuration: who answers the view query (VR: its replicas), the probe's retry. */
+  config: ProtocolConfigBase;
   onEvent(event: ClusterEvent): void;
   /** An event that failed the schema: skipped, but counted and shown (a publisher is broken). */
   onInvalidEvent(reason: string, at: number): void;
@@ -322,7 +323,7 @@ export class DashboardFeed implements Attachment {
       names: this.options.names,
       address: `client-${nanoid(12)}`,
       protocol: this.options.protocol,
-      definition: createViewProbe(this.options.protocol.broker.viewQuery, this.options.clientRetryMs),
+      definition: createViewProbe(this.options.protocol.broker.viewQuery, this.options.config),
       connection: this.connection,
       log: this.options.log.child({ node: "dashboard-view-probe" }),
       checkInvariants: false,

@@ -6,11 +6,12 @@
 // elsewhere (feed.ts), and every collection is bounded.
 import { describeLoadEvent } from "../broker/events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
-import type { View } from "../schemas/view.js";
+import { membersOf, type View } from "../schemas/view.js";
+import { configuringNodes } from "../protocols/viewHelpers.js";
 import type {
   DashboardSummary,
   FaultSummary,
@@ -48,6 +49,8 @@ export const faultFoldMs = 2_000;
 
 export interface ModelOptions {
   protocol: AnyProtocol;
+  /** The cluster's configuration (VR: which replicas state views); default: the protocol's defaults. */
+  config?: ProtocolConfigBase;
   cluster: string;
   broker: string;
   projectDirectory: string;
@@ -118,7 +121,7 @@ export class DashboardModel {
   /** The view as a probe saw it (when the dashboard starts after the cluster). */
   onProbedView(view: View, at: number): void {
     if (this.view !== null || view.viewNum === 0) return;
-    this.acceptView(view, at);
+    this.acceptView(view, at, this.configuringNodes[0] ?? "");
   }
 
   onEvent(event: ClusterEvent): void {
@@ -135,8 +138,9 @@ export class DashboardModel {
     this.version += 1;
     switch (event.type) {
       case "view":
-        // The configuring node's views are the cluster's; the others say what they learned.
-        if (event.node === this.configuringNode) this.acceptView(event.view, event.at, event.reason);
+        // The configuring nodes' views are the cluster's; the others say what they learned.
+        if (this.configuringNodes.includes(event.node))
+          this.acceptView(event.view, event.at, event.node, event.reason);
         else node.selfViewNum = Math.max(node.selfViewNum ?? 0, event.view.viewNum);
         return;
       case "role":
@@ -234,8 +238,7 @@ export class DashboardModel {
         crashable: role.crashable,
         ...(protocol.dashboard.roles[role.name] ?? { label: role.name, inViews: true, crashWarning: null }),
       })),
-      configuring:
-        protocol.dashboard.roles[protocol.roleOf(this.configuringNode) ?? ""]?.label ?? this.configuringNode,
+      configuring: this.configuringLabel(),
       cut: {
         ...protocol.dashboard.cut,
         groups: partition === null ? null : [[partition.isolated], [...partition.from]],
@@ -279,9 +282,11 @@ export class DashboardModel {
 
   // ---------------------------------------------------------------- views and nodes
 
-  private acceptView(view: View, at: number, viewServerReason?: string): void {
+  private acceptView(view: View, at: number, announcedBy: Address, viewServerReason?: string): void {
     const previous = this.view;
-    if (previous !== null && view.viewNum <= previous.viewNum) return;
+    if (previous !== null && view.viewNum < previous.viewNum) return;
+    if (previous !== null && view.viewNum === previous.viewNum)
+      return this.updateStatus(view, at, announcedBy);
     const reason = explainViewChange(this.options.protocol, previous, view, {
       previousAt: this.viewAt,
       incidents: this.incidents,
@@ -291,12 +296,26 @@ export class DashboardModel {
     this.viewAt = at;
     this.views.push({ ...view, at, reason, viewServerReason });
     while (this.views.length > viewsMax) this.views.shift();
-    for (const member of [view.primary, view.backup]) if (member !== null) this.node(member);
+    for (const member of membersOf(view)) this.node(member);
+    this.addLog({ at, node: announcedBy, kind: "view", text: `${describeViewForLog(view)} — ${reason}` });
+    this.version += 1;
+  }
+
+  /**
+   * The same view number again, from another configuring node or later: only
+   * a new status (VR: a replica back to "normal") changes what the page shows.
+   */
+  private updateStatus(view: View, at: number, announcedBy: Address): void {
+    const current = this.view;
+    if (current === null || view.status === undefined || view.status === current.status) return;
+    this.view = { ...current, status: view.status };
+    const record = this.views.at(-1);
+    if (record !== undefined && record.viewNum === view.viewNum) record.status = view.status;
     this.addLog({
       at,
-      node: this.configuringNode,
+      node: announcedBy,
       kind: "view",
-      text: `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"} — ${reason}`,
+      text: `${describeViewForLog(this.view)} — status ${view.status}`,
     });
     this.version += 1;
   }
@@ -407,9 +426,18 @@ export class DashboardModel {
     return role !== null && role !== "client";
   }
 
-  /** Whose `view` events state the configuration: the node that answers the configuration query. */
-  private get configuringNode(): Address {
-    return this.options.protocol.broker.viewQuery.to;
+  /** Whose `view` events state the configuration: the nodes that answer the configuration query. */
+  private get configuringNodes(): readonly Address[] {
+    const { protocol, config } = this.options;
+    return configuringNodes(protocol, config ?? protocol.config.defaults);
+  }
+
+  /** How texts name the configuring nodes: their role's label (pb: "view server"), else their addresses. */
+  private configuringLabel(): string {
+    const { protocol } = this.options;
+    const nodes = this.configuringNodes;
+    const label = protocol.dashboard.roles[protocol.roleOf(nodes[0] ?? "") ?? ""]?.label;
+    return label ?? nodes.join(", ");
   }
 
   private nodeSummaries(now: number): NodeSummary[] {
@@ -451,8 +479,8 @@ export class DashboardModel {
     const role = this.options.protocol.roleOf(address) ?? "";
     if (this.options.protocol.dashboard.roles[role]?.inViews !== true) return null;
     if (this.view === null) return null;
-    if (this.view.primary === address) return "primary";
-    if (this.view.backup === address) return "backup";
+    const inView = this.options.protocol.dashboard.roleIn(this.view, address);
+    if (inView !== null) return inView;
     // An idle server is a live spare; a crashed or stopped one is no spare.
     return node.crashed || node.stopped ? null : "idle";
   }
@@ -616,4 +644,11 @@ function countersOfThisLife(node: NodeRecord): NodeCounters | null {
     since[name] = Math.max(0, now[name] - start[name]);
   }
   return since;
+}
+
+/** A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2", and the replicas and status where the view has them. */
+function describeViewForLog(view: View): string {
+  const replicas = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
+  const status = view.status === undefined ? "" : `, ${view.status}`;
+  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${replicas}${status}`;
 }

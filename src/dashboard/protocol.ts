@@ -10,7 +10,8 @@ import type { View } from "../schemas/view.js";
 
 /** `up`: heard from within `silentAfterMs`; `silent`: not; the rest from lifecycle events. */
 export type Liveness = "up" | "silent" | "crashed" | "stopped" | "unknown";
-export type Role = "primary" | "backup" | "idle";
+/** A node's role in a view as the protocol names it (`dashboard.roleIn`; pb: "primary", "backup"), or "idle" for a live node the view does not name. */
+export type Role = string;
 
 export interface NodeSummary {
   address: Address;
@@ -42,6 +43,10 @@ export interface ViewRecord {
   viewNum: number;
   primary: Address | null;
   backup: Address | null;
+  /** Every member, where the protocol lists them (View.replicas). */
+  replicas?: Address[] | undefined;
+  /** The announcing node's status in the view, where the protocol has one (View.status). */
+  status?: string | undefined;
   /** Epoch ms the dashboard learned it (the configuring node's event time). */
   at: number;
   /** Why it changed, inferred from the events before it (a crash fault, a partition, loss). */

@@ -4,7 +4,7 @@
 // second; `messages`, the new diagram samples, every pushIntervalMs), answers
 // `/api/state` with one summary, and publishes control commands posted to
 // `/api/control` after validating them with the control schema.
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,6 +41,8 @@ export interface DashboardOptions {
   tap: boolean;
   samplesPerSecond: number;
   clientRetryMs: number;
+  /** The cluster's configuration (VR: its replicas answer the view query); default: the protocol's defaults with `clientRetryMs`. */
+  config?: ProtocolConfigBase | undefined;
   log: Logger;
   /** Told what the server is doing (building the page). */
   say?: (line: string) => void;
@@ -73,8 +75,10 @@ const securityHeaders = {
 
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   await ensureBuilt(options.say);
+  const config = options.config ?? options.protocol.config.make({ clientRetryMs: options.clientRetryMs });
   const model = new DashboardModel({
     protocol: options.protocol,
+    config,
     cluster: options.names.cluster,
     broker: redactUrl(options.url),
     projectDirectory: repositoryRoot,
@@ -87,7 +91,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     names: options.names,
     log: options.log,
     tap: options.tap,
-    clientRetryMs: options.clientRetryMs,
+    config,
     onEvent: (event) => model.onEvent(event),
     onInvalidEvent: (reason, at) => model.noteInvalidEvent(reason, at),
     onTapped: (message, receivedAt) => model.onTapped(message, receivedAt),

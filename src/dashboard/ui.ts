@@ -1,7 +1,7 @@
 // `npm run cluster -- --ui [port]`: the dashboard in the cluster's own
 // process, with the defaults of `npm run dashboard`. A dashboard that cannot
 // start (port taken) is reported and the cluster runs on without it.
-import type { AnyProtocol } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import type { Logger } from "pino";
 import type { ClusterNames } from "../broker/topology.js";
@@ -24,6 +24,8 @@ export interface ClusterUiOptions {
   names: ClusterNames;
   url: string;
   clientRetryMs: number;
+  /** The cluster's configuration (default: the protocol's defaults with `clientRetryMs`). */
+  config?: ProtocolConfigBase;
   log: Logger;
   say: (line: string) => void;
 }
@@ -44,6 +46,7 @@ export async function startClusterUi(options: ClusterUiOptions): Promise<Running
       tap: true,
       samplesPerSecond: samplesPerSecondDefault,
       clientRetryMs: options.clientRetryMs,
+      config: options.config,
       log: options.log,
       say: options.say,
     });

@@ -134,6 +134,9 @@ export class Gateway {
     try {
       const view = await kv.view();
       lines.push(`view_num:${view.viewNum}`, `primary:${view.primary ?? ""}`, `backup:${view.backup ?? ""}`);
+      // As INFO writes lists (Redis's own: comma-separated), only where the protocol has them.
+      if (view.replicas !== undefined) lines.push(`replicas:${view.replicas.join(",")}`);
+      if (view.status !== undefined) lines.push(`status:${view.status}`);
     } catch (error) {
       lines.push(`view:unknown (${(error as Error).message})`);
     }

@@ -86,7 +86,7 @@ export class MemoryClients {
       let cancelTimeout = (): void => {};
       const probe: MemoryHost<ViewProbeState> = new MemoryHost({
         address: `client-${nanoid(12)}`,
-        definition: createViewProbe(this.protocol.broker.viewQuery, this.config.clientRetryMs),
+        definition: createViewProbe(this.protocol.broker.viewQuery, this.config),
         envelope: this.protocol.envelope,
         network: this.network,
         log: silentLogger,

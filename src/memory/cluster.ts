@@ -15,6 +15,7 @@ import type { Op } from "../schemas/op.js";
 import { MemoryClients, type OpOutcome, type ViewOutcome } from "./clients.js";
 import { MemoryHost } from "./host.js";
 import { MemoryNetwork } from "./network.js";
+import { serverCount } from "../protocols/configOptions.js";
 
 /** The name network-wide fault events are reported under (no single node applies them). */
 export const networkNode = "network";
@@ -27,9 +28,13 @@ export interface MemoryFailure {
   reason: string;
 }
 
+/** Servers of a cluster whose size neither the configuration nor the caller fixes. */
+const defaultServers = 3;
+
 export interface MemoryClusterOptions {
   protocol: AnyProtocol;
-  servers: number;
+  /** Servers to run: the count the configuration fixes when it fixes one (a differing count is refused), else this, else 3. */
+  servers?: number | undefined;
   config: ProtocolConfigBase;
   /** Check every actor's invariants, and the protocol's cluster-wide ones, after every event. */
   checkInvariants: boolean;
@@ -56,17 +61,25 @@ export class MemoryCluster {
   private stopped = false;
   private failureSeen: MemoryFailure | null = null;
 
+  /** The servers it runs (MemoryClusterOptions.servers). */
+  readonly servers: number;
+
   constructor(private readonly options: MemoryClusterOptions) {
     const { protocol, config } = options;
     this.network = new MemoryNetwork(options.random);
     this.clients = new MemoryClients(this.network, protocol, config, options.checkInvariants);
     const definitions = new Map(protocol.roles.map((role) => [role.name, protocol.actor(role.name, config)]));
-    for (const node of protocol.layout(options.servers)) {
+    this.servers = serverCount(protocol, config, options.servers, defaultServers);
+    for (const node of protocol.layout(this.servers)) {
       const definition = definitions.get(node.role);
       if (definition === undefined)
         throw new Error(`${protocol.name}'s layout names an unknown role "${node.role}"`);
       this.addHost(node.address, definition);
     }
+  }
+
+  get config(): ProtocolConfigBase {
+    return this.options.config;
   }
 
   get protocol(): AnyProtocol {

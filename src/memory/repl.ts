@@ -5,6 +5,7 @@
 // are printed by the event printer, not here.
 import type { ControlCommand } from "../schemas/control.js";
 import { describeRefusal, type Op } from "../schemas/op.js";
+import { viewFields } from "../schemas/view.js";
 import { type MemoryCluster, UnknownNodeError } from "./cluster.js";
 import { commandHelp, parseLine } from "./commands.js";
 
@@ -68,12 +69,11 @@ export class Repl {
     const outcome = await this.cluster.getView(this.opTimeoutMs);
     switch (outcome.kind) {
       case "ok": {
-        const { viewNum, primary, backup } = outcome.view;
-        return reply(JSON.stringify({ viewNum, primary, backup }));
+        return reply(JSON.stringify(viewFields(outcome.view)));
       }
       case "timeout":
         return reply(
-          `error: no answer from ${this.cluster.protocol.broker.viewQuery.to} within ${this.opTimeoutMs} ms (crashed?)`,
+          `error: no answer from ${this.cluster.protocol.broker.viewQuery.to(this.cluster.config).join(", ")} within ${this.opTimeoutMs} ms (crashed?)`,
         );
       case "stopped":
         return reply("error: the cluster stopped before the answer");

@@ -1,18 +1,43 @@
 import type { MessageBase } from "../schemas/envelope.js";
 import type { Address } from "../schemas/address.js";
 import type { View } from "../schemas/view.js";
+import type { ProtocolConfigBase } from "./protocol.js";
 
 // What the broker runtime (src/broker, the CLI) asks of a protocol.
 
-/** How to learn the current configuration from outside (`npm run kv -- view`, test harnesses, the bench). */
+/** After the first answer to a view query, the others are awaited this long at most (ViewQuery). */
+export const viewAnswerGraceMs = 50;
+
+/**
+ * How to learn the current configuration from outside (`npm run kv -- view`,
+ * the library's `view()`, test harnesses, the bench, chaos, the dashboard).
+ * The driver sends `request` to every node of `to(config)` and, from the answers that
+ * arrive until all of them answered or `viewAnswerGraceMs` after the first
+ * one, takes the view with the highest `viewNum` (the first of equals):
+ * with one node that is its answer, as soon as it comes; with several (VR's
+ * replicas, some of them down, behind or in a view change) it is the newest
+ * configuration any of them holds. `src/broker/viewProbe.ts` does this for
+ * every driver that asks once; the chaos observer, which polls, keeps the
+ * newest statement of the highest view (src/chaos/observer.ts).
+ */
 export interface ViewQuery {
-  /** Who answers it. */
-  readonly to: Address;
+  /**
+   * Who answers it in a cluster of this configuration (pb: [the view server];
+   * VR: its `replicas` replicas); their `view` cluster events are the
+   * configuration changes.
+   */
+  to(config: ProtocolConfigBase): readonly Address[];
   readonly request: MessageBase;
-  /** The configuration in an answer from `to`, or null when the body is not one. */
+  /** The configuration in an answer from a node of `to`, or null when the body is not one. */
   viewOf(body: MessageBase): View | null;
 }
 
 export interface BrokerSupport {
   readonly viewQuery: ViewQuery;
+  /**
+   * The configuration serves with its full redundancy (pb: it has a primary
+   * and a backup): a run may start its load, a failover may begin, the chaos
+   * nemesis may take a member away.
+   */
+  ready(view: View): boolean;
 }

@@ -44,3 +44,29 @@ export function configFromOptions(
   }
   return protocol.config.make(overrides as Partial<ProtocolConfigBase>);
 }
+
+/** An explicit server count the protocol's configuration contradicts (it fixes another). */
+export class ServerCountConflictError extends Error {
+  override readonly name = "ServerCountConflictError";
+}
+
+/**
+ * How many servers a driver runs: the count the configuration fixes
+ * (`config.servers`, VR's replicas) when the protocol has one, else `given`
+ * (an explicit `--servers`), else `fallback` (the driver's default). An
+ * explicit count that differs from the fixed one is refused, naming both.
+ */
+export function serverCount(
+  protocol: AnyProtocol,
+  config: ProtocolConfigBase,
+  given: number | undefined,
+  fallback: number,
+): number {
+  const fixed = protocol.config.servers?.(config);
+  if (fixed === undefined) return given ?? fallback;
+  if (given !== undefined && given !== fixed)
+    throw new ServerCountConflictError(
+      `--servers ${given} conflicts with the configuration of protocol ${protocol.name}, which fixes ${fixed} servers (leave --servers out, or change the protocol's setting)`,
+    );
+  return fixed;
+}

@@ -11,7 +11,7 @@ import type { View } from "../schemas/view.js";
 export interface DashboardRole {
   /** How texts name a node of this role ("view server"). */
   readonly label: string;
-  /** Its nodes are members of views (primary, backup or idle); false: the page shows `label` as their role. */
+  /** Its nodes are members of views (their role is `roleIn`, or idle); false: the page shows `label` as their role. */
   readonly inViews: boolean;
   /** Asked before the page crashes a node of this role; null: no question. */
   readonly crashWarning: string | null;
@@ -47,6 +47,14 @@ export interface DashboardSupport {
   readonly roles: Readonly<Record<string, DashboardRole>>;
   /** The "cut" button, which makes `chaos.partition(view)`: its text and its tooltip. */
   readonly cut: { readonly label: string; readonly title: string };
+  /**
+   * The role `node` (of a role `inViews`) plays in `view` ("primary",
+   * "backup", VR's "replica"), or null when the view does not name it: the
+   * page then shows a live node as idle (a spare) and a crashed or stopped
+   * one as having no role. The page's members of a view are
+   * `view.replicas ?? [primary, backup]`.
+   */
+  roleIn(view: View, node: Address): string | null;
   /** One line: why the configuration went from `previous` to `next` (the configuring node does not say). */
   explainViewChange(previous: View | null, next: View, context: ViewChangeContext): string;
   traffic(body: MessageBase): Traffic;

@@ -66,6 +66,13 @@ export interface ConfigSupport<Config extends ProtocolConfigBase> {
   readonly mutations: readonly string[];
   /** At most this long after a server crashes, the protocol has noticed (drivers size their waits with it). */
   failureDetectionMs(config: Config): number;
+  /**
+   * The server count this configuration fixes (VR: its `replicas`, which
+   * clients need too), for `layout(servers)`; absent when the drivers choose
+   * it (pb: `--servers`). Drivers that take a server count use it, and refuse
+   * an explicit `--servers` that differs (`serverCount` in configOptions.ts).
+   */
+  servers?(config: Config): number;
 }
 
 /**

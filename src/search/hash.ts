@@ -108,6 +108,12 @@ export function hashView(h: Hasher, view: View): void {
   h.num(view.viewNum);
   h.nullableStr(view.primary);
   h.nullableStr(view.backup);
+  // Fed only when present, so a view without them (pb's) hashes as it always did.
+  if (view.replicas !== undefined) {
+    h.num(view.replicas.length);
+    for (const replica of view.replicas) h.str(replica);
+  }
+  if (view.status !== undefined) h.str(view.status);
 }
 
 export function hashOp(h: Hasher, op: Op): void {

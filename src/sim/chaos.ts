@@ -7,6 +7,7 @@ import type { Address } from "../schemas/address.js";
 import { Random } from "./random.js";
 import { Simulator } from "./simulator.js";
 import { startWorkload } from "./workload.js";
+import { serverCount } from "../protocols/configOptions.js";
 
 // The chaos scenario: a cluster under random loss, duplication, delay,
 // partitions, crashes and restarts, healed at the end. It passes when every
@@ -16,6 +17,7 @@ import { startWorkload } from "./workload.js";
 export interface ChaosOptions {
   seed: number;
   clients?: number;
+  /** Servers at the start: the count the configuration fixes when it fixes one (a differing one is refused), else this, else 3. */
   servers?: number;
   /** Servers that may join during the run (server-4, …). */
   joinsMax?: number;
@@ -88,7 +90,13 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   let unfinishedClients = 0;
 
   try {
-    for (const node of protocol.layout(options.servers ?? 3)) addNode(node.address, node.role);
+    const serversAtStart = serverCount(
+      protocol,
+      options.config ?? protocol.config.defaults,
+      options.servers,
+      3,
+    );
+    for (const node of protocol.layout(serversAtStart)) addNode(node.address, node.role);
     for (let i = 1; i <= clientCount; i++) {
       clients.push(`client-${i}`);
       sim.addClient(`client-${i}`);

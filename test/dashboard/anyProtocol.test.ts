@@ -26,7 +26,7 @@ const withMaster: AnyProtocol = {
     ...pb.layout(servers).filter((node) => node.role === "server"),
   ],
   roleOf: (address) => (address === "master" ? "master" : isServerAddress(address) ? "server" : null),
-  broker: { viewQuery: { ...pb.broker.viewQuery, to: "master" } },
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => ["master"] } },
   chaos: {
     ...pb.chaos,
     partition: (view) => (view.primary === null ? null : { isolated: view.primary, from: ["master"] }),
@@ -107,5 +107,53 @@ describe("the dashboard with a protocol other than pb", () => {
     expect(summary.nodes[0]).toMatchObject({ address: "viewserver", kind: "viewserver", role: null });
     expect(summary.protocol.configuring).toBe("view server");
     expect(summary.protocol.cut.groups).toEqual([["server-1"], ["viewserver"]]);
+  });
+});
+
+/** Shaped like VR: no view server; every replica answers the configuration query; views list the replicas. */
+const replicas = ["server-1", "server-2", "server-3"];
+const withReplicas: AnyProtocol = {
+  ...pb,
+  name: "replicas",
+  roles: [{ name: "server", summary: "a replica", crashable: true, restartable: true }],
+  layout: (servers) => pb.layout(servers).filter((node) => node.role === "server"),
+  roleOf: (address) => (isServerAddress(address) ? "server" : null),
+  broker: { ...pb.broker, viewQuery: { ...pb.broker.viewQuery, to: () => replicas } },
+  dashboard: {
+    ...pb.dashboard,
+    roles: { server: { label: "replica", inViews: true, crashWarning: null } },
+    roleIn: (view, node) =>
+      node === view.primary ? "primary" : (view.replicas ?? []).includes(node) ? "replica" : null,
+  },
+};
+
+const replicaViewEvent = (node: string, at: number, viewNum: number, status: string): ClusterEvent => ({
+  v: 1,
+  cluster: "c",
+  node,
+  at,
+  type: "view",
+  view: { viewNum, primary: replicas[viewNum % 3] ?? null, backup: null, replicas, status },
+});
+
+describe("the dashboard with 2f+1 replicas", () => {
+  it("takes the views of every replica, each number once, and shows members, roles and status", () => {
+    const m = model(withReplicas);
+    m.onEvent(replicaViewEvent("server-2", t0, 1, "view-change"));
+    m.onEvent(replicaViewEvent("server-3", t0 + 1, 1, "view-change"));
+    m.onEvent(replicaViewEvent("server-2", t0 + 2, 1, "normal"));
+    const summary = m.summary(t0 + 3);
+    expect(summary.views.map((view) => [view.viewNum, view.status])).toEqual([[1, "normal"]]);
+    expect(summary.view).toMatchObject({ viewNum: 1, replicas, status: "normal" });
+    expect(summary.nodes.map((node) => [node.address, node.role])).toEqual([
+      ["server-1", "replica"],
+      ["server-2", "primary"],
+      ["server-3", "replica"],
+    ]);
+    expect(summary.protocol.configuring).toBe("replica");
+    expect(summary.log.filter((entry) => entry.kind === "view").map((entry) => entry.text)).toEqual([
+      "view 1: primary server-2, backup -, replicas server-1 server-2 server-3, view-change — server-2 pinged first: primary of view 1",
+      "view 1: primary server-2, backup -, replicas server-1 server-2 server-3, normal — status normal",
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { nanoid } from "nanoid";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
+import { serverCount } from "../../src/protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../../src/protocols/protocol.js";
 import { defaultProtocolName, protocolNamed } from "../../src/protocols/registry.js";
 import { BrokerClients, type ClientSession } from "../../src/broker/clients.js";
@@ -40,6 +41,8 @@ export interface TestClusterOptions {
   clientRetryMs?: number;
   /** Servers forget a session idle this long (default: the protocol's). */
   sessionExpiryMs?: number;
+  /** Any other setting of the protocol's configuration (e.g. VR's viewChangeTimeoutMs). */
+  settings?: Readonly<Record<string, number>>;
 }
 
 /** Timings a little looser than DESIGN's defaults: this machine has 2 cores shared with other work. */
@@ -66,8 +69,8 @@ export class TestCluster {
     const url = inject("amqpUrl");
     const names = clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
     const protocol = protocolNamed(options.protocol ?? defaultProtocolName);
-    const { protocol: _name, servers: _servers, ...settings } = options;
-    const config = protocol.config.make({ ...testTimings, ...settings });
+    const { protocol: _name, servers: _servers, settings: own, ...settings } = options;
+    const config = protocol.config.make({ ...testTimings, ...settings, ...own });
     const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
     const logDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-${names.cluster}-`));
     const connection = await BrokerConnection.open({
@@ -83,7 +86,8 @@ export class TestCluster {
       cluster: names.cluster,
       url,
       protocol,
-      servers: options.servers ?? 3,
+      // The count the protocol's configuration fixes (VR's replicas), else the test's, else 3.
+      servers: serverCount(protocol, config, options.servers, 3),
       nodeArgs: ["--debug", ...protocolArguments(protocol, config)],
       restartDead: false,
       logs: { directory: logDirectory },
@@ -119,7 +123,8 @@ export class TestCluster {
         `${node} started`,
       );
     }
-    await cluster.waitForView((view) => view.primary !== null && view.backup !== null, 30_000);
+    // Full redundancy as the protocol defines it (pb: a primary and a backup).
+    await cluster.waitForView((view) => protocol.broker.ready(view), 30_000);
     return cluster;
   }
 
@@ -127,7 +132,7 @@ export class TestCluster {
     return this.clients.getView(timeoutMs);
   }
 
-  /** Polls the view server until `predicate` holds. */
+  /** Polls the configuration (`broker.viewQuery`; pb: the view server) until `predicate` holds. */
   async waitForView(predicate: (view: View) => boolean, timeoutMs: number): Promise<View> {
     const deadline = performance.now() + timeoutMs;
     let last: View | null = null;

@@ -148,11 +148,17 @@ export class Diagram {
     const view = this.summary?.view ?? null;
     return lanes.flatMap((lane) => {
       const laneY = y(lane === clientsLane ? "client-" : lane).toFixed(1);
-      const role = view?.primary === lane ? "primary" : view?.backup === lane ? "backup" : "";
       const node = this.summary?.nodes.find((candidate) => candidate.address === lane);
+      // The role the protocol gives the node in the view (NodeSummary.role), by its initial; a spare has none.
+      const role =
+        view === null || node?.role === null || node?.role === undefined || node.role === "idle"
+          ? ""
+          : node.role;
       const state = node !== undefined && node.liveness !== "up" ? ` ${node.liveness}` : "";
       const roleText =
-        role === "" ? "" : ` <tspan class="role-${role}">${role === "primary" ? "P" : "B"}</tspan>`;
+        role === ""
+          ? ""
+          : ` <tspan class="role-${escapeXml(role)}">${escapeXml(role.charAt(0).toUpperCase())}</tspan>`;
       return [
         `<line class="lane${state}" x1="${marginLeft}" y1="${laneY}" x2="${width - marginRight}" y2="${laneY}"/>`,
         `<text class="lane-label${state}" x="6" y="${Number(laneY) + 4}">${escapeXml(lane)}${roleText}</text>`,

@@ -18,11 +18,18 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   setText(byId("view-num"), view === null ? "–" : String(view.viewNum));
   setText(byId("view-primary"), view?.primary ?? "–");
   setText(byId("view-backup"), view?.backup ?? "–");
+  // Shown only for a protocol whose views list their members and a status (VR); pb's have neither.
+  const members = byId("view-replicas-part");
+  members.hidden = view?.replicas === undefined;
+  setText(byId("view-replicas"), view?.replicas?.join(" ") ?? "");
+  const status = byId("view-status-part");
+  status.hidden = view?.status === undefined;
+  setText(byId("view-status"), view?.status ?? "");
   const latest = summary.views.at(-1);
   const reason = byId("view-reason");
   setText(reason, latest?.reason ?? "");
   reason.title = saidBy(summary, latest, "");
-  const status = byId("status");
+  const pill = byId("status");
   const [text, kind] = !streamOpen
     ? ["dashboard server unreachable", "bad"]
     : !summary.connected
@@ -30,9 +37,9 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
       : !summary.clusterRunning
         ? [`cluster "${summary.cluster}" not running`, "warn"]
         : ["live", "good"];
-  setText(status, text);
-  status.className = `pill ${kind}`;
-  status.title = `broker ${summary.broker}`;
+  setText(pill, text);
+  pill.className = `pill ${kind}`;
+  pill.title = `broker ${summary.broker}`;
 }
 
 export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
@@ -131,7 +138,7 @@ export function renderViews(summary: DashboardSummary): void {
     (row, view) => {
       const cells = row.querySelectorAll("td");
       const values = [
-        String(view.viewNum),
+        view.status === undefined ? String(view.viewNum) : `${view.viewNum} (${view.status})`,
         view.primary ?? "–",
         view.backup ?? "–",
         clock(view.at),
@@ -176,7 +183,9 @@ function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void
     const segmentWidth = Math.max(1, x(end) - x1);
     const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
     const said = saidBy(summary, view, "\n");
-    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}\n${view.reason}${said}`;
+    const members = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
+    const status = view.status === undefined ? "" : `, ${view.status}`;
+    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}${members}${status}\n${view.reason}${said}`;
     parts.push(
       `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +
         `<rect x="${x1.toFixed(1)}" y="4" width="${segmentWidth.toFixed(1)}" height="22" fill="${colorOf(view.primary)}"/>` +

@@ -19,12 +19,14 @@ export interface VrClientState {
   session: number | null;
   /** When this client last had an answer in its session (its own clock). */
   sessionHeardMs: number;
+  /** A replica has answered: until then the client asks every replica (it does not know the view). */
+  heard: boolean;
 }
 
 export function createVrClient(config: VrConfig): ClientDefinition<VrClientState> {
   return {
     kind: "client",
-    init: () => ({ viewNum: 0, seq: 0, current: null, session: null, sessionHeardMs: 0 }),
+    init: () => ({ viewNum: 0, seq: 0, current: null, session: null, sessionHeardMs: 0, heard: false }),
     invoke(state, op, ctx) {
       assert(state.current === null, "a client has one outstanding operation");
       state.seq += 1;
@@ -34,7 +36,7 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
       }
       state.current = { seq: state.seq, op };
       if (ctx.now() - state.sessionHeardMs >= config.sessionExpiryMs / 2) state.session = null;
-      send(state, ctx, [primaryOf(state.viewNum, config.replicas)]);
+      send(state, ctx, state.heard ? [primaryOf(state.viewNum, config.replicas)] : everyReplica(config));
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
     isBusy: (state) => state.current !== null,
@@ -52,7 +54,7 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
     onTimer(state, timer, ctx) {
       if (timer.type !== "ClientRetryTimer") return;
       if (state.current === null || state.current.seq !== timer.seq) return;
-      send(state, ctx, [...Array(config.replicas).keys()]);
+      send(state, ctx, everyReplica(config));
       ctx.setTimer(timer, config.clientRetryMs);
     },
     viewNum: (state) => state.viewNum,
@@ -64,6 +66,10 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
         state.current === null ? "idle" : `waiting #${state.current.seq} ${describeOp(state.current.op)}`
       }`,
   };
+}
+
+function everyReplica(config: VrConfig): number[] {
+  return [...Array(config.replicas).keys()];
 }
 
 function send(state: VrClientState, ctx: Context, replicas: readonly number[]): void {
@@ -89,6 +95,7 @@ function onAnswer(
   ctx: Context,
   config: VrConfig,
 ): void {
+  state.heard = true;
   const current = state.current;
   if (current === null || body.seq !== current.seq) return;
   if (!body.result.ok) return onError(state, body.result.error, message, ctx, config);

@@ -90,6 +90,8 @@ export const vrProtocol: Protocol<VrConfig> = {
     mutations: vrMutationNames,
     // Backups notice a silent primary after the timeout, and the view change takes about one more.
     failureDetectionMs: (config) => 2 * config.viewChangeTimeoutMs,
+    // The configuration names its replicas: every driver runs exactly these.
+    servers: (config) => config.replicas,
   },
   actor(role, config) {
     if (role !== "replica") throw new Error(`vr has no role "${role}" (roles: replica)`);

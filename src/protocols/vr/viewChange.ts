@@ -121,10 +121,27 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
   state.opNumber = Math.max(keep, best.opNumber);
   const knownCommit = Math.min(...state.votes.map((vote) => vote.commitNumber));
   state.commitNumber = Math.min(Math.max(keep, highestCommit), state.opNumber);
+  announceView(state, best, ctx);
   becomeNormal(state, ctx);
   state.acked = state.acked.map((_, i) => (i === state.self ? state.opNumber : 0));
   for (let i = 0; i < state.replicas; i++) if (i !== state.self) sendStartView(state, i, knownCommit, ctx);
   executeCommitted(state, env.config, (entry, result) => answerCommitted(state, entry, result, ctx));
+}
+
+/** The new primary says why the view is what it is (nobody else knows which log won). */
+function announceView(state: ReplicaState, best: ViewChangeVote, ctx: Context): void {
+  const voters = state.votes.map((vote) => replicaAddress(vote.from)).join(", ");
+  ctx.emit({
+    type: "viewChanged",
+    view: {
+      viewNum: state.viewNum,
+      primary: replicaAddress(state.self),
+      backup: null,
+      replicas: Array.from({ length: state.replicas }, (_, i) => replicaAddress(i)),
+      status: "normal",
+    },
+    reason: `${voters} moved on from view ${best.lastNormal}; the log of ${replicaAddress(best.from)} (last normal view ${best.lastNormal}, op ${best.opNumber}) won, commit ${state.commitNumber}`,
+  });
 }
 
 function becomeNormal(state: ReplicaState, ctx: Context): void {

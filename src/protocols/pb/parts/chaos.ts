@@ -1,7 +1,15 @@
 import { type Address, viewServerAddress } from "../../../schemas/address.js";
 import { valueBytesMax } from "../../../schemas/limits.js";
 import { View } from "../../../schemas/view.js";
-import type { ChaosSupport, HostileInput, HostileMessage, InvalidBody } from "../../chaosSupport.js";
+import type {
+  ChaosFaults,
+  ChaosSupport,
+  HostileInput,
+  HostileMessage,
+  InvalidBody,
+  LossSituation,
+  LossVerdict,
+} from "../../chaosSupport.js";
 import type { ForwardEntry, MessageBody } from "../messages.js";
 
 // Primary/backup under chaos: servers ping the view server, whose answers to
@@ -166,7 +174,40 @@ function invalidBodies(_marker: string): InvalidBody[] {
   ];
 }
 
+const refused = (why: string): LossVerdict => ({ kind: "refused", why });
+
+/**
+ * pb's fault model (DESIGN §4.1, as the simulator's PbFaultModel): an idle
+ * server may go at any time; the primary or the backup (or the view server's
+ * connection: it may drop either on reconnect) only when the view is settled
+ * (acknowledged by its primary, with a backup holding the state, since a
+ * primary acknowledges only after the transfer), both are live, and no role
+ * was lost in this view yet: at most one per acknowledged view.
+ */
+function lossVerdict(victim: Address, situation: LossSituation): LossVerdict {
+  const { view } = situation;
+  if (victim !== viewServerAddress && victim !== view.primary && victim !== view.backup)
+    return { kind: "free" };
+  if (view.primary === null || view.backup === null) return refused("no backup");
+  const earlier = situation.unrecovered.filter((loss) => loss.viewNum >= view.viewNum).at(-1);
+  if (earlier !== undefined) return refused(`a role was lost in view ${earlier.viewNum} already`);
+  if (!situation.settled) return refused("not acknowledged by its primary yet");
+  for (const server of [view.primary, view.backup]) {
+    if (!situation.isLive(server)) return refused(`${server} is not live (${situation.liveness(server)})`);
+  }
+  return { kind: "counted" };
+}
+
+const pbChaosFaults: ChaosFaults = {
+  viewRoles: ["primary", "backup", "idle"],
+  roleIn: (view, node) => (node === view.primary ? "primary" : node === view.backup ? "backup" : "idle"),
+  lossVerdict,
+  // The view server moved on from the loss to a view it can leave again: acknowledged, with a backup.
+  recovered: (loss, now) => now.view.viewNum > loss.viewNum && now.settled,
+};
+
 export const pbChaos: ChaosSupport = {
+  faults: pbChaosFaults,
   watch: {
     tapped: [viewServerAddress],
     heartbeat(body) {
@@ -182,6 +223,11 @@ export const pbChaos: ChaosSupport = {
       if (!view.success) return null;
       return { view: view.data, primaryIncarnation: reply.primaryIncarnation ?? null };
     },
+    // The view server changes views only once the primary it chose (that process) pinged the view's number.
+    takenUp: ({ view, primaryIncarnation }, heard) =>
+      view.primary !== null &&
+      primaryIncarnation !== null &&
+      heard(view.primary, view.viewNum, primaryIncarnation),
   },
   partition: (view) => (view.primary === null ? null : { isolated: view.primary, from: [viewServerAddress] }),
   nodeName: (address) => (address === viewServerAddress ? "the view server" : address),

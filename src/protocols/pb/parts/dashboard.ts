@@ -80,6 +80,7 @@ export const pbDashboard: DashboardSupport = {
     server: { label: "server", inViews: true, crashWarning: null },
   },
   cut: { label: "cut primary ↔ view server", title: "the primary cannot reach the view server" },
+  roleIn: (view, node) => (node === view.primary ? "primary" : node === view.backup ? "backup" : null),
   explainViewChange,
   // The dashboard parses every envelope with pb's schema first: the body is one of pb's.
   traffic: (body) => traffic(body as MessageBody),

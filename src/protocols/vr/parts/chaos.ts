@@ -1,6 +1,13 @@
 import type { Address } from "../../../schemas/address.js";
 import type { View } from "../../../schemas/view.js";
-import type { ChaosSupport, HostileInput, HostileMessage, InvalidBody } from "../../chaosSupport.js";
+import type {
+  ChaosFaults,
+  ChaosSupport,
+  HostileInput,
+  HostileMessage,
+  InvalidBody,
+  LossSituation,
+} from "../../chaosSupport.js";
 import type { VrMessage } from "../messages.js";
 import { vrBroker } from "./broker.js";
 
@@ -92,7 +99,44 @@ function invalidBodies(marker: string): InvalidBody[] {
   ];
 }
 
+/** The replica is failed as the observer sees it: not live, or its own answer says it is recovering. */
+function failed(node: Address, situation: LossSituation): boolean {
+  return !situation.isLive(node) || situation.latestAnswer(node)?.view.status === "recovering";
+}
+
+/**
+ * VR survives any f of its 2f+1 replicas failed, the primary included (as
+ * the simulator's VrFaultModel): a loss is refused while f others are
+ * failed or not yet recovered from; a lost replica has recovered once it
+ * answered, after its loss, as normal in the view it was lost in or a later one.
+ */
+const vrChaosFaults: ChaosFaults = {
+  viewRoles: ["primary", "backup"],
+  roleIn: (view, node) => (node === view.primary ? "primary" : "backup"),
+  lossVerdict(victim, situation) {
+    const members = situation.view.replicas ?? [];
+    const tolerated = Math.floor((members.length - 1) / 2);
+    if (!situation.settled) return { kind: "refused", why: "the view is not settled" };
+    const down = new Set(situation.unrecovered.map((loss) => loss.node));
+    for (const node of members) if (failed(node, situation)) down.add(node);
+    down.delete(victim);
+    if (down.size + 1 > tolerated)
+      return { kind: "refused", why: `${down.size} of ${members.length} replicas failed (f = ${tolerated})` };
+    return { kind: "counted" };
+  },
+  recovered(loss, now) {
+    const answer = now.latestAnswer(loss.node);
+    return (
+      answer !== null &&
+      answer.sentAtEpochMs > loss.atEpochMs &&
+      answer.view.status === "normal" &&
+      answer.view.viewNum >= loss.viewNum
+    );
+  },
+};
+
 export const vrChaos: ChaosSupport = {
+  faults: vrChaosFaults,
   watch: {
     tapped: [],
     heartbeat: () => null,
@@ -100,8 +144,14 @@ export const vrChaos: ChaosSupport = {
       const view = vrBroker.viewQuery.viewOf(body);
       return view === null ? null : { view, primaryIncarnation: null };
     },
+    // No heartbeat is tapped yet: a normal view is taken up as reported.
+    takenUp: (report) => report.view.status === "normal",
   },
-  partition: (view: View) => (view.primary === null ? null : { isolated: view.primary, from: [] }),
+  // The primary cut off from every backup, its clients still reaching it: it must never answer them again.
+  partition: (view: View) =>
+    view.primary === null
+      ? null
+      : { isolated: view.primary, from: (view.replicas ?? []).filter((node) => node !== view.primary) },
   nodeName: (address) => address,
   hostileToNodes,
   hostileToClient,

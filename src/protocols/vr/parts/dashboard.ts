@@ -37,6 +37,8 @@ function traffic(body: VrMessage): Traffic {
 export const vrDashboard: DashboardSupport = {
   roles: { replica: { label: "replica", inViews: true, crashWarning: null } },
   cut: { label: "cut primary ↔ a backup", title: "the primary cannot reach one backup" },
+  roleIn: (view, node) =>
+    node === view.primary ? "primary" : (view.replicas ?? []).includes(node) ? "backup" : null,
   explainViewChange,
   traffic: (body) => traffic(body as VrMessage),
 };
