@@ -78,6 +78,7 @@ export function cloneVrClientState(state: VrClientState): VrClientState {
     current: state.current,
     session: state.session,
     sessionHeardMs: state.sessionHeardMs,
+    heard: state.heard,
   };
 }
 
@@ -110,7 +111,7 @@ export const knownFields = {
     "recoveryResponses",
     "expiryCheckIn",
   ],
-  VrClientState: ["viewNum", "seq", "current", "session", "sessionHeardMs"],
+  VrClientState: ["viewNum", "seq", "current", "session", "sessionHeardMs", "heard"],
   App: ["applied", "timeMs", "store", "lastByClient"],
   Fetch: [
     "purpose",

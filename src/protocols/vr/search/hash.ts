@@ -162,6 +162,7 @@ export function hashVrClientState(h: Hasher, state: VrClientState): void {
   }
   h.num(state.session ?? -1);
   h.num(state.sessionHeardMs);
+  h.bool(state.heard);
 }
 
 export function hashVrTimer(h: Hasher, base: TimerBase): void {
