@@ -40,7 +40,7 @@ export function describeVrBody(body: VrMessage): string {
     case "GetStartView":
       return `GetStartView(commit ${body.commitNumber})`;
     case "GetState":
-      return `GetState(after ${body.after}${body.snapshot === null ? "" : `, checkpoint @${body.snapshot.at} chunk ${body.snapshot.chunk}`})`;
+      return `GetState(after ${body.after}${body.snapshot === null ? "" : `, snapshot @${body.snapshot.at} chunk ${body.snapshot.chunk}`})`;
     case "NewState":
       return `NewState(${describeEntries(body.after, body.entries)}, up to ${body.upTo}${body.complete ? " complete" : ""}, commit ${body.commitNumber})`;
     case "NewSnapshot":

@@ -8,13 +8,12 @@ import type { Fetch, ReplicaState } from "../state.js";
 // structuredClone, and the checker clones only the node that steps).
 //
 // Shared rather than copied: what the replica replaces but never mutates in
-// place. `checkpoint` and `nextCheckpoint` are Apps no handler writes to
-// (advanceCheckpoint swaps them, installBase makes a fresh copy); log
-// entries, pending requests, votes and recovery answers are objects that are
-// only ever replaced or dropped (their arrays are copied); an outgoing
-// snapshot's key list and table. Copied: the application (`applyEntry`
-// writes it), every array and map that is pushed to or spliced, the fetch
-// and its incoming transfer (receiveChunk fills its maps). A fetch's `base`
+// place: log entries, pending requests, votes and recovery answers are
+// objects that are only ever replaced or dropped (their arrays are copied);
+// an outgoing snapshot's key list and table. Copied: the application
+// (`applyEntry` writes it), the outgoing snapshot's saved values (a write
+// saves into them) and chunk starts, every array and map that is pushed to
+// or spliced, the fetch and its incoming transfer (receiveChunk fills its maps). A fetch's `base`
 // is copied too: it becomes the replica's `app` when the fetch completes, and
 // is then written by every executed entry. The engine's `checkSharing`
 // option (test/search/vrMutants.test.ts) re-hashes the parent after every
@@ -36,8 +35,6 @@ export function cloneReplicaState(state: ReplicaState): ReplicaState {
     log: state.log.slice(),
     logStart: state.logStart,
     app: cloneApp(state.app),
-    checkpoint: state.checkpoint,
-    nextCheckpoint: state.nextCheckpoint,
     outgoing: state.outgoing === null ? null : cloneOutgoing(state.outgoing),
     pinnedTicks: state.pinnedTicks,
     acked: state.acked.slice(),
@@ -97,8 +94,6 @@ export const knownFields = {
     "log",
     "logStart",
     "app",
-    "checkpoint",
-    "nextCheckpoint",
     "outgoing",
     "pinnedTicks",
     "acked",

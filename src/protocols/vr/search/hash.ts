@@ -135,8 +135,6 @@ export function hashReplicaState(h: Hasher, state: ReplicaState): void {
   hashEntries(h, state.log);
   h.num(state.logStart);
   hashApp(h, state.app);
-  hashApp(h, state.checkpoint);
-  hashApp(h, state.nextCheckpoint);
   hashOutgoing(h, state.outgoing);
   h.num(state.pinnedTicks);
   h.num(state.acked.length);
