@@ -98,6 +98,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     onStatus: (status) => model.setStatus(status),
     onProbedView: (view, at) => model.onProbedView(view, at),
     needsView: () => model.currentView() === null,
+    wantsStatus: () => model.wantsStatus(),
   });
   const streams = new Streams(model);
   const server = createServer((request, response) => {
