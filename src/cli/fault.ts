@@ -13,7 +13,7 @@ import { parseWith } from "../schemas/parse.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import {
   addCommonOptions,
-  addProtocolOption,
+  addClientTimingOptions,
   CommandError,
   exitCodes,
   findBroker,
@@ -43,7 +43,8 @@ const program = new Command("fault")
   .option("--json", "print the acknowledgements as JSON", false);
 addCommonOptions(program);
 // Control commands are the same for every protocol; the protocol says which nodes it cannot lose.
-addProtocolOption(program);
+// The settings clients share (VR's --replicas) are taken too, so one set of flags fits kv, load and fault.
+addClientTimingOptions(program);
 program.configureHelp({ showGlobalOptions: true });
 
 program

@@ -31,11 +31,16 @@ export function viewFields(view: View): View {
   };
 }
 
-/** "3 (server-1, server-2)", with the replicas and the status when the view has them. */
+/**
+ * "3 (server-1, server-2)"; a view with replicas names its primary and them
+ * (it has no one backup): "4 (primary server-2; replicas server-1 server-2 server-3; normal)".
+ */
 export function describeViewBrief(view: View): string {
-  const replicas = view.replicas === undefined ? "" : `; replicas ${view.replicas.join(" ")}`;
   const status = view.status === undefined ? "" : `; ${view.status}`;
-  return `${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"}${replicas}${status})`;
+  if (view.replicas === undefined)
+    return `${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"}${status})`;
+  const backup = view.backup === null ? "" : `, backup ${view.backup}`;
+  return `${view.viewNum} (primary ${view.primary ?? "-"}${backup}; replicas ${view.replicas.join(" ")}${status})`;
 }
 
 /** One line for a view, the same in logs, traces, counterexamples and the cluster's event lines. */

@@ -232,7 +232,7 @@ describe("the nemesis", () => {
     expect(await lose("server-3")).toBe(true);
     expect(await lose("server-2")).toBe(false);
     expect(notes.at(-1)).toMatch(
-      /^\(no crash of server-2, replica of view 2 \(server-3, -; replicas .*; normal\): 2 replicas down already\)$/,
+      /^\(no crash of server-2, replica of view 2 \(primary server-3; replicas .*; normal\): 2 replicas down already\)$/,
     );
     setView({ ...view, viewNum: 3, primary: "server-1" });
     expect(await lose("server-2")).toBe(true);

@@ -50,9 +50,9 @@ describe("the event printer's view lines", () => {
       viewEvent("server-1", view),
     ]);
     expect(lines).toEqual([
-      "server-1     view 4 (server-2, -; replicas server-1 server-2 server-3; normal)",
-      "server-3     view 4 (server-2, -; replicas server-1 server-2 server-3; recovering)",
-      "server-1     view 4 (server-2, -; replicas server-1 server-2 server-3; normal)",
+      "server-1     view 4 (primary server-2; replicas server-1 server-2 server-3; normal)",
+      "server-3     view 4 (primary server-2; replicas server-1 server-2 server-3; recovering)",
+      "server-1     view 4 (primary server-2; replicas server-1 server-2 server-3; normal)",
     ]);
   });
 });

@@ -53,10 +53,12 @@ describe("the protocol options", () => {
 
   it("give a client command --protocol, --client-retry-ms and only the settings clients share", () => {
     const command = addClientTimingOptions(new Command("test"));
-    // pb's clients reopen their session after half the expiry; the ping and forwarding settings are the servers' alone.
+    // pb's clients reopen their session after half the expiry, VR's find the primary among --replicas;
+    // the ping, forwarding and view-change settings are the servers' alone.
     expect(command.options.map((option) => option.long)).toEqual([
       "--protocol",
       "--session-expiry-ms",
+      "--replicas",
       "--client-retry-ms",
     ]);
   });

@@ -41,6 +41,8 @@ export interface TestClusterOptions {
   clientRetryMs?: number;
   /** Servers forget a session idle this long (default: the protocol's). */
   sessionExpiryMs?: number;
+  /** Any other setting of the protocol's configuration (e.g. VR's viewChangeTimeoutMs). */
+  settings?: Readonly<Record<string, number>>;
 }
 
 /** Timings a little looser than DESIGN's defaults: this machine has 2 cores shared with other work. */
@@ -67,8 +69,8 @@ export class TestCluster {
     const url = inject("amqpUrl");
     const names = clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
     const protocol = protocolNamed(options.protocol ?? defaultProtocolName);
-    const { protocol: _name, servers: _servers, ...settings } = options;
-    const config = protocol.config.make({ ...testTimings, ...settings });
+    const { protocol: _name, servers: _servers, settings: own, ...settings } = options;
+    const config = protocol.config.make({ ...testTimings, ...settings, ...own });
     const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
     const logDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-${names.cluster}-`));
     const connection = await BrokerConnection.open({

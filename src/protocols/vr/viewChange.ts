@@ -131,7 +131,13 @@ function announceView(state: ReplicaState, best: ViewChangeVote, ctx: Context): 
   const voters = state.votes.map((vote) => replicaAddress(vote.from)).join(", ");
   ctx.emit({
     type: "viewChanged",
-    view: { viewNum: state.viewNum, primary: replicaAddress(state.self), backup: null },
+    view: {
+      viewNum: state.viewNum,
+      primary: replicaAddress(state.self),
+      backup: null,
+      replicas: Array.from({ length: state.replicas }, (_, i) => replicaAddress(i)),
+      status: "normal",
+    },
     reason: `${voters} moved on from view ${best.lastNormal}; the log of ${replicaAddress(best.from)} (last normal view ${best.lastNormal}, op ${best.opNumber}) won, commit ${state.commitNumber}`,
   });
 }

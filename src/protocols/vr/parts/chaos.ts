@@ -147,7 +147,11 @@ export const vrChaos: ChaosSupport = {
     // No heartbeat is tapped yet: a normal view is taken up as reported.
     takenUp: (report) => report.view.status === "normal",
   },
-  partition: (view: View) => (view.primary === null ? null : { isolated: view.primary, from: [] }),
+  // The primary cut off from every backup, its clients still reaching it: it must never answer them again.
+  partition: (view: View) =>
+    view.primary === null
+      ? null
+      : { isolated: view.primary, from: (view.replicas ?? []).filter((node) => node !== view.primary) },
   nodeName: (address) => address,
   hostileToNodes,
   hostileToClient,
