@@ -137,8 +137,24 @@ export class DashboardModel {
   /** The view as a probe saw it (when the dashboard starts after the cluster). */
   onProbedView(view: View, at: number): void {
     // pb's view 0 names nobody (no view yet); VR's view 0 is its first, with a primary.
-    if (this.view !== null || (view.viewNum === 0 && view.primary === null)) return;
-    this.acceptView(view, at, this.configuringNodes[0] ?? "");
+    if (view.viewNum === 0 && view.primary === null) return;
+    const current = this.view;
+    // Events tell the views' history: a probe fills in only the first one.
+    if (current === null) return this.acceptView(view, at, this.configuringNodes[0] ?? "");
+    // The same view asked again while its status said it was not serving (a replica still
+    // recovering answered first): only an answer that it serves now changes the status.
+    if (view.viewNum === current.viewNum && this.options.protocol.broker.ready(view))
+      this.updateStatus(view, at, this.configuringNodes[0] ?? "");
+  }
+
+  /**
+   * Whether the feed should ask for the view (views are published only on a
+   * change): none yet, or one whose status says it does not serve yet (VR: a
+   * recovering replica answered the first probe) and may since, silently.
+   */
+  needsView(): boolean {
+    const view = this.view;
+    return view === null || (view.status !== undefined && !this.options.protocol.broker.ready(view));
   }
 
   onEvent(event: ClusterEvent): void {

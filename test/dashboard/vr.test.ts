@@ -142,6 +142,21 @@ describe("VR on the dashboard", () => {
     expect(pbModel.currentView()).toBeNull();
   });
 
+  it("asks for the view again while the one it holds does not serve, and takes only a serving answer", () => {
+    const m = model();
+    m.onProbedView(vrView(0, "recovering"), t0); // a replica still recovering answered first
+    expect(m.needsView()).toBe(true);
+    m.onProbedView(vrView(0, "recovering"), t0 + 1);
+    m.onProbedView(vrView(0, "normal"), t0 + 2);
+    expect(m.currentView()?.status).toBe("normal");
+    expect(m.needsView()).toBe(false);
+    m.onProbedView(vrView(0, "recovering"), t0 + 3); // not asked, and not taken
+    expect(m.currentView()?.status).toBe("normal");
+    const pbModel = model(pb);
+    pbModel.onProbedView({ viewNum: 1, primary: "server-1", backup: null }, t0);
+    expect(pbModel.needsView()).toBe(false); // pb's views have no status: a view without backup is final
+  });
+
   it("keeps a view's replicas when its announcer names only its primary", () => {
     const m = model();
     m.onProbedView(vrView(0), t0);
