@@ -58,6 +58,8 @@ export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
   if (body === null) return;
   const figures = figureNames(summary.nodes);
   syncFigureHeads(table, figures);
+  // With a protocol's figures (VR) the table needs the whole width, the crash buttons included.
+  byId("nodes-panel").classList.toggle("wide", figures.length > 0);
   syncKeyed(
     body,
     summary.nodes,
