@@ -723,9 +723,13 @@ function withMembersOf(view: View, previous: View | null): View {
   return { ...view, replicas: [...previous.replicas] };
 }
 
-/** A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2", and the replicas and status where the view has them. */
+/**
+ * A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2"; a view
+ * with replicas names its primary and them (it has no one backup), and its status.
+ */
 function describeViewForLog(view: View): string {
-  const replicas = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
   const status = view.status === undefined ? "" : `, ${view.status}`;
-  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${replicas}${status}`;
+  if (view.replicas === undefined)
+    return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${status}`;
+  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, replicas ${view.replicas.join(" ")}${status}`;
 }

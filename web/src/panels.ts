@@ -269,11 +269,15 @@ function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void
     if (end < start) return;
     const x1 = x(view.at);
     const segmentWidth = Math.max(1, x(end) - x1);
-    const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
+    // A view with replicas (VR) by its primary alone: its backups are every other replica.
+    const label =
+      view.replicas === undefined
+        ? `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`
+        : `v${view.viewNum} ${view.primary ?? "–"}`;
     const said = saidBy(summary, view, "\n");
     const members = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
     const status = view.status === undefined ? "" : `, ${view.status}`;
-    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}${members}${status}\n${view.reason}${said}`;
+    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${backupsOf(view)}${members}${status}\n${view.reason}${said}`;
     parts.push(
       `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +
         `<rect x="${x1.toFixed(1)}" y="4" width="${segmentWidth.toFixed(1)}" height="22" fill="${colorOf(view.primary)}"/>` +
