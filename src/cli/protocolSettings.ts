@@ -37,7 +37,7 @@ export function addClientTimingOptions(command: Command): Command {
 }
 
 /**
- * `--protocol` and every protocol setting (cluster, node, bench): the flags of
+ * `--protocol` and every protocol setting (cluster, node, bench, sim, chaos): the flags of
  * each registered protocol's `config.options`, each once, except those the
  * command defines itself, then `--client-retry-ms`. They have no commander
  * default: a setting not given is the chosen protocol's default, so a flag
