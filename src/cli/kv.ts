@@ -67,7 +67,7 @@ type ViewField = (typeof viewFieldNames)[number];
 program
   .command("status")
   .description(
-    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions (servers answer a status control command)",
+    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions, transferChunksAcked, then the protocol's own figures (VR: status, opNumber, commitNumber, logStart) (servers answer a status control command)",
   )
   .action(() => runCommand(() => runStatus()));
 program
