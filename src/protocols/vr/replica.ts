@@ -158,5 +158,12 @@ function replicaStatus(state: ReplicaState): NodeStatus {
     storeBytes: storeEncodedBytes(state.app.store),
     sessions: state.app.lastByClient.size,
     transferChunksAcked: null,
+    // VR's own: where the replica stands (its role is "idle" unless its status is normal).
+    figures: {
+      status: state.status,
+      opNumber: state.opNumber,
+      commitNumber: state.commitNumber,
+      logStart: state.logStart,
+    },
   };
 }
