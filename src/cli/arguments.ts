@@ -17,6 +17,13 @@ export function wholeNumber(name: string): (text: string) => number {
   };
 }
 
+export function positiveInt(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidArgumentError("expected a positive integer");
+  return value;
+}
+
 /** What a command given `--protocol` was parsed into. */
 export interface ProtocolChoice {
   protocol: string;

@@ -19,10 +19,12 @@ import { configFromOptions } from "../protocols/configOptions.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import { protocolNamed } from "../protocols/registry.js";
 import {
+  addProtocolOptions,
   CommandError,
   exitCodes,
   findBroker,
   positiveInt,
+  refuseForeignSettings,
   runCommand,
   type CommonOptions,
   quietOnBrokenPipe,
@@ -30,7 +32,6 @@ import {
   usageExitCodes,
   writableDirectory,
 } from "./common.js";
-import { addProtocolOption } from "./arguments.js";
 import { Interrupt } from "./interrupt.js";
 
 interface ChaosOptions extends CommonOptions {
@@ -126,7 +127,8 @@ const program = new Command("chaos")
     "after",
     "\nExamples:\n  npm run chaos -- --runs 20 --duration 60\n  npm run chaos -- --runs 1 --duration 20 --garbage --json\n  npm run chaos -- --seed 1234 --runs 1   # the same nemesis choices (timing is real: not an exact replay)",
   );
-addProtocolOption(program);
+// The protocol's other settings (VR: --replicas 5 runs five replicas); pb's timing flags above keep chaos's looser defaults.
+addProtocolOptions(program);
 program.action((options: ChaosOptions) => runCommand(() => runChaos(options)));
 
 function seedArg(text: string): number {
@@ -139,6 +141,7 @@ function seedArg(text: string): number {
 async function runChaos(options: ChaosOptions): Promise<number> {
   const protocol = protocolNamed(options.protocol);
   // pb: --ping-ms and --ping-check-ms, looser here than the protocol's defaults.
+  refuseForeignSettings(program, protocol);
   const config = (() => {
     try {
       return configFromOptions(protocol, options);

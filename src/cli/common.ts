@@ -5,18 +5,24 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
-import type { AnyProtocol, ConfigOption, ProtocolConfigBase } from "../protocols/protocol.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { configArguments, serverCount, ServerCountConflictError } from "../protocols/configOptions.js";
-import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
 import { redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
-import { addProtocolOption, type ProtocolChoice, protocolOf } from "./arguments.js";
 import { CommandError, exitCodes } from "./exitCodes.js";
 import { isServerAddress } from "../schemas/address.js";
 
-export { addProtocolOption, type ProtocolChoice, protocolOf } from "./arguments.js";
+export { addProtocolOption, positiveInt, type ProtocolChoice, protocolOf } from "./arguments.js";
+export {
+  addClientTimingOptions,
+  addProtocolOptions,
+  nonDefaultSettings,
+  protocolConfig,
+  type ProtocolOptions,
+  refuseForeignSettings,
+} from "./protocolSettings.js";
 
 export { CommandError, exitCodes, quietOnBrokenPipe, usageExitCodes } from "./exitCodes.js";
 
@@ -24,16 +30,6 @@ export interface CommonOptions {
   cluster: string;
   url?: string;
   verbose: boolean;
-}
-
-/**
- * What a command with `--protocol` and the protocol settings was parsed into:
- * each setting under its flag's attribute name (`--ping-ms` → pingMs),
- * undefined when not given (the protocol's default then).
- */
-export interface ProtocolOptions extends ProtocolChoice {
-  clientRetryMs: number;
-  [setting: string]: unknown;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -46,79 +42,6 @@ export function addCommonOptions(command: Command): Command {
       ).argParser(amqpUrl),
     )
     .option("--verbose", "debug logs (pino JSON on stderr)", false);
-}
-
-/** `--client-retry-ms`: every protocol's client has it (ProtocolConfigBase). */
-function clientRetryOption(): Option {
-  return new Option("--client-retry-ms <ms>", "clients resend after this long without an answer")
-    .argParser(positiveInt)
-    .default(protocolNamed(defaultProtocolName).config.defaults.clientRetryMs);
-}
-
-/**
- * `--protocol`, client timing and the settings clients must share with the
- * servers (`ConfigOption.clients`, e.g. pb's session expiry): kv, load, dashboard.
- */
-export function addClientTimingOptions(command: Command): Command {
-  addProtocolOption(command);
-  addSettings(command, (setting) => setting.clients === true);
-  return command.addOption(clientRetryOption());
-}
-
-/**
- * `--protocol` and every protocol setting (cluster, node, bench): the flags of
- * each registered protocol's `config.options`, each once, except those the
- * command defines itself, then `--client-retry-ms`. They have no commander
- * default: a setting not given is the chosen protocol's default, so a flag
- * means the same whichever protocol another one's defaults would say.
- */
-export function addProtocolOptions(command: Command): Command {
-  addProtocolOption(command);
-  addSettings(command, () => true);
-  return command.addOption(clientRetryOption());
-}
-
-/** The settings flags of every registered protocol that `wanted` picks, each once, except those the command has. */
-function addSettings(command: Command, wanted: (setting: ConfigOption) => boolean): void {
-  const defaults = protocolNamed(defaultProtocolName).config.defaults as unknown as Record<string, unknown>;
-  for (const setting of everySetting()) {
-    if (!wanted(setting) || command.options.some((option) => option.long === `--${setting.flag}`)) continue;
-    const bounds = setting.max === undefined ? `≥ ${setting.min}` : `${setting.min}-${setting.max}`;
-    const shownDefault =
-      defaults[setting.field] === undefined ? "" : `; default ${String(defaults[setting.field])}`;
-    const placeholder = setting.flag.endsWith("-ms") ? "<ms>" : "<n>";
-    command.addOption(
-      new Option(
-        `--${setting.flag} ${placeholder}`,
-        `${setting.description} (${bounds}${shownDefault})`,
-      ).argParser(settingValue(setting)),
-    );
-  }
-}
-
-/**
- * The chosen protocol's configuration from the parsed options; a setting of
- * another protocol, or a bad combination, is a usage error.
- */
-export function protocolConfig(options: ProtocolOptions): ProtocolConfigBase {
-  const protocol = protocolOf(options);
-  const own = new Set(protocol.config.options.map((setting) => setting.flag));
-  const overrides: Record<string, unknown> = { clientRetryMs: options.clientRetryMs };
-  for (const setting of everySetting()) {
-    const value = options[attributeOf(setting.flag)];
-    if (value === undefined) continue;
-    if (!own.has(setting.flag))
-      throw new CommandError(
-        `--${setting.flag}: not a setting of protocol ${protocol.name}`,
-        exitCodes.usage,
-      );
-    overrides[setting.field] = value;
-  }
-  try {
-    return protocol.config.make(overrides as Partial<ProtocolConfigBase>);
-  } catch (error) {
-    throw new CommandError((error as Error).message, exitCodes.usage);
-  }
 }
 
 /**
@@ -155,45 +78,12 @@ export function protocolArguments(protocol: AnyProtocol, config: ProtocolConfigB
   return ["--protocol", protocol.name, ...configArguments(protocol, config)];
 }
 
-/** Every registered protocol's settings, each flag once (the first protocol to name it describes it). */
-function everySetting(): ConfigOption[] {
-  const byFlag = new Map<string, ConfigOption>();
-  for (const name of protocolNames())
-    for (const setting of protocolNamed(name).config.options)
-      if (!byFlag.has(setting.flag)) byFlag.set(setting.flag, setting);
-  return [...byFlag.values()];
-}
-
-/** The options' key commander stores a flag's value under (`forward-window` → forwardWindow). */
-function attributeOf(flag: string): string {
-  return new Option(`--${flag} <n>`).attributeName();
-}
-
-function settingValue(setting: ConfigOption): (text: string) => number {
-  return (text) => {
-    const value = Number(text);
-    const tooBig = setting.max !== undefined && value > setting.max;
-    if (!Number.isSafeInteger(value) || value < setting.min || tooBig) {
-      const bounds = setting.max === undefined ? `≥ ${setting.min}` : `${setting.min}-${setting.max}`;
-      throw new InvalidArgumentError(`expected a whole number ${bounds}`);
-    }
-    return value;
-  };
-}
-
 /** An amqp:// or amqps:// URL; anything else is a usage error, not a stack trace from the client library. */
 export function amqpUrl(text: string): string {
   if (!URL.canParse(text) || !["amqp:", "amqps:"].includes(new URL(text).protocol)) {
     throw new InvalidArgumentError("expected an AMQP URL such as amqp://guest:guest@127.0.0.1:5672");
   }
   return text;
-}
-
-export function positiveInt(text: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0)
-    throw new InvalidArgumentError("expected a positive integer");
-  return value;
 }
 
 export function probability(text: string): number {

@@ -5,7 +5,7 @@
 import { Argument, Command, Option } from "commander";
 import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
 import { EventSubscription } from "../broker/events.js";
-import type { NodeStatus } from "../schemas/clusterEvents.js";
+import { flatStatus, type NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
 import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
@@ -67,7 +67,7 @@ type ViewField = (typeof viewFieldNames)[number];
 program
   .command("status")
   .description(
-    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions (servers answer a status control command)",
+    "one JSON line per server: node, role, viewNum, applied, keys, storeBytes, sessions, transferChunksAcked, then the protocol's own figures (VR: status, opNumber, commitNumber, logStart) (servers answer a status control command)",
   )
   .action(() => runCommand(() => runStatus()));
 program
@@ -192,8 +192,9 @@ async function runStatus(): Promise<number> {
     });
     await new Promise((resolve) => setTimeout(resolve, Math.min(statusWaitMs, options.timeoutMs)));
     if (statuses.size === 0) throw new CommandError(`no server of "${names.cluster}" answered`);
-    for (const node of [...statuses.keys()].sort(byServerNumber))
-      process.stdout.write(`${JSON.stringify({ node, ...statuses.get(node) })}\n`);
+    // One flat line per server: the common figures, then the protocol's own (VR: status, opNumber, …).
+    for (const [node, status] of [...statuses].sort(([a], [b]) => byServerNumber(a, b)))
+      process.stdout.write(`${JSON.stringify({ node, ...flatStatus(status) })}\n`);
     return exitCodes.ok;
   } finally {
     await subscription.stop(clients.connection).catch(() => {});

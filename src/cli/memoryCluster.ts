@@ -47,27 +47,21 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
     else console.say(line);
   };
   const printer = new EventPrinter(protocol, say, config);
-  // Commands typed (or piped) at once would otherwise run before a backup holds the
-  // state, and a crash then would lose the service: wait for a serving primary with
-  // a backup (or alone, with one server), or give up waiting after a few seconds.
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const readyTimer = setTimeout(markReady, readyWaitMsMax);
   const cluster = new MemoryCluster({
     protocol,
     servers: options.servers,
     config,
     checkInvariants: options.debug,
     cluster: options.cluster,
-    onEvent: (event) => {
-      printer.print(event);
-      const serving =
-        options.servers === 1 ? event.type === "role" && event.role === "primary" : event.type === "transfer";
-      if (serving) markReady();
-    },
+    onEvent: (event) => printer.print(event),
     logFor: (address) => log.child({ node: address }),
   });
-  void ready.then(() => clearTimeout(readyTimer));
+  // Commands typed (or piped) at once would otherwise run before the cluster has its
+  // redundancy, and a crash then could lose the service: they wait for a view the
+  // protocol calls ready (pb: a primary and a backup; VR: replicas in status normal),
+  // or give up waiting after a few seconds.
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
   console = new ReplConsole(new Repl(cluster), {
     input: process.stdin,
     output: process.stdout,
@@ -84,6 +78,11 @@ export async function runMemoryCluster(options: ClusterOptions): Promise<number>
   try {
     const ended = console.run();
     cluster.start();
+    void cluster.waitUntilReady(readyWaitMsMax).then((view) => {
+      if (view === null && !cluster.isStopped)
+        say(`no ready view within ${readyWaitMsMax} ms: commands run now (try: view)`);
+      markReady();
+    });
     end = await ended;
   } finally {
     interrupt.finish();

@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { defaultProtocolName, protocolNamed } from "../protocols/registry.js";
 import { runChaos, type ChaosResult } from "../sim/chaos.js";
 import { serverCount } from "../protocols/configOptions.js";
-import { addProtocolOption, wholeNumber } from "./arguments.js";
+import { wholeNumber } from "./arguments.js";
+import {
+  addProtocolOptions,
+  nonDefaultSettings,
+  protocolConfig,
+  type ProtocolOptions,
+} from "./protocolSettings.js";
 import { quietOnBrokenPipe } from "./exitCodes.js";
 
 // `npm run sim`: the chaos scenario over many seeds. Each failing seed is
@@ -10,6 +16,8 @@ import { quietOnBrokenPipe } from "./exitCodes.js";
 
 interface SimSummary {
   runs: number;
+  /** Servers of each run (the configuration's count where it fixes one: VR's --replicas). */
+  servers: number;
   violations: number;
   failingSeeds: number[];
   /** Runs left with unfinished clients for the one by-design reason, with it (not violations). */
@@ -44,26 +52,38 @@ const program = new Command()
   // Exit 2 on bad arguments, as npm run check and search do: 1 means a violation was found.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
-addProtocolOption(program);
+// The protocol's settings (VR: --replicas 5 runs five replicas), as `npm run cluster` takes them.
+addProtocolOptions(program);
 quietOnBrokenPipe();
 program.parse();
-const options = program.opts<{
-  protocol: string;
-  seeds: number;
-  seed: number;
-  clients: number;
-  servers: number;
-  chaosMs: number;
-  trace: number;
-  mutant?: string;
-  json?: boolean;
-}>();
+const options = program.opts<
+  ProtocolOptions & {
+    seeds: number;
+    seed: number;
+    clients: number;
+    servers: number;
+    chaosMs: number;
+    trace: number;
+    mutant?: string;
+    json?: boolean;
+  }
+>();
 const protocol = protocolNamed(options.protocol);
 const mutations = protocol.config.mutations;
 if (options.mutant !== undefined && !mutations.includes(options.mutant))
   program.error(`error: unknown mutant "${options.mutant}"; ${protocol.name} has: ${mutations.join(", ")}`);
 // Planted bugs only on request; a real run has none.
-const config = protocol.config.make({ mutations: options.mutant === undefined ? [] : [options.mutant] });
+const config = (() => {
+  try {
+    const settings = protocolConfig(options);
+    return protocol.config.make({
+      ...settings,
+      mutations: options.mutant === undefined ? [] : [options.mutant],
+    });
+  } catch (error) {
+    return program.error(`error: ${(error as Error).message}`);
+  }
+})();
 // The count the configuration fixes, if it fixes one (an explicit --servers that differs is a usage error).
 try {
   const given = program.getOptionValueSource("servers") === "cli" ? options.servers : undefined;
@@ -74,6 +94,7 @@ try {
 // What a replay needs beyond the seed: every setting that shapes a run.
 const replayFlags = [
   options.protocol === defaultProtocolName ? "" : `--protocol ${options.protocol}`,
+  ...nonDefaultSettings(protocol, config),
   `--clients ${options.clients}`,
   options.servers === 3 ? "" : `--servers ${options.servers}`,
   options.chaosMs === 10_000 ? "" : `--chaos-ms ${options.chaosMs}`,
@@ -85,6 +106,7 @@ const replayFlags = [
 const started = performance.now();
 const summary: SimSummary = {
   runs: 0,
+  servers: options.servers,
   violations: 0,
   failingSeeds: [],
   stuckByDesign: [],

@@ -46,6 +46,8 @@ export const tappedClientIdleMs = 60_000;
 export const ackBatch = 64;
 export const ackIntervalMs = 100;
 export const viewProbeTimeoutMs = 3_000;
+/** The nodes are asked for their status (figures) this often, while `wantsStatus()`. */
+export const statusPollMs = 1_000;
 
 /** Epoch milliseconds with sub-millisecond precision, the clock of an envelope's `sentAt`. */
 export function epochNow(): number {
@@ -69,6 +71,8 @@ export interface FeedOptions {
   onProbedView(view: View, at: number): void;
   /** Whether the dashboard still lacks a view (then a probe asks for it). */
   needsView(): boolean;
+  /** Whether to ask the nodes for their status (a `status` control command) again. */
+  wantsStatus(): boolean;
 }
 
 export class ControlRefusedError extends Error {
@@ -87,6 +91,7 @@ export class DashboardFeed implements Attachment {
   private syncing: Promise<void> = Promise.resolve();
   private syncQueued = false;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
   private probe: ActorHost<unknown> | null = null;
   private closed = false;
   private unacked: { channel: Channel; message: ConsumeMessage; count: number } | null = null;
@@ -113,6 +118,8 @@ export class DashboardFeed implements Attachment {
     await connection.add(feed);
     feed.refreshTimer = setInterval(() => feed.requestSync(true), bindingsRefreshMs);
     feed.refreshTimer.unref();
+    feed.statusTimer = setInterval(() => feed.askStatus(), statusPollMs);
+    feed.statusTimer.unref();
     return feed;
   }
 
@@ -141,10 +148,23 @@ export class DashboardFeed implements Attachment {
     }
   }
 
+  /**
+   * Every node answers `status` with a `status` event (read only: nothing is
+   * logged as a fault); their figures (VR: status, op-number, commit-number)
+   * come back on the events queue. Skipped while the cluster is not running.
+   */
+  private askStatus(): void {
+    if (this.closed || !this.clusterRunning || !this.options.wantsStatus()) return;
+    this.publishControl({ type: "status" }).catch((error: Error) => {
+      this.options.log.debug({ reason: error.message }, "asking the nodes' status failed");
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
+    if (this.statusTimer !== null) clearInterval(this.statusTimer);
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     await this.stopProbe();
     this.connection.remove(this);

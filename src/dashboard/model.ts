@@ -8,7 +8,13 @@ import { describeLoadEvent } from "../broker/events.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "../broker/faults.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
-import type { ClusterEvent, LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
+import type {
+  ClusterEvent,
+  LoadEvent,
+  NodeCounters,
+  NodeStatus,
+  ProtocolFigures,
+} from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { membersOf, type View } from "../schemas/view.js";
 import { configuringNodes } from "../protocols/viewHelpers.js";
@@ -46,6 +52,11 @@ export const trackedRequestsMax = 10_000;
 export const latenciesPerSecondMax = 5_000;
 /** The same network command acknowledged by every node is logged once within this window. */
 export const faultFoldMs = 2_000;
+/**
+ * A node's figures (its answer to the `status` command, which the feed sends
+ * every second) older than this are not shown: the node stopped answering.
+ */
+export const statusStaleMs = 3_000;
 
 export interface ModelOptions {
   protocol: AnyProtocol;
@@ -71,6 +82,9 @@ interface NodeRecord {
   countersAtLifeStart: NodeCounters | null;
   forwards: number;
   transfers: number;
+  /** Its latest answer to the `status` command, and when; null in a new life until it answers. */
+  status: NodeStatus | null;
+  statusAt: number | null;
 }
 
 interface Bucket {
@@ -102,6 +116,8 @@ export class DashboardModel {
   private invalidEvents = 0;
   private connected = false;
   private clusterRunning = false;
+  private statusAnswered = false;
+  private statusWithFigures = false;
   /** Bumped by every change a summary shows. */
   version = 0;
 
@@ -120,8 +136,25 @@ export class DashboardModel {
 
   /** The view as a probe saw it (when the dashboard starts after the cluster). */
   onProbedView(view: View, at: number): void {
-    if (this.view !== null || view.viewNum === 0) return;
-    this.acceptView(view, at, this.configuringNodes[0] ?? "");
+    // pb's view 0 names nobody (no view yet); VR's view 0 is its first, with a primary.
+    if (view.viewNum === 0 && view.primary === null) return;
+    const current = this.view;
+    // Events tell the views' history: a probe fills in only the first one.
+    if (current === null) return this.acceptView(view, at, this.configuringNodes[0] ?? "");
+    // The same view asked again while its status said it was not serving (a replica still
+    // recovering answered first): only an answer that it serves now changes the status.
+    if (view.viewNum === current.viewNum && this.options.protocol.broker.ready(view))
+      this.updateStatus(view, at, this.configuringNodes[0] ?? "");
+  }
+
+  /**
+   * Whether the feed should ask for the view (views are published only on a
+   * change): none yet, or one whose status says it does not serve yet (VR: a
+   * recovering replica answered the first probe) and may since, silently.
+   */
+  needsView(): boolean {
+    const view = this.view;
+    return view === null || (view.status !== undefined && !this.options.protocol.broker.ready(view));
   }
 
   onEvent(event: ClusterEvent): void {
@@ -174,7 +207,23 @@ export class DashboardModel {
       case "lifecycle":
         this.onLifecycle(node, event.at, event.state, event.detail);
         return;
+      case "status":
+        node.status = event.status;
+        node.statusAt = event.at;
+        this.statusWithFigures ||= event.status.figures !== undefined;
+        this.statusAnswered = true;
+        return;
     }
+  }
+
+  /**
+   * Whether the feed should keep asking the nodes for their status: until the
+   * first answer, and afterwards only when the protocol reports figures of its
+   * own (VR: status, op-number, commit-number). pb's say nothing the page does
+   * not already know, and a status costs a pass over the store.
+   */
+  wantsStatus(): boolean {
+    return !this.statusAnswered || this.statusWithFigures;
   }
 
   onTapped(message: TappedMessage, receivedAt: number): void {
@@ -292,12 +341,17 @@ export class DashboardModel {
       incidents: this.incidents,
       faults: this.faults,
     });
-    this.view = { ...view };
+    this.view = withMembersOf(view, previous);
     this.viewAt = at;
-    this.views.push({ ...view, at, reason, viewServerReason });
+    this.views.push({ ...this.view, at, reason, viewServerReason, announcedBy });
     while (this.views.length > viewsMax) this.views.shift();
     for (const member of membersOf(view)) this.node(member);
-    this.addLog({ at, node: announcedBy, kind: "view", text: `${describeViewForLog(view)} — ${reason}` });
+    this.addLog({
+      at,
+      node: announcedBy,
+      kind: "view",
+      text: `${describeViewForLog(this.view)} — ${reason}`,
+    });
     this.version += 1;
   }
 
@@ -335,6 +389,8 @@ export class DashboardModel {
         countersAtLifeStart: null,
         forwards: 0,
         transfers: 0,
+        status: null,
+        statusAt: null,
       };
       this.nodes.set(address, record);
     }
@@ -345,8 +401,11 @@ export class DashboardModel {
     const seenBefore = node.lifecycle !== null;
     node.lifecycle = detail === undefined ? state : `${state} (${detail})`;
     let incident: Incident["kind"] | null = null;
-    // A crash or a new life drops the state: what the node said about its role is void.
-    if (state === "crashed" || state === "restarted" || state === "started") node.selfRole = null;
+    // A crash or a new life drops the state: what the node said about its role and figures is void.
+    if (state === "crashed" || state === "restarted" || state === "started") {
+      node.selfRole = null;
+      node.status = null;
+    }
     switch (state) {
       case "crashed":
         node.crashed = true;
@@ -471,6 +530,7 @@ export class DashboardModel {
         counters: countersOfThisLife(node),
         forwards: node.forwards,
         transfers: node.transfers,
+        figures: freshFigures(node, now),
       }));
   }
 
@@ -646,9 +706,30 @@ function countersOfThisLife(node: NodeRecord): NodeCounters | null {
   return since;
 }
 
-/** A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2", and the replicas and status where the view has them. */
+/** The protocol's own figures the node last reported, while fresh and in this life; null otherwise. */
+function freshFigures(node: NodeRecord, now: number): ProtocolFigures | null {
+  if (node.status === null || node.statusAt === null || node.crashed || node.stopped) return null;
+  if (now - node.statusAt > statusStaleMs) return null;
+  return node.status.figures === undefined ? null : { ...node.status.figures };
+}
+
+/**
+ * The view with its members: a configuring node may announce a view without
+ * them (VR's new primary names itself only); the members of a configuration
+ * do not change with its number, so the previous view's stand.
+ */
+function withMembersOf(view: View, previous: View | null): View {
+  if (view.replicas !== undefined || previous?.replicas === undefined) return { ...view };
+  return { ...view, replicas: [...previous.replicas] };
+}
+
+/**
+ * A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2"; a view
+ * with replicas names its primary and them (it has no one backup), and its status.
+ */
 function describeViewForLog(view: View): string {
-  const replicas = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
   const status = view.status === undefined ? "" : `, ${view.status}`;
-  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${replicas}${status}`;
+  if (view.replicas === undefined)
+    return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${status}`;
+  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, replicas ${view.replicas.join(" ")}${status}`;
 }

@@ -4,7 +4,7 @@
 // Node or the broker.
 import type { DashboardRole } from "../protocols/dashboardSupport.js";
 import type { Address } from "../schemas/address.js";
-import type { LoadEvent, NodeCounters } from "../schemas/clusterEvents.js";
+import type { LoadEvent, NodeCounters, ProtocolFigures } from "../schemas/clusterEvents.js";
 import type { NetSettings } from "../schemas/control.js";
 import type { View } from "../schemas/view.js";
 
@@ -37,6 +37,13 @@ export interface NodeSummary {
   forwards: number;
   /** State transfers it completed as primary (`transfer.<node>` events). */
   transfers: number;
+  /**
+   * The protocol's own figures from the node's latest answer to the `status`
+   * command (the feed asks every second; VR: status, opNumber, commitNumber,
+   * logStart); null for a protocol without them (pb), a node that has not
+   * answered in this life, or an answer older than `statusStaleMs`.
+   */
+  figures: ProtocolFigures | null;
 }
 
 export interface ViewRecord {
@@ -53,6 +60,8 @@ export interface ViewRecord {
   reason: string;
   /** What the configuring node (pb: the view server) itself said: whom it found silent or restarted, whom it promoted. */
   viewServerReason?: string | undefined;
+  /** The node whose event announced the view (pb: the view server; VR: the new primary, or a probe's answer). */
+  announcedBy?: Address | undefined;
 }
 
 export type LogKind = "view" | "role" | "fault" | "lifecycle" | "rejected" | "transfer" | "control" | "load";

@@ -1,4 +1,5 @@
-// Makes docs/dashboard.png: `npx tsx src/dashboard/screenshot.ts [FILE]`.
+// Makes docs/dashboard.png: `npx tsx src/dashboard/screenshot.ts [FILE] [--protocol vr] [--cluster NAME]`
+// (VR's goes to docs/dashboard-vr.png).
 // Starts `npm run cluster -- --ui` on a throw-away cluster, runs a short
 // load (for a verdict, announced by its load events) and then a longer one, sets loss and delay and
 // crashes the primary from the page, and photographs it in Debian's chromium
@@ -11,8 +12,25 @@ import { nanoid } from "nanoid";
 import { launchHeadlessChromium } from "./headlessChromium.js";
 import { repositoryRoot } from "../broker/supervisor.js";
 
-const output = path.resolve(process.argv[2] ?? path.join(repositoryRoot, "docs", "dashboard.png"));
-const cluster = `dash-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
+const args = process.argv.slice(2);
+/** The value after `--flag`, if given. */
+const option = (flag: string): string | undefined => {
+  const at = args.indexOf(flag);
+  return at < 0 ? undefined : args[at + 1];
+};
+const protocol = option("--protocol") ?? "pb";
+// The file is the argument that is neither a flag nor a flag's value.
+const fileArgument = args.find(
+  (arg, index) => !arg.startsWith("--") && !(args[index - 1] ?? "").startsWith("--"),
+);
+const defaultFile = protocol === "pb" ? "dashboard.png" : `dashboard-${protocol}.png`;
+const output = path.resolve(fileArgument ?? path.join(repositoryRoot, "docs", defaultFile));
+/** Looser timings than the defaults, so that only the crash changes the view: pb's pings, VR's silence. */
+const timings =
+  protocol === "pb"
+    ? ["--ping-ms", "40", "--ping-check-ms", "300"]
+    : ["--tick-ms", "25", "--view-change-timeout-ms", "300"];
+const cluster = option("--cluster") ?? `dash-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
 const port = 18_000 + Math.floor(Math.random() * 1_000);
 const scratch = mkdtempSync(path.join(os.tmpdir(), "pbkv-screenshot-"));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,12 +53,11 @@ function exited(child: ChildProcess): Promise<void> {
 const clusterProcess = npm([
   "cluster",
   "--",
+  "--protocol",
+  protocol,
   "--cluster",
   cluster,
-  "--ping-ms",
-  "40",
-  "--ping-check-ms",
-  "300",
+  ...timings,
   "--ui",
   String(port),
 ]);
@@ -66,6 +83,8 @@ try {
   const warmup = npm([
     "load",
     "--",
+    "--protocol",
+    protocol,
     "--cluster",
     cluster,
     "--duration",
@@ -79,6 +98,8 @@ try {
   const load = npm([
     "load",
     "--",
+    "--protocol",
+    protocol,
     "--cluster",
     cluster,
     "--duration",

@@ -97,7 +97,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     onTapped: (message, receivedAt) => model.onTapped(message, receivedAt),
     onStatus: (status) => model.setStatus(status),
     onProbedView: (view, at) => model.onProbedView(view, at),
-    needsView: () => model.currentView() === null,
+    needsView: () => model.needsView(),
+    wantsStatus: () => model.wantsStatus(),
   });
   const streams = new Streams(model);
   const server = createServer((request, response) => {

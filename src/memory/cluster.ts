@@ -12,6 +12,7 @@ import type { Address } from "../schemas/address.js";
 import type { ClusterEvent, ClusterEventBody } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { Op } from "../schemas/op.js";
+import type { View } from "../schemas/view.js";
 import { MemoryClients, type OpOutcome, type ViewOutcome } from "./clients.js";
 import { MemoryHost } from "./host.js";
 import { MemoryNetwork } from "./network.js";
@@ -30,6 +31,9 @@ export interface MemoryFailure {
 
 /** Servers of a cluster whose size neither the configuration nor the caller fixes. */
 const defaultServers = 3;
+/** While waiting for a ready view: each ask waits this long at most, and the next comes this long after. */
+const readyAskMsMax = 250;
+const readyPollMs = 50;
 
 export interface MemoryClusterOptions {
   protocol: AnyProtocol;
@@ -118,6 +122,29 @@ export class MemoryCluster {
 
   getView(timeoutMs: number): Promise<ViewOutcome> {
     return this.clients.getView(timeoutMs);
+  }
+
+  /**
+   * Asks for the view (as `view` does) until one serves with the protocol's
+   * full redundancy (`broker.ready`; pb: a primary and a backup; VR: a
+   * replica in status normal), or with one server, has a primary (there is
+   * no redundancy to wait for). Null after `timeoutMs` or once stopped.
+   */
+  async waitUntilReady(timeoutMs: number): Promise<View | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (this.stopped || left <= 0) return null;
+      const outcome = await this.getView(Math.min(left, readyAskMsMax));
+      if (outcome.kind === "stopped") return null;
+      if (outcome.kind === "ok" && this.isReady(outcome.view)) return outcome.view;
+      await new Promise((resolve) => setTimeout(resolve, readyPollMs).unref());
+    }
+  }
+
+  private isReady(view: View): boolean {
+    if (this.servers === 1) return view.primary !== null;
+    return this.protocol.broker.ready(view);
   }
 
   isUp(address: Address): boolean {

@@ -21,7 +21,7 @@ export const commandHelp = [
   'get K                     read a key (a missing key reads as "")',
   'put K V                   set a key (V is the rest of the line; quote like a shell: put "a b" "c d")',
   "append K V                append to a key",
-  "view                      the view server's current view",
+  "view                      the current view (with its replicas and status where the protocol has them)",
   "crash S · restart S       crash a node (state and timers dropped) or start it afresh",
   "partition a,b c           split the network into groups; a node in no group reaches all",
   "heal                      end the partition",

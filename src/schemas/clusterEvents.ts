@@ -58,10 +58,47 @@ export const NodeCounters = z.object({
 });
 export type NodeCounters = z.infer<typeof NodeCounters>;
 
+/** Most figures of its own a protocol reports per node, and the longest name and text of one. */
+export const protocolFiguresMax = 16;
+export const figureNameLengthMax = 32;
+export const figureTextLengthMax = 64;
+
+/** The fields every protocol's status has: a protocol's own figures must not reuse their names. */
+const commonStatusFields = [
+  "role",
+  "viewNum",
+  "applied",
+  "keys",
+  "storeBytes",
+  "sessions",
+  "transferChunksAcked",
+];
+
+/**
+ * A protocol's own figures for one node, by name, in the order the protocol
+ * lists them (VR: `status`, `opNumber`, `commitNumber`, `logStart`): a count
+ * or a short word. Names are camelCase identifiers, none of NodeStatus's own.
+ */
+export const ProtocolFigures = z
+  .record(
+    z
+      .string()
+      .regex(/^[a-z][A-Za-z0-9]*$/)
+      .max(figureNameLengthMax)
+      .refine((name) => !commonStatusFields.includes(name), "a name NodeStatus already has"),
+    z.union([Count, z.string().min(1).max(figureTextLengthMax)]),
+  )
+  .refine(
+    (figures) => Object.keys(figures).length <= protocolFiguresMax,
+    `at most ${protocolFiguresMax} figures`,
+  );
+export type ProtocolFigures = z.infer<typeof ProtocolFigures>;
+
 /**
  * What `kv status` prints per server: its role and view, log positions
  * applied, keys, the store's size (encoded bytes of keys and values) and the
- * at-most-once table's entries (one per client address that wrote).
+ * at-most-once table's entries (one per client address that wrote); and,
+ * for a protocol with more to say, its own `figures` (DESIGN §9; pb has none).
  */
 export const NodeStatus = z.object({
   role: z.enum(["primary", "backup", "idle"]),
@@ -72,8 +109,23 @@ export const NodeStatus = z.object({
   sessions: Count,
   /** A primary sending a state transfer: chunks the backup acknowledged so far. */
   transferChunksAcked: Count.nullable(),
+  /** The protocol's own figures (VR: status, op-number, commit-number, log start); absent for pb. */
+  figures: ProtocolFigures.optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
+
+// Checked once at load: the names figures may not take are exactly the common fields.
+if (Object.keys(NodeStatus.shape).join() !== [...commonStatusFields, "figures"].join())
+  throw new Error("commonStatusFields must list NodeStatus's fields");
+
+/**
+ * A status as one flat JSON object (`kv status`'s line): the common fields,
+ * then the protocol's figures beside them (their names never collide).
+ */
+export function flatStatus(status: NodeStatus): Record<string, unknown> {
+  const { figures, ...common } = status;
+  return { ...common, ...figures };
+}
 
 /** Every counter at 0: a node's counters when its process starts. */
 export function zeroCounters(): NodeCounters {

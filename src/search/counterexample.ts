@@ -44,7 +44,7 @@ export function recoverPhaseOf(scenario: Scenario, name: string): Phase {
  */
 function differentialLiveness(world: World, scenario: Scenario, phaseName: string): TraceTest {
   const phase = recoverPhaseOf(scenario, phaseName);
-  const reference = new World(worldSpecOf(scenario, []));
+  const reference = new World(worldSpecOf(scenario, [], world.protocol));
   const stuckWithMutant = sameLivenessViolation(world, (state) => isStuck(world, phase, state));
   return (codes) => {
     const kept = stuckWithMutant(codes);

@@ -152,8 +152,8 @@ describe("the dashboard with 2f+1 replicas", () => {
     ]);
     expect(summary.protocol.configuring).toBe("replica");
     expect(summary.log.filter((entry) => entry.kind === "view").map((entry) => entry.text)).toEqual([
-      "view 1: primary server-2, backup -, replicas server-1 server-2 server-3, view-change — server-2 pinged first: primary of view 1",
-      "view 1: primary server-2, backup -, replicas server-1 server-2 server-3, normal — status normal",
+      "view 1: primary server-2, replicas server-1 server-2 server-3, view-change — server-2 pinged first: primary of view 1",
+      "view 1: primary server-2, replicas server-1 server-2 server-3, normal — status normal",
     ]);
   });
 });

@@ -17,7 +17,7 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   const view = summary.view;
   setText(byId("view-num"), view === null ? "–" : String(view.viewNum));
   setText(byId("view-primary"), view?.primary ?? "–");
-  setText(byId("view-backup"), view?.backup ?? "–");
+  setText(byId("view-backup"), view === null ? "–" : backupsOf(view));
   // Shown only for a protocol whose views list their members and a status (VR); pb's have neither.
   const members = byId("view-replicas-part");
   members.hidden = view?.replicas === undefined;
@@ -42,17 +42,85 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   pill.title = `broker ${summary.broker}`;
 }
 
+/**
+ * The backups of a view: pb's one, or, for a view that lists its replicas
+ * (VR), every replica but the primary.
+ */
+function backupsOf(view: Pick<ViewRecord, "primary" | "backup" | "replicas">): string {
+  if (view.backup !== null || view.replicas === undefined) return view.backup ?? "–";
+  const others = view.replicas.filter((replica) => replica !== view.primary);
+  return others.length === 0 ? "–" : others.join(" ");
+}
+
 export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
-  const body = byId("nodes").querySelector("tbody");
+  const table = byId("nodes");
+  const body = table.querySelector("tbody");
   if (body === null) return;
+  const figures = figureNames(summary.nodes);
+  syncFigureHeads(table, figures);
+  // With a protocol's figures (VR) the table needs the whole width, the crash buttons included.
+  byId("nodes-panel").classList.toggle("wide", figures.length > 0);
   syncKeyed(
     body,
     summary.nodes,
     (node) => node.address,
     (node) => createNodeRow(node, act),
-    (row, node) => updateNodeRow(row, node, summary.protocol.roles),
+    (row, node) => {
+      updateNodeRow(row, node, summary.protocol.roles);
+      updateFigureCells(row, node, figures);
+    },
   );
   setText(byId("faults"), `network: ${summary.faults.text}`);
+}
+
+// ---------------------------------------------------------------- a protocol's own figures
+
+/** The names of the figures the nodes report (VR: status, opNumber, commitNumber, logStart), in their order. */
+function figureNames(nodes: readonly NodeSummary[]): string[] {
+  const names: string[] = [];
+  for (const node of nodes)
+    for (const name of Object.keys(node.figures ?? {})) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+/** A figure's column title: "opNumber" → "op-number", the paper's words. */
+function figureTitle(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** One header cell per figure, before the actions column; none for a protocol without figures (pb). */
+function syncFigureHeads(table: HTMLElement, names: readonly string[]): void {
+  const head = table.querySelector("thead tr");
+  if (head === null) return;
+  const shown = [...head.querySelectorAll<HTMLElement>("th.figure")].map((cell) => cell.dataset["figure"]);
+  if (shown.join() === names.join()) return;
+  for (const cell of head.querySelectorAll("th.figure")) cell.remove();
+  const actions = head.lastElementChild;
+  for (const name of names) {
+    const cell = el("th", { className: "figure", text: figureTitle(name) });
+    cell.dataset["figure"] = name;
+    cell.title = "reported by the node (its answer to the status command, every second)";
+    head.insertBefore(cell, actions);
+  }
+}
+
+function updateFigureCells(row: HTMLElement, node: NodeSummary, names: readonly string[]): void {
+  const shown = [...row.querySelectorAll<HTMLElement>("td.figure")].map((cell) => cell.dataset["figure"]);
+  if (shown.join() !== names.join()) {
+    for (const cell of row.querySelectorAll("td.figure")) cell.remove();
+    const actions = row.lastElementChild;
+    for (const name of names) {
+      const cell = el("td", { className: "figure" });
+      cell.dataset["figure"] = name;
+      row.insertBefore(cell, actions);
+    }
+  }
+  for (const cell of row.querySelectorAll<HTMLElement>("td.figure")) {
+    const value = node.figures?.[cell.dataset["figure"] ?? ""];
+    setText(cell, value === undefined ? "–" : String(value));
+    // A word (VR's status) is also a class, for its colour: figure-normal, figure-view-change, …
+    cell.className = typeof value === "string" ? `figure figure-${value}` : "figure";
+  }
 }
 
 function createNodeRow(node: NodeSummary, act: NodeAction): HTMLElement {
@@ -140,26 +208,46 @@ export function renderViews(summary: DashboardSummary): void {
       const values = [
         view.status === undefined ? String(view.viewNum) : `${view.viewNum} (${view.status})`,
         view.primary ?? "–",
-        view.backup ?? "–",
+        backupsOf(view),
         clock(view.at),
-        view.reason,
       ];
       values.forEach((value, index) => {
         const cell = cells[index];
         if (cell !== undefined) setText(cell, value);
       });
       row.dataset["view"] = String(view.viewNum);
-      // The reason column is the dashboard's inference; hovering shows the configuring node's own words.
       const reasonCell = cells[4];
-      if (reasonCell !== undefined) reasonCell.title = saidBy(summary, view, "");
+      if (reasonCell !== undefined) renderReason(reasonCell, view.reason, saidBy(summary, view, ""));
     },
   );
 }
 
-/** What the configuring node (pb: the view server) said about a view, as "view server: …" after `before`. */
+/**
+ * The dashboard's inference, then, smaller, what the announcing node said
+ * (VR's new primary: whose log won); rebuilt only when either changed.
+ */
+function renderReason(cell: HTMLElement, reason: string, said: string): void {
+  const key = `${reason}\n${said}`;
+  if (cell.dataset["reason"] === key) return;
+  cell.dataset["reason"] = key;
+  cell.replaceChildren(reason, ...(said === "" ? [] : [el("small", { className: "said", text: said })]));
+  cell.title = said;
+}
+
+/**
+ * What the configuring node (pb: the view server) said about a view, as "view
+ * server: …" after `before`; with several configuring nodes (VR's replicas),
+ * the one that announced it by name ("server-2: …").
+ */
 function saidBy(summary: DashboardSummary, view: ViewRecord | undefined, before: string): string {
   const said = view?.viewServerReason;
-  return said === undefined ? "" : `${before}${summary.protocol.configuring}: ${said}`;
+  if (said === undefined) return "";
+  // A node outside the views (pb's view server) by its label; a member (VR's replica) by its address.
+  const outside = summary.protocol.roles.some(
+    (role) => !role.inViews && role.label === summary.protocol.configuring,
+  );
+  const who = outside ? summary.protocol.configuring : (view?.announcedBy ?? summary.protocol.configuring);
+  return `${before}${who}: ${said}`;
 }
 
 function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void {
@@ -181,11 +269,15 @@ function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void
     if (end < start) return;
     const x1 = x(view.at);
     const segmentWidth = Math.max(1, x(end) - x1);
-    const label = `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`;
+    // A view with replicas (VR) by its primary alone: its backups are every other replica.
+    const label =
+      view.replicas === undefined
+        ? `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`
+        : `v${view.viewNum} ${view.primary ?? "–"}`;
     const said = saidBy(summary, view, "\n");
     const members = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
     const status = view.status === undefined ? "" : `, ${view.status}`;
-    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${view.backup ?? "–"}${members}${status}\n${view.reason}${said}`;
+    const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${backupsOf(view)}${members}${status}\n${view.reason}${said}`;
     parts.push(
       `<g class="view-segment" data-view="${view.viewNum}"><title>${escapeXml(title)}</title>` +
         `<rect x="${x1.toFixed(1)}" y="4" width="${segmentWidth.toFixed(1)}" height="22" fill="${colorOf(view.primary)}"/>` +

@@ -1,5 +1,6 @@
 import type { Envelope } from "../../schemas/envelope.js";
-import type { ForwardEntry, MessageBody } from "./messages.js";
+import { describeLogEntry } from "../../kv/logEntry.js";
+import type { MessageBody } from "./messages.js";
 import { describeOp, shortValue } from "../../schemas/op.js";
 import { describeView } from "../../schemas/view.js";
 
@@ -38,17 +39,8 @@ export function describeBody(body: MessageBody): string {
   }
 }
 
-/** A log entry; times are the primary's stamps, in milliseconds. */
-export function describeEntry(entry: ForwardEntry): string {
-  switch (entry.type) {
-    case "op":
-      return `${entry.client}#${entry.seq} ${describeOp(entry.op)}`;
-    case "register":
-      return `${entry.client}#${entry.seq} register`;
-    case "expire":
-      return `expire sessions idle since ${entry.beforeMs} ms`;
-  }
-}
+/** A log entry (src/kv/logEntry.ts has the one text form). */
+export const describeEntry = describeLogEntry;
 
 export function describeMessage(
   message: Pick<Envelope<MessageBody>, "from" | "to" | "viewNum" | "body">,

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { LogEntry } from "../../kv/atMostOnce.js";
-import { Address } from "../../schemas/address.js";
+import { LogEntrySchema, SessionId } from "../../kv/logEntry.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
 import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "../../schemas/snapshot.js";
@@ -36,11 +35,6 @@ export const ViewReply = z.object({
    */
   pingIncarnation: Incarnation.optional(),
 });
-
-/** A session id: the log position of the entry that opened it. */
-export const SessionId = z.int().min(1);
-/** A time the primary stamped (its clock, milliseconds). */
-const StampMs = z.number().finite();
 
 /**
  * Client → primary, before its first operation and after SessionExpired:
@@ -85,24 +79,8 @@ export const Reply = z.object({
   ]),
 });
 
-/**
- * A log position as the primary forwards it (src/kv/atMostOnce.ts): a client
- * operation, a session opened, or idle sessions forgotten. `atMs` is the
- * primary's clock when it logged the entry, never earlier than the entry
- * before: every replica measures session expiry by these stamps only.
- */
-export const ForwardEntry = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("op"),
-    client: Address,
-    session: SessionId,
-    seq: z.int().min(1),
-    op: Op,
-    atMs: StampMs,
-  }),
-  z.object({ type: z.literal("register"), client: Address, seq: z.int().min(1), atMs: StampMs }),
-  z.object({ type: z.literal("expire"), beforeMs: StampMs, atMs: StampMs }),
-]) satisfies z.ZodType<LogEntry>; // the wire's entry is the application's log entry
+/** A log position as the primary forwards it (src/kv/logEntry.ts). */
+export const ForwardEntry = LogEntrySchema;
 export type ForwardEntry = z.infer<typeof ForwardEntry>;
 /**
  * Primary → backup: log positions firstIndex, firstIndex+1, … in the primary's

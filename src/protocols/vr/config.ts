@@ -18,7 +18,7 @@ export interface VrConfig {
   prepareBatchMax: number;
   /** Most client requests the primary queues while a Prepare is out (beyond, it answers Busy). */
   pendingMax: number;
-  /** The log keeps at most this many committed entries before a checkpoint drops them. */
+  /** The log keeps at least this many committed entries (at most twice as many); a replica behind by more gets a snapshot. */
   checkpointEntries: number;
   /** Forget a client session idle this long (the same on every node of a cluster). */
   sessionExpiryMs: number;

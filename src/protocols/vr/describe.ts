@@ -1,4 +1,5 @@
 import type { LogEntry } from "../../kv/atMostOnce.js";
+import { describeLogEntry } from "../../kv/logEntry.js";
 import type { Envelope } from "../../schemas/envelope.js";
 import { describeOp, shortValue } from "../../schemas/op.js";
 import type { VrMessage } from "./messages.js";
@@ -7,18 +8,7 @@ import type { VrMessage } from "./messages.js";
 
 function describeEntries(after: number, entries: readonly LogEntry[]): string {
   if (entries.length === 0) return `nothing after ${after}`;
-  return `@${after + 1}..${after + entries.length} ${entries.map(describeEntry).join("; ")}`;
-}
-
-export function describeEntry(entry: LogEntry): string {
-  switch (entry.type) {
-    case "op":
-      return `${entry.client}#${entry.seq} ${describeOp(entry.op)}`;
-    case "register":
-      return `${entry.client}#${entry.seq} register`;
-    case "expire":
-      return `expire sessions idle since ${entry.beforeMs} ms`;
-  }
+  return `@${after + 1}..${after + entries.length} ${entries.map(describeLogEntry).join("; ")}`;
 }
 
 export function describeVrBody(body: VrMessage): string {
@@ -50,7 +40,7 @@ export function describeVrBody(body: VrMessage): string {
     case "GetStartView":
       return `GetStartView(commit ${body.commitNumber})`;
     case "GetState":
-      return `GetState(after ${body.after}${body.snapshot === null ? "" : `, checkpoint @${body.snapshot.at} chunk ${body.snapshot.chunk}`})`;
+      return `GetState(after ${body.after}${body.snapshot === null ? "" : `, snapshot @${body.snapshot.at} chunk ${body.snapshot.chunk}`})`;
     case "NewState":
       return `NewState(${describeEntries(body.after, body.entries)}, up to ${body.upTo}${body.complete ? " complete" : ""}, commit ${body.commitNumber})`;
     case "NewSnapshot":

@@ -7,12 +7,12 @@ import { type Fetch, isPrimary, replicaAddress, type ReplicaState } from "./stat
 
 // State transfer (the paper's §5.2 with a bounded log; docs/VR.md): a replica
 // asks one source for the log after the point it holds, one slice per
-// request; a source that dropped that part of its log sends its checkpoint in
-// chunks first. Entries up to the source's commit-number are committed, the
+// request; a source that dropped that part of its log sends its snapshot of its
+// application in chunks first (taken once, copy-on-write: src/kv/transfer.ts). Entries up to the source's commit-number are committed, the
 // same at every replica, so any source may give them; the entries after it
 // only the normal primary of the view being fetched may give ("complete").
 
-/** How long a checkpoint being fetched stays, in ticks after the last chunk asked. */
+/** How long a snapshot being sent stays, in ticks after the last chunk asked. */
 const pinTicks = 25;
 
 export function startFetch(
@@ -54,7 +54,7 @@ export function requestState(state: ReplicaState, ctx: Context): void {
   });
 }
 
-/** Source: the log after the asker's point, or the next chunk of the checkpoint when that part is dropped. */
+/** Source: the log after the asker's point, or the next chunk of a snapshot when that part is dropped. */
 export function onGetState(
   state: ReplicaState,
   body: BodyOf<"GetState">,
@@ -71,21 +71,26 @@ export function onGetState(
   ctx.send(message.from, { type: "NewState", upTo, commitNumber: state.commitNumber, complete, ...slice });
 }
 
+/**
+ * The snapshot being sent (one for every asker), or a new one of the
+ * application now: the next chunk the asker lacks of it, or its first chunk
+ * when the asker holds chunks of another.
+ */
 function sendSnapshotChunk(
   state: ReplicaState,
   body: BodyOf<"GetState">,
   message: Message,
   ctx: Context,
 ): void {
-  state.outgoing ??= startOutgoing(state.checkpoint);
-  const asked = body.snapshot?.at === state.checkpoint.applied ? body.snapshot.chunk : 0;
-  // Chunks are cut in order; an asker ahead of the cut (a checkpoint replaced meanwhile) starts over.
-  const chunk = asked < state.outgoing.chunkStarts.length ? asked : 0;
+  const outgoing = (state.outgoing ??= startOutgoing(state.app));
+  const asked = body.snapshot !== null && body.snapshot.at === outgoing.applied ? body.snapshot.chunk : 0;
+  // Chunks are cut in order; an asker ahead of the cut (a snapshot replaced meanwhile) starts over.
+  const chunk = asked < outgoing.chunkStarts.length ? asked : 0;
   state.pinnedTicks = pinTicks;
-  ctx.send(message.from, { type: "NewSnapshot", ...chunkAt(state.outgoing, state.checkpoint.store, chunk) });
+  ctx.send(message.from, { type: "NewSnapshot", ...chunkAt(outgoing, state.app.store, chunk) });
 }
 
-/** Asker: a chunk of the source's checkpoint. */
+/** Asker: a chunk of the source's snapshot. */
 export function onNewSnapshot(
   state: ReplicaState,
   body: BodyOf<"NewSnapshot">,
@@ -158,7 +163,7 @@ export function fetchTick(state: ReplicaState, ctx: Context): void {
 }
 
 /**
- * The fetched log becomes the replica's: on a fetched checkpoint, or after
+ * The fetched log becomes the replica's: on a fetched snapshot, or after
  * its own committed entries (which every log that holds them shares).
  */
 export function adoptFetched(state: ReplicaState, fetch: Fetch): void {

@@ -1,4 +1,5 @@
-import { applyEntry, copyApp, type EntryResult, type LogEntry } from "../../kv/atMostOnce.js";
+import { type App, applyEntry, type EntryResult, type LogEntry } from "../../kv/atMostOnce.js";
+import { saveSnapshotValue } from "../../kv/transfer.js";
 import { batchBytesMax, chunkEntriesMax, encodedBytes, entryOverheadBytes } from "../../schemas/limits.js";
 import { assert } from "../../actors/assert.js";
 import type { VrConfig } from "./config.js";
@@ -6,9 +7,9 @@ import type { Slice } from "./env.js";
 import { entryAt, type ReplicaState } from "./state.js";
 
 // The log and the application behind it: executing committed entries, and
-// checkpoints that keep the log bounded. The log keeps at least
-// checkpointEntries committed entries, so a replica a little behind fetches
-// entries, not the whole application.
+// keeping the log bounded. The log keeps at least checkpointEntries committed
+// entries, so a replica a little behind fetches entries, not the whole
+// application; one further behind gets a snapshot (fetch.ts).
 
 /** Bytes an entry adds to a message (what batches and slices are bounded by). */
 export function entrySize(entry: LogEntry): number {
@@ -62,39 +63,32 @@ export function executeCommitted(
 ): void {
   while (state.app.applied < state.commitNumber) {
     const entry = entryAt(state, state.app.applied + 1);
+    // A snapshot being sent keeps the value it was taken with.
+    if (state.outgoing !== null && entry.type === "op" && entry.op.f !== "get")
+      saveSnapshotValue(state.outgoing, state.app.store, entry.op.key);
     onResult(entry, applyEntry(state.app, entry));
   }
-  advanceCheckpoint(state, config);
+  trimLog(state, config);
 }
 
 /**
- * Every checkpointEntries commits the application is copied (the next
- * checkpoint); the copy before it becomes the checkpoint and the log before
- * it is dropped. A checkpoint a replica is fetching stays until it is done.
+ * With twice checkpointEntries committed entries held, the older half is
+ * dropped (amortized: each entry is copied once more), never past a snapshot
+ * being sent, whose fetcher continues with the entries after it.
  */
-function advanceCheckpoint(state: ReplicaState, config: VrConfig): void {
-  const since = state.nextCheckpoint?.applied ?? state.logStart;
-  if (state.commitNumber - since < config.checkpointEntries) return;
-  if (state.nextCheckpoint !== null) {
-    if (state.pinnedTicks > 0) return;
-    const next = state.nextCheckpoint;
-    state.log = state.log.slice(next.applied - state.logStart);
-    state.logStart = next.applied;
-    state.checkpoint = next;
-    state.outgoing = null;
-  }
-  state.nextCheckpoint = copyApp(state.app);
+function trimLog(state: ReplicaState, config: VrConfig): void {
+  if (state.commitNumber - state.logStart < 2 * config.checkpointEntries) return;
+  let start = state.commitNumber - config.checkpointEntries;
+  if (state.outgoing !== null) start = Math.min(start, state.outgoing.applied);
+  if (start <= state.logStart) return;
+  state.log = state.log.slice(start - state.logStart);
+  state.logStart = start;
 }
 
-/** Replaces log and application by `base` and the entries after it (a fetch that installed a checkpoint). */
-export function installBase(
-  state: ReplicaState,
-  base: ReturnType<typeof copyApp>,
-  entries: LogEntry[],
-): void {
+/** Replaces log and application by `base` and the entries after it (a fetch that installed a snapshot). */
+export function installBase(state: ReplicaState, base: App, entries: LogEntry[]): void {
   state.app = base;
-  state.checkpoint = copyApp(base);
-  state.nextCheckpoint = null;
+  // A snapshot of the replaced application would now read the new store's values: it goes.
   state.outgoing = null;
   state.logStart = base.applied;
   state.log = entries;

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { LogEntry } from "../../kv/atMostOnce.js";
-import { Address } from "../../schemas/address.js";
+import { LogEntrySchema, SessionId } from "../../kv/logEntry.js";
 import { chunkEntriesMax, forwardBatchMax } from "../../schemas/limits.js";
 import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "../../schemas/snapshot.js";
@@ -10,24 +9,7 @@ import { TransferChunk } from "../../schemas/snapshot.js";
 // envelope stamped with the sender's view-number, so bodies hold only what
 // the envelope does not. Log positions are op-numbers, from 1.
 
-/** A session id: the op-number of the entry that opened it. */
-const SessionId = z.int().min(1);
-const StampMs = z.number().finite();
 const OpNumber = z.int().min(0);
-
-/** A log entry: a client operation, a session opened, or idle sessions forgotten (src/kv/atMostOnce.ts). */
-export const LogEntrySchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("op"),
-    client: Address,
-    session: SessionId,
-    seq: z.int().min(1),
-    op: Op,
-    atMs: StampMs,
-  }),
-  z.object({ type: z.literal("register"), client: Address, seq: z.int().min(1), atMs: StampMs }),
-  z.object({ type: z.literal("expire"), beforeMs: StampMs, atMs: StampMs }),
-]) satisfies z.ZodType<LogEntry>;
 
 /** Log positions after+1, after+2, …: what DoViewChange, StartView and NewState carry. */
 const LogSlice = {

@@ -1,4 +1,4 @@
-import { cachedResult, type LogEntry, oldestActivityMs } from "../../kv/atMostOnce.js";
+import { alreadyExecuted, cachedResult, type LogEntry, oldestActivityMs } from "../../kv/atMostOnce.js";
 import type { Address } from "../../schemas/address.js";
 import { batchBytesMax } from "../../schemas/limits.js";
 import { valueTooLargeReason } from "../../schemas/op.js";
@@ -27,9 +27,16 @@ export function onClientRequest(
 ): void {
   if (state.status !== "normal") return ctx.log.debug({ from: message.from }, "not normal: request ignored");
   if (!isPrimary(state)) return refuse(body, message.from, "NotPrimary", ctx);
+  if (body.type === "RegisterClient") {
+    // Open already (a retried register whose answer was lost): executed, so committed; no new entry.
+    const open = state.app.lastByClient.get(message.from);
+    if (open !== undefined) return answer(message.from, body.seq, { ok: true, session: open.id }, ctx);
+  }
   if (body.type === "Request") {
     const cached = cachedResult(state.app, message.from, body.seq, body.op);
     if (cached !== undefined) return answer(message.from, body.seq, cached, ctx);
+    // An old retry (its client moved on): logging it again would only grow the log, once per copy delivered.
+    if (alreadyExecuted(state.app, message.from, body.seq, body.op)) return;
     if (body.op.f === "get") {
       const value = env.decide.readNow(state, body.op.key);
       if (value !== null) return answer(message.from, body.seq, { ok: true, value }, ctx);

@@ -18,9 +18,11 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
       return Math.min(others[f - 2]!, state.opNumber);
     },
   },
-  // Takes the longest log, whatever view it was last normal in.
+  // Takes the longest log, whatever view it was last normal in (of equally long ones, the last to
+  // arrive: the new primary's own vote comes first, so a tie goes to another replica's log; with
+  // one batch uncommitted at a time and two clients, a stale log is rarely strictly longer).
   doViewChangePicksLongestLog: {
-    bestVote: (votes) => votes.reduce((best, vote) => (vote.opNumber > best.opNumber ? vote : best)),
+    bestVote: (votes) => votes.reduce((best, vote) => (vote.opNumber >= best.opNumber ? vote : best)),
   },
   // Takes Prepares and Commits of an earlier view (a deposed primary's).
   acceptOldViewPrepare: {

@@ -76,7 +76,8 @@ export const vrProtocol: Protocol<VrConfig> = {
       {
         flag: "checkpoint-entries",
         field: "checkpointEntries",
-        description: "committed entries the log keeps before a checkpoint drops them",
+        description:
+          "committed entries the log keeps at least (twice as many at most); a replica behind by more gets a snapshot",
         min: 1,
       },
       {

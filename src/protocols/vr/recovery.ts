@@ -97,7 +97,8 @@ export function finishRecovery(state: ReplicaState, ctx: Context, env: Env): voi
 
 /** Every tick while recovering: ask again; a fetch silent for the view-change timeout starts a new attempt. */
 export function recoveryTick(state: ReplicaState, ctx: Context, env: Env): void {
-  state.silentTicks += 1;
+  // Only the fetch's silence counts: ticks spent waiting for answers would end a fetch at its first tick.
   if (state.fetch === null) return sendRecovery(state, ctx);
+  state.silentTicks += 1;
   if (state.silentTicks * env.config.tickMs >= env.config.viewChangeTimeoutMs) startRecovery(state, ctx, env);
 }

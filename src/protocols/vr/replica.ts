@@ -112,7 +112,7 @@ function fetchDone(state: ReplicaState, ctx: Context, env: Env): void {
 }
 
 function onTick(state: ReplicaState, ctx: Context, env: Env): void {
-  if (state.pinnedTicks > 0) state.pinnedTicks -= 1;
+  if (state.pinnedTicks > 0 && --state.pinnedTicks === 0) state.outgoing = null;
   fetchTick(state, ctx);
   if (state.status === "recovering") return recoveryTick(state, ctx, env);
   if (state.status === "view-change") return viewChangeTick(state, ctx, env);
@@ -139,7 +139,8 @@ function checkReplica(state: ReplicaState): void {
   assert(state.log.length === state.opNumber - state.logStart, "log length and op-number disagree");
   assert(state.app.applied === state.commitNumber, "committed entries not executed");
   assert(state.lastNormal <= state.viewNum, "last normal view after the current one");
-  assert(state.checkpoint.applied === state.logStart, "checkpoint is not at the log's start");
+  if (state.outgoing !== null)
+    assert(state.outgoing.applied >= state.logStart, "the log after a snapshot being sent is kept");
 }
 
 function describeReplica(state: ReplicaState): string {
@@ -157,5 +158,12 @@ function replicaStatus(state: ReplicaState): NodeStatus {
     storeBytes: storeEncodedBytes(state.app.store),
     sessions: state.app.lastByClient.size,
     transferChunksAcked: null,
+    // VR's own: where the replica stands (its role is "idle" unless its status is normal).
+    figures: {
+      status: state.status,
+      opNumber: state.opNumber,
+      commitNumber: state.commitNumber,
+      logStart: state.logStart,
+    },
   };
 }

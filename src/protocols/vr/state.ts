@@ -26,7 +26,7 @@ export interface ViewChangeVote {
 }
 
 /**
- * Fetching log entries (and, when the source dropped them, its checkpoint)
+ * Fetching log entries (and, when the source dropped them, a snapshot of its application)
  * from one replica (docs/VR.md, "State transfer"). Entries gather here and
  * replace the replica's own log only when the fetch is complete: a replica
  * never drops entries it may have acknowledged before it holds what
@@ -38,7 +38,7 @@ export interface Fetch {
   source: number;
   /** The view whose log is fetched. */
   viewNum: number;
-  /** The installed checkpoint the entries follow, or null: they follow the replica's own commit-number. */
+  /** The installed snapshot the entries follow, or null: they follow the replica's own commit-number. */
   base: App | null;
   /** The op-number the gathered entries follow. */
   after: number;
@@ -61,18 +61,19 @@ export interface ReplicaState {
   lastNormal: number;
   opNumber: number;
   commitNumber: number;
-  /** Entries logStart+1 … opNumber; those up to logStart are only in `checkpoint`. */
+  /** Entries logStart+1 … opNumber; those up to logStart are only in the application. */
   log: LogEntry[];
   logStart: number;
   /** The application with every committed entry executed (app.applied === commitNumber once caught up). */
   app: App;
-  /** The application at logStart, never mutated (state transfer sends it in chunks). */
-  checkpoint: App;
-  /** A copy of the application taken at a later commit: the next checkpoint. */
-  nextCheckpoint: App | null;
-  /** Chunks of `checkpoint` cut so far, while a replica fetches it. */
+  /**
+   * A snapshot of the application being sent to a replica that lacks the
+   * dropped part of the log: taken at a commit-number, copy-on-write (a write
+   * saves the key's snapshot value first, src/kv/transfer.ts), so no copy of
+   * the store is ever made. The log after it is kept until it is dropped.
+   */
   outgoing: OutgoingTransfer | null;
-  /** Ticks during which the checkpoint stays (a fetch of it is under way). */
+  /** Ticks before `outgoing` is dropped, unless a chunk of it is asked for again. */
   pinnedTicks: number;
   /** Primary: the highest op-number each replica acknowledged in this view (its own included). */
   acked: number[];
@@ -135,8 +136,6 @@ export function initialReplica(self: number, replicas: number, nonce: number): R
     log: [],
     logStart: 0,
     app: emptyApp(),
-    checkpoint: emptyApp(),
-    nextCheckpoint: null,
     outgoing: null,
     pinnedTicks: 0,
     acked: new Array<number>(replicas).fill(0),

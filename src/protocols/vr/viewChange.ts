@@ -114,7 +114,9 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
   }
   const best = env.decide.bestVote(state.votes);
   const highestCommit = Math.max(...state.votes.map((vote) => vote.commitNumber));
-  const keep = state.commitNumber;
+  // Entries up to the chosen vote's commit-number are committed: a fetch for them may end with this
+  // replica's own commit-number still below it (a NewState the source sent before its commits moved on).
+  const keep = Math.max(state.commitNumber, best.after);
   state.log = state.log.slice(0, keep - state.logStart).concat(best.entries.slice(keep - best.after));
   state.opNumber = Math.max(keep, best.opNumber);
   const knownCommit = Math.min(...state.votes.map((vote) => vote.commitNumber));

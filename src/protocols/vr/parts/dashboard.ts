@@ -36,7 +36,10 @@ function traffic(body: VrMessage): Traffic {
 
 export const vrDashboard: DashboardSupport = {
   roles: { replica: { label: "replica", inViews: true, crashWarning: null } },
-  cut: { label: "cut primary ↔ a backup", title: "the primary cannot reach one backup" },
+  cut: {
+    label: "cut primary ↔ backups",
+    title: "the primary cannot reach any backup (its clients still reach it)",
+  },
   roleIn: (view, node) =>
     node === view.primary ? "primary" : (view.replicas ?? []).includes(node) ? "backup" : null,
   explainViewChange,

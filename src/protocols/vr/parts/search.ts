@@ -1,19 +1,53 @@
+import type { Address } from "../../../schemas/address.js";
 import type { SearchSupport } from "../../searchSupport.js";
 import type { VrClientState } from "../client.js";
 import type { VrConfig } from "../config.js";
+import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
+import {
+  assertKnownPartShapes,
+  assertKnownShape,
+  cloneReplicaState,
+  cloneVrClientState,
+} from "../search/clone.js";
+import { hashReplicaState, hashVrClientState, hashVrTimer } from "../search/hash.js";
+import { plantedBugCatches } from "../search/mutants.js";
+import { resolveStandIn } from "../search/predicates.js";
+import { scenarios } from "../search/scenarios.js";
 
-// TEMPORARY (issue 16 in progress): the model checker's part of VR is being written.
+/**
+ * Synchronous timing: a normal backup's tick (which counts the primary's
+ * silence towards a view change) fires only when its primary cannot be
+ * heard: down, or not normal in the backup's view. A backup that is fetching
+ * ticks anyway (its tick resends the request). Primaries, replicas changing
+ * views or recovering, and clients tick at will.
+ */
+function replicaTickIsFair(replica: ReplicaState, stateOf: (address: Address) => unknown): boolean {
+  if (replica.status !== "normal" || isPrimary(replica) || replica.fetch !== null) return true;
+  const primary = stateOf(
+    replicaAddress(primaryOf(replica.viewNum, replica.replicas)),
+  ) as ReplicaState | null;
+  return primary === null || primary.status !== "normal" || primary.viewNum !== replica.viewNum;
+}
+
 export const vrSearch: SearchSupport<VrConfig> = {
-  scenarios: [],
-  plantedBugs: [],
+  scenarios,
+  plantedBugs: plantedBugCatches,
   stepRules: [],
-  clone: (_role, state) => structuredClone(state),
-  hash(h, _role, state) {
-    h.str(JSON.stringify(state, (_key, value: unknown) => (value instanceof Map ? [...value] : value)));
+  clone: (role, state) =>
+    role === "replica"
+      ? cloneReplicaState(state as ReplicaState)
+      : cloneVrClientState(state as VrClientState),
+  hash(h, role, state) {
+    if (role === "replica") hashReplicaState(h, state as ReplicaState);
+    else hashVrClientState(h, state as VrClientState);
   },
-  hashTimer: (h, timer) => h.str(JSON.stringify(timer)),
-  checkShape: () => {},
+  hashTimer: hashVrTimer,
+  checkShape(role, state) {
+    assertKnownPartShapes();
+    assertKnownShape(role === "replica" ? "ReplicaState" : "VrClientState", state as object);
+  },
   invoked: (client) => (client as VrClientState).seq,
-  timerIsFair: () => true,
-  standIn: () => null,
+  timerIsFair: (_address, role, state, stateOf) =>
+    role !== "replica" || replicaTickIsFair(state as ReplicaState, stateOf),
+  standIn: resolveStandIn,
 };

@@ -1,0 +1,170 @@
+import type { App, LogEntry, Session } from "../../../kv/atMostOnce.js";
+import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
+import type { TimerBase } from "../../../schemas/envelope.js";
+import { type Hasher, hashOp, mapSums } from "../../../search/hash.js";
+import type { VrClientState } from "../client.js";
+import type { VrTimer } from "../messages.js";
+import type { Fetch, Pending, ReplicaState, ViewChangeVote } from "../state.js";
+
+// Canonical hashes of VR's actor states for the model checker's visited set
+// and slot interning (src/search/hash.ts says why per type). Equal states
+// hash equal: Maps are hashed order-free (mapSums), and so are the arrays
+// the replica only asks "who is in it" of (startViewChanges,
+// recoveryResponses). Arrays whose order decides anything are hashed in
+// order: the log, pending requests, and votes (bestVote keeps the first of
+// equal votes). `assertKnownShape` (clone.ts) fails loudly when a state
+// gains a field these do not know.
+
+const nullWord = 0x6e756c6c;
+
+function hashEntry(h: Hasher, entry: LogEntry | Pending): void {
+  h.str(entry.type);
+  if ("atMs" in entry) h.num(entry.atMs);
+  if (entry.type === "expire") return h.num(entry.beforeMs);
+  h.str(entry.client);
+  h.num(entry.seq);
+  if (entry.type === "op") {
+    h.num(entry.session);
+    hashOp(h, entry.op);
+  }
+}
+
+function hashEntries(h: Hasher, entries: readonly (LogEntry | Pending)[]): void {
+  h.num(entries.length);
+  for (const entry of entries) hashEntry(h, entry);
+}
+
+function hashSession(h: Hasher, client: string, session: Session): void {
+  h.str(client);
+  h.num(session.id);
+  h.num(session.seq);
+  h.bool(session.refused);
+  h.num(session.activeMs);
+}
+
+function hashApp(h: Hasher, app: App | null): void {
+  if (app === null) return h.word(nullWord);
+  h.num(app.applied);
+  h.num(app.timeMs);
+  mapSums(h, app.store, (e, key, value) => {
+    e.str(key);
+    e.str(value);
+  });
+  mapSums(h, app.lastByClient, hashSession);
+}
+
+function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
+  if (outgoing === null) return h.word(nullWord);
+  h.num(outgoing.applied);
+  h.num(outgoing.timeMs);
+  h.num(outgoing.keys.length);
+  for (const key of outgoing.keys) h.str(key);
+  mapSums(h, outgoing.before, (e, key, value) => {
+    e.str(key);
+    e.str(value);
+  });
+  h.num(outgoing.table.length);
+  for (const [client, session] of outgoing.table) hashSession(h, client, session);
+  h.num(outgoing.chunkStarts.length);
+  for (const start of outgoing.chunkStarts) h.num(start);
+  h.num(outgoing.chunkCount ?? -1);
+  h.num(outgoing.acked);
+  h.num(outgoing.nextToSend);
+  h.num(outgoing.quietTicks);
+}
+
+function hashIncoming(h: Hasher, incoming: IncomingTransfer | null): void {
+  if (incoming === null) return h.word(nullWord);
+  const { applied, timeMs, store, lastByClient } = incoming;
+  hashApp(h, { applied, timeMs, store, lastByClient });
+  h.num(incoming.received);
+  h.num(incoming.heldUpTo);
+  h.num(incoming.heldChars);
+}
+
+function hashFetch(h: Hasher, fetch: Fetch | null): void {
+  if (fetch === null) return h.word(nullWord);
+  h.str(fetch.purpose);
+  h.num(fetch.source);
+  h.num(fetch.viewNum);
+  hashApp(h, fetch.base);
+  h.num(fetch.after);
+  hashEntries(h, fetch.entries);
+  h.num(fetch.commitNumber);
+  h.num(fetch.goal ?? -1);
+  hashIncoming(h, fetch.incoming);
+  h.num(fetch.quietTicks);
+}
+
+function hashVote(h: Hasher, vote: ViewChangeVote): void {
+  h.num(vote.from);
+  h.num(vote.lastNormal);
+  h.num(vote.opNumber);
+  h.num(vote.commitNumber);
+  h.num(vote.after);
+  hashEntries(h, vote.entries);
+}
+
+/** A set of replica indexes (at most 9) as a bit mask: arrival order does not count. */
+function indexMask(indexes: readonly number[]): number {
+  let mask = 0;
+  for (const index of indexes) mask |= 1 << index;
+  return mask;
+}
+
+/** One answer per replica (a newer one replaces it): hashed in replica order, whatever the arrival order. */
+function hashRecoveryResponses(h: Hasher, state: ReplicaState): void {
+  h.num(state.recoveryResponses.length);
+  for (let from = 0; from < state.replicas; from++) {
+    const response = state.recoveryResponses.find((candidate) => candidate.from === from);
+    if (response === undefined) continue;
+    h.num(from);
+    h.num(response.viewNum);
+    h.bool(response.recovering);
+  }
+}
+
+export function hashReplicaState(h: Hasher, state: ReplicaState): void {
+  h.num(state.self);
+  h.num(state.replicas);
+  h.num(state.viewNum);
+  h.str(state.status);
+  h.num(state.lastNormal);
+  h.num(state.opNumber);
+  h.num(state.commitNumber);
+  hashEntries(h, state.log);
+  h.num(state.logStart);
+  hashApp(h, state.app);
+  hashOutgoing(h, state.outgoing);
+  h.num(state.pinnedTicks);
+  h.num(state.acked.length);
+  for (const acked of state.acked) h.num(acked);
+  hashEntries(h, state.pending);
+  h.num(state.silentTicks);
+  h.word(indexMask(state.startViewChanges));
+  h.num(state.votes.length);
+  for (const vote of state.votes) hashVote(h, vote);
+  hashFetch(h, state.fetch);
+  h.num(state.nonce);
+  hashRecoveryResponses(h, state);
+  h.num(state.expiryCheckIn);
+}
+
+export function hashVrClientState(h: Hasher, state: VrClientState): void {
+  h.num(state.viewNum);
+  h.num(state.seq);
+  if (state.current === null) h.word(0x69646c65);
+  else {
+    h.num(state.current.seq);
+    hashOp(h, state.current.op);
+  }
+  h.num(state.session ?? -1);
+  h.num(state.sessionHeardMs);
+  h.bool(state.heard);
+}
+
+export function hashVrTimer(h: Hasher, base: TimerBase): void {
+  const timer = base as VrTimer;
+  h.str(timer.type);
+  if (timer.type === "ClientRetryTimer") h.num(timer.seq);
+}
