@@ -16,6 +16,12 @@ export interface VrConfig {
   clientRetryMs: number;
   /** Most log entries in one Prepare (a Prepare also stops at batchBytesMax encoded bytes). */
   prepareBatchMax: number;
+  /**
+   * Most Prepares the primary has out, uncommitted. Whatever the window, the
+   * uncommitted entries take at most batchBytesMax (or are one larger entry),
+   * so DoViewChange and StartView always fit a message.
+   */
+  prepareWindow: number;
   /** Most client requests the primary queues while a Prepare is out (beyond, it answers Busy). */
   pendingMax: number;
   /** The log keeps at least this many committed entries (at most twice as many); a replica behind by more gets a snapshot. */
@@ -42,6 +48,7 @@ export const vrDefaultConfig: VrConfig = Object.freeze({
   viewChangeTimeoutMs: 100,
   clientRetryMs: 100,
   prepareBatchMax: 64,
+  prepareWindow: 4,
   pendingMax: 1024,
   checkpointEntries: 1024,
   sessionExpiryMs: 60_000,
@@ -55,6 +62,7 @@ export function makeVrConfig(overrides: Partial<VrConfig> = {}): VrConfig {
   // Silence is counted in ticks; a backup must hear several idle Commits before it suspects the primary.
   assert(config.viewChangeTimeoutMs >= 3 * config.tickMs, "viewChangeTimeoutMs must be at least 3 ticks");
   assert(config.prepareBatchMax >= 1, "prepareBatchMax must be positive");
+  assert(config.prepareWindow >= 1, "prepareWindow must be positive");
   assert(config.pendingMax >= config.prepareBatchMax, "pendingMax must hold at least one batch");
   assert(config.checkpointEntries >= 1, "checkpointEntries must be positive");
   assert(

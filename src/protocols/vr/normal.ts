@@ -13,9 +13,9 @@ import { isPrimary, type Pending, primaryOf, replicaAddress, type ReplicaState }
 // Normal operation (the paper's §4.1): the primary logs requests in batches,
 // sends Prepare, commits an entry once a quorum holds it (f PrepareOKs and
 // its own log) and answers; backups append in order, acknowledge, and
-// execute what the piggybacked commit-number says is committed. One Prepare
-// is out at a time: the entries after the commit-number are one batch, which
-// keeps DoViewChange and StartView within one message.
+// execute what the piggybacked commit-number says is committed. Up to
+// prepareWindow Prepares are out at once, their entries within batchBytesMax
+// together, which keeps DoViewChange and StartView within one message.
 
 /** Client → replica: a request. Only the normal primary takes it; the others say who is. */
 export function onClientRequest(
@@ -72,31 +72,55 @@ function isQueued(state: ReplicaState, client: Address, seq: number): boolean {
   return state.pending.some(same) || state.log.slice(state.app.applied - state.logStart).some(same);
 }
 
-/** Primary: with nothing uncommitted, log the next batch of queued requests and send it. */
+/**
+ * Primary: logs the next batch of queued requests and sends it, while fewer
+ * than prepareWindow Prepares are out and the uncommitted entries stay within
+ * batchBytesMax (a batch alone may hold one larger entry).
+ */
 export function prepareNext(state: ReplicaState, ctx: Context, env: Env): void {
-  if (state.commitNumber < state.opNumber || state.pending.length === 0) return;
+  forgetCommitted(state);
+  if (state.pending.length === 0 || state.prepared.length >= env.config.prepareWindow) return;
+  const budget = batchBytesMax - state.prepared.reduce((sum, batch) => sum + batch.bytes, 0);
   const firstOp = state.opNumber + 1;
   const atMs = stampNow(state, ctx.now());
   let bytes = 0;
   let taken = 0;
   for (const request of state.pending) {
-    const entry: LogEntry = request.type === "op" ? { ...request, atMs } : { ...request, atMs };
+    const entry: LogEntry = { ...request, atMs };
     const size = entrySize(entry);
-    if (taken === env.config.prepareBatchMax || (taken > 0 && bytes + size > batchBytesMax)) break;
+    const alone = taken === 0 && state.prepared.length === 0;
+    if (taken === env.config.prepareBatchMax || (!alone && bytes + size > budget)) break;
     bytes += size;
     taken += 1;
     state.log.push(entry);
   }
+  if (taken === 0) return; // the next request waits for room
   state.pending.splice(0, taken);
-  state.opNumber += taken;
+  logged(state, firstOp, bytes, ctx, env);
+}
+
+/** Entries firstOp … the log's end were just logged by the primary: they go out as one Prepare. */
+function logged(state: ReplicaState, firstOp: number, bytes: number, ctx: Context, env: Env): void {
+  state.opNumber = state.log.length + state.logStart;
   state.acked[state.self] = state.opNumber;
-  sendPrepare(state, firstOp, ctx, null);
+  state.prepared.push({ end: state.opNumber, bytes });
+  sendPrepare(state, firstOp, state.opNumber, ctx, null);
   commitWhatAQuorumHolds(state, ctx, env); // a single replica is its own quorum
 }
 
-/** Sends the uncommitted entries from `firstOp` to every backup (or only those behind, on a resend). */
-export function sendPrepare(state: ReplicaState, firstOp: number, ctx: Context, behind: number | null): void {
-  const entries = state.log.slice(firstOp - state.logStart - 1);
+function forgetCommitted(state: ReplicaState): void {
+  while (state.prepared.length > 0 && state.prepared[0]!.end <= state.commitNumber) state.prepared.shift();
+}
+
+/** Sends entries firstOp … end to every backup (or, on a resend, only those that did not acknowledge `end`). */
+export function sendPrepare(
+  state: ReplicaState,
+  firstOp: number,
+  end: number,
+  ctx: Context,
+  behind: number | null,
+): void {
+  const entries = state.log.slice(firstOp - state.logStart - 1, end - state.logStart);
   if (entries.length === 0) return;
   for (let i = 0; i < state.replicas; i++) {
     if (i === state.self || (behind !== null && state.acked[i]! >= behind)) continue;
@@ -184,11 +208,21 @@ function commitWhatAQuorumHolds(state: ReplicaState, ctx: Context, env: Env): vo
 
 /** Primary, every tick: resend what is unacknowledged, or Commit when idle; forget idle sessions. */
 export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
-  if (state.commitNumber < state.opNumber) sendPrepare(state, state.commitNumber + 1, ctx, state.opNumber);
+  forgetCommitted(state);
+  if (state.commitNumber < state.opNumber) resendUncommitted(state, ctx);
   else
     for (let i = 0; i < state.replicas; i++)
       if (i !== state.self) ctx.send(replicaAddress(i), { type: "Commit", commitNumber: state.commitNumber });
   queueExpiry(state, ctx, env);
+}
+
+/** Each uncommitted Prepare again, to the backups that did not acknowledge it (a new view's tail is one). */
+function resendUncommitted(state: ReplicaState, ctx: Context): void {
+  let firstOp = state.commitNumber + 1;
+  for (const batch of state.prepared) {
+    if (batch.end >= firstOp) sendPrepare(state, firstOp, batch.end, ctx, batch.end);
+    firstOp = Math.max(firstOp, batch.end + 1);
+  }
 }
 
 /** Sessions idle past the expiry (with 1/16 slack, so a batch does not expire each tick) are forgotten by a logged entry. */
@@ -207,10 +241,7 @@ function queueExpiry(state: ReplicaState, ctx: Context, env: Env): void {
 
 function logExpire(state: ReplicaState, beforeMs: number, ctx: Context, env: Env): void {
   if (state.commitNumber < state.opNumber) return; // next check
-  const atMs = stampNow(state, ctx.now());
-  state.log.push({ type: "expire", beforeMs, atMs });
-  state.opNumber += 1;
-  state.acked[state.self] = state.opNumber;
-  sendPrepare(state, state.opNumber, ctx, null);
-  commitWhatAQuorumHolds(state, ctx, env);
+  const firstOp = state.opNumber + 1;
+  state.log.push({ type: "expire", beforeMs, atMs: stampNow(state, ctx.now()) });
+  logged(state, firstOp, 0, ctx, env);
 }

@@ -77,6 +77,8 @@ export interface ReplicaState {
   pinnedTicks: number;
   /** Primary: the highest op-number each replica acknowledged in this view (its own included). */
   acked: number[];
+  /** Primary: the Prepares out and not yet committed, oldest first: each one's last op-number and bytes. */
+  prepared: { end: number; bytes: number }[];
   pending: Pending[];
   /** Backup: ticks since the primary was last heard; any status: ticks in the current status. */
   silentTicks: number;
@@ -139,6 +141,7 @@ export function initialReplica(self: number, replicas: number, nonce: number): R
     outgoing: null,
     pinnedTicks: 0,
     acked: new Array<number>(replicas).fill(0),
+    prepared: [],
     pending: [],
     silentTicks: 0,
     startViewChanges: [],

@@ -32,6 +32,7 @@ export function startViewChange(state: ReplicaState, viewNum: number, ctx: Conte
   state.votes = [];
   state.fetch = null;
   state.pending = [];
+  state.prepared = [];
   state.silentTicks = 0;
   if (isPrimary(state)) state.votes.push(ownVote(state));
   broadcast(state, { type: "StartViewChange" }, ctx);
@@ -124,6 +125,12 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
   announceView(state, best, ctx);
   becomeNormal(state, ctx);
   state.acked = state.acked.map((_, i) => (i === state.self ? state.opNumber : 0));
+  // The uncommitted tail it took is one Prepare out (StartView carries it; resends go as a Prepare).
+  const tail = entriesAfter(state, state.commitNumber);
+  state.prepared =
+    tail.length === 0
+      ? []
+      : [{ end: state.opNumber, bytes: tail.reduce((sum, entry) => sum + entrySize(entry), 0) }];
   for (let i = 0; i < state.replicas; i++) if (i !== state.self) sendStartView(state, i, knownCommit, ctx);
   executeCommitted(state, env.config, (entry, result) => answerCommitted(state, entry, result, ctx));
 }

@@ -38,6 +38,8 @@ export function cloneReplicaState(state: ReplicaState): ReplicaState {
     outgoing: state.outgoing === null ? null : cloneOutgoing(state.outgoing),
     pinnedTicks: state.pinnedTicks,
     acked: state.acked.slice(),
+    // Each batch record is replaced, never changed: the array is copied.
+    prepared: state.prepared.slice(),
     pending: state.pending.slice(),
     silentTicks: state.silentTicks,
     startViewChanges: state.startViewChanges.slice(),
@@ -97,6 +99,7 @@ export const knownFields = {
     "outgoing",
     "pinnedTicks",
     "acked",
+    "prepared",
     "pending",
     "silentTicks",
     "startViewChanges",

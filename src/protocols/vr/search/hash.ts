@@ -139,6 +139,8 @@ export function hashReplicaState(h: Hasher, state: ReplicaState): void {
   h.num(state.pinnedTicks);
   h.num(state.acked.length);
   for (const acked of state.acked) h.num(acked);
+  h.num(state.prepared.length);
+  for (const batch of state.prepared) h.pair(batch.end, batch.bytes);
   hashEntries(h, state.pending);
   h.num(state.silentTicks);
   h.word(indexMask(state.startViewChanges));
