@@ -1,6 +1,6 @@
 import { isClientAddress } from "../../schemas/address.js";
 import { envelopeSchema } from "../../schemas/envelope.js";
-import { forwardBatchMax } from "../../schemas/limits.js";
+import { forwardBatchMax, forwardWindowMax } from "../../schemas/limits.js";
 import type { ActorDefinition } from "../../actors/context.js";
 import type { Protocol, RoleSpec } from "../protocol.js";
 import { createVrClient } from "./client.js";
@@ -72,6 +72,13 @@ export const vrProtocol: Protocol<VrConfig> = {
         description: "most operations in one Prepare",
         min: 1,
         max: forwardBatchMax,
+      },
+      {
+        flag: "prepare-window",
+        field: "prepareWindow",
+        description: "most Prepares out at once (their entries within 256 KiB together)",
+        min: 1,
+        max: forwardWindowMax,
       },
       {
         flag: "checkpoint-entries",
