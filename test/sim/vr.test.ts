@@ -116,6 +116,26 @@ describe("viewstamped replication", () => {
     expectLinearizable(sim);
   });
 
+  it("with several Prepares out at once (window 4, batches of 3, 16 clients): 20 chaos seeds clean", () => {
+    const config = vr.config.make({ prepareWindow: 4, prepareBatchMax: 3, checkpointEntries: 8 } as never);
+    const failures: string[] = [];
+    let windowUsed = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const result = runChaos({ seed, protocol: vr, config, clients: 16, keys: 4 });
+      if (!result.ok) failures.push(`seed ${seed}: ${result.violation}`);
+    }
+    expect(failures, failures.join("\n")).toEqual([]);
+    // The window was used: a primary had more than one Prepare out.
+    const sim = startVr({ prepareWindow: 4, prepareBatchMax: 1 }, 9, 4);
+    settledView(sim, three);
+    for (let i = 1; i <= 4; i++) sim.invoke(`client-${i}`, put(`k${i}`, "v"));
+    sim.runUntil(() => {
+      windowUsed = Math.max(windowUsed, replica(sim, "server-1")!.prepared.length);
+      return [1, 2, 3, 4].every((i) => !sim.isBusy(`client-${i}`));
+    }, 5_000);
+    expect(windowUsed).toBeGreaterThan(1);
+  });
+
   const seeds = Number(process.env.PBKV_VR_CHAOS_SEEDS ?? 150);
   it(`${seeds} chaos seeds: linearizable, committed states agree, every client finishes after healing`, () => {
     const failures: string[] = [];
