@@ -24,7 +24,9 @@ describe("View", () => {
   it("describes pb's view as always, and a view with replicas and status with them", () => {
     expect(describeView(pbView)).toBe("view 3 (server-1, server-2)");
     expect(describeView({ viewNum: 0, primary: null, backup: null })).toBe("view 0 (-, -)");
-    expect(describeView(vrView)).toBe("view 4 (primary server-2; replicas server-1 server-2 server-3; normal)");
+    expect(describeView(vrView)).toBe(
+      "view 4 (primary server-2; replicas server-1 server-2 server-3; normal)",
+    );
   });
 
   it("gives every field the view has, in a fixed order (kv view's JSON)", () => {
