@@ -4,7 +4,7 @@
 // assertions); and the hand-written clones and hashes the search relies on
 // copy what the replicas mutate and hash equal states equal.
 //
-// PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds.
+// PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds (default 1.5).
 import { describe, expect, it } from "vitest";
 import type { ReplicaState } from "../../src/protocols/vr/state.js";
 import type { VrClientState } from "../../src/protocols/vr/client.js";
@@ -23,8 +23,8 @@ import { findScenario, runPhase, runScenario, worldSpecOf } from "../../src/sear
 import type { SearchState } from "../../src/search/state.js";
 import { Random } from "../../src/sim/random.js";
 
-const seconds =
-  process.env.PBKV_SEARCH_SECONDS === undefined ? undefined : Number(process.env.PBKV_SEARCH_SECONDS);
+// In the suite each explore phase gets 1.5 s (`npm run search -- --protocol vr` explores longer).
+const seconds = Number(process.env.PBKV_SEARCH_SECONDS ?? 1.5);
 
 describe("VR search scenarios, correct protocol", () => {
   for (const scenario of vrProtocol.search.scenarios) {
