@@ -1,7 +1,7 @@
-import type { App, LogEntry, Session } from "../../../kv/atMostOnce.js";
-import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
+import type { LogEntry } from "../../../kv/atMostOnce.js";
 import type { TimerBase } from "../../../schemas/envelope.js";
-import { type Hasher, hashOp, mapSums } from "../../../search/hash.js";
+import { type Hasher, hashOp } from "../../../search/hash.js";
+import { hashApp, hashIncoming, hashLogEntry, hashOutgoing } from "../../../search/appHash.js";
 import type { VrClientState } from "../client.js";
 import type { VrTimer } from "../messages.js";
 import type { Fetch, Pending, ReplicaState, ViewChangeVote } from "../state.js";
@@ -17,69 +17,9 @@ import type { Fetch, Pending, ReplicaState, ViewChangeVote } from "../state.js";
 
 const nullWord = 0x6e756c6c;
 
-function hashEntry(h: Hasher, entry: LogEntry | Pending): void {
-  h.str(entry.type);
-  if ("atMs" in entry) h.num(entry.atMs);
-  if (entry.type === "expire") return h.num(entry.beforeMs);
-  h.str(entry.client);
-  h.num(entry.seq);
-  if (entry.type === "op") {
-    h.num(entry.session);
-    hashOp(h, entry.op);
-  }
-}
-
 function hashEntries(h: Hasher, entries: readonly (LogEntry | Pending)[]): void {
   h.num(entries.length);
-  for (const entry of entries) hashEntry(h, entry);
-}
-
-function hashSession(h: Hasher, client: string, session: Session): void {
-  h.str(client);
-  h.num(session.id);
-  h.num(session.seq);
-  h.bool(session.refused);
-  h.num(session.activeMs);
-}
-
-function hashApp(h: Hasher, app: App | null): void {
-  if (app === null) return h.word(nullWord);
-  h.num(app.applied);
-  h.num(app.timeMs);
-  mapSums(h, app.store, (e, key, value) => {
-    e.str(key);
-    e.str(value);
-  });
-  mapSums(h, app.lastByClient, hashSession);
-}
-
-function hashOutgoing(h: Hasher, outgoing: OutgoingTransfer | null): void {
-  if (outgoing === null) return h.word(nullWord);
-  h.num(outgoing.applied);
-  h.num(outgoing.timeMs);
-  h.num(outgoing.keys.length);
-  for (const key of outgoing.keys) h.str(key);
-  mapSums(h, outgoing.before, (e, key, value) => {
-    e.str(key);
-    e.str(value);
-  });
-  h.num(outgoing.table.length);
-  for (const [client, session] of outgoing.table) hashSession(h, client, session);
-  h.num(outgoing.chunkStarts.length);
-  for (const start of outgoing.chunkStarts) h.num(start);
-  h.num(outgoing.chunkCount ?? -1);
-  h.num(outgoing.acked);
-  h.num(outgoing.nextToSend);
-  h.num(outgoing.quietTicks);
-}
-
-function hashIncoming(h: Hasher, incoming: IncomingTransfer | null): void {
-  if (incoming === null) return h.word(nullWord);
-  const { applied, timeMs, store, lastByClient } = incoming;
-  hashApp(h, { applied, timeMs, store, lastByClient });
-  h.num(incoming.received);
-  h.num(incoming.heldUpTo);
-  h.num(incoming.heldChars);
+  for (const entry of entries) hashLogEntry(h, entry);
 }
 
 function hashFetch(h: Hasher, fetch: Fetch | null): void {

@@ -1,5 +1,7 @@
-import type { Op } from "../../../schemas/op.js";
-import { noFaults, type EventPolicy, type NamedPredicate, type Phase } from "../../../search/scenario.js";
+export { allServers, append, crashes, explore, get, put, reach } from "../../../search/phases.js";
+export { allServers as allReplicas } from "../../../search/phases.js";
+import { allServers, reach } from "../../../search/phases.js";
+import { noFaults, type NamedPredicate, type Phase } from "../../../search/scenario.js";
 import {
   allClientsDone,
   allNormalIn,
@@ -11,41 +13,11 @@ import {
 // The building blocks of VR's search tests (scenarios.ts): operations, fault
 // policies and the phase kinds with their usual bounds (as pb's phases.ts).
 
-export const put = (key: string, value: string): Op => ({ f: "put", key, value });
-export const append = (key: string, value: string): Op => ({ f: "append", key, value });
-export const get = (key: string): Op => ({ f: "get", key });
-
-export const allReplicas = (count: number): string[] =>
-  Array.from({ length: count }, (_, i) => `server-${i + 1}`);
-
-/** Replicas may crash and restart, up to these totals since the initial state. */
-export function crashes(replicas: number, crashesMax: number, restartsMax: number): EventPolicy {
-  return { ...noFaults, crashable: allReplicas(replicas), crashesMax, restartsMax };
-}
-
 /** Every link between `isolated` and the other replicas, cut. */
 export function isolate(isolated: string, replicas: number): [string, string][] {
-  return allReplicas(replicas)
+  return allServers(replicas)
     .filter((other) => other !== isolated)
     .map((other) => [isolated, other]);
-}
-
-type ReachSpec = Pick<Phase, "name" | "startFrom" | "prunes" | "events" | "depthMax"> &
-  Partial<Pick<Phase, "statesMax" | "secondsMax">> & { goal: NamedPredicate };
-
-/** A reach phase stops at its goal, so its bounds only cap a goal that is not there. */
-export function reach({ name, statesMax = 500_000, secondsMax = 30, ...rest }: ReachSpec): Phase {
-  return { name, kind: "reach", ...rest, statesMax, secondsMax };
-}
-
-type ExploreSpec = Pick<
-  Phase,
-  "name" | "startFrom" | "prunes" | "events" | "depthMax" | "statesMax" | "secondsMax"
-> & { probes: NonNullable<Phase["probes"]> };
-
-/** A BFS within its bounds, then random probes (required, so no scenario loses them by omission). */
-export function explore({ name, ...rest }: ExploreSpec): Phase {
-  return { name, kind: "explore", ...rest };
 }
 
 /** The replicas start recovering, find each other new, and settle in view 0 before any client starts. */
