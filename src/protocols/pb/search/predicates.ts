@@ -1,6 +1,7 @@
 import { type Address, viewServerAddress } from "../../../schemas/address.js";
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
+export { allClientsDone, and, not } from "../../../search/predicates.js";
 import type { SearchState } from "../../../search/state.js";
 import type { ClientState } from "../client.js";
 import { isReadyPrimary, type ServerState } from "../server.js";
@@ -35,11 +36,6 @@ export function serverOf(world: World, state: SearchState, address: Address): Se
 export function clientOf(world: World, state: SearchState, address: Address): ClientState | null {
   return world.roleOf(address) === "client" ? (world.stateOf(state, address) as ClientState | null) : null;
 }
-
-export const allClientsDone: NamedPredicate = {
-  name: "every client finished its operations",
-  test: (world, state) => world.allClientsDone(state),
-};
 
 /** The view server's view has a primary and a backup, the primary acknowledged it, and the backup holds the state. */
 export const fullViewSettled: NamedPredicate = {
@@ -101,20 +97,6 @@ export function clientCompleted(client: Address, count: number): NamedPredicate 
         (clientState.seq > count || clientState.current === null)
       );
     },
-  };
-}
-
-export function and(...predicates: NamedPredicate[]): NamedPredicate {
-  return {
-    name: predicates.map((predicate) => predicate.name).join(" and "),
-    test: (world, state, start) => predicates.every((predicate) => predicate.test(world, state, start)),
-  };
-}
-
-export function not(predicate: NamedPredicate): NamedPredicate {
-  return {
-    name: `not (${predicate.name})`,
-    test: (world, state, start) => !predicate.test(world, state, start),
   };
 }
 

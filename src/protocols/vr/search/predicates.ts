@@ -1,6 +1,7 @@
 import type { Address } from "../../../schemas/address.js";
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
+export { allClientsDone, and, not } from "../../../search/predicates.js";
 import { hasMessage, type SearchState } from "../../../search/state.js";
 import type { VrClientState } from "../client.js";
 import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
@@ -43,25 +44,6 @@ export function resolveStandIn(name: string, stateOf: (address: Address) => unkn
       latest = replica;
   }
   return latest === null ? name : replicaAddress(primaryOf(latest.viewNum, latest.replicas));
-}
-
-export const allClientsDone: NamedPredicate = {
-  name: "every client finished its operations",
-  test: (world, state) => world.allClientsDone(state),
-};
-
-export function and(...predicates: NamedPredicate[]): NamedPredicate {
-  return {
-    name: predicates.map((predicate) => predicate.name).join(" and "),
-    test: (world, state, start) => predicates.every((predicate) => predicate.test(world, state, start)),
-  };
-}
-
-export function not(predicate: NamedPredicate): NamedPredicate {
-  return {
-    name: `not (${predicate.name})`,
-    test: (world, state, start) => !predicate.test(world, state, start),
-  };
 }
 
 /** Some replica is in a view above `viewNumMax`. */
