@@ -400,6 +400,20 @@ export class World {
     });
   }
 
+  /** The client at `address` is up and has invoked `count` operations or more, the `count`-th answered. */
+  clientCompleted(state: SearchState, address: Address, count: number): boolean {
+    const client = this.roleOf(address) === "client" ? this.stateOf(state, address) : null;
+    if (client === null) return false;
+    const invoked = this.support.invoked(client);
+    return invoked > count || (invoked === count && !this.clientDefinition.isBusy(client));
+  }
+
+  /** The client at `address` is up and waits for an answer. */
+  clientBusy(state: SearchState, address: Address): boolean {
+    const client = this.roleOf(address) === "client" ? this.stateOf(state, address) : null;
+    return client !== null && this.clientDefinition.isBusy(client);
+  }
+
   /** The client at `address` is up and waits for no answer. */
   clientIdle(state: SearchState, address: Address): boolean {
     const client = this.roleOf(address) === "client" ? this.stateOf(state, address) : null;

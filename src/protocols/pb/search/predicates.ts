@@ -1,7 +1,8 @@
 import { type Address, viewServerAddress } from "../../../schemas/address.js";
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
-export { allClientsDone, and, not } from "../../../search/predicates.js";
+export { allClientsDone, and, clientBusy, clientCompleted, not } from "../../../search/predicates.js";
+import { clientCompleted } from "../../../search/predicates.js";
 import type { SearchState } from "../../../search/state.js";
 import type { ClientState } from "../client.js";
 import { isReadyPrimary, type ServerState } from "../server.js";
@@ -82,21 +83,6 @@ export function viewNumAbove(viewNumMax: number): NamedPredicate {
   return {
     name: `view number above ${viewNumMax}`,
     test: (world, state) => (viewServerOf(world, state)?.view.viewNum ?? 0) > viewNumMax,
-  };
-}
-
-/** The client has completed this many operations (and is not busy with the next). */
-export function clientCompleted(client: Address, count: number): NamedPredicate {
-  return {
-    name: `${client} completed ${count} operation(s)`,
-    test: (world, state) => {
-      const clientState = clientOf(world, state, client);
-      return (
-        clientState !== null &&
-        clientState.seq >= count &&
-        (clientState.seq > count || clientState.current === null)
-      );
-    },
   };
 }
 
@@ -196,14 +182,6 @@ export const startBackupRestartedUnnoticed: NamedPredicate = {
     );
   },
 };
-
-/** The client has an operation outstanding (invoked, not yet answered). */
-export function clientBusy(client: Address): NamedPredicate {
-  return {
-    name: `${client} waits for an answer`,
-    test: (world, state) => (clientOf(world, state, client)?.current ?? null) !== null,
-  };
-}
 
 /** The client waits for the answer to an operation sent in its session (opened). */
 export function clientInSession(client: Address): NamedPredicate {

@@ -1,7 +1,8 @@
 import type { Address } from "../../../schemas/address.js";
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
-export { allClientsDone, and, not } from "../../../search/predicates.js";
+export { allClientsDone, and, clientBusy, clientCompleted, not } from "../../../search/predicates.js";
+import { clientCompleted } from "../../../search/predicates.js";
 import { hasMessage, type SearchState } from "../../../search/state.js";
 import type { VrClientState } from "../client.js";
 import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
@@ -246,28 +247,6 @@ export function caughtUp(index: number, appliedMin: number): NamedPredicate {
         primary !== null && primary.viewNum === replica.viewNum && replica.app.applied >= primary.commitNumber
       );
     },
-  };
-}
-
-export function clientCompleted(client: Address, count: number): NamedPredicate {
-  return {
-    name: `${client} completed ${count} operation(s)`,
-    test: (world, state) => {
-      const clientState = clientOf(world, state, client);
-      return (
-        clientState !== null &&
-        clientState.seq >= count &&
-        (clientState.seq > count || clientState.current === null)
-      );
-    },
-  };
-}
-
-/** The client has an operation outstanding (invoked, not yet answered). */
-export function clientBusy(client: Address): NamedPredicate {
-  return {
-    name: `${client} waits for an answer`,
-    test: (world, state) => (clientOf(world, state, client)?.current ?? null) !== null,
   };
 }
 
