@@ -80,8 +80,10 @@ describe.runIf(hasBrowser)("VR on the dashboard in a browser", () => {
       .poll(() => page.locator("#view-primary").innerText(), { timeout: 10_000 })
       .toBe(view.primary);
     expect(await page.locator("#view-replicas").innerText()).toBe(replicas.join(" "));
-    const heads = await page.locator("#nodes th.figure").allInnerTexts();
-    expect(heads).toEqual(["status", "op-number", "commit-number", "log-start"]);
+    // The figure columns appear with the first status answers (asked every second).
+    await expect
+      .poll(() => page.locator("#nodes th.figure").allInnerTexts(), { timeout: 5_000 })
+      .toEqual(["status", "op-number", "commit-number", "log-start"]);
     for (const node of replicas) {
       await expect.poll(() => figure(node, "status"), { timeout: 5_000 }).toBe("normal");
       await expect
