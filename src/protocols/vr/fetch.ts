@@ -21,7 +21,6 @@ export function startFetch(
   source: number,
   goal: number | null,
   ctx: Context,
-  _env: Env,
 ): void {
   state.fetch = {
     purpose,
@@ -96,7 +95,6 @@ export function onNewSnapshot(
   body: BodyOf<"NewSnapshot">,
   message: Message,
   ctx: Context,
-  env: Env,
 ): void {
   const fetch = fromSource(state, message);
   if (fetch === null) return;
@@ -113,7 +111,6 @@ export function onNewSnapshot(
     }
   }
   requestState(state, ctx);
-  void env;
 }
 
 /** Asker: a slice of the source's log. */

@@ -137,7 +137,7 @@ export function onPrepare(
   env: Env,
 ): void {
   if (!fromPrimary(state, message, ctx, env)) return;
-  if (body.firstOp > state.opNumber + 1) return fetchMissing(state, ctx, env);
+  if (body.firstOp > state.opNumber + 1) return fetchMissing(state, ctx);
   appendSlice(state, { after: body.firstOp - 1, entries: body.entries });
   ctx.send(message.from, { type: "PrepareOK", opNumber: state.opNumber });
   learnCommit(state, body.commitNumber, ctx, env);
@@ -156,15 +156,15 @@ export function onCommit(
 }
 
 function learnCommit(state: ReplicaState, commitNumber: number, ctx: Context, env: Env): void {
-  if (commitNumber > state.opNumber) fetchMissing(state, ctx, env);
+  if (commitNumber > state.opNumber) fetchMissing(state, ctx);
   state.commitNumber = Math.max(state.commitNumber, Math.min(commitNumber, state.opNumber));
   executeCommitted(state, env.config, () => {});
 }
 
 /** A backup missing entries of its own view fetches them from the primary. */
-function fetchMissing(state: ReplicaState, ctx: Context, env: Env): void {
+function fetchMissing(state: ReplicaState, ctx: Context): void {
   if (state.fetch !== null) return;
-  startFetch(state, "catchUp", primaryOf(state.viewNum, state.replicas), null, ctx, env);
+  startFetch(state, "catchUp", primaryOf(state.viewNum, state.replicas), null, ctx);
 }
 
 /**

@@ -37,14 +37,14 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
   // The paper's rule (Vanlightly's trace): on a later view's message, truncate the
   // log to the commit-number, adopt that view as normal, and fetch the rest.
   truncOnNewerView: {
-    laterView: (state, viewNum, ctx, env) => {
+    laterView: (state, viewNum, ctx) => {
       state.log = state.log.slice(0, state.commitNumber - state.logStart);
       state.opNumber = state.commitNumber;
       state.viewNum = viewNum;
       state.status = "normal";
       state.lastNormal = viewNum;
       state.fetch = null;
-      startFetch(state, "catchUp", primaryOf(viewNum, state.replicas), null, ctx, env);
+      startFetch(state, "catchUp", primaryOf(viewNum, state.replicas), null, ctx);
       return false;
     },
   },

@@ -71,7 +71,7 @@ function decideRecovery(state: ReplicaState, ctx: Context, env: Env): void {
     const primary = primaryOf(latest, state.replicas);
     if (normal.some((response) => response.from === primary && response.viewNum === latest)) {
       state.viewNum = latest;
-      return startFetch(state, "recovery", primary, null, ctx, env);
+      return startFetch(state, "recovery", primary, null, ctx);
     }
   }
   // Recovering at some moment of this attempt (a later normal answer does not undo it), itself included.

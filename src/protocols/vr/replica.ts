@@ -79,7 +79,7 @@ function onMessage(state: ReplicaState, message: Message, ctx: Context, env: Env
     case "NewState":
       return onNewState(state, body, message, ctx, env, (s, c) => fetchDone(s, c, env));
     case "NewSnapshot":
-      return onNewSnapshot(state, body, message, ctx, env);
+      return onNewSnapshot(state, body, message, ctx);
     case "Recovery":
       return onRecovery(state, body, message, ctx);
     case "RecoveryResponse":

@@ -103,7 +103,7 @@ function tallyVotes(state: ReplicaState, ctx: Context, env: Env): void {
   if (state.votes.length < quorum(env.config) || state.fetch !== null) return;
   const best = env.decide.bestVote(state.votes);
   if (state.commitNumber < best.commitNumber)
-    return startFetch(state, "newPrimary", best.from, best.commitNumber, ctx, env);
+    return startFetch(state, "newPrimary", best.from, best.commitNumber, ctx);
   startView(state, ctx, env);
 }
 
@@ -211,7 +211,7 @@ export function onStartView(
     state.startViewChanges = [];
     state.silentTicks = 0;
     if (state.fetch?.purpose !== "startView" || state.fetch.viewNum !== state.viewNum)
-      startFetch(state, "startView", from, body.opNumber, ctx, env);
+      startFetch(state, "startView", from, body.opNumber, ctx);
     return;
   }
   state.fetch = null;
