@@ -4,6 +4,8 @@ import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js
 import type { ViewServerState } from "../viewServer.js";
 import { copyApp, emptyApp, type App } from "../../../kv/atMostOnce.js";
 import { initialView } from "../../../schemas/view.js";
+import { assertFields } from "../../../search/shape.js";
+export { UnknownShapeError } from "../../../search/shape.js";
 
 // Hand-written clones of actor states, about ten times faster than
 // structuredClone. The model checker clones only the node that steps (the
@@ -96,23 +98,13 @@ export const knownFields = {
   View: ["viewNum", "primary", "backup"],
 } as const;
 
-export class UnknownShapeError extends Error {
-  override name = "UnknownShapeError";
-}
-
 /**
  * Throws when an actor state has fields the hand-written clone and hash do
  * not cover: a silently ignored field would merge states that differ, and the
  * search would miss bugs. Called on the initial states of every search.
  */
 export function assertKnownShape(type: keyof typeof knownFields, value: object): void {
-  const actual = Object.keys(value).sort();
-  const known = [...knownFields[type]].sort();
-  if (actual.length !== known.length || actual.some((field, i) => field !== known[i])) {
-    throw new UnknownShapeError(
-      `${type} has fields [${actual.join(", ")}] but src/protocols/pb/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
-    );
-  }
+  assertFields(type, knownFields[type], value, "src/protocols/pb/search/clone.ts and hash.ts");
 }
 
 /** The shapes that do not depend on a node: the application and the view. */

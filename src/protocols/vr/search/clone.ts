@@ -2,6 +2,8 @@ import { copyApp, emptyApp, type App } from "../../../kv/atMostOnce.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
 import type { VrClientState } from "../client.js";
 import type { Fetch, ReplicaState } from "../state.js";
+import { assertFields } from "../../../search/shape.js";
+export { UnknownShapeError } from "../../../search/shape.js";
 
 // Hand-written clones of VR's actor states for the model checker, per field
 // (pb's search/clone.ts says why: about ten times faster than
@@ -125,23 +127,13 @@ export const knownFields = {
   ],
 } as const;
 
-export class UnknownShapeError extends Error {
-  override name = "UnknownShapeError";
-}
-
 /**
  * Throws when a state has fields the hand-written clone and hash do not
  * cover: a silently ignored field would merge states that differ, and the
  * search would miss bugs. Called on the initial states of every search.
  */
 export function assertKnownShape(type: keyof typeof knownFields, value: object): void {
-  const actual = Object.keys(value).sort();
-  const known = [...knownFields[type]].sort();
-  if (actual.length !== known.length || actual.some((field, i) => field !== known[i])) {
-    throw new UnknownShapeError(
-      `${type} has fields [${actual.join(", ")}] but src/protocols/vr/search/clone.ts and hash.ts know [${known.join(", ")}]: teach them the new fields`,
-    );
-  }
+  assertFields(type, knownFields[type], value, "src/protocols/vr/search/clone.ts and hash.ts");
 }
 
 /** A fetch as startFetch makes it (the initial state has none, so its shape is checked on a sample). */
