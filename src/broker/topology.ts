@@ -29,15 +29,34 @@ export const actorQueueExpiresMs = 5 * 60_000;
 export const sharedQueueExpiresMs = 30 * 60_000;
 /** Hosts re-declare the topology this often, which keeps the shared queues alive. */
 export const topologyRefreshMs = 5 * 60_000;
-/** Bounds on the inspection queues: the oldest messages are dropped beyond them. */
+/** Bounds on the inspection queues: the oldest messages are dropped beyond them, and they expire. */
 export const lostQueueLengthMax = 10_000;
+export const lostQueueBytesMax = 64 * 1024 * 1024;
 export const rejectedQueueLengthMax = 1_000;
 export const rejectedQueueBytesMax = 64 * 1024 * 1024;
+export const inspectionMessageTtlMs = 10 * 60_000;
+/**
+ * Bounds on every actor queue (a node's two, a client's one): beyond them the
+ * broker refuses the publish and dead-letters it into `<c>.lost`, so a flood
+ * costs the flooder, not the broker's memory (docs/SECURITY.md).
+ */
+export const actorQueueLengthMax = 20_000;
+export const actorQueueBytesMax = 128 * 1024 * 1024;
+/** Control queues: commands are small and only useful now. */
+export const controlQueueLengthMax = 1_000;
+export const controlQueueBytesMax = 4 * 1024 * 1024;
+export const controlMessageTtlMs = 60_000;
 
 export interface ClusterNames {
   cluster: string;
-  /** Direct exchange, routing key = actor address. */
+  /**
+   * Topic exchange of the nodes' traffic, routing key = the destination's
+   * address: nodes publish here (to nodes and to clients); a queue binds only
+   * its own address (topic permissions hold a secure cluster's users to that).
+   */
   net: string;
+  /** Direct exchange of the clients' traffic, routing key = the node's address: only nodes' request queues bind here. */
+  requests: string;
   /** Headers exchange: the `pbkv-path` header picks a delay bucket or the drop queue. */
   delay: string;
   delayQueue(bucketMs: number): string;
@@ -51,7 +70,10 @@ export interface ClusterNames {
   control: string;
   /** Topic exchange of ClusterEvents. */
   events: string;
+  /** An actor's own queue: what nodes send it (bound to `<c>.net` with its address). */
   actorQueue(address: Address): string;
+  /** A node's second queue: what clients send it (bound to `<c>.requests`), so client traffic never queues ahead of a node's. */
+  requestQueue(address: Address): string;
   /** Exclusive per-host queue bound to `<c>.control`. */
   controlQueue(address: Address, suffix: string): string;
 }
@@ -63,6 +85,7 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     cluster,
     net: `${cluster}.net`,
+    requests: `${cluster}.requests`,
     delay: `${cluster}.delay`,
     delayQueue: (bucketMs) => `${cluster}.delay.${bucketMs}`,
     drop: `${cluster}.drop`,
@@ -71,6 +94,7 @@ export function clusterNames(cluster: string): ClusterNames {
     control: `${cluster}.control`,
     events: `${cluster}.events`,
     actorQueue: (address) => `${cluster}.actor.${address}`,
+    requestQueue: (address) => `${cluster}.requests.${address}`,
     controlQueue: (address, suffix) => `${cluster}.control.${address}.${suffix}`,
   };
 }
@@ -102,7 +126,8 @@ export function topologyTable(names: ClusterNames): TopologyTable {
   const exchanges: ExchangeSpec[] = [
     // Unroutable messages (an address with no queue) are lost, so they are counted too.
     { name: names.lost, type: "fanout", options: { durable: true } },
-    { name: names.net, type: "direct", options: { durable: true, alternateExchange: names.lost } },
+    { name: names.net, type: "topic", options: { durable: true, alternateExchange: names.lost } },
+    { name: names.requests, type: "direct", options: { durable: true, alternateExchange: names.lost } },
     { name: names.delay, type: "headers", options: { durable: true, alternateExchange: names.lost } },
     { name: names.rejected, type: "fanout", options: { durable: true } },
     { name: names.control, type: "fanout", options: { durable: true } },
@@ -131,7 +156,12 @@ export function topologyTable(names: ClusterNames): TopologyTable {
     },
     {
       name: names.lost,
-      options: shared({ "x-max-length": lostQueueLengthMax, "x-overflow": "drop-head" }),
+      options: shared({
+        "x-max-length": lostQueueLengthMax,
+        "x-max-length-bytes": lostQueueBytesMax,
+        "x-message-ttl": inspectionMessageTtlMs,
+        "x-overflow": "drop-head",
+      }),
       bindings: [{ exchange: names.lost, routingKey: "" }],
     },
     {
@@ -139,6 +169,7 @@ export function topologyTable(names: ClusterNames): TopologyTable {
       options: shared({
         "x-max-length": rejectedQueueLengthMax,
         "x-max-length-bytes": rejectedQueueBytesMax,
+        "x-message-ttl": inspectionMessageTtlMs,
         "x-overflow": "drop-head",
       }),
       bindings: [{ exchange: names.rejected, routingKey: "" }],
@@ -147,14 +178,32 @@ export function topologyTable(names: ClusterNames): TopologyTable {
   return { exchanges, queues };
 }
 
-/** Queue arguments of an actor's own queue: stale traffic expires, refused traffic is lost. */
+/** Queue arguments of an actor's queues: stale traffic expires, refused and overflowing traffic is lost. */
 export function actorQueueOptions(names: ClusterNames, exclusive: boolean): Options.AssertQueue {
   const args: Record<string, unknown> = {
     "x-message-ttl": actorMessageTtlMs,
     "x-dead-letter-exchange": names.lost,
+    "x-max-length": actorQueueLengthMax,
+    "x-max-length-bytes": actorQueueBytesMax,
+    "x-overflow": "reject-publish-dlx",
   };
   if (exclusive) return { exclusive: true, durable: false, autoDelete: true, arguments: args };
   return { durable: true, arguments: { ...args, "x-expires": actorQueueExpiresMs } };
+}
+
+/** A host's control queue: exclusive, bounded, commands expire (a command is only worth applying now). */
+export function controlQueueOptions(): Options.AssertQueue {
+  return {
+    exclusive: true,
+    durable: false,
+    autoDelete: true,
+    arguments: {
+      "x-max-length": controlQueueLengthMax,
+      "x-max-length-bytes": controlQueueBytesMax,
+      "x-message-ttl": controlMessageTtlMs,
+      "x-overflow": "reject-publish",
+    },
+  };
 }
 
 export async function declareTopology(channel: Channel, table: TopologyTable): Promise<void> {
@@ -186,8 +235,11 @@ export async function deleteTopology(
   actorAddresses: readonly Address[],
 ): Promise<DeletedTopology> {
   const table = topologyTable(names);
-  for (const address of actorAddresses) await channel.deleteQueue(names.actorQueue(address));
+  for (const address of actorAddresses) {
+    await channel.deleteQueue(names.actorQueue(address));
+    await channel.deleteQueue(names.requestQueue(address));
+  }
   for (const queue of table.queues) await channel.deleteQueue(queue.name);
   for (const exchange of table.exchanges) await channel.deleteExchange(exchange.name);
-  return { queues: actorAddresses.length + table.queues.length, exchanges: table.exchanges.length };
+  return { queues: 2 * actorAddresses.length + table.queues.length, exchanges: table.exchanges.length };
 }

@@ -1,0 +1,125 @@
+// Least privilege (docs/SECURITY.md): what each principal of a secure cluster
+// may configure, write and read in the cluster's virtual host, as RabbitMQ
+// permission regexes, plus topic permissions on the topic exchanges (a direct
+// exchange cannot be restricted by routing key, so `<c>.net` and `<c>.events`
+// are topic exchanges). Names come from the topology table, so the two cannot
+// drift apart. RabbitMQ grants every routing key on a topic exchange a user
+// has no topic permission for: every user that may touch one gets one.
+import type { ClusterNames } from "../broker/topology.js";
+import { type Principal, clientAddressPrefix } from "./principal.js";
+
+export interface TopicPermission {
+  readonly exchange: string;
+  /** Routing keys it may publish with. */
+  readonly write: string;
+  /** Binding keys it may bind a queue with. */
+  readonly read: string;
+}
+
+export interface UserPermissions {
+  readonly configure: string;
+  readonly write: string;
+  readonly read: string;
+  readonly topics: readonly TopicPermission[];
+}
+
+/** Per-user limits (`rabbitmqctl set_user_limits`). */
+export interface UserLimits {
+  readonly "max-connections": number;
+  readonly "max-channels": number;
+}
+
+/** Limits of the cluster's virtual host as a whole. */
+export const vhostLimits = { "max-connections": 2_000, "max-queues": 20_000 } as const;
+
+/** A regex that matches none of the names (RabbitMQ's own convention for "no permission"). */
+export const nothing = "^$";
+const addressTail = "[A-Za-z0-9_-]+";
+
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** `^(a|b|…)$` over exact names (escaped) and patterns (as they are). */
+function anyOf(exact: readonly string[], patterns: readonly string[] = []): string {
+  return `^(${[...exact.map(escapeRegex), ...patterns].join("|")})$`;
+}
+
+export function permissionsOf(names: ClusterNames, principal: Principal): UserPermissions {
+  switch (principal.kind) {
+    case "node":
+      return nodePermissions(names, principal.address);
+    case "operator":
+      return operatorPermissions(names);
+    case "client":
+      return clientPermissions(names, principal);
+  }
+}
+
+export function userLimitsOf(principal: Principal): UserLimits {
+  // A node needs one connection (two while it reconnects); a client user one per command it runs.
+  if (principal.kind === "node") return { "max-connections": 4, "max-channels": 64 };
+  if (principal.kind === "operator") return { "max-connections": 256, "max-channels": 4_096 };
+  return { "max-connections": 64, "max-channels": 1_024 };
+}
+
+/**
+ * A node declares and reads its own queues (actor, requests, control),
+ * publishes to every actor (`<c>.net`, `<c>.delay`), to `<c>.events` as
+ * itself and to `<c>.rejected`; it never configures shared exchanges, never
+ * publishes a control command and binds `<c>.net` only with its own address.
+ */
+function nodePermissions(names: ClusterNames, address: string): UserPermissions {
+  const own = [names.actorQueue(address), names.requestQueue(address)];
+  const controlQueues = `${escapeRegex(names.controlQueue(address, ""))}${addressTail}`;
+  return {
+    configure: anyOf(own, [controlQueues]),
+    write: anyOf([...own, names.net, names.delay, names.events, names.rejected], [controlQueues]),
+    read: anyOf([...own, names.net, names.requests, names.control], [controlQueues]),
+    topics: [
+      { exchange: names.net, write: ".*", read: anyOf([address]) },
+      { exchange: names.events, write: `^[A-Za-z]+\\.${escapeRegex(address)}$`, read: nothing },
+    ],
+  };
+}
+
+/**
+ * The operator runs the cluster: it declares and deletes the topology,
+ * publishes control commands, reads events, `<c>.lost` and `<c>.rejected`,
+ * and runs its own clients. It cannot publish on the nodes' network
+ * (`<c>.net`, `<c>.delay`), so it cannot speak as a node.
+ */
+function operatorPermissions(names: ClusterNames): UserPermissions {
+  const cluster = `${escapeRegex(names.cluster)}\\.`;
+  const clients = `^${escapeRegex(clientAddressPrefix({ kind: "operator" }))}${addressTail}$`;
+  return {
+    configure: `^${cluster}.*$`,
+    write: `^${cluster}(?!(net|delay)$).*$`,
+    read: `^${cluster}.*$`,
+    topics: [
+      { exchange: names.net, write: nothing, read: clients },
+      { exchange: names.events, write: ".*", read: ".*" },
+    ],
+  };
+}
+
+/**
+ * A client user declares and reads only its own client queues (exclusive,
+ * named by its prefix), binds them to `<c>.net` with its own addresses only,
+ * and publishes only requests and view queries (`<c>.requests`). It cannot
+ * read `<c>.events`, `<c>.lost` or `<c>.rejected`, bind to another actor's
+ * traffic, publish a control command or configure any exchange.
+ */
+function clientPermissions(names: ClusterNames, principal: Principal): UserPermissions {
+  const prefix = clientAddressPrefix(principal);
+  const queues = `${escapeRegex(names.actorQueue(prefix))}${addressTail}`;
+  return {
+    configure: anyOf([], [queues]),
+    write: anyOf([names.requests], [queues]),
+    read: anyOf([names.net], [queues]),
+    topics: [
+      { exchange: names.net, write: nothing, read: `^${escapeRegex(prefix)}${addressTail}$` },
+      { exchange: names.events, write: nothing, read: nothing },
+    ],
+  };
+}
