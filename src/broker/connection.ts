@@ -54,9 +54,16 @@ export class BrokerConnection extends EventEmitter {
   unsentCount = 0;
   /** The last connect corked amqplib's writes (see coalesceWrites). */
   writesCoalesced = false;
+  /**
+   * The broker user of this connection (guest when the URL names none). Every
+   * publish carries it as the AMQP `user_id`, which RabbitMQ checks against
+   * the connection: receivers of a secure cluster learn the sender from it.
+   */
+  readonly user: string;
 
   private constructor(private readonly options: BrokerConnectionOptions) {
     super();
+    this.user = brokerUserOfUrl(options.url);
     // An EventEmitter without an error listener throws; errors here are logged.
     this.on("error", (error: Error) =>
       options.log.debug({ reason: error.message }, "broker connection error"),
@@ -99,7 +106,8 @@ export class BrokerConnection extends EventEmitter {
    * wait in a bounded outbox. Returns false when the message is lost
    * (disconnected, or the outbox is full).
    */
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): boolean {
+  publish(exchange: string, routingKey: string, content: Buffer, publishOptions: Options.Publish = {}): boolean {
+    const options = { ...publishOptions, userId: this.user };
     const channel = this.channel;
     if (channel === null || this.outbox.length >= outboxMax) {
       this.unsentCount += 1;
@@ -344,6 +352,16 @@ function withHeartbeat(url: string): string {
   const parsed = new URL(url);
   if (!parsed.searchParams.has("heartbeat")) parsed.searchParams.set("heartbeat", String(heartbeatSeconds));
   return parsed.toString();
+}
+
+/** The user an AMQP URL logs in as (amqplib's default: guest). */
+export function brokerUserOfUrl(url: string): string {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user === "" ? "guest" : user;
+  } catch {
+    return "guest";
+  }
 }
 
 /** The URL without its password, for messages. */

@@ -4,6 +4,7 @@
 // cluster (`npm run cluster`, the integration harness) when it stops.
 import type { Channel, Options } from "amqplib";
 import type { Address } from "../schemas/address.js";
+import { principalOf } from "../security/principal.js";
 
 /** A cluster name is also the prefix of every exchange and queue name. */
 export const clusterNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -176,6 +177,17 @@ export function topologyTable(names: ClusterNames): TopologyTable {
     },
   ];
   return { exchanges, queues };
+}
+
+/**
+ * What a connection of broker user `user` declares on connect: on an open
+ * cluster every connection declares the topology (idempotent, and it keeps
+ * the shared queues from expiring); on a secure one only the operator may
+ * configure the cluster's exchanges (docs/SECURITY.md).
+ */
+export function topologyFor(names: ClusterNames, user: string): TopologyTable | null {
+  const principal = principalOf(names.cluster, user);
+  return principal === null || principal.kind === "operator" ? topologyTable(names) : null;
 }
 
 /** Queue arguments of an actor's queues: stale traffic expires, refused and overflowing traffic is lost. */
