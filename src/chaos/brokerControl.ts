@@ -18,16 +18,25 @@ export type BrokerControlTarget =
   | { kind: "private"; nodeName: string; ctlScript: string; home: string }
   | { kind: "none"; why: string };
 
-/** Runs `rabbitmqctl ARGS` against the target's broker and returns its output. */
-export function rabbitmqctl(target: BrokerControlTarget, args: string[]): Promise<string> {
+/**
+ * Runs `rabbitmqctl ARGS` against the target's broker and returns its output;
+ * `input` is written to its standard input (e.g. `import_definitions` reads
+ * definitions from there: a file path would be read by the broker's own user).
+ */
+export function rabbitmqctl(target: BrokerControlTarget, args: string[], input?: string): Promise<string> {
   const options = { encoding: "utf8" as const, timeout: rabbitmqctlTimeoutMs };
-  const run = async (file: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<string> =>
-    (await execFileAsync(file, argv, env === undefined ? options : { ...options, env })).stdout;
+  const run = async (file: string, argv: string[], env?: NodeJS.ProcessEnv): Promise<string> => {
+    const running = execFileAsync(file, argv, env === undefined ? options : { ...options, env });
+    if (input !== undefined) running.child.stdin?.end(input);
+    return (await running).stdout;
+  };
   switch (target.kind) {
     case "local":
       return run("rabbitmqctl", args);
-    case "container":
-      return run("docker", ["exec", target.containerId, "rabbitmqctl", ...args]);
+    case "container": {
+      const interactive = input === undefined ? [] : ["-i"]; // docker exec passes stdin on only with -i
+      return run("docker", ["exec", ...interactive, target.containerId, "rabbitmqctl", ...args]);
+    }
     case "private":
       return run(target.ctlScript, ["-n", target.nodeName, ...args], { ...process.env, HOME: target.home });
     case "none":

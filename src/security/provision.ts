@@ -1,0 +1,162 @@
+// Provisioning a secure cluster on its broker (docs/SECURITY.md): its vhost,
+// a user per node and the operator, each with a fresh random password, in one
+// definitions import; client users added and removed while it runs; all of it
+// deleted when it stops. The URLs handed out carry the user, password and vhost.
+import { randomBytes } from "node:crypto";
+import amqp from "amqplib";
+import type { ClusterNames } from "../broker/topology.js";
+import type { Address } from "../schemas/address.js";
+import type { BrokerAdmin } from "./admin.js";
+import {
+  clusterDefinitions,
+  type Credential,
+  credentialOf,
+  type RandomBytes,
+  userDefinitions,
+} from "./definitions.js";
+import {
+  brokerUserOf,
+  clientNamePattern,
+  type Principal,
+  principalOf,
+  reservedClientNames,
+  vhostOf,
+} from "./principal.js";
+
+/** How long a new user may take to be able to log in (rabbitmqctl's import runs after it returns). */
+export const accessReadyTimeoutMs = 20_000;
+const accessPollMs = 100;
+const connectTimeoutMs = 2_000;
+
+export interface ProvisionOptions {
+  readonly names: ClusterNames;
+  /** The broker's AMQP URL; its user, password and vhost are replaced in the URLs handed out. */
+  readonly brokerUrl: string;
+  readonly nodes: readonly Address[];
+  /** Passwords and salts (node:crypto's randomBytes unless a test passes its own). */
+  readonly random?: RandomBytes;
+}
+
+export interface ProvisionedCluster {
+  readonly vhost: string;
+  readonly operatorUrl: string;
+  readonly nodeUrls: Map<Address, string>;
+  /** Every broker user made (the operator's and the nodes'): what teardownCluster deletes. */
+  readonly users: string[];
+}
+
+/** The new users could not log in in time: the broker did not apply the definitions. */
+export class AccessNotReadyError extends Error {
+  override readonly name = "AccessNotReadyError";
+}
+
+/** A client user's name that is malformed, reserved, or already a user of the broker. */
+export class ClientNameRefusedError extends Error {
+  override readonly name = "ClientNameRefusedError";
+}
+
+/**
+ * Creates the cluster's vhost and users and waits until the operator can log
+ * in. Users of this cluster left by an earlier run that was never torn down
+ * (a killed owner) are deleted first: their passwords must not outlive it.
+ */
+export async function provisionCluster(
+  admin: BrokerAdmin,
+  options: ProvisionOptions,
+): Promise<ProvisionedCluster> {
+  const { names, brokerUrl, nodes } = options;
+  const random = options.random ?? randomBytes;
+  const cluster = names.cluster;
+  const principals: Principal[] = [
+    { kind: "operator" },
+    ...nodes.map((address) => ({ kind: "node" as const, address })),
+  ];
+  const credentials = principals.map((principal) => credentialOf(cluster, principal, random));
+  const stale = (await admin.listUsers()).filter((user) => principalOf(cluster, user) !== null);
+  await admin.deleteUsers(stale);
+  await admin.importDefinitions(clusterDefinitions(names, credentials, random));
+  const vhost = vhostOf(cluster);
+  const [operator, ...nodeCredentials] = credentials;
+  if (operator === undefined) throw new Error("unreachable: the operator's credential comes first");
+  const operatorUrl = accessUrl(brokerUrl, operator, vhost);
+  await waitUntilAccepted(operatorUrl, operator.user);
+  const nodeUrls = new Map<Address, string>();
+  for (const credential of nodeCredentials) {
+    if (credential.principal.kind === "node")
+      nodeUrls.set(credential.principal.address, accessUrl(brokerUrl, credential, vhost));
+  }
+  return { vhost, operatorUrl, nodeUrls, users: credentials.map((credential) => credential.user) };
+}
+
+/** Deletes the cluster's vhost (closing its connections, dropping its queues) and its users. */
+export async function teardownCluster(
+  admin: BrokerAdmin,
+  vhost: string,
+  users: readonly string[],
+): Promise<void> {
+  await Promise.all([admin.deleteVhost(vhost), admin.deleteUsers(users)]);
+}
+
+/** Adds client user `name` to a running secure cluster; returns its AMQP URL once it can log in. */
+export async function addClientUser(
+  admin: BrokerAdmin,
+  names: ClusterNames,
+  brokerUrl: string,
+  name: string,
+  random: RandomBytes = randomBytes,
+): Promise<string> {
+  const principal = clientPrincipal(name);
+  const credential = credentialOf(names.cluster, principal, random);
+  if ((await admin.listUsers()).includes(credential.user)) {
+    throw new ClientNameRefusedError(`client user ${name} exists already (broker user ${credential.user})`);
+  }
+  await admin.importDefinitions(userDefinitions(names, credential, random));
+  const url = accessUrl(brokerUrl, credential, vhostOf(names.cluster));
+  await waitUntilAccepted(url, credential.user);
+  return url;
+}
+
+/** Deletes client user `name`; the broker closes its open connections as it deletes the user (3.10, 4.x). */
+export async function removeClientUser(admin: BrokerAdmin, names: ClusterNames, name: string): Promise<void> {
+  await admin.deleteUsers([brokerUserOf(names.cluster, clientPrincipal(name))]);
+}
+
+/** The client principal called `name`, or ClientNameRefusedError. */
+export function clientPrincipal(name: string): Principal {
+  if (!clientNamePattern.test(name)) {
+    throw new ClientNameRefusedError(
+      `invalid client user name ${JSON.stringify(name)}: 1-32 of a-z, 0-9, '_'`,
+    );
+  }
+  if (reservedClientNames.includes(name)) {
+    throw new ClientNameRefusedError(`${name} is reserved: choose another client user name`);
+  }
+  return { kind: "client", name };
+}
+
+/** `brokerUrl` with the credential's user and password and the vhost, percent-encoded. */
+export function accessUrl(brokerUrl: string, credential: Credential, vhost: string): string {
+  const url = new URL(brokerUrl);
+  url.username = encodeURIComponent(credential.user);
+  url.password = encodeURIComponent(credential.password);
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  return url.toString();
+}
+
+async function waitUntilAccepted(url: string, user: string): Promise<void> {
+  const deadline = Date.now() + accessReadyTimeoutMs;
+  let lastError = "";
+  while (Date.now() < deadline) {
+    try {
+      const connection = await amqp.connect(url, { timeout: connectTimeoutMs });
+      await connection.close();
+      return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, accessPollMs));
+  }
+  throw new AccessNotReadyError(
+    `broker user ${user} could not log in within ${accessReadyTimeoutMs} ms: ${lastError}`,
+  );
+}
