@@ -186,7 +186,9 @@ export class ActorHost<State> implements Attachment {
     for (const queue of queues) {
       // An exclusive consumer: a second process with the same address is refused.
       consumers.push(
-        await channel.consume(queue, (message) => this.onActorDelivery(channel, message), { exclusive: true }),
+        await channel.consume(queue, (message) => this.onActorDelivery(channel, message), {
+          exclusive: true,
+        }),
       );
     }
     if (controlQueue !== null) {
@@ -307,7 +309,9 @@ export class ActorHost<State> implements Attachment {
   private controlRefusal(user: string | undefined): string | null {
     if (this.principal === null) return null;
     const operator = brokerUserOf(this.names.cluster, { kind: "operator" });
-    return user === operator ? null : `not the operator: control commands are ${operator}'s (user_id ${user ?? "none"})`;
+    return user === operator
+      ? null
+      : `not the operator: control commands are ${operator}'s (user_id ${user ?? "none"})`;
   }
 
   private applyControl(command: ControlCommand): void {

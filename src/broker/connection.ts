@@ -106,7 +106,12 @@ export class BrokerConnection extends EventEmitter {
    * wait in a bounded outbox. Returns false when the message is lost
    * (disconnected, or the outbox is full).
    */
-  publish(exchange: string, routingKey: string, content: Buffer, publishOptions: Options.Publish = {}): boolean {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: Options.Publish = {},
+  ): boolean {
     const options = { ...publishOptions, userId: this.user };
     const channel = this.channel;
     if (channel === null || this.outbox.length >= outboxMax) {

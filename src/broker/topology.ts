@@ -190,17 +190,30 @@ export function topologyFor(names: ClusterNames, user: string): TopologyTable | 
   return principal === null || principal.kind === "operator" ? topologyTable(names) : null;
 }
 
-/** Queue arguments of an actor's queues: stale traffic expires, refused and overflowing traffic is lost. */
+/**
+ * Queue arguments of an actor's queues: stale traffic expires, and what
+ * overflows or is refused by a node is lost (counted in `<c>.lost`). A
+ * client's exclusive queue dead-letters nothing: a client user may not write
+ * `<c>.lost`, and RabbitMQ asks for that to declare a queue dead-lettering there.
+ */
 export function actorQueueOptions(names: ClusterNames, exclusive: boolean): Options.AssertQueue {
-  const args: Record<string, unknown> = {
+  const bounds = { "x-max-length": actorQueueLengthMax, "x-max-length-bytes": actorQueueBytesMax };
+  if (exclusive) {
+    return {
+      exclusive: true,
+      durable: false,
+      autoDelete: true,
+      arguments: { "x-message-ttl": actorMessageTtlMs, ...bounds, "x-overflow": "reject-publish" },
+    };
+  }
+  const args = {
     "x-message-ttl": actorMessageTtlMs,
     "x-dead-letter-exchange": names.lost,
-    "x-max-length": actorQueueLengthMax,
-    "x-max-length-bytes": actorQueueBytesMax,
+    ...bounds,
     "x-overflow": "reject-publish-dlx",
+    "x-expires": actorQueueExpiresMs,
   };
-  if (exclusive) return { exclusive: true, durable: false, autoDelete: true, arguments: args };
-  return { durable: true, arguments: { ...args, "x-expires": actorQueueExpiresMs } };
+  return { durable: true, arguments: args };
 }
 
 /** A host's control queue: exclusive, bounded, commands expire (a command is only worth applying now). */

@@ -110,12 +110,15 @@ export async function findBroker(
   options: CommonOptions,
   mayStart: boolean,
   say: (line: string) => void = () => {},
+  /** A running secure cluster's access record (not for a command that starts a cluster). */
+  useAccessRecord = !mayStart,
 ): Promise<DiscoveredBroker> {
   try {
     const broker = await discoverBroker({
       url: options.url,
       cluster: options.cluster,
       mayStart,
+      useAccessRecord,
       onProgress: say,
     });
     if (options.verbose) say(`broker: ${redactUrl(broker.url)} (${broker.source})`);

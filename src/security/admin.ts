@@ -21,6 +21,8 @@ export interface BrokerAdmin {
   deleteVhost(vhost: string): Promise<void>;
   /** Deletes the users (the broker closes their connections); missing ones are no error. */
   deleteUsers(users: readonly string[]): Promise<void>;
+  /** How many connections the vhost has (0 for a missing one): a running cluster's nodes are connected. */
+  vhostConnections(vhost: string): Promise<number>;
 }
 
 export const AdminTarget = z.discriminatedUnion("kind", [
@@ -110,6 +112,7 @@ function firstLine(error: unknown): string {
 }
 
 const ListedUsers = z.array(z.object({ user: z.string() }).passthrough());
+const ListedConnections = z.array(z.object({ vhost: z.string() }).passthrough());
 /** rabbitmqctl's message when a deleted vhost or user is already gone (3.x and 4.x). */
 const missing = /does not exist/;
 
@@ -139,6 +142,10 @@ export function rabbitmqctlAdmin(control: Exclude<BrokerControlTarget, { kind: "
         users.map((user) => run(["delete_user", user]).then(() => undefined, tolerateMissing)),
       );
     },
+    vhostConnections: async (vhost) =>
+      ListedConnections.parse(JSON.parse(await run(["list_connections", "vhost", "--formatter", "json"]))).filter(
+        (row) => row.vhost === vhost,
+      ).length,
   };
 }
 
@@ -188,6 +195,10 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
       void (await request("DELETE", `/vhosts/${encodeURIComponent(vhost)}`, undefined, 404)),
     deleteUsers: async (users) => {
       if (users.length > 0) await request("POST", "/users/bulk-delete", { users });
+    },
+    vhostConnections: async (vhost) => {
+      const response = await request("GET", `/vhosts/${encodeURIComponent(vhost)}/connections`, undefined, 404);
+      return response.status === 404 ? 0 : z.array(z.unknown()).parse(await response.json()).length;
     },
   };
 }

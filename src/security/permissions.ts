@@ -74,7 +74,8 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
   const controlQueues = `${escapeRegex(names.controlQueue(address, ""))}${addressTail}`;
   return {
     configure: anyOf(own, [controlQueues]),
-    write: anyOf([...own, names.net, names.delay, names.events, names.rejected], [controlQueues]),
+    // `<c>.lost` too: RabbitMQ asks for write on a queue's dead-letter exchange to declare it.
+    write: anyOf([...own, names.net, names.delay, names.events, names.rejected, names.lost], [controlQueues]),
     read: anyOf([...own, names.net, names.requests, names.control], [controlQueues]),
     topics: [
       { exchange: names.net, write: ".*", read: anyOf([address]) },
@@ -86,14 +87,17 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
 /**
  * The operator runs the cluster: it declares and deletes the topology,
  * publishes control commands, reads events, `<c>.lost` and `<c>.rejected`,
- * watches traffic (the dashboard's tap) and runs its own clients. It cannot publish on the nodes' network
- * (`<c>.net`, `<c>.delay`), so it cannot speak as a node.
+ * watches traffic (the dashboard's tap) and runs its own clients. Nodes
+ * refuse anything it sends as a node (src/security/principal.ts).
  */
 function operatorPermissions(names: ClusterNames): UserPermissions {
   const cluster = `${escapeRegex(names.cluster)}\\.`;
   return {
     configure: `^${cluster}.*$`,
-    write: `^${cluster}(?!(net|delay)$).*$`,
+    // Write on every name: the delay queues it declares dead-letter into `<c>.net`, and
+    // RabbitMQ asks for write on a dead-letter exchange. Receivers still take
+    // nothing from it but as its own clients and control commands.
+    write: `^${cluster}.*$`,
     read: `^${cluster}.*$`,
     topics: [
       // It may watch any actor's traffic (the dashboard's --tap): the data is the operator's.

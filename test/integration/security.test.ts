@@ -19,7 +19,10 @@ function forged(from: string, to: string, viewNum: number, body: Record<string, 
 }
 
 /** What the broker said to one attempt: done, or the reason it closed the channel. */
-async function attempt(connection: ChannelModel, action: (channel: amqp.ConfirmChannel) => Promise<unknown>): Promise<string> {
+async function attempt(
+  connection: ChannelModel,
+  action: (channel: amqp.ConfirmChannel) => Promise<unknown>,
+): Promise<string> {
   const channel = await connection.createConfirmChannel();
   let closedWith = "";
   channel.on("error", (error: Error) => (closedWith = error.message));
@@ -68,7 +71,10 @@ describe("a secure cluster (pb)", () => {
 
   it("serves a client user's ordinary operations", async () => {
     const session = await cluster.clientsOf("alice").then((clients) => clients.newClient());
-    expect(await session.invoke({ f: "put", key: "k", value: "before" }, 5_000)).toEqual({ kind: "ok", value: "" });
+    expect(await session.invoke({ f: "put", key: "k", value: "before" }, 5_000)).toEqual({
+      kind: "ok",
+      value: "",
+    });
     expect(await session.invoke({ f: "get", key: "k" }, 5_000)).toEqual({ kind: "ok", value: "before" });
     await session.stop();
   });
@@ -85,22 +91,56 @@ describe("a secure cluster (pb)", () => {
       view: { viewNum: before.viewNum + 1000, primary: backup, backup: null },
       primaryIncarnation: 1,
     });
-    for (let i = 0; i < 5; i++) expect(await attempt(alice, publish(names.requests, "viewserver", ping, aliceUser))).toBe("done");
+    for (let i = 0; i < 5; i++)
+      expect(await attempt(alice, publish(names.requests, "viewserver", ping, aliceUser))).toBe("done");
     expect(await attempt(alice, publish(names.requests, backup, viewReply, aliceUser))).toBe("done");
     // Refused by the broker: another user's id, the nodes' network, control, other queues.
-    expect(await attempt(alice, publish(names.requests, "viewserver", ping, brokerUserOf(names.cluster, { kind: "node", address: primary })))).toMatch(/PRECONDITION|user_id/i);
+    expect(
+      await attempt(
+        alice,
+        publish(
+          names.requests,
+          "viewserver",
+          ping,
+          brokerUserOf(names.cluster, { kind: "node", address: primary }),
+        ),
+      ),
+    ).toMatch(/PRECONDITION|user_id/i);
     expect(await attempt(alice, publish(names.net, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     expect(await attempt(alice, publish(names.delay, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     const crash = Buffer.from(JSON.stringify({ type: "crash", node: primary }));
     expect(await attempt(alice, publish(names.control, "", crash))).toMatch(/ACCESS.REFUSED/);
-    expect(await attempt(alice, (ch) => ch.assertQueue(`${names.cluster}.actor.client-alice-x`, { exclusive: true }).then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-x`, names.net, "#")))).toMatch(/ACCESS.REFUSED/);
-    expect(await attempt(alice, (ch) => ch.assertQueue(`${names.cluster}.actor.client-alice-y`, { exclusive: true }).then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-y`, names.events, "#")))).toMatch(/ACCESS.REFUSED/);
-    expect(await attempt(alice, (ch) => ch.assertQueue(names.actorQueue("server-9")))).toMatch(/ACCESS.REFUSED/);
+    expect(
+      await attempt(alice, (ch) =>
+        ch
+          .assertQueue(`${names.cluster}.actor.client-alice-x`, { exclusive: true })
+          .then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-x`, names.net, "#")),
+      ),
+    ).toMatch(/ACCESS.REFUSED/);
+    expect(
+      await attempt(alice, (ch) =>
+        ch
+          .assertQueue(`${names.cluster}.actor.client-alice-y`, { exclusive: true })
+          .then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-y`, names.events, "#")),
+      ),
+    ).toMatch(/ACCESS.REFUSED/);
+    expect(await attempt(alice, (ch) => ch.assertQueue(names.actorQueue("server-9")))).toMatch(
+      /ACCESS.REFUSED/,
+    );
     expect(await attempt(alice, (ch) => ch.consume(names.lost, () => {}))).toMatch(/ACCESS.REFUSED/);
     expect(await attempt(alice, (ch) => ch.deleteExchange(names.net))).toMatch(/ACCESS.REFUSED/);
     // Each forged message that reached a node was refused there and counted.
-    await cluster.waitForEvent(() => cluster.rejectedEvents().length >= rejectedBefore + 6, 10_000, "6 refusals");
-    expect(cluster.rejectedEvents().slice(rejectedBefore).every((event) => /forged sender/.test(event.reason))).toBe(true);
+    await cluster.waitForEvent(
+      () => cluster.rejectedEvents().length >= rejectedBefore + 6,
+      10_000,
+      "6 refusals",
+    );
+    expect(
+      cluster
+        .rejectedEvents()
+        .slice(rejectedBefore)
+        .every((event) => /forged sender/.test(event.reason)),
+    ).toBe(true);
     await sleep(4 * cluster.config.clientRetryMs);
     samePrimaryAndView(before, await cluster.view());
     expect(cluster.exits).toEqual([]);
@@ -135,7 +175,11 @@ describe("an --insecure cluster (pb), the same forged ping", () => {
     const before = await cluster.view();
     const guest = await amqp.connect(inject("amqpUrl"));
     try {
-      const ping = forged(before.primary ?? "", "viewserver", before.viewNum, { type: "Ping", viewNum: 0, incarnation: 7 });
+      const ping = forged(before.primary ?? "", "viewserver", before.viewNum, {
+        type: "Ping",
+        viewNum: 0,
+        incarnation: 7,
+      });
       expect(await attempt(guest, publish(cluster.names.net, "viewserver", ping))).toBe("done");
     } finally {
       await guest.close();
