@@ -40,7 +40,7 @@ describe("tlsSocketOptions without files", () => {
 });
 
 describe.runIf(hasOpenssl())("tlsSocketOptions with PEM files", () => {
-  const directory = mkdtempSync(path.join(os.tmpdir(), "ht-tls-unit-"));
+  let directory = "";
   let certificates: TestCertificates;
   const file = (name: string, content: string): string => {
     const filePath = path.join(directory, name);
@@ -48,9 +48,12 @@ describe.runIf(hasOpenssl())("tlsSocketOptions with PEM files", () => {
     return filePath;
   };
   beforeAll(() => {
+    directory = mkdtempSync(path.join(os.tmpdir(), "ht-tls-unit-"));
     certificates = makeTestCertificates(directory);
   });
-  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  afterAll(() => {
+    if (directory !== "") rmSync(directory, { recursive: true, force: true });
+  });
 
   it("reads the CA bundle and the client certificate and key", () => {
     const options = tlsSocketOptions(url, {

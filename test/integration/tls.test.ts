@@ -41,13 +41,14 @@ const log = pino({ level: "silent" });
 const untrustedCertificate = /self[- ]signed certificate|unable to (get local issuer|verify)/i;
 
 describe.runIf(skipReason === null)("amqps:// to a private broker with a TLS listener", () => {
-  const directory = mkdtempSync(path.join(os.tmpdir(), "ht-tls-"));
+  let directory = "";
   let certificates: TestCertificates;
   let broker: PrivateBroker;
   let tlsUrl: string;
   const opened: BrokerConnection[] = [];
 
   beforeAll(async () => {
+    directory = mkdtempSync(path.join(os.tmpdir(), "ht-tls-"));
     certificates = makeTestCertificates(directory);
     const cluster = `ht-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
     broker = await startPrivateBroker(cluster, serverScript ?? "", undefined, {
@@ -64,7 +65,7 @@ describe.runIf(skipReason === null)("amqps:// to a private broker with a TLS lis
   });
   afterAll(async () => {
     await broker?.stop();
-    rmSync(directory, { recursive: true, force: true });
+    if (directory !== "") rmSync(directory, { recursive: true, force: true });
   });
 
   /** Sets the TLS variables for this test ("" unsets one), then opens a connection that does not retry. */
