@@ -63,7 +63,7 @@ export function tlsSocketOptions(
   }
   if (certPath !== null && keyPath !== null) {
     options.cert = readCertificates(certPath, tlsCertVariable);
-    options.key = readFile(keyPath, tlsKeyVariable);
+    options.key = readKey(keyPath);
     assertKeyFitsCertificate(options.cert, options.key);
   }
   return options;
@@ -110,7 +110,21 @@ function readCertificates(filePath: string, variable: string): Buffer {
   return content;
 }
 
-/** A key that is not PEM, is encrypted, or belongs to another certificate fails here, named. */
+/** PKCS#8 and the older OpenSSL form mark an encrypted PEM key so. */
+const encryptedKey = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/;
+
+/** The client key; an encrypted one is refused by name (there is no passphrase to give it). */
+function readKey(filePath: string): Buffer {
+  const key = readFile(filePath, tlsKeyVariable);
+  if (encryptedKey.test(key.toString("latin1"))) {
+    throw new TlsConfigurationError(
+      `${tlsKeyVariable}=${filePath}: the key is encrypted; give an unencrypted copy (openssl pkey -in KEY -out PLAIN_KEY) in a file only the pbkv user can read`,
+    );
+  }
+  return key;
+}
+
+/** A key that is not PEM or belongs to another certificate fails here, named. */
 function assertKeyFitsCertificate(cert: Buffer, key: Buffer): void {
   try {
     tls.createSecureContext({ cert, key });

@@ -76,6 +76,15 @@ describe.runIf(hasOpenssl())("tlsSocketOptions with PEM files", () => {
     );
   });
 
+  it("refuses an encrypted key by name (there is no passphrase to give it)", () => {
+    const encrypted = file(
+      "encrypted.key",
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    const settings = { PBKV_TLS_CERT: certificates.clientCertFile, PBKV_TLS_KEY: encrypted };
+    expect(() => tlsSocketOptions(url, settings)).toThrow(`PBKV_TLS_KEY=${encrypted}: the key is encrypted`);
+  });
+
   it("refuses a key that is not the client certificate's", () => {
     const mismatched = () =>
       tlsSocketOptions(url, {
