@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import amqp, { type Channel, type ChannelModel, type Options, type RecoveringChannelModel } from "amqplib";
 import type { Logger } from "pino";
+import { tlsSocketOptions } from "./tls.js";
 import { declareTopology, topologyRefreshMs, type TopologyTable } from "./topology.js";
 
 /** Deliveries in flight per consumer (per-consumer prefetch; RabbitMQ 4 has no global one). */
@@ -166,6 +167,7 @@ export class BrokerConnection extends EventEmitter {
       noDelay: true,
       timeout: connectTimeoutMs,
       clientProperties: { connection_name: this.options.connectionName },
+      ...tlsSocketOptions(this.options.url),
       recovery: {
         initialDelay: 100,
         maxDelay: reconnectDelayMsMax,
