@@ -24,12 +24,7 @@ export const localBrokerUrl = process.env["PBKV_LOCAL_BROKER"] || "amqp://guest:
 export const containerImage = "rabbitmq:4-management";
 
 export type BrokerSource =
-  | "--url"
-  | "RABBITMQ_URL"
-  | "access record"
-  | "local broker"
-  | "private broker"
-  | "container";
+  "--url" | "RABBITMQ_URL" | "access record" | "local broker" | "private broker" | "container";
 
 export interface DiscoveredBroker {
   url: string;

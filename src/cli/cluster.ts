@@ -151,7 +151,9 @@ interface ClusterStart {
 async function startAndServe(start: ClusterStart): Promise<number> {
   const { options, names, log, say, broker, logs } = start;
   if (options.purge) return purge(start);
-  const nodes = protocolOf(options).layout(options.servers).map((node) => node.address);
+  const nodes = protocolOf(options)
+    .layout(options.servers)
+    .map((node) => node.address);
   const access = await openClusterAccess({
     names,
     broker,
@@ -210,7 +212,9 @@ async function purge(start: ClusterStart): Promise<number> {
     try {
       const first = protocolOf(options).layout(options.servers)[0]?.address ?? "";
       await refuseIfRunning(connection, names, first);
-      const nodes = protocolOf(options).layout(options.servers).map((node) => node.address);
+      const nodes = protocolOf(options)
+        .layout(options.servers)
+        .map((node) => node.address);
       const deleted = await cleanUp(connection, names, nodes, say);
       if (deleted !== null) say(`deleted ${describeDeleted(deleted)} of "${names.cluster}"`);
     } finally {
@@ -283,7 +287,9 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     deleted = access.secure === null ? await cleanUp(connection, names, supervisor.addresses, say) : null;
     await connection.close();
     secured = await closeClusterAccess(access, names).catch((error: Error) => {
-      say(`could not delete the vhost and broker users of "${names.cluster}": ${error.message}; try npm run cluster -- --cluster ${names.cluster} --purge`);
+      say(
+        `could not delete the vhost and broker users of "${names.cluster}": ${error.message}; try npm run cluster -- --cluster ${names.cluster} --purge`,
+      );
       return "";
     });
     await broker.stop();

@@ -121,7 +121,9 @@ export async function purgeClusterAccess(
   }
   const vhost = vhostOf(names.cluster);
   if ((await admin.vhostConnections(vhost)) > 0) {
-    throw new CommandError(`cluster "${names.cluster}" is running (its vhost has connections): stop it first`);
+    throw new CommandError(
+      `cluster "${names.cluster}" is running (its vhost has connections): stop it first`,
+    );
   }
   const users = (await admin.listUsers()).filter((user) => principalOf(names.cluster, user) !== null);
   await teardownCluster(admin, vhost, users);

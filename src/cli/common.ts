@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { configArguments, serverCount, ServerCountConflictError } from "../protocols/configOptions.js";
 import { redactUrl } from "../broker/connection.js";
+import { isClientUser } from "../security/principal.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
@@ -129,6 +130,19 @@ export async function findBroker(
 }
 
 /**
+ * Refuses a client user's URL for what only the cluster's operator may do
+ * (fault commands, status, the event stream): its permissions would refuse
+ * it anyway, later and less clearly (docs/SECURITY.md).
+ */
+export function requireOperator(cluster: string, user: string, what: string): void {
+  if (!isClientUser(cluster, user)) return;
+  throw new CommandError(
+    `${what} needs the operator of "${cluster}": ${user} is a client user (get, put, append and view only); run it on the machine that started the cluster, or with the operator's URL`,
+    exitCodes.usage,
+  );
+}
+
+/**
  * Runs a command's body; a CommandError becomes one line on stderr and its
  * exit code. Only an unexpected error (a bug) prints its stack.
  */
@@ -145,8 +159,15 @@ export async function runCommand(body: () => Promise<number | void>): Promise<vo
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CommandError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof Error && /BrokerConnectionError|ClusterNotRunningError/.test(error.name)) {
+  if (
+    error instanceof Error &&
+    /^(BrokerConnectionError|ClusterNotRunningError|BrokerAdminError|AccessNotReadyError)$/.test(error.name)
+  ) {
     return { message: error.message, exitCode: exitCodes.noBroker };
+  }
+  // A PBKV_TLS_* file that is missing or wrong: the user's to fix.
+  if (error instanceof Error && error.name === "TlsConfigurationError") {
+    return { message: error.message, exitCode: exitCodes.usage };
   }
   if (error instanceof Error && (error as NodeJS.ErrnoException).code === "ERR_INVALID_URL") {
     // From RABBITMQ_URL: the option is checked when parsed.

@@ -143,9 +143,9 @@ export function rabbitmqctlAdmin(control: Exclude<BrokerControlTarget, { kind: "
       );
     },
     vhostConnections: async (vhost) =>
-      ListedConnections.parse(JSON.parse(await run(["list_connections", "vhost", "--formatter", "json"]))).filter(
-        (row) => row.vhost === vhost,
-      ).length,
+      ListedConnections.parse(
+        JSON.parse(await run(["list_connections", "vhost", "--formatter", "json"])),
+      ).filter((row) => row.vhost === vhost).length,
   };
 }
 
@@ -197,7 +197,12 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
       if (users.length > 0) await request("POST", "/users/bulk-delete", { users });
     },
     vhostConnections: async (vhost) => {
-      const response = await request("GET", `/vhosts/${encodeURIComponent(vhost)}/connections`, undefined, 404);
+      const response = await request(
+        "GET",
+        `/vhosts/${encodeURIComponent(vhost)}/connections`,
+        undefined,
+        404,
+      );
       return response.status === 404 ? 0 : z.array(z.unknown()).parse(await response.json()).length;
     },
   };

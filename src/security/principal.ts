@@ -73,6 +73,11 @@ export function clientAddressPrefix(principal: Principal | null): string {
   }
 }
 
+/** Whether `user` is one of `cluster`'s client users (who may not read events nor command faults). */
+export function isClientUser(cluster: string, user: string): boolean {
+  return principalOf(cluster, user)?.kind === "client";
+}
+
 /** A fresh, single-use client address for a connection of `user` to `cluster` (DESIGN §4.1). */
 export function newClientAddress(cluster: string, user: string): Address {
   return `${clientAddressPrefix(principalOf(cluster, user))}${nanoid(12)}`;
