@@ -28,6 +28,7 @@ import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
+import { RateBudget } from "./rateBudget.js";
 import {
   applyToFaults,
   cleanFaults,
@@ -48,6 +49,9 @@ import {
 export const countersIntervalMs = 1_000;
 /** At most this much of a rejected message is kept in `<c>.rejected`. */
 export const rejectedContentBytesMax = 64 * 1024;
+/** Refusals reported (logged, copied to `<c>.rejected`, announced) per second and at once; the rest are counted. */
+export const rejectReportsPerSecond = 200;
+export const rejectReportsBurst = 400;
 
 export interface ActorHostOptions<State> {
   names: ClusterNames;
@@ -81,6 +85,11 @@ export class ActorHost<State> implements Attachment {
   private readonly principal: Principal | null;
   /** Client sends held back by a delay fault (a client cannot publish to the broker's delay queues). */
   private readonly delayedSends = new Set<NodeJS.Timeout>();
+  private readonly rejectReports = new RateBudget(
+    rejectReportsPerSecond,
+    rejectReportsBurst,
+    performance.now(),
+  );
   private stopped = false;
   private initialized = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -358,8 +367,9 @@ export class ActorHost<State> implements Attachment {
   ): void {
     this.counters.rejected += 1;
     const bytes = message.content.length;
-    this.log.warn({ reason, bytes, source }, "invalid message rejected");
     if (source === "actor") safely(() => channel.ack(message));
+    if (!this.rejectReports.take(performance.now())) return; // a flood: counted only
+    this.log.warn({ reason, bytes, source }, "invalid message rejected");
     if (this.isClientUser()) return; // a client user may not write `<c>.rejected` nor events
     const truncated = bytes > rejectedContentBytesMax;
     this.connection.publish(
