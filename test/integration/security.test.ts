@@ -223,3 +223,49 @@ describe("an --insecure cluster (pb), the same forged ping", () => {
     expect(after.primary).not.toBe(before.primary);
   });
 });
+
+describe("a secure cluster (vr): the same identity rules for replicas", () => {
+  let cluster: TestCluster;
+  beforeAll(async () => {
+    cluster = await TestCluster.start({ protocol: "vr", secure: true });
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it("refuses a client user's forged view change and keeps the view", async () => {
+    const url = await cluster.addClientUser("mallory");
+    const user = brokerUserOf(cluster.names.cluster, { kind: "client", name: "mallory" });
+    const mallory = await amqp.connect(url);
+    mallory.on("error", () => {});
+    const before = await cluster.view();
+    const rejectedBefore = cluster.rejectedEvents().length;
+    const replicas = before.replicas ?? [];
+    const forger = replicas.find((replica) => replica !== before.primary) ?? "server-2";
+    try {
+      for (const to of replicas.filter((replica) => replica !== forger)) {
+        const startViewChange = forged(forger, to, before.viewNum + 1000, { type: "StartViewChange" });
+        expect(await attempt(mallory, publish(cluster.names.requests, to, startViewChange, user))).toBe(
+          "done",
+        );
+      }
+      expect(
+        await attempt(mallory, publish(cluster.names.net, before.primary ?? "", Buffer.from("{}"))),
+      ).toMatch(/ACCESS.REFUSED/);
+    } finally {
+      await mallory.close();
+    }
+    const expected = rejectedBefore + replicas.length - 1;
+    await cluster.waitForEvent(() => cluster.rejectedEvents().length >= expected, 10_000, "the refusals");
+    expect(
+      cluster
+        .rejectedEvents()
+        .slice(rejectedBefore)
+        .every((event) => /forged sender/.test(event.reason)),
+    ).toBe(true);
+    await sleep(500);
+    const after = await cluster.view();
+    expect(after.viewNum).toBe(before.viewNum);
+    expect(after.primary).toBe(before.primary);
+  });
+});
