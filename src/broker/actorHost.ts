@@ -6,7 +6,7 @@
 // in the process, so a reconnect to the broker does not touch it: timers keep
 // running while disconnected, and sends meanwhile are lost (the protocol
 // retries).
-import type { Channel, ConsumeMessage, Options } from "amqplib";
+import type { Channel, ConsumeMessage } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
@@ -28,22 +28,10 @@ import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
+import { HostSender } from "./hostSender.js";
 import { RateBudget } from "./rateBudget.js";
-import {
-  applyToFaults,
-  cleanFaults,
-  describeFaults,
-  type FaultSettings,
-  planSend,
-  type SendPlan,
-} from "./faults.js";
-import {
-  actorQueueOptions,
-  type ClusterNames,
-  controlQueueOptions,
-  dropPath,
-  faultPathHeader,
-} from "./topology.js";
+import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "./faults.js";
+import { actorQueueOptions, type ClusterNames, controlQueueOptions } from "./topology.js";
 
 /** Counters are published this often when they changed. */
 export const countersIntervalMs = 1_000;
@@ -83,8 +71,7 @@ export class ActorHost<State> implements Attachment {
   private readonly cell: ActorCell<State>;
   /** Who this host is on a secure cluster (from its connection's user); null on an open one. */
   private readonly principal: Principal | null;
-  /** Client sends held back by a delay fault (a client cannot publish to the broker's delay queues). */
-  private readonly delayedSends = new Set<NodeJS.Timeout>();
+  private readonly sender: HostSender;
   private readonly rejectReports = new RateBudget(
     rejectReportsPerSecond,
     rejectReportsBurst,
@@ -112,6 +99,15 @@ export class ActorHost<State> implements Attachment {
     this.connection = options.connection;
     this.log = options.log;
     this.principal = principalOf(options.names.cluster, options.connection.user);
+    this.sender = new HostSender({
+      names: options.names,
+      address: options.address,
+      asClient: options.definition.kind === "client",
+      connection: options.connection,
+      protocol: options.protocol,
+      counters: this.counters,
+      log: options.log,
+    });
     this.cell = new ActorCell(options.address, options.definition, this.cellHost(), {
       checkInvariants: options.checkInvariants,
       log: options.log,
@@ -156,8 +152,7 @@ export class ActorHost<State> implements Attachment {
     this.stopped = true;
     this.markAttached();
     this.clearTimers();
-    for (const handle of this.delayedSends) clearTimeout(handle);
-    this.delayedSends.clear();
+    this.sender.stop();
     if (this.countersTimer !== null) clearInterval(this.countersTimer);
     this.connection.remove(this);
     this.publishCounters(true);
@@ -439,88 +434,7 @@ export class ActorHost<State> implements Attachment {
   }
 
   private send(envelope: Envelope): void {
-    if (this.stopped) return;
-    const { to, body } = envelope;
-    this.counters.messagesOut += 1;
-    const content = Buffer.from(JSON.stringify(envelope));
-    if (content.length > messageBytesMax) {
-      this.log.warn(
-        { bytes: content.length, type: body.type },
-        "sending a message larger than receivers accept",
-      );
-    }
-    if (this.log.isLevelEnabled("debug"))
-      this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
-    const properties: Options.Publish = {
-      contentType: "application/json",
-      messageId: envelope.id,
-      type: body.type,
-      headers: { "pbkv-from": this.address },
-    };
-    const plan = planSend(this.faults, this.address, to, Math.random);
-    if (this.definition.kind === "client") return this.sendAsClient(to, content, properties, plan);
-    switch (plan.kind) {
-      case "partitioned":
-        this.counters.partitioned += 1;
-        return this.publishLost(to, content, properties, "partition");
-      case "dropped":
-        this.counters.dropped += 1;
-        return this.publishLost(to, content, properties, "drop");
-      case "deliver":
-        if (plan.copiesDelayMs.length > 1) this.counters.duplicated += plan.copiesDelayMs.length - 1;
-        for (const delayMs of plan.copiesDelayMs) this.publishCopy(to, content, properties, delayMs);
-    }
-  }
-
-  private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
-    let sent: boolean;
-    if (delayMs === 0) {
-      sent = this.connection.publish(this.names.net, to, content, properties);
-    } else {
-      this.counters.delayed += 1;
-      // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
-      // with the routing key it was published with: the destination address.
-      const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
-      sent = this.connection.publish(this.names.delay, to, content, { ...properties, headers });
-    }
-    this.countPublished(sent);
-  }
-
-  /**
-   * Clients publish to `<c>.requests` only (a secure cluster's client users
-   * may publish nowhere else), so the fault layer's loss and delay happen
-   * here: a lost message is counted, a delayed one waits on a timer.
-   */
-  private sendAsClient(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {
-    if (plan.kind !== "deliver") {
-      if (plan.kind === "partitioned") this.counters.partitioned += 1;
-      else this.counters.dropped += 1;
-      return;
-    }
-    if (plan.copiesDelayMs.length > 1) this.counters.duplicated += plan.copiesDelayMs.length - 1;
-    for (const delayMs of plan.copiesDelayMs) {
-      if (delayMs === 0) {
-        this.countPublished(this.connection.publish(this.names.requests, to, content, properties));
-        continue;
-      }
-      this.counters.delayed += 1;
-      const handle = setTimeout(() => {
-        this.delayedSends.delete(handle);
-        this.countPublished(this.connection.publish(this.names.requests, to, content, properties));
-      }, delayMs);
-      this.delayedSends.add(handle);
-    }
-  }
-
-  private countPublished(sent: boolean): void {
-    if (sent) this.counters.published += 1;
-    else this.counters.unsent += 1;
-  }
-
-  /** A lost message expires at once in `<c>.drop` and dead-letters into `<c>.lost`, where it can be counted. */
-  private publishLost(to: Address, content: Buffer, properties: Options.Publish, reason: string): void {
-    const headers = { ...properties.headers, [faultPathHeader]: dropPath, "pbkv-lost": reason };
-    this.connection.publish(this.names.delay, to, content, { ...properties, headers, expiration: "0" });
+    if (!this.stopped) this.sender.send(envelope, this.faults);
   }
 
   private setTimer(timer: TimerBase, afterMs: number, life: number): void {

@@ -1,0 +1,127 @@
+// The sending side of an actor host (DESIGN §5): every message an actor sends
+// goes through the fault layer of its host (src/broker/faults.ts) and out as
+// one AMQP publish per copy. Nodes publish to `<c>.net`, and let the broker
+// carry out delay (the TTL bucket queues of `<c>.delay`) and loss (`<c>.drop`,
+// into `<c>.lost`). Clients publish to `<c>.requests` only (a secure
+// cluster's client users may publish nowhere else): their loss is counted
+// here and their delay waits on a timer here.
+import type { Options } from "amqplib";
+import type { Logger } from "pino";
+import type { Address } from "../schemas/address.js";
+import type { NodeCounters } from "../schemas/clusterEvents.js";
+import type { Envelope } from "../schemas/envelope.js";
+import { messageBytesMax } from "../schemas/limits.js";
+import type { AnyProtocol } from "../protocols/protocol.js";
+import type { BrokerConnection } from "./connection.js";
+import { type FaultSettings, planSend, type SendPlan } from "./faults.js";
+import { type ClusterNames, dropPath, faultPathHeader } from "./topology.js";
+
+export interface HostSenderOptions {
+  names: ClusterNames;
+  address: Address;
+  /** A client's host: its messages are requests to nodes. */
+  asClient: boolean;
+  connection: BrokerConnection;
+  protocol: AnyProtocol;
+  /** The host's counters, counted into. */
+  counters: NodeCounters;
+  log: Logger;
+}
+
+export class HostSender {
+  /** Client sends held back by a delay fault. */
+  private readonly delayedSends = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly options: HostSenderOptions) {}
+
+  send(envelope: Envelope, faults: FaultSettings): void {
+    const { counters, log, address } = this.options;
+    counters.messagesOut += 1;
+    const content = Buffer.from(JSON.stringify(envelope));
+    if (content.length > messageBytesMax) {
+      log.warn(
+        { bytes: content.length, type: envelope.body.type },
+        "sending a message larger than receivers accept",
+      );
+    }
+    if (log.isLevelEnabled("debug"))
+      log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
+    const properties: Options.Publish = {
+      contentType: "application/json",
+      messageId: envelope.id,
+      type: envelope.body.type,
+      headers: { "pbkv-from": address },
+    };
+    const plan = planSend(faults, address, envelope.to, Math.random);
+    if (this.options.asClient) this.sendAsClient(envelope.to, content, properties, plan);
+    else this.sendAsNode(envelope.to, content, properties, plan);
+  }
+
+  /** Drops the sends a delay still holds (the host stops). */
+  stop(): void {
+    for (const handle of this.delayedSends) clearTimeout(handle);
+    this.delayedSends.clear();
+  }
+
+  private sendAsNode(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {
+    const counters = this.options.counters;
+    switch (plan.kind) {
+      case "partitioned":
+        counters.partitioned += 1;
+        return this.publishLost(to, content, properties, "partition");
+      case "dropped":
+        counters.dropped += 1;
+        return this.publishLost(to, content, properties, "drop");
+      case "deliver":
+        if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
+        for (const delayMs of plan.copiesDelayMs) this.publishCopy(to, content, properties, delayMs);
+    }
+  }
+
+  private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
+    const { connection, names } = this.options;
+    if (delayMs === 0) return this.countPublished(connection.publish(names.net, to, content, properties));
+    this.options.counters.delayed += 1;
+    // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
+    // with the routing key it was published with: the destination address.
+    const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
+    this.countPublished(connection.publish(names.delay, to, content, { ...properties, headers }));
+  }
+
+  /** A lost message expires at once in `<c>.drop` and dead-letters into `<c>.lost`, where it can be counted. */
+  private publishLost(to: Address, content: Buffer, properties: Options.Publish, reason: string): void {
+    const headers = { ...properties.headers, [faultPathHeader]: dropPath, "pbkv-lost": reason };
+    const { connection, names } = this.options;
+    connection.publish(names.delay, to, content, { ...properties, headers, expiration: "0" });
+  }
+
+  private sendAsClient(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {
+    const counters = this.options.counters;
+    if (plan.kind !== "deliver") {
+      if (plan.kind === "partitioned") counters.partitioned += 1;
+      else counters.dropped += 1;
+      return;
+    }
+    if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
+    const { connection, names } = this.options;
+    const publish = (): void =>
+      this.countPublished(connection.publish(names.requests, to, content, properties));
+    for (const delayMs of plan.copiesDelayMs) {
+      if (delayMs === 0) {
+        publish();
+        continue;
+      }
+      counters.delayed += 1;
+      const handle = setTimeout(() => {
+        this.delayedSends.delete(handle);
+        publish();
+      }, delayMs);
+      this.delayedSends.add(handle);
+    }
+  }
+
+  private countPublished(sent: boolean): void {
+    if (sent) this.options.counters.published += 1;
+    else this.options.counters.unsent += 1;
+  }
+}
