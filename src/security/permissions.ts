@@ -74,7 +74,8 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
   const controlQueues = `${escapeRegex(names.controlQueue(address, ""))}${addressTail}`;
   return {
     configure: anyOf(own, [controlQueues]),
-    write: anyOf([...own, names.net, names.delay, names.events, names.rejected], [controlQueues]),
+    // `<c>.lost`: the dead-letter exchange of its queues, which RabbitMQ lets only a writer of it declare.
+    write: anyOf([...own, names.net, names.delay, names.events, names.rejected, names.lost], [controlQueues]),
     read: anyOf([...own, names.net, names.requests, names.control], [controlQueues]),
     topics: [
       { exchange: names.net, write: ".*", read: anyOf([address]) },
@@ -94,7 +95,10 @@ function operatorPermissions(names: ClusterNames): UserPermissions {
   const clients = `^${escapeRegex(clientAddressPrefix({ kind: "operator" }))}${addressTail}$`;
   return {
     configure: `^${cluster}.*$`,
-    write: `^${cluster}(?!(net|delay)$).*$`,
+    // `<c>.net` is the delay queues' dead-letter exchange, which RabbitMQ lets only a writer of it
+    // declare; its topic permission (no routing key but the empty one, bound by no queue) keeps the
+    // operator from speaking as a node there.
+    write: `^${cluster}(?!delay$).*$`,
     read: `^${cluster}.*$`,
     topics: [
       { exchange: names.net, write: nothing, read: clients },
@@ -115,7 +119,8 @@ function clientPermissions(names: ClusterNames, principal: Principal): UserPermi
   const queues = `${escapeRegex(names.actorQueue(prefix))}${addressTail}`;
   return {
     configure: anyOf([], [queues]),
-    write: anyOf([names.requests], [queues]),
+    // `<c>.lost`: the dead-letter exchange of its queues, which RabbitMQ lets only a writer of it declare.
+    write: anyOf([names.requests, names.lost], [queues]),
     read: anyOf([names.net], [queues]),
     topics: [
       { exchange: names.net, write: nothing, read: `^${escapeRegex(prefix)}${addressTail}$` },

@@ -1,0 +1,161 @@
+// A secure cluster on the real broker (issue 17, docs/SECURITY.md): one
+// definitions import makes its vhost and users; each user logs in with the
+// URL it was given; guest cannot open the vhost; a client user cannot listen
+// to others' traffic on `<c>.net` nor send control commands; a node binds only
+// its own address; client users come and go (a removed one is cut off at
+// once); teardown leaves no vhost and no user behind.
+import amqp, { type Channel, type ChannelModel } from "amqplib";
+import { nanoid } from "nanoid";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  actorQueueOptions,
+  clusterNames,
+  declareTopology,
+  topologyTable,
+} from "../../src/broker/topology.js";
+import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
+import { type BrokerAdmin, rabbitmqctlAdmin } from "../../src/security/admin.js";
+import {
+  addClientUser,
+  ClientNameRefusedError,
+  provisionCluster,
+  type ProvisionedCluster,
+  removeClientUser,
+  teardownCluster,
+} from "../../src/security/provision.js";
+
+const control = inject("brokerControl");
+const brokerUrl = inject("amqpUrl");
+const names = clusterNames(`hp-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`);
+const nodes = protocolNamed("pb")
+  .layout(3)
+  .map((node) => node.address);
+const open: ChannelModel[] = [];
+
+async function connect(url: string): Promise<ChannelModel> {
+  const connection = await amqp.connect(url, { timeout: 5_000 });
+  connection.on("error", () => {}); // a forced close is what some tests wait for
+  open.push(connection);
+  return connection;
+}
+
+async function channelOf(connection: ChannelModel): Promise<Channel> {
+  const channel = await connection.createChannel();
+  channel.on("error", () => {}); // refusals close the channel; the next call rejects with the reason
+  return channel;
+}
+
+/** What the broker answers to `action` on a fresh channel: "ok", or its refusal (the channel's close). */
+async function outcome(connection: ChannelModel, action: (channel: Channel) => unknown): Promise<string> {
+  const channel = await channelOf(connection);
+  try {
+    await action(channel);
+    await channel.checkExchange(names.net); // a round trip: a refused publish closes the channel before it
+    await channel.close();
+    return "ok";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe.skipIf(control.kind === "none")(
+  `a secure cluster provisioned with rabbitmqctl (${control.kind})`,
+  () => {
+    const admin: BrokerAdmin = rabbitmqctlAdmin(control.kind === "none" ? { kind: "local" } : control);
+    let cluster: ProvisionedCluster;
+    let operator: ChannelModel;
+    let tornDown = false;
+
+    beforeAll(async () => {
+      cluster = await provisionCluster(admin, { names, brokerUrl, nodes });
+      operator = await connect(cluster.operatorUrl);
+      // The operator declares the shared topology, as `npm run cluster` does.
+      await declareTopology(await channelOf(operator), topologyTable(names));
+    });
+
+    afterAll(async () => {
+      await Promise.allSettled(open.map((connection) => connection.close()));
+      if (tornDown) return; // the last test did
+      await teardownCluster(admin, `pbkv-${names.cluster}`, [
+        ...(cluster?.users ?? []),
+        `${names.cluster}.client.alice`,
+      ]);
+    });
+
+    it("gives every node and the operator a user in the cluster's vhost, and guest nothing there", async () => {
+      expect(cluster.vhost).toBe(`pbkv-${names.cluster}`);
+      expect([...cluster.nodeUrls.keys()]).toEqual(["viewserver", "server-1", "server-2", "server-3"]);
+      expect(cluster.users).toEqual([
+        `${names.cluster}.operator`,
+        ...nodes.map((node) => `${names.cluster}.node.${node}`),
+      ]);
+      for (const url of cluster.nodeUrls.values()) await connect(url);
+      const guestInVhost = new URL(brokerUrl);
+      guestInVhost.pathname = `/${cluster.vhost}`;
+      await expect(amqp.connect(guestInVhost.toString(), { timeout: 5_000 })).rejects.toThrow();
+    });
+
+    it("lets a node declare its own queue and bind it with its own address only", async () => {
+      const node = await connect(cluster.nodeUrls.get("server-1") ?? "");
+      const queue = names.actorQueue("server-1");
+      expect(
+        await outcome(node, (channel) => channel.assertQueue(queue, actorQueueOptions(names, false))),
+      ).toBe("ok");
+      expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-1"))).toBe("ok");
+      expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-2"))).toMatch(
+        /403 \(ACCESS-REFUSED\).*topic 'server-2'/,
+      );
+      const other = names.actorQueue("server-2");
+      expect(
+        await outcome(node, (channel) => channel.assertQueue(other, actorQueueOptions(names, false))),
+      ).toMatch(/403/);
+    });
+
+    it("adds a client user that cannot bind <c>.net with # nor publish a control command", async () => {
+      const url = await addClientUser(admin, names, brokerUrl, "alice");
+      expect(new URL(url).username).toBe(encodeURIComponent(`${names.cluster}.client.alice`));
+      const alice = await connect(url);
+      const queue = names.actorQueue("client-alice-1");
+      const declare = (channel: Channel): unknown =>
+        channel.assertQueue(queue, actorQueueOptions(names, true));
+      expect(await outcome(alice, declare)).toBe("ok");
+      const bind = (key: string) => async (channel: Channel) => {
+        await declare(channel);
+        await channel.bindQueue(queue, names.net, key);
+      };
+      expect(await outcome(alice, bind("client-alice-1"))).toBe("ok");
+      expect(await outcome(alice, bind("#"))).toMatch(/403 \(ACCESS-REFUSED\).*topic '#'/);
+      const command = Buffer.from(JSON.stringify({ type: "heal" }));
+      expect(await outcome(alice, (channel) => channel.publish(names.control, "", command))).toMatch(
+        /403 \(ACCESS-REFUSED\).*access to exchange '.*\.control'/,
+      );
+      expect(await outcome(alice, (channel) => channel.publish(names.requests, "viewserver", command))).toBe(
+        "ok",
+      );
+    });
+
+    it("refuses an existing, a malformed and a reserved client user name", async () => {
+      await expect(addClientUser(admin, names, brokerUrl, "alice")).rejects.toThrow(/exists already/);
+      await expect(addClientUser(admin, names, brokerUrl, "Bob-1")).rejects.toThrow(ClientNameRefusedError);
+      await expect(addClientUser(admin, names, brokerUrl, "operator")).rejects.toThrow(/reserved/);
+    });
+
+    it("removes a client user: its open connection is closed by the broker and it cannot log in again", async () => {
+      const url = await addClientUser(admin, names, brokerUrl, "bob");
+      const bob = await connect(url);
+      const closed = new Promise<string>((resolve) => bob.on("close", (error) => resolve(String(error))));
+      await removeClientUser(admin, names, "bob");
+      expect(await closed).toMatch(/CONNECTION_FORCED.*is deleted/);
+      await expect(amqp.connect(url, { timeout: 5_000 })).rejects.toThrow(/ACCESS.REFUSED/);
+    });
+
+    it("tears down to no vhost and no user of the cluster", async () => {
+      await teardownCluster(admin, cluster.vhost, [...cluster.users, `${names.cluster}.client.alice`]);
+      tornDown = true;
+      const vhosts = await rabbitmqctl(control, ["-q", "list_vhosts", "name"]);
+      expect(vhosts.split("\n")).not.toContain(cluster.vhost);
+      expect((await admin.listUsers()).filter((user) => user.startsWith(`${names.cluster}.`))).toEqual([]);
+    });
+  },
+);
