@@ -3,7 +3,10 @@
 // URL it was given; guest cannot open the vhost; a client user cannot listen
 // to others' traffic on `<c>.net` nor send control commands; a node binds only
 // its own address; client users come and go (a removed one is cut off at
-// once); teardown leaves no vhost and no user behind.
+// once, with `npm run user` too); teardown leaves no vhost and no user behind.
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -21,9 +24,10 @@ import {
   ClientNameRefusedError,
   provisionCluster,
   type ProvisionedCluster,
-  removeClientUser,
   teardownCluster,
 } from "../../src/security/provision.js";
+import { writeAccessRecord } from "../../src/security/record.js";
+import { runCli } from "../support/cli.js";
 
 const control = inject("brokerControl");
 const brokerUrl = inject("amqpUrl");
@@ -32,6 +36,8 @@ const nodes = protocolNamed("pb")
   .layout(3)
   .map((node) => node.address);
 const open: ChannelModel[] = [];
+/** The access record `npm run user` reads lives here (its TMPDIR), not in the machine's temp directory. */
+const recordDirectory = mkdtempSync(path.join(os.tmpdir(), "pbkv-hp-provision-"));
 
 async function connect(url: string): Promise<ChannelModel> {
   const connection = await amqp.connect(url, { timeout: 5_000 });
@@ -76,12 +82,34 @@ describe.skipIf(control.kind === "none")(
 
     afterAll(async () => {
       await Promise.allSettled(open.map((connection) => connection.close()));
+      rmSync(recordDirectory, { recursive: true, force: true });
       if (tornDown) return; // the last test did
       await teardownCluster(admin, `pbkv-${names.cluster}`, [
         ...(cluster?.users ?? []),
         `${names.cluster}.client.alice`,
       ]);
     });
+
+    /** The access record `npm run cluster` would write: this process owns the cluster. */
+    function writeRecord(): void {
+      const saved = process.env["TMPDIR"];
+      process.env["TMPDIR"] = recordDirectory;
+      try {
+        writeAccessRecord({
+          cluster: names.cluster,
+          brokerUrl,
+          vhost: cluster.vhost,
+          operatorUrl: cluster.operatorUrl,
+          nodeUrls: Object.fromEntries(cluster.nodeUrls),
+          clientUsers: ["alice"],
+          admin: admin.target,
+          ownerPid: process.pid,
+        });
+      } finally {
+        if (saved === undefined) delete process.env["TMPDIR"];
+        else process.env["TMPDIR"] = saved;
+      }
+    }
 
     it("gives every node and the operator a user in the cluster's vhost, and guest nothing there", async () => {
       expect(cluster.vhost).toBe(`pbkv-${names.cluster}`);
@@ -141,11 +169,20 @@ describe.skipIf(control.kind === "none")(
       await expect(addClientUser(admin, names, brokerUrl, "operator")).rejects.toThrow(/reserved/);
     });
 
-    it("removes a client user: its open connection is closed by the broker and it cannot log in again", async () => {
-      const url = await addClientUser(admin, names, brokerUrl, "bob");
+    it("adds, lists and removes a client user with npm run user: the removed user's connection is closed", async () => {
+      writeRecord();
+      const env = { TMPDIR: recordDirectory };
+      const added = await runCli("user", ["add", "bob", "--cluster", names.cluster], undefined, env);
+      expect(added.code, added.stderr).toBe(0);
+      const url = added.stdout.trim().split("\n").at(-1) ?? "";
+      expect(new URL(url).username).toBe(`${names.cluster}.client.bob`);
       const bob = await connect(url);
       const closed = new Promise<string>((resolve) => bob.on("close", (error) => resolve(String(error))));
-      await removeClientUser(admin, names, "bob");
+      const listed = await runCli("user", ["list", "--cluster", names.cluster], undefined, env);
+      expect(listed.stdout).toBe("alice\nbob\n");
+      const removed = await runCli("user", ["remove", "bob", "--cluster", names.cluster], undefined, env);
+      expect(removed.code, removed.stderr).toBe(0);
+      // RabbitMQ closes a deleted user's connections itself (3.10 and 4.x): nothing else to do.
       expect(await closed).toMatch(/CONNECTION_FORCED.*is deleted/);
       await expect(amqp.connect(url, { timeout: 5_000 })).rejects.toThrow(/ACCESS.REFUSED/);
     });
