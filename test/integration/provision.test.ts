@@ -124,6 +124,16 @@ describe.skipIf(control.kind === "none")(
       await expect(amqp.connect(guestInVhost.toString(), { timeout: 5_000 })).rejects.toThrow();
     });
 
+    it("keeps the operator, who declared the topology, from speaking as a node on <c>.net or <c>.delay", async () => {
+      const message = Buffer.from("{}");
+      expect(await outcome(operator, (channel) => channel.publish(names.net, "server-1", message))).toMatch(
+        /403 \(ACCESS-REFUSED\).*topic 'server-1'/,
+      );
+      expect(await outcome(operator, (channel) => channel.publish(names.delay, "server-1", message))).toMatch(
+        /403 \(ACCESS-REFUSED\).*access to exchange '.*\.delay'/,
+      );
+    });
+
     it("lets a node declare its own queue and bind it with its own address only", async () => {
       const node = await connect(cluster.nodeUrls.get("server-1") ?? "");
       const queue = names.actorQueue("server-1");
