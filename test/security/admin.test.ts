@@ -60,7 +60,7 @@ describe("managementAdmin", () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const basic = `Basic ${Buffer.from("admin@x:p:ss").toString("base64")}`;
 
-  it("imports definitions with one POST /api/definitions of the JSON, with the credentials as Basic auth", async () => {
+  it("imports definitions with one POST /api/definitions, then takes back the permissions the API gave its caller", async () => {
     const names = clusterNames("hp-a");
     const definitions = clusterDefinitions(
       names,
@@ -76,6 +76,13 @@ describe("managementAdmin", () => {
         authorization: basic,
         contentType: "application/json",
         body: JSON.stringify(definitions),
+      },
+      {
+        method: "DELETE",
+        url: "/api/permissions/pbkv-hp-a/admin%40x",
+        authorization: basic,
+        contentType: "",
+        body: "",
       },
     ]);
   });
