@@ -196,7 +196,13 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
     deleteVhost: async (vhost) =>
       void (await request("DELETE", `/vhosts/${encodeURIComponent(vhost)}`, undefined, 404)),
     deleteUsers: async (users) => {
-      if (users.length > 0) await request("POST", "/users/bulk-delete", { users });
+      if (users.length === 0) return;
+      // bulk-delete refuses the whole list (HTTP 400 no_such_user) when one of them is missing.
+      const existing = ManagementUsers.parse(await (await request("GET", "/users")).json()).map(
+        (row) => row.name,
+      );
+      const present = users.filter((user) => existing.includes(user));
+      if (present.length > 0) await request("POST", "/users/bulk-delete", { users: present });
     },
   };
 }

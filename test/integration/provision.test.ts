@@ -18,7 +18,7 @@ import {
 } from "../../src/broker/topology.js";
 import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
 import { protocolNamed } from "../../src/protocols/registry.js";
-import { type BrokerAdmin, rabbitmqctlAdmin } from "../../src/security/admin.js";
+import { type BrokerAdmin, managementAdmin, rabbitmqctlAdmin } from "../../src/security/admin.js";
 import {
   addClientUser,
   ClientNameRefusedError,
@@ -30,8 +30,6 @@ import { writeAccessRecord } from "../../src/security/record.js";
 import { runCli } from "../support/cli.js";
 
 const control = inject("brokerControl");
-const brokerUrl = inject("amqpUrl");
-const names = clusterNames(`hp-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`);
 const nodes = protocolNamed("pb")
   .layout(3)
   .map((node) => node.address);
@@ -57,7 +55,7 @@ async function outcome(connection: ChannelModel, action: (channel: Channel) => u
   const channel = await channelOf(connection);
   try {
     await action(channel);
-    await channel.checkExchange(names.net); // a round trip: a refused publish closes the channel before it
+    await channel.checkExchange("amq.direct"); // a round trip: a refused publish closes the channel before it
     await channel.close();
     return "ok";
   } catch (error) {
@@ -65,144 +63,188 @@ async function outcome(connection: ChannelModel, action: (channel: Channel) => u
   }
 }
 
-describe.skipIf(control.kind === "none")(
-  `a secure cluster provisioned with rabbitmqctl (${control.kind})`,
-  () => {
-    const admin: BrokerAdmin = rabbitmqctlAdmin(control.kind === "none" ? { kind: "local" } : control);
-    let cluster: ProvisionedCluster;
-    let operator: ChannelModel;
-    let tornDown = false;
+/** One way to administer the broker: provisioning and everything after it are tested for each. */
+interface Way {
+  label: string;
+  admin: BrokerAdmin;
+  /** The AMQP URL of the broker `admin` administers. */
+  brokerUrl: string;
+  vhosts(): Promise<string[]>;
+}
 
-    beforeAll(async () => {
-      cluster = await provisionCluster(admin, { names, brokerUrl, nodes });
-      operator = await connect(cluster.operatorUrl);
-      // The operator declares the shared topology, as `npm run cluster` does.
-      await declareTopology(await channelOf(operator), topologyTable(names));
+function ways(): Way[] {
+  const found: Way[] = [];
+  if (control.kind !== "none") {
+    found.push({
+      label: `rabbitmqctl (${control.kind})`,
+      admin: rabbitmqctlAdmin(control),
+      brokerUrl: inject("amqpUrl"),
+      vhosts: async () => (await rabbitmqctl(control, ["-q", "list_vhosts", "name"])).split("\n"),
     });
-
-    afterAll(async () => {
-      await Promise.allSettled(open.map((connection) => connection.close()));
-      rmSync(recordDirectory, { recursive: true, force: true });
-      if (tornDown) return; // the last test did
-      await teardownCluster(admin, `pbkv-${names.cluster}`, [
-        ...(cluster?.users ?? []),
-        `${names.cluster}.client.alice`,
-      ]);
-    });
-
-    /** The access record `npm run cluster` would write: this process owns the cluster. */
-    function writeRecord(): void {
-      const saved = process.env["TMPDIR"];
-      process.env["TMPDIR"] = recordDirectory;
-      try {
-        writeAccessRecord({
-          cluster: names.cluster,
-          brokerUrl,
-          vhost: cluster.vhost,
-          operatorUrl: cluster.operatorUrl,
-          nodeUrls: Object.fromEntries(cluster.nodeUrls),
-          clientUsers: ["alice"],
-          admin: admin.target,
-          ownerPid: process.pid,
+  }
+  // The management API, when given one (e.g. a rabbitmq:4-management container's): PBKV_TEST_ADMIN_URL
+  // (http://USER:PASS@HOST:15672) and the same broker's AMQP URL, PBKV_TEST_ADMIN_AMQP_URL.
+  const adminUrl = process.env["PBKV_TEST_ADMIN_URL"];
+  const amqpUrl = process.env["PBKV_TEST_ADMIN_AMQP_URL"];
+  if (adminUrl !== undefined && amqpUrl !== undefined) {
+    const api = new URL(adminUrl);
+    const authorization = `Basic ${Buffer.from(`${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`).toString("base64")}`;
+    found.push({
+      label: `the management API at ${api.host}`,
+      admin: managementAdmin(adminUrl),
+      brokerUrl: amqpUrl,
+      vhosts: async () => {
+        const response = await fetch(`${api.protocol}//${api.host}/api/vhosts`, {
+          headers: { authorization },
         });
-      } finally {
-        if (saved === undefined) delete process.env["TMPDIR"];
-        else process.env["TMPDIR"] = saved;
-      }
+        return ((await response.json()) as { name: string }[]).map((vhost) => vhost.name);
+      },
+    });
+  }
+  return found;
+}
+
+const allWays = ways();
+if (allWays.length === 0) {
+  it.skip("a secure cluster: no rabbitmqctl reaches the test broker and PBKV_TEST_ADMIN_URL is not set", () => {});
+}
+
+describe.each(allWays)("a secure cluster administered with $label", ({ admin, brokerUrl, vhosts }) => {
+  const names = clusterNames(`hp-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`);
+  let cluster: ProvisionedCluster;
+  let operator: ChannelModel;
+  let tornDown = false;
+
+  beforeAll(async () => {
+    cluster = await provisionCluster(admin, { names, brokerUrl, nodes });
+    operator = await connect(cluster.operatorUrl);
+    // The operator declares the shared topology, as `npm run cluster` does.
+    await declareTopology(await channelOf(operator), topologyTable(names));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(open.map((connection) => connection.close()));
+    rmSync(recordDirectory, { recursive: true, force: true });
+    if (tornDown) return; // the last test did
+    await teardownCluster(admin, `pbkv-${names.cluster}`, [
+      ...(cluster?.users ?? []),
+      `${names.cluster}.client.alice`,
+    ]);
+  });
+
+  /** The access record `npm run cluster` would write: this process owns the cluster. */
+  function writeRecord(): void {
+    const saved = process.env["TMPDIR"];
+    process.env["TMPDIR"] = recordDirectory;
+    try {
+      writeAccessRecord({
+        cluster: names.cluster,
+        brokerUrl,
+        vhost: cluster.vhost,
+        operatorUrl: cluster.operatorUrl,
+        nodeUrls: Object.fromEntries(cluster.nodeUrls),
+        clientUsers: ["alice"],
+        admin: admin.target,
+        ownerPid: process.pid,
+      });
+    } finally {
+      if (saved === undefined) delete process.env["TMPDIR"];
+      else process.env["TMPDIR"] = saved;
     }
+  }
 
-    it("gives every node and the operator a user in the cluster's vhost, and guest nothing there", async () => {
-      expect(cluster.vhost).toBe(`pbkv-${names.cluster}`);
-      expect([...cluster.nodeUrls.keys()]).toEqual(["viewserver", "server-1", "server-2", "server-3"]);
-      expect(cluster.users).toEqual([
-        `${names.cluster}.operator`,
-        ...nodes.map((node) => `${names.cluster}.node.${node}`),
-      ]);
-      for (const url of cluster.nodeUrls.values()) await connect(url);
-      const guestInVhost = new URL(brokerUrl);
-      guestInVhost.pathname = `/${cluster.vhost}`;
-      await expect(amqp.connect(guestInVhost.toString(), { timeout: 5_000 })).rejects.toThrow();
-    });
+  it("gives every node and the operator a user in the cluster's vhost, and guest nothing there", async () => {
+    expect(cluster.vhost).toBe(`pbkv-${names.cluster}`);
+    expect([...cluster.nodeUrls.keys()]).toEqual(["viewserver", "server-1", "server-2", "server-3"]);
+    expect(cluster.users).toEqual([
+      `${names.cluster}.operator`,
+      ...nodes.map((node) => `${names.cluster}.node.${node}`),
+    ]);
+    for (const url of cluster.nodeUrls.values()) await connect(url);
+    const guestInVhost = new URL(brokerUrl);
+    guestInVhost.pathname = `/${cluster.vhost}`;
+    await expect(amqp.connect(guestInVhost.toString(), { timeout: 5_000 })).rejects.toThrow();
+  });
 
-    it("keeps the operator, who declared the topology, from speaking as a node on <c>.net or <c>.delay", async () => {
-      const message = Buffer.from("{}");
-      expect(await outcome(operator, (channel) => channel.publish(names.net, "server-1", message))).toMatch(
-        /403 \(ACCESS-REFUSED\).*topic 'server-1'/,
-      );
-      expect(await outcome(operator, (channel) => channel.publish(names.delay, "server-1", message))).toMatch(
-        /403 \(ACCESS-REFUSED\).*access to exchange '.*\.delay'/,
-      );
-    });
+  it("keeps the operator, who declared the topology, from speaking as a node on <c>.net or <c>.delay", async () => {
+    const message = Buffer.from("{}");
+    expect(await outcome(operator, (channel) => channel.publish(names.net, "server-1", message))).toMatch(
+      /403 \(ACCESS-REFUSED\).*topic 'server-1'/,
+    );
+    expect(await outcome(operator, (channel) => channel.publish(names.delay, "server-1", message))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange '.*\.delay'/,
+    );
+  });
 
-    it("lets a node declare its own queue and bind it with its own address only", async () => {
-      const node = await connect(cluster.nodeUrls.get("server-1") ?? "");
-      const queue = names.actorQueue("server-1");
-      expect(
-        await outcome(node, (channel) => channel.assertQueue(queue, actorQueueOptions(names, false))),
-      ).toBe("ok");
-      expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-1"))).toBe("ok");
-      expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-2"))).toMatch(
-        /403 \(ACCESS-REFUSED\).*topic 'server-2'/,
-      );
-      const other = names.actorQueue("server-2");
-      expect(
-        await outcome(node, (channel) => channel.assertQueue(other, actorQueueOptions(names, false))),
-      ).toMatch(/403/);
-    });
+  it("lets a node declare its own queue and bind it with its own address only", async () => {
+    const node = await connect(cluster.nodeUrls.get("server-1") ?? "");
+    const queue = names.actorQueue("server-1");
+    expect(
+      await outcome(node, (channel) => channel.assertQueue(queue, actorQueueOptions(names, false))),
+    ).toBe("ok");
+    expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-1"))).toBe("ok");
+    expect(await outcome(node, (channel) => channel.bindQueue(queue, names.net, "server-2"))).toMatch(
+      /403 \(ACCESS-REFUSED\).*topic 'server-2'/,
+    );
+    const other = names.actorQueue("server-2");
+    expect(
+      await outcome(node, (channel) => channel.assertQueue(other, actorQueueOptions(names, false))),
+    ).toMatch(/403/);
+  });
 
-    it("adds a client user that cannot bind <c>.net with # nor publish a control command", async () => {
-      const url = await addClientUser(admin, names, brokerUrl, "alice");
-      expect(new URL(url).username).toBe(encodeURIComponent(`${names.cluster}.client.alice`));
-      const alice = await connect(url);
-      const queue = names.actorQueue("client-alice-1");
-      const declare = (channel: Channel): unknown =>
-        channel.assertQueue(queue, actorQueueOptions(names, true));
-      expect(await outcome(alice, declare)).toBe("ok");
-      const bind = (key: string) => async (channel: Channel) => {
-        await declare(channel);
-        await channel.bindQueue(queue, names.net, key);
-      };
-      expect(await outcome(alice, bind("client-alice-1"))).toBe("ok");
-      expect(await outcome(alice, bind("#"))).toMatch(/403 \(ACCESS-REFUSED\).*topic '#'/);
-      const command = Buffer.from(JSON.stringify({ type: "heal" }));
-      expect(await outcome(alice, (channel) => channel.publish(names.control, "", command))).toMatch(
-        /403 \(ACCESS-REFUSED\).*access to exchange '.*\.control'/,
-      );
-      expect(await outcome(alice, (channel) => channel.publish(names.requests, "viewserver", command))).toBe(
-        "ok",
-      );
-    });
+  it("adds a client user that cannot bind <c>.net with # nor publish a control command", async () => {
+    const url = await addClientUser(admin, names, brokerUrl, "alice");
+    expect(new URL(url).username).toBe(encodeURIComponent(`${names.cluster}.client.alice`));
+    const alice = await connect(url);
+    const queue = names.actorQueue("client-alice-1");
+    const declare = (channel: Channel): unknown => channel.assertQueue(queue, actorQueueOptions(names, true));
+    expect(await outcome(alice, declare)).toBe("ok");
+    const bind = (key: string) => async (channel: Channel) => {
+      await declare(channel);
+      await channel.bindQueue(queue, names.net, key);
+    };
+    expect(await outcome(alice, bind("client-alice-1"))).toBe("ok");
+    expect(await outcome(alice, bind("#"))).toMatch(/403 \(ACCESS-REFUSED\).*topic '#'/);
+    const command = Buffer.from(JSON.stringify({ type: "heal" }));
+    expect(await outcome(alice, (channel) => channel.publish(names.control, "", command))).toMatch(
+      /403 \(ACCESS-REFUSED\).*access to exchange '.*\.control'/,
+    );
+    expect(await outcome(alice, (channel) => channel.publish(names.requests, "viewserver", command))).toBe(
+      "ok",
+    );
+  });
 
-    it("refuses an existing, a malformed and a reserved client user name", async () => {
-      await expect(addClientUser(admin, names, brokerUrl, "alice")).rejects.toThrow(/exists already/);
-      await expect(addClientUser(admin, names, brokerUrl, "Bob-1")).rejects.toThrow(ClientNameRefusedError);
-      await expect(addClientUser(admin, names, brokerUrl, "operator")).rejects.toThrow(/reserved/);
-    });
+  it("refuses an existing, a malformed and a reserved client user name", async () => {
+    await expect(addClientUser(admin, names, brokerUrl, "alice")).rejects.toThrow(/exists already/);
+    await expect(addClientUser(admin, names, brokerUrl, "Bob-1")).rejects.toThrow(ClientNameRefusedError);
+    await expect(addClientUser(admin, names, brokerUrl, "operator")).rejects.toThrow(/reserved/);
+  });
 
-    it("adds, lists and removes a client user with npm run user: the removed user's connection is closed", async () => {
-      writeRecord();
-      const env = { TMPDIR: recordDirectory };
-      const added = await runCli("user", ["add", "bob", "--cluster", names.cluster], undefined, env);
-      expect(added.code, added.stderr).toBe(0);
-      const url = added.stdout.trim().split("\n").at(-1) ?? "";
-      expect(new URL(url).username).toBe(`${names.cluster}.client.bob`);
-      const bob = await connect(url);
-      const closed = new Promise<string>((resolve) => bob.on("close", (error) => resolve(String(error))));
-      const listed = await runCli("user", ["list", "--cluster", names.cluster], undefined, env);
-      expect(listed.stdout).toBe("alice\nbob\n");
-      const removed = await runCli("user", ["remove", "bob", "--cluster", names.cluster], undefined, env);
-      expect(removed.code, removed.stderr).toBe(0);
-      // RabbitMQ closes a deleted user's connections itself (3.10 and 4.x): nothing else to do.
-      expect(await closed).toMatch(/CONNECTION_FORCED.*is deleted/);
-      await expect(amqp.connect(url, { timeout: 5_000 })).rejects.toThrow(/ACCESS.REFUSED/);
-    });
+  it("adds, lists and removes a client user with npm run user: the removed user's connection is closed", async () => {
+    writeRecord();
+    const env = { TMPDIR: recordDirectory };
+    const added = await runCli("user", ["add", "bob", "--cluster", names.cluster], undefined, env);
+    expect(added.code, added.stderr).toBe(0);
+    const url = added.stdout.trim().split("\n").at(-1) ?? "";
+    expect(new URL(url).username).toBe(`${names.cluster}.client.bob`);
+    const bob = await connect(url);
+    const closed = new Promise<string>((resolve) => bob.on("close", (error) => resolve(String(error))));
+    const listed = await runCli("user", ["list", "--cluster", names.cluster], undefined, env);
+    expect(listed.stdout).toBe("alice\nbob\n");
+    const removed = await runCli("user", ["remove", "bob", "--cluster", names.cluster], undefined, env);
+    expect(removed.code, removed.stderr).toBe(0);
+    // RabbitMQ closes a deleted user's connections itself (3.10 and 4.x): nothing else to do.
+    expect(await closed).toMatch(/CONNECTION_FORCED.*is deleted/);
+    await expect(amqp.connect(url, { timeout: 5_000 })).rejects.toThrow(/ACCESS.REFUSED/);
+  });
 
-    it("tears down to no vhost and no user of the cluster", async () => {
-      await teardownCluster(admin, cluster.vhost, [...cluster.users, `${names.cluster}.client.alice`]);
-      tornDown = true;
-      const vhosts = await rabbitmqctl(control, ["-q", "list_vhosts", "name"]);
-      expect(vhosts.split("\n")).not.toContain(cluster.vhost);
-      expect((await admin.listUsers()).filter((user) => user.startsWith(`${names.cluster}.`))).toEqual([]);
-    });
-  },
-);
+  it("tears down to no vhost and no user of the cluster (twice: what is gone is no error)", async () => {
+    // bob is gone already: a missing user is no error.
+    const clients = [`${names.cluster}.client.alice`, `${names.cluster}.client.bob`];
+    await teardownCluster(admin, cluster.vhost, [...cluster.users, ...clients]);
+    tornDown = true;
+    expect(await vhosts()).not.toContain(cluster.vhost);
+    expect((await admin.listUsers()).filter((user) => user.startsWith(`${names.cluster}.`))).toEqual([]);
+    await teardownCluster(admin, cluster.vhost, cluster.users.slice(0, 1));
+  });
+});

@@ -87,7 +87,7 @@ describe("managementAdmin", () => {
     ]);
   });
 
-  it("lists users, deletes a vhost (percent-encoded; a missing one is fine) and users in one bulk delete", async () => {
+  it("lists users, deletes a vhost (percent-encoded; a missing one is fine) and the present users in one bulk delete", async () => {
     const admin = managementAdmin(adminUrl);
     seen.length = 0;
     expect(await admin.listUsers()).toEqual(["guest", "hp-a.operator"]);
@@ -99,7 +99,9 @@ describe("managementAdmin", () => {
       "GET /api/users ",
       "DELETE /api/vhosts/pbkv-hp%20a%2Fb ",
       "DELETE /api/vhosts/gone ",
-      'POST /api/users/bulk-delete {"users":["hp-a.operator","hp-a.node.server-1"]}',
+      // bulk-delete refuses a list with a missing user: only those the broker has are sent.
+      "GET /api/users ",
+      'POST /api/users/bulk-delete {"users":["hp-a.operator"]}',
     ]);
     expect(seen.every((request) => request.authorization === basic)).toBe(true);
   });
