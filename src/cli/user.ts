@@ -55,7 +55,7 @@ async function add(name: string): Promise<void> {
   const admin = adminOf(record.admin);
   say(`administering the broker with ${admin.describe}`);
   const url = await broker(() => addClientUser(admin, names, record.brokerUrl, name));
-  updateAccessRecord(names.cluster, (old) => ({ ...old, clientUsers: [...old.clientUsers, name] }));
+  await updateAccessRecord(names.cluster, (old) => ({ ...old, clientUsers: [...old.clientUsers, name] }));
   process.stdout.write(
     `client user ${name} may send requests and view queries to cluster ${names.cluster} as client-${name}-*; ` +
       `it cannot read events, see other clients' traffic or send faults. Its URL (shown only now):\n`,
@@ -75,7 +75,7 @@ async function remove(name: string): Promise<void> {
   const admin = adminOf(record.admin);
   say(`administering the broker with ${admin.describe}`);
   await broker(() => removeClientUser(admin, names, name));
-  updateAccessRecord(names.cluster, (old) => ({
+  await updateAccessRecord(names.cluster, (old) => ({
     ...old,
     clientUsers: old.clientUsers.filter((user) => user !== name),
   }));

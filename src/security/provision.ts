@@ -72,8 +72,7 @@ export async function provisionCluster(
     ...nodes.map((address) => ({ kind: "node" as const, address })),
   ];
   const credentials = principals.map((principal) => credentialOf(cluster, principal, random));
-  const stale = (await admin.listUsers()).filter((user) => principalOf(cluster, user) !== null);
-  await admin.deleteUsers(stale);
+  await admin.deleteUsers(await clusterUsersOf(admin, cluster));
   await admin.importDefinitions(clusterDefinitions(names, credentials, random));
   const vhost = vhostOf(cluster);
   const [operator, ...nodeCredentials] = credentials;
@@ -86,6 +85,15 @@ export async function provisionCluster(
       nodeUrls.set(credential.principal.address, accessUrl(brokerUrl, credential, vhost));
   }
   return { vhost, operatorUrl, nodeUrls, users: credentials.map((credential) => credential.user) };
+}
+
+/**
+ * The broker's users that are principals of `cluster` (its nodes, operator and
+ * client users), whatever any record says: what a teardown that must leave no
+ * password behind deletes.
+ */
+export async function clusterUsersOf(admin: BrokerAdmin, cluster: string): Promise<string[]> {
+  return (await admin.listUsers()).filter((user) => principalOf(cluster, user) !== null);
 }
 
 /** Deletes the cluster's vhost (closing its connections, dropping its queues) and its users. */
