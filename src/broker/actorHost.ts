@@ -25,15 +25,33 @@ import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
+import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
-import { applyToFaults, cleanFaults, describeFaults, type FaultSettings, planSend } from "./faults.js";
-import { actorQueueOptions, type ClusterNames, dropPath, faultPathHeader } from "./topology.js";
+import { RateBudget } from "./rateBudget.js";
+import {
+  applyToFaults,
+  cleanFaults,
+  describeFaults,
+  type FaultSettings,
+  planSend,
+  type SendPlan,
+} from "./faults.js";
+import {
+  actorQueueOptions,
+  type ClusterNames,
+  controlQueueOptions,
+  dropPath,
+  faultPathHeader,
+} from "./topology.js";
 
 /** Counters are published this often when they changed. */
 export const countersIntervalMs = 1_000;
 /** At most this much of a rejected message is kept in `<c>.rejected`. */
 export const rejectedContentBytesMax = 64 * 1024;
+/** Refusals reported (logged, copied to `<c>.rejected`, announced) per second and at once; the rest are counted. */
+export const rejectReportsPerSecond = 200;
+export const rejectReportsBurst = 400;
 
 export interface ActorHostOptions<State> {
   names: ClusterNames;
@@ -63,6 +81,15 @@ export class ActorHost<State> implements Attachment {
   private readonly connection: BrokerConnection;
   private readonly log: Logger;
   private readonly cell: ActorCell<State>;
+  /** Who this host is on a secure cluster (from its connection's user); null on an open one. */
+  private readonly principal: Principal | null;
+  /** Client sends held back by a delay fault (a client cannot publish to the broker's delay queues). */
+  private readonly delayedSends = new Set<NodeJS.Timeout>();
+  private readonly rejectReports = new RateBudget(
+    rejectReportsPerSecond,
+    rejectReportsBurst,
+    performance.now(),
+  );
   private stopped = false;
   private initialized = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -84,6 +111,7 @@ export class ActorHost<State> implements Attachment {
     this.definition = options.definition;
     this.connection = options.connection;
     this.log = options.log;
+    this.principal = principalOf(options.names.cluster, options.connection.user);
     this.cell = new ActorCell(options.address, options.definition, this.cellHost(), {
       checkInvariants: options.checkInvariants,
       log: options.log,
@@ -128,6 +156,8 @@ export class ActorHost<State> implements Attachment {
     this.stopped = true;
     this.markAttached();
     this.clearTimers();
+    for (const handle of this.delayedSends) clearTimeout(handle);
+    this.delayedSends.clear();
     if (this.countersTimer !== null) clearInterval(this.countersTimer);
     this.connection.remove(this);
     this.publishCounters(true);
@@ -144,14 +174,8 @@ export class ActorHost<State> implements Attachment {
 
   async attach(channel: Channel): Promise<void> {
     if (this.stopped) return;
-    const names = this.names;
-    const isClient = this.definition.kind === "client";
-    const queue = names.actorQueue(this.address);
-    await channel.assertQueue(queue, actorQueueOptions(names, isClient));
-    await channel.bindQueue(queue, names.net, this.address);
-    const controlQueue = names.controlQueue(this.address, nanoid(8));
-    await channel.assertQueue(controlQueue, { exclusive: true, durable: false, autoDelete: true });
-    await channel.bindQueue(controlQueue, names.control, "");
+    const queues = await this.declareOwnQueues(channel);
+    const controlQueue = !this.isClientUser() ? await this.declareControlQueue(channel) : null;
     this.channel = channel;
     this.controlQueue = controlQueue;
     if (this.initialized) {
@@ -167,13 +191,56 @@ export class ActorHost<State> implements Attachment {
       this.publishEvent({ type: "lifecycle", state: "started", detail: this.definition.kind });
       this.cell.start();
     }
-    const consumers = [
+    const consumers = [];
+    for (const queue of queues) {
       // An exclusive consumer: a second process with the same address is refused.
-      await channel.consume(queue, (message) => this.onActorDelivery(channel, message), { exclusive: true }),
-      await channel.consume(controlQueue, (message) => this.onControlDelivery(channel, message), {}),
-    ];
+      consumers.push(
+        await channel.consume(queue, (message) => this.onActorDelivery(channel, message), {
+          exclusive: true,
+        }),
+      );
+    }
+    if (controlQueue !== null) {
+      consumers.push(
+        await channel.consume(controlQueue, (message) => this.onControlDelivery(channel, message), {}),
+      );
+    }
     this.consumerTags = consumers.map((consumer) => consumer.consumerTag);
     this.markAttached();
+  }
+
+  /**
+   * Its own queue on `<c>.net` (what nodes send it) and, for a node, its
+   * request queue on `<c>.requests` (what clients send it): a flood of
+   * client traffic waits in the second, never ahead of a node's messages.
+   */
+  private async declareOwnQueues(channel: Channel): Promise<string[]> {
+    const names = this.names;
+    const isClient = this.definition.kind === "client";
+    const queue = names.actorQueue(this.address);
+    await channel.assertQueue(queue, actorQueueOptions(names, isClient));
+    await channel.bindQueue(queue, names.net, this.address);
+    if (isClient) return [queue];
+    const requests = names.requestQueue(this.address);
+    await channel.assertQueue(requests, actorQueueOptions(names, false));
+    await channel.bindQueue(requests, names.requests, this.address);
+    return [queue, requests];
+  }
+
+  private async declareControlQueue(channel: Channel): Promise<string> {
+    const controlQueue = this.names.controlQueue(this.address, nanoid(8));
+    await channel.assertQueue(controlQueue, controlQueueOptions());
+    await channel.bindQueue(controlQueue, this.names.control, "");
+    return controlQueue;
+  }
+
+  /**
+   * A secure cluster's client users may not read control commands, events,
+   * `<c>.rejected` (docs/SECURITY.md): their hosts take no faults and publish
+   * no events; they log and count instead.
+   */
+  private isClientUser(): boolean {
+    return this.principal?.kind === "client";
   }
 
   // ---------------------------------------------------------------- incoming
@@ -216,6 +283,13 @@ export class ActorHost<State> implements Attachment {
     if (parsed.value.to !== this.address) {
       throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);
     }
+    if (this.principal !== null) {
+      // A secure cluster: the broker's user_id says who sent it, not the `from` the sender wrote.
+      const user = message.properties.userId as string | undefined;
+      const sender = principalOf(this.names.cluster, user);
+      const refusal = senderRefusal(this.names.cluster, sender, user, parsed.value.from);
+      if (refusal !== null) throw new RejectedInput(`forged sender: ${refusal}`);
+    }
     return parsed.value;
   }
 
@@ -227,12 +301,26 @@ export class ActorHost<State> implements Attachment {
       this.rejectControl(message, `oversized: ${bytes} bytes (limit ${messageBytesMax})`);
       return;
     }
+    const refusal = this.controlRefusal(message.properties.userId as string | undefined);
+    if (refusal !== null) {
+      this.rejectControl(message, refusal);
+      return;
+    }
     const parsed = parseJsonWith(ControlCommand, message.content.toString("utf8"));
     if (!parsed.ok) {
       this.rejectControl(message, parsed.error);
       return;
     }
     this.applyControl(parsed.value);
+  }
+
+  /** On a secure cluster only the operator's user commands (its permissions say so; this checks again). */
+  private controlRefusal(user: string | undefined): string | null {
+    if (this.principal === null) return null;
+    const operator = brokerUserOf(this.names.cluster, { kind: "operator" });
+    return user === operator
+      ? null
+      : `not the operator: control commands are ${operator}'s (user_id ${user ?? "none"})`;
   }
 
   private applyControl(command: ControlCommand): void {
@@ -279,7 +367,10 @@ export class ActorHost<State> implements Attachment {
   ): void {
     this.counters.rejected += 1;
     const bytes = message.content.length;
+    if (source === "actor") safely(() => channel.ack(message));
+    if (!this.rejectReports.take(performance.now())) return; // a flood: counted only
     this.log.warn({ reason, bytes, source }, "invalid message rejected");
+    if (this.isClientUser()) return; // a client user may not write `<c>.rejected` nor events
     const truncated = bytes > rejectedContentBytesMax;
     this.connection.publish(
       this.names.rejected,
@@ -295,7 +386,6 @@ export class ActorHost<State> implements Attachment {
         },
       },
     );
-    if (source === "actor") safely(() => channel.ack(message));
     this.publishEvent({ type: "rejected", source, reason: reason.slice(0, rejectReasonLengthMax), bytes });
   }
 
@@ -368,6 +458,7 @@ export class ActorHost<State> implements Attachment {
       headers: { "pbkv-from": this.address },
     };
     const plan = planSend(this.faults, this.address, to, Math.random);
+    if (this.definition.kind === "client") return this.sendAsClient(to, content, properties, plan);
     switch (plan.kind) {
       case "partitioned":
         this.counters.partitioned += 1;
@@ -392,6 +483,36 @@ export class ActorHost<State> implements Attachment {
       const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
       sent = this.connection.publish(this.names.delay, to, content, { ...properties, headers });
     }
+    this.countPublished(sent);
+  }
+
+  /**
+   * Clients publish to `<c>.requests` only (a secure cluster's client users
+   * may publish nowhere else), so the fault layer's loss and delay happen
+   * here: a lost message is counted, a delayed one waits on a timer.
+   */
+  private sendAsClient(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {
+    if (plan.kind !== "deliver") {
+      if (plan.kind === "partitioned") this.counters.partitioned += 1;
+      else this.counters.dropped += 1;
+      return;
+    }
+    if (plan.copiesDelayMs.length > 1) this.counters.duplicated += plan.copiesDelayMs.length - 1;
+    for (const delayMs of plan.copiesDelayMs) {
+      if (delayMs === 0) {
+        this.countPublished(this.connection.publish(this.names.requests, to, content, properties));
+        continue;
+      }
+      this.counters.delayed += 1;
+      const handle = setTimeout(() => {
+        this.delayedSends.delete(handle);
+        this.countPublished(this.connection.publish(this.names.requests, to, content, properties));
+      }, delayMs);
+      this.delayedSends.add(handle);
+    }
+  }
+
+  private countPublished(sent: boolean): void {
     if (sent) this.counters.published += 1;
     else this.counters.unsent += 1;
   }
@@ -446,6 +567,7 @@ export class ActorHost<State> implements Attachment {
   }
 
   private publishEvent(body: ClusterEventBody): void {
+    if (this.isClientUser()) return; // a client user may not write events
     publishClusterEvent(this.connection, this.names, this.address, body);
   }
 

@@ -2,7 +2,6 @@
 // each client is the protocol's client actor on its own exclusive queue
 // `<c>.actor.client-<nanoid>`, all sharing one connection. A client whose op
 // timed out is retired (its op may still happen) and replaced by a fresh one.
-import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { ClientDefinition } from "../actors/context.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
@@ -14,6 +13,7 @@ import { ActorHost } from "./actorHost.js";
 import { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";
 import { createViewProbe } from "./viewProbe.js";
+import { newClientAddress } from "../security/principal.js";
 
 /**
  * ok: it happened; failed: the servers refused it and nothing changed (an
@@ -83,7 +83,7 @@ export class BrokerClients {
    * `timeoutMs` (then ClientTimeoutError).
    */
   async newClient(timeoutMs = Infinity): Promise<ClientSession> {
-    const session = new ClientSession(this, this.options, `client-${nanoid(12)}`);
+    const session = new ClientSession(this, this.options, this.newAddress());
     this.sessions.add(session);
     try {
       await (timeoutMs === Infinity
@@ -94,6 +94,11 @@ export class BrokerClients {
       throw error;
     }
     return session;
+  }
+
+  /** A fresh client address: on a secure cluster, one its user may speak as. */
+  private newAddress(): Address {
+    return newClientAddress(this.options.names.cluster, this.connection.user);
   }
 
   /**
@@ -109,7 +114,7 @@ export class BrokerClients {
     const query = nodes === undefined ? everyNode : { ...everyNode, to: () => nodes };
     const host = new ActorHost({
       names: this.options.names,
-      address: `client-${nanoid(12)}`,
+      address: this.newAddress(),
       protocol,
       definition: createViewProbe(query, config),
       connection: this.connection,

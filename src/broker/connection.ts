@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import amqp, { type Channel, type ChannelModel, type Options, type RecoveringChannelModel } from "amqplib";
 import type { Logger } from "pino";
+import { tlsSocketOptions } from "./tls.js";
 import { declareTopology, topologyRefreshMs, type TopologyTable } from "./topology.js";
 
 /** Deliveries in flight per consumer (per-consumer prefetch; RabbitMQ 4 has no global one). */
@@ -54,9 +55,16 @@ export class BrokerConnection extends EventEmitter {
   unsentCount = 0;
   /** The last connect corked amqplib's writes (see coalesceWrites). */
   writesCoalesced = false;
+  /**
+   * The broker user of this connection (guest when the URL names none). Every
+   * publish carries it as the AMQP `user_id`, which RabbitMQ checks against
+   * the connection: receivers of a secure cluster learn the sender from it.
+   */
+  readonly user: string;
 
   private constructor(private readonly options: BrokerConnectionOptions) {
     super();
+    this.user = brokerUserOfUrl(options.url);
     // An EventEmitter without an error listener throws; errors here are logged.
     this.on("error", (error: Error) =>
       options.log.debug({ reason: error.message }, "broker connection error"),
@@ -99,7 +107,13 @@ export class BrokerConnection extends EventEmitter {
    * wait in a bounded outbox. Returns false when the message is lost
    * (disconnected, or the outbox is full).
    */
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): boolean {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: Options.Publish = {},
+  ): boolean {
+    const options = { ...publishOptions, userId: this.user };
     const channel = this.channel;
     if (channel === null || this.outbox.length >= outboxMax) {
       this.unsentCount += 1;
@@ -153,6 +167,7 @@ export class BrokerConnection extends EventEmitter {
       noDelay: true,
       timeout: connectTimeoutMs,
       clientProperties: { connection_name: this.options.connectionName },
+      ...tlsSocketOptions(this.options.url),
       recovery: {
         initialDelay: 100,
         maxDelay: reconnectDelayMsMax,
@@ -344,6 +359,16 @@ function withHeartbeat(url: string): string {
   const parsed = new URL(url);
   if (!parsed.searchParams.has("heartbeat")) parsed.searchParams.set("heartbeat", String(heartbeatSeconds));
   return parsed.toString();
+}
+
+/** The user an AMQP URL logs in as (amqplib's default: guest). */
+export function brokerUserOfUrl(url: string): string {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user === "" ? "guest" : user;
+  } catch {
+    return "guest";
+  }
 }
 
 /** The URL without its password, for messages. */

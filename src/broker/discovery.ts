@@ -1,10 +1,15 @@
-// Finding a broker (DESIGN §6), in order: an explicit URL (`--url`), then
-// RABBITMQ_URL, then the private broker a running cluster of this name
-// started, then a broker on amqp://127.0.0.1:5672 (PBKV_LOCAL_BROKER); a
+// Finding a broker (DESIGN §6), in order: an explicit URL (`--url`, else
+// RABBITMQ_URL) that names a user of this cluster; the access record of a
+// secure cluster of this name running on this machine (its operator's URL),
+// when no URL was given or the given one names the same broker; the given
+// URL; the private broker a running cluster of this name started; a broker
+// on amqp://127.0.0.1:5672 (PBKV_LOCAL_BROKER); a
 // command that starts a cluster may then start a private broker from an
 // installed rabbitmq-server, else a RabbitMQ container where Docker is
 // available; otherwise a clear error saying how to provide one.
-import { redactUrl } from "./connection.js";
+import { principalOf } from "../security/principal.js";
+import { liveAccessRecord } from "../security/record.js";
+import { brokerUserOfUrl, redactUrl } from "./connection.js";
 import { isPortOpen } from "./ports.js";
 import {
   findRabbitmqServer,
@@ -18,7 +23,8 @@ export const localBrokerUrl = process.env["PBKV_LOCAL_BROKER"] || "amqp://guest:
 /** The image of the container fallback (the management image, as in compose.yaml). */
 export const containerImage = "rabbitmq:4-management";
 
-export type BrokerSource = "--url" | "RABBITMQ_URL" | "local broker" | "private broker" | "container";
+export type BrokerSource =
+  "--url" | "RABBITMQ_URL" | "access record" | "local broker" | "private broker" | "container";
 
 export interface DiscoveredBroker {
   url: string;
@@ -42,6 +48,8 @@ export interface DiscoveryOptions {
   cluster: string;
   /** Whether a private broker or a container may be started (for a command that starts a cluster). */
   mayStart: boolean;
+  /** Whether a running secure cluster's access record counts (not for the command that starts one). */
+  useAccessRecord?: boolean;
   /** Told what discovery is doing (e.g. "starting a RabbitMQ container"). */
   onProgress?: (message: string) => void;
 }
@@ -58,12 +66,16 @@ export const noBrokerHelp = [
 
 export async function discoverBroker(options: DiscoveryOptions): Promise<DiscoveredBroker> {
   const none = async (): Promise<void> => {};
-  if (options.url !== undefined && options.url !== "")
-    return { url: options.url, source: "--url", stop: none };
-  const fromEnvironment = process.env["RABBITMQ_URL"];
-  if (fromEnvironment !== undefined && fromEnvironment !== "") {
-    return { url: fromEnvironment, source: "RABBITMQ_URL", stop: none };
-  }
+  const given = givenUrl(options.url);
+  const cluster = options.cluster;
+  // A URL naming one of this cluster's users (a client user's, a node's from its supervisor) is meant for it.
+  if (given !== null && principalOf(cluster, brokerUserOfUrl(given.url)) !== null)
+    return { ...given, stop: none };
+  // Otherwise a URL names the broker: on a secure cluster running from this machine, its operator's access.
+  const record = options.useAccessRecord === false ? null : liveAccessRecord(cluster);
+  if (record !== null && (given === null || sameBroker(given.url, record.brokerUrl)))
+    return { url: record.operatorUrl, source: "access record", stop: none };
+  if (given !== null) return { ...given, stop: none };
   const privateBroker = await livePrivateBroker(options.cluster);
   if (privateBroker !== null)
     return { url: privateBroker.url, source: "private broker", privateBroker, stop: none };
@@ -78,6 +90,27 @@ export async function discoverBroker(options: DiscoveryOptions): Promise<Discove
     if (container !== null) return container;
   }
   throw new NoBrokerError(noBrokerHelp);
+}
+
+/** `--url`, else RABBITMQ_URL, else null. */
+function givenUrl(url: string | undefined): { url: string; source: BrokerSource } | null {
+  if (url !== undefined && url !== "") return { url, source: "--url" };
+  const fromEnvironment = process.env["RABBITMQ_URL"] ?? "";
+  return fromEnvironment === "" ? null : { url: fromEnvironment, source: "RABBITMQ_URL" };
+}
+
+/** Whether two AMQP URLs reach the same broker (host and port; the user and vhost aside). */
+function sameBroker(a: string, b: string): boolean {
+  const endpoint = (text: string): string => {
+    const url = new URL(text);
+    const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
+    return `${host}:${url.port || (url.protocol === "amqps:" ? "5671" : "5672")}`;
+  };
+  try {
+    return endpoint(a) === endpoint(b);
+  } catch {
+    return false;
+  }
 }
 
 /** A private broker from an installed rabbitmq-server; null when none is installed. */

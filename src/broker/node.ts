@@ -7,8 +7,8 @@ import type { ActorDefinition } from "../actors/context.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ActorHost } from "./actorHost.js";
-import { BrokerConnection } from "./connection.js";
-import { type ClusterNames, topologyTable } from "./topology.js";
+import { BrokerConnection, brokerUserOfUrl } from "./connection.js";
+import { type ClusterNames, topologyFor } from "./topology.js";
 
 export interface NodeOptions {
   protocol: AnyProtocol;
@@ -60,7 +60,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     url: options.url,
     connectionName: `pbkv ${options.names.cluster} ${options.address}`,
     log: options.log,
-    topology: topologyTable(options.names),
+    topology: topologyFor(options.names, brokerUserOfUrl(options.url)),
   });
   const definition = options.definition ?? options.protocol.actor(options.role, options.config);
   const host = new ActorHost<unknown>({

@@ -4,6 +4,9 @@
 // empty plugin list and config (so it never touches the system broker's
 // files, node or ports), stopped and deleted with whoever started it.
 //
+// Its rabbitmq.conf bounds messages (`max_message_size`, below) and, on
+// request, adds a TLS listener (for the TLS test, issue 17).
+//
 // A record (`<tmp>/pbkv-brokers/<cluster>.json`) lets the cluster's other
 // commands (kv, fault, load, dashboard) find it, and lets the next start clean
 // up after an owner that was killed before it could stop its broker.
@@ -22,6 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import amqp from "amqplib";
 import { z } from "zod";
+import { messageBytesMax } from "../schemas/limits.js";
 import { freePort } from "./ports.js";
 
 /** Debian's real script (its /usr/sbin wrapper would switch to the rabbitmq user and its files). */
@@ -29,6 +33,24 @@ const debianServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const startTimeoutMs = 90_000;
 const stopTimeoutMs = 15_000;
 const pollMs = 250;
+
+/**
+ * The broker's bound on a message body (rabbitmq.conf `max_message_size`;
+ * RabbitMQ's default is 128 MiB in 3.x, 16 MiB in 4.x): whatever is bigger
+ * is refused by the broker (the publishing channel is closed with 406
+ * PRECONDITION_FAILED) and never reaches a queue. The same number is what
+ * docs/SECURITY.md asks of a shared broker.
+ */
+export const brokerMessageBytesMax = 2 * 1024 * 1024;
+/**
+ * The largest message pbkv sends on purpose: the chaos garbage's oversized
+ * messages (src/chaos/garbage.ts, up to messageBytesMax + 64 KiB + 1) must
+ * pass the broker, so that the receiver's own size check refuses them.
+ */
+const chaosOversizedBytesMax = messageBytesMax + 64 * 1024 + 1;
+if (brokerMessageBytesMax <= chaosOversizedBytesMax) {
+  throw new Error("privateBroker: max_message_size must let the chaos garbage's oversized messages through");
+}
 
 const recordSchema = z.object({
   url: z.string(),
@@ -40,8 +62,21 @@ const recordSchema = z.object({
 });
 export type PrivateBrokerRecord = z.infer<typeof recordSchema>;
 
+/** A TLS listener for the private broker: PEM files, and whether a client must present a certificate. */
+export interface PrivateBrokerTls {
+  /** The broker's certificate (it should name `localhost`: the TLS URL uses that host). */
+  certFile: string;
+  keyFile: string;
+  /** The CA that client certificates must chain to (ssl_options.cacertfile). */
+  caFile: string;
+  /** Refuse a client without a certificate (fail_if_no_peer_cert); one it presents is checked either way. */
+  requireClientCertificate: boolean;
+}
+
 export interface PrivateBroker {
   readonly record: PrivateBrokerRecord;
+  /** `amqps://guest:guest@localhost:<port>` when started with a TLS listener, else null. */
+  readonly tlsUrl: string | null;
   /** Stops the broker (SIGTERM, then SIGKILL) and deletes its data directory and record. */
   stop(): Promise<void>;
 }
@@ -131,10 +166,39 @@ async function acceptsLogins(url: string): Promise<boolean> {
   }
 }
 
-function brokerEnvironment(dataDirectory: string, nodeName: string, ports: number[]): NodeJS.ProcessEnv {
+/** The private broker's rabbitmq.conf: loopback listeners only, the message bound, TLS if asked. */
+function brokerConfig(amqpPort: number, tls: { port: number; files: PrivateBrokerTls } | null): string {
+  const lines = [
+    `listeners.tcp.default = 127.0.0.1:${amqpPort}`,
+    `max_message_size = ${brokerMessageBytesMax}`,
+  ];
+  if (tls !== null) {
+    const { certFile, keyFile, caFile, requireClientCertificate } = tls.files;
+    for (const file of [certFile, keyFile, caFile]) {
+      // rabbitmq.conf values are unquoted: a space or `#` would cut the path short.
+      if (!/^[^\s#]+$/.test(file)) throw new Error(`privateBroker: unusable TLS file path "${file}"`);
+    }
+    lines.push(
+      `listeners.ssl.default = 127.0.0.1:${tls.port}`,
+      `ssl_options.cacertfile = ${caFile}`,
+      `ssl_options.certfile = ${certFile}`,
+      `ssl_options.keyfile = ${keyFile}`,
+      "ssl_options.verify = verify_peer",
+      `ssl_options.fail_if_no_peer_cert = ${requireClientCertificate}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function brokerEnvironment(
+  dataDirectory: string,
+  nodeName: string,
+  ports: number[],
+  config: string,
+): NodeJS.ProcessEnv {
   const [amqpPort, distributionPort] = ports;
   const file = (name: string): string => path.join(dataDirectory, name);
-  writeFileSync(file("rabbitmq.conf"), `listeners.tcp.default = 127.0.0.1:${amqpPort}\n`);
+  writeFileSync(file("rabbitmq.conf"), config);
   writeFileSync(file("enabled_plugins"), "[].\n");
   writeFileSync(file("rabbitmq-env.conf"), "");
   return {
@@ -158,18 +222,22 @@ function brokerEnvironment(dataDirectory: string, nodeName: string, ports: numbe
  * Starts a private broker for `cluster` from `serverScript` and waits until it
  * accepts logins. It runs in its own process group, so a terminal's Ctrl-C
  * reaches only its owner, which stops it in order after the cluster.
+ * With `tls`, it also listens for AMQP over TLS on a port of its own.
  */
 export async function startPrivateBroker(
   cluster: string,
   serverScript: string,
   onProgress: (message: string) => void = () => {},
+  tls: PrivateBrokerTls | null = null,
 ): Promise<PrivateBroker> {
   await livePrivateBroker(cluster); // removes a stale one left by a killed owner
   if (existsSync(recordPath(cluster))) {
     throw new Error(`a private broker for "${cluster}" is already running (${recordPath(cluster)})`);
   }
-  const dataDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-broker-${sanitize(cluster)}-`));
   const ports = [await freePort(), await freePort()];
+  const tlsListener = tls === null ? null : { port: await freePort(), files: tls };
+  const config = brokerConfig(ports[0] ?? 0, tlsListener); // may refuse a TLS path: before anything is made
+  const dataDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-broker-${sanitize(cluster)}-`));
   const nodeName = `pbkv-${sanitize(cluster)}-${process.pid}@localhost`;
   const url = `amqp://guest:guest@127.0.0.1:${ports[0]}`;
   onProgress(
@@ -178,7 +246,7 @@ export async function startPrivateBroker(
   const logPath = path.join(dataDirectory, "broker.log");
   const logFile = openSync(logPath, "a");
   const child = spawn(serverScript, [], {
-    env: brokerEnvironment(dataDirectory, nodeName, ports),
+    env: brokerEnvironment(dataDirectory, nodeName, ports, config),
     cwd: dataDirectory,
     detached: true,
     stdio: ["ignore", logFile, logFile],
@@ -213,8 +281,10 @@ export async function startPrivateBroker(
   } finally {
     process.off("SIGINT", interrupted).off("SIGTERM", interrupted);
   }
-  onProgress(`private RabbitMQ broker ready at amqp://guest:***@127.0.0.1:${ports[0]}`);
-  return { record, stop };
+  const tlsUrl = tlsListener === null ? null : `amqps://guest:guest@localhost:${tlsListener.port}`;
+  const tlsNote = tlsListener === null ? "" : ` and amqps://guest:***@localhost:${tlsListener.port}`;
+  onProgress(`private RabbitMQ broker ready at amqp://guest:***@127.0.0.1:${ports[0]}${tlsNote}`);
+  return { record, tlsUrl, stop };
 }
 
 async function waitUntilReady(

@@ -25,7 +25,9 @@ export const stopGraceMs = 5_000;
 
 export interface SupervisorOptions {
   cluster: string;
+  /** The broker URL every node connects with, unless `nodeUrls` names its own (a secure cluster's node users). */
   url: string;
+  nodeUrls?: ReadonlyMap<Address, string>;
   /** Its layout names the nodes; its roles say which may be restarted. Nodes get `--protocol` from it. */
   protocol: AnyProtocol;
   servers: number;
@@ -151,8 +153,6 @@ export class ClusterSupervisor extends EventEmitter {
       record.address,
       "--cluster",
       this.options.cluster,
-      "--url",
-      this.options.url,
       "--parent-pid",
       String(process.pid),
       ...this.options.nodeArgs,
@@ -169,7 +169,8 @@ export class ClusterSupervisor extends EventEmitter {
       // supervisor is gone stops by itself (--parent-pid).
       detached: true,
       stdio: ["ignore", logs === "inherit" ? "inherit" : "pipe", logs === "inherit" ? "inherit" : "pipe"],
-      env: { ...process.env, RABBITMQ_URL: this.options.url },
+      // The URL (a secure cluster's carries the node's password) goes in the environment, not in `ps`.
+      env: { ...process.env, RABBITMQ_URL: this.options.nodeUrls?.get(record.address) ?? this.options.url },
     });
     if (record.log !== null) {
       child.stdout?.pipe(record.log, { end: false });

@@ -4,6 +4,7 @@
 // cluster (`npm run cluster`, the integration harness) when it stops.
 import type { Channel, Options } from "amqplib";
 import type { Address } from "../schemas/address.js";
+import { principalOf } from "../security/principal.js";
 
 /** A cluster name is also the prefix of every exchange and queue name. */
 export const clusterNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -178,17 +179,41 @@ export function topologyTable(names: ClusterNames): TopologyTable {
   return { exchanges, queues };
 }
 
-/** Queue arguments of an actor's queues: stale traffic expires, refused and overflowing traffic is lost. */
+/**
+ * What a connection of broker user `user` declares on connect: on an open
+ * cluster every connection declares the topology (idempotent, and it keeps
+ * the shared queues from expiring); on a secure one only the operator may
+ * configure the cluster's exchanges (docs/SECURITY.md).
+ */
+export function topologyFor(names: ClusterNames, user: string): TopologyTable | null {
+  const principal = principalOf(names.cluster, user);
+  return principal === null || principal.kind === "operator" ? topologyTable(names) : null;
+}
+
+/**
+ * Queue arguments of an actor's queues: stale traffic expires, and what
+ * overflows or is refused by a node is lost (counted in `<c>.lost`). A
+ * client's exclusive queue dead-letters nothing: a client user may not write
+ * `<c>.lost`, and RabbitMQ asks for that to declare a queue dead-lettering there.
+ */
 export function actorQueueOptions(names: ClusterNames, exclusive: boolean): Options.AssertQueue {
-  const args: Record<string, unknown> = {
+  const bounds = { "x-max-length": actorQueueLengthMax, "x-max-length-bytes": actorQueueBytesMax };
+  if (exclusive) {
+    return {
+      exclusive: true,
+      durable: false,
+      autoDelete: true,
+      arguments: { "x-message-ttl": actorMessageTtlMs, ...bounds, "x-overflow": "reject-publish" },
+    };
+  }
+  const args = {
     "x-message-ttl": actorMessageTtlMs,
     "x-dead-letter-exchange": names.lost,
-    "x-max-length": actorQueueLengthMax,
-    "x-max-length-bytes": actorQueueBytesMax,
+    ...bounds,
     "x-overflow": "reject-publish-dlx",
+    "x-expires": actorQueueExpiresMs,
   };
-  if (exclusive) return { exclusive: true, durable: false, autoDelete: true, arguments: args };
-  return { durable: true, arguments: { ...args, "x-expires": actorQueueExpiresMs } };
+  return { durable: true, arguments: args };
 }
 
 /** A host's control queue: exclusive, bounded, commands expire (a command is only worth applying now). */

@@ -165,7 +165,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     : writableDirectory(options.out ?? path.join("histories", `chaos-${stamp()}`), "--out");
   const firstSeed = options.seed ?? Math.floor(Math.random() * 1_000_000);
   // With no broker reachable, a private one from an installed rabbitmq-server (stopped at the end).
-  const broker = await findBroker({ ...options, cluster: "chaos" }, !options.purge, say);
+  const broker = await findBroker({ ...options, cluster: "chaos" }, !options.purge, say, false);
   if (options.purge) {
     const purged = await purgeLeftovers(broker.url);
     say(

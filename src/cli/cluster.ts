@@ -41,6 +41,13 @@ import {
   writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import {
+  type ClusterAccess,
+  closeClusterAccess,
+  insecureWarning,
+  openClusterAccess,
+  purgeClusterAccess,
+} from "./clusterSecurity.js";
 import { configurationEventKeys } from "../protocols/viewHelpers.js";
 import { Interrupt } from "./interrupt.js";
 import { type ClusterOptions, runMemoryCluster } from "./memoryCluster.js";
@@ -72,8 +79,17 @@ const program = new Command("cluster")
   .option("--ui [port]", "also serve the live dashboard on http://127.0.0.1:<port>/ (default 8080)")
   .option(
     "--purge",
-    "only delete the queues and exchanges a cluster of this name left behind (it must not be running)",
+    "only delete the queues, exchanges, vhost and broker users a cluster of this name left behind (it must not be running)",
     false,
+  )
+  .option(
+    "--insecure",
+    "no vhost and no broker users of its own: any user of the broker may read, forge and inject faults (docs/SECURITY.md)",
+    false,
+  )
+  .option(
+    "--admin-url <url>",
+    "the broker's management API (http://ADMIN:PASS@HOST:15672), to make the cluster's users on a broker this machine's rabbitmqctl does not reach",
   );
 addCommonOptions(program);
 addProtocolOptions(program);
@@ -134,13 +150,29 @@ interface ClusterStart {
 
 async function startAndServe(start: ClusterStart): Promise<number> {
   const { options, names, log, say, broker, logs } = start;
+  if (options.purge) return purge(start);
+  const nodes = protocolOf(options)
+    .layout(options.servers)
+    .map((node) => node.address);
+  const access = await openClusterAccess({
+    names,
+    broker,
+    nodes,
+    insecure: options.insecure,
+    adminUrl: options.adminUrl,
+  }).catch(async (error: unknown) => {
+    await broker.stop(); // a broker this command started must not outlive it
+    throw error;
+  });
+  if (access.secure === null) say(insecureWarning);
   const connection = await BrokerConnection.open({
-    url: broker.url,
+    url: access.url,
     connectionName: `pbkv ${names.cluster} cluster`,
     log,
     topology: topologyTable(names),
   }).catch(async (error: unknown) => {
-    await broker.stop(); // a broker this command started must not outlive it
+    await closeClusterAccess(access, names);
+    await broker.stop();
     throw error;
   });
   try {
@@ -149,12 +181,14 @@ async function startAndServe(start: ClusterStart): Promise<number> {
     await refuseIfRunning(connection, names, first);
   } catch (error) {
     await connection.close();
+    await closeClusterAccess(access, names);
     await broker.stop();
     throw error;
   }
   const supervisor = new ClusterSupervisor({
     cluster: names.cluster,
-    url: broker.url,
+    url: access.url,
+    ...(access.nodeUrls === undefined ? {} : { nodeUrls: access.nodeUrls }),
     protocol: protocolOf(options),
     servers: options.servers,
     nodeArgs: nodeArguments(options),
@@ -162,27 +196,47 @@ async function startAndServe(start: ClusterStart): Promise<number> {
     logs,
   });
   start.setSupervisor(supervisor);
-  if (options.purge) {
+  return serveUntilInterrupted({ ...start, broker, connection, supervisor, access });
+}
+
+/** `--purge`: what a cluster of this name left behind, open (in `/`) and secure (its vhost and users). */
+async function purge(start: ClusterStart): Promise<number> {
+  const { options, names, log, say, broker } = start;
+  try {
+    const connection = await BrokerConnection.open({
+      url: broker.url,
+      connectionName: `pbkv ${names.cluster} cluster`,
+      log,
+      topology: null,
+    });
     try {
-      const deleted = await cleanUp(connection, names, supervisor.addresses, say);
+      const first = protocolOf(options).layout(options.servers)[0]?.address ?? "";
+      await refuseIfRunning(connection, names, first);
+      const nodes = protocolOf(options)
+        .layout(options.servers)
+        .map((node) => node.address);
+      const deleted = await cleanUp(connection, names, nodes, say);
       if (deleted !== null) say(`deleted ${describeDeleted(deleted)} of "${names.cluster}"`);
     } finally {
       await connection.close();
-      await broker.stop();
     }
-    return exitCodes.ok;
+    const purged = await purgeClusterAccess(names, broker, options.adminUrl);
+    say(purged);
+  } finally {
+    await broker.stop();
   }
-  return serveUntilInterrupted({ ...start, broker, connection, supervisor });
+  return exitCodes.ok;
 }
 
 interface RunningCluster extends ClusterStart {
   connection: BrokerConnection;
   supervisor: ClusterSupervisor;
+  access: ClusterAccess;
 }
 
 /** Runs the cluster until Ctrl-C (or SIGTERM), then stops every process and deletes the topology. */
 async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
-  const { options, names, say, broker, connection, supervisor, interrupt } = running;
+  const { options, names, say, broker, connection, supervisor, interrupt, access } = running;
   const protocol = protocolOf(options);
   const config = protocolConfig(options);
   const printer = new EventPrinter(protocol, say, config);
@@ -194,12 +248,18 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
   );
   let dashboard: { close(): Promise<void> } | null = null;
   let deleted: DeletedTopology | null;
+  let secured: string | null;
   try {
     await connection.add(subscription);
     say(
       `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): ${describeLayout(protocol, options.servers)}; Ctrl-C stops`,
     );
-    if (broker.source === "container") say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
+    if (access.secure !== null)
+      say(
+        `secure: vhost ${access.secure.provisioned.vhost}, a broker user per node; this machine's commands of "${names.cluster}" find the operator's access; more users: npm run user -- add NAME`,
+      );
+    if (broker.source === "container" && access.secure === null)
+      say(`other commands need: export RABBITMQ_URL='${broker.url}'`);
     if (broker.source === "private broker")
       say(`other commands of "${names.cluster}" find its private broker by themselves`);
     reportProgress(running);
@@ -210,7 +270,7 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
         port: options.ui,
         protocol,
         names,
-        url: broker.url,
+        url: running.access.url,
         clientRetryMs: options.clientRetryMs,
         config,
       };
@@ -223,18 +283,29 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     await dashboard?.close();
     await supervisor.stop();
     await subscription.stop(connection);
-    deleted = await cleanUp(connection, names, supervisor.addresses, say);
+    // A secure cluster's queues and exchanges go with its vhost.
+    deleted = access.secure === null ? await cleanUp(connection, names, supervisor.addresses, say) : null;
     await connection.close();
+    secured = await closeClusterAccess(access, names).catch((error: Error) => {
+      say(
+        `could not delete the vhost and broker users of "${names.cluster}": ${error.message}; try npm run cluster -- --cluster ${names.cluster} --purge`,
+      );
+      return "";
+    });
     await broker.stop();
   }
   const processes = `stopped ${supervisor.addresses.length} node processes${
     broker.source === "private broker" ? " and the private broker (its data deleted)" : ""
   }`;
-  say(
-    deleted === null
-      ? `${clockTime()} ${processes}; the queues and exchanges are not all deleted (above)`
-      : `${clockTime()} ${processes}; deleted ${describeDeleted(deleted)} of "${names.cluster}"`,
-  );
+  const what =
+    secured !== null
+      ? secured === ""
+        ? "the vhost and users are not deleted (above)"
+        : `deleted the ${secured}`
+      : deleted === null
+        ? "the queues and exchanges are not all deleted (above)"
+        : `deleted ${describeDeleted(deleted)} of "${names.cluster}"`;
+  say(`${clockTime()} ${processes}; ${what}`);
   return exitCodes.ok;
 }
 
@@ -266,7 +337,7 @@ async function brokerOrNone(
   say: (line: string) => void,
 ): Promise<DiscoveredBroker | null> {
   try {
-    return await findBroker(options, !options.purge, say);
+    return await findBroker(options, !options.purge, say, false);
   } catch (error) {
     const given = options.url !== undefined || (process.env["RABBITMQ_URL"] ?? "") !== "";
     if (given || options.purge || !(error instanceof CommandError) || error.exitCode !== exitCodes.noBroker)

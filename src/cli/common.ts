@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { configArguments, serverCount, ServerCountConflictError } from "../protocols/configOptions.js";
 import { redactUrl } from "../broker/connection.js";
+import { isClientUser } from "../security/principal.js";
 import { type DiscoveredBroker, discoverBroker } from "../broker/discovery.js";
 import { createLogger } from "../broker/logger.js";
 import { type ClusterNames, clusterNames } from "../broker/topology.js";
@@ -110,12 +111,15 @@ export async function findBroker(
   options: CommonOptions,
   mayStart: boolean,
   say: (line: string) => void = () => {},
+  /** A running secure cluster's access record (not for a command that starts a cluster). */
+  useAccessRecord = !mayStart,
 ): Promise<DiscoveredBroker> {
   try {
     const broker = await discoverBroker({
       url: options.url,
       cluster: options.cluster,
       mayStart,
+      useAccessRecord,
       onProgress: say,
     });
     if (options.verbose) say(`broker: ${redactUrl(broker.url)} (${broker.source})`);
@@ -123,6 +127,19 @@ export async function findBroker(
   } catch (error) {
     throw new CommandError((error as Error).message, exitCodes.noBroker, { cause: error });
   }
+}
+
+/**
+ * Refuses a client user's URL for what only the cluster's operator may do
+ * (fault commands, status, the event stream): its permissions would refuse
+ * it anyway, later and less clearly (docs/SECURITY.md).
+ */
+export function requireOperator(cluster: string, user: string, what: string): void {
+  if (!isClientUser(cluster, user)) return;
+  throw new CommandError(
+    `${what} needs the operator of "${cluster}": ${user} is a client user (get, put, append and view only); run it on the machine that started the cluster, or with the operator's URL`,
+    exitCodes.usage,
+  );
 }
 
 /**
@@ -142,8 +159,15 @@ export async function runCommand(body: () => Promise<number | void>): Promise<vo
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CommandError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof Error && /BrokerConnectionError|ClusterNotRunningError/.test(error.name)) {
+  if (
+    error instanceof Error &&
+    /^(BrokerConnectionError|ClusterNotRunningError|BrokerAdminError|AccessNotReadyError)$/.test(error.name)
+  ) {
     return { message: error.message, exitCode: exitCodes.noBroker };
+  }
+  // A PBKV_TLS_* file that is missing or wrong: the user's to fix.
+  if (error instanceof Error && error.name === "TlsConfigurationError") {
+    return { message: error.message, exitCode: exitCodes.usage };
   }
   if (error instanceof Error && (error as NodeJS.ErrnoException).code === "ERR_INVALID_URL") {
     // From RABBITMQ_URL: the option is checked when parsed.

@@ -4,7 +4,7 @@
 // duplicates marked), fault controls, throughput and latency, and the
 // checker's verdict on the last `npm run load`. Ctrl-C stops it.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { redactUrl } from "../broker/connection.js";
+import { brokerUserOfUrl, redactUrl } from "../broker/connection.js";
 import { defaultPort, startDashboard } from "../dashboard/server.js";
 import { parsePort, samplesPerSecondDefault } from "../dashboard/ui.js";
 import { protocolNamed } from "../protocols/registry.js";
@@ -18,6 +18,7 @@ import {
   protocolConfig,
   positiveInt,
   exitCodes,
+  requireOperator,
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
@@ -68,6 +69,7 @@ async function runDashboard(options: DashboardCliOptions): Promise<number> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const log = loggerFor(options, "pbkv-dashboard").child({ cluster: names.cluster });
   const broker = await findBroker(options, false, say);
+  requireOperator(names.cluster, brokerUserOfUrl(broker.url), "the dashboard");
   const dashboard = await startDashboard({
     protocol: protocolNamed(options.protocol),
     names,

@@ -4,7 +4,7 @@
 // nodes applied it (from their `fault.<node>` events).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { assertClusterExists } from "../broker/clients.js";
-import { BrokerConnection } from "../broker/connection.js";
+import { BrokerConnection, brokerUserOfUrl } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
 import { Address } from "../schemas/address.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
@@ -22,6 +22,7 @@ import {
   probability,
   type ProtocolChoice,
   protocolOf,
+  requireOperator,
   runCommand,
   type CommonOptions,
   quietOnBrokenPipe,
@@ -147,6 +148,7 @@ async function publish(candidate: unknown): Promise<number> {
   const names = namesOf(options);
   const log = loggerFor(options, "pbkv-fault").child({ cluster: names.cluster });
   const broker = await findBroker(options, false);
+  requireOperator(names.cluster, brokerUserOfUrl(broker.url), "a fault command");
   const connection = await BrokerConnection.open({
     url: broker.url,
     connectionName: `pbkv ${names.cluster} fault`,

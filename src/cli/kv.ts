@@ -22,6 +22,7 @@ import {
   positiveInt,
   protocolConfig,
   protocolOf,
+  requireOperator,
   runCommand,
   type CommonOptions,
   type ProtocolOptions,
@@ -174,6 +175,12 @@ async function runStatus(): Promise<number> {
   const options = program.opts<KvOptions>();
   const names = namesOf(options);
   const clients = await openClients(options);
+  try {
+    requireOperator(names.cluster, clients.connection.user, "status");
+  } catch (error) {
+    await clients.close();
+    throw error;
+  }
   const statuses = new Map<string, NodeStatus>();
   const log = loggerFor(options, "pbkv-kv");
   const subscription = new EventSubscription(

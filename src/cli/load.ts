@@ -16,7 +16,8 @@ import type { Logger } from "pino";
 import { type CheckResult, checkHistory, formatCheckResult, HistoryRecorder } from "../check/index.js";
 import { type ClusterEventBody, loadEventNode, loadReportLengthMax } from "../schemas/clusterEvents.js";
 import { BrokerClients } from "../broker/clients.js";
-import { BrokerConnection } from "../broker/connection.js";
+import { BrokerConnection, brokerUserOfUrl } from "../broker/connection.js";
+import { isClientUser } from "../security/principal.js";
 import { fillKeys, type FillProgress } from "../broker/fill.js";
 import { Progress } from "../bench/progress.js";
 import { valueBytesMax } from "../schemas/limits.js";
@@ -150,7 +151,9 @@ async function loadAndCheck(
     durationMs,
     verdictDueMs,
   };
-  if (!publishClusterEvent(clients.connection, names, loadEventNode, running)) {
+  // A client user may not write events (docs/SECURITY.md): its load runs unannounced.
+  const announces = !isClientUser(names.cluster, clients.connection.user);
+  if (announces && !publishClusterEvent(clients.connection, names, loadEventNode, running)) {
     log.warn("the load's start event was not published (broker out of reach)");
   }
   const progress = new Progress();
@@ -220,7 +223,7 @@ async function loadAndCheck(
     report: formatCheckResult(result).slice(0, loadReportLengthMax),
     ...verdictOf(result),
   };
-  await publishVerdict(url, names, verdict, log);
+  if (!isClientUser(names.cluster, brokerUserOfUrl(url))) await publishVerdict(url, names, verdict, log);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } else {

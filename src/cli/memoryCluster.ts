@@ -30,6 +30,9 @@ export interface ClusterOptions extends CommonOptions, ProtocolOptions {
   purge: boolean;
   ui?: string | true;
   transport: "broker" | "memory";
+  /** Broker only; the memory transport runs in one process, with nothing to secure. */
+  insecure: boolean;
+  adminUrl?: string;
 }
 
 /** The longest commands wait for the cluster's first serving view at start. */
@@ -101,6 +104,7 @@ function refuseBrokerOptions(options: ClusterOptions): void {
     options.ui !== undefined ? "--ui" : null,
     options.nodeLogs !== undefined ? "--node-logs" : null,
     options.purge ? "--purge" : null,
+    options.adminUrl !== undefined ? "--admin-url" : null,
     options.restart ? null : "--no-restart",
   ].filter((flag) => flag !== null);
   if (given.length > 0) {

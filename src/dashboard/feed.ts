@@ -30,6 +30,7 @@ import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import type { View } from "../schemas/view.js";
 import { classifyDelivery, type TappedMessage } from "./tap.js";
+import { newClientAddress } from "../security/principal.js";
 
 /** Bindings are asserted again this often (and the cluster's presence checked). */
 export const bindingsRefreshMs = 2_000;
@@ -308,11 +309,14 @@ export class DashboardFeed implements Attachment {
         for (const address of wanted) {
           if (this.boundNet.has(address)) continue;
           await channel.bindQueue(this.queues.net, names.net, address);
+          // What clients send a node travels on `<c>.requests`.
+          if (this.servers.has(address)) await channel.bindQueue(this.queues.net, names.requests, address);
           this.boundNet.add(address);
         }
         for (const address of [...this.boundNet]) {
           if (wanted.has(address)) continue;
           await channel.unbindQueue(this.queues.net, names.net, address);
+          if (this.servers.has(address)) await channel.unbindQueue(this.queues.net, names.requests, address);
           this.boundNet.delete(address);
         }
         return true;
@@ -341,7 +345,7 @@ export class DashboardFeed implements Attachment {
     if (this.probe !== null || this.closed) return;
     const probe = new ActorHost({
       names: this.options.names,
-      address: `client-${nanoid(12)}`,
+      address: newClientAddress(this.options.names.cluster, this.connection.user),
       protocol: this.options.protocol,
       definition: createViewProbe(this.options.protocol.broker.viewQuery, this.options.config),
       connection: this.connection,

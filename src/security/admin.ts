@@ -21,6 +21,8 @@ export interface BrokerAdmin {
   deleteVhost(vhost: string): Promise<void>;
   /** Deletes the users (the broker closes their connections); missing ones are no error. */
   deleteUsers(users: readonly string[]): Promise<void>;
+  /** How many connections the vhost has (0 for a missing one): a running cluster's nodes are connected. */
+  vhostConnections(vhost: string): Promise<number>;
 }
 
 export const AdminTarget = z.discriminatedUnion("kind", [
@@ -110,6 +112,7 @@ function firstLine(error: unknown): string {
 }
 
 const ListedUsers = z.array(z.object({ user: z.string() }).passthrough());
+const ListedConnections = z.array(z.object({ vhost: z.string() }).passthrough());
 /** rabbitmqctl's message when a deleted vhost or user is already gone (3.x and 4.x). */
 const missing = /does not exist/;
 
@@ -139,6 +142,10 @@ export function rabbitmqctlAdmin(control: Exclude<BrokerControlTarget, { kind: "
         users.map((user) => run(["delete_user", user]).then(() => undefined, tolerateMissing)),
       );
     },
+    vhostConnections: async (vhost) =>
+      ListedConnections.parse(
+        JSON.parse(await run(["list_connections", "vhost", "--formatter", "json"])),
+      ).filter((row) => row.vhost === vhost).length,
   };
 }
 
@@ -203,6 +210,15 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
       );
       const present = users.filter((user) => existing.includes(user));
       if (present.length > 0) await request("POST", "/users/bulk-delete", { users: present });
+    },
+    vhostConnections: async (vhost) => {
+      const response = await request(
+        "GET",
+        `/vhosts/${encodeURIComponent(vhost)}/connections`,
+        undefined,
+        404,
+      );
+      return response.status === 404 ? 0 : z.array(z.unknown()).parse(await response.json()).length;
     },
   };
 }

@@ -74,7 +74,7 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
   const controlQueues = `${escapeRegex(names.controlQueue(address, ""))}${addressTail}`;
   return {
     configure: anyOf(own, [controlQueues]),
-    // `<c>.lost`: the dead-letter exchange of its queues, which RabbitMQ lets only a writer of it declare.
+    // `<c>.lost` too: RabbitMQ asks for write on a queue's dead-letter exchange to declare it.
     write: anyOf([...own, names.net, names.delay, names.events, names.rejected, names.lost], [controlQueues]),
     read: anyOf([...own, names.net, names.requests, names.control], [controlQueues]),
     topics: [
@@ -87,21 +87,21 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
 /**
  * The operator runs the cluster: it declares and deletes the topology,
  * publishes control commands, reads events, `<c>.lost` and `<c>.rejected`,
- * and runs its own clients. It cannot publish on the nodes' network
- * (`<c>.net`, `<c>.delay`), so it cannot speak as a node.
+ * watches traffic (the dashboard's tap) and runs its own clients. Nodes
+ * refuse anything it sends as a node (src/security/principal.ts).
  */
 function operatorPermissions(names: ClusterNames): UserPermissions {
   const cluster = `${escapeRegex(names.cluster)}\\.`;
-  const clients = `^${escapeRegex(clientAddressPrefix({ kind: "operator" }))}${addressTail}$`;
   return {
     configure: `^${cluster}.*$`,
-    // `<c>.net` is the delay queues' dead-letter exchange, which RabbitMQ lets only a writer of it
-    // declare; its topic permission (no routing key but the empty one, bound by no queue) keeps the
-    // operator from speaking as a node there.
-    write: `^${cluster}(?!delay$).*$`,
+    // Write on every name: the delay queues it declares dead-letter into `<c>.net`, and
+    // RabbitMQ asks for write on a dead-letter exchange. Receivers still take
+    // nothing from it but as its own clients and control commands.
+    write: `^${cluster}.*$`,
     read: `^${cluster}.*$`,
     topics: [
-      { exchange: names.net, write: nothing, read: clients },
+      // It may watch any actor's traffic (the dashboard's --tap): the data is the operator's.
+      { exchange: names.net, write: nothing, read: ".*" },
       { exchange: names.events, write: ".*", read: ".*" },
     ],
   };
@@ -119,8 +119,7 @@ function clientPermissions(names: ClusterNames, principal: Principal): UserPermi
   const queues = `${escapeRegex(names.actorQueue(prefix))}${addressTail}`;
   return {
     configure: anyOf([], [queues]),
-    // `<c>.lost`: the dead-letter exchange of its queues, which RabbitMQ lets only a writer of it declare.
-    write: anyOf([names.requests, names.lost], [queues]),
+    write: anyOf([names.requests], [queues]),
     read: anyOf([names.net], [queues]),
     topics: [
       { exchange: names.net, write: nothing, read: `^${escapeRegex(prefix)}${addressTail}$` },

@@ -7,6 +7,7 @@
 // RabbitMQ stamps nothing itself: every publish sets the AMQP `user_id`, the
 // broker refuses one that is not the connection's user, and receivers read
 // the principal from it, never from the `from` a sender wrote.
+import { nanoid } from "nanoid";
 import { z } from "zod";
 import type { Address } from "../schemas/address.js";
 
@@ -70,6 +71,16 @@ export function clientAddressPrefix(principal: Principal | null): string {
       // A node's own clients (none today) would still be told apart from real clients.
       return `client-${principal.address}-`;
   }
+}
+
+/** Whether `user` is one of `cluster`'s client users (who may not read events nor command faults). */
+export function isClientUser(cluster: string, user: string): boolean {
+  return principalOf(cluster, user)?.kind === "client";
+}
+
+/** A fresh, single-use client address for a connection of `user` to `cluster` (DESIGN §4.1). */
+export function newClientAddress(cluster: string, user: string): Address {
+  return `${clientAddressPrefix(principalOf(cluster, user))}${nanoid(12)}`;
 }
 
 /** Null when `principal` may send as `from`; otherwise why not, in one line. */

@@ -31,6 +31,14 @@ import type { ControlCommand } from "../../src/schemas/control.js";
 import { AgreementChecker, describeDisagreement } from "../../src/broker/agreement.js";
 import type { Op } from "../../src/schemas/op.js";
 import type { View } from "../../src/schemas/view.js";
+import { type BrokerAdmin, rabbitmqctlAdmin } from "../../src/security/admin.js";
+import { brokerUserOf } from "../../src/security/principal.js";
+import {
+  addClientUser,
+  type ProvisionedCluster,
+  provisionCluster,
+  teardownCluster,
+} from "../../src/security/provision.js";
 
 export interface TestClusterOptions {
   /** A `--protocol` name; pb by default. */
@@ -43,6 +51,37 @@ export interface TestClusterOptions {
   sessionExpiryMs?: number;
   /** Any other setting of the protocol's configuration (e.g. VR's viewChangeTimeoutMs). */
   settings?: Readonly<Record<string, number>>;
+  /** A secure cluster (issue 17): its own vhost and a broker user per node; the harness is its operator. */
+  secure?: boolean;
+}
+
+/** What a secure test cluster was given on the broker, to add client users and to tear it down. */
+interface TestSecurity {
+  admin: BrokerAdmin;
+  provisioned: ProvisionedCluster;
+  /** The broker's own URL (guest): client user URLs are made from it. */
+  brokerUrl: string;
+  clientUsers: Map<string, { url: string; clients: BrokerClients | null }>;
+}
+
+/** Deletes a secure test cluster's vhost and every user it had, its client users' included. */
+async function tearDown(security: TestSecurity, names: ClusterNames): Promise<void> {
+  for (const user of security.clientUsers.values()) await user.clients?.close();
+  const clientUsers = [...security.clientUsers.keys()].map((name) =>
+    brokerUserOf(names.cluster, { kind: "client", name }),
+  );
+  const { vhost, users } = security.provisioned;
+  await teardownCluster(security.admin, vhost, [...users, ...clientUsers]);
+}
+
+/** Provisions a secure cluster with the broker's rabbitmqctl (the test's broker control). */
+async function provisionForTest(names: ClusterNames, nodes: readonly Address[]): Promise<TestSecurity> {
+  const control = inject("brokerControl");
+  if (control.kind === "none") throw new Error(`a secure test cluster needs rabbitmqctl: ${control.why}`);
+  const admin = rabbitmqctlAdmin(control);
+  const brokerUrl = inject("amqpUrl");
+  const provisioned = await provisionCluster(admin, { names, brokerUrl, nodes });
+  return { admin, provisioned, brokerUrl, clientUsers: new Map() };
 }
 
 /** Timings a little looser than DESIGN's defaults: this machine has 2 cores shared with other work. */
@@ -63,14 +102,70 @@ export class TestCluster {
     readonly clients: BrokerClients,
     private readonly subscription: EventSubscription,
     readonly logDirectory: string,
+    private readonly security: TestSecurity | null,
   ) {}
 
+  /** A secure cluster's new client user (as `npm run user -- add NAME` makes one): its AMQP URL. */
+  async addClientUser(name: string): Promise<string> {
+    const security = this.securityOrThrow();
+    const url = await addClientUser(security.admin, this.names, security.brokerUrl, name);
+    security.clientUsers.set(name, { url, clients: null });
+    return url;
+  }
+
+  /** Client actors connected as client user `name` (added first with addClientUser). */
+  async clientsOf(name: string): Promise<BrokerClients> {
+    const user = this.securityOrThrow().clientUsers.get(name);
+    if (user === undefined) throw new Error(`no client user ${name}: addClientUser first`);
+    user.clients ??= await BrokerClients.open({
+      url: user.url,
+      names: this.names,
+      protocol: this.protocol,
+      config: this.config,
+      log: pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" }),
+      checkInvariants: true,
+      label: `harness-${name}`,
+    });
+    return user.clients;
+  }
+
+  /** The `rejected` events so far (input a node refused), in arrival order. */
+  rejectedEvents(): Extract<ClusterEvent, { type: "rejected" }>[] {
+    return this.events.filter((event) => event.type === "rejected");
+  }
+
+  private securityOrThrow(): TestSecurity {
+    if (this.security === null) throw new Error("not a secure cluster: start it with { secure: true }");
+    return this.security;
+  }
+
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
-    const url = inject("amqpUrl");
     const names = clusterNames(`itest-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`);
     const protocol = protocolNamed(options.protocol ?? defaultProtocolName);
-    const { protocol: _name, servers: _servers, settings: own, ...settings } = options;
+    const { protocol: _name, servers: _servers, settings: own, secure, ...settings } = options;
     const config = protocol.config.make({ ...testTimings, ...settings, ...own });
+    // The count the protocol's configuration fixes (VR's replicas), else the test's, else 3.
+    const servers = serverCount(protocol, config, options.servers, 3);
+    const nodes = protocol.layout(servers).map((node) => node.address);
+    const security = secure === true ? await provisionForTest(names, nodes) : null;
+    try {
+      return await TestCluster.startOn({ names, protocol, config, servers, security });
+    } catch (error) {
+      // A cluster that never started is never stopped: its users and vhost go now.
+      if (security !== null) await tearDown(security, names);
+      throw error;
+    }
+  }
+
+  private static async startOn(start: {
+    names: ClusterNames;
+    protocol: AnyProtocol;
+    config: ProtocolConfigBase;
+    servers: number;
+    security: TestSecurity | null;
+  }): Promise<TestCluster> {
+    const { names, protocol, config, servers, security } = start;
+    const url = security?.provisioned.operatorUrl ?? inject("amqpUrl");
     const log = pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" });
     const logDirectory = mkdtempSync(path.join(os.tmpdir(), `pbkv-${names.cluster}-`));
     const connection = await BrokerConnection.open({
@@ -85,9 +180,9 @@ export class TestCluster {
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url,
+      ...(security === null ? {} : { nodeUrls: security.provisioned.nodeUrls }),
       protocol,
-      // The count the protocol's configuration fixes (VR's replicas), else the test's, else 3.
-      servers: serverCount(protocol, config, options.servers, 3),
+      servers,
       nodeArgs: ["--debug", ...protocolArguments(protocol, config)],
       restartDead: false,
       logs: { directory: logDirectory },
@@ -112,6 +207,7 @@ export class TestCluster {
       clients,
       subscription,
       logDirectory,
+      security,
     );
     supervisor.on("exit", (exit: ChildExit) => cluster.exits.push(exit));
     supervisor.start();
@@ -224,6 +320,7 @@ export class TestCluster {
       deleteTopology(channel, this.names, this.supervisor.addresses),
     );
     await this.connection.close();
+    if (this.security !== null) await tearDown(this.security, this.names);
     const broken = this.agreement().disagreements;
     if (broken.length > 0) throw new Error(broken.map(describeDisagreement).join("\n"));
   }

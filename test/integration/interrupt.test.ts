@@ -9,6 +9,9 @@ import amqp from "amqplib";
 import { nanoid } from "nanoid";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { type ClusterNames, clusterNames, topologyTable } from "../../src/broker/topology.js";
+import { rabbitmqctl } from "../../src/chaos/brokerControl.js";
+import { vhostOf } from "../../src/security/principal.js";
+import { liveAccessRecord } from "../../src/security/record.js";
 import { runCli } from "../support/cli.js";
 import { GroupRun } from "../support/processGroup.js";
 
@@ -40,12 +43,28 @@ async function runningCluster(common: readonly string[]): Promise<GroupRun> {
   return cluster;
 }
 
-async function queuesLeft(names: ClusterNames, actors: readonly string[]): Promise<string[]> {
+/** What a secure cluster of this name has on the broker and on this machine: its vhost, users, access record. */
+async function secureLeftovers(names: ClusterNames): Promise<string[]> {
+  const control = inject("brokerControl");
+  const vhosts = await rabbitmqctl(control, ["-q", "list_vhosts"]);
+  const users = await rabbitmqctl(control, ["-q", "list_users"]);
+  const lines = `${vhosts}\n${users}`.split("\n").map((line) => line.split("\t")[0] ?? "");
+  const left = lines.filter(
+    (name) => name === vhostOf(names.cluster) || name.startsWith(`${names.cluster}.`),
+  );
+  return liveAccessRecord(names.cluster) === null ? left : [...left, "access record"];
+}
+
+async function queuesLeft(
+  names: ClusterNames,
+  actors: readonly string[],
+  brokerUrl = url,
+): Promise<string[]> {
   const queues = [
     ...actors.map((actor) => names.actorQueue(actor)),
     ...topologyTable(names).queues.map((q) => q.name),
   ];
-  const connection = await amqp.connect(url);
+  const connection = await amqp.connect(brokerUrl);
   const left: string[] = [];
   try {
     for (const queue of queues) {
@@ -79,12 +98,13 @@ afterEach(() => {
 });
 
 describe("the first Ctrl-C from a terminal stops npm run cluster cleanly", () => {
-  const wrappers: [string, string, string[]][] = [
-    ["npm run", "npm", ["run", "cluster", "--"]],
-    ["npm run -s", "npm", ["run", "-s", "cluster", "--"]],
-    ["npx tsx", "npx", ["tsx", "src/cli/cluster.ts"]],
+  // The secure default through npm run (its vhost and users go); the open mode through the others.
+  const wrappers: [string, string, string[], boolean][] = [
+    ["npm run", "npm", ["run", "cluster", "--"], true],
+    ["npm run -s", "npm", ["run", "-s", "cluster", "--", "--insecure"], false],
+    ["npx tsx", "npx", ["tsx", "src/cli/cluster.ts", "--insecure"], false],
   ];
-  for (const [how, command, prefix] of wrappers) {
+  for (const [how, command, prefix, secure] of wrappers) {
     it(`through ${how}: says what it cleaned up, no queue and no process left`, async () => {
       const names = freshName();
       const cluster = group(command, [...prefix, "--cluster", names.cluster, "--servers", "1", "--url", url]);
@@ -92,10 +112,11 @@ describe("the first Ctrl-C from a terminal stops npm run cluster cleanly", () =>
       const pids = [...cluster.output.matchAll(/process (\d+) started/g)].map((match) => Number(match[1]));
       expect(pids).toHaveLength(2);
       cluster.interruptGroup();
-      await cluster.waitFor(
-        new RegExp(`stopped 2 node processes; deleted \\d+ queues and \\d+ exchanges of "${names.cluster}"`),
-        30_000,
-      );
+      const deleted = secure
+        ? `deleted the vhost ${vhostOf(names.cluster)} with its queues and exchanges, and 3 broker users`
+        : `deleted \\d+ queues and \\d+ exchanges of "${names.cluster}"`;
+      await cluster.waitFor(new RegExp(`stopped 2 node processes; ${deleted}`), 30_000);
+      if (secure) expect(await secureLeftovers(names)).toEqual([]);
       const exit = await cluster.exited;
       // npx runs tsx under `sh -c` without exec, and that shell dies of the Ctrl-C at
       // once (npx then re-raises it): the command itself still stops cleanly (above).
@@ -158,7 +179,9 @@ describe("a refused command has no side effects", () => {
     expect(second.code).toBe(1);
     expect(second.stdout).not.toMatch(/deleted/);
 
-    expect(await queuesLeft(names, ["viewserver", "server-1", "server-2"])).toHaveLength(
+    // Still there, in the running cluster's vhost.
+    const operatorUrl = liveAccessRecord(names.cluster)?.operatorUrl ?? "";
+    expect(await queuesLeft(names, ["viewserver", "server-1", "server-2"], operatorUrl)).toHaveLength(
       2 + 1 + topologyTable(names).queues.length,
     );
     expect((await runCli("kv", ["put", "k", "still serving", ...common])).stdout).toBe("ok\n");

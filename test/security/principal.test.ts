@@ -1,0 +1,100 @@
+// Who may speak as whom (src/security/principal.ts) and what each may touch
+// (src/security/permissions.ts), checked on names, as the broker and the
+// hosts apply them. RabbitMQ's regexes are PCRE; these are plain enough that
+// JavaScript's RegExp reads them the same.
+import { describe, expect, it } from "vitest";
+import { clusterNames } from "../../src/broker/topology.js";
+import { permissionsOf } from "../../src/security/permissions.js";
+import {
+  brokerUserOf,
+  clientAddressPrefix,
+  newClientAddress,
+  principalOf,
+  senderRefusal,
+} from "../../src/security/principal.js";
+
+const cluster = "c1";
+const names = clusterNames(cluster);
+const node = (address: string) => ({ kind: "node" as const, address });
+const alice = { kind: "client" as const, name: "alice" };
+const refusal = (user: string | undefined, from: string) =>
+  senderRefusal(cluster, principalOf(cluster, user), user, from);
+
+describe("principals", () => {
+  it("round-trip through their broker user names, and nothing else is one", () => {
+    for (const principal of [node("viewserver"), node("server-3"), { kind: "operator" as const }, alice])
+      expect(principalOf(cluster, brokerUserOf(cluster, principal))).toEqual(principal);
+    for (const user of [
+      "guest",
+      "c2.operator",
+      "c1.client.Alice",
+      "c1.client.a-b",
+      "c1.client.operator",
+      "c1.other",
+      undefined,
+    ])
+      expect(principalOf(cluster, user)).toBeNull();
+  });
+
+  it("speak only as themselves: a node as its address, a client user as its own client addresses", () => {
+    expect(refusal("c1.node.viewserver", "viewserver")).toBeNull();
+    expect(refusal("c1.node.server-3", "viewserver")).toMatch(/only as server-3/);
+    expect(refusal("c1.client.alice", "client-alice-x1")).toBeNull();
+    expect(refusal("c1.client.alice", "client-alicia-x1")).toMatch(/only as client-alice-\*/);
+    expect(refusal("c1.client.alice", "client-alice-")).not.toBeNull();
+    expect(refusal("c1.client.alice", "server-1")).not.toBeNull();
+    expect(refusal("c1.operator", "client-operator-q")).toBeNull();
+    expect(refusal("c1.operator", "viewserver")).not.toBeNull();
+    expect(refusal(undefined, "server-1")).toMatch(/no user_id/);
+    expect(refusal("guest", "server-1")).toMatch(/not a user of cluster c1/);
+  });
+
+  it("give clients fresh addresses they may speak as", () => {
+    const address = newClientAddress(cluster, "c1.client.alice");
+    expect(address.startsWith(clientAddressPrefix(alice))).toBe(true);
+    expect(refusal("c1.client.alice", address)).toBeNull();
+    expect(newClientAddress(cluster, "guest")).toMatch(/^client-[^-]/);
+  });
+});
+
+describe("permissions", () => {
+  const matches = (pattern: string, name: string) => new RegExp(pattern).test(name);
+
+  it("let a client user publish only requests and read only its own queues and replies", () => {
+    const own = names.actorQueue("client-alice-x1");
+    const permissions = permissionsOf(names, alice);
+    expect(matches(permissions.write, names.requests)).toBe(true);
+    expect(matches(permissions.write, own)).toBe(true);
+    for (const exchange of [names.net, names.control, names.events, names.delay, names.lost, names.rejected])
+      expect(matches(permissions.write, exchange)).toBe(false);
+    for (const name of [
+      names.events,
+      names.lost,
+      names.rejected,
+      names.control,
+      names.actorQueue("server-1"),
+    ])
+      expect(matches(permissions.read, name)).toBe(false);
+    expect(matches(permissions.configure, own)).toBe(true);
+    expect(matches(permissions.configure, names.net)).toBe(false);
+    expect(matches(permissions.configure, names.actorQueue("client-bob-x1"))).toBe(false);
+    const net = permissions.topics.find((topic) => topic.exchange === names.net);
+    expect(matches(net?.read ?? "", "client-alice-x1")).toBe(true);
+    for (const key of ["#", "server-1", "client-bob-x1", "client-alice-x1.y"])
+      expect(matches(net?.read ?? "", key)).toBe(false);
+  });
+
+  it("let a node bind only its own address and never command faults", () => {
+    const permissions = permissionsOf(names, node("server-2"));
+    const net = permissions.topics.find((topic) => topic.exchange === names.net);
+    expect(matches(net?.read ?? "", "server-2")).toBe(true);
+    expect(matches(net?.read ?? "", "server-1")).toBe(false);
+    expect(matches(net?.read ?? "", "#")).toBe(false);
+    expect(matches(permissions.write, names.control)).toBe(false);
+    expect(matches(permissions.configure, names.net)).toBe(false);
+    expect(matches(permissions.configure, names.actorQueue("server-1"))).toBe(false);
+    const events = permissions.topics.find((topic) => topic.exchange === names.events);
+    expect(matches(events?.write ?? "", "view.server-2")).toBe(true);
+    expect(matches(events?.write ?? "", "view.viewserver")).toBe(false);
+  });
+});
