@@ -57,8 +57,9 @@ async function add(name: string): Promise<void> {
   const url = await broker(() => addClientUser(admin, names, record.brokerUrl, name));
   await updateAccessRecord(names.cluster, (old) => ({ ...old, clientUsers: [...old.clientUsers, name] }));
   process.stdout.write(
-    `client user ${name} may send requests and view queries to cluster ${names.cluster} as client-${name}-*; ` +
-      `it cannot read events, see other clients' traffic or send faults. Its URL (shown only now):\n`,
+    `client user ${name} may get, put, append and ask for the view of cluster ${names.cluster} ` +
+      `(npm run kv -- --url URL …); it cannot read events or other clients' traffic, nor command faults. ` +
+      `Its URL, shown only now:\n`,
   );
   process.stdout.write(`${url}\n`);
 }

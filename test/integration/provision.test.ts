@@ -203,7 +203,7 @@ describe.each(allWays)("a secure cluster administered with $label", ({ admin, br
     expect(added.code, added.stderr).toBe(0);
     const lines = added.stdout.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/client user alice may send requests/);
+    expect(lines[0]).toMatch(/client user alice may get, put, append and ask for the view/);
     aliceUrl = lines[1] ?? "";
     expect(new URL(aliceUrl).username).toBe(`${names.cluster}.client.alice`);
     expect((await user(["list"])).stdout).toBe("alice\n");
