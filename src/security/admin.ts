@@ -169,7 +169,8 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
   if (!["http:", "https:"].includes(parsed.protocol) || parsed.username === "") {
     throw new NoBrokerAdminError("the admin URL must be http(s)://USER:PASS@HOST:15672");
   }
-  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  const adminUser = decodeURIComponent(parsed.username);
+  const credentials = `${adminUser}:${decodeURIComponent(parsed.password)}`;
   const authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
   const base = `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}/api`;
   const request = async (method: string, path: string, body?: unknown, tolerated = 0): Promise<Response> => {
@@ -188,13 +189,27 @@ export function managementAdmin(adminUrl: string): BrokerAdmin {
   return {
     describe: `the management API at ${base}`,
     target: { kind: "management", url: adminUrl },
-    importDefinitions: async (definitions) => void (await request("POST", "/definitions", definitions)),
+    importDefinitions: async (definitions) => {
+      await request("POST", "/definitions", definitions);
+      // The API gives its caller full permissions on every vhost it creates (3.10): taken back, so
+      // the cluster's principals are the only users of its vhost (guest too, when it is the caller).
+      for (const { name } of definitions.vhosts) {
+        const path = `/permissions/${encodeURIComponent(name)}/${encodeURIComponent(adminUser)}`;
+        await request("DELETE", path, undefined, 404);
+      }
+    },
     listUsers: async () =>
       ManagementUsers.parse(await (await request("GET", "/users")).json()).map((row) => row.name),
     deleteVhost: async (vhost) =>
       void (await request("DELETE", `/vhosts/${encodeURIComponent(vhost)}`, undefined, 404)),
     deleteUsers: async (users) => {
-      if (users.length > 0) await request("POST", "/users/bulk-delete", { users });
+      if (users.length === 0) return;
+      // bulk-delete refuses the whole list (HTTP 400 no_such_user) when one of them is missing.
+      const existing = ManagementUsers.parse(await (await request("GET", "/users")).json()).map(
+        (row) => row.name,
+      );
+      const present = users.filter((user) => existing.includes(user));
+      if (present.length > 0) await request("POST", "/users/bulk-delete", { users: present });
     },
     vhostConnections: async (vhost) => {
       const response = await request(

@@ -59,6 +59,7 @@ export class ClientNameRefusedError extends Error {
  * Creates the cluster's vhost and users and waits until the operator can log
  * in. Users of this cluster left by an earlier run that was never torn down
  * (a killed owner) are deleted first: their passwords must not outlive it.
+ * Should the new users never log in, what was made is deleted again.
  */
 export async function provisionCluster(
   admin: BrokerAdmin,
@@ -67,25 +68,33 @@ export async function provisionCluster(
   const { names, brokerUrl, nodes } = options;
   const random = options.random ?? randomBytes;
   const cluster = names.cluster;
-  const principals: Principal[] = [
-    { kind: "operator" },
-    ...nodes.map((address) => ({ kind: "node" as const, address })),
-  ];
-  const credentials = principals.map((principal) => credentialOf(cluster, principal, random));
-  const stale = (await admin.listUsers()).filter((user) => principalOf(cluster, user) !== null);
-  await admin.deleteUsers(stale);
-  await admin.importDefinitions(clusterDefinitions(names, credentials, random));
   const vhost = vhostOf(cluster);
-  const [operator, ...nodeCredentials] = credentials;
-  if (operator === undefined) throw new Error("unreachable: the operator's credential comes first");
+  const operator = credentialOf(cluster, { kind: "operator" }, random);
+  const nodeCredentials = nodes.map((address) => credentialOf(cluster, { kind: "node", address }, random));
+  const credentials = [operator, ...nodeCredentials];
+  const users = credentials.map((credential) => credential.user);
+  await admin.deleteUsers(await clusterUsersOf(admin, cluster));
+  await admin.importDefinitions(clusterDefinitions(names, credentials, random));
   const operatorUrl = accessUrl(brokerUrl, operator, vhost);
-  await waitUntilAccepted(operatorUrl, operator.user);
-  const nodeUrls = new Map<Address, string>();
-  for (const credential of nodeCredentials) {
-    if (credential.principal.kind === "node")
-      nodeUrls.set(credential.principal.address, accessUrl(brokerUrl, credential, vhost));
+  try {
+    await waitUntilAccepted(operatorUrl, operator.user);
+  } catch (error) {
+    await teardownCluster(admin, vhost, users).catch(() => {}); // the error to report is the first
+    throw error;
   }
-  return { vhost, operatorUrl, nodeUrls, users: credentials.map((credential) => credential.user) };
+  const nodeUrls = new Map(
+    nodes.map((address, index) => [address, accessUrl(brokerUrl, nodeCredentials[index]!, vhost)] as const),
+  );
+  return { vhost, operatorUrl, nodeUrls, users };
+}
+
+/**
+ * The broker's users that are principals of `cluster` (its nodes, operator and
+ * client users), whatever any record says: what a teardown that must leave no
+ * password behind deletes.
+ */
+export async function clusterUsersOf(admin: BrokerAdmin, cluster: string): Promise<string[]> {
+  return (await admin.listUsers()).filter((user) => principalOf(cluster, user) !== null);
 }
 
 /** Deletes the cluster's vhost (closing its connections, dropping its queues) and its users. */

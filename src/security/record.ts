@@ -5,7 +5,17 @@
 // so it is readable by its owner only (0600), and is written whole (a temp
 // file renamed over it), so a reader never sees half of one. A record whose
 // owner process is gone is stale: its cluster stopped, and it is removed.
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -82,16 +92,56 @@ export function liveAccessRecord(cluster: string): AccessRecord | null {
   return null;
 }
 
-/** Applies `change` to the live record of `cluster` and writes it back; null when none is live. */
-export function updateAccessRecord(
+/** A lock older than this was left by a killed updater. */
+const lockStaleMs = 10_000;
+const lockWaitMs = 5_000;
+const lockPollMs = 25;
+
+/**
+ * Applies `change` to the live record of `cluster` and writes it back; null
+ * when none is live. Two updates at once (two `npm run user -- add`) take
+ * turns on a lock file, so neither loses the other's user.
+ */
+export async function updateAccessRecord(
   cluster: string,
   change: (record: AccessRecord) => AccessRecord,
-): AccessRecord | null {
-  const record = liveAccessRecord(cluster);
-  if (record === null) return null;
-  const changed = change(record);
-  writeAccessRecord(changed);
-  return changed;
+): Promise<AccessRecord | null> {
+  const lock = `${accessRecordPath(cluster)}.lock`;
+  await acquireLock(lock);
+  try {
+    const record = liveAccessRecord(cluster);
+    if (record === null) return null;
+    const changed = change(record);
+    writeAccessRecord(changed);
+    return changed;
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function acquireLock(lock: string): Promise<void> {
+  ensureOwnDirectory(path.dirname(lock));
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx", 0o600));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    if (lockAgeMs(lock) > lockStaleMs) rmSync(lock, { force: true });
+    else if (Date.now() > deadline)
+      throw new Error(`${lock} is held by another update for over ${lockWaitMs} ms`);
+    else await new Promise((resolve) => setTimeout(resolve, lockPollMs));
+  }
+}
+
+function lockAgeMs(lock: string): number {
+  try {
+    return Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return 0; // just released: try again
+  }
 }
 
 export function removeAccessRecord(cluster: string): void {

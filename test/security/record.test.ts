@@ -1,7 +1,7 @@
 // The access record of a secure cluster (src/security/record.ts): owner-only,
 // written whole, found while its owner runs, removed once its owner is dead.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,9 +50,9 @@ describe("access record", () => {
     expect(liveAccessRecord("hp-rec")).toEqual(record());
   });
 
-  it("is updated whole and removed", () => {
+  it("is updated whole and removed", async () => {
     writeAccessRecord(record());
-    const updated = updateAccessRecord("hp-rec", (old) => ({
+    const updated = await updateAccessRecord("hp-rec", (old) => ({
       ...old,
       clientUsers: [...old.clientUsers, "alice"],
     }));
@@ -61,7 +61,29 @@ describe("access record", () => {
     expect(statSync(accessRecordPath("hp-rec")).mode & 0o777).toBe(0o600);
     removeAccessRecord("hp-rec");
     expect(liveAccessRecord("hp-rec")).toBeNull();
-    expect(updateAccessRecord("hp-rec", (old) => old)).toBeNull();
+    expect(await updateAccessRecord("hp-rec", (old) => old)).toBeNull();
+  });
+
+  it("waits while another update holds the lock, and breaks a lock left by a killed updater", async () => {
+    writeAccessRecord(record());
+    const lock = `${accessRecordPath("hp-rec")}.lock`;
+    writeFileSync(lock, "");
+    let done = false;
+    const update = updateAccessRecord("hp-rec", (old) => ({ ...old, clientUsers: ["alice"] })).then(
+      () => (done = true),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(done).toBe(false); // held
+    rmSync(lock);
+    await update;
+    expect(liveAccessRecord("hp-rec")?.clientUsers).toEqual(["alice"]);
+    writeFileSync(lock, "");
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(lock, longAgo, longAgo);
+    await updateAccessRecord("hp-rec", (old) => ({ ...old, clientUsers: [] }));
+    expect(liveAccessRecord("hp-rec")?.clientUsers).toEqual([]);
+    expect(existsSync(lock)).toBe(false);
+    removeAccessRecord("hp-rec");
   });
 
   it("is stale once its owner is dead: null, and the file (passwords) removed", () => {
