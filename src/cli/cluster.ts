@@ -154,6 +154,18 @@ async function startAndServe(start: ClusterStart): Promise<number> {
   const nodes = protocolOf(options)
     .layout(options.servers)
     .map((node) => node.address);
+  // An unreachable broker says so (exit 69) before anything asks it for users.
+  await BrokerConnection.open({
+    url: broker.url,
+    connectionName: `pbkv ${names.cluster} cluster`,
+    log,
+    topology: null,
+  })
+    .then((connection) => connection.close())
+    .catch(async (error: unknown) => {
+      await broker.stop();
+      throw error;
+    });
   const access = await openClusterAccess({
     names,
     broker,
