@@ -58,6 +58,7 @@ interface ComposeService {
   command?: string[];
   environment?: Record<string, string>;
   volumes?: (string | { source?: string; target?: string })[];
+  ports?: (string | { host_ip?: string })[];
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] };
 }
@@ -171,6 +172,11 @@ describe("compose.yaml and compose:init", () => {
       const rabbitmq = services["rabbitmq"];
       expect(rabbitmq?.image).toMatch(/^rabbitmq:4(\.[0-9.]+)?-management$/);
       expect(rabbitmq?.healthcheck?.test?.join(" ")).toContain("rabbitmq-diagnostics");
+      // Published on the loopback interface only: `host_ip:published:target` (1.x) or { host_ip } (2.x).
+      const hosts = (rabbitmq?.ports ?? []).map((port) =>
+        typeof port === "string" ? port.split(":")[0] : port.host_ip,
+      );
+      expect(hosts).toEqual(["127.0.0.1", "127.0.0.1"]);
       const mounts = (rabbitmq?.volumes ?? []).map(mountOf);
       expect(mounts).toContainEqual([path.join(directory, "definitions.json"), definitionsMountPath]);
       const config = mounts.find(([source]) => source === path.join(directory, "rabbitmq.conf"));
