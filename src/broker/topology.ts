@@ -118,11 +118,20 @@ export interface TopologyTable {
   queues: QueueSpec[];
 }
 
-/** Everything shared by the actors of a cluster (their own queues are declared by their hosts). */
-export function topologyTable(names: ClusterNames): TopologyTable {
+/**
+ * Everything shared by the actors of a cluster (their own queues are declared
+ * by their hosts). `expiring: false` leaves out the shared queues' `x-expires`:
+ * for a broker that gets them from a definitions file (compose), where no
+ * host re-declares them to keep them alive.
+ */
+export function topologyTable(
+  names: ClusterNames,
+  options: { expiring: boolean } = { expiring: true },
+): TopologyTable {
+  const expiry = options.expiring ? { "x-expires": sharedQueueExpiresMs } : {};
   const shared = (args: Record<string, unknown>): Options.AssertQueue => ({
     durable: true,
-    arguments: { "x-expires": sharedQueueExpiresMs, ...args },
+    arguments: { ...expiry, ...args },
   });
   const exchanges: ExchangeSpec[] = [
     // Unroutable messages (an address with no queue) are lost, so they are counted too.

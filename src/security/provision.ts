@@ -152,7 +152,8 @@ export function accessUrl(brokerUrl: string, credential: Credential, vhost: stri
   return url.toString();
 }
 
-async function waitUntilAccepted(url: string, user: string): Promise<void> {
+/** Resolves once `url` logs in (users imported by rabbitmqctl may not exist yet); else AccessNotReadyError. */
+export async function waitUntilAccepted(url: string, user: string): Promise<void> {
   const deadline = Date.now() + accessReadyTimeoutMs;
   let lastError = "";
   while (Date.now() < deadline) {
