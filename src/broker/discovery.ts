@@ -60,7 +60,7 @@ export const noBrokerHelp = [
   "  - install rabbitmq-server (Debian: apt-get install rabbitmq-server): npm run cluster starts a private broker from it",
   "  - run a broker locally on port 5672 (rabbitmq-server -detached)",
   `  - start one in Docker: docker run -d --name rabbitmq -p 5672:5672 ${containerImage}`,
-  "  - or run the whole cluster in containers: docker compose up",
+  "  - or run the whole cluster in containers: npm run compose:init && docker compose up --build",
   "For a first look without any broker: npm run cluster -- --transport memory",
 ].join("\n");
 
