@@ -8,8 +8,13 @@ import type { DiscoveredBroker } from "../broker/discovery.js";
 import type { ClusterNames } from "../broker/topology.js";
 import type { Address } from "../schemas/address.js";
 import { adminFor, type BrokerAdmin, NoBrokerAdminError } from "../security/admin.js";
-import { brokerUserOf, principalOf, vhostOf } from "../security/principal.js";
-import { type ProvisionedCluster, provisionCluster, teardownCluster } from "../security/provision.js";
+import { brokerUserOf, vhostOf } from "../security/principal.js";
+import {
+  clusterUsersOf,
+  type ProvisionedCluster,
+  provisionCluster,
+  teardownCluster,
+} from "../security/provision.js";
 import { liveAccessRecord, removeAccessRecord, writeAccessRecord } from "../security/record.js";
 import { CommandError, exitCodes } from "./exitCodes.js";
 
@@ -125,7 +130,7 @@ export async function purgeClusterAccess(
       `cluster "${names.cluster}" is running (its vhost has connections): stop it first`,
     );
   }
-  const users = (await admin.listUsers()).filter((user) => principalOf(names.cluster, user) !== null);
+  const users = await clusterUsersOf(admin, names.cluster);
   await teardownCluster(admin, vhost, users);
   removeAccessRecord(names.cluster);
   return `deleted vhost ${vhost} (if it was there) and ${users.length} broker users of "${names.cluster}"`;
