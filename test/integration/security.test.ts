@@ -82,6 +82,9 @@ describe("a secure cluster (pb)", () => {
   });
 
   it("refuses a client user's forged pings and views, and its attempts at the nodes' network and control", async () => {
+    const writer = await cluster.clients.newClient();
+    expect((await writer.invoke({ f: "put", key: "k", value: "before" }, 5_000)).kind).toBe("ok");
+    await writer.stop();
     const before = await cluster.view();
     const primary = before.primary ?? "";
     const backup = before.backup ?? "";
@@ -93,9 +96,42 @@ describe("a secure cluster (pb)", () => {
       view: { viewNum: before.viewNum + 1000, primary: backup, backup: null },
       primaryIncarnation: 1,
     });
+    // The primary's forward of an "EVIL" value at the backup's next index, a rogue server-0's
+    // ping, and a request in the name of the operator's client (to run before the client's own).
+    const evil = forged(primary, backup, before.viewNum, {
+      type: "Forward",
+      firstIndex: 1,
+      entries: [
+        {
+          type: "op",
+          client: "client-operator-x",
+          session: 1,
+          seq: 1,
+          op: { f: "put", key: "k", value: "EVIL" },
+          atMs: Date.now(),
+        },
+      ],
+    });
+    const rogue = forged("server-0", "viewserver", 0, { type: "Ping", viewNum: 0, incarnation: 9 });
+    const request = forged("client-operator-x", primary, before.viewNum, {
+      type: "Request",
+      session: 1,
+      seq: 1,
+      op: { f: "put", key: "k", value: "EVIL" },
+    });
+    const reply = forged(primary, "client-operator-x", before.viewNum, {
+      type: "Reply",
+      seq: 1,
+      result: { ok: true, value: "EVIL" },
+    });
     for (let i = 0; i < 5; i++)
       expect(await attempt(alice, publish(names.requests, "viewserver", ping, aliceUser))).toBe("done");
     expect(await attempt(alice, publish(names.requests, backup, viewReply, aliceUser))).toBe("done");
+    expect(await attempt(alice, publish(names.requests, backup, evil, aliceUser))).toBe("done");
+    expect(await attempt(alice, publish(names.requests, "viewserver", rogue, aliceUser))).toBe("done");
+    expect(await attempt(alice, publish(names.requests, primary, request, aliceUser))).toBe("done");
+    // No client's queue is bound to `<c>.requests`: a forged reply reaches no client (only `<c>.lost`).
+    expect(await attempt(alice, publish(names.requests, "client-operator-x", reply, aliceUser))).toBe("done");
     // Refused by the broker: another user's id, the nodes' network, control, other queues.
     expect(
       await attempt(
@@ -112,6 +148,10 @@ describe("a secure cluster (pb)", () => {
     expect(await attempt(alice, publish(names.delay, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     const crash = Buffer.from(JSON.stringify({ type: "crash", node: primary }));
     expect(await attempt(alice, publish(names.control, "", crash))).toMatch(/ACCESS.REFUSED/);
+    expect(await attempt(alice, publish(names.lost, "", Buffer.alloc(1024)))).toMatch(/ACCESS.REFUSED/);
+    expect(await attempt(alice, publish(names.events, "view.viewserver", Buffer.from("{}")))).toMatch(
+      /ACCESS.REFUSED/,
+    );
     expect(
       await attempt(alice, (ch) =>
         ch
@@ -146,6 +186,9 @@ describe("a secure cluster (pb)", () => {
     await sleep(4 * cluster.config.clientRetryMs);
     samePrimaryAndView(before, await cluster.view());
     expect(cluster.exits).toEqual([]);
+    const reader = await cluster.clients.newClient();
+    expect(await reader.invoke({ f: "get", key: "k" }, 5_000)).toEqual({ kind: "ok", value: "before" });
+    await reader.stop();
   });
 
   it("keeps serving views through a client user's flood of junk at the primary", async () => {
