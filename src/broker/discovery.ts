@@ -84,10 +84,8 @@ export async function discoverBroker(options: DiscoveryOptions): Promise<Discove
     return { url: localBrokerUrl, source: "local broker", stop: none };
   }
   if (options.mayStart) {
-    const started = await startPrivate(options.cluster, options.onProgress);
+    const started = await startOwnBroker(options.cluster, options.onProgress);
     if (started !== null) return started;
-    const container = await startContainer(options.onProgress);
-    if (container !== null) return container;
   }
   throw new NoBrokerError(noBrokerHelp);
 }
@@ -111,6 +109,18 @@ function sameBroker(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A broker of this command's own: a private broker, else a container; null
+ * when neither can be had. For `npm run cluster` when the broker discovery
+ * found cannot be administered from here (its users cannot be made).
+ */
+export async function startOwnBroker(
+  cluster: string,
+  onProgress?: (message: string) => void,
+): Promise<DiscoveredBroker | null> {
+  return (await startPrivate(cluster, onProgress)) ?? (await startContainer(onProgress));
 }
 
 /** A private broker from an installed rabbitmq-server; null when none is installed. */

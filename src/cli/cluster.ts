@@ -41,7 +41,10 @@ import {
   writableDirectory,
 } from "./common.js";
 import { EventPrinter } from "./eventPrinter.js";
+import type { BrokerAdmin } from "../security/admin.js";
 import {
+  brokerForCluster,
+  type ChosenBroker,
   type ClusterAccess,
   closeClusterAccess,
   insecureWarning,
@@ -107,8 +110,9 @@ async function runCluster(options: ClusterOptions): Promise<number> {
   // (A private broker being started stops itself on a Ctrl-C meanwhile.)
   // Refused before any work, the broker included.
   const logs = options.nodeLogs === undefined ? "inherit" : { directory: nodeLogDirectory(options.nodeLogs) };
-  const broker = await brokerOrNone(options, say);
-  if (broker === null) return runMemoryCluster(options);
+  const found = await brokerOrNone(options, say);
+  if (found === null) return runMemoryCluster(options);
+  const { broker, admin } = await chooseBroker(found, options, names, log, say);
   // From here on, a Ctrl-C stops the cluster cleanly as soon as it runs.
   let supervisor: ClusterSupervisor | null = null;
   const interrupt = new Interrupt({
@@ -128,6 +132,7 @@ async function runCluster(options: ClusterOptions): Promise<number> {
       log,
       say,
       broker,
+      admin,
       logs,
       interrupt,
       setSupervisor: (s) => (supervisor = s),
@@ -143,6 +148,8 @@ interface ClusterStart {
   log: Logger;
   say: (line: string) => void;
   broker: DiscoveredBroker;
+  /** How the cluster's users are made; null: it runs open. */
+  admin: BrokerAdmin | null;
   logs: "inherit" | { directory: string };
   interrupt: Interrupt;
   setSupervisor: (supervisor: ClusterSupervisor) => void;
@@ -154,29 +161,13 @@ async function startAndServe(start: ClusterStart): Promise<number> {
   const nodes = protocolOf(options)
     .layout(options.servers)
     .map((node) => node.address);
-  // An unreachable broker says so (exit 69) before anything asks it for users.
-  await BrokerConnection.open({
-    url: broker.url,
-    connectionName: `pbkv ${names.cluster} cluster`,
-    log,
-    topology: null,
-  })
-    .then((connection) => connection.close())
-    .catch(async (error: unknown) => {
-      await broker.stop();
+  const access = await openClusterAccess({ names, broker, nodes, admin: start.admin }).catch(
+    async (error: unknown) => {
+      await broker.stop(); // a broker this command started must not outlive it
       throw error;
-    });
-  const access = await openClusterAccess({
-    names,
-    broker,
-    nodes,
-    insecure: options.insecure,
-    adminUrl: options.adminUrl,
-  }).catch(async (error: unknown) => {
-    await broker.stop(); // a broker this command started must not outlive it
-    throw error;
-  });
-  if (access.secure === null) say(insecureWarning);
+    },
+  );
+  if (access.secure === null && options.insecure) say(insecureWarning);
   const connection = await BrokerConnection.open({
     url: access.url,
     connectionName: `pbkv ${names.cluster} cluster`,
@@ -338,6 +329,33 @@ function reportProgress({ say, connection, supervisor }: RunningCluster): void {
   supervisor.on("spawnError", ({ address, error }: { address: string; error: Error }) =>
     say(`${clockTime()} ${address.padEnd(12)} cannot start: ${error.message}`),
   );
+}
+
+/**
+ * The broker a cluster runs on and how its users are made (`brokerForCluster`):
+ * an unreachable broker says so first (exit 69), before anything asks it for users.
+ */
+async function chooseBroker(
+  found: DiscoveredBroker,
+  options: ClusterOptions,
+  names: ClusterNames,
+  log: Logger,
+  say: (line: string) => void,
+): Promise<ChosenBroker> {
+  try {
+    const probe = await BrokerConnection.open({
+      url: found.url,
+      connectionName: `pbkv ${names.cluster} cluster`,
+      log,
+      topology: null,
+    });
+    await probe.close();
+    if (options.purge) return { broker: found, admin: null };
+    return await brokerForCluster(found, { ...options, cluster: names.cluster, say });
+  } catch (error) {
+    await found.stop(); // a broker this command started must not outlive it
+    throw error;
+  }
 }
 
 /**

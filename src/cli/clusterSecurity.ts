@@ -4,7 +4,7 @@
 // an access record so that the person who started it reaches it from this
 // machine with no flags; `--insecure` keeps the open mode of old, with a
 // warning. Everything it made is deleted when the cluster stops.
-import type { DiscoveredBroker } from "../broker/discovery.js";
+import { type DiscoveredBroker, startOwnBroker } from "../broker/discovery.js";
 import type { ClusterNames } from "../broker/topology.js";
 import type { Address } from "../schemas/address.js";
 import { adminFor, type BrokerAdmin, NoBrokerAdminError } from "../security/admin.js";
@@ -40,8 +40,50 @@ export interface AccessRequest {
   readonly names: ClusterNames;
   readonly broker: DiscoveredBroker;
   readonly nodes: readonly Address[];
-  readonly insecure: boolean;
-  readonly adminUrl?: string | undefined;
+  /** How to make its users (brokerForCluster found it); null: an --insecure cluster. */
+  readonly admin: BrokerAdmin | null;
+}
+
+/** The broker a cluster runs on, and how its users are made (null: --insecure, or nothing could). */
+export interface ChosenBroker {
+  readonly broker: DiscoveredBroker;
+  readonly admin: BrokerAdmin | null;
+}
+
+/**
+ * How the cluster's users will be made on the broker discovery found. A
+ * broker that was named (`--url`, `RABBITMQ_URL`) and cannot be administered
+ * is refused (exit 2: `--admin-url`, or `--insecure`). One discovery found on
+ * this machine that cannot (its rabbitmqctl needs root, say) gives way to a
+ * private broker or container of the cluster's own, so that the README's
+ * `npm run cluster` stays secure; with neither to be had the cluster runs
+ * open, and says why in its warning line.
+ */
+export async function brokerForCluster(
+  found: DiscoveredBroker,
+  options: { cluster: string; insecure: boolean; adminUrl?: string | undefined; say: (line: string) => void },
+): Promise<ChosenBroker> {
+  if (options.insecure) return { broker: found, admin: null };
+  try {
+    return { broker: found, admin: await adminFor(found, options.adminUrl) };
+  } catch (error) {
+    if (!(error instanceof NoBrokerAdminError)) throw error;
+    if (found.source !== "local broker") {
+      throw new CommandError(
+        `cannot make the cluster's broker users: ${error.message} (--admin-url URL, or --insecure for an open cluster)`,
+        exitCodes.usage,
+      );
+    }
+    options.say(
+      `the local broker cannot be administered from here (${error.message}): starting a broker of the cluster's own`,
+    );
+    const own = await startOwnBroker(options.cluster, options.say);
+    if (own !== null) return { broker: own, admin: await adminFor(own) };
+    options.say(
+      `warning: no broker of its own to be had either: the cluster runs open. ${insecureWarning.replace(/^warning: --insecure: /, "")}`,
+    );
+    return { broker: found, admin: null };
+  }
 }
 
 /**
@@ -50,15 +92,14 @@ export interface AccessRequest {
  * its vhost has connections: a second start must not take its users away.
  */
 export async function openClusterAccess(request: AccessRequest): Promise<ClusterAccess> {
-  const { names, broker } = request;
-  if (request.insecure) return { url: broker.url, secure: null };
+  const { names, broker, admin } = request;
+  if (admin === null) return { url: broker.url, secure: null };
   const running = liveAccessRecord(names.cluster);
   if (running !== null) {
     throw new CommandError(
       `cluster "${names.cluster}" is already running on this machine (process ${running.ownerPid}); stop it first or pick another --cluster`,
     );
   }
-  const admin = await adminOf(request);
   if ((await admin.vhostConnections(vhostOf(names.cluster))) > 0) {
     throw new CommandError(
       `cluster "${names.cluster}" is already running on this broker (its vhost has connections); stop it first or pick another --cluster`,
@@ -76,18 +117,6 @@ export async function openClusterAccess(request: AccessRequest): Promise<Cluster
     ownerPid: process.pid,
   });
   return { url: provisioned.operatorUrl, nodeUrls: provisioned.nodeUrls, secure: { admin, provisioned } };
-}
-
-async function adminOf(request: AccessRequest): Promise<BrokerAdmin> {
-  try {
-    return await adminFor(request.broker, request.adminUrl);
-  } catch (error) {
-    if (!(error instanceof NoBrokerAdminError)) throw error;
-    throw new CommandError(
-      `cannot make the cluster's broker users: ${error.message} (--admin-url URL, or --insecure for an open cluster)`,
-      exitCodes.usage,
-    );
-  }
 }
 
 /**
