@@ -206,12 +206,7 @@ async function startAndServe(start: ClusterStart): Promise<number> {
 async function purge(start: ClusterStart): Promise<number> {
   const { options, names, log, say, broker } = start;
   try {
-    const connection = await BrokerConnection.open({
-      url: broker.url,
-      connectionName: `pbkv ${names.cluster} cluster`,
-      log,
-      topology: null,
-    });
+    const connection = await plainConnection(broker.url, names, log);
     try {
       const first = protocolOf(options).layout(options.servers)[0]?.address ?? "";
       await refuseIfRunning(connection, names, first);
@@ -331,6 +326,11 @@ function reportProgress({ say, connection, supervisor }: RunningCluster): void {
   );
 }
 
+/** A connection with the discovered broker's own URL, which declares nothing. */
+function plainConnection(url: string, names: ClusterNames, log: Logger): Promise<BrokerConnection> {
+  return BrokerConnection.open({ url, connectionName: `pbkv ${names.cluster} cluster`, log, topology: null });
+}
+
 /**
  * The broker a cluster runs on and how its users are made (`brokerForCluster`):
  * an unreachable broker says so first (exit 69), before anything asks it for users.
@@ -343,13 +343,7 @@ async function chooseBroker(
   say: (line: string) => void,
 ): Promise<ChosenBroker> {
   try {
-    const probe = await BrokerConnection.open({
-      url: found.url,
-      connectionName: `pbkv ${names.cluster} cluster`,
-      log,
-      topology: null,
-    });
-    await probe.close();
+    await (await plainConnection(found.url, names, log)).close();
     if (options.purge) return { broker: found, admin: null };
     return await brokerForCluster(found, { ...options, cluster: names.cluster, say });
   } catch (error) {
