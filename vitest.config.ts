@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,6 +10,10 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/integration/**"],
           testTimeout: 60_000,
+          // Vitest's default is one worker fewer than the cores, which on 2 cores is a single
+          // worker: the unit files (searches, simulations, CLI subprocesses) then left a core
+          // idle. The main process only hands out files and gathers results.
+          maxWorkers: availableParallelism(),
         },
       },
       {
@@ -18,6 +23,8 @@ export default defineConfig({
           globalSetup: ["test/integration/globalSetup.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // One file at a time, after the unit files (vitest runs a project without file
+          // parallelism as a group of its own, last): clusters and their timings are not shared.
           fileParallelism: false,
         },
       },
