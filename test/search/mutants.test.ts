@@ -16,9 +16,10 @@ import { parseTrace, replayTrace } from "../../src/sim/replay.js";
 /**
  * Catches beyond the one per mutant: the liveness bug is also caught by the
  * recover phase of a scenario with three servers and two clients. Its trace
- * is not minimized to the end within the test's budget: each candidate is
- * checked against the correct protocol by a recovery search that, since both
- * clients open sessions first (issue 14), takes about a million states.
+ * is kept as found (not minimized): each candidate would be checked against
+ * the correct protocol by a recovery search that, since both clients open
+ * sessions first (issue 14), takes about a million states; the found trace
+ * itself is still checked that way (buildCounterexample's first test).
  */
 const alsoCaught: (PlantedBugCatch & { minimizedToTheEnd: false })[] = [
   {
@@ -29,6 +30,13 @@ const alsoCaught: (PlantedBugCatch & { minimizedToTheEnd: false })[] = [
     minimizedToTheEnd: false,
   },
 ];
+
+/**
+ * The minimizer stops as soon as the trace is 1-minimal, so a generous bound costs nothing
+ * when the machine is fast; the test asserts it got there, which 10 s did not always allow
+ * on 2 busy cores.
+ */
+const minimizeSecondsMax = 45;
 
 describe("planted bugs are caught", () => {
   it("every mutant has a search that catches it", () => {
@@ -51,7 +59,7 @@ describe("planted bugs are caught", () => {
       const outcome = runScenario(scenario, { mutations: [entry.mutant], timeScale: 5 });
       expect(outcome.violation?.invariant, outcome.goalMissing ?? "").toBe(entry.invariant);
       const counterexample = buildCounterexample(outcome.world, scenario, outcome.violation!, {
-        minimizeSeconds: 10,
+        minimizeSeconds: "minimizedToTheEnd" in entry ? 0 : minimizeSecondsMax,
       });
       expect(counterexample.saved.events.length).toBeLessThanOrEqual(counterexample.foundLength);
       // ddmin and the single-event pass ran to the end: no single event of the trace can go.
