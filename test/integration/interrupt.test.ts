@@ -209,7 +209,11 @@ describe("an interrupted run keeps what it has", () => {
       const cluster = await runningCluster(common);
       const history = path.join(mkdtempSync(path.join(os.tmpdir(), "pbkv-load-")), "interrupted.jsonl");
       const load = group(command, [...prefix, ...common, "--duration", "120", "--history", history]);
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      // The load announces its run on the cluster's events once its clients are open (its Ctrl-C
+      // handler is listening by then; a fixed wait could end before the load even started on
+      // a busy machine); a second of operations after that gives a history to write.
+      await cluster.waitFor(/ load +run \S+ started: /, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       load.interruptGroup();
       await load.waitFor(/linearizable: \d+ ops|NOT linearizable/, 60_000);
       const exit = await load.exited;
