@@ -41,7 +41,9 @@ describe("client sessions on a broker cluster", () => {
     ]);
     expect(load.code, load.stderr).toBe(0);
     const figures = JSON.parse(load.stdout) as { ok: number };
-    expect(figures.ok).toBeGreaterThan(100);
+    // Many more sessions than the load's 8 workers: each operation opened one (at least 40 even on a
+    // busy 2-core machine, where each fresh client actor costs a queue, a binding and a consumer).
+    expect(figures.ok).toBeGreaterThan(40);
     // Right after the load, primary and backup hold (the same) sessions of its recent clients.
     const during = await sessionsByNode();
     expect(during.size).toBe(2);
@@ -49,7 +51,6 @@ describe("client sessions on a broker cluster", () => {
     await sleep(sessionExpiryMs + 1_500);
     const after = await sessionsByNode();
     expect(after.size).toBe(2);
-    for (const [node, sessions] of after) expect(sessions, node).toBeLessThanOrEqual(100);
     expect([...after.values()]).toEqual([0, 0]);
   });
 });
