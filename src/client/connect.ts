@@ -128,8 +128,14 @@ export class KvClient {
     await this.run({ f: "put", key: checked(Key, key, "key"), value: checked(Value, value, "value") });
   }
 
-  async append(key: string, value: string): Promise<void> {
-    await this.run({ f: "append", key: checked(Key, key, "key"), value: checked(Value, value, "value") });
+  /** Appends `value` to the key's value; resolves with the new value's length in UTF-8 bytes (as Redis's APPEND). */
+  async append(key: string, value: string): Promise<number> {
+    const length = await this.run({
+      f: "append",
+      key: checked(Key, key, "key"),
+      value: checked(Value, value, "value"),
+    });
+    return Number(length);
   }
 
   /** The cluster's current view (`{ viewNum, primary, backup }`, and `replicas`, `status` where the protocol has them), as its configuration query answers. */

@@ -27,17 +27,11 @@ export const set: Handler = async (args, context) => {
   return reply.ok;
 };
 
-/**
- * APPEND answers the value's length read right after the append, on the same
- * key and connection: pbkv's append returns nothing, so a write by another
- * client in between is counted too (Redis's is atomic).
- */
+/** APPEND answers the value's new length, which the servers return with the append itself (atomic, as Redis's). */
 export const append: Handler = async (args, context) => {
   const key = text(arg(args, 0));
   const value = text(arg(args, 1));
-  await context.onKey(key, () => context.kv.append(key, value));
-  const now = await context.onKey(key, () => context.kv.get(key));
-  return reply.integer(Buffer.byteLength(now, "utf8"));
+  return reply.integer(await context.onKey(key, () => context.kv.append(key, value)));
 };
 
 export const mget: Handler = async (args, context) => {

@@ -25,9 +25,11 @@ export interface Session {
    * the old one, however late, is refused rather than run again.
    */
   id: number;
-  /** The client's last executed write (0: none yet), and whether it was refused. */
+  /** The client's last executed write (0: none yet), whether it was refused, and what it answered. */
   seq: number;
   refused: boolean;
+  /** "" for a put, the value's new length for an append: a retry gets the first answer again. */
+  answer: string;
   /** The stamp of the last entry of this session: what expiry measures. */
   activeMs: number;
 }
@@ -107,7 +109,10 @@ function applyOp(app: App, entry: Extract<LogEntry, { type: "op" }>): EntryResul
   }
   const result = executeOp(app.store, op);
   if (op.f === "get") touch(app, client, session);
-  else touch(app, client, { id: session.id, seq, refused: !result.ok, activeMs: session.activeMs });
+  else {
+    const answer = result.ok ? result.value : "";
+    touch(app, client, { id: session.id, seq, refused: !result.ok, answer, activeMs: session.activeMs });
+  }
   return result;
 }
 
@@ -120,7 +125,7 @@ function openSession(app: App, client: Address, nowMs: number): number {
   }
   // Full: the least recently active session goes (its client's next request is refused, never run twice).
   if (app.lastByClient.size >= sessionsMax) app.lastByClient.delete(app.lastByClient.keys().next().value!);
-  app.lastByClient.set(client, { id: app.applied, seq: 0, refused: false, activeMs: nowMs });
+  app.lastByClient.set(client, { id: app.applied, seq: 0, refused: false, answer: "", activeMs: nowMs });
   return app.applied;
 }
 
@@ -130,8 +135,8 @@ function openSession(app: App, client: Address, nowMs: number): number {
  */
 function touch(app: App, client: Address, session: Session): void {
   app.lastByClient.delete(client);
-  const { id, seq, refused } = session;
-  app.lastByClient.set(client, { id, seq, refused, activeMs: app.timeMs });
+  const { id, seq, refused, answer } = session;
+  app.lastByClient.set(client, { id, seq, refused, answer, activeMs: app.timeMs });
 }
 
 /** The table is in order of activity: forgetting stops at the first session active since `beforeMs`. */
@@ -148,7 +153,7 @@ export function oldestActivityMs(app: App): number | undefined {
 }
 
 function resultOf(last: Session): OpResult {
-  return last.refused ? { ok: false, error: "ValueTooLarge" } : { ok: true, value: "" };
+  return last.refused ? { ok: false, error: "ValueTooLarge" } : { ok: true, value: last.answer };
 }
 
 /** A copy that shares no mutable part with `app` (values are immutable strings, sessions replaced on change). */

@@ -44,7 +44,10 @@ export function digestOfApp(app: App): string {
   let tableSum = 0;
   for (const [client, session] of app.lastByClient) {
     const record = () =>
-      fnv(`${client}\u0000${session.id}\u0000${session.seq}\u0000${session.refused}`, 0x811c9dc5);
+      fnv(
+        `${client}\u0000${session.id}\u0000${session.seq}\u0000${session.refused}\u0000${session.answer}`,
+        0x811c9dc5,
+      );
     tableSum = (tableSum + cachedHash(cache.table, client, session, record)) >>> 0;
   }
   // Keys and sessions gone since: dropped, so the cache stays the size of the app.

@@ -7,7 +7,11 @@ import type { Op } from "../schemas/op.js";
  */
 export type KvStore = Map<string, string>;
 
-/** What an operation returns: the value for get ("" for put and append), or why it was refused. */
+/**
+ * What an operation returns: the value for get, "" for put, the value's new
+ * length in UTF-8 bytes (decimal) for append, so that a Redis APPEND can
+ * answer it atomically; or why it was refused.
+ */
 export type OpResult = { ok: true; value: string } | { ok: false; error: "ValueTooLarge" };
 
 /**
@@ -30,8 +34,9 @@ export function executeOp(store: KvStore, op: Op): OpResult {
         if (encodedBytes(before) + encodedBytes(op.value) > valueBytesMax)
           return { ok: false, error: "ValueTooLarge" };
       }
-      store.set(op.key, before + op.value);
-      return { ok: true, value: "" };
+      const after = before + op.value;
+      store.set(op.key, after);
+      return { ok: true, value: String(Buffer.byteLength(after, "utf8")) };
     }
   }
 }

@@ -8,6 +8,8 @@ export const Session = z.object({
   id: z.int().min(1),
   seq: z.int().min(0),
   refused: z.boolean(),
+  /** The last write's answer: "" (put) or the appended value's length, a decimal. */
+  answer: z.string().regex(/^[0-9]{0,16}$/),
   activeMs: z.number().finite(),
 });
 

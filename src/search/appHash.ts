@@ -28,6 +28,7 @@ export function hashSession(h: Hasher, client: string, session: Session): void {
   h.num(session.id);
   h.num(session.seq);
   h.bool(session.refused);
+  h.str(session.answer);
   h.num(session.activeMs);
 }
 

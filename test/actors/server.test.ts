@@ -45,7 +45,10 @@ function installedBackup(): ActorProbe<ServerState, MessageBody, Timer> {
     chunk: 0,
     last: true,
     kv: [["x", "1"]] as [string, string][],
-    lastByClient: [["client-a", { id: 1, seq: 1, refused: false, activeMs: 0 }]] as [string, Session][],
+    lastByClient: [["client-a", { id: 1, seq: 1, refused: false, answer: "", activeMs: 0 }]] as [
+      string,
+      Session,
+    ][],
   };
   server.deliver("server-1", { type: "StateTransfer", ...chunk }, 2);
   server.takeSent();
@@ -153,7 +156,7 @@ describe("server", () => {
           chunk: 0,
           last: true,
           kv: [["x", "1"]],
-          lastByClient: [["client-a", { id: 1, seq: 1, refused: false, activeMs: 5 }]],
+          lastByClient: [["client-a", { id: 1, seq: 1, refused: false, answer: "", activeMs: 5 }]],
         },
       },
     ]);

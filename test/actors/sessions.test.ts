@@ -70,6 +70,7 @@ describe("sessions on the servers", () => {
       id: 1,
       seq: 0,
       refused: false,
+      answer: "",
       activeMs: 500,
     });
   });

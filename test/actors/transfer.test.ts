@@ -10,7 +10,7 @@ import type { TransferChunk } from "../../src/schemas/snapshot.js";
 function appWith(keys: number, valueBytes: number) {
   const app = emptyApp();
   for (let i = 0; i < keys; i++) app.store.set(`k${i}`, "v".repeat(valueBytes));
-  app.lastByClient.set("client-a", { id: 1, seq: 3, refused: false, activeMs: 0 });
+  app.lastByClient.set("client-a", { id: 1, seq: 3, refused: false, answer: "", activeMs: 0 });
   app.applied = keys;
   return app;
 }
@@ -35,7 +35,7 @@ describe("state transfer chunks", () => {
     expect(chunks.map((chunk) => chunk.last)).toEqual(chunks.map((_, i) => i === chunks.length - 1));
     expect(chunks.flatMap((chunk) => chunk.kv).length).toBe(1_000);
     expect(chunks.at(-1)!.lastByClient).toEqual([
-      ["client-a", { id: 1, seq: 3, refused: false, activeMs: 0 }],
+      ["client-a", { id: 1, seq: 3, refused: false, answer: "", activeMs: 0 }],
     ]);
   });
 

@@ -35,6 +35,14 @@ describe("connect({ transport: 'memory' })", () => {
     expect(view.primary).toMatch(/^server-/);
   });
 
+  it("answers each append with the value's new length, atomically (as Redis's APPEND)", async () => {
+    const kv = await memoryClient({ poolSize: 8 });
+    expect(await kv.append("counted", "é")).toBe(2); // UTF-8 bytes
+    // Eight appends at once: each length is the one its own append made, so no two are equal.
+    const lengths = await Promise.all(Array.from({ length: 8 }, () => kv.append("counted", "ab")));
+    expect([...lengths].sort((a, b) => a - b)).toEqual([4, 6, 8, 10, 12, 14, 16, 18]);
+  });
+
   it("runs many operations at once, each exactly once", async () => {
     const kv = await memoryClient({ poolSize: 8 });
     const values = Array.from({ length: 64 }, (_, index) => `<${index}>`);

@@ -33,7 +33,7 @@ function server(
       ...emptyApp(),
       applied,
       store: new Map(store),
-      lastByClient: new Map([["client-1", { id: 1, seq: 0, refused: false, activeMs: 0 }]]),
+      lastByClient: new Map([["client-1", { id: 1, seq: 0, refused: false, answer: "", activeMs: 0 }]]),
     },
     transferAcked: true,
     backupIncarnation: 1,
@@ -148,7 +148,7 @@ describe("search invariants", () => {
     expect(checkBackupConsistency(primary, server(2, [["a", "0"]]))).toMatch(/not the primary's/);
   });
 
-  it("a client alone on its keys gets what its own operations imply", () => {
+  it("a client alone on its keys gets what its own operations imply (an append: the new length)", () => {
     expect(
       expectedResults([
         { f: "get", key: "a" },
@@ -156,6 +156,6 @@ describe("search invariants", () => {
         { f: "append", key: "a", value: "y" },
         { f: "get", key: "a" },
       ]),
-    ).toEqual(["", "", "", "xy"]);
+    ).toEqual(["", "1", "2", "xy"]);
   });
 });

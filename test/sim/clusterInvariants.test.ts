@@ -31,8 +31,8 @@ function server(
       applied,
       store: new Map(store),
       lastByClient: new Map([
-        ["client-1", { id: 1, seq: 0, refused: false, activeMs: 0 }],
-        ["client-2", { id: 2, seq: 0, refused: false, activeMs: 0 }],
+        ["client-1", { id: 1, seq: 0, refused: false, answer: "", activeMs: 0 }],
+        ["client-2", { id: 2, seq: 0, refused: false, answer: "", activeMs: 0 }],
       ]),
     },
     transferAcked: true,

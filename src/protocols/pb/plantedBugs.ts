@@ -91,7 +91,7 @@ const serverBugs: Readonly<Partial<Record<Mutation, Partial<ServerDecisions>>>> 
       const outgoing = startOutgoing(app);
       outgoing.table = outgoing.table.map(([client, session]) => [
         client,
-        { ...session, seq: 0, refused: false },
+        { ...session, seq: 0, refused: false, answer: "" },
       ]);
       return outgoing;
     },
