@@ -156,8 +156,10 @@ async function runOp(op: Op): Promise<number> {
     }
     const elapsedMs = Math.round((performance.now() - startedMs) * 10) / 10;
     if (options.json) {
+      // An append answers the value's new length, not a value.
+      const answer = op.f === "append" ? { length: Number(outcome.value) } : { value: outcome.value };
       process.stdout.write(
-        `${JSON.stringify({ op: op.f, key: op.key, value: outcome.value, client: client.address, elapsedMs })}\n`,
+        `${JSON.stringify({ op: op.f, key: op.key, ...answer, client: client.address, elapsedMs })}\n`,
       );
     } else {
       process.stdout.write(op.f === "get" ? `${outcome.value}\n` : "ok\n");
