@@ -107,9 +107,11 @@ function ways(): Way[] {
 }
 
 const allWays = ways();
-if (allWays.length === 0) {
-  it.skip("a secure cluster: no rabbitmqctl reaches the test broker and PBKV_TEST_ADMIN_URL is not set", () => {});
-}
+// Said in one line, as every test that cannot run here says it (the security tests fail outright instead).
+if (allWays.length === 0)
+  console.warn(
+    "provision tests not run: no rabbitmqctl reaches the test broker and PBKV_TEST_ADMIN_URL is not set",
+  );
 
 describe.each(allWays)("a secure cluster administered with $label", ({ admin, brokerUrl, vhosts }) => {
   const names = clusterNames(`hp-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`);
