@@ -1,5 +1,6 @@
 import { pbProtocol } from "./pb/index.js";
 import { vrProtocol } from "./vr/index.js";
+import { chainProtocol } from "./chain/index.js";
 import type { AnyProtocol } from "./protocol.js";
 
 // Every protocol pbkv runs, by `--protocol` name. A driver takes one of these
@@ -8,6 +9,7 @@ import type { AnyProtocol } from "./protocol.js";
 const protocols: ReadonlyMap<string, AnyProtocol> = new Map<string, AnyProtocol>([
   [pbProtocol.name, pbProtocol as AnyProtocol],
   [vrProtocol.name, vrProtocol as AnyProtocol],
+  [chainProtocol.name, chainProtocol as AnyProtocol],
 ]);
 
 export const defaultProtocolName = "pb";

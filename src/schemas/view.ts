@@ -15,6 +15,10 @@ export const View = z.object({
   replicas: z.array(Address).optional(),
   /** The answering node's status in this view (VR: "normal", "view-change" or "recovering"). */
   status: z.string().min(1).max(64).optional(),
+  /** Chain replication: the servers in chain order, head first (updates enter there, the tail answers). */
+  chain: z.array(Address).max(64).optional(),
+  /** Chain replication: a spare receiving the tail's state, to join as the next tail. */
+  joining: Address.optional(),
 });
 export type View = z.infer<typeof View>;
 
@@ -28,6 +32,8 @@ export function viewFields(view: View): View {
     backup: view.backup,
     ...(view.replicas === undefined ? {} : { replicas: [...view.replicas] }),
     ...(view.status === undefined ? {} : { status: view.status }),
+    ...(view.chain === undefined ? {} : { chain: [...view.chain] }),
+    ...(view.joining === undefined ? {} : { joining: view.joining }),
   };
 }
 
@@ -36,6 +42,10 @@ export function viewFields(view: View): View {
  * (it has no one backup): "4 (primary server-2; replicas server-1 server-2 server-3; normal)".
  */
 export function describeViewBrief(view: View): string {
+  if (view.chain !== undefined) {
+    const joining = view.joining === undefined ? "" : `; ${view.joining} joining`;
+    return `${view.viewNum} (chain ${view.chain.length === 0 ? "-" : view.chain.join(" > ")}${joining})`;
+  }
   const status = view.status === undefined ? "" : `; ${view.status}`;
   if (view.replicas === undefined)
     return `${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"}${status})`;
@@ -48,8 +58,10 @@ export function describeView(view: View): string {
   return `view ${describeViewBrief(view)}`;
 }
 
-/** Every node a view names: `replicas` when it has them, else its primary and backup. */
+/** Every node a view names: its chain and joiner, or `replicas` when it has them, else its primary and backup. */
 export function membersOf(view: View): Address[] {
+  if (view.chain !== undefined)
+    return view.joining === undefined ? [...view.chain] : [...view.chain, view.joining];
   if (view.replicas !== undefined) return [...view.replicas];
   return [view.primary, view.backup].filter((member): member is Address => member !== null);
 }

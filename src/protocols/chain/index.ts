@@ -1,0 +1,1 @@
+export { chainProtocol } from "./protocol.js";
