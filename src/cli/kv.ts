@@ -8,19 +8,15 @@
 import { Argument, Command, Option } from "commander";
 import { BrokerClients } from "../broker/clients.js";
 import { connect, type KvClient } from "../client/connect.js";
-import {
-  InvalidOperationError,
-  OperationTimeoutError,
-  RefusedOperationError,
-  SessionExpiredError,
-} from "../client/errors.js";
+import { InvalidOperationError, OperationTimeoutError } from "../client/errors.js";
+import { runOperation } from "./kvOperation.js";
 import { configNumber } from "../protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { EventSubscription } from "../broker/events.js";
 import { flatStatus, type NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
-import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
+import { Key, type Op, valueTooLargeReason } from "../schemas/op.js";
 import { viewFields } from "../schemas/view.js";
 import { nameNodes } from "../protocols/viewHelpers.js";
 import {
@@ -186,7 +182,7 @@ async function runOp(op: Op): Promise<number> {
   const startedMs = performance.now();
   const kv = await openLibrary(options);
   try {
-    const answer = await invoke(kv, op, options);
+    const answer = await runOperation(kv, op, options);
     const elapsedMs = Math.round((performance.now() - startedMs) * 10) / 10;
     if (options.json) {
       // An append answers the value's new length, not a value; the pool's one actor ran it.
@@ -199,31 +195,6 @@ async function runOp(op: Op): Promise<number> {
     return exitCodes.ok;
   } finally {
     await kv.close();
-  }
-}
-
-/** The operation through the library; its errors in kv's words (exit 1; a ClientFailedError is a bug: 70). */
-async function invoke(kv: KvClient, op: Op, options: KvOptions): Promise<string> {
-  const what = `${op.f} ${JSON.stringify(op.key)}`;
-  try {
-    if (op.f === "get") return await kv.get(op.key);
-    if (op.f === "put") return await kv.put(op.key, op.value).then(() => "");
-    return String(await kv.append(op.key, op.value));
-  } catch (error) {
-    if (error instanceof RefusedOperationError)
-      throw new CommandError(`${what}: ${describeRefusal("ValueTooLarge")}`);
-    if (error instanceof SessionExpiredError) {
-      throw new CommandError(
-        `${what}: outcome unknown: the servers had forgotten this client's session (SessionExpired)${op.f === "get" ? "" : "; the operation may have taken effect once, never more"}`,
-      );
-    }
-    if (error instanceof OperationTimeoutError) {
-      throw new CommandError(
-        `${what}: no answer within ${options.timeoutMs} ms (is the cluster "${options.cluster}" serving? try: npm run kv -- view); a put or append may still happen`,
-      );
-    }
-    if (error instanceof InvalidOperationError) throw new CommandError(error.message, exitCodes.usage);
-    throw error;
   }
 }
 
