@@ -6,12 +6,18 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { connect, type KvClient } from "../client/connect.js";
 import { BrokerConnectionError, ClusterNotRunningError, NoBrokerError } from "../client/errors.js";
 import { Gateway, gatewayDefaults } from "../gateway/server.js";
+import { defaultKeyCountSource, type KeyCountSource } from "../gateway/keyCount.js";
+import { StatusQuery } from "../broker/statusQuery.js";
+import { brokerUserOfUrl } from "../broker/connection.js";
+import { isClientUser } from "../security/principal.js";
 import {
   addCommonOptions,
   addProtocolOption,
   CommandError,
   exitCodes,
+  findBroker,
   loggerFor,
+  namesOf,
   positiveInt,
   type ProtocolChoice,
   runCommand,
@@ -88,11 +94,44 @@ function port(text: string): number {
   return value;
 }
 
-async function openClient(options: GatewayCliOptions): Promise<KvClient> {
+/** The library's client and, on the broker, the status query DBSIZE asks (the operator's only). */
+async function openClient(options: GatewayCliOptions): Promise<{ kv: KvClient; keyCount: KeyCountSource }> {
+  if (options.transport === "memory") {
+    const kv = await connectLibrary(options, options.url);
+    return { kv, keyCount: defaultKeyCountSource(kv) };
+  }
+  // Discovered here, once: the status query must use the URL the library uses.
+  const broker = await findBroker(options, false);
+  const kv = await connectLibrary(options, broker.url);
+  try {
+    return { kv, keyCount: await statusSource(options, broker.url) };
+  } catch (error) {
+    await kv.close();
+    throw error;
+  }
+}
+
+/**
+ * DBSIZE's status source on the broker: the operator's status query, or, for
+ * a client user (who may not send control commands nor read the events),
+ * the reason the count is not known.
+ */
+async function statusSource(options: GatewayCliOptions, url: string): Promise<KeyCountSource> {
+  const user = brokerUserOfUrl(url);
+  if (isClientUser(options.cluster, user)) {
+    return {
+      unknownBecause: `the key count comes from the servers' status, which only the operator of "${options.cluster}" may ask; ${user} is a client user (run the gateway with the operator's URL, or on the machine that started the cluster)`,
+    };
+  }
+  const log = loggerFor(options, "pbkv-gateway");
+  return StatusQuery.open({ url, names: namesOf(options), label: "gateway", log });
+}
+
+async function connectLibrary(options: GatewayCliOptions, url: string | undefined): Promise<KvClient> {
   try {
     return await connect({
       cluster: options.cluster,
-      url: options.url,
+      url,
       transport: options.transport,
       protocol: options.protocol,
       servers: options.servers,
@@ -124,18 +163,23 @@ async function run(options: GatewayCliOptions): Promise<number> {
 }
 
 async function serve(options: GatewayCliOptions, interrupt: Interrupt): Promise<number> {
-  const kv = await openClient(options);
+  const { kv, keyCount } = await openClient(options);
+  const close = async (): Promise<void> => {
+    if (keyCount instanceof StatusQuery) await keyCount.close();
+    await kv.close();
+  };
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({
       kv,
+      keyCount,
       port: options.port,
       host: options.host,
       log: loggerFor(options, "pbkv-gateway"),
       clientsMax: options.clientsMax,
     });
   } catch (error) {
-    await kv.close();
+    await close();
     throw new CommandError(
       `cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`,
       exitCodes.failed,
@@ -148,7 +192,7 @@ async function serve(options: GatewayCliOptions, interrupt: Interrupt): Promise<
   const signal = await interrupt.received;
   process.stdout.write(`${signal}: stopping: no new connections, waiting for operations in flight\n`);
   await gateway.stop();
-  await kv.close();
+  await close();
   process.stdout.write("stopped: every connection closed, the client actors stopped\n");
   return exitCodes.ok;
 }

@@ -1,14 +1,22 @@
 // `npm run kv -- get K` · `put K V` · `append K V` · `view`: one operation
-// through a fresh client actor (address client-<nanoid>, exclusive queue).
+// through the library (src/client: `connect()` with a pool of one fresh
+// client actor, address client-<nanoid>, exclusive queue), so the CLI and
+// programs share one client path. `status` is the operator's, on the
+// control queue (the library has none).
 // A value `-` is read from stdin (a 1 MiB value does not fit on a command
 // line); a value over the limit is refused (exit 2) before anything is sent.
 import { Argument, Command, Option } from "commander";
-import { BrokerClients, ClientTimeoutError } from "../broker/clients.js";
+import { BrokerClients } from "../broker/clients.js";
+import { connect, type KvClient } from "../client/connect.js";
+import { InvalidOperationError, OperationTimeoutError } from "../client/errors.js";
+import { runOperation } from "./kvOperation.js";
+import { configNumber } from "../protocols/configOptions.js";
+import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import { EventSubscription } from "../broker/events.js";
 import { flatStatus, type NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { keyLengthMax, valueBytesMax } from "../schemas/limits.js";
-import { describeRefusal, Key, type Op, valueTooLargeReason } from "../schemas/op.js";
+import { Key, type Op, valueTooLargeReason } from "../schemas/op.js";
 import { viewFields } from "../schemas/view.js";
 import { nameNodes } from "../protocols/viewHelpers.js";
 import {
@@ -115,6 +123,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/**
+ * `status` only: the library has no status (it is the operator's, on the
+ * control queue), so `kv status` keeps its own connection, publishes the
+ * `status` control command and reads the answers from the events exchange.
+ */
 async function openClients(options: KvOptions): Promise<BrokerClients> {
   const names = namesOf(options);
   const broker = await findBroker(options, false);
@@ -129,44 +142,59 @@ async function openClients(options: KvOptions): Promise<BrokerClients> {
   });
 }
 
+/**
+ * The library's client for one operation or `view`: one client actor (pool
+ * of 1), each call bounded by `--timeout-ms` (the wait for the actor
+ * included). Discovery runs here first so that a missing broker is exit 69
+ * with the same help, and `--verbose` says which broker was found.
+ */
+async function openLibrary(options: KvOptions): Promise<KvClient> {
+  namesOf(options); // a bad cluster name is a usage error before any connection
+  const protocol = protocolOf(options);
+  const config = protocolConfig(options); // a setting of another protocol: usage error
+  const broker = await findBroker(options, false);
+  try {
+    return await connect({
+      cluster: options.cluster,
+      url: broker.url,
+      protocol: protocol.name,
+      timeoutMs: options.timeoutMs,
+      poolSize: 1,
+      clientRetryMs: config.clientRetryMs,
+      settings: clientSettings(protocol, config),
+      label: "kv",
+      logger: loggerFor(options, "pbkv-kv").child({ cluster: options.cluster }),
+    });
+  } catch (error) {
+    if (error instanceof InvalidOperationError) throw new CommandError(error.message, exitCodes.usage);
+    throw error; // ClusterNotRunningError, BrokerConnectionError: exit 69 (runCommand)
+  }
+}
+
+/** The settings clients share with the servers (`clients: true`), as the library takes them. */
+function clientSettings(protocol: AnyProtocol, config: ProtocolConfigBase): Record<string, number> {
+  const shared = protocol.config.options.filter((option) => option.clients === true);
+  return Object.fromEntries(shared.map((option) => [option.field, configNumber(config, option.field)]));
+}
+
 async function runOp(op: Op): Promise<number> {
   const options = program.opts<KvOptions>();
   const startedMs = performance.now();
-  const clients = await openClients(options);
+  const kv = await openLibrary(options);
   try {
-    const client = await clients.newClient(options.timeoutMs).catch((error: unknown) => {
-      if (!(error instanceof ClientTimeoutError)) throw error;
-      throw new CommandError(`not connected to the broker within ${options.timeoutMs} ms`);
-    });
-    const outcome = await client.invoke(op, options.timeoutMs);
-    if (clients.fatal !== null) throw clients.fatal;
-    if (outcome.kind === "refused")
-      throw new CommandError(`${op.f}: the client actor was crashed by a control command`);
-    if (outcome.kind === "failed")
-      throw new CommandError(`${op.f} ${JSON.stringify(op.key)}: ${describeRefusal(outcome.error)}`);
-    if (outcome.kind === "expired") {
-      throw new CommandError(
-        `${op.f} ${JSON.stringify(op.key)}: outcome unknown: the servers had forgotten this client's session (SessionExpired)${op.f === "get" ? "" : "; the operation may have taken effect once, never more"}`,
-      );
-    }
-    if (outcome.kind === "timeout") {
-      throw new CommandError(
-        `${op.f} ${JSON.stringify(op.key)}: no answer within ${options.timeoutMs} ms (is the cluster "${options.cluster}" serving? try: npm run kv -- view); a put or append may still happen`,
-      );
-    }
+    const answer = await runOperation(kv, op, options);
     const elapsedMs = Math.round((performance.now() - startedMs) * 10) / 10;
     if (options.json) {
-      // An append answers the value's new length, not a value.
-      const answer = op.f === "append" ? { length: Number(outcome.value) } : { value: outcome.value };
-      process.stdout.write(
-        `${JSON.stringify({ op: op.f, key: op.key, ...answer, client: client.address, elapsedMs })}\n`,
-      );
+      // An append answers the value's new length, not a value; the pool's one actor ran it.
+      const shown = op.f === "append" ? { length: Number(answer) } : { value: answer };
+      const client = kv.clientAddresses[0] ?? null;
+      process.stdout.write(`${JSON.stringify({ op: op.f, key: op.key, ...shown, client, elapsedMs })}\n`);
     } else {
-      process.stdout.write(op.f === "get" ? `${outcome.value}\n` : "ok\n");
+      process.stdout.write(op.f === "get" ? `${answer}\n` : "ok\n");
     }
     return exitCodes.ok;
   } finally {
-    await clients.close();
+    await kv.close();
   }
 }
 
@@ -217,9 +245,9 @@ function byServerNumber(a: string, b: string): number {
 
 async function runView(field: ViewField | undefined): Promise<number> {
   const options = program.opts<KvOptions>();
-  const clients = await openClients(options);
+  const kv = await openLibrary(options);
   try {
-    const view = await clients.getView(options.timeoutMs);
+    const view = await kv.view();
     if (field === undefined) {
       process.stdout.write(`${JSON.stringify(viewFields(view))}\n`);
       return exitCodes.ok;
@@ -229,14 +257,15 @@ async function runView(field: ViewField | undefined): Promise<number> {
     process.stdout.write(`${Array.isArray(value) ? value.join(" ") : value}\n`);
     return exitCodes.ok;
   } catch (error) {
-    if (error instanceof ClientTimeoutError) {
+    if (error instanceof OperationTimeoutError) {
+      const protocol = protocolOf(options);
       throw new CommandError(
-        `no answer from ${nameNodes(protocolOf(options), protocolOf(options).broker.viewQuery.to(protocolConfig(options)))} of "${options.cluster}" within ${options.timeoutMs} ms`,
+        `no answer from ${nameNodes(protocol, protocol.broker.viewQuery.to(protocolConfig(options)))} of "${options.cluster}" within ${options.timeoutMs} ms`,
       );
     }
     throw error;
   } finally {
-    await clients.close();
+    await kv.close();
   }
 }
 

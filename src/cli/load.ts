@@ -9,6 +9,19 @@
 // `npm run load -- --fill --keys N --value-bytes B` instead writes each key
 // `fill-<i>` once with a B-byte value (to build a large store), prints MB/s
 // and exits; `--client-per-op` gives every op a fresh client actor.
+//
+// Why load drives its own client actors (src/broker/workload.ts) and not the
+// library (`connect()`, which `kv` and the gateway use): throughput is not
+// the reason — the same closed loop on the library measured the same (issue
+// 20, 2 rounds each, 10 s on a loaded 2-core machine: 8 clients 1,346–1,498
+// ops/s here, 1,399–1,410 on the library, p50 ≈ 5 ms both; 32 clients
+// 2,905–4,091 and 3,858–4,111). The history's fidelity is: the library
+// retries an op whose actor a control command crashed on another actor
+// (load records it as `fail`: it did not happen), cannot end the ops in
+// flight at Ctrl-C (load records them as info at once), and hands a worker's
+// ops to any actor of its pool, so `--client-per-op` (a fresh actor, hence a
+// fresh session, per op) has no equivalent. The load events also need the
+// clients' connection, which the library keeps to itself.
 import path from "node:path";
 import { Command, Option } from "commander";
 import { nanoid } from "nanoid";

@@ -158,6 +158,11 @@ export class KvClient {
     return this.settings.transport;
   }
 
+  /** The addresses of the client actors the pool holds now (`client-…`), for logs: `kv --json` prints the one that ran its operation. */
+  get clientAddresses(): string[] {
+    return this.pool.addresses;
+  }
+
   get stats(): ClientStats {
     return { inFlight: this.pool.inFlight, ...this.counts };
   }

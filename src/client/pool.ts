@@ -22,6 +22,8 @@ export interface ActorSlot {
   invoke(op: Op, timeoutMs: number): Promise<SlotOutcome>;
   /** False once retired (after a timeout): never handed out again. */
   readonly usable: boolean;
+  /** The client actor's address (`client-…`), for logs; undefined while it has none yet. */
+  readonly address?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,8 @@ type Waiter = (grant: ActorSlot | "start one" | "closed") => void;
 export class ActorPool {
   private readonly idle: ActorSlot[] = [];
   private readonly waiters: Waiter[] = [];
+  /** Actors started and not yet retired or stopped: idle and busy ones. */
+  private readonly live = new Set<ActorSlot>();
   /** Actors that exist or are starting: idle, busy and starting ones. */
   private size = 0;
   private busy = 0;
@@ -47,6 +51,11 @@ export class ActorPool {
   /** Operations handed to an actor and not yet answered. */
   get inFlight(): number {
     return this.busy;
+  }
+
+  /** The addresses of the actors the pool holds now, idle and busy (for logs and `kv --json`). */
+  get addresses(): string[] {
+    return [...this.live].flatMap((slot) => (slot.address === undefined ? [] : [slot.address]));
   }
 
   /** Runs `op` within `timeoutMs` in all (waiting for an actor included). */
@@ -75,6 +84,7 @@ export class ActorPool {
     for (const waiter of this.waiters.splice(0)) waiter("closed");
     if (this.busy > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     await Promise.all(this.idle.splice(0).map((slot) => slot.stop()));
+    this.live.clear();
   }
 
   private async acquire(deadlineMs: number): Promise<ActorSlot | null | "closed"> {
@@ -99,6 +109,7 @@ export class ActorPool {
       await slot.stop();
       return "closed";
     }
+    if (slot !== null) this.live.add(slot);
     return slot;
   }
 
@@ -122,6 +133,7 @@ export class ActorPool {
 
   private release(slot: ActorSlot): void {
     if (!slot.usable) {
+      this.live.delete(slot);
       this.retire(); // its transport stopped it
     } else if (this.closed) {
       this.idle.push(slot); // close() stops it once nothing is in flight

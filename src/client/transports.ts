@@ -41,6 +41,7 @@ export async function brokerTransport(options: {
           get usable() {
             return !session.isRetired;
           },
+          address: session.address,
           stop: () => session.stop(),
         };
         return slot;
@@ -83,6 +84,9 @@ export function memoryTransport(
           return outcome.kind === "stopped" ? { kind: "closed" } : outcome;
         },
         usable: true, // MemoryClients replaces its actor after a timeout on its own
+        get address() {
+          return clients.address;
+        },
         stop: async () => {
           clients.stop();
           slots.delete(clients);

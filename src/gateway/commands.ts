@@ -10,6 +10,7 @@ import {
   SessionExpiredError,
 } from "../client/errors.js";
 import { arg, type CommandContext, type CommandSpec, type Handler, NotTextError, text } from "./handler.js";
+import { KeyCountUnknownError } from "./keyCount.js";
 import { append, exists, get, mget, mset, set, strlen } from "./keyCommands.js";
 import { type Reply, reply } from "./resp.js";
 
@@ -70,6 +71,9 @@ const client: Handler = (args, context) => {
   if (sub === "SETINFO" && args.length === 3) return reply.ok; // library name and version: accepted, not kept
   return reply.error(`ERR unknown subcommand or wrong number of arguments for '${sub}'. Try CLIENT HELP.`);
 };
+
+/** The serving node's key count (keyCount.ts), an empty value that was set included; or an error saying why it is not known. */
+const dbsize: Handler = async (_args, context) => reply.integer(await context.keyCount());
 
 const info: Handler = async (args, context) =>
   reply.bulk(await context.info(args[0]?.toString("latin1").toLowerCase()));
@@ -212,6 +216,15 @@ const commands = new Map<string, CommandSpec>([
     },
   ],
   [
+    "dbsize",
+    {
+      arity: 1,
+      summary: "the serving node's key count (an error when not known)",
+      flags: ["readonly", "fast"],
+      handler: dbsize,
+    },
+  ],
+  [
     "info",
     { arity: -1, summary: "server, clients, stats and pbkv sections", flags: ["fast"], handler: info },
   ],
@@ -253,6 +266,7 @@ function errorReply(error: unknown): Reply {
     error instanceof NotTextError
   )
     return reply.error(`ERR ${error.message}`);
+  if (error instanceof KeyCountUnknownError) return reply.error(`ERR pbkv: ${error.message}`);
   if (error instanceof ClientClosedError)
     return reply.error("ERR pbkv gateway is stopping; the command was not run");
   return reply.error(`ERR pbkv internal error: ${(error as Error)?.message ?? String(error)}`);

@@ -19,6 +19,7 @@ export interface ConnectionSettings {
   pipelineMax: number;
   partialRequestMs: number;
   info(section: string | undefined): Promise<string>;
+  keyCount(): Promise<number>;
 }
 
 interface PendingReply {
@@ -100,6 +101,7 @@ export class GatewayConnection {
       session: this.session,
       onKey: (key, operation) => this.onKey(key, operation),
       info: this.settings.info,
+      keyCount: this.settings.keyCount,
       quit: () => (pending.closeAfter = true),
     };
     void executeCommand(args, context).then((result: Reply) => {

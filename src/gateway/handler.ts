@@ -17,6 +17,8 @@ export interface CommandContext {
   onKey<T>(key: string, operation: () => Promise<T>): Promise<T>;
   /** INFO's text for the given section (all when absent). */
   info(section: string | undefined): Promise<string>;
+  /** DBSIZE's count (src/gateway/keyCount.ts); KeyCountUnknownError says why it is not known. */
+  keyCount(): Promise<number>;
   /** Closes the connection once this command's reply is written. */
   quit(): void;
 }

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { KvClient } from "../client/connect.js";
 import { redisCompatibleVersion } from "./commands.js";
 import { GatewayConnection } from "./connection.js";
+import { countKeys, defaultKeyCountSource, type KeyCountSource, statusTimeoutMs } from "./keyCount.js";
 import { defaultRequestLimits, encodeReply, reply, type RequestLimits } from "./resp.js";
 
 export interface GatewayOptions {
@@ -20,6 +21,10 @@ export interface GatewayOptions {
   /** A command must arrive whole within this long of its first byte. */
   partialRequestMs?: number;
   limits?: RequestLimits;
+  /** Where DBSIZE's count comes from (the memory cluster's statuses by default; none on the broker). */
+  keyCount?: KeyCountSource;
+  /** How long DBSIZE waits for the primary's status. */
+  statusTimeoutMs?: number;
 }
 
 export const gatewayDefaults = { clientsMax: 1024, pipelineMax: 1024, partialRequestMs: 10_000 };
@@ -86,10 +91,17 @@ export class Gateway {
         pipelineMax: this.options.pipelineMax ?? gatewayDefaults.pipelineMax,
         partialRequestMs: this.options.partialRequestMs ?? gatewayDefaults.partialRequestMs,
         info: (section) => this.info(section),
+        keyCount: () => this.keyCount(),
       },
       (closed) => this.connections.delete(closed),
     );
     this.connections.add(connection);
+  }
+
+  /** DBSIZE: the serving node's key count, or KeyCountUnknownError saying why it is not known. */
+  keyCount(): Promise<number> {
+    const source = this.options.keyCount ?? defaultKeyCountSource(this.options.kv);
+    return countKeys(this.options.kv, source, this.options.statusTimeoutMs ?? statusTimeoutMs);
   }
 
   /** INFO's text: Redis's section layout, with a `pbkv` section for the cluster. */

@@ -118,6 +118,11 @@ export class MemoryClients {
     this.client = null;
   }
 
+  /** The current client actor's address; undefined before the first op and after a timeout retired it. */
+  get address(): string | undefined {
+    return this.client?.address;
+  }
+
   get pendingTimers(): number {
     let pending = this.timeouts.pending + (this.client?.pendingTimers ?? 0);
     for (const probe of this.probes.keys()) pending += probe.pendingTimers;

@@ -9,7 +9,7 @@ import type { CellFailure } from "../actors/cell.js";
 import { type Logger, silentLogger } from "../actors/context.js";
 import type { AnyProtocol, LiveNode, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
-import type { ClusterEvent, ClusterEventBody } from "../schemas/clusterEvents.js";
+import type { ClusterEvent, ClusterEventBody, NodeStatus } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
@@ -145,6 +145,11 @@ export class MemoryCluster {
   private isReady(view: View): boolean {
     if (this.servers === 1) return view.primary !== null;
     return this.protocol.broker.ready(view);
+  }
+
+  /** A node's status (`kv status`'s figures: role, view, keys, …); null when it is down or not a server. */
+  statusOf(address: Address): NodeStatus | null {
+    return this.hosts.get(address)?.status ?? null;
   }
 
   isUp(address: Address): boolean {

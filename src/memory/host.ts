@@ -11,7 +11,11 @@ import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
 import type { ActorDefinition, Context, Logger } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
-import { type ClusterEventBody, clusterEventOfActorEvent } from "../schemas/clusterEvents.js";
+import {
+  type ClusterEventBody,
+  clusterEventOfActorEvent,
+  type NodeStatus,
+} from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
 import { parseWith } from "../schemas/parse.js";
 import type { MemoryNetwork } from "./network.js";
@@ -62,6 +66,12 @@ export class MemoryHost<State> {
   /** The actor's state while it is up (for the cluster-wide invariants), else null. */
   get state(): State | null {
     return this.isUp ? this.cell.state : null;
+  }
+
+  /** What the broker's `status` control command would answer (servers only), while it is up; else null. */
+  get status(): NodeStatus | null {
+    const state = this.state;
+    return state === null ? null : (this.options.definition.status?.(state) ?? null);
   }
 
   /** Real timers this actor has pending. */

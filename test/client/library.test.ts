@@ -35,6 +35,13 @@ describe("connect({ transport: 'memory' })", () => {
     expect(view.primary).toMatch(/^server-/);
   });
 
+  it("names the client actor that ran an operation (kv --json prints it)", async () => {
+    const kv = await memoryClient({ poolSize: 1 });
+    expect(kv.clientAddresses).toEqual([]);
+    await kv.put("named", "v");
+    expect(kv.clientAddresses).toEqual([expect.stringMatching(/^client-/)]);
+  });
+
   it("answers each append with the value's new length, atomically (as Redis's APPEND)", async () => {
     const kv = await memoryClient({ poolSize: 8 });
     expect(await kv.append("counted", "é")).toBe(2); // UTF-8 bytes

@@ -26,6 +26,7 @@ function scriptedActors() {
       ops: [],
       stopped: false,
       usable: true,
+      address: `client-${actors.length}`,
       invoke: (op) => {
         if (actor.stopped) throw new Error("a stopped actor was handed an op");
         actor.ops.push(op);
@@ -93,6 +94,22 @@ describe("ActorPool", () => {
     await script.answer("b");
     expect(await second).toEqual({ kind: "ok", value: "b" });
     expect(script.actors.map((actor) => actor.ops.map((op) => op.key))).toEqual([["a"], ["b"]]);
+  });
+
+  it("names the actors it holds: a retired one no longer, its replacement once started", async () => {
+    const script = scriptedActors();
+    const pool = new ActorPool(script.newSlot, 1);
+    expect(pool.addresses).toEqual([]);
+    const first = pool.run(get("a"), 5_000);
+    await script.answer("a", { kind: "timeout" });
+    await first;
+    expect(pool.addresses).toEqual([]); // retired: a late answer must not be shown as its op's
+    const second = pool.run(get("b"), 5_000);
+    await script.answer("b");
+    await second;
+    expect(pool.addresses).toEqual(["client-1"]);
+    await pool.close();
+    expect(pool.addresses).toEqual([]);
   });
 
   it("tries an op the actor did not run on another actor", async () => {
