@@ -1,0 +1,3 @@
+import type { PlantedBugCatch } from "../../searchSupport.js";
+
+export const plantedBugCatches: readonly PlantedBugCatch[] = [];
