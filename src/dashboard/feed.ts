@@ -135,9 +135,12 @@ export class DashboardFeed implements Attachment {
     try {
       await this.connection.withScratchChannel(async (channel) => {
         await channel.checkExchange(names.control);
+        // As every publish of BrokerConnection: the broker checks the user_id, and the
+        // hosts of a secure cluster take control commands from its operator only.
         channel.publish(names.control, "", Buffer.from(JSON.stringify(command)), {
           contentType: "application/json",
           type: command.type,
+          userId: this.connection.user,
         });
       });
     } catch (error) {

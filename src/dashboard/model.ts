@@ -725,9 +725,14 @@ function withMembersOf(view: View, previous: View | null): View {
 
 /**
  * A view in the dashboard's log: pb's "view 3: primary server-1, backup server-2"; a view
- * with replicas names its primary and them (it has no one backup), and its status.
+ * with replicas names its primary and them (it has no one backup), and its status; a chain
+ * its servers head first ("view 5: chain server-2 > server-4 > server-3, server-1 joining").
  */
 function describeViewForLog(view: View): string {
+  if (view.chain !== undefined) {
+    const joining = view.joining === undefined ? "" : `, ${view.joining} joining`;
+    return `view ${view.viewNum}: chain ${view.chain.length === 0 ? "-" : view.chain.join(" > ")}${joining}`;
+  }
   const status = view.status === undefined ? "" : `, ${view.status}`;
   if (view.replicas === undefined)
     return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${status}`;

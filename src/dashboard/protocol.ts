@@ -54,6 +54,10 @@ export interface ViewRecord {
   replicas?: Address[] | undefined;
   /** The announcing node's status in the view, where the protocol has one (View.status). */
   status?: string | undefined;
+  /** Chain replication: the servers in chain order, head first (View.chain). */
+  chain?: Address[] | undefined;
+  /** Chain replication: a spare receiving the tail's state, to join as the next tail (View.joining). */
+  joining?: Address | undefined;
   /** Epoch ms the dashboard learned it (the configuring node's event time). */
   at: number;
   /** Why it changed, inferred from the events before it (a crash fault, a partition, loss). */

@@ -1,5 +1,5 @@
 // Makes docs/dashboard.png: `npx tsx src/dashboard/screenshot.ts [FILE] [--protocol vr] [--cluster NAME]`
-// (VR's goes to docs/dashboard-vr.png).
+// (VR's goes to docs/dashboard-vr.png, chain replication's to docs/dashboard-chain.png).
 // Starts `npm run cluster -- --ui` on a throw-away cluster, runs a short
 // load (for a verdict, announced by its load events) and then a longer one, sets loss and delay and
 // crashes the primary from the page, and photographs it in Debian's chromium
@@ -25,11 +25,11 @@ const fileArgument = args.find(
 );
 const defaultFile = protocol === "pb" ? "dashboard.png" : `dashboard-${protocol}.png`;
 const output = path.resolve(fileArgument ?? path.join(repositoryRoot, "docs", defaultFile));
-/** Looser timings than the defaults, so that only the crash changes the view: pb's pings, VR's silence. */
+/** Looser timings than the defaults, so that only the crash changes the view: VR's silence, the others' pings. */
 const timings =
-  protocol === "pb"
-    ? ["--ping-ms", "40", "--ping-check-ms", "300"]
-    : ["--tick-ms", "25", "--view-change-timeout-ms", "300"];
+  protocol === "vr"
+    ? ["--tick-ms", "25", "--view-change-timeout-ms", "300"]
+    : ["--ping-ms", "40", "--ping-check-ms", "300"];
 const cluster = option("--cluster") ?? `dash-${nanoid(6).replace(/[^A-Za-z0-9]/g, "x")}`;
 const port = 18_000 + Math.floor(Math.random() * 1_000);
 const scratch = mkdtempSync(path.join(os.tmpdir(), "pbkv-screenshot-"));

@@ -22,6 +22,9 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   const members = byId("view-replicas-part");
   members.hidden = view?.replicas === undefined;
   setText(byId("view-replicas"), view?.replicas?.join(" ") ?? "");
+  // Chain replication's views list their servers head first, and the spare joining as the next tail.
+  byId("view-chain-part").hidden = view?.chain === undefined;
+  setText(byId("view-chain"), view?.chain === undefined ? "" : chainText(view));
   const status = byId("view-status-part");
   status.hidden = view?.status === undefined;
   setText(byId("view-status"), view?.status ?? "");
@@ -42,14 +45,28 @@ export function renderHeader(summary: DashboardSummary, streamOpen: boolean): vo
   pill.title = `broker ${summary.broker}`;
 }
 
+type ViewMembers = Pick<ViewRecord, "primary" | "backup" | "replicas" | "chain" | "joining">;
+
 /**
  * The backups of a view: pb's one, or, for a view that lists its replicas
- * (VR), every replica but the primary.
+ * (VR), every replica but the primary; for a chain, the servers after the head, in order.
  */
-function backupsOf(view: Pick<ViewRecord, "primary" | "backup" | "replicas">): string {
+function backupsOf(view: ViewMembers): string {
+  if (view.chain !== undefined) {
+    const rest = view.chain.slice(1).join(" > ");
+    const joining = view.joining === undefined ? "" : ` (${view.joining} joining)`;
+    return `${rest === "" ? "–" : rest}${joining}`;
+  }
   if (view.backup !== null || view.replicas === undefined) return view.backup ?? "–";
   const others = view.replicas.filter((replica) => replica !== view.primary);
   return others.length === 0 ? "–" : others.join(" ");
+}
+
+/** A chain head first: "server-2 > server-4 > server-3 (server-1 joining)". */
+function chainText(view: ViewMembers): string {
+  const chain = view.chain ?? [];
+  const joining = view.joining === undefined ? "" : ` (${view.joining} joining)`;
+  return `${chain.length === 0 ? "–" : chain.join(" > ")}${joining}`;
 }
 
 export function renderNodes(summary: DashboardSummary, act: NodeAction): void {
@@ -269,13 +286,20 @@ function renderViewTimeline(svg: SVGSVGElement, summary: DashboardSummary): void
     if (end < start) return;
     const x1 = x(view.at);
     const segmentWidth = Math.max(1, x(end) - x1);
-    // A view with replicas (VR) by its primary alone: its backups are every other replica.
+    // A view with replicas (VR) by its primary alone: its backups are every other replica; a chain head first.
     const label =
-      view.replicas === undefined
-        ? `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`
-        : `v${view.viewNum} ${view.primary ?? "–"}`;
+      view.chain !== undefined
+        ? `v${view.viewNum} ${chainText(view)}`
+        : view.replicas === undefined
+          ? `v${view.viewNum} ${view.primary ?? "–"} / ${view.backup ?? "–"}`
+          : `v${view.viewNum} ${view.primary ?? "–"}`;
     const said = saidBy(summary, view, "\n");
-    const members = view.replicas === undefined ? "" : `, replicas ${view.replicas.join(" ")}`;
+    const members =
+      view.chain !== undefined
+        ? `, chain ${chainText(view)}`
+        : view.replicas === undefined
+          ? ""
+          : `, replicas ${view.replicas.join(" ")}`;
     const status = view.status === undefined ? "" : `, ${view.status}`;
     const title = `view ${view.viewNum} at ${clock(view.at)}: primary ${view.primary ?? "–"}, backup ${backupsOf(view)}${members}${status}\n${view.reason}${said}`;
     parts.push(
