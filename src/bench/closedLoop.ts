@@ -14,6 +14,8 @@ export interface OpSample {
   invokedMs: number;
   completedMs: number;
   ok: boolean;
+  /** A get (a read), not an update: chain replication serves the two at different servers. */
+  read: boolean;
 }
 
 export interface MeterResult {
@@ -154,7 +156,7 @@ export class ClosedLoop {
       } else {
         this.timedOutOps += 1;
       }
-      this.options.onOp?.({ worker, invokedMs, completedMs, ok });
+      this.options.onOp?.({ worker, invokedMs, completedMs, ok, read: op.f === "get" });
     }
   }
 }

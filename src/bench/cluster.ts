@@ -151,7 +151,7 @@ export class BenchCluster {
     return cluster;
   }
 
-  /** Every node started; pbkv: a view that serves (`waitForServingView`). */
+  /** Every node started; pbkv: a full view that serves (`waitForServingView`, `isFull`). */
   async ready(timeoutMs: number): Promise<void> {
     const deadlineMs = performance.now() + timeoutMs;
     const remaining = (): number => Math.max(1, deadlineMs - performance.now());
@@ -163,7 +163,13 @@ export class BenchCluster {
       );
     }
     if (this.spec.actors === "relay") return;
-    await this.waitForServingView(remaining());
+    await this.waitForServingView(remaining(), (view) => this.isFull(view));
+  }
+
+  /** The view has the redundancy the configuration asks for (`bench.full`; chain: every link), not only the least that serves. */
+  isFull(view: View): boolean {
+    if (this.spec.servers < 2) return true;
+    return this.run.protocol.bench.full?.(view, this.run.config) ?? true;
   }
 
   /** The numbered servers (pb: every node but the view server). */

@@ -1,13 +1,18 @@
 // Failover under load: with closed-loop clients running on a cluster of the
-// protocol, the primary is crashed through the control queue, the protocol
-// moves to a view without it, and the crashed server is restarted (fresh
-// state, same address: pb's next spare, VR's recovering replica). Each round
+// protocol, the primary (or, for a protocol with `bench.failover` positions,
+// the server at the position measured: chain's head, middle server or tail)
+// is crashed through the control queue, the protocol moves to a view without
+// it, and the crashed server is restarted (fresh state, same address: pb's
+// next spare, VR's recovering replica, chain's spare). Each round
 // measures what clients saw (crash to the first operation answered by the new
 // view, and the longest wait of an operation outstanding at the crash) and
 // what the cluster did (the configuring nodes' next view; when it served,
 // `bench.servingEvent`). A round starts only once the cluster serves with its
-// full redundancy again (`waitForServingView`: VR's restarted replica recovered).
+// full redundancy again (`waitForServingView`: VR's restarted replica recovered;
+// `isFull`: chain's every link). Reads and updates are timed apart as well:
+// chain serves them at different ends, so a lost head stops updates only.
 import type { FailoverReport, FailoverRound } from "../schemas/bench.js";
+import type { Address } from "../schemas/address.js";
 import type { View } from "../schemas/view.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
 import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
@@ -24,6 +29,8 @@ export interface FailoverOptions {
   /** Longest a round may take before the bench gives up. */
   roundTimeoutMs: number;
   progress: Progress;
+  /** The `bench.failover` position crashed (chain: "head"), or null: the view's primary. */
+  position: string | null;
 }
 
 /** Event times are whole epoch milliseconds from another process: a little slack. */
@@ -33,6 +40,9 @@ interface Crash {
   atMs: number;
   atEpochMs: number;
   outageMs: number;
+  /** The longest wait of a read, and of an update, answered after the crash command. */
+  readOutageMs: number;
+  updateOutageMs: number;
   /** When each operation answered after the crash command completed (performance.now() ms). */
   answeredMs: number[];
 }
@@ -41,7 +51,10 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
   let crash: Crash | null = null;
   const onOp = (sample: OpSample): void => {
     if (crash === null || sample.completedMs < crash.atMs) return;
-    crash.outageMs = Math.max(crash.outageMs, sample.completedMs - sample.invokedMs);
+    const waitMs = sample.completedMs - sample.invokedMs;
+    crash.outageMs = Math.max(crash.outageMs, waitMs);
+    if (sample.read) crash.readOutageMs = Math.max(crash.readOutageMs, waitMs);
+    else crash.updateOutageMs = Math.max(crash.updateOutageMs, waitMs);
     if (sample.ok) crash.answeredMs.push(sample.completedMs);
   };
   await cluster.pool.ensure(options.clients);
@@ -56,11 +69,22 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
   loop.start();
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      const label = `${cluster.protocol.name} failover ${round}/${options.rounds} (${options.clients} clients)`;
+      const at = options.position === null ? "" : ` at the ${options.position}`;
+      const label = `${cluster.protocol.name} failover${at} ${round}/${options.rounds} (${options.clients} clients)`;
       options.progress.show(label, (round - 1) / options.rounds, "steady", true);
       await sleep(options.steadyMs);
-      const before = await cluster.waitForServingView(options.roundTimeoutMs);
-      const current: Crash = { atMs: performance.now(), atEpochMs: Date.now(), outageMs: 0, answeredMs: [] };
+      const before = await cluster.waitForServingView(
+        options.roundTimeoutMs,
+        (view) => cluster.isFull(view) && crashTarget(cluster, view, options.position) !== null,
+      );
+      const current: Crash = {
+        atMs: performance.now(),
+        atEpochMs: Date.now(),
+        outageMs: 0,
+        readOutageMs: 0,
+        updateOutageMs: 0,
+        answeredMs: [],
+      };
       crash = current;
       const progressAt = (round - 0.5) / options.rounds;
       rounds.push(await crashRound(cluster, before, current, loop, options, { label, progressAt }));
@@ -75,6 +99,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
   const ackedMs = rounds.map((round) => round.viewAckedMs);
   const restoredMs = rounds.map((round) => round.restoredMs);
   return {
+    ...(options.position === null ? {} : { position: options.position }),
     clients: options.clients,
     outagesMs,
     medianMs: roundTo(median(outagesMs), 1),
@@ -83,11 +108,29 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
     viewAckedMaxMs: Math.max(...ackedMs),
     restoredMedianMs: roundTo(median(restoredMs), 1),
     restoredMaxMs: Math.max(...restoredMs),
+    readOutageMedianMs: roundTo(median(rounds.map((round) => round.readOutageMs ?? 0)), 1),
+    updateOutageMedianMs: roundTo(median(rounds.map((round) => round.updateOutageMs ?? 0)), 1),
     rounds,
   };
 }
 
-/** Crashes `before`'s primary, waits for a view without it that serves and every operation caught by the crash, restarts it. */
+/** The server the round crashes in `view`: its primary, or the one at the protocol's failover position. */
+function crashTarget(cluster: BenchCluster, view: View, position: string | null): Address | null {
+  if (position === null) return view.primary;
+  const positions = cluster.protocol.bench.failover;
+  if (positions === undefined)
+    throw new BenchClusterError(`${cluster.protocol.name} has no failover positions`);
+  return positions.serverAt(view, position);
+}
+
+/** The view the crash leads to: a later one without the crashed server as primary (or in any place, with positions). */
+function replaces(cluster: BenchCluster, view: View, before: View, crashed: Address): boolean {
+  if (view.viewNum <= before.viewNum) return false;
+  const positions = cluster.protocol.bench.failover;
+  return positions === undefined ? view.primary !== crashed : positions.without(view, crashed);
+}
+
+/** Crashes `before`'s server at the position, waits for a view without it that serves and every operation caught by the crash, restarts it. */
 async function crashRound(
   cluster: BenchCluster,
   before: View,
@@ -96,7 +139,7 @@ async function crashRound(
   options: FailoverOptions,
   progress: { label: string; progressAt: number },
 ): Promise<FailoverRound> {
-  const crashed = before.primary ?? "";
+  const crashed = crashTarget(cluster, before, options.position) ?? "";
   const eventsFrom = cluster.events.length;
   cluster.control({ type: "crash", node: crashed });
   options.progress.show(progress.label, progress.progressAt, `crashed ${crashed}`, true);
@@ -104,10 +147,9 @@ async function crashRound(
     (event) =>
       event.type === "view" &&
       cluster.isConfiguringNode(event.node) &&
-      event.view.viewNum > before.viewNum &&
-      event.view.primary !== crashed,
+      replaces(cluster, event.view, before, crashed),
     options.roundTimeoutMs,
-    `a view after ${before.viewNum} without ${crashed} as primary`,
+    `a view after ${before.viewNum} without ${crashed}`,
     eventsFrom,
   );
   if (viewEvent.type !== "view") throw new BenchClusterError("not a view event");
@@ -123,7 +165,7 @@ async function crashRound(
           eventsFrom,
         );
   // The primary crashes when its host gets the command, a few ms after it was published; the
-  // event says when (epoch ms). Every operation outstanding then must be answered.
+  // event says when (epoch ms).
   const crashedEvent = await cluster.waitForEvent(
     (event) => event.type === "lifecycle" && event.node === crashed && event.state === "crashed",
     options.roundTimeoutMs,
@@ -131,15 +173,24 @@ async function crashRound(
     eventsFrom,
   );
   const crashedAtMs = current.atMs + Math.max(0, crashedEvent.at - current.atEpochMs);
+  // Operations sent to the dead server until the new view served wait as long as those outstanding
+  // at the crash, and may be the only ones of their kind (chain: with the head lost, reads go on and
+  // only updates wait): every one of them must be answered for the longest waits to be known.
+  const servedAtMs = current.atMs + Math.max(0, serving.at - current.atEpochMs);
+  const untilMs = Math.max(crashedAtMs, servedAtMs) + clockSlackMs;
   await waitUntil(
-    () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > crashedAtMs + clockSlackMs),
+    () => loop.invokedAtMs.every((invokedMs) => invokedMs === null || invokedMs > untilMs),
     options.roundTimeoutMs,
-    "every operation outstanding at the crash answered",
+    "every operation sent before the new view served answered",
   );
   const round: FailoverRound = {
+    ...(options.position === null ? {} : { position: options.position }),
     crashed,
     promoted: viewEvent.view.primary ?? "",
+    ...(viewEvent.view.chain === undefined ? {} : { chainAfter: [...viewEvent.view.chain] }),
     outageMs: roundTo(current.outageMs, 1),
+    readOutageMs: roundTo(current.readOutageMs, 1),
+    updateOutageMs: roundTo(current.updateOutageMs, 1),
     restoredMs: roundTo(restoredAfter(crashedAtMs, current.answeredMs), 1),
     newViewMs: Math.max(0, viewEvent.at - current.atEpochMs),
     viewAckedMs: Math.max(0, serving.at - current.atEpochMs),

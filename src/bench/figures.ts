@@ -6,7 +6,7 @@ import type { BenchReport, BenchRow, FailoverReport, ProtocolFigures } from "../
 import type { ProtocolRun } from "./cluster.js";
 import { ratioByClients } from "./report.js";
 import { forwardOf } from "./settings.js";
-import { benchKeyCount, benchMix } from "./workload.js";
+import { benchKeyCount, type BenchMix } from "./workload.js";
 
 /** What one protocol's section is made of: rows by cluster, the raw relay's and the other protocols'. */
 export interface FiguresInput {
@@ -18,7 +18,8 @@ export interface FiguresInput {
   raw: BenchRow[];
   /** The other protocols' replicated rows, by protocol name. */
   others: { protocol: string; rows: BenchRow[] }[];
-  failover: FailoverReport | null;
+  /** The primary's failover rounds, or one report per position (chain: head, middle, tail); empty: none ran. */
+  failovers: FailoverReport[];
 }
 
 const opsPerSec = (row: BenchRow): number => row.opsPerSec;
@@ -41,7 +42,10 @@ export function protocolFigures(input: FiguresInput): ProtocolFigures {
         input.others.map((other) => [other.protocol, ratioByClients(main, other.rows, opsPerSec)]),
       ),
     },
-    failover: input.failover,
+    failover: input.failovers[0] ?? null,
+    ...(input.run.protocol.bench.failover === undefined || input.failovers.length === 0
+      ? {}
+      : { failoverByPosition: input.failovers }),
   };
 }
 
@@ -54,6 +58,7 @@ export function settingsOf(run: ProtocolRun): Record<string, number> {
 }
 
 export interface SetupTiming {
+  mix: BenchMix;
   warmupMs: number;
   windowMs: number;
   rounds: number;
@@ -79,7 +84,7 @@ export function setupOf(
     ...(settings.pingCheckMs === undefined ? {} : { pingCheckMs: settings.pingCheckMs }),
     clientRetryMs: first.config.clientRetryMs,
     keys: benchKeyCount,
-    mix: { ...benchMix },
+    mix: { ...timing.mix },
     warmupMs: timing.warmupMs,
     windowMs: timing.windowMs,
     rounds: timing.rounds,

@@ -111,7 +111,9 @@ export function formatReport(report: BenchReport): string {
     }
   }
   for (const figures of report.protocols)
-    if (figures.failover !== null) lines.push("", ...formatFailover(figures.protocol, figures.failover));
+    for (const failover of figures.failoverByPosition ??
+      (figures.failover === null ? [] : [figures.failover]))
+      lines.push("", ...formatFailover(figures.protocol, failover));
   if (report.memory !== null) lines.push("", ...formatMemory(report.memory, setup.protocols[0] ?? "pbkv"));
   if (report.goals.length > 0) lines.push("", ...formatGoals(report.goals));
   const machine = report.machine;
@@ -168,10 +170,18 @@ function formatRatios(figures: ProtocolFigures): string[] {
 }
 
 function formatFailover(protocol: string, failover: FailoverReport): string[] {
+  const crashed = failover.position ?? "primary";
+  const kinds =
+    failover.readOutageMedianMs === undefined || failover.updateOutageMedianMs === undefined
+      ? []
+      : [
+          `  longest wait of a read, of an update:                       median ${failover.readOutageMedianMs} ms, ${failover.updateOutageMedianMs} ms  [${failover.rounds.map((round) => `${round.readOutageMs ?? "-"}/${round.updateOutageMs ?? "-"}`).join(", ")}]`,
+        ];
   return [
-    `failover (${protocol}): ${failover.rounds.length} crash(es) of the primary through the control queue, ${failover.clients} clients running`,
+    `failover (${protocol}): ${failover.rounds.length} crash(es) of the ${crashed} through the control queue, ${failover.clients} clients running`,
     `  outage (crash to the first operation the new view answered): median ${failover.restoredMedianMs} ms, max ${failover.restoredMaxMs} ms  [${failover.rounds.map((round) => round.restoredMs).join(", ")}]`,
     `  longest wait of an operation outstanding at the crash:        median ${failover.medianMs} ms, max ${failover.maxMs} ms  [${failover.outagesMs.join(", ")}]`,
+    ...kinds,
     `  new view serving (pb: once its backup has the state):          median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
     `  next view announced: [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
   ];

@@ -34,13 +34,15 @@ import type { Progress } from "./progress.js";
 import { protocolFigures, setupOf } from "./figures.js";
 import { RowAccumulator, ratioByClients } from "./report.js";
 import { forwardOf, forwardKey, withForward } from "./settings.js";
-import { benchOps, type NextOp, roundTo } from "./workload.js";
+import { type BenchMix, benchOps, type NextOp, roundTo } from "./workload.js";
 
 export interface BenchOptions extends BenchEnvironment {
   quick: boolean;
   /** The protocols measured, each with its configuration; the first also gets the memory run. */
   protocols: ProtocolRun[];
   clientCounts: number[];
+  /** The shares of get, put and append (`--read-share`). */
+  mix: BenchMix;
   /** Load on each new cluster before its first row (JIT, connections), not measured. */
   initialWarmupMs: number;
   warmupMs: number;
@@ -79,10 +81,10 @@ const memorySampleEveryOps = 100_000;
 const failoverRoundTimeoutMs = 15_000;
 const progressTickMs = 200;
 
-/** What the rounds measured: rows by cluster label, each protocol's failover, the first protocol's memory. */
+/** What the rounds measured: rows by cluster label, each protocol's failovers (by position), the first protocol's memory. */
 interface Measurements {
   rowsOf(label: string | undefined): BenchRow[];
-  failovers: Map<string, FailoverReport | null>;
+  failovers: Map<string, FailoverReport[]>;
   memory: MemoryReport | null;
   clusterNames: string[];
 }
@@ -110,7 +112,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
  * the first protocol's the memory run.
  */
 async function measureAll(plans: ProtocolPlan[], options: BenchOptions): Promise<Measurements> {
-  const nextOp = benchOps();
+  const nextOp = benchOps(options.mix);
   const systems: BenchClusterSpec[] = [
     { system: "raw", label: "raw", servers: 2, actors: "raw", run: null },
     ...plans.flatMap((plan) => [plan.ceiling, plan.unreplicated].filter((spec) => spec !== null)),
@@ -158,7 +160,7 @@ async function measureAll(plans: ProtocolPlan[], options: BenchOptions): Promise
           );
         }
         if (main === null) return;
-        measurements.failovers.set(spec.label, await failoverOf(main, nextOp, options));
+        measurements.failovers.set(spec.label, await failoversOf(main, nextOp, options));
         if (tracker === null) return;
         if (options.memoryOps > 0) await millionOpRun(main, tracker, nextOp, options);
         else tracker.sample(main.servedOps);
@@ -189,7 +191,7 @@ function reportOf(
       main: rowsOf(plan.main.label),
       raw: rawRows,
       others: mainRows.filter((other) => other.protocol !== plan.run.protocol.name),
-      failover: measurements.failovers.get(plan.main.label) ?? null,
+      failovers: measurements.failovers.get(plan.main.label) ?? [],
     }),
   );
   const firstFigures = protocols[0];
@@ -284,9 +286,14 @@ function planOf(run: ProtocolRun, options: BenchOptions): ProtocolPlan {
   };
 }
 
-/** The replicated cluster: the server count its configuration fixes (VR's replicas), else 3 (pb: primary, backup, a spare). */
+/**
+ * The replicated cluster: the server count its configuration fixes (VR's
+ * replicas), else the protocol's bench count (chain: its length and a
+ * spare), else 3 (pb: primary, backup, a spare).
+ */
 function pbkvSpec(label: string, run: ProtocolRun): BenchClusterSpec {
-  const servers = run.protocol.config.servers?.(run.config) ?? 3;
+  const { protocol, config } = run;
+  const servers = protocol.config.servers?.(config) ?? protocol.bench.servers?.(config) ?? 3;
   return { system: "pbkv", label, servers, actors: "pbkv", run };
 }
 
@@ -311,7 +318,15 @@ async function withCluster(
     await cluster.ready(options.readyTimeoutMs);
     if (options.initialWarmupMs > 0) {
       const clients = Math.max(...options.clientCounts);
-      await drive(cluster, clients, benchOps(), 0, options.initialWarmupMs, `${label}: warm-up`, options);
+      await drive(
+        cluster,
+        clients,
+        benchOps(options.mix),
+        0,
+        options.initialWarmupMs,
+        `${label}: warm-up`,
+        options,
+      );
     }
     await use(cluster);
   } finally {
@@ -336,21 +351,30 @@ function startTarget(spec: BenchClusterSpec, options: BenchOptions): Promise<Ben
   }
 }
 
-async function failoverOf(
+/** The failover rounds of the primary, or of each of the protocol's positions in turn (chain: head, middle, tail). */
+async function failoversOf(
   cluster: BenchCluster,
   nextOp: NextOp,
   options: BenchOptions,
-): Promise<FailoverReport | null> {
-  if (options.failoverRounds === 0) return null;
-  return runFailover(cluster, {
-    rounds: options.failoverRounds,
-    clients: options.failoverClients,
-    nextOp,
-    opTimeoutMs: options.opTimeoutMs,
-    steadyMs: options.quick ? 200 : 1_000,
-    roundTimeoutMs: failoverRoundTimeoutMs,
-    progress: options.progress,
-  });
+): Promise<FailoverReport[]> {
+  if (options.failoverRounds === 0) return [];
+  const positions = cluster.protocol.bench.failover?.positions ?? [null];
+  const reports: FailoverReport[] = [];
+  for (const position of positions) {
+    reports.push(
+      await runFailover(cluster, {
+        rounds: options.failoverRounds,
+        clients: options.failoverClients,
+        nextOp,
+        opTimeoutMs: options.opTimeoutMs,
+        steadyMs: options.quick ? 200 : 1_000,
+        roundTimeoutMs: failoverRoundTimeoutMs,
+        progress: options.progress,
+        position,
+      }),
+    );
+  }
+  return reports;
 }
 
 /** Closed-loop load on one cluster: `warmupMs` unmeasured, then a `windowMs` window. */

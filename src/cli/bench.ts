@@ -24,6 +24,7 @@ import {
   parseClientCounts,
   parseForwardVariants,
 } from "../bench/settings.js";
+import { benchMixOf, defaultReadShare, parseReadShare } from "../bench/workload.js";
 import { clusterNamePattern } from "../broker/topology.js";
 import type { ForwardSettings } from "../schemas/bench.js";
 import {
@@ -49,6 +50,7 @@ interface BenchCommandOptions extends ProtocolOptions {
   quick: boolean;
   json: boolean;
   clients?: string;
+  readShare: number;
   warmupMs?: number;
   windowMs?: number;
   rounds?: number;
@@ -110,6 +112,14 @@ const program = new Command("bench")
   .option(
     "--clients <list>",
     `client counts, comma-separated (default ${fullDefaults.clients}; --quick ${quickDefaults.clients})`,
+  )
+  .addOption(
+    new Option(
+      "--read-share <share>",
+      "gets among the operations, 0 to 1 (e.g. 0.9: 90% gets, 5% puts, 5% appends); the rest half puts, half appends",
+    )
+      .argParser(readShareOption)
+      .default(defaultReadShare),
   )
   .addOption(
     new Option(
@@ -255,6 +265,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       opTimeoutMs: options.opTimeoutMs,
       quick: options.quick,
       clientCounts,
+      mix: benchMixOf(options.readShare),
       initialWarmupMs: defaults.initialWarmupMs,
       warmupMs: options.warmupMs ?? defaults.warmupMs,
       windowMs: options.windowMs ?? defaults.windowMs,
@@ -329,6 +340,10 @@ function protocolRuns(options: BenchCommandOptions): ProtocolRun[] {
         exitCodes.usage,
       );
   return runs;
+}
+
+function readShareOption(text: string): number {
+  return usage(() => parseReadShare(text));
 }
 
 function nonNegativeInt(text: string): number {

@@ -20,6 +20,20 @@ export interface RelaySupport {
   actorAt(address: Address): ActorDefinition<unknown> | null;
 }
 
+/**
+ * Where the bench's failover rounds crash a server, for a protocol whose
+ * servers hold different places (chain: head, middle, tail); each position
+ * is measured on its own. Absent: the rounds crash the view's primary.
+ */
+export interface FailoverPositions {
+  /** The positions, in the order measured; the first fills the report's `failover`. */
+  readonly positions: readonly string[];
+  /** The server at `position` in `view`, or null when the view has none there. */
+  serverAt(view: View, position: string): Address | null;
+  /** `view` no longer has `crashed` in any place that serves: the change the crash causes. */
+  without(view: View, crashed: Address): boolean;
+}
+
 export interface BenchSupport {
   /** Null: the protocol has no ceiling (the bench then measures it without one). */
   readonly relay: RelaySupport | null;
@@ -41,4 +55,19 @@ export interface BenchSupport {
    * server; VR: one replica (f = 0, the primary commits alone).
    */
   unreplicated?(config: ProtocolConfigBase): ProtocolConfigBase;
+  /**
+   * The servers of its replicated cluster, when its configuration does not
+   * fix them (`config.servers`) and the bench's 3 do not fit; absent: 3 (pb:
+   * primary, backup and a spare). Chain: its length and a spare.
+   */
+  servers?(config: ProtocolConfigBase): number;
+  /**
+   * The view has the redundancy the configuration asks for, not only the
+   * least that `broker.ready` accepts (chain: every link, no join under way);
+   * the bench measures and starts a failover round only then. Absent: a view
+   * `broker.ready` accepts is full.
+   */
+  full?(view: View, config: ProtocolConfigBase): boolean;
+  /** Where the failover rounds crash; absent: the primary. */
+  failover?: FailoverPositions;
 }

@@ -57,9 +57,16 @@ export const BatchingVariant = z.object({
 });
 export type BatchingVariant = z.infer<typeof BatchingVariant>;
 
+/** Where a failover round crashed a server, for a protocol with places (chain); absent: the primary. */
+const FailoverPosition = z.string().regex(/^[a-z]+$/);
+
 export const FailoverRound = z.object({
+  position: FailoverPosition.optional(),
   crashed: Address,
+  /** The new view's primary (chain: its head, the same one after a middle server or the tail crashed). */
   promoted: Address,
+  /** Chain: the chain of the new view, head first. */
+  chainAfter: z.array(Address).optional(),
   /**
    * What clients saw: the longest wait of an operation answered after the
    * crash command, which is that of an operation outstanding when the
@@ -72,6 +79,9 @@ export const FailoverRound = z.object({
    * primary sent just before it died do not count). Issue 16's outage goal.
    */
   restoredMs: NonNegative,
+  /** The longest wait of a read (get), and of an update, answered after the crash (chain: a lost head stops updates only). */
+  readOutageMs: NonNegative.optional(),
+  updateOutageMs: NonNegative.optional(),
   /** Until a configuring node (pb's view server; VR's new primary, once normal) announced the next view. */
   newViewMs: NonNegative,
   /** Until that view served (`bench.servingEvent`; pb: the new primary's backup confirmed the state transfer; VR: the view announced). */
@@ -80,6 +90,8 @@ export const FailoverRound = z.object({
 export type FailoverRound = z.infer<typeof FailoverRound>;
 
 export const FailoverReport = z.object({
+  /** The position every round crashed (chain: head, middle or tail); absent: the primary. */
+  position: FailoverPosition.optional(),
   clients: z.int().positive(),
   outagesMs: z.array(NonNegative),
   medianMs: NonNegative,
@@ -88,6 +100,8 @@ export const FailoverReport = z.object({
   viewAckedMaxMs: NonNegative,
   restoredMedianMs: NonNegative,
   restoredMaxMs: NonNegative,
+  readOutageMedianMs: NonNegative.optional(),
+  updateOutageMedianMs: NonNegative.optional(),
   rounds: z.array(FailoverRound),
 });
 export type FailoverReport = z.infer<typeof FailoverReport>;
@@ -144,7 +158,10 @@ export const ProtocolFigures = z.object({
     /** Throughput over each other protocol measured, by its name: `{"pb": {"64": 0.83}}`. */
     overProtocols: z.record(ProtocolName, ByClients),
   }),
+  /** The failover rounds: the primary's crashes, or for a protocol with places the first position's (chain: the head). */
   failover: FailoverReport.nullable(),
+  /** A protocol with places (chain): the rounds at each position, in order (head, middle, tail); the first is `failover`. */
+  failoverByPosition: z.array(FailoverReport).optional(),
 });
 export type ProtocolFigures = z.infer<typeof ProtocolFigures>;
 
@@ -184,6 +201,7 @@ export const BenchReport = z.object({
     pingCheckMs: Positive.optional(),
     clientRetryMs: Positive,
     keys: z.int().positive(),
+    /** The shares of each operation; `get` is `--read-share`, the rest split evenly. */
     mix: z.object({ get: NonNegative, put: NonNegative, append: NonNegative }),
     warmupMs: NonNegative,
     windowMs: Positive,

@@ -1,13 +1,16 @@
 // The bench's arithmetic and options: pooled rows, ratios by client count,
 // the table with every protocol's rows, issue 16's goals, the failover's
-// restoration time, and the parsers of --clients and --batching.
+// restoration time, the workload's read share, and the parsers of --clients,
+// --batching and --read-share.
 import { describe, expect, it } from "vitest";
 import { restoredAfter } from "../../src/bench/failover.js";
+import { protocolFigures } from "../../src/bench/figures.js";
 import { judgeGoals } from "../../src/bench/goals.js";
 import { slope } from "../../src/bench/memory.js";
 import { formatReport, ratioByClients, RowAccumulator } from "../../src/bench/report.js";
 import { forwardSettingsProblem, parseClientCounts, parseForwardVariants } from "../../src/bench/settings.js";
-import { benchOps, median } from "../../src/bench/workload.js";
+import { benchMixOf, benchOps, median, parseReadShare } from "../../src/bench/workload.js";
+import { protocolNamed } from "../../src/protocols/registry.js";
 import {
   BenchReport,
   type BenchRow,
@@ -84,6 +87,30 @@ describe("bench figures", () => {
     expect(counts.get / 20_000).toBeCloseTo(0.5, 1);
     expect(counts.put / 20_000).toBeCloseTo(0.25, 1);
     expect(keys.size).toBe(100);
+  });
+
+  it("--read-share 0.9: 90% gets, the updates half puts, half appends", () => {
+    expect(benchMixOf(0.9)).toEqual({
+      get: 0.9,
+      put: expect.closeTo(0.05, 9),
+      append: expect.closeTo(0.05, 9),
+    });
+    expect(benchMixOf(1)).toEqual({ get: 1, put: 0, append: 0 });
+    const next = benchOps(benchMixOf(0.9));
+    const counts = { get: 0, put: 0, append: 0 };
+    for (let n = 0; n < 20_000; n++) counts[next(0, n).f] += 1;
+    expect(counts.get / 20_000).toBeCloseTo(0.9, 1);
+    expect(counts.put / 20_000).toBeCloseTo(0.05, 1);
+    expect(counts.append).toBeGreaterThan(0);
+  });
+
+  it("parses --read-share: a number from 0 to 1 with at most two decimals", () => {
+    expect(parseReadShare("0.5")).toBe(0.5);
+    expect(parseReadShare(" 0.95 ")).toBe(0.95);
+    expect(parseReadShare("0")).toBe(0);
+    for (const text of ["1.5", "-0.1", "abc", "", "0.333", "50%", "NaN"])
+      expect(() => parseReadShare(text), text).toThrow(/--read-share: .*0 to 1/);
+    expect(() => benchMixOf(2)).toThrow(/0 to 1/);
   });
 
   it("parses --clients and --batching, and refuses what the servers would", () => {
@@ -186,7 +213,78 @@ describe("bench figures", () => {
     expect(text).toMatch(/vr median failover outage.*: 180 \(goal ≤ 300\): met/);
     expect(text).toContain("on 2 CPUs; load average 1.5 at the start, 2.25 at the end");
   });
+
+  it("chain's failover: one report per position, the head's also as its failover, each formatted with read and update waits", () => {
+    const chain = protocolNamed("chain");
+    const pb = protocolNamed("pb");
+    const [head, middle, tail] = (["head", "middle", "tail"] as const).map((position, index) => ({
+      ...failoverOf([100 + index]),
+      position,
+      readOutageMedianMs: 10 + index,
+      updateOutageMedianMs: 300 + index,
+    }));
+    const input = { servers: 4, ceiling: [], unreplicated: [], main: [], raw: [], others: [] };
+    const chainFigures = protocolFigures({
+      ...input,
+      run: { protocol: chain, config: chain.config.defaults },
+      failovers: [head!, middle!, tail!],
+    });
+    expect(chainFigures.failover).toEqual(head);
+    expect(chainFigures.failoverByPosition?.map((report) => report.position)).toEqual([
+      "head",
+      "middle",
+      "tail",
+    ]);
+    const pbFigures = protocolFigures({
+      ...input,
+      run: { protocol: pb, config: pb.config.defaults },
+      failovers: [],
+    });
+    expect(pbFigures.failover).toBeNull();
+    expect(pbFigures.failoverByPosition).toBeUndefined();
+
+    const text = formatReport(BenchReport.parse({ ...reportOf([chainFigures]), failover: head }));
+    expect(text).toMatch(/failover \(chain\): 1 crash\(es\) of the head(.|\n)*median 10 ms, 300 ms/);
+    expect(text).toMatch(/crash\(es\) of the middle(.|\n)*crash\(es\) of the tail/);
+    expect(text).toContain("90% get, 5% put, 5% append over 100 keys");
+  });
 });
+
+/** A report of these protocols' sections alone (no rows), its setup at --read-share 0.9. */
+function reportOf(protocols: ProtocolFigures[]): Record<string, unknown> {
+  return {
+    quick: true,
+    setup: {
+      clusters: ["bench-x-chain"],
+      clientsIn: "the bench process",
+      pbkvServers: 4,
+      clientRetryMs: 100,
+      keys: 100,
+      mix: benchMixOf(0.9),
+      warmupMs: 300,
+      windowMs: 1000,
+      rounds: 1,
+      protocols: protocols.map((figures) => figures.protocol),
+    },
+    rows: [],
+    ratios: {
+      pbkvOverRaw: {},
+      pbkvOverCeiling: {},
+      pbkvOverEtcd: {},
+      pbkvOverRedis: {},
+      pbkvOverUnreplicated: {},
+      p50PbkvOverCeiling: {},
+      p50PbkvOverRaw: {},
+    },
+    batching: [],
+    failover: null,
+    memory: null,
+    protocols,
+    goals: [],
+    machine: { cpus: 2, loadAverageStart: 1, loadAverageEnd: 1 },
+    wallSeconds: 1,
+  };
+}
 
 /** A protocol's section with only what the goals read. */
 function figures(

@@ -1,7 +1,9 @@
 // `npm run bench -- --quick --json` end to end, as CI runs it: it starts its
-// own clusters on the broker, measures both protocols (pb and vr, each with
-// its ceiling, unreplicated row and a failover round), prints one JSON object
-// with issue 16's goals and cleans up.
+// own clusters on the broker, measures every protocol (pb and vr, each with
+// its ceiling, unreplicated row and a failover round; chain with its
+// unreplicated row, no ceiling yet, and a failover round at its head, a middle
+// server and its tail), prints one JSON object with issue 16's goals and
+// cleans up.
 // Only the shape and the sign of the figures are checked, never their size:
 // timing goals are benchmark figures, and this machine is shared.
 import { execFile } from "node:child_process";
@@ -13,8 +15,14 @@ import { repositoryRoot } from "../../src/broker/supervisor.js";
 import { BenchReport, type FailoverReport } from "../../src/schemas/bench.js";
 
 const execFileAsync = promisify(execFile);
-/** The quick bench of both protocols takes about 30 s; a busy machine gets more before the test gives up. */
-const benchTimeoutMs = 100_000;
+/** The quick bench of the three protocols takes about 45 s; a busy machine gets more before the test gives up. */
+const benchTimeoutMs = 150_000;
+/** The systems of each protocol's section: chain has no relay actors (no ceiling) yet. */
+const sectionSystems: Record<string, string[]> = {
+  pb: ["ceiling", "pbkv", "unreplicated"],
+  vr: ["ceiling", "pbkv", "unreplicated"],
+  chain: ["pbkv", "unreplicated"],
+};
 
 describe("npm run bench -- --quick --json", () => {
   it(
@@ -57,29 +65,41 @@ describe("npm run bench -- --quick --json", () => {
       }
 
       // The v1 fields are pb's (the first protocol); every protocol has its own section.
-      expect(report.setup.protocols).toEqual(["pb", "vr"]);
-      expect(report.protocols.map((figures) => figures.protocol)).toEqual(["pb", "vr"]);
+      const protocols = ["pb", "vr", "chain"];
+      expect(report.setup.protocols).toEqual(protocols);
+      expect(report.setup.mix).toEqual({ get: 0.5, put: 0.25, append: 0.25 });
+      expect(report.protocols.map((figures) => figures.protocol)).toEqual(protocols);
       for (const figures of report.protocols) {
         for (const clients of counts) {
           const systems = figures.rows.filter((row) => row.clients === clients).map((row) => row.system);
-          expect(systems.sort(), `${figures.protocol} ${clients}`).toEqual([
-            "ceiling",
-            "pbkv",
-            "unreplicated",
-          ]);
+          expect(systems.sort(), `${figures.protocol} ${clients}`).toEqual(sectionSystems[figures.protocol]);
         }
         for (const row of figures.rows) {
           expect(row.protocol).toBe(figures.protocol);
           expect(row.opsPerSec, `${figures.protocol} ${row.system} ${row.clients}`).toBeGreaterThan(0);
         }
         const { overCeiling, overUnreplicated, overProtocols } = figures.ratios;
-        for (const ratios of [overCeiling, overUnreplicated, ...Object.values(overProtocols)])
+        const ceilings = figures.protocol === "chain" ? [] : [overCeiling];
+        for (const ratios of [...ceilings, overUnreplicated, ...Object.values(overProtocols)])
           expect(Object.keys(ratios).map(Number).sort()).toEqual([...counts].sort());
-        expect(Object.keys(overProtocols)).toEqual([figures.protocol === "pb" ? "vr" : "pb"]);
+        expect(Object.keys(overProtocols)).toEqual(protocols.filter((name) => name !== figures.protocol));
         checkFailover(figures.failover);
       }
       expect(report.protocols[0]?.failover).toEqual(report.failover);
       expect(report.protocols[1]?.settings.replicas).toBe(3);
+      // Chain: a chain of 3 and a spare; a failover round at each position, the head's as its failover.
+      const chain = report.protocols[2];
+      expect(chain?.servers).toBe(4);
+      expect(chain?.failoverByPosition?.map((failover) => failover.position)).toEqual([
+        "head",
+        "middle",
+        "tail",
+      ]);
+      for (const failover of chain?.failoverByPosition ?? []) {
+        checkFailover(failover);
+        expect(failover.rounds[0]?.chainAfter).not.toContain(failover.rounds[0]?.crashed);
+      }
+      expect(chain?.failover).toEqual(chain?.failoverByPosition?.[0]);
       // --quick measures 1 and 16 clients: the throughput goal (64) says so; the outage goal has a value.
       expect(report.goals.map((goal) => goal.name)).toEqual(["vr-throughput", "vr-failover"]);
       expect(report.goals[0]?.met).toBeNull();
@@ -100,8 +120,8 @@ describe("npm run bench -- --quick --json", () => {
       expect(memory?.ops).toBeGreaterThan(0);
 
       // Every queue and exchange of the bench's clusters is gone.
-      // raw, then per protocol ceiling, unreplicated and replicated.
-      expect(report.setup.clusters.length).toBe(7);
+      // raw, then per protocol ceiling (none for chain yet), unreplicated and replicated.
+      expect(report.setup.clusters.length).toBe(9);
       const leftovers = await brokerNames();
       if (leftovers !== null) {
         const ours = leftovers.filter((name) =>
