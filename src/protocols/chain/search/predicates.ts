@@ -200,19 +200,24 @@ export function joinedDuringUpdates(joining: Address): NamedPredicate {
 }
 
 /**
- * The master's tail took up its place in the master's view and lags its
- * predecessor: it has not applied a position the predecessor did, and as
- * the previous tail may have answered.
+ * The master's tail and its predecessor took up the master's view, and the
+ * tail lags: it has not applied a position the predecessor did (and, as the
+ * previous tail, may have answered).
  */
 export const newTailLags: NamedPredicate = {
-  name: "the tail took up its place behind what its predecessor applied",
+  name: "the tail and its predecessor took up the view, the tail behind what its predecessor applied",
   test: (world, state) => {
     const master = masterOf(world, state);
     const chain = masterChain(world, state);
     if (master === null || chain.length < 2 || master.view.joining !== undefined) return false;
-    const tail = serverOf(world, state, chain.at(-1)!);
-    if (tail === null || tail.view.viewNum !== master.view.viewNum || tail.place !== "tail") return false;
-    return appliedAt(world, state, chain.at(-1)!) < appliedAt(world, state, chain.at(-2)!);
+    const [predecessor, tail] = [chain.at(-2)!, chain.at(-1)!];
+    const tookUp = (address: Address) =>
+      serverOf(world, state, address)?.view.viewNum === master.view.viewNum;
+    return (
+      tookUp(tail) &&
+      tookUp(predecessor) &&
+      appliedAt(world, state, tail) < appliedAt(world, state, predecessor)
+    );
   },
 };
 
