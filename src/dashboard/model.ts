@@ -514,7 +514,7 @@ export class DashboardModel {
         address: node.address,
         kind: kindOf(node.address),
         role: this.roleInView(node),
-        selfRole: node.selfRole,
+        selfRole: this.selfRoleOf(node),
         selfViewNum: node.selfViewNum,
         liveness: node.crashed
           ? "crashed"
@@ -532,6 +532,13 @@ export class DashboardModel {
         transfers: node.transfers,
         figures: freshFigures(node, now),
       }));
+  }
+
+  /** What the node announced, in the view's words when it is what its role in the view announces. */
+  private selfRoleOf(node: NodeRecord): Role | null {
+    const role = this.roleInView(node);
+    const announced = this.options.protocol.dashboard.announcedRole ?? ((same: string) => same);
+    return role !== null && node.selfRole === announced(role) ? role : node.selfRole;
   }
 
   private roleInView(node: NodeRecord): Role | null {

@@ -24,7 +24,11 @@ export interface NodeSummary {
    * an idle spare).
    */
   role: Role | null;
-  /** What the node itself last announced (`role.<node>`), which may lag or disagree. */
+  /**
+   * What the node itself last announced (`role.<node>`), which may lag or
+   * disagree; `role` itself when it is what that role announces
+   * (`dashboard.announcedRole`: chain replication's tail announces backup).
+   */
   selfRole: Role | null;
   selfViewNum: number | null;
   liveness: Liveness;

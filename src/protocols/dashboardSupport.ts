@@ -55,6 +55,13 @@ export interface DashboardSupport {
    * `view.replicas ?? [primary, backup]`.
    */
   roleIn(view: View, node: Address): string | null;
+  /**
+   * The role a node announces in its own `role` events ("primary", "backup",
+   * "idle") while it plays `role` of `roleIn`, so that the page tells a node
+   * that agrees with the view from one that lags (chain replication: a head
+   * announces primary, a middle server or tail backup). Absent: the same word.
+   */
+  announcedRole?(role: string): string;
   /** One line: why the configuration went from `previous` to `next` (the configuring node does not say). */
   explainViewChange(previous: View | null, next: View, context: ViewChangeContext): string;
   traffic(body: MessageBase): Traffic;

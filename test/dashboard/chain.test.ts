@@ -98,6 +98,26 @@ describe("chain replication on the dashboard", () => {
     expect(logged.at(-1)).toBe(`view 6: chain server-2 > server-3 — ${view?.reason}`);
   });
 
+  it("takes a server's own role events (primary, backup, idle) as agreeing with its place, and shows one that lags", () => {
+    const m = model();
+    m.onProbedView(chainView(5, ["server-2", "server-4", "server-3"], "server-1"), t0);
+    const role = (node: string, at: number, said: "primary" | "backup" | "idle"): ClusterEvent => ({
+      ...base(node, at),
+      type: "role",
+      role: said,
+      viewNum: 5,
+    });
+    m.onEvent(role("server-2", t0 + 1, "primary"));
+    m.onEvent(role("server-4", t0 + 1, "backup"));
+    m.onEvent(role("server-3", t0 + 1, "primary")); // still the head of an older chain, as it thinks
+    m.onEvent(role("server-1", t0 + 1, "idle"));
+    const shown = m.summary(t0 + 2).nodes.map((node) => [node.address, node.role, node.selfRole]);
+    expect(shown).toContainEqual(["server-2", "head", "head"]);
+    expect(shown).toContainEqual(["server-4", "middle", "middle"]);
+    expect(shown).toContainEqual(["server-3", "tail", "primary"]);
+    expect(shown).toContainEqual(["server-1", "joining", "joining"]);
+  });
+
   it("cuts the tail off from the master", () => {
     const m = model();
     m.onProbedView(chainView(5, ["server-2", "server-4", "server-3"]), t0);

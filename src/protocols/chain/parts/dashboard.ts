@@ -79,6 +79,13 @@ export const chainDashboard: DashboardSupport = {
     const place = placeOf(view, node);
     return place === "spare" ? null : place === "single" ? "head+tail" : place;
   },
+  // The servers' role events say primary (the head), backup (a middle server or the tail) or idle.
+  announcedRole: (role) =>
+    role === "head" || role === "head+tail"
+      ? "primary"
+      : role === "middle" || role === "tail"
+        ? "backup"
+        : "idle",
   explainViewChange,
   traffic: (body) => traffic(body as ChainMessage),
 };
