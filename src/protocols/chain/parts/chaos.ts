@@ -159,7 +159,7 @@ function hostileToClient(input: HostileInput, client: Address): HostileMessage {
   return { kind: "view-from-an-impostor", from: ghostServer, to: client, viewNum: 0, body };
 }
 
-/** Bad fields of the chain's own bodies (the shared ones, Request and Reply, are pb's too). */
+/** Bodies the chain's schema refuses: bad fields of its own messages (and of Request, which every protocol has). */
 function invalidBodies(marker: string): InvalidBody[] {
   const entry = ghostEntry("put", marker);
   return [
