@@ -58,19 +58,18 @@ function hostileToMaster(input: HostileInput, realServer: Address, future: numbe
       type: "Ping",
       viewNum: future,
       incarnation: random.int(2 ** 32),
-      installed: true,
+      handedOver: true,
     }),
     hostile("ping-from-a-client", `client-garbage${random.int(1e6)}`, masterAddress, 0, {
       type: "Ping",
       viewNum: 0,
       incarnation: 7,
-      installed: false,
+      handedOver: false,
     }),
     hostile("chain-traffic-to-the-master", realServer, masterAddress, 0, {
       type: "ChainAck",
       applied: 1_000_000,
       stable: 1_000_000,
-      answered: 1_000_000,
       incarnation: 1,
     }),
   ];
@@ -107,14 +106,13 @@ function hostileToServer(input: HostileInput, realServer: Address, future: numbe
       server,
       0,
       random.chance(0.5)
-        ? { type: "ChainAck", applied: 1_000_000, stable: 1_000_000, answered: 1_000_000, incarnation: 1 }
+        ? { type: "ChainAck", applied: 1_000_000, stable: 1_000_000, incarnation: 1 }
         : { type: "StateTransferAck", applied: 0, received: 1, installed: true, incarnation: 1 },
     ),
     hostile("read-check-from-a-ghost", ghostServer, server, view?.viewNum ?? 0, { type: "ReadCheck", id: 0 }),
     hostile("read-check-ok-of-a-stale-view", realServer, server, 0, {
       type: "ReadCheckOk",
       id: random.int(1000),
-      answered: 0,
     }),
     hostile("request-of-a-future-view", `client-garbage${random.int(1e6)}`, server, future, {
       type: "Request",
@@ -171,19 +169,19 @@ function invalidBodies(marker: string): InvalidBody[] {
     },
     {
       kind: "chain-ack-negative",
-      body: () => ({ type: "ChainAck", applied: -1, stable: 0, answered: 0, incarnation: 1 }),
+      body: () => ({ type: "ChainAck", applied: -1, stable: 0, incarnation: 1 }),
     },
     {
       kind: "chain-ack-without-incarnation",
-      body: () => ({ type: "ChainAck", applied: 1, stable: 1, answered: 1 }),
+      body: () => ({ type: "ChainAck", applied: 1, stable: 1 }),
     },
-    { kind: "ping-without-installed", body: () => ({ type: "Ping", viewNum: 0, incarnation: 1 }) },
+    { kind: "ping-without-handed-over", body: () => ({ type: "Ping", viewNum: 0, incarnation: 1 }) },
     {
       kind: "ping-incarnation-too-large",
-      body: () => ({ type: "Ping", viewNum: 0, incarnation: 2 ** 40, installed: false }),
+      body: () => ({ type: "Ping", viewNum: 0, incarnation: 2 ** 40, handedOver: false }),
     },
     { kind: "read-check-fractional-id", body: () => ({ type: "ReadCheck", id: 0.5 }) },
-    { kind: "read-check-ok-without-answered", body: () => ({ type: "ReadCheckOk", id: 1 }) },
+    { kind: "read-check-ok-negative-id", body: () => ({ type: "ReadCheckOk", id: -1 }) },
     {
       kind: "view-chain-not-addresses",
       body: () => ({
