@@ -72,7 +72,7 @@ describe("the chain's watch", () => {
   const { watch } = chain.chaos;
 
   it("reads a ping to the master as a heartbeat and nothing else", () => {
-    const ping = { type: "Ping", viewNum: 3, incarnation: 7, installed: false };
+    const ping = { type: "Ping", viewNum: 3, incarnation: 7, handedOver: false };
     expect(watch.heartbeat(ping as never)).toEqual({ viewNum: 3, incarnation: 7 });
     expect(watch.heartbeat({ type: "GetView" })).toBeNull();
     expect(watch.tapped).toEqual(["master"]);

@@ -1,7 +1,7 @@
 // Chain replication on the dashboard (issue 18): the master's views show the
 // chain head first (with the spare joining as the next tail), each server's
 // place in it (head, middle, tail, joining; a spare idle) and its own figures
-// (place, Sent list length, stable, answered: its answer to the `status`
+// (place, Sent list length, stable: its answer to the `status`
 // command); a view change says which member the master unlinked and why, and
 // the cut button isolates the tail from the master. Pure: events fed by hand.
 import { describe, expect, it } from "vitest";
@@ -44,7 +44,7 @@ function statusEvent(node: string, at: number, place: string, sent: number): Clu
     storeBytes: 10,
     sessions: 1,
     transferChunksAcked: null,
-    figures: { place, sent, stable: 9 - sent, answered: 9 - sent },
+    figures: { place, sent, stable: 9 - sent },
   };
   return { ...base(node, at), type: "status", status };
 }
@@ -67,7 +67,7 @@ describe("chain replication on the dashboard", () => {
       ["server-3", "tail", 0],
       ["server-4", "middle", 1],
     ]);
-    expect(Object.keys(servers[1]?.figures ?? {})).toEqual(["place", "sent", "stable", "answered"]);
+    expect(Object.keys(servers[1]?.figures ?? {})).toEqual(["place", "sent", "stable"]);
   });
 
   it("names a chain of one head+tail, and a joining server", () => {

@@ -4,7 +4,8 @@
 // writers keep writing: the master relinks the chain and a spare (the one
 // left over, then each crashed server restarted) joins as the new tail.
 // Every acknowledged write is read back after each loss, the history is
-// checked, and the servers' --debug agreement compared their states.
+// checked, and the servers' --debug agreement compared their states. A tail
+// SIGKILLed outright likewise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nanosecondClock } from "../../src/broker/workload.js";
 import type { ClientSession } from "../../src/broker/clients.js";
@@ -127,5 +128,22 @@ describe("chain replication on a broker cluster", () => {
     const agreement = cluster.agreement();
     expect(agreement.compared).toBeGreaterThan(0);
     expect(agreement.disagreements).toEqual([]);
+  });
+
+  it("a tail SIGKILLed outright: its predecessor answers every acknowledged append", async () => {
+    const recorder = new HistoryRecorder(nanosecondClock());
+    const session = await cluster.clients.newClient();
+    const view = await cluster.waitForView(fullChainWithout(null), 30_000);
+    for (let index = 0; index < 5; index++)
+      await recordedOp(recorder, session, 1, { f: "append", key: "k", value: `x 1 ${index} y` }, 5_000);
+    const tail = view.chain!.at(-1)!;
+    expect(cluster.supervisor.kill(tail, "SIGKILL")).toBe(true);
+    const read = await recordedOp(recorder, session, 1, { f: "get", key: "k" }, 10_000);
+    expect(read).toEqual({ value: "x 1 0 yx 1 1 yx 1 2 yx 1 3 yx 1 4 y" });
+    expect(cluster.exits).toContainEqual(expect.objectContaining({ address: tail, signal: "SIGKILL" }));
+    await recordedOp(recorder, session, 1, { f: "append", key: "k", value: "x 1 5 y" }, 5_000);
+    expect((await cluster.view()).chain).not.toContain(tail);
+    await session.stop();
+    assertLinearizable(recorder);
   });
 });

@@ -157,7 +157,7 @@ function hostileToClient(input: HostileInput, client: Address): HostileMessage {
   return { kind: "view-from-an-impostor", from: ghostServer, to: client, viewNum: 0, body };
 }
 
-/** Bad fields of the chain's own bodies (the shared ones, Request and Reply, are pb's too). */
+/** Bodies the chain's schema refuses: bad fields of its own messages (and of Request, which every protocol has). */
 function invalidBodies(marker: string): InvalidBody[] {
   const entry = ghostEntry("put", marker);
   return [
@@ -181,7 +181,7 @@ function invalidBodies(marker: string): InvalidBody[] {
       body: () => ({ type: "Ping", viewNum: 0, incarnation: 2 ** 40, handedOver: false }),
     },
     { kind: "read-check-fractional-id", body: () => ({ type: "ReadCheck", id: 0.5 }) },
-    { kind: "read-check-ok-without-id", body: () => ({ type: "ReadCheckOk" }) },
+    { kind: "read-check-ok-negative-id", body: () => ({ type: "ReadCheckOk", id: -1 }) },
     {
       kind: "view-chain-not-addresses",
       body: () => ({
