@@ -25,7 +25,8 @@ export function startTransfer(state: ChainServerState, app: App, ctx: Context, e
   state.sent = [];
   state.sentBase = app.applied;
   state.forwardedUpTo = app.applied;
-  state.successorHolds = app.applied;
+  // Nothing is known held until the joiner acknowledges (its acks move this, and the handover waits for it).
+  state.successorHolds = 0;
   sendChunks(state, ctx, env);
 }
 
@@ -86,6 +87,14 @@ export function onStateTransfer(
   env: Env,
 ): void {
   if (state.place !== "joining" || !isFromPredecessor(state, message, ctx.self)) return;
+  // The tail started over (a view without this server came between, unseen here): the
+  // state installed from its earlier snapshot may lack positions it will never resend.
+  if (state.app !== null && chunk.chunk === 0 && chunk.applied !== state.snapshotAt) {
+    state.app = null;
+    state.buffered.clear();
+    state.sent = [];
+    state.sentBase = state.stable = state.forwardedUpTo = state.successorHolds = 0;
+  }
   if (state.app === null) {
     const { incoming, installed } = receiveChunk(state.incoming, chunk);
     state.incoming = incoming;
@@ -103,6 +112,7 @@ export function onStateTransfer(
 
 function install(state: ChainServerState, app: App, ctx: Context, env: Env): void {
   state.app = app;
+  state.snapshotAt = app.applied;
   state.incoming = null;
   state.sentBase = app.applied;
   state.stable = app.applied;

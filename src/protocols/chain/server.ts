@@ -86,6 +86,7 @@ function initialState(incarnation: number): ChainServerState {
     outgoing: null,
     joinerIncarnation: null,
     incoming: null,
+    snapshotAt: null,
     reads: [],
     check: null,
     nextCheckId: 0,

@@ -57,6 +57,8 @@ export interface ChainServerState {
   joinerIncarnation: number | null;
   /** Joining server: the snapshot being received. */
   incoming: IncomingTransfer | null;
+  /** Joining server: the log position of the snapshot it installed (null: none yet). */
+  snapshotAt: number | null;
   /** Tail: reads waiting for the next confirmation. */
   reads: PendingRead[];
   /** Tail: the confirmation asked of the predecessor, and the reads it covers. */

@@ -72,6 +72,7 @@ export function hashChainServerState(h: Hasher, state: ChainServerState): void {
   hashOutgoing(h, state.outgoing);
   h.num(state.joinerIncarnation ?? -1);
   hashIncoming(h, state.incoming);
+  h.num(state.snapshotAt ?? -1);
   hashReads(h, state.reads);
   if (state.check === null) h.word(nullWord);
   else {
