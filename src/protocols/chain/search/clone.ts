@@ -14,8 +14,8 @@ export { UnknownShapeError } from "../../../search/shape.js";
 // Shared rather than copied, because the actors replace them and never
 // change them in place: views (adoptView and changeView build new ones), the
 // holders maps (built anew from each ViewReply, or in changeView), log
-// entries in the Sent list and the buffer, pending reads, the confirmed
-// batches (pushed and shifted whole), the client's `current`, an outgoing
+// entries in the Sent list and the buffer, pending reads, the client's
+// `current`, an outgoing
 // snapshot's key list and table. Copied: the application (`applyEntry`
 // writes it), every array and map that is pushed to or spliced, the master's
 // server records (their flags are cleared in place), the read check (its
@@ -37,14 +37,13 @@ export function cloneChainServerState(state: ChainServerState): ChainServerState
     successorHolds: state.successorHolds,
     quietTicks: state.quietTicks,
     stable: state.stable,
-    answered: state.answered,
+    handoverAt: state.handoverAt,
     buffered: new Map(state.buffered),
     outgoing: state.outgoing === null ? null : cloneOutgoing(state.outgoing),
     joinerIncarnation: state.joinerIncarnation,
     incoming: state.incoming === null ? null : cloneIncoming(state.incoming),
     reads: state.reads.slice(),
     check: state.check === null ? null : { ...state.check, reads: state.check.reads.slice() },
-    confirmed: state.confirmed.slice(),
     nextCheckId: state.nextCheckId,
   };
 }
@@ -93,18 +92,17 @@ export const knownFields = {
     "successorHolds",
     "quietTicks",
     "stable",
-    "answered",
+    "handoverAt",
     "buffered",
     "outgoing",
     "joinerIncarnation",
     "incoming",
     "reads",
     "check",
-    "confirmed",
     "nextCheckId",
   ],
   MasterState: ["view", "tailAcked", "holders", "servers"],
-  ServerRecord: ["incarnation", "pingedSinceCheck", "installed"],
+  ServerRecord: ["incarnation", "pingedSinceCheck", "handedOver"],
   ChainClientState: ["view", "seq", "current", "viewRequested", "session", "sessionHeardMs"],
   App: ["applied", "timeMs", "store", "lastByClient"],
   View: ["viewNum", "primary", "backup", "chain"],
@@ -120,7 +118,7 @@ export function assertKnownShape(type: keyof typeof knownFields, value: object):
 }
 
 /** A master's record as onPing makes it (the initial master knows no server, so it is checked on a sample). */
-const sampleRecord: ServerRecord = { incarnation: 0, pingedSinceCheck: true, installed: false };
+const sampleRecord: ServerRecord = { incarnation: 0, pingedSinceCheck: true, handedOver: false };
 
 /**
  * The shapes that do not depend on a node: the application, a server record

@@ -12,8 +12,8 @@ import type { ChainTimer } from "../timers.js";
 // checker's visited set and slot interning (src/search/hash.ts says why per
 // type). Equal states hash equal: Maps (holders, the master's server
 // records, buffered positions) are hashed order-free (mapSums). Arrays whose
-// order decides anything are hashed in order: the chain, the Sent list, the
-// reads waiting and the confirmed batches (answered front first).
+// order decides anything are hashed in order: the chain, the Sent list and
+// the reads waiting (answered in that order).
 // `assertKnownShape` (clone.ts) fails loudly when a state gains a field
 // these do not know.
 
@@ -64,7 +64,7 @@ export function hashChainServerState(h: Hasher, state: ChainServerState): void {
   h.num(state.successorHolds);
   h.num(state.quietTicks);
   h.num(state.stable);
-  h.num(state.answered);
+  h.num(state.handoverAt ?? -1);
   mapSums(h, state.buffered, (e, index, entry) => {
     e.num(index);
     hashLogEntry(e, entry);
@@ -79,11 +79,6 @@ export function hashChainServerState(h: Hasher, state: ChainServerState): void {
     hashReads(h, state.check.reads);
     h.num(state.check.ticks);
   }
-  h.num(state.confirmed.length);
-  for (const batch of state.confirmed) {
-    h.num(batch.upTo);
-    hashReads(h, batch.reads);
-  }
   h.num(state.nextCheckId);
 }
 
@@ -95,7 +90,7 @@ export function hashMasterState(h: Hasher, state: MasterState): void {
     e.str(address);
     e.num(record.incarnation);
     e.bool(record.pingedSinceCheck);
-    e.bool(record.installed);
+    e.bool(record.handedOver);
   });
 }
 

@@ -69,14 +69,6 @@ function inMastersView(world: World, state: SearchState, master: MasterState, me
   );
 }
 
-/** The master's view number is above `viewNumMax`. */
-export function viewNumAbove(viewNumMax: number): NamedPredicate {
-  return {
-    name: `the master's view number is above ${viewNumMax}`,
-    test: (world, state) => masterViewNum(world, state) > viewNumMax,
-  };
-}
-
 /** The master's view number rose more than `increase` above the phase's start: bounds view churn. */
 export function viewNumRoseAbove(increase: number): NamedPredicate {
   return {
@@ -98,11 +90,6 @@ export const chainOutOfOrder: NamedPredicate = {
     return members.some((member, index) => member !== serverAddress(index + 1));
   },
 };
-
-/** How far a server has applied (-1: down or without state). */
-function appliedAt(world: World, state: SearchState, address: Address): number {
-  return serverOf(world, state, address)?.app?.applied ?? -1;
-}
 
 /** The update (not a read) `client` waits for, in its open session; null when it waits for none. */
 function updateWaitedFor(world: World, state: SearchState, client: Address): { seq: number } | null {
@@ -199,24 +186,16 @@ export function joinedDuringUpdates(joining: Address): NamedPredicate {
   };
 }
 
-/**
- * The master's tail and its predecessor took up the master's view, and the
- * tail lags: it has not applied a position the predecessor did (and, as the
- * previous tail, may have answered).
- */
-export const newTailLags: NamedPredicate = {
-  name: "the tail and its predecessor took up the view, the tail behind what its predecessor applied",
+/** Every member of the master's chain took up the master's view. */
+export const everyMemberTookUp: NamedPredicate = {
+  name: "every member of the master's chain took its view up",
   test: (world, state) => {
     const master = masterOf(world, state);
-    const chain = masterChain(world, state);
-    if (master === null || chain.length < 2 || master.view.joining !== undefined) return false;
-    const [predecessor, tail] = [chain.at(-2)!, chain.at(-1)!];
-    const tookUp = (address: Address) =>
-      serverOf(world, state, address)?.view.viewNum === master.view.viewNum;
     return (
-      tookUp(tail) &&
-      tookUp(predecessor) &&
-      appliedAt(world, state, tail) < appliedAt(world, state, predecessor)
+      master !== null &&
+      masterChain(world, state).every(
+        (member) => serverOf(world, state, member)?.view.viewNum === master.view.viewNum,
+      )
     );
   },
 };

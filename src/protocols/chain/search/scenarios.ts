@@ -1,4 +1,4 @@
-import { noFaults, type Phase, type Scenario } from "../../../search/scenario.js";
+import { type NamedPredicate, noFaults, type Phase, type Scenario } from "../../../search/scenario.js";
 import {
   append,
   eachAnswered,
@@ -16,9 +16,9 @@ import {
   appliedEverywhereWaiting,
   clientBusy,
   clientCompleted,
+  everyMemberTookUp,
   joinedDuringUpdates,
   masterChainIs,
-  newTailLags,
   serverDown,
   staleTail,
   updateHeldAt,
@@ -102,7 +102,7 @@ const oneWriter: Scenario["world"] = {
 };
 
 /** Settle, then run client-1's put until `goal` (an update in flight in the chain). */
-function putUntil(name: string, goal: Scenario["phases"][number]["goal"] & object) {
+function putUntil(name: string, goal: NamedPredicate): Phase[] {
   return [
     ...settle(3),
     reach({
@@ -132,7 +132,7 @@ function crashThenExplore(server: string, relinked: string[], then: Phase[] = [r
       depthMax: 1,
     }),
     explore({
-      name: "relinked",
+      name: "after the crash",
       prunes: [viewNumRoseAbove(2)],
       events: noFaults,
       depthMax: 50,
@@ -213,7 +213,7 @@ export const relink: Scenario = {
 export const join: Scenario = {
   name: "chain-join",
   description:
-    "a chain of one, server-2 a spare; client-2 reads from the single server, then server-2 joins as the tail while client-1 writes: the put is applied after the snapshot the tail sends, and answered by the old tail before server-2 has it; server-2 is linked in behind what it lacks, and client-1's get there waits until it applied what its predecessor answered; client-2, still on the old chain, is sent to the new tail by the head",
+    "a chain of one, server-2 a spare; client-2 reads from the single server, then server-2 joins as the tail while client-1 writes: the put is applied after the snapshot the tail streams, and answered by the old tail before server-2 has it; the old tail hands over (and the master links server-2 in) only once server-2 holds every update it answered, so client-1's get at the new tail sees the put; client-2, still on the old chain, is sent to the new tail by the head",
   world: {
     servers: 2,
     clients: [
@@ -240,8 +240,8 @@ export const join: Scenario = {
       depthMax: 24,
     }),
     reach({
-      name: "linked in behind",
-      goal: and(masterChainIs("server-1", "server-2"), newTailLags),
+      name: "linked in",
+      goal: and(masterChainIs("server-1", "server-2"), everyMemberTookUp),
       prunes: [viewNumRoseAbove(1)],
       events: { ...noFaults, invokes: false, fairTimers: true },
       depthMax: 16,
@@ -253,7 +253,15 @@ export const join: Scenario = {
       depthMax: 40,
       ...safetyBounds,
     }),
-    recover("recover", [viewNumRoseAbove(2)]),
+    // Two exhaustive steps, one reader each (both at once take millions of states).
+    {
+      ...recover("recover client-1", [viewNumRoseAbove(2)], clientCompleted("client-1", 2)),
+      events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
+    },
+    {
+      ...recover("recover", [viewNumRoseAbove(2)]),
+      events: { ...noFaults, invokers: ["client-2"], fairTimers: true },
+    },
   ],
 };
 
