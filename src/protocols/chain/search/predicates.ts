@@ -151,6 +151,17 @@ export function serverDown(address: Address): NamedPredicate {
   };
 }
 
+/** The server crashed and restarted (a new process, without state, under the same name). */
+export function restarted(address: Address): NamedPredicate {
+  return {
+    name: `${address} restarted`,
+    test: (world, state) => {
+      const slot = state.slots[world.nodeIndex.get(address)!]!;
+      return slot.life > 0 && slot.state !== null;
+    },
+  };
+}
+
 /** The master's chain is exactly these servers, head first, without a joining server, and its tail took it up. */
 export function masterChainIs(...chain: Address[]): NamedPredicate {
   return {
@@ -164,6 +175,24 @@ export function masterChainIs(...chain: Address[]): NamedPredicate {
         master.view.joining === undefined &&
         actual.length === chain.length &&
         actual.every((member, index) => member === chain[index])
+      );
+    },
+  };
+}
+
+/** The master names `joining` the joining server, which has installed the tail's snapshot and taken that view up. */
+export function joinerInstalled(joining: Address): NamedPredicate {
+  return {
+    name: `${joining} joins and installed the tail's snapshot`,
+    test: (world, state) => {
+      const master = masterOf(world, state);
+      const server = serverOf(world, state, joining);
+      return (
+        master?.view.joining === joining &&
+        server !== null &&
+        server.place === "joining" &&
+        server.view.viewNum === master.view.viewNum &&
+        server.app !== null
       );
     },
   };

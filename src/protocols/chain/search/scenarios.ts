@@ -1,6 +1,7 @@
 import { type NamedPredicate, noFaults, type Phase, type Scenario } from "../../../search/scenario.js";
 import {
   append,
+  crashes,
   eachAnswered,
   explore,
   get,
@@ -18,7 +19,9 @@ import {
   clientCompleted,
   everyMemberTookUp,
   joinedDuringUpdates,
+  joinerInstalled,
   masterChainIs,
+  restarted,
   serverDown,
   staleTail,
   updateHeldAt,
@@ -315,6 +318,64 @@ export const staleTailReads: Scenario = {
   ],
 };
 
+export const randomDeep: Scenario = {
+  name: "chain-random-deep",
+  description:
+    "a chain of three, two clients sharing a key, one crash and one restart of any server (the head included) with messages to its previous life still in flight: random walks hundreds of events deep, every history checked for linearizability and applied states compared on every state; after the head restarts while both clients wait, the master drops it and it joins again as the tail",
+  world: {
+    servers: 3,
+    clients: [
+      { client: "client-1", ops: [append("a", "1"), get("a"), append("a", "3"), get("a")] },
+      { client: "client-2", ops: [append("a", "2"), get("a"), put("a", "4"), get("a")] },
+    ],
+    results: "history",
+    config: { ...timings, chainLength: 3 },
+    restartPurgesMessages: false,
+  },
+  phases: [
+    ...settle(3),
+    reach({
+      name: "both waiting",
+      goal: and(clientBusy("client-1"), clientBusy("client-2")),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, fairTimers: true },
+      depthMax: 6,
+    }),
+    reach({
+      name: "head restarted",
+      goal: restarted("server-1"),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...crashes(3, 1, 1), crashable: ["server-1"], invokes: false },
+      depthMax: 2,
+    }),
+    // Exhaustive steps: the master drops the restarted head, which then installs the tail's
+    // snapshot and is linked in as the tail.
+    // That the clients then finish is what the failure scenarios show, one position at a time.
+    {
+      ...recover("dropped", [viewNumRoseAbove(1)], masterChainIs("server-2", "server-3")),
+      events: { ...noFaults, invokes: false, fairTimers: true },
+    },
+    {
+      ...recover("installed", [viewNumRoseAbove(1)], joinerInstalled("server-1")),
+      events: { ...noFaults, invokes: false, fairTimers: true },
+    },
+    {
+      ...recover("rejoin", [viewNumRoseAbove(1)], masterChainIs("server-2", "server-3", "server-1")),
+      events: { ...noFaults, invokes: false, fairTimers: true },
+    },
+    explore({
+      name: "deep",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(8)],
+      events: crashes(3, 1, 1),
+      depthMax: 20,
+      statesMax: 20_000,
+      secondsMax: 2,
+      probes: { depthMax: 500, secondsMax: 6 },
+    }),
+  ],
+};
+
 export const scenarios: readonly Scenario[] = [
   normalOperation,
   reorderedForwards,
@@ -324,4 +385,5 @@ export const scenarios: readonly Scenario[] = [
   relink,
   join,
   staleTailReads,
+  randomDeep,
 ];
