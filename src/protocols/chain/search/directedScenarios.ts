@@ -16,7 +16,9 @@ import {
   clientCompleted,
   everyMemberTookUp,
   joinedDuringUpdates,
+  joinerInstalled,
   masterChainIs,
+  serverInView,
   serverDown,
   staleTail,
   updateHeldAt,
@@ -254,6 +256,60 @@ export const staleTailReads: Scenario = {
   ],
 };
 
+/** Server-2 cut off from the master: it neither pings nor hears of a new view. */
+const joinerCut = [["server-2", "master"]] as const;
+
+export const rejoin: Scenario = {
+  name: "chain-rejoin",
+  description:
+    "a chain of one, server-2 joining; server-2 installs the snapshot, then is cut off from the master, which drops it (view 3) without its hearing; client-1's put is answered meanwhile; the cut heals and the master names server-2 joining again behind the same tail (view 4): server-2 must install the new snapshot, not keep the old one, before the tail hands over, and client-1's get at the new tail sees the put",
+  world: {
+    servers: 2,
+    clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
+    results: "expected",
+    config: { ...timings, chainLength: 2 },
+  },
+  phases: [
+    ...settle(1),
+    reach({
+      name: "installed",
+      goal: joinerInstalled("server-2"),
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokes: false, fairTimers: true },
+      depthMax: 12,
+    }),
+    reach({
+      name: "dropped unheard",
+      goal: and(masterChainIs("server-1"), serverInView("server-2", 2)),
+      prunes: [viewNumRoseAbove(1)],
+      events: { ...noFaults, invokes: false, cut: joinerCut },
+      depthMax: 10,
+    }),
+    reach({
+      name: "put answered",
+      goal: and(clientCompleted("client-1", 1), serverInView("server-2", 2)),
+      prunes: [viewNumRoseAbove(0)],
+      events: { ...noFaults, fairTimers: true, cut: joinerCut },
+      depthMax: 16,
+    }),
+    reach({
+      name: "joined again",
+      goal: and(masterChainIs("server-1", "server-2"), everyMemberTookUp),
+      prunes: [viewNumRoseAbove(2)],
+      events: { ...noFaults, invokes: false, fairTimers: true },
+      depthMax: 20,
+    }),
+    explore({
+      name: "read at the new tail",
+      prunes: [viewNumRoseAbove(1)],
+      events: noFaults,
+      depthMax: 30,
+      ...safetyBounds,
+    }),
+    recover("recover", [viewNumRoseAbove(2)]),
+  ],
+};
+
 export const directedScenarios: readonly Scenario[] = [
   headFails,
   middleFails,
@@ -261,4 +317,5 @@ export const directedScenarios: readonly Scenario[] = [
   relink,
   join,
   staleTailReads,
+  rejoin,
 ];

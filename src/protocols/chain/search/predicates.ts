@@ -162,6 +162,14 @@ export function restarted(address: Address): NamedPredicate {
   };
 }
 
+/** The server is up and its latest view is `viewNum` (it heard of no later one). */
+export function serverInView(address: Address, viewNum: number): NamedPredicate {
+  return {
+    name: `${address} is still in view ${viewNum}`,
+    test: (world, state) => serverOf(world, state, address)?.view.viewNum === viewNum,
+  };
+}
+
 /** The master's chain is exactly these servers, head first, without a joining server, and its tail took it up. */
 export function masterChainIs(...chain: Address[]): NamedPredicate {
   return {
