@@ -14,8 +14,8 @@ export { UnknownShapeError } from "../../../search/shape.js";
 // Shared rather than copied, because the actors replace them and never
 // change them in place: views (adoptView and changeView build new ones), the
 // holders maps (built anew from each ViewReply, or in changeView), log
-// entries in the Sent list and the buffer, pending reads, the
-// batches (pushed and shifted whole), the client's `current`, an outgoing
+// entries in the Sent list and the buffer, pending reads, the client's
+// `current`, an outgoing
 // snapshot's key list and table. Copied: the application (`applyEntry`
 // writes it), every array and map that is pushed to or spliced, the master's
 // server records (their flags are cleared in place), the read check (its

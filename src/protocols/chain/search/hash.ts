@@ -12,8 +12,8 @@ import type { ChainTimer } from "../timers.js";
 // checker's visited set and slot interning (src/search/hash.ts says why per
 // type). Equal states hash equal: Maps (holders, the master's server
 // records, buffered positions) are hashed order-free (mapSums). Arrays whose
-// order decides anything are hashed in order: the chain, the Sent list, the
-// reads waiting.
+// order decides anything are hashed in order: the chain, the Sent list and
+// the reads waiting (answered in that order).
 // `assertKnownShape` (clone.ts) fails loudly when a state gains a field
 // these do not know.
 

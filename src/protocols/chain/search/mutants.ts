@@ -32,7 +32,7 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
     scenario: "chain-join",
     invariant: "linearizable",
     shows:
-      "the server that joined answers a read as soon as its predecessor confirms the chain, before it applied the put the old tail answered",
+      "the single server hands over as soon as server-2 installed its snapshot, before server-2 holds the put it answered since; server-2, linked in as the tail, answers a read without it",
   },
   {
     mutant: "applyOnArrival",

@@ -69,14 +69,6 @@ function inMastersView(world: World, state: SearchState, master: MasterState, me
   );
 }
 
-/** The master's view number is above `viewNumMax`. */
-export function viewNumAbove(viewNumMax: number): NamedPredicate {
-  return {
-    name: `the master's view number is above ${viewNumMax}`,
-    test: (world, state) => masterViewNum(world, state) > viewNumMax,
-  };
-}
-
 /** The master's view number rose more than `increase` above the phase's start: bounds view churn. */
 export function viewNumRoseAbove(increase: number): NamedPredicate {
   return {
@@ -98,11 +90,6 @@ export const chainOutOfOrder: NamedPredicate = {
     return members.some((member, index) => member !== serverAddress(index + 1));
   },
 };
-
-/** How far a server has applied (-1: down or without state). */
-function appliedAt(world: World, state: SearchState, address: Address): number {
-  return serverOf(world, state, address)?.app?.applied ?? -1;
-}
 
 /** The update (not a read) `client` waits for, in its open session; null when it waits for none. */
 function updateWaitedFor(world: World, state: SearchState, client: Address): { seq: number } | null {
@@ -164,6 +151,25 @@ export function serverDown(address: Address): NamedPredicate {
   };
 }
 
+/** The server crashed and restarted (a new process, without state, under the same name). */
+export function restarted(address: Address): NamedPredicate {
+  return {
+    name: `${address} restarted`,
+    test: (world, state) => {
+      const slot = state.slots[world.nodeIndex.get(address)!]!;
+      return slot.life > 0 && slot.state !== null;
+    },
+  };
+}
+
+/** The server is up and its latest view is `viewNum` (it heard of no later one). */
+export function serverInView(address: Address, viewNum: number): NamedPredicate {
+  return {
+    name: `${address} is still in view ${viewNum}`,
+    test: (world, state) => serverOf(world, state, address)?.view.viewNum === viewNum,
+  };
+}
+
 /** The master's chain is exactly these servers, head first, without a joining server, and its tail took it up. */
 export function masterChainIs(...chain: Address[]): NamedPredicate {
   return {
@@ -177,6 +183,24 @@ export function masterChainIs(...chain: Address[]): NamedPredicate {
         master.view.joining === undefined &&
         actual.length === chain.length &&
         actual.every((member, index) => member === chain[index])
+      );
+    },
+  };
+}
+
+/** The master names `joining` the joining server, which has installed the tail's snapshot and taken that view up. */
+export function joinerInstalled(joining: Address): NamedPredicate {
+  return {
+    name: `${joining} joins and installed the tail's snapshot`,
+    test: (world, state) => {
+      const master = masterOf(world, state);
+      const server = serverOf(world, state, joining);
+      return (
+        master?.view.joining === joining &&
+        server !== null &&
+        server.place === "joining" &&
+        server.view.viewNum === master.view.viewNum &&
+        server.app !== null
       );
     },
   };
@@ -199,24 +223,16 @@ export function joinedDuringUpdates(joining: Address): NamedPredicate {
   };
 }
 
-/**
- * The master's tail and its predecessor took up the master's view, and the
- * tail lags: it has not applied a position the predecessor did (and, as the
- * previous tail, may have answered).
- */
-export const newTailLags: NamedPredicate = {
-  name: "the tail and its predecessor took up the view, the tail behind what its predecessor applied",
+/** Every member of the master's chain took up the master's view. */
+export const everyMemberTookUp: NamedPredicate = {
+  name: "every member of the master's chain took its view up",
   test: (world, state) => {
     const master = masterOf(world, state);
-    const chain = masterChain(world, state);
-    if (master === null || chain.length < 2 || master.view.joining !== undefined) return false;
-    const [predecessor, tail] = [chain.at(-2)!, chain.at(-1)!];
-    const tookUp = (address: Address) =>
-      serverOf(world, state, address)?.view.viewNum === master.view.viewNum;
     return (
-      tookUp(tail) &&
-      tookUp(predecessor) &&
-      appliedAt(world, state, tail) < appliedAt(world, state, predecessor)
+      master !== null &&
+      masterChain(world, state).every(
+        (member) => serverOf(world, state, member)?.view.viewNum === master.view.viewNum,
+      )
     );
   },
 };

@@ -1,6 +1,8 @@
-import { noFaults, type Phase, type Scenario } from "../../../search/scenario.js";
+import { noFaults, type Scenario } from "../../../search/scenario.js";
+import { directedScenarios } from "./directedScenarios.js";
 import {
   append,
+  crashes,
   eachAnswered,
   explore,
   get,
@@ -13,15 +15,10 @@ import {
 } from "./phases.js";
 import {
   and,
-  appliedEverywhereWaiting,
   clientBusy,
-  clientCompleted,
-  joinedDuringUpdates,
+  joinerInstalled,
   masterChainIs,
-  newTailLags,
-  serverDown,
-  staleTail,
-  updateHeldAt,
+  restarted,
   viewNumRoseAbove,
 } from "./predicates.js";
 import { timings } from "./timings.js";
@@ -34,7 +31,9 @@ import { timings } from "./timings.js";
 // per view above all). Outside recover phases the master's check fires at
 // any moment, so it may declare a live server dead at will (any ping lost
 // or late). Each scenario settles its chain in address order: server-1 is
-// the head, server-2 the middle, server-3 the tail.
+// the head, server-2 the middle, server-3 the tail. Directed scenarios (each
+// position failing, a relink, a join, a stale tail) are in
+// directedScenarios.ts.
 
 export const normalOperation: Scenario = {
   name: "chain-normal",
@@ -93,227 +92,67 @@ export const reorderedForwards: Scenario = {
   ],
 };
 
-/** A chain of three and one client that writes then reads its key, for the failure scenarios. */
-const oneWriter: Scenario["world"] = {
-  servers: 3,
-  clients: [{ client: "client-1", ops: [put("a", "x"), get("a")] }],
-  results: "expected",
-  config: { ...timings, chainLength: 3 },
-};
-
-/** Settle, then run client-1's put until `goal` (an update in flight in the chain). */
-function putUntil(name: string, goal: Scenario["phases"][number]["goal"] & object) {
-  return [
+export const randomDeep: Scenario = {
+  name: "chain-random-deep",
+  description:
+    "a chain of three, two clients sharing a key, one crash and one restart of any server (the head included) with messages to its previous life still in flight: random walks hundreds of events deep, every history checked for linearizability and applied states compared on every state; after the head restarts while both clients wait, the master drops it and it joins again as the tail",
+  world: {
+    servers: 3,
+    clients: [
+      { client: "client-1", ops: [append("a", "1"), get("a"), append("a", "3"), get("a")] },
+      { client: "client-2", ops: [append("a", "2"), get("a"), put("a", "4"), get("a")] },
+    ],
+    results: "history",
+    config: { ...timings, chainLength: 3 },
+    restartPurgesMessages: false,
+  },
+  phases: [
     ...settle(3),
     reach({
-      name,
-      goal,
+      name: "both waiting",
+      goal: and(clientBusy("client-1"), clientBusy("client-2")),
       prunes: [viewNumRoseAbove(0)],
       events: { ...noFaults, fairTimers: true },
-      depthMax: 16,
+      depthMax: 6,
     }),
-  ];
-}
-
-/**
- * Crash `server` (nothing else happens), explore from there; then, from the
- * crash, exhaustive steps: the master relinks the chain to `relinked` and
- * its tail takes it up, then every operation outstanding at the crash is
- * answered, then (`then`) the clients finish.
- */
-function crashThenExplore(server: string, relinked: string[], then: Phase[] = [recover()]): Phase[] {
-  const down = `${server} down`;
-  return [
     reach({
-      name: down,
-      goal: serverDown(server),
+      name: "head restarted",
+      goal: restarted("server-1"),
       prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, invokes: false, crashable: [server], crashesMax: 1 },
-      depthMax: 1,
+      events: { ...crashes(3, 1, 1), crashable: ["server-1"], invokes: false },
+      depthMax: 2,
     }),
-    explore({
-      name: "relinked",
-      prunes: [viewNumRoseAbove(2)],
-      events: noFaults,
-      depthMax: 50,
-      ...safetyBounds,
-    }),
+    // Exhaustive steps: the master drops the restarted head, which then installs the tail's
+    // snapshot and is linked in as the tail.
+    // That the clients then finish is what the failure scenarios show, one position at a time.
     {
-      ...recover("relink", [viewNumRoseAbove(1)], masterChainIs(...relinked)),
+      ...recover("dropped", [viewNumRoseAbove(1)], masterChainIs("server-2", "server-3")),
       events: { ...noFaults, invokes: false, fairTimers: true },
-      startFrom: down,
     },
-    recoverOutstanding("answered", [viewNumRoseAbove(1)]),
-    ...then,
-  ];
-}
-
-export const headFails: Scenario = {
-  name: "chain-head-fails",
-  description:
-    "a chain of three; the head applies client-1's put and fails before its successor has it; the master makes the middle server the head, the client retries there, and its get sees the put only if the put was answered; after the crash the client finishes",
-  world: oneWriter,
-  phases: [
-    ...putUntil("put at the head only", updateHeldAt("client-1", "server-1", "server-2")),
-    ...crashThenExplore("server-1", ["server-2", "server-3"]),
-  ],
-};
-
-export const middleFails: Scenario = {
-  name: "chain-middle-fails",
-  description:
-    "a chain of three; the middle server applies client-1's put and fails before the tail has it; the master relinks the head to the tail, which resends its Sent list (the tail may lack any of it): the tail applies the put once, answers it, and the get sees it; after the crash the client finishes",
-  world: oneWriter,
-  phases: [
-    ...putUntil("put at the middle", updateHeldAt("client-1", "server-2", "server-3")),
-    ...crashThenExplore("server-2", ["server-1", "server-3"]),
-  ],
-};
-
-export const tailFails: Scenario = {
-  name: "chain-tail-fails",
-  description:
-    "a chain of three; the tail applies client-1's put and fails before its answer reaches the client; the master makes the middle server the tail, which answers what its Sent list holds from its session table, and the get sees the put; after the crash the client finishes",
-  world: oneWriter,
-  phases: [
-    ...putUntil("put applied everywhere", appliedEverywhereWaiting("client-1")),
-    ...crashThenExplore("server-3", ["server-1", "server-2"]),
-  ],
-};
-
-export const relink: Scenario = {
-  name: "chain-relink",
-  description:
-    "a chain of three, two clients appending to one key; client-1's update is at the middle server but not the tail, client-2's at the head only, when the middle fails: the head resends both to the tail in its order, new updates follow them, and every server that applied as many positions holds the same state; after the crash the clients finish",
-  world: {
-    servers: 3,
-    clients: [
-      { client: "client-1", ops: [append("a", "1"), get("a")] },
-      { client: "client-2", ops: [append("a", "2"), get("a")] },
-    ],
-    results: "history",
-    config: { ...timings, chainLength: 3 },
-  },
-  phases: [
-    ...settle(3),
-    reach({
-      name: "two updates in flight",
-      goal: and(
-        updateHeldAt("client-1", "server-2", "server-3"),
-        updateHeldAt("client-2", "server-1", "server-2"),
-      ),
-      prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, fairTimers: true },
-      depthMax: 24,
-    }),
-    ...crashThenExplore("server-2", ["server-1", "server-3"], []),
-  ],
-};
-
-export const join: Scenario = {
-  name: "chain-join",
-  description:
-    "a chain of one, server-2 a spare; client-2 reads from the single server, then server-2 joins as the tail while client-1 writes: the put is applied after the snapshot the tail sends, and answered by the old tail before server-2 has it; server-2 is linked in behind what it lacks, and client-1's get there waits until it applied what its predecessor answered; client-2, still on the old chain, is sent to the new tail by the head",
-  world: {
-    servers: 2,
-    clients: [
-      { client: "client-1", ops: [put("a", "x"), get("a")] },
-      { client: "client-2", ops: [get("a"), get("a")] },
-    ],
-    results: "history",
-    config: { ...timings, chainLength: 2 },
-  },
-  phases: [
-    ...settle(1),
-    reach({
-      name: "read from the single server",
-      goal: clientCompleted("client-2", 1),
-      prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, invokers: ["client-2"], fairTimers: true },
-      depthMax: 8,
-    }),
-    reach({
-      name: "put answered during the join",
-      goal: and(joinedDuringUpdates("server-2"), clientCompleted("client-1", 1)),
-      prunes: [viewNumRoseAbove(1)],
-      events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
-      depthMax: 24,
-    }),
-    reach({
-      name: "linked in behind",
-      goal: and(masterChainIs("server-1", "server-2"), newTailLags),
-      prunes: [viewNumRoseAbove(1)],
+    {
+      ...recover("installed", [viewNumRoseAbove(1)], joinerInstalled("server-1")),
       events: { ...noFaults, invokes: false, fairTimers: true },
-      depthMax: 16,
-    }),
+    },
+    {
+      ...recover("rejoin", [viewNumRoseAbove(1)], masterChainIs("server-2", "server-3", "server-1")),
+      events: { ...noFaults, invokes: false, fairTimers: true },
+    },
     explore({
-      name: "reads at the new tail",
-      prunes: [viewNumRoseAbove(1)],
-      events: noFaults,
-      depthMax: 40,
-      ...safetyBounds,
+      name: "deep",
+      startFrom: "settle",
+      prunes: [viewNumRoseAbove(8)],
+      events: crashes(3, 1, 1),
+      depthMax: 20,
+      statesMax: 20_000,
+      secondsMax: 2,
+      probes: { depthMax: 500, secondsMax: 6 },
     }),
-    recover("recover", [viewNumRoseAbove(2)]),
-  ],
-};
-
-/** Server-3, the tail, cut off from the master (it keeps serving, unaware it was replaced). */
-const tailCut = [["server-3", "master"]] as const;
-
-export const staleTailReads: Scenario = {
-  name: "chain-stale-tail",
-  description:
-    "a chain of three; client-1 writes through it, then the tail is cut off from the master, which drops it; client-2 overwrites the key through the new chain, whose tail is server-2; client-1, still on the old chain, reads from the old tail, which must not answer from its stale store (its predecessor, in a newer view, does not confirm it), and the read, retried, returns the new value",
-  world: {
-    servers: 3,
-    clients: [
-      { client: "client-1", ops: [put("a", "1"), get("a")] },
-      { client: "client-2", ops: [put("a", "2")] },
-    ],
-    results: "history",
-    config: { ...timings, chainLength: 3 },
-  },
-  phases: [
-    ...settle(3),
-    reach({
-      name: "warm up",
-      goal: clientCompleted("client-1", 1),
-      prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, invokers: ["client-1"], fairTimers: true },
-      depthMax: 16,
-    }),
-    reach({
-      name: "tail dropped",
-      goal: and(masterChainIs("server-1", "server-2"), staleTail("server-3")),
-      prunes: [viewNumRoseAbove(1)],
-      events: { ...noFaults, invokes: false, cut: tailCut },
-      depthMax: 12,
-    }),
-    reach({
-      name: "overwritten",
-      goal: and(clientCompleted("client-2", 1), staleTail("server-3")),
-      prunes: [viewNumRoseAbove(0)],
-      events: { ...noFaults, invokers: ["client-2"], fairTimers: true, cut: tailCut },
-      depthMax: 16,
-    }),
-    explore({
-      name: "stale read",
-      prunes: [viewNumRoseAbove(1)],
-      events: { ...noFaults, cut: tailCut },
-      depthMax: 40,
-      ...safetyBounds,
-    }),
-    recover("recover", [viewNumRoseAbove(3)]),
   ],
 };
 
 export const scenarios: readonly Scenario[] = [
   normalOperation,
   reorderedForwards,
-  headFails,
-  middleFails,
-  tailFails,
-  relink,
-  join,
-  staleTailReads,
+  ...directedScenarios,
+  randomDeep,
 ];
