@@ -9,7 +9,10 @@
 //   stalled the master (no progress);
 // - 121: a tail handing over answered a retried update the joiner lacked;
 // - 5930: a joining server kept an earlier snapshot across a view it did
-//   not see, and was linked in without the positions between (stale read).
+//   not see, and was linked in without the positions between (stale read);
+// - 75, 20363, 20533, 20594: a tail handing over answered reads that saw
+//   updates it had not answered, which the new tail then did not have yet
+//   (a read saw a write a later read missed).
 import { describe, expect, it } from "vitest";
 import { protocolNamed } from "../../src/protocols/registry.js";
 import { runChaos } from "../../src/sim/chaos.js";
@@ -17,7 +20,7 @@ import { runChaos } from "../../src/sim/chaos.js";
 const chain = protocolNamed("chain");
 
 describe("chain replication: the simulator seeds that found its bugs", () => {
-  for (const seed of [20, 66, 68, 121, 5930]) {
+  for (const seed of [20, 66, 68, 75, 121, 5930, 20363, 20533, 20594]) {
     it(`seed ${seed} (a chain of three and a spare) is clean`, () => {
       const result = runChaos({ seed, protocol: chain, servers: 4, traceLinesMax: 40 });
       const failure = result.ok ? "" : `seed ${seed}: ${result.violation}\n${result.trace.join("\n")}`;

@@ -14,7 +14,8 @@ import { predecessorOf, successorOf } from "./view.js";
 // predecessor whether it is still its successor in the same view; the
 // master moves on only once the tail took the view up (master.ts), so while
 // the predecessor is in that view no other server answers clients. Reads
-// arriving while a confirmation is out wait for the next one.
+// arriving while a confirmation is out wait for the next one. A tail handing
+// over to a joining server answers no reads (answerReads says why).
 
 export function onRead(
   state: ChainServerState,
@@ -29,7 +30,7 @@ export function onRead(
   if (request.op.f !== "get") return;
   if (!env.decide.takesReads(state.place)) return refuse(client, request.seq, "NotTail", ctx);
   if (message.viewNum > state.view.viewNum) return refuse(client, request.seq, "WrongView", ctx);
-  if (state.app === null) return refuse(client, request.seq, "NotReady", ctx);
+  if (state.app === null || state.handoverAt !== null) return refuse(client, request.seq, "NotReady", ctx);
   if (state.reads.length + (state.check?.reads.length ?? 0) >= env.config.readsMax)
     return refuse(client, request.seq, "Busy", ctx);
   // A read needs no session: it changes nothing, and may run again.
@@ -78,7 +79,17 @@ export function onReadCheckOk(
   confirmReads(state, ctx, env);
 }
 
+/**
+ * A tail handing over holds updates it did not answer, which the joiner, once
+ * linked in, may not have yet: a read here could see what a read there then
+ * misses. It answers no read until the joiner is linked in (or dropped); the
+ * clients retry.
+ */
 function answerReads(state: ChainServerState, reads: readonly PendingRead[], ctx: Context): void {
+  if (state.handoverAt !== null) {
+    for (const read of reads) refuse(read.client, read.seq, "NotReady", ctx);
+    return;
+  }
   const store = state.app!.store;
   for (const read of reads)
     answerOp(
