@@ -13,8 +13,8 @@ export interface ChainDecisions {
   takesReads(place: Place): boolean;
   /** The tail asks its predecessor to confirm the chain before it answers reads (a deposed tail would read stale data). */
   confirmsReads(state: ChainServerState): boolean;
-  /** Confirmed reads wait until the tail has applied the last position any tail answered (a new tail may lag its predecessor). */
-  readFloor(answered: number): number;
+  /** A tail with a joining server hands over once the joiner holds every update it answered (a new tail must not lag the old one). */
+  handsOver(joinerHolds: number, answeredUpTo: number): boolean;
   /** A server relinked to a new successor keeps its Sent list to resend (the successor may lack any of it). */
   keepsSentOnRelink: boolean;
   /** A server applies its predecessor's positions in order, holding those after a gap (links reorder). */
@@ -25,7 +25,7 @@ export const correctDecisions: ChainDecisions = {
   answersUpdates: (place) => isTailPlace(place),
   takesReads: (place) => isTailPlace(place),
   confirmsReads: () => true,
-  readFloor: (answered) => answered,
+  handsOver: (joinerHolds, answeredUpTo) => joinerHolds >= answeredUpTo,
   keepsSentOnRelink: true,
   appliesInOrder: true,
 };

@@ -10,7 +10,7 @@ import type { ChainMessage } from "./messages.js";
 export function describeChainBody(body: ChainMessage): string {
   switch (body.type) {
     case "Ping":
-      return `Ping(${body.viewNum}, inc ${body.incarnation}${body.installed ? ", installed" : ""})`;
+      return `Ping(${body.viewNum}, inc ${body.incarnation}${body.handedOver ? ", handed over" : ""})`;
     case "GetView":
       return "GetView";
     case "ViewReply":
@@ -26,7 +26,7 @@ export function describeChainBody(body: ChainMessage): string {
     case "Forward":
       return `Forward(@${body.firstIndex} ${body.entries.map(describeLogEntry).join("; ")})`;
     case "ChainAck":
-      return `ChainAck(@${body.applied} stable ${body.stable} answered ${body.answered})`;
+      return `ChainAck(@${body.applied} stable ${body.stable})`;
     case "StateTransfer":
       return `StateTransfer(@${body.applied} #${body.chunk}${body.last ? " last" : ""}, ${body.kv.length} keys, ${body.lastByClient.length} sessions)`;
     case "StateTransferAck":
@@ -34,7 +34,7 @@ export function describeChainBody(body: ChainMessage): string {
     case "ReadCheck":
       return `ReadCheck(${body.id})`;
     case "ReadCheckOk":
-      return `ReadCheckOk(${body.id}, answered ${body.answered})`;
+      return `ReadCheckOk(${body.id})`;
   }
 }
 

@@ -21,6 +21,7 @@ import { tailOf } from "./view.js";
 export function startTransfer(state: ChainServerState, app: App, ctx: Context, env: Env): void {
   state.outgoing = startOutgoing(app);
   state.joinerIncarnation = null;
+  state.handoverAt = null;
   state.sent = [];
   state.sentBase = app.applied;
   state.forwardedUpTo = app.applied;
@@ -70,6 +71,8 @@ export function onStateTransferAck(
     return sendChunks(state, ctx, env);
   }
   state.outgoing = null;
+  // From here the joiner answers what follows, once linked in: this tail answers no more.
+  state.handoverAt = state.app!.applied;
   ctx.emit({ type: "stateTransferred", viewNum: state.view.viewNum, to: message.from, applied: ack.applied });
   forwardNew(state, ctx, env);
 }

@@ -20,8 +20,8 @@ export interface ServerRecord {
   incarnation: number;
   /** Pinged since the last check; a server that did not is dead. */
   pingedSinceCheck: boolean;
-  /** Its last ping said it installed the tail's state in the current view (a joining server). */
-  installed: boolean;
+  /** Its last ping, in the current view, said its joining server holds every update it answered (the tail). */
+  handedOver: boolean;
 }
 
 export interface MasterState {
@@ -93,7 +93,7 @@ function onPing(
   state.servers.set(from, {
     incarnation: ping.incarnation,
     pingedSinceCheck: true,
-    installed: current && ping.installed,
+    handedOver: current && ping.handedOver,
   });
   if (state.view.viewNum === 0) {
     // The very first pinger is the whole chain, with an empty store.
@@ -137,7 +137,7 @@ function restarted(state: MasterState, address: Address): boolean {
 
 /**
  * One change per view, once the tail took the view up: drop a lost member,
- * replace a lost joining server, link in a joining server that installed the
+ * replace a lost joining server, link in a joining server the tail handed over to (it holds the
  * tail's state, or start a join when the chain is short. Before the tail's
  * acknowledgement, only a tail that restarted may go (its old life cannot
  * answer anything any more).
@@ -168,7 +168,7 @@ function considerChange(state: MasterState, ctx: Context, config: ChainConfig): 
       joinWhy(idle),
     ]);
   }
-  if (joining !== undefined && state.servers.get(joining)!.installed)
+  if (joining !== undefined && state.servers.get(tail)!.handedOver)
     return changeView(
       state,
       [...chain, joining],
@@ -242,7 +242,7 @@ function changeView(
   state.holders = holders;
   state.view = chainView(state.view.viewNum + 1, chain, joining);
   state.tailAcked = false;
-  for (const record of state.servers.values()) record.installed = false;
+  for (const record of state.servers.values()) record.handedOver = false;
   const why = typeof reason === "string" ? reason : reason.join("; ");
   ctx.log.info({ view: state.view, reason: why }, "chain changed");
   ctx.emit({ type: "viewChanged", view: { ...state.view, chain: [...chainOf(state.view)] }, reason: why });

@@ -15,14 +15,14 @@ export const Incarnation = z.int().min(0).max(0xffffffff);
 
 /**
  * Server → master, every pingMs. `viewNum`: the view the server has taken up
- * (0: none since it started). `installed`: a joining server holds the
- * tail's state of that view and may be linked in as the new tail.
+ * (0: none since it started). `handedOver`: the tail says its joining server
+ * holds every update it answered, so the master may link it in as the tail.
  */
 export const Ping = z.object({
   type: z.literal("Ping"),
   viewNum: z.int().min(0),
   incarnation: Incarnation,
-  installed: z.boolean(),
+  handedOver: z.boolean(),
 });
 /** Anyone → master: the current chain, without counting as a ping. */
 export const GetView = z.object({ type: z.literal("GetView") });
@@ -92,14 +92,12 @@ export const Forward = z.object({
  * Server → its predecessor (a joining server → the tail): every position up
  * to `applied` is held here (cumulative; the predecessor resends after it);
  * every position up to `stable` is held at the tail, and at a joining server
- * (the predecessor trims its Sent list); `answered`: the last position a tail
- * may have answered a client for.
+ * (the predecessor trims its Sent list).
  */
 export const ChainAck = z.object({
   type: z.literal("ChainAck"),
   applied: z.int().min(0),
   stable: z.int().min(0),
-  answered: z.int().min(0),
   incarnation: Incarnation,
 });
 /** Tail → joining server: chunk `chunk` of the snapshot at log position `applied`. */
@@ -114,16 +112,8 @@ export const StateTransferAck = z.object({
 });
 /** Tail → its predecessor: "am I still your successor in this view?" before it answers reads. */
 export const ReadCheck = z.object({ type: z.literal("ReadCheck"), id: z.int().min(0) });
-/**
- * Predecessor → tail: yes, in the view of the envelope. `answered`: the last
- * position any tail may have answered a client for (the tail answers the
- * reads once it has applied that far).
- */
-export const ReadCheckOk = z.object({
-  type: z.literal("ReadCheckOk"),
-  id: z.int().min(0),
-  answered: z.int().min(0),
-});
+/** Predecessor → tail: yes, in the view of the envelope. */
+export const ReadCheckOk = z.object({ type: z.literal("ReadCheckOk"), id: z.int().min(0) });
 
 export const ChainMessage = z.discriminatedUnion("type", [
   Ping,

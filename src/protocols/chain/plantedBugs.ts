@@ -15,8 +15,9 @@ const bugs: Readonly<Record<ChainMutation, Partial<ChainDecisions>>> = {
   readsAtHead: { takesReads: (place) => isHeadPlace(place) || isTailPlace(place) },
   // A server relinked to a new successor forgets its Sent list instead of resending it.
   dropSentOnRelink: { keepsSentOnRelink: false },
-  // A new tail answers reads at once, before it has what its predecessor answered as the tail.
-  joinerServesEarly: { readFloor: () => 0 },
+  // The tail hands over as soon as the joining server installed its snapshot, before it holds
+  // the updates answered since: the new tail answers queries without them.
+  joinerServesEarly: { handsOver: () => true },
   // A server applies Forwards as they arrive, so a link that reorders two reorders its updates.
   applyOnArrival: { appliesInOrder: false },
   // The tail answers reads without asking its predecessor whether it is still the tail.

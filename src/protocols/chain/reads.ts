@@ -6,15 +6,15 @@ import { answerOp, refuse } from "./replies.js";
 import type { ChainServerState, PendingRead } from "./state.js";
 import { predecessorOf, successorOf } from "./view.js";
 
-// Reads at the tail. The tail's store holds exactly the updates some tail
-// answered (or is about to), but a tail the master has replaced without its
-// knowing would read stale data. So before it answers reads, the tail asks
-// its predecessor whether it is still its successor in the same view; the
+// Reads at the tail. The tail holds every update any tail answered (a tail
+// hands over to a joining server only once that server holds everything it
+// answered, joining.ts; a predecessor that becomes the tail holds more than
+// the tail it replaces). But a tail the master replaced without its knowing
+// would read stale data. So before it answers reads, the tail asks its
+// predecessor whether it is still its successor in the same view; the
 // master moves on only once the tail took the view up (master.ts), so while
-// the predecessor is in that view no other server answers clients. The
-// answer names the last position any tail may have answered; a new tail
-// waits until it has applied that far (it may lag the tail it replaced).
-// Reads arriving while a confirmation is out wait for the next one.
+// the predecessor is in that view no other server answers clients. Reads
+// arriving while a confirmation is out wait for the next one.
 
 export function onRead(
   state: ChainServerState,
@@ -30,17 +30,11 @@ export function onRead(
   if (!env.decide.takesReads(state.place)) return refuse(client, request.seq, "NotTail", ctx);
   if (message.viewNum > state.view.viewNum) return refuse(client, request.seq, "WrongView", ctx);
   if (state.app === null) return refuse(client, request.seq, "NotReady", ctx);
-  if (state.reads.length + waiting(state) >= env.config.readsMax)
+  if (state.reads.length + (state.check?.reads.length ?? 0) >= env.config.readsMax)
     return refuse(client, request.seq, "Busy", ctx);
   // A read needs no session: it changes nothing, and may run again.
   state.reads.push({ client, seq: request.seq, key: request.op.key });
   confirmReads(state, ctx, env);
-}
-
-function waiting(state: ChainServerState): number {
-  let count = state.check?.reads.length ?? 0;
-  for (const batch of state.confirmed) count += batch.reads.length;
-  return count;
 }
 
 /** Ask the predecessor to confirm the chain for the reads waiting, unless a confirmation is out. */
@@ -49,10 +43,8 @@ export function confirmReads(state: ChainServerState, ctx: Context, env: Env): v
   const reads = state.reads;
   state.reads = [];
   const predecessor = predecessorOf(state.view, ctx.self);
-  if (predecessor === null || !env.decide.confirmsReads(state)) {
-    // A chain of one: no other server holds the state, so none can answer instead.
-    return answerReads(state, reads, ctx);
-  }
+  // A chain of one: no other server holds the state, so none can answer instead.
+  if (predecessor === null || !env.decide.confirmsReads(state)) return answerReads(state, reads, ctx);
   state.check = { id: state.nextCheckId++, reads, ticks: 0 };
   ctx.send(predecessor, { type: "ReadCheck", id: state.check.id });
 }
@@ -66,7 +58,9 @@ export function onReadCheck(
 ): void {
   if (message.viewNum !== state.view.viewNum || message.from !== successorOf(state.view, ctx.self)) return;
   if (state.view.joining === message.from) return; // a joining server is not the tail
-  ctx.send(message.from, { type: "ReadCheckOk", id: body.id, answered: state.answered });
+  // A process restarted under a member's name holds no place.
+  if (state.app === null || state.place === "spare" || state.place === "joining") return;
+  ctx.send(message.from, { type: "ReadCheckOk", id: body.id });
 }
 
 export function onReadCheckOk(
@@ -80,16 +74,8 @@ export function onReadCheckOk(
   if (check === null || body.id !== check.id || message.viewNum !== state.view.viewNum) return;
   if (message.from !== predecessorOf(state.view, ctx.self)) return;
   state.check = null;
-  state.confirmed.push({ upTo: env.decide.readFloor(body.answered), reads: check.reads });
-  answerConfirmed(state, ctx);
+  answerReads(state, check.reads, ctx);
   confirmReads(state, ctx, env);
-}
-
-/** Answer the confirmed reads whose position the tail has applied. */
-export function answerConfirmed(state: ChainServerState, ctx: Context): void {
-  const applied = state.app?.applied ?? -1;
-  while (state.confirmed.length > 0 && state.confirmed[0]!.upTo <= applied)
-    answerReads(state, state.confirmed.shift()!.reads, ctx);
 }
 
 function answerReads(state: ChainServerState, reads: readonly PendingRead[], ctx: Context): void {
@@ -119,13 +105,8 @@ export function retryCheck(state: ChainServerState, ctx: Context, env: Env): voi
  * still the tail, else refused (their clients ask the master again).
  */
 export function rereadInNewView(state: ChainServerState, ctx: Context, env: Env): void {
-  const reads: PendingRead[] = [
-    ...(state.check?.reads ?? []),
-    ...state.confirmed.flatMap((batch) => batch.reads),
-    ...state.reads,
-  ];
+  const reads: PendingRead[] = [...(state.check?.reads ?? []), ...state.reads];
   state.check = null;
-  state.confirmed = [];
   state.reads = [];
   if (reads.length === 0) return;
   if (!env.decide.takesReads(state.place) || state.app === null) {

@@ -18,7 +18,7 @@ import {
 } from "./joining.js";
 import { type BodyOf } from "./messages.js";
 import { plantedDecisions } from "./plantedBugs.js";
-import { answerConfirmed, onRead, onReadCheck, onReadCheckOk, rereadInNewView, retryCheck } from "./reads.js";
+import { onRead, onReadCheck, onReadCheckOk, rereadInNewView, retryCheck } from "./reads.js";
 import { answerApplied } from "./replies.js";
 import type { ChainServerState } from "./state.js";
 import {
@@ -45,14 +45,14 @@ export function createChainServer(config: ChainConfig): ActorDefinition<ChainSer
     kind: "server",
     init(ctx) {
       const state = initialState(Math.floor(ctx.random() * 0x1_0000_0000));
-      sendPing(state, ctx);
+      sendPing(state, ctx, env);
       ctx.setTimer({ type: "PingTimer" }, config.pingMs);
       return state;
     },
     onMessage: (state, message, ctx) => dispatch(state, message, ctx, env),
     onTimer(state, timer, ctx) {
       if (timer.type !== "PingTimer") return;
-      sendPing(state, ctx);
+      sendPing(state, ctx, env);
       resendForwards(state, ctx, env);
       resendChunks(state, ctx, env);
       retryCheck(state, ctx, env);
@@ -81,14 +81,13 @@ function initialState(incarnation: number): ChainServerState {
     successorHolds: 0,
     quietTicks: 0,
     stable: 0,
-    answered: 0,
+    handoverAt: null,
     buffered: new Map(),
     outgoing: null,
     joinerIncarnation: null,
     incoming: null,
     reads: [],
     check: null,
-    confirmed: [],
     nextCheckId: 0,
   };
 }
@@ -106,8 +105,7 @@ function dispatch(state: ChainServerState, message: Message, ctx: Context, env: 
         : onUpdate(state, body, message, ctx, env);
     case "Forward":
       if (state.app === null) return holdDuringTransfer(state, body, message, ctx);
-      onForward(state, body, message, ctx, env);
-      return answerConfirmed(state, ctx);
+      return onForward(state, body, message, ctx, env);
     case "ChainAck":
       return onChainAck(state, body, message, ctx, env);
     case "StateTransfer":
@@ -179,7 +177,7 @@ function takeMemberPlace(
   // The first view's only member is the first server ever: it starts empty.
   if (state.app === null && state.view.viewNum === 1) {
     state.app = emptyApp();
-    state.stable = state.answered = 0;
+    state.stable = 0;
   }
   const app = state.app;
   if (app === null)
@@ -190,7 +188,10 @@ function takeMemberPlace(
   if (predecessorIn(state, ctx.self) !== predecessorBefore) state.buffered.clear(); // the new predecessor resends
   const successor = successorOf(state.view, ctx.self);
   // Linked in, the joining server installed the state (its last acks to us may be lost).
-  if (!isTailPlace(state.place)) state.outgoing = null;
+  if (!isTailPlace(state.place)) {
+    state.outgoing = null;
+    state.handoverAt = null;
+  }
   if (successor === successorBefore && placeBefore !== "joining") return;
   if (successor === null) return becomeTail(state, placeBefore, ctx);
   if (successor === state.view.joining) return startTransfer(state, app, ctx, env);
@@ -212,7 +213,8 @@ function takeMemberPlace(
  */
 function becomeTail(state: ChainServerState, placeBefore: Place, ctx: Context): void {
   const app = state.app!;
-  if (!isTailPlace(placeBefore) && placeBefore !== "joining")
+  // A tail handing over answered nothing after its mark (the joiner was to).
+  if ((!isTailPlace(placeBefore) && placeBefore !== "joining") || state.handoverAt !== null)
     for (const entry of state.sent) {
       if (entry.type === "expire") continue;
       if (entry.type === "register") {
@@ -228,7 +230,7 @@ function becomeTail(state: ChainServerState, placeBefore: Place, ctx: Context): 
   state.outgoing = null;
   state.joinerIncarnation = null;
   state.stable = app.applied;
-  state.answered = app.applied;
+  state.handoverAt = null;
 }
 
 function clearAll(state: ChainServerState): void {
@@ -249,13 +251,16 @@ function announce(state: ChainServerState, placeBefore: Place, ctx: Context): vo
   }
 }
 
-function sendPing(state: ChainServerState, ctx: Context): void {
-  const installed = state.place === "joining" && state.app !== null;
+function sendPing(state: ChainServerState, ctx: Context, env: Env): void {
+  const handedOver =
+    state.handoverAt !== null &&
+    state.view.joining !== undefined &&
+    env.decide.handsOver(state.successorHolds, state.handoverAt);
   ctx.send(masterAddress, {
     type: "Ping",
     viewNum: state.ackedViewNum,
     incarnation: state.incarnation,
-    installed,
+    handedOver,
   });
 }
 
@@ -293,7 +298,7 @@ function serverStatus(state: ChainServerState): NodeStatus {
     storeBytes: app === null ? 0 : storeEncodedBytes(app.store),
     sessions: app?.lastByClient.size ?? 0,
     transferChunksAcked: state.outgoing?.acked ?? null,
-    figures: { place: state.place, sent: state.sent.length, stable: state.stable, answered: state.answered },
+    figures: { place: state.place, sent: state.sent.length, stable: state.stable },
   };
 }
 

@@ -43,8 +43,12 @@ export interface ChainServerState {
   quietTicks: number;
   /** Every position up to here is applied at the tail (trims Sent lists up the chain). */
   stable: number;
-  /** The last position a tail may have answered a client for (a tail reads only once it has applied that far). */
-  answered: number;
+  /**
+   * Tail with a joining server that installed its snapshot: the last update
+   * this tail answered; it answers no more, and hands over (tells the master)
+   * once the joiner holds them all. Null otherwise.
+   */
+  handoverAt: number | null;
   /** Positions from the predecessor held ahead of a gap (or, while joining, after the snapshot). */
   buffered: Map<number, ChainEntry>;
   /** Tail: the snapshot being sent to the joining server. */
@@ -57,8 +61,6 @@ export interface ChainServerState {
   reads: PendingRead[];
   /** Tail: the confirmation asked of the predecessor, and the reads it covers. */
   check: { id: number; reads: PendingRead[]; ticks: number } | null;
-  /** Tail: confirmed reads waiting until the tail has applied the position their confirmation named. */
-  confirmed: { upTo: number; reads: PendingRead[] }[];
   nextCheckId: number;
 }
 

@@ -48,7 +48,7 @@ export function onRegisterClient(
   const inFlight = inSent(state, "register", client, body.seq);
   const open = app.lastByClient.get(client);
   // Open and applied at the tail (not in flight): a retry, answered from the table.
-  if (open !== undefined && (!inFlight || isTailPlace(state.place)))
+  if (open !== undefined && (!inFlight || answersItsOwn(state)))
     return void ctx.send(client, {
       type: "RegisterReply",
       seq: body.seq,
@@ -75,7 +75,7 @@ export function onUpdate(
   if (sessionOf(app, client, request.session) === undefined)
     return refuse(client, request.seq, "SessionExpired", ctx);
   const inFlight = inSent(state, "op", client, request.seq);
-  if (inFlight && !isTailPlace(state.place)) return; // the tail will answer it
+  if (inFlight && !answersItsOwn(state)) return; // the tail will answer it
   const cached = cachedResult(app, client, request.seq, request.op);
   // Applied and no longer in flight: the tail applied it (and answered, but that answer was lost).
   if (cached !== undefined) return repeatAnswer(client, request.seq, cached, ctx);
@@ -83,6 +83,14 @@ export function onUpdate(
   if (state.sent.length >= env.config.sentMax) return refuse(client, request.seq, "Busy", ctx);
   const { session, seq, op } = request;
   logAtHead(state, app, { type: "op", client, session, seq, op, atMs: stamp(app, ctx) }, ctx, env);
+}
+
+/**
+ * The head is also the tail and answers what it applied (a chain of one),
+ * unless it is handing over to a joining server: that one answers the rest.
+ */
+function answersItsOwn(state: ChainServerState): boolean {
+  return isTailPlace(state.place) && state.handoverAt === null;
 }
 
 /** The head's clock for a new entry, never before the last one applied (stamps on the log never go back). */
@@ -127,11 +135,10 @@ export function applyOne(state: ChainServerState, app: App, entry: ChainEntry, c
   const successor = successorOf(state.view, ctx.self);
   if (successor !== null) state.sent.push(entry);
   else state.sentBase = app.applied;
-  if (isTailPlace(state.place)) {
-    state.answered = app.applied;
-    // With a joining server, the tail's mark waits for the joiner's (onChainAck).
-    if (successor === null) state.stable = app.applied;
-  }
+  // With a joining server, the tail's mark waits for the joiner's (onChainAck).
+  if (isTailPlace(state.place) && successor === null) state.stable = app.applied;
+  // A tail handing over answers nothing more: the joiner, once linked in, is the tail.
+  if (state.handoverAt !== null) return;
   if (env.decide.answersUpdates(state.place, successor !== null && successor === tailOf(state.view)))
     answerApplied(state, entry, result, ctx);
 }
@@ -190,7 +197,6 @@ export function ackPredecessor(state: ChainServerState, ctx: Context): void {
     type: "ChainAck",
     applied: held,
     stable,
-    answered: state.answered,
     incarnation: state.incarnation,
   });
 }
@@ -223,7 +229,6 @@ export function onChainAck(
   state.stable = isTailPlace(state.place)
     ? Math.max(state.stable, Math.min(ack.stable, state.app.applied))
     : Math.max(state.stable, ack.stable);
-  state.answered = Math.max(state.answered, ack.answered);
   if (state.stable !== before) ackPredecessor(state, ctx);
   forwardNew(state, ctx, env);
 }
