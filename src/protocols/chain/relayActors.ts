@@ -89,7 +89,7 @@ const onMiddle: Handler = (_state, message, ctx) => {
   const body = message.body;
   if (body.type === "Forward") return ctx.send(tail, body);
   if (body.type === "ChainAck") return ctx.send(head, body);
-  if (body.type === "ReadCheck") return ctx.send(tail, { type: "ReadCheckOk", id: body.id, answered: 0 });
+  if (body.type === "ReadCheck") return ctx.send(tail, { type: "ReadCheckOk", id: body.id });
   ignore(message, ctx);
 };
 
@@ -105,7 +105,6 @@ const onTail: Handler = (state, message, ctx) => {
       type: "ChainAck",
       applied: last,
       stable: last,
-      answered: last,
       incarnation: 0,
     });
   }
