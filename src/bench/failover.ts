@@ -40,9 +40,9 @@ interface Crash {
   atMs: number;
   atEpochMs: number;
   outageMs: number;
-  /** The longest wait of a read, and of an update, answered after the crash command. */
-  readOutageMs: number;
-  updateOutageMs: number;
+  /** The longest wait of a read, and of an update, answered after the crash command; null: none answered in the round. */
+  readOutageMs: number | null;
+  updateOutageMs: number | null;
   /** When each operation answered after the crash command completed (performance.now() ms). */
   answeredMs: number[];
 }
@@ -53,8 +53,8 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
     if (crash === null || sample.completedMs < crash.atMs) return;
     const waitMs = sample.completedMs - sample.invokedMs;
     crash.outageMs = Math.max(crash.outageMs, waitMs);
-    if (sample.read) crash.readOutageMs = Math.max(crash.readOutageMs, waitMs);
-    else crash.updateOutageMs = Math.max(crash.updateOutageMs, waitMs);
+    if (sample.read) crash.readOutageMs = Math.max(crash.readOutageMs ?? 0, waitMs);
+    else crash.updateOutageMs = Math.max(crash.updateOutageMs ?? 0, waitMs);
     if (sample.ok) crash.answeredMs.push(sample.completedMs);
   };
   await cluster.pool.ensure(options.clients);
@@ -81,8 +81,8 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
         atMs: performance.now(),
         atEpochMs: Date.now(),
         outageMs: 0,
-        readOutageMs: 0,
-        updateOutageMs: 0,
+        readOutageMs: null,
+        updateOutageMs: null,
         answeredMs: [],
       };
       crash = current;
@@ -108,8 +108,7 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
     viewAckedMaxMs: Math.max(...ackedMs),
     restoredMedianMs: roundTo(median(restoredMs), 1),
     restoredMaxMs: Math.max(...restoredMs),
-    readOutageMedianMs: roundTo(median(rounds.map((round) => round.readOutageMs ?? 0)), 1),
-    updateOutageMedianMs: roundTo(median(rounds.map((round) => round.updateOutageMs ?? 0)), 1),
+    ...outagesByKind(rounds),
     rounds,
   };
 }
@@ -189,8 +188,8 @@ async function crashRound(
     promoted: viewEvent.view.primary ?? "",
     ...(viewEvent.view.chain === undefined ? {} : { chainAfter: [...viewEvent.view.chain] }),
     outageMs: roundTo(current.outageMs, 1),
-    readOutageMs: roundTo(current.readOutageMs, 1),
-    updateOutageMs: roundTo(current.updateOutageMs, 1),
+    ...(current.readOutageMs === null ? {} : { readOutageMs: roundTo(current.readOutageMs, 1) }),
+    ...(current.updateOutageMs === null ? {} : { updateOutageMs: roundTo(current.updateOutageMs, 1) }),
     restoredMs: roundTo(restoredAfter(crashedAtMs, current.answeredMs), 1),
     newViewMs: Math.max(0, viewEvent.at - current.atEpochMs),
     viewAckedMs: Math.max(0, serving.at - current.atEpochMs),
@@ -203,6 +202,26 @@ async function crashRound(
     eventsFrom,
   );
   return round;
+}
+
+/**
+ * The medians of the longest read and update waits, each over the rounds
+ * that answered one of its kind after the crash (with few clients and few
+ * updates, a round may see none); absent when no round did.
+ */
+export function outagesByKind(
+  rounds: readonly FailoverRound[],
+): Pick<FailoverReport, "readOutageMedianMs" | "updateOutageMedianMs"> {
+  const medianOf = (waits: (number | undefined)[]): number | undefined => {
+    const answered = waits.filter((waitMs) => waitMs !== undefined);
+    return answered.length === 0 ? undefined : roundTo(median(answered), 1);
+  };
+  const reads = medianOf(rounds.map((round) => round.readOutageMs));
+  const updates = medianOf(rounds.map((round) => round.updateOutageMs));
+  return {
+    ...(reads === undefined ? {} : { readOutageMedianMs: reads }),
+    ...(updates === undefined ? {} : { updateOutageMedianMs: updates }),
+  };
 }
 
 /**

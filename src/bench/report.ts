@@ -171,11 +171,12 @@ function formatRatios(figures: ProtocolFigures): string[] {
 
 function formatFailover(protocol: string, failover: FailoverReport): string[] {
   const crashed = failover.position ?? "primary";
+  const medianText = (ms: number | undefined): string => (ms === undefined ? "-" : `${ms} ms`);
   const kinds =
-    failover.readOutageMedianMs === undefined || failover.updateOutageMedianMs === undefined
+    failover.readOutageMedianMs === undefined && failover.updateOutageMedianMs === undefined
       ? []
       : [
-          `  longest wait of a read, of an update:                       median ${failover.readOutageMedianMs} ms, ${failover.updateOutageMedianMs} ms  [${failover.rounds.map((round) => `${round.readOutageMs ?? "-"}/${round.updateOutageMs ?? "-"}`).join(", ")}]`,
+          `  longest wait of a read, of an update:                       median ${medianText(failover.readOutageMedianMs)}, ${medianText(failover.updateOutageMedianMs)}  [${failover.rounds.map((round) => `${round.readOutageMs ?? "-"}/${round.updateOutageMs ?? "-"}`).join(", ")}]`,
         ];
   return [
     `failover (${protocol}): ${failover.rounds.length} crash(es) of the ${crashed} through the control queue, ${failover.clients} clients running`,

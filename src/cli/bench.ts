@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--json] [--protocols pb,vr]`: replicated
+// `npm run bench [-- --quick] [--json] [--protocols pb,vr,chain] [--read-share 0.9]`: replicated
 // throughput, latency and failover of each protocol side by side with the raw
 // broker relay and the protocol's own ceiling. Starts its own clusters
 // (`<prefix>-<random>-raw|<protocol>[-ceiling|-unreplicated]…`, each actor in
@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { nanoid } from "nanoid";
 import { configFromOptions, configNumber } from "../protocols/configOptions.js";
 import { defaultProtocolName, protocolNamed, protocolNames } from "../protocols/registry.js";
@@ -105,7 +105,7 @@ const program = new Command("bench")
   )
   .option(
     "--quick",
-    `a smoke figure in about 30 s for both protocols (clients ${quickDefaults.clients}, ${quickDefaults.windowMs} ms windows, ${quickDefaults.failoverRounds} failover round each, no batching comparison, no million-op run)`,
+    `a smoke figure in about a minute for every protocol (clients ${quickDefaults.clients}, ${quickDefaults.windowMs} ms windows, ${quickDefaults.failoverRounds} failover round each, no batching comparison, no million-op run)`,
     false,
   )
   .option("--json", "print the figures as one JSON object (src/schemas/bench.ts)", false)
@@ -159,7 +159,7 @@ const program = new Command("bench")
   .addOption(
     new Option(
       "--failover-rounds <n>",
-      `crashes of the primary per protocol (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
+      `crashes of the primary per protocol, chain: of its head, then a middle server, then its tail, this many each (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
     ).argParser(nonNegativeInt),
   )
   .addOption(
@@ -342,8 +342,13 @@ function protocolRuns(options: BenchCommandOptions): ProtocolRun[] {
   return runs;
 }
 
+/** An option parser: commander turns its InvalidArgumentError into a usage error (exit 2, no stack). */
 function readShareOption(text: string): number {
-  return usage(() => parseReadShare(text));
+  try {
+    return parseReadShare(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^--read-share: /, ""));
+  }
 }
 
 function nonNegativeInt(text: string): number {

@@ -3,7 +3,7 @@
 // restoration time, the workload's read share, and the parsers of --clients,
 // --batching and --read-share.
 import { describe, expect, it } from "vitest";
-import { restoredAfter } from "../../src/bench/failover.js";
+import { outagesByKind, restoredAfter } from "../../src/bench/failover.js";
 import { protocolFigures } from "../../src/bench/figures.js";
 import { judgeGoals } from "../../src/bench/goals.js";
 import { slope } from "../../src/bench/memory.js";
@@ -131,6 +131,18 @@ describe("bench figures", () => {
     expect(restoredAfter(1000, [990, 1001, 1003, 1180, 1181, 1182, 1190])).toBe(180);
     expect(restoredAfter(1000, [1150, 1151])).toBe(150);
     expect(restoredAfter(1000, [])).toBe(0);
+  });
+
+  it("reads' and updates' longest waits: medians over the rounds that answered one (a round may see no update)", () => {
+    const round = failoverOf([100]).rounds[0]!;
+    const rounds = [
+      { ...round, readOutageMs: 20, updateOutageMs: 300 },
+      { ...round, readOutageMs: 40 },
+      { ...round, readOutageMs: 30, updateOutageMs: 200 },
+    ];
+    expect(outagesByKind(rounds)).toEqual({ readOutageMedianMs: 30, updateOutageMedianMs: 250 });
+    expect(outagesByKind([{ ...round, readOutageMs: 20 }])).toEqual({ readOutageMedianMs: 20 });
+    expect(outagesByKind([round])).toEqual({});
   });
 
   it("judges issue 16's goals from VR's figures, and says why one was not measured", () => {

@@ -15,6 +15,7 @@ describe("exit codes", () => {
     ["cluster", ["--servers", "0"]],
     ["chaos", ["--runs", "-1"]],
     ["bench", ["--bogus"]],
+    ["bench", ["--read-share", "1.5"]],
     ["dashboard", ["--port", "x"]],
     ["check", []],
     ["search", ["--bogus"]],

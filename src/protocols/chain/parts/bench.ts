@@ -2,10 +2,11 @@ import type { Address } from "../../../schemas/address.js";
 import type { View } from "../../../schemas/view.js";
 import type { BenchSupport } from "../../benchSupport.js";
 import type { ChainConfig } from "../config.js";
+import { chainRelayAt, chainRelayServers } from "../relayActors.js";
 import { chainOf, headOf, tailOf } from "../view.js";
 
-// Chain replication in the bench. No ceiling row yet (relay actors along the
-// chain's pattern are still to be written). The replicated cluster is the
+// Chain replication in the bench. Its ceiling: a relay head, middle server and
+// tail and a fixed master (relayActors.ts). The replicated cluster is the
 // chain and a spare, so that a lost link is replaced at once by a join while
 // the crashed server restarts. A linked chain serves as its master states it
 // (the view event of the master), but the master links servers in one view
@@ -17,7 +18,7 @@ import { chainOf, headOf, tailOf } from "../view.js";
 export const chainPositions = ["head", "middle", "tail"] as const;
 
 export const chainBench: BenchSupport = {
-  relay: null,
+  relay: { servers: chainRelayServers, actorAt: chainRelayAt },
   unreplicated: (config) => ({ ...(config as ChainConfig), chainLength: 1 }) as ChainConfig,
   servers: (config) => (config as ChainConfig).chainLength + 1,
   full: (view, config) =>
