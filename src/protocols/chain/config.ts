@@ -15,6 +15,8 @@ export interface ChainConfig {
   clientRetryMs: number;
   /** Most log entries in one Forward (a Forward also stops at batchBytesMax encoded bytes). */
   forwardBatchMax: number;
+  /** Most Forward batches a server has unacknowledged on its link to its successor (what is applied meanwhile waits for the next batch). */
+  forwardWindow: number;
   /** Most updates the head holds in its Sent list, not yet known applied at the tail (beyond, it answers Busy). */
   sentMax: number;
   /** Most reads the tail queues while it confirms it is still the tail (beyond, it answers Busy). */
@@ -43,6 +45,7 @@ export const chainDefaultConfig: ChainConfig = Object.freeze({
   pingCheckMs: 100,
   clientRetryMs: 100,
   forwardBatchMax: 64,
+  forwardWindow: 1,
   sentMax: 1024,
   readsMax: 1024,
   transferWindow: 4,
@@ -57,6 +60,7 @@ export function makeChainConfig(overrides: Partial<ChainConfig> = {}): ChainConf
   // Two pings must fit in a check interval, or a live server would look dead.
   assert(config.pingCheckMs >= 2 * config.pingMs, "pingCheckMs must be at least twice pingMs");
   assert(config.forwardBatchMax >= 1, "forwardBatchMax must be positive");
+  assert(config.forwardWindow >= 1, "forwardWindow must be positive");
   assert(config.sentMax >= config.forwardBatchMax, "sentMax must hold at least one batch");
   assert(config.readsMax >= 1, "readsMax must be positive");
   assert(config.transferWindow >= 1, "the transfer window must be positive");

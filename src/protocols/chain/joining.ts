@@ -5,7 +5,8 @@ import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import type { BodyOf } from "./messages.js";
 import type { ChainServerState } from "./state.js";
-import { ackPredecessor, applyOne, forwardNew, isFromPredecessor } from "./updates.js";
+import { forwardNew, resetLink } from "./links.js";
+import { ackPredecessor, applyOne, isFromPredecessor } from "./updates.js";
 import { tailOf } from "./view.js";
 
 // A spare joins as the new tail (van Renesse & Schneider §3, "extending a
@@ -24,9 +25,8 @@ export function startTransfer(state: ChainServerState, app: App, ctx: Context, e
   state.handoverAt = null;
   state.sent = [];
   state.sentBase = app.applied;
-  state.forwardedUpTo = app.applied;
   // Nothing is known held until the joiner acknowledges (its acks move this, and the handover waits for it).
-  state.successorHolds = 0;
+  resetLink(state, 0);
   sendChunks(state, ctx, env);
 }
 

@@ -1,6 +1,6 @@
 import { isClientAddress, isServerAddress, serverAddress } from "../../schemas/address.js";
 import { envelopeSchema } from "../../schemas/envelope.js";
-import { forwardBatchMax } from "../../schemas/limits.js";
+import { forwardBatchMax, forwardWindowMax } from "../../schemas/limits.js";
 import type { ActorDefinition } from "../../actors/context.js";
 import type { Protocol, RoleSpec } from "../protocol.js";
 import { createChainClient } from "./client.js";
@@ -83,6 +83,13 @@ export const chainProtocol: Protocol<ChainConfig> = {
         description: "most updates in one Forward",
         min: 1,
         max: forwardBatchMax,
+      },
+      {
+        flag: "forward-window",
+        field: "forwardWindow",
+        description: "most Forward batches unacknowledged on each link (the rest waits for the next batch)",
+        min: 1,
+        max: forwardWindowMax,
       },
       {
         flag: "sent-max",

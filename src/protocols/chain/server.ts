@@ -24,14 +24,13 @@ import type { ChainServerState } from "./state.js";
 import {
   ackPredecessor,
   expireIdleSessions,
-  forwardNew,
   onChainAck,
   onForward,
   onRegisterClient,
   onUpdate,
   predecessorIn,
-  resendForwards,
 } from "./updates.js";
+import { forwardNew, resendForwards, resetLink } from "./links.js";
 import { emptyChainView, isTailPlace, masterAddress, type Place, placeOf, successorOf } from "./view.js";
 
 // A chain server (docs/CHAIN.md): head, middle server, tail, joining server
@@ -79,6 +78,7 @@ function initialState(incarnation: number): ChainServerState {
     sentBase: 0,
     forwardedUpTo: 0,
     successorHolds: 0,
+    inFlightEnds: [],
     quietTicks: 0,
     stable: 0,
     handoverAt: null,
@@ -198,12 +198,11 @@ function takeMemberPlace(
   if (successor === state.view.joining) return startTransfer(state, app, ctx, env);
   if (placeBefore === "joining") return;
   // Relinked past a lost server: the new successor may lack anything in the Sent list.
-  state.successorHolds = state.sentBase;
-  state.forwardedUpTo = state.sentBase;
-  state.quietTicks = 0;
+  resetLink(state, state.sentBase);
   if (!env.decide.keepsSentOnRelink) {
     state.sent = [];
-    state.sentBase = state.forwardedUpTo = state.successorHolds = app.applied;
+    state.sentBase = app.applied;
+    resetLink(state, app.applied);
   }
 }
 
@@ -227,7 +226,8 @@ function becomeTail(state: ChainServerState, placeBefore: Place, ctx: Context): 
       if (cached !== undefined) answerApplied(state, entry, cached, ctx);
     }
   state.sent = [];
-  state.sentBase = state.forwardedUpTo = state.successorHolds = app.applied;
+  state.sentBase = app.applied;
+  resetLink(state, app.applied);
   state.outgoing = null;
   state.joinerIncarnation = null;
   state.stable = app.applied;

@@ -39,6 +39,8 @@ export interface ChainServerState {
   forwardedUpTo: number;
   /** The successor holds every position up to here (its cumulative ack): resends start after it. */
   successorHolds: number;
+  /** The last position of each Forward batch sent to the successor and not yet acknowledged, oldest first. */
+  inFlightEnds: number[];
   /** Ping intervals since the successor's ack last moved: Forwards are resent after a quiet one. */
   quietTicks: number;
   /** Every position up to here is applied at the tail (trims Sent lists up the chain). */

@@ -8,12 +8,11 @@ import {
 } from "../../kv/atMostOnce.js";
 import { saveSnapshotValue } from "../../kv/transfer.js";
 import { type Address, isClientAddress } from "../../schemas/address.js";
-import { batchBytesMax, entryBytes } from "../../schemas/limits.js";
-import { assert } from "../../actors/assert.js";
 import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import type { BodyOf, ChainEntry, NotServed } from "./messages.js";
 import { answerApplied, refuse, refuseRegister, repeatAnswer } from "./replies.js";
+import { acknowledged, forwardNew } from "./links.js";
 import type { ChainServerState } from "./state.js";
 import { isHeadPlace, isTailPlace, predecessorOf, successorOf, tailOf } from "./view.js";
 
@@ -214,10 +213,7 @@ export function onChainAck(
   if (state.holders.get(successor) !== ack.incarnation) return; // a process restarted under its name holds nothing
   if (ack.applied > state.app.applied)
     return ctx.log.warn({ from: message.from, applied: ack.applied }, "ack of positions never sent refused");
-  if (ack.applied > state.successorHolds) {
-    state.successorHolds = ack.applied;
-    state.quietTicks = 0;
-  }
+  acknowledged(state, ack.applied);
   const trimTo = Math.min(ack.stable, state.app.applied);
   const before = state.stable;
   if (trimTo > state.sentBase) {
@@ -231,61 +227,4 @@ export function onChainAck(
     : Math.max(state.stable, ack.stable);
   if (state.stable !== before) ackPredecessor(state, ctx);
   forwardNew(state, ctx, env);
-}
-
-/** Send the successor the positions it never got, in batches. */
-export function forwardNew(state: ChainServerState, ctx: Context, env: Env): void {
-  const app = state.app;
-  const successor = successorOf(state.view, ctx.self);
-  if (app === null || successor === null) return;
-  if (state.forwardedUpTo < state.sentBase) state.forwardedUpTo = state.sentBase;
-  sendRange(state, successor, state.forwardedUpTo + 1, app.applied, ctx, env);
-  state.forwardedUpTo = app.applied;
-}
-
-/** Every pingMs: after a whole quiet interval, resend what the successor has not acknowledged. */
-export function resendForwards(state: ChainServerState, ctx: Context, env: Env): void {
-  const app = state.app;
-  const successor = successorOf(state.view, ctx.self);
-  if (app === null || successor === null || state.forwardedUpTo <= state.successorHolds) return;
-  if (++state.quietTicks < 2) return;
-  state.quietTicks = 0;
-  sendRange(
-    state,
-    successor,
-    Math.max(state.successorHolds, state.sentBase) + 1,
-    state.forwardedUpTo,
-    ctx,
-    env,
-  );
-}
-
-function sendRange(
-  state: ChainServerState,
-  to: Address,
-  first: number,
-  last: number,
-  ctx: Context,
-  env: Env,
-): void {
-  for (let start = first; start <= last;) {
-    let bytes = 0;
-    let end = start - 1;
-    while (end < last && end - start + 1 < env.config.forwardBatchMax) {
-      const entry = state.sent[end + 1 - state.sentBase - 1];
-      assert(entry !== undefined, "a forwarded position is in the Sent list");
-      const op = entry.type === "op" ? entry.op : null;
-      const size = entryBytes(op?.key ?? "", op === null || op.f === "get" ? "" : op.value);
-      if (end >= start && bytes + size > batchBytesMax) break;
-      bytes += size;
-      end += 1;
-    }
-    const offset = start - state.sentBase - 1;
-    ctx.send(to, {
-      type: "Forward",
-      firstIndex: start,
-      entries: state.sent.slice(offset, offset + end - start + 1),
-    });
-    start = end + 1;
-  }
 }

@@ -62,6 +62,8 @@ export function hashChainServerState(h: Hasher, state: ChainServerState): void {
   h.num(state.sentBase);
   h.num(state.forwardedUpTo);
   h.num(state.successorHolds);
+  h.num(state.inFlightEnds.length);
+  for (const end of state.inFlightEnds) h.num(end);
   h.num(state.quietTicks);
   h.num(state.stable);
   h.num(state.handoverAt ?? -1);

@@ -62,7 +62,7 @@ export const normalOperation: Scenario = {
 export const reorderedForwards: Scenario = {
   name: "chain-reordered-forwards",
   description:
-    "a chain of two, two clients appending to one key, one position per Forward so that they reach the tail in either order (and again): the tail applies positions in the head's order, holding those after a gap, and the history is linearizable",
+    "a chain of two, two clients appending to one key, one position per Forward and two Forwards in flight, so that they reach the tail in either order (and again): the tail applies positions in the head's order, holding those after a gap, and the history is linearizable",
   world: {
     servers: 2,
     clients: [
@@ -70,7 +70,7 @@ export const reorderedForwards: Scenario = {
       { client: "client-2", ops: [append("a", "2"), get("a")] },
     ],
     results: "history",
-    config: { ...timings, chainLength: 2, forwardBatchMax: 1 },
+    config: { ...timings, chainLength: 2, forwardBatchMax: 1, forwardWindow: 2 },
   },
   phases: [
     ...settle(2),
