@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { LogEntrySchema, SessionId } from "../../kv/logEntry.js";
+import { LogEntrySchema } from "../../kv/logEntry.js";
+import { clientMessages } from "../clientMessages.js";
 import { Address } from "../../schemas/address.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
-import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "../../schemas/snapshot.js";
 import { View } from "../../schemas/view.js";
 
@@ -39,42 +39,24 @@ export const ViewReply = z.object({
   pingIncarnation: Incarnation.optional(),
 });
 
-/** Client → head: open a session (Raft's RegisterClient); `seq` is the operation waiting for it. */
-export const RegisterClient = z.object({ type: z.literal("RegisterClient"), seq: z.int().min(1) });
 /**
- * Refusals before anything is logged. NotHead: an update (or register) sent
- * to a server that is not the head; NotTail: a read sent to one that is not
- * the tail (both: the client asks the master again). WrongView: the client
- * knows a newer chain. NotReady: no state yet. Busy: too much queued.
+ * Client messages (src/protocols/clientMessages.ts). Refusals before anything
+ * is logged: NotHead, an update (or register) sent to a server that is not
+ * the head; NotTail, a read sent to one that is not the tail (both: the client
+ * asks the master again); WrongView, the client knows a newer chain;
+ * NotReady, no state yet; Busy, too much queued. Updates (and the register)
+ * go to the head, reads to the tail; the tail answers (the head repeats its
+ * answer to a retry of an update the tail applied).
  */
-export const NotServed = z.enum(["NotHead", "NotTail", "WrongView", "NotReady", "Busy"]);
+export const { NotServed, RegisterClient, RegisterReply, Request, ReplyError, Reply } = clientMessages([
+  "NotHead",
+  "NotTail",
+  "WrongView",
+  "NotReady",
+  "Busy",
+]);
 export type NotServed = z.infer<typeof NotServed>;
-export const RegisterReply = z.object({
-  type: z.literal("RegisterReply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), session: SessionId }),
-    z.object({ ok: z.literal(false), error: NotServed }),
-  ]),
-});
-/** Client → head (put, append) or tail (get). One outstanding request per client. */
-export const Request = z.object({
-  type: z.literal("Request"),
-  session: SessionId,
-  seq: z.int().min(1),
-  op: Op,
-});
-export const ReplyError = z.enum([...NotServed.options, "ValueTooLarge", "SessionExpired"]);
 export type ReplyError = z.infer<typeof ReplyError>;
-/** Tail → client (the head, for a retried update it knows the tail applied). */
-export const Reply = z.object({
-  type: z.literal("Reply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), value: z.string() }),
-    z.object({ ok: z.literal(false), error: ReplyError }),
-  ]),
-});
 
 export const ChainEntry = LogEntrySchema;
 export type ChainEntry = z.infer<typeof ChainEntry>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { LogEntrySchema, SessionId } from "../../kv/logEntry.js";
+import { LogEntrySchema } from "../../kv/logEntry.js";
+import { clientMessages } from "../clientMessages.js";
 import { forwardBatchMax } from "../../schemas/limits.js";
-import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "../../schemas/snapshot.js";
 import { View } from "../../schemas/view.js";
 
@@ -37,47 +37,19 @@ export const ViewReply = z.object({
 });
 
 /**
- * Client → primary, before its first operation and after SessionExpired:
- * open a session (Raft's RegisterClient). `seq` is the operation waiting for
- * it, so the answer is matched to it.
+ * Client messages (src/protocols/clientMessages.ts): a session opened first
+ * (Raft's RegisterClient), then requests to the primary. Refusals before
+ * anything is logged (the operation did not run): NotPrimary, WrongView (the
+ * client knows a newer view), NotReady (the primary has no state yet), Busy.
  */
-export const RegisterClient = z.object({ type: z.literal("RegisterClient"), seq: z.int().min(1) });
-/** Errors a primary answers before anything is logged (the operation did not run). */
-export const NotServed = z.enum(["NotPrimary", "WrongView", "NotReady", "Busy"]);
+export const { NotServed, RegisterClient, RegisterReply, Request, ReplyError, Reply } = clientMessages([
+  "NotPrimary",
+  "WrongView",
+  "NotReady",
+  "Busy",
+]);
 export type NotServed = z.infer<typeof NotServed>;
-export const RegisterReply = z.object({
-  type: z.literal("RegisterReply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), session: SessionId }),
-    z.object({ ok: z.literal(false), error: NotServed }),
-  ]),
-});
-
-/** Client → primary. One outstanding request per client; seq numbers grow by one. */
-export const Request = z.object({
-  type: z.literal("Request"),
-  session: SessionId,
-  seq: z.int().min(1),
-  op: Op,
-});
-
-/**
- * `ValueTooLarge`: an append would make the key's value larger than
- * valueBytesMax; nothing changed. `SessionExpired`: the servers do not hold
- * the request's session (forgotten, or never opened); it was not run now, but
- * an earlier attempt may have run, so its outcome is unknown.
- */
-export const ReplyError = z.enum([...NotServed.options, "ValueTooLarge", "SessionExpired"]);
 export type ReplyError = z.infer<typeof ReplyError>;
-export const Reply = z.object({
-  type: z.literal("Reply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), value: z.string() }),
-    z.object({ ok: z.literal(false), error: ReplyError }),
-  ]),
-});
 
 /** A log position as the primary forwards it (src/kv/logEntry.ts). */
 export const ForwardEntry = LogEntrySchema;

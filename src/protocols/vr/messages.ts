@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { LogEntrySchema, SessionId } from "../../kv/logEntry.js";
+import { clientMessages } from "../clientMessages.js";
+import { LogEntrySchema } from "../../kv/logEntry.js";
 import { chunkEntriesMax, forwardBatchMax } from "../../schemas/limits.js";
-import { Op } from "../../schemas/op.js";
 import { TransferChunk } from "../../schemas/snapshot.js";
 
 // Viewstamped Replication's messages (Liskov & Cowling, "Viewstamped
@@ -19,38 +19,15 @@ const LogSlice = {
 
 // ---------------------------------------------------------------- clients
 
-/** Client → primary, before its first operation and after SessionExpired: open a session. */
-export const RegisterClient = z.object({ type: z.literal("RegisterClient"), seq: z.int().min(1) });
-/** Client → primary: one outstanding request per client; seq numbers grow by one. */
-export const Request = z.object({
-  type: z.literal("Request"),
-  session: SessionId,
-  seq: z.int().min(1),
-  op: Op,
-});
 /**
- * Errors. `NotPrimary`: the sender is a replica of the view in the envelope
- * and not its primary (the client learns the view from it). `Busy`: the
- * primary's queue is full. `ValueTooLarge`: refused, nothing changed.
- * `SessionExpired`: not run now, but an earlier attempt may have run.
+ * Client messages (src/protocols/clientMessages.ts). Refusals: `NotPrimary`,
+ * the sender is a replica of the view in the envelope and not its primary
+ * (the client learns the view from it); `Busy`, the primary's queue is full.
  */
-export const ReplyError = z.enum(["NotPrimary", "Busy", "ValueTooLarge", "SessionExpired"]);
-export const Reply = z.object({
-  type: z.literal("Reply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), value: z.string() }),
-    z.object({ ok: z.literal(false), error: ReplyError }),
-  ]),
-});
-export const RegisterReply = z.object({
-  type: z.literal("RegisterReply"),
-  seq: z.int().min(1),
-  result: z.discriminatedUnion("ok", [
-    z.object({ ok: z.literal(true), session: SessionId }),
-    z.object({ ok: z.literal(false), error: z.enum(["NotPrimary", "Busy"]) }),
-  ]),
-});
+export const { RegisterClient, RegisterReply, Request, ReplyError, Reply } = clientMessages([
+  "NotPrimary",
+  "Busy",
+]);
 /** Anyone → a replica: its view and status (`npm run kv -- view`); not part of the protocol. */
 export const GetView = z.object({ type: z.literal("GetView") });
 export const ViewReport = z.object({
