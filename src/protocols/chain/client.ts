@@ -1,6 +1,7 @@
 import { assert } from "../../actors/assert.js";
+import { beginOperation, finishOperation } from "../clientSession.js";
 import { isServerAddress } from "../../schemas/address.js";
-import { describeOp, type Op, valueTooLargeReason } from "../../schemas/op.js";
+import { describeOp, type Op } from "../../schemas/op.js";
 import { describeView, type View } from "../../schemas/view.js";
 import type { ClientDefinition, Context, Message } from "./actor.js";
 import type { ChainConfig } from "./config.js";
@@ -36,17 +37,8 @@ export function createChainClient(config: ChainConfig): ClientDefinition<ChainCl
       sessionHeardMs: 0,
     }),
     invoke(state, op, ctx) {
-      assert(state.current === null, "a client has one outstanding operation");
-      state.seq += 1;
-      if (op.f !== "get" && valueTooLargeReason(op.value) !== null) {
-        // Refused before anything is sent: no server would accept the message.
-        ctx.emit({ type: "result", seq: state.seq, op, value: "", error: "ValueTooLarge" });
-        return;
-      }
-      state.current = { seq: state.seq, op };
+      if (!beginOperation(state, op, ctx, config.sessionExpiryMs)) return;
       state.viewRequested = false;
-      // Idle for half the expiry: the servers may forget the session before the request lands.
-      if (ctx.now() - state.sessionHeardMs >= config.sessionExpiryMs / 2) state.session = null;
       sendRequest(state, ctx);
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
@@ -119,13 +111,12 @@ function onReply(state: ChainClientState, reply: BodyOf<"Reply">, message: Messa
   if (!isServerAddress(message.from) || current === null || reply.seq !== current.seq) return;
   if (state.session === null) return; // answers a request of a session this client left
   const result = reply.result;
-  if (result.ok) return finish(state, ctx, result.value);
+  if (result.ok) return finishOperation(state, ctx, result.value);
   // Final: the append would have made the key's value too large, and changed nothing.
-  if (result.error === "ValueTooLarge") return finish(state, ctx, "", "ValueTooLarge");
+  if (result.error === "ValueTooLarge") return finishOperation(state, ctx, "", "ValueTooLarge");
   if (result.error === "SessionExpired") {
     // Unknown: not run now, but an attempt before the session was forgotten may have run.
-    state.session = null;
-    return finish(state, ctx, "", "SessionExpired");
+    return finishOperation(state, ctx, "", "SessionExpired");
   }
   onRefusal(state, result.error, ctx);
 }
@@ -133,24 +124,6 @@ function onReply(state: ChainClientState, reply: BodyOf<"Reply">, message: Messa
 /** Wrong server or stale chain: ask the master once now; NotReady and Busy wait for the retry timer. */
 function onRefusal(state: ChainClientState, error: ReplyError, ctx: Context): void {
   if (error === "NotHead" || error === "NotTail" || error === "WrongView") requestView(state, ctx);
-}
-
-function finish(
-  state: ChainClientState,
-  ctx: Context,
-  value: string,
-  error?: "ValueTooLarge" | "SessionExpired",
-): void {
-  const current = state.current!;
-  state.current = null;
-  if (error !== "SessionExpired") state.sessionHeardMs = ctx.now();
-  ctx.emit({
-    type: "result",
-    seq: current.seq,
-    op: current.op,
-    value,
-    ...(error === undefined ? {} : { error }),
-  });
 }
 
 function sendRequest(state: ChainClientState, ctx: Context): void {

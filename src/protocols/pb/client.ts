@@ -1,9 +1,10 @@
 import { isServerAddress, viewServerAddress } from "../../schemas/address.js";
 import type { BodyOf } from "./messages.js";
-import { type Op, valueTooLargeReason } from "../../schemas/op.js";
+import { type Op } from "../../schemas/op.js";
 import type { Timer } from "./timers.js";
 import type { View } from "../../schemas/view.js";
 import { assert, assertNever } from "../../actors/assert.js";
+import { beginOperation, finishOperation } from "../clientSession.js";
 import type { ProtocolConfig } from "./config.js";
 import type { ClientDefinition, Context, Message } from "./actor.js";
 import { describeOp, describeView } from "./describe.js";
@@ -48,17 +49,8 @@ export function createClient(config: ProtocolConfig): ClientDefinition<ClientSta
       sessionHeardMs: 0,
     }),
     invoke(state, op, ctx) {
-      assert(state.current === null, "a client has one outstanding operation");
-      state.seq += 1;
-      if (op.f !== "get" && valueTooLargeReason(op.value) !== null) {
-        // Refused before anything is sent: no server would accept the message.
-        ctx.emit({ type: "result", seq: state.seq, op, value: "", error: "ValueTooLarge" });
-        return;
-      }
-      state.current = { seq: state.seq, op };
+      if (!beginOperation(state, op, ctx, config.sessionExpiryMs)) return;
       state.viewRequested = false;
-      // Idle for half the expiry: the servers may forget the session before the request lands.
-      if (ctx.now() - state.sessionHeardMs >= config.sessionExpiryMs / 2) state.session = null;
       sendRequest(state, ctx);
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
@@ -142,26 +134,10 @@ function onReply(state: ClientState, reply: BodyOf<"Reply">, message: Message, c
   const current = state.current;
   if (!isServerAddress(message.from) || current === null || reply.seq !== current.seq) return;
   if (state.session === null) return; // answers a request of a session this client left
-  if (reply.result.ok) {
-    state.current = null;
-    state.sessionHeardMs = ctx.now();
-    ctx.emit({ type: "result", seq: current.seq, op: current.op, value: reply.result.value });
-    return;
-  }
-  if (reply.result.error === "ValueTooLarge") {
-    // Final: the append would have made the key's value too large, and changed nothing.
-    state.current = null;
-    state.sessionHeardMs = ctx.now();
-    ctx.emit({ type: "result", seq: current.seq, op: current.op, value: "", error: "ValueTooLarge" });
-    return;
-  }
-  if (reply.result.error === "SessionExpired") {
-    // Unknown: not run now, but an attempt before the session was forgotten may have run.
-    state.current = null;
-    state.session = null;
-    ctx.emit({ type: "result", seq: current.seq, op: current.op, value: "", error: "SessionExpired" });
-    return;
-  }
+  if (reply.result.ok) return finishOperation(state, ctx, reply.result.value);
+  // Final (refused, nothing changed) or unknown (the session was forgotten).
+  if (reply.result.error === "ValueTooLarge" || reply.result.error === "SessionExpired")
+    return finishOperation(state, ctx, "", reply.result.error);
   // Wrong server or stale view: ask once now; NotReady and Busy wait for the timer.
   if (reply.result.error === "NotPrimary" || reply.result.error === "WrongView") requestView(state, ctx);
 }

@@ -1,5 +1,6 @@
 import { assert, assertNever } from "../../actors/assert.js";
-import { describeOp, type Op, valueTooLargeReason } from "../../schemas/op.js";
+import { beginOperation, finishOperation } from "../clientSession.js";
+import { describeOp, type Op } from "../../schemas/op.js";
 import type { ClientDefinition, Context, Message } from "./actor.js";
 import type { VrConfig } from "./config.js";
 import type { BodyOf } from "./messages.js";
@@ -28,14 +29,7 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
     kind: "client",
     init: () => ({ viewNum: 0, seq: 0, current: null, session: null, sessionHeardMs: 0, heard: false }),
     invoke(state, op, ctx) {
-      assert(state.current === null, "a client has one outstanding operation");
-      state.seq += 1;
-      if (op.f !== "get" && valueTooLargeReason(op.value) !== null) {
-        ctx.emit({ type: "result", seq: state.seq, op, value: "", error: "ValueTooLarge" });
-        return;
-      }
-      state.current = { seq: state.seq, op };
-      if (ctx.now() - state.sessionHeardMs >= config.sessionExpiryMs / 2) state.session = null;
+      if (!beginOperation(state, op, ctx, config.sessionExpiryMs)) return;
       send(state, ctx, state.heard ? [primaryOf(state.viewNum, config.replicas)] : everyReplica(config));
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
@@ -107,7 +101,7 @@ function onAnswer(
   }
   if (state.session === null) return; // answers a request of a session this client left
   state.viewNum = Math.max(state.viewNum, message.viewNum);
-  finish(state, ctx, (body.result as { value: string }).value);
+  finishOperation(state, ctx, (body.result as { value: string }).value);
 }
 
 function onError(
@@ -127,30 +121,11 @@ function onError(
       return; // the retry timer resends
     case "ValueTooLarge":
       if (state.session === null) return;
-      return finish(state, ctx, "", "ValueTooLarge");
+      return finishOperation(state, ctx, "", "ValueTooLarge");
     case "SessionExpired":
       if (state.session === null) return;
-      state.session = null;
-      return finish(state, ctx, "", "SessionExpired");
+      return finishOperation(state, ctx, "", "SessionExpired");
     default:
       return assertNever(error, "reply error");
   }
-}
-
-function finish(
-  state: VrClientState,
-  ctx: Context,
-  value: string,
-  error?: "ValueTooLarge" | "SessionExpired",
-): void {
-  const current = state.current!;
-  state.current = null;
-  if (error !== "SessionExpired") state.sessionHeardMs = ctx.now();
-  ctx.emit({
-    type: "result",
-    seq: current.seq,
-    op: current.op,
-    value,
-    ...(error === undefined ? {} : { error }),
-  });
 }
