@@ -58,10 +58,12 @@ describe.each(protocolNames())("DBSIZE on a broker cluster (%s)", (protocol) => 
   });
 
   it("counts the primary's keys, and the same after its primary is crashed", async () => {
-    expect(await redis.dbsize()).toBe(0);
+    // A chain may still be linking its last server in when the harness sees it serve: the count is
+    // "not known" while the view changes.
+    expect(await dbsizeWhenKnown(redis, 20_000)).toBe(0);
     await redis.mset("a", "1", "b", "2", "c", "3");
     await redis.append("a", "+");
-    expect(await redis.dbsize()).toBe(3);
+    expect(await dbsizeWhenKnown(redis, 20_000)).toBe(3);
     const before = await cluster.view();
     cluster.control({ type: "crash", node: before.primary ?? "" });
     await cluster.waitForView(
