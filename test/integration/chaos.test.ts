@@ -17,12 +17,18 @@ import { runChaosOnce } from "../../src/chaos/run.js";
 import { testTimings } from "./harness.js";
 
 // VR's replicas get looser timers than its defaults: the suite shares 2 busy cores.
+// Chain runs a chain of three and a spare (the tail cut off from the master is its partition).
 const runs = [
-  { protocol: protocolNamed("pb"), settings: testTimings },
-  { protocol: protocolNamed("vr"), settings: { ...testTimings, viewChangeTimeoutMs: 300, tickMs: 25 } },
+  { protocol: protocolNamed("pb"), settings: testTimings, servers: 3 },
+  {
+    protocol: protocolNamed("vr"),
+    settings: { ...testTimings, viewChangeTimeoutMs: 300, tickMs: 25 },
+    servers: 3,
+  },
+  { protocol: protocolNamed("chain"), settings: testTimings, servers: 4 },
 ];
 
-describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, settings }) => {
+describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, settings, servers }) => {
   let active: ChaosCluster | null = null;
   afterAll(async () => {
     await active?.stop(); // only when the run itself failed to clean up
@@ -34,7 +40,7 @@ describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, setting
     const result = await runChaosOnce({
       url: inject("amqpUrl"),
       seed,
-      servers: 3,
+      servers,
       clients: 4,
       keys: 4,
       durationMs: 18_000,
