@@ -71,9 +71,15 @@ export function createViewProbe(
   };
 }
 
-/** The higher of two views; the first of equals (an answer does not replace an equal one). */
+/**
+ * The higher of two views, by epoch first (VR's configurations; views are
+ * numbered within one); the first of equals (an answer does not replace an equal one).
+ */
 export function higherView(held: View | null, answer: View): View {
-  return held !== null && held.viewNum >= answer.viewNum ? held : { ...answer };
+  if (held === null) return { ...answer };
+  const [heldEpoch, answerEpoch] = [held.epoch ?? 0, answer.epoch ?? 0];
+  if (heldEpoch !== answerEpoch) return heldEpoch > answerEpoch ? held : { ...answer };
+  return held.viewNum >= answer.viewNum ? held : { ...answer };
 }
 
 function report(state: ViewProbeState, ctx: Context): void {

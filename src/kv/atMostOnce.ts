@@ -81,6 +81,16 @@ export function alreadyExecuted(app: App, client: Address, seq: number, op: Op):
 }
 
 /** Apply the next log position. */
+/**
+ * A log position the application does not see (VR's reconfiguration entry):
+ * it is counted, so `applied` stays the log position, and its stamp moves the
+ * clock as any entry's does; the store and the sessions stay as they are.
+ */
+export function countEntry(app: App, atMs: number): void {
+  app.applied += 1;
+  app.timeMs = Math.max(app.timeMs, atMs);
+}
+
 export function applyEntry(app: App, entry: LogEntry): EntryResult {
   app.applied += 1;
   app.timeMs = Math.max(app.timeMs, entry.atMs);

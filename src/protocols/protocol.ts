@@ -67,8 +67,8 @@ export interface ConfigSupport<Config extends ProtocolConfigBase> {
   /** At most this long after a server crashes, the protocol has noticed (drivers size their waits with it). */
   failureDetectionMs(config: Config): number;
   /**
-   * The server count this configuration fixes (VR: its `replicas`, which
-   * clients need too), for `layout(servers)`; absent when the drivers choose
+   * The server count this configuration fixes (VR: its `replicas` and
+   * `spares`, which clients need too), for `layout(servers)`; absent when the drivers choose
    * it (pb: `--servers`). Drivers that take a server count use it, and refuse
    * an explicit `--servers` that differs (`serverCount` in configOptions.ts).
    */
@@ -125,8 +125,12 @@ export interface Protocol<Config extends ProtocolConfigBase = ProtocolConfigBase
   /** The wire form: the envelope with this protocol's bodies (hosts validate everything with it). */
   readonly envelope: z.ZodType<Envelope>;
   readonly roles: readonly RoleSpec[];
-  /** The nodes of a cluster with `servers` servers, in the order to start them. */
-  layout(servers: number): readonly NodeSpec[];
+  /**
+   * The nodes of a cluster with `servers` servers, in the order to start
+   * them; given the configuration, also the nodes it asks for (VR: the
+   * operator of planned reconfigurations, in the simulator and model checker).
+   */
+  layout(servers: number, config?: Config): readonly NodeSpec[];
   /** The role of a node by its address ("client" for client addresses), or null for an address no node may have. */
   roleOf(address: Address): string | null;
   readonly config: ConfigSupport<Config>;

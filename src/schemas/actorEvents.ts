@@ -14,6 +14,8 @@ export const ActorEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("roleChanged"), role: z.enum(["primary", "backup", "idle"]), viewNum: z.int() }),
   z.object({ type: z.literal("stateTransferred"), viewNum: z.int(), to: Address, applied: z.int() }),
   z.object({ type: z.literal("served"), viewNum: z.int(), client: Address, seq: z.int(), op: Op }),
+  /** A replica a reconfiguration removed is done serving the new members (VR): its host stops it. */
+  z.object({ type: z.literal("retired"), epoch: z.int().min(0), reason: z.string() }),
   /**
    * A finished operation: its value, or `error` (value ""): `ValueTooLarge`,
    * refused and changed nothing (a history's `fail`); `SessionExpired`, its

@@ -304,6 +304,7 @@ export function clusterEventOfActorEvent(event: ActorEvent): ClusterEventBody | 
       return { type: "transfer", viewNum: event.viewNum, to: event.to, applied: event.applied };
     case "served":
     case "result":
+    case "retired":
       return null;
   }
 }

@@ -26,6 +26,8 @@ export const batchBytesMax = 256 * 1024;
 export const messageBytesMax = Math.max(valueBytesMax, batchBytesMax) + messageOverheadBytesMax;
 /** Most operations carried by one Forward. */
 export const forwardBatchMax = 64;
+/** VR's replica slots: server-1 … server-9, the members of any epoch among them. */
+export const replicaSlotsMax = 9;
 /** Most Forward messages a primary may have in flight (`--forward-window`). */
 export const forwardWindowMax = 64;
 /**

@@ -19,6 +19,8 @@ export const View = z.object({
   chain: z.array(Address).max(64).optional(),
   /** Chain replication: a spare receiving the tail's state, to join as the next tail. */
   joining: Address.optional(),
+  /** VR: the configuration's number (`replicas` are its members); views are compared within one epoch. */
+  epoch: z.int().min(0).optional(),
 });
 export type View = z.infer<typeof View>;
 
@@ -34,6 +36,7 @@ export function viewFields(view: View): View {
     ...(view.status === undefined ? {} : { status: view.status }),
     ...(view.chain === undefined ? {} : { chain: [...view.chain] }),
     ...(view.joining === undefined ? {} : { joining: view.joining }),
+    ...(view.epoch === undefined ? {} : { epoch: view.epoch }),
   };
 }
 
@@ -50,7 +53,8 @@ export function describeViewBrief(view: View): string {
   if (view.replicas === undefined)
     return `${view.viewNum} (${view.primary ?? "-"}, ${view.backup ?? "-"}${status})`;
   const backup = view.backup === null ? "" : `, backup ${view.backup}`;
-  return `${view.viewNum} (primary ${view.primary ?? "-"}${backup}; replicas ${view.replicas.join(" ")}${status})`;
+  const epoch = view.epoch === undefined || view.epoch === 0 ? "" : ` epoch ${view.epoch}`;
+  return `${view.viewNum}${epoch} (primary ${view.primary ?? "-"}${backup}; replicas ${view.replicas.join(" ")}${status})`;
 }
 
 /** One line for a view, the same in logs, traces, counterexamples and the cluster's event lines. */

@@ -90,7 +90,7 @@ export class World {
     this.support = spec.protocol.search;
     this.invariantsOff = new Set(spec.invariantsOff ?? []);
     const addresses: [Address, string][] = spec.protocol
-      .layout(spec.servers)
+      .layout(spec.servers, spec.config)
       .map(({ address, role }) => [address, role]);
     for (const workload of spec.clients) addresses.push([workload.client, "client"]);
     addresses.forEach(([address], index) => this.nodeIndex.set(address, index));

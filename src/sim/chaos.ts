@@ -96,7 +96,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
       options.servers,
       3,
     );
-    for (const node of protocol.layout(serversAtStart)) addNode(node.address, node.role);
+    for (const node of protocol.layout(serversAtStart, sim.config)) addNode(node.address, node.role);
     for (let i = 1; i <= clientCount; i++) {
       clients.push(`client-${i}`);
       sim.addClient(`client-${i}`);

@@ -213,7 +213,7 @@ export class Simulator {
 
   /** The protocol's cluster with `servers` servers (pb: the view server and server-1 … server-N). */
   addCluster(servers: number): void {
-    for (const { address, role } of this.protocol.layout(servers)) this.addNode(address, role);
+    for (const { address, role } of this.protocol.layout(servers, this.config)) this.addNode(address, role);
   }
 
   addClient(address: Address): void {

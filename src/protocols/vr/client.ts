@@ -2,18 +2,25 @@ import { assert, assertNever } from "../../actors/assert.js";
 import { beginOperation, finishOperation } from "../clientSession.js";
 import { describeOp, type Op } from "../../schemas/op.js";
 import type { ClientDefinition, Context, Message } from "./actor.js";
-import type { VrConfig } from "./config.js";
+import { slotsOf, type VrConfig } from "./config.js";
+import { firstMembers, primaryOf, replicaAddress, replicaIndex } from "./members.js";
 import type { BodyOf } from "./messages.js";
-import { primaryOf, replicaAddress, replicaIndex } from "./state.js";
 
 // A VR client (the paper's §4.1): it knows the configuration, not the view;
 // it sends to the primary of the latest view it heard of, and after a
-// timeout to every replica: the primary answers, the others say which view
-// they are in (NotPrimary), so the client finds the primary with no view
-// server. One outstanding operation, numbered for the at-most-once layer,
-// in a session opened first (RegisterClient), as pb's client does.
+// timeout to every member: the primary answers, the others say where the
+// group is (NotPrimary: view, epoch, members), so the client finds the primary with no view server and follows
+// reconfigurations. One outstanding operation, numbered for the
+// at-most-once layer, in a session opened first (RegisterClient), as pb's
+// client does.
+
+/** Retries to the members the client knows before it also asks every slot of the configuration. */
+const retriesBeforeEverySlot = 3;
 
 export interface VrClientState {
+  /** The latest epoch the client heard of, its members, and the latest view in it. */
+  epoch: number;
+  members: number[];
   viewNum: number;
   seq: number;
   current: { seq: number; op: Op } | null;
@@ -22,25 +29,40 @@ export interface VrClientState {
   sessionHeardMs: number;
   /** A replica has answered: until then the client asks every replica (it does not know the view). */
   heard: boolean;
+  /** Retries of the outstanding operation so far. */
+  retries: number;
 }
 
 export function createVrClient(config: VrConfig): ClientDefinition<VrClientState> {
   return {
     kind: "client",
-    init: () => ({ viewNum: 0, seq: 0, current: null, session: null, sessionHeardMs: 0, heard: false }),
+    init: () => ({
+      epoch: 0,
+      members: firstMembers(config.replicas),
+      viewNum: 0,
+      seq: 0,
+      current: null,
+      session: null,
+      sessionHeardMs: 0,
+      heard: false,
+      retries: 0,
+    }),
     invoke(state, op, ctx) {
       if (!beginOperation(state, op, ctx, config.sessionExpiryMs)) return;
-      send(state, ctx, state.heard ? [primaryOf(state.viewNum, config.replicas)] : everyReplica(config));
+      state.retries = 0;
+      send(state, ctx, state.heard ? [primaryOf(state.viewNum, state.members)] : state.members);
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
     isBusy: (state) => state.current !== null,
     onMessage(state, message, ctx) {
       const body = message.body;
-      if (replicaIndex(message.from, config.replicas) === null) return;
+      if (replicaIndex(message.from) === null) return;
       switch (body.type) {
         case "Reply":
         case "RegisterReply":
-          return onAnswer(state, body, message, ctx, config);
+          return onAnswer(state, body, message, ctx);
+        case "NotPrimary":
+          return onNotPrimary(state, body, message, ctx);
         default:
           return ctx.log.debug({ from: message.from, type: body.type }, "client ignores this message type");
       }
@@ -48,7 +70,9 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
     onTimer(state, timer, ctx) {
       if (timer.type !== "ClientRetryTimer") return;
       if (state.current === null || state.current.seq !== timer.seq) return;
-      send(state, ctx, everyReplica(config));
+      state.retries += 1;
+      // Every member it knows may have been removed: then it asks every slot too.
+      send(state, ctx, state.retries > retriesBeforeEverySlot ? everySlot(state, config) : state.members);
       ctx.setTimer(timer, config.clientRetryMs);
     },
     viewNum: (state) => state.viewNum,
@@ -56,14 +80,35 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
       if (state.current !== null) assert(state.current.seq === state.seq, "the outstanding op is the latest");
     },
     describe: (state) =>
-      `view ${state.viewNum}, ${state.session === null ? "no session" : `session ${state.session}`}, ${
+      `${state.epoch === 0 ? "" : `epoch ${state.epoch} `}view ${state.viewNum}, ${state.session === null ? "no session" : `session ${state.session}`}, ${
         state.current === null ? "idle" : `waiting #${state.current.seq} ${describeOp(state.current.op)}`
       }`,
   };
 }
 
-function everyReplica(config: VrConfig): number[] {
-  return [...Array(config.replicas).keys()];
+function everySlot(state: VrClientState, config: VrConfig): number[] {
+  return [...new Set([...firstMembers(slotsOf(config)), ...state.members])].sort((a, b) => a - b);
+}
+
+/**
+ * Where the group is, from a replica that is not the primary: a later epoch
+ * (its members and view), or a later view of the client's epoch. The
+ * outstanding operation goes to that view's primary.
+ */
+function onNotPrimary(
+  state: VrClientState,
+  body: BodyOf<"NotPrimary">,
+  message: Message,
+  ctx: Context,
+): void {
+  // A later view of the same epoch counts only from a normal replica (one changing views may not reach it).
+  const laterView = body.epoch === state.epoch && body.normal && message.viewNum > state.viewNum;
+  if (body.epoch <= state.epoch && !laterView) return;
+  state.epoch = body.epoch;
+  state.members = [...body.members];
+  state.viewNum = message.viewNum;
+  state.heard = true;
+  send(state, ctx, [primaryOf(state.viewNum, state.members)]);
 }
 
 function send(state: VrClientState, ctx: Context, replicas: readonly number[]): void {
@@ -87,36 +132,30 @@ function onAnswer(
   body: BodyOf<"Reply"> | BodyOf<"RegisterReply">,
   message: Message,
   ctx: Context,
-  config: VrConfig,
 ): void {
   state.heard = true;
   const current = state.current;
   if (current === null || body.seq !== current.seq) return;
-  if (!body.result.ok) return onError(state, body.result.error, message, ctx, config);
+  if (!body.result.ok) return onError(state, body.result.error, ctx);
   if (body.type === "RegisterReply") {
     if (state.session !== null) return; // a duplicate: the session is open
     state.session = (body.result as { session: number }).session;
     state.sessionHeardMs = ctx.now();
-    return send(state, ctx, [primaryOf(state.viewNum, config.replicas)]);
+    return send(state, ctx, [primaryOf(state.viewNum, state.members)]);
   }
   if (state.session === null) return; // answers a request of a session this client left
-  state.viewNum = Math.max(state.viewNum, message.viewNum);
+  // The primary that answered: its view, if the client knows of no later one (epochs come with NotPrimary).
+  if (state.members.includes(replicaIndex(message.from)!))
+    state.viewNum = Math.max(state.viewNum, message.viewNum);
   finishOperation(state, ctx, (body.result as { value: string }).value);
 }
 
 function onError(
   state: VrClientState,
   error: BodyOf<"Reply">["result"] extends infer R ? (R extends { error: infer E } ? E : never) : never,
-  message: Message,
   ctx: Context,
-  config: VrConfig,
 ): void {
   switch (error) {
-    case "NotPrimary":
-      // A replica of a later view says so: its primary is where to go.
-      if (message.viewNum <= state.viewNum) return;
-      state.viewNum = message.viewNum;
-      return send(state, ctx, [primaryOf(state.viewNum, config.replicas)]);
     case "Busy":
       return; // the retry timer resends
     case "ValueTooLarge":

@@ -1,13 +1,31 @@
 import { assert } from "../../actors/assert.js";
+import { replicaSlotsMax } from "../../schemas/limits.js";
 
 /**
  * Viewstamped Replication's timing and bounds (docs/VR.md). Every node of a
  * cluster, clients included, is given the same object: clients need
  * `replicas` to find the primary without a view server.
  */
+/** A reconfiguration the simulator's or model checker's operator asks for: the next epoch's members. */
+export interface PlannedReconfiguration {
+  members: readonly number[];
+}
+
 export interface VrConfig {
-  /** n = 2f+1 replicas, `server-1` … `server-n`; any f may fail. */
+  /** n = 2f+1 replicas, `server-1` … `server-n`, epoch 0's group; any f may fail. */
   replicas: number;
+  /**
+   * Replica slots started idle besides them (`server-(n+1)` …), which a
+   * reconfiguration may make members. The broker's supervisor also starts
+   * slots on demand (`npm run reconfigure`).
+   */
+  spares: number;
+  /**
+   * Simulator and model checker: the operator node's reconfigurations, in
+   * order, each once the one before runs; "random": it picks its own (the
+   * nemesis's reconfigurations). Empty: no operator node.
+   */
+  operator: readonly PlannedReconfiguration[] | "random";
   /** Replicas run their timers this often: the primary sends Commit when idle, a backup counts silence. */
   tickMs: number;
   /** A backup that hears nothing from its primary for this long starts a view change (so does a stalled view change). */
@@ -42,11 +60,16 @@ export const vrMutationNames = [
   "recoveryWithoutNonce",
   "readsWithoutCommit",
   "truncOnNewerView",
+  "removedStopsEarly",
+  "newMemberServesUnfetched",
+  "oldPrimaryTakesRequestsAfterReconf",
 ] as const;
 export type VrMutation = (typeof vrMutationNames)[number];
 
 export const vrDefaultConfig: VrConfig = Object.freeze({
   replicas: 3,
+  spares: 0,
+  operator: [],
   tickMs: 20,
   viewChangeTimeoutMs: 100,
   clientRetryMs: 100,
@@ -60,7 +83,14 @@ export const vrDefaultConfig: VrConfig = Object.freeze({
 
 export function makeVrConfig(overrides: Partial<VrConfig> = {}): VrConfig {
   const config = { ...vrDefaultConfig, ...overrides };
-  assert(config.replicas >= 1 && config.replicas <= 9, "replicas must be 1 to 9");
+  assert(
+    config.replicas >= 1 && config.replicas <= replicaSlotsMax,
+    `replicas must be 1 to ${replicaSlotsMax}`,
+  );
+  assert(
+    config.spares >= 0 && config.replicas + config.spares <= replicaSlotsMax,
+    `replicas and spares are at most ${replicaSlotsMax} together`,
+  );
   assert(config.tickMs > 0, "tickMs must be positive");
   // Silence is counted in ticks; a backup must hear several idle Commits before it suspects the primary.
   assert(config.viewChangeTimeoutMs >= 3 * config.tickMs, "viewChangeTimeoutMs must be at least 3 ticks");
@@ -75,7 +105,12 @@ export function makeVrConfig(overrides: Partial<VrConfig> = {}): VrConfig {
   return Object.freeze(config);
 }
 
-/** f: how many replicas may fail. */
+/** f of epoch 0's group: how many of its replicas may fail. */
 export function faultsTolerated(config: Pick<VrConfig, "replicas">): number {
   return Math.floor((config.replicas - 1) / 2);
+}
+
+/** Replica slots a cluster of this configuration starts: the members and the spares. */
+export function slotsOf(config: Pick<VrConfig, "replicas" | "spares">): number {
+  return config.replicas + config.spares;
 }

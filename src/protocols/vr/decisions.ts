@@ -1,16 +1,41 @@
 import type { Context } from "./actor.js";
-import { faultsTolerated } from "./config.js";
 import type { Env, VrDecisions } from "./env.js";
-import { primaryOf, replicaAddress, type ReplicaState, type ViewChangeVote } from "./state.js";
+import { fetchEpochState } from "./epochs.js";
+import { primaryOf, quorumOf } from "./members.js";
+import type { ReplicaState, ViewChangeVote } from "./state.js";
+import { toReplica } from "./wire.js";
 
 // The correct protocol's decisions (env.ts says why they are named).
 
-/** The f-th highest op-number the other replicas acknowledged: with the primary's own, a quorum holds it. */
-function commitPoint(state: ReplicaState, config: Env["config"]): number {
-  const f = faultsTolerated(config);
-  if (f === 0) return state.opNumber;
-  const others = state.acked.filter((_, i) => i !== state.self).sort((a, b) => b - a);
-  return Math.min(others[f - 1]!, state.opNumber);
+/**
+ * The (q-1)-th highest op-number the other members acknowledged: with the
+ * primary's own, a quorum holds it. A reconfiguration waits besides until the
+ * next group can run: its members that hold the entry, with the new ones
+ * (which fetch the state), make a quorum of it (docs/VR.md: shrinking a
+ * group while some of its members recover would leave it without one).
+ */
+function commitPoint(state: ReplicaState, _config: Env["config"]): number {
+  const needed = quorumOf(state.members) - 1;
+  let point = state.opNumber;
+  if (needed > 0) {
+    const others = state.members
+      .filter((member) => member !== state.self)
+      .map((member) => state.acked[member]!)
+      .sort((a, b) => b - a);
+    point = Math.min(others[needed - 1]!, state.opNumber);
+  }
+  for (let op = state.commitNumber + 1; op <= point; op++) {
+    const entry = state.log[op - state.logStart - 1]!;
+    if (entry.type === "reconfig" && !nextGroupCanRun(state, entry.members, op)) return op - 1;
+  }
+  return point;
+}
+
+function nextGroupCanRun(state: ReplicaState, members: readonly number[], op: number): boolean {
+  const ready = members.filter(
+    (member) => !state.members.includes(member) || member === state.self || state.acked[member]! >= op,
+  );
+  return ready.length >= quorumOf(members);
 }
 
 function bestVote(votes: readonly ViewChangeVote[]): ViewChangeVote {
@@ -26,9 +51,17 @@ function bestVote(votes: readonly ViewChangeVote[]): ViewChangeVote {
 
 /** The correct answer to a later view: ask its primary for StartView, take nothing from it meanwhile. */
 function laterView(state: ReplicaState, viewNum: number, ctx: Context, _env: Env): boolean {
-  const primary = primaryOf(viewNum, state.replicas);
-  ctx.send(replicaAddress(primary), { type: "GetStartView", commitNumber: state.commitNumber });
+  const primary = primaryOf(viewNum, state.members);
+  toReplica(state, ctx, primary, { type: "GetStartView", commitNumber: state.commitNumber });
   return true;
+}
+
+/** No request after a reconfiguration in the log, queued or logged and not executed: the next epoch takes them. */
+function takesRequests(state: ReplicaState): boolean {
+  if (state.pending.some((request) => request.type === "reconfig")) return false;
+  return !state.log
+    .slice(state.app.applied - state.logStart)
+    .some((entry) => entry.type === "reconfig" && entry.epoch > state.epoch);
 }
 
 export const correctDecisions: VrDecisions = {
@@ -38,4 +71,7 @@ export const correctDecisions: VrDecisions = {
   answersRecovery: (state, nonce) => nonce === state.nonce,
   readNow: () => null,
   laterView,
+  takesRequests,
+  fetchEpochState,
+  retiresAtOnce: () => false,
 };

@@ -1,14 +1,21 @@
-import type { LogEntry } from "../../kv/atMostOnce.js";
 import { describeLogEntry } from "../../kv/logEntry.js";
 import type { Envelope } from "../../schemas/envelope.js";
 import { describeOp, shortValue } from "../../schemas/op.js";
-import type { VrMessage } from "./messages.js";
+import { describeMembers } from "./members.js";
+import type { VrEntry, VrMessage } from "./messages.js";
 
 // One deterministic text form for VR's messages: logs, traces, counterexamples.
 
-function describeEntries(after: number, entries: readonly LogEntry[]): string {
+export function describeVrEntry(entry: VrEntry): string {
+  if (entry.type === "reconfig")
+    return `reconfigure to epoch ${entry.epoch} (${describeMembers(entry.members)}) from view ${entry.startView}`;
+  if (entry.type === "check") return `${entry.client}#${entry.seq} check epoch`;
+  return describeLogEntry(entry);
+}
+
+function describeEntries(after: number, entries: readonly VrEntry[]): string {
   if (entries.length === 0) return `nothing after ${after}`;
-  return `@${after + 1}..${after + entries.length} ${entries.map(describeLogEntry).join("; ")}`;
+  return `@${after + 1}..${after + entries.length} ${entries.map(describeVrEntry).join("; ")}`;
 }
 
 export function describeVrBody(body: VrMessage): string {
@@ -24,7 +31,17 @@ export function describeVrBody(body: VrMessage): string {
     case "GetView":
       return "GetView";
     case "ViewReport":
-      return `ViewReport(v${body.viewNum} ${body.status}, op ${body.opNumber}, commit ${body.commitNumber})`;
+      return `ViewReport(epoch ${body.epoch} (${describeMembers(body.members)}) v${body.viewNum} ${body.status}, op ${body.opNumber}, commit ${body.commitNumber})`;
+    case "NotPrimary":
+      return `NotPrimary(epoch ${body.epoch} (${describeMembers(body.members)})${body.normal ? "" : ", not normal"})`;
+    case "Reconfigure":
+      return `Reconfigure(#${body.seq} epoch ${body.epoch} -> ${describeMembers(body.members)})`;
+    case "ReconfigureReply":
+      return `ReconfigureReply(#${body.seq} ${body.result.ok ? `epoch ${body.result.epoch}` : `${body.result.error}: ${body.result.reason}`})`;
+    case "CheckEpoch":
+      return `CheckEpoch(#${body.seq} epoch ${body.epoch})`;
+    case "EpochRunning":
+      return `EpochRunning(#${body.seq} epoch ${body.epoch}: ${describeMembers(body.members)})`;
     case "Prepare":
       return `Prepare(${describeEntries(body.firstOp - 1, body.entries)}, commit ${body.commitNumber})`;
     case "PrepareOK":
@@ -48,12 +65,20 @@ export function describeVrBody(body: VrMessage): string {
     case "Recovery":
       return `Recovery(nonce ${body.nonce})`;
     case "RecoveryResponse":
-      return `RecoveryResponse(nonce ${body.nonce}${body.recovering ? ", recovering too" : ""})`;
+      return `RecoveryResponse(nonce ${body.nonce}${body.recovering ? ", recovering too" : ""}, epoch ${body.epoch}${body.pending ? ", reconfiguring" : ""})`;
+    case "StartEpoch":
+      return `StartEpoch(${body.epoch}: ${describeMembers(body.members)}, from op ${body.epochStart.op} view ${body.epochStart.view})`;
+    case "GetEpoch":
+      return `GetEpoch(mine ${body.epoch})`;
+    case "EpochStarted":
+      return `EpochStarted(${body.epoch})`;
   }
 }
 
 export function describeVrMessage(
   message: Pick<Envelope<VrMessage>, "from" | "to" | "viewNum" | "body">,
 ): string {
-  return `${message.from} -> ${message.to} [v${message.viewNum}] ${describeVrBody(message.body)}`;
+  const body = message.body;
+  const epoch = "epoch" in body && typeof body.epoch === "number" && body.epoch > 0 ? `e${body.epoch} ` : "";
+  return `${message.from} -> ${message.to} [${epoch}v${message.viewNum}] ${describeVrBody(body)}`;
 }

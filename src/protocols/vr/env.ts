@@ -1,6 +1,6 @@
-import type { LogEntry } from "../../kv/atMostOnce.js";
 import type { VrConfig } from "./config.js";
 import type { Context } from "./actor.js";
+import type { VrEntry } from "./messages.js";
 import type { ReplicaState, ViewChangeVote } from "./state.js";
 
 /**
@@ -24,6 +24,12 @@ export interface VrDecisions {
    * answer is complete. Returns whether it handled the message otherwise.
    */
   laterView(state: ReplicaState, viewNum: number, ctx: Context, env: Env): boolean;
+  /** Whether the primary takes client requests: not once its log holds a reconfiguration it has not executed. */
+  takesRequests(state: ReplicaState): boolean;
+  /** A new member of `state.epoch` gets the state the epoch starts with (from `source` first). */
+  fetchEpochState(state: ReplicaState, source: number, ctx: Context, env: Env): void;
+  /** A removed replica stops at once (instead of serving until f'+1 members said EpochStarted). */
+  retiresAtOnce(state: ReplicaState): boolean;
 }
 
 /** What every handler is given besides the state, the message and the context. */
@@ -33,4 +39,4 @@ export interface Env {
 }
 
 /** Entries a message may carry in one slice. */
-export type Slice = { after: number; entries: LogEntry[] };
+export type Slice = { after: number; entries: VrEntry[] };

@@ -3,7 +3,9 @@ import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import { appendSlice, executeCommitted, installBase, sliceAfter } from "./log.js";
 import type { BodyOf } from "./messages.js";
-import { type Fetch, isPrimary, replicaAddress, type ReplicaState } from "./state.js";
+import { replicaAddress } from "./members.js";
+import { type Fetch, isPrimary, type ReplicaState } from "./state.js";
+import { toReplica, withEpoch } from "./wire.js";
 
 // State transfer (the paper's §5.2 with a bounded log; docs/VR.md): a replica
 // asks one source for the log after the point it holds, one slice per
@@ -11,6 +13,9 @@ import { type Fetch, isPrimary, replicaAddress, type ReplicaState } from "./stat
 // application in chunks first (taken once, copy-on-write: src/kv/transfer.ts). Entries up to the source's commit-number are committed, the
 // same at every replica, so any source may give them; the entries after it
 // only the normal primary of the view being fetched may give ("complete").
+// A new member of an epoch fetches the committed log up to the epoch's start
+// from any replica that holds it, old or new: it moves to the next one when
+// its source has nothing new to give.
 
 /** How long a snapshot being sent stays, in ticks after the last chunk asked. */
 const pinTicks = 25;
@@ -46,7 +51,7 @@ export function requestState(state: ReplicaState, ctx: Context): void {
   const fetch = state.fetch;
   if (fetch === null) return;
   const incoming = fetch.incoming;
-  ctx.send(replicaAddress(fetch.source), {
+  toReplica(state, ctx, fetch.source, {
     type: "GetState",
     after: fetchedUpTo(state, fetch),
     snapshot: incoming === null ? null : { at: incoming.applied, chunk: incoming.received },
@@ -67,7 +72,8 @@ export function onGetState(
   if (body.after > upTo)
     return ctx.log.debug({ from: message.from }, "GetState beyond what this replica gives");
   const slice = sliceAfter(state, body.after, upTo);
-  ctx.send(message.from, { type: "NewState", upTo, commitNumber: state.commitNumber, complete, ...slice });
+  const answer = { type: "NewState", upTo, commitNumber: state.commitNumber, complete, ...slice } as const;
+  ctx.send(message.from, withEpoch(state.epoch, answer));
 }
 
 /**
@@ -86,7 +92,11 @@ function sendSnapshotChunk(
   // Chunks are cut in order; an asker ahead of the cut (a snapshot replaced meanwhile) starts over.
   const chunk = asked < outgoing.chunkStarts.length ? asked : 0;
   state.pinnedTicks = pinTicks;
-  ctx.send(message.from, { type: "NewSnapshot", ...chunkAt(outgoing, state.app.store, chunk) });
+  ctx.send(message.from, {
+    type: "NewSnapshot",
+    epoch: state.epoch,
+    ...chunkAt(outgoing, state.app.store, chunk),
+  });
 }
 
 /** Asker: a chunk of the source's snapshot. */
@@ -128,7 +138,9 @@ export function onNewState(
   if (fetch.purpose === "catchUp") {
     appendSlice(state, body);
     state.commitNumber = Math.max(state.commitNumber, Math.min(body.commitNumber, state.opNumber));
-    executeCommitted(state, env.config, () => {});
+    executeCommitted(state, ctx, env);
+    // Executing a reconfiguration may have ended this fetch (the replica moved to the next epoch).
+    if (state.fetch !== fetch) return;
   } else fetch.entries.push(...body.entries);
   const reached = fetchedUpTo(state, fetch);
   const finished =
@@ -148,15 +160,29 @@ function fromSource(state: ReplicaState, message: Message): Fetch | null {
   return fetch;
 }
 
-/** Every tick: a fetch without an answer since the last one asks again. */
+/**
+ * Every tick: a fetch without an answer since the last one asks again; a
+ * fetch for a new epoch asks the next replica that may hold the state.
+ */
 export function fetchTick(state: ReplicaState, ctx: Context): void {
   const fetch = state.fetch;
   if (fetch === null) return;
   fetch.quietTicks += 1;
   if (fetch.quietTicks >= 2) {
     fetch.quietTicks = 0;
+    if (fetch.purpose === "epoch" && fetch.incoming === null)
+      fetch.source = nextEpochSource(state, fetch.source);
     requestState(state, ctx);
   }
+}
+
+/** The replica after `source` among the epoch's members and those of the epoch before. */
+function nextEpochSource(state: ReplicaState, source: number): number {
+  const sources = [...new Set([...state.epochStart.oldMembers, ...state.members])]
+    .filter((replica) => replica !== state.self)
+    .sort((a, b) => a - b);
+  if (sources.length === 0) return source;
+  return sources.find((replica) => replica > source) ?? sources[0]!;
 }
 
 /**

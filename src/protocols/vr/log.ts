@@ -1,9 +1,12 @@
-import { type App, applyEntry, type EntryResult, type LogEntry } from "../../kv/atMostOnce.js";
+import { type App, applyEntry, countEntry, type EntryResult } from "../../kv/atMostOnce.js";
 import { saveSnapshotValue } from "../../kv/transfer.js";
 import { batchBytesMax, chunkEntriesMax, encodedBytes, entryOverheadBytes } from "../../schemas/limits.js";
 import { assert } from "../../actors/assert.js";
+import type { Context } from "./actor.js";
 import type { VrConfig } from "./config.js";
-import type { Slice } from "./env.js";
+import type { Env, Slice } from "./env.js";
+import { epochCommitted } from "./epochs.js";
+import type { VrEntry } from "./messages.js";
 import { entryAt, type ReplicaState } from "./state.js";
 
 // The log and the application behind it: executing committed entries, and
@@ -12,7 +15,7 @@ import { entryAt, type ReplicaState } from "./state.js";
 // application; one further behind gets a snapshot (fetch.ts).
 
 /** Bytes an entry adds to a message (what batches and slices are bounded by). */
-export function entrySize(entry: LogEntry): number {
+export function entrySize(entry: VrEntry): number {
   switch (entry.type) {
     case "op": {
       const op = entry.op;
@@ -21,7 +24,10 @@ export function entrySize(entry: LogEntry): number {
     }
     case "register":
     case "expire":
+    case "check":
       return entryOverheadBytes;
+    case "reconfig":
+      return entryOverheadBytes + 4 * entry.members.length;
   }
 }
 
@@ -30,7 +36,7 @@ export function entrySize(entry: LogEntry): number {
  * chunkEntriesMax entries (one entry always fits).
  */
 export function sliceAfter(state: ReplicaState, after: number, upTo: number): Slice {
-  const entries: LogEntry[] = [];
+  const entries: VrEntry[] = [];
   let bytes = 0;
   for (let op = after + 1; op <= upTo && entries.length < chunkEntriesMax; op++) {
     const entry = entryAt(state, op);
@@ -43,7 +49,7 @@ export function sliceAfter(state: ReplicaState, after: number, upTo: number): Sl
 }
 
 /** Every entry after `after` (the replica holds them): for DoViewChange and StartView, whose tails are one batch. */
-export function entriesAfter(state: ReplicaState, after: number): LogEntry[] {
+export function entriesAfter(state: ReplicaState, after: number): VrEntry[] {
   assert(after >= state.logStart, `entries after ${after} are dropped (log starts at ${state.logStart})`);
   return state.log.slice(after - state.logStart);
 }
@@ -55,20 +61,32 @@ export function appendSlice(state: ReplicaState, slice: Slice): void {
   state.opNumber = Math.max(state.opNumber, slice.after + slice.entries.length);
 }
 
-/** Executes committed entries in order; `onResult` hears each (the primary answers its clients). */
+/**
+ * Executes committed entries in order; `onResult` hears each (the primary
+ * answers its clients). A reconfiguration moves the replica to its epoch
+ * (epochs.ts); it and a check are counted, never seen by the application.
+ */
 export function executeCommitted(
   state: ReplicaState,
-  config: VrConfig,
-  onResult: (entry: LogEntry, result: EntryResult) => void,
+  ctx: Context,
+  env: Env,
+  onResult: (entry: VrEntry, result: EntryResult | null) => void = () => {},
 ): void {
   while (state.app.applied < state.commitNumber) {
-    const entry = entryAt(state, state.app.applied + 1);
+    const op = state.app.applied + 1;
+    const entry = entryAt(state, op);
+    if (entry.type === "reconfig" || entry.type === "check") {
+      countEntry(state.app, entry.atMs);
+      onResult(entry, null);
+      if (entry.type === "reconfig") epochCommitted(state, entry, op, ctx, env);
+      continue;
+    }
     // A snapshot being sent keeps the value it was taken with.
     if (state.outgoing !== null && entry.type === "op" && entry.op.f !== "get")
       saveSnapshotValue(state.outgoing, state.app.store, entry.op.key);
     onResult(entry, applyEntry(state.app, entry));
   }
-  trimLog(state, config);
+  trimLog(state, env.config);
 }
 
 /**
@@ -86,7 +104,7 @@ function trimLog(state: ReplicaState, config: VrConfig): void {
 }
 
 /** Replaces log and application by `base` and the entries after it (a fetch that installed a snapshot). */
-export function installBase(state: ReplicaState, base: App, entries: LogEntry[]): void {
+export function installBase(state: ReplicaState, base: App, entries: VrEntry[]): void {
   state.app = base;
   // A snapshot of the replaced application would now read the new store's values: it goes.
   state.outgoing = null;
@@ -97,7 +115,7 @@ export function installBase(state: ReplicaState, base: App, entries: LogEntry[])
 }
 
 /** Keeps the committed log up to the commit-number and puts `entries` after it. */
-export function replaceAfterCommit(state: ReplicaState, entries: LogEntry[]): void {
+export function replaceAfterCommit(state: ReplicaState, entries: VrEntry[]): void {
   state.log = state.log.slice(0, state.commitNumber - state.logStart).concat(entries);
   state.opNumber = state.commitNumber + entries.length;
 }

@@ -1,14 +1,15 @@
-import { alreadyExecuted, cachedResult, type LogEntry, oldestActivityMs } from "../../kv/atMostOnce.js";
+import { alreadyExecuted, cachedResult, oldestActivityMs } from "../../kv/atMostOnce.js";
 import type { Address } from "../../schemas/address.js";
 import { batchBytesMax } from "../../schemas/limits.js";
 import { valueTooLargeReason } from "../../schemas/op.js";
 import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import { appendSlice, entrySize, executeCommitted, stampNow } from "./log.js";
-import type { BodyOf } from "./messages.js";
+import type { BodyOf, VrEntry } from "./messages.js";
 import { startFetch } from "./fetch.js";
-import { answer, answerCommitted } from "./replies.js";
-import { isPrimary, type Pending, primaryOf, replicaAddress, type ReplicaState } from "./state.js";
+import { answer, answerCommitted, notPrimary } from "./replies.js";
+import { isMember, isPrimary, type Pending, type ReplicaState, viewPrimary } from "./state.js";
+import { toMembers, toReplica } from "./wire.js";
 
 // Normal operation (the paper's §4.1): the primary logs requests in batches,
 // sends Prepare, commits an entry once a quorum holds it (f PrepareOKs and
@@ -16,6 +17,8 @@ import { isPrimary, type Pending, primaryOf, replicaAddress, type ReplicaState }
 // execute what the piggybacked commit-number says is committed. Up to
 // prepareWindow Prepares are out at once, their entries within batchBytesMax
 // together, which keeps DoViewChange and StartView within one message.
+// Once a reconfiguration is logged the epoch takes no more requests
+// (reconfigure.ts): the next epoch serves them.
 
 /** Client → replica: a request. Only the normal primary takes it; the others say who is. */
 export function onClientRequest(
@@ -25,8 +28,11 @@ export function onClientRequest(
   ctx: Context,
   env: Env,
 ): void {
-  if (state.status !== "normal") return ctx.log.debug({ from: message.from }, "not normal: request ignored");
-  if (!isPrimary(state)) return refuse(body, message.from, "NotPrimary", ctx);
+  if (state.status === "recovering" || state.status === "view-change" || state.status === "transitioning")
+    return ctx.log.debug({ from: message.from, status: state.status }, "not normal: request ignored");
+  // Not the primary: the client hears where the group is.
+  if (state.status !== "normal" || !isPrimary(state)) return notPrimary(state, message.from, ctx);
+  if (!env.decide.takesRequests(state)) return refuse(body, message.from, "Busy", ctx);
   if (body.type === "RegisterClient") {
     // Open already (a retried register whose answer was lost): executed, so committed; no new entry.
     const open = state.app.lastByClient.get(message.from);
@@ -57,7 +63,7 @@ export function onClientRequest(
 function refuse(
   body: BodyOf<"Request"> | BodyOf<"RegisterClient">,
   client: Address,
-  error: "NotPrimary" | "Busy",
+  error: "Busy",
   ctx: Context,
 ): void {
   if (body.type === "Request")
@@ -67,8 +73,8 @@ function refuse(
 
 /** Whether the request is already queued or logged and not yet executed (a retry: answered when it commits). */
 function isQueued(state: ReplicaState, client: Address, seq: number): boolean {
-  const same = (entry: Pending | LogEntry) =>
-    entry.type !== "expire" && entry.client === client && entry.seq === seq;
+  const same = (entry: Pending | VrEntry) =>
+    (entry.type === "op" || entry.type === "register") && entry.client === client && entry.seq === seq;
   return state.pending.some(same) || state.log.slice(state.app.applied - state.logStart).some(same);
 }
 
@@ -86,17 +92,32 @@ export function prepareNext(state: ReplicaState, ctx: Context, env: Env): void {
   let bytes = 0;
   let taken = 0;
   for (const request of state.pending) {
-    const entry: LogEntry = { ...request, atMs };
+    const entry = logEntryOf(state, request, atMs);
     const size = entrySize(entry);
     const alone = taken === 0 && state.prepared.length === 0;
     if (taken === env.config.prepareBatchMax || (!alone && bytes + size > budget)) break;
     bytes += size;
     taken += 1;
     state.log.push(entry);
+    if (entry.type === "reconfig") break;
   }
   if (taken === 0) return; // the next request waits for room
   state.pending.splice(0, taken);
+  // Requests after a reconfiguration wait for the next epoch: their clients retry there.
+  if (!env.decide.takesRequests(state)) state.pending = [];
   logged(state, firstOp, bytes, ctx, env);
+}
+
+function logEntryOf(state: ReplicaState, request: Pending, atMs: number): VrEntry {
+  if (request.type !== "reconfig") return { ...request, atMs };
+  // The next epoch's views begin after this one: no view of this epoch that answers clients shares its number.
+  return {
+    type: "reconfig",
+    epoch: state.epoch + 1,
+    members: request.members,
+    startView: state.viewNum + 1,
+    atMs,
+  };
 }
 
 /** Entries firstOp … the log's end were just logged by the primary: they go out as one Prepare. */
@@ -122,9 +143,9 @@ export function sendPrepare(
 ): void {
   const entries = state.log.slice(firstOp - state.logStart - 1, end - state.logStart);
   if (entries.length === 0) return;
-  for (let i = 0; i < state.replicas; i++) {
-    if (i === state.self || (behind !== null && state.acked[i]! >= behind)) continue;
-    ctx.send(replicaAddress(i), { type: "Prepare", firstOp, entries, commitNumber: state.commitNumber });
+  for (const member of state.members) {
+    if (member === state.self || (behind !== null && state.acked[member]! >= behind)) continue;
+    toReplica(state, ctx, member, { type: "Prepare", firstOp, entries, commitNumber: state.commitNumber });
   }
 }
 
@@ -139,7 +160,7 @@ export function onPrepare(
   if (!fromPrimary(state, message, ctx, env)) return;
   if (body.firstOp > state.opNumber + 1) return fetchMissing(state, ctx);
   appendSlice(state, { after: body.firstOp - 1, entries: body.entries });
-  ctx.send(message.from, { type: "PrepareOK", opNumber: state.opNumber });
+  toReplica(state, ctx, viewPrimary(state), { type: "PrepareOK", opNumber: state.opNumber });
   learnCommit(state, body.commitNumber, ctx, env);
 }
 
@@ -158,13 +179,13 @@ export function onCommit(
 function learnCommit(state: ReplicaState, commitNumber: number, ctx: Context, env: Env): void {
   if (commitNumber > state.opNumber) fetchMissing(state, ctx);
   state.commitNumber = Math.max(state.commitNumber, Math.min(commitNumber, state.opNumber));
-  executeCommitted(state, env.config, () => {});
+  executeCommitted(state, ctx, env);
 }
 
 /** A backup missing entries of its own view fetches them from the primary. */
 function fetchMissing(state: ReplicaState, ctx: Context): void {
   if (state.fetch !== null) return;
-  startFetch(state, "catchUp", primaryOf(state.viewNum, state.replicas), null, ctx);
+  startFetch(state, "catchUp", viewPrimary(state), null, ctx);
 }
 
 /**
@@ -172,7 +193,7 @@ function fetchMissing(state: ReplicaState, ctx: Context): void {
  * and it is normal; a later view's primary makes it ask for that view.
  */
 function fromPrimary(state: ReplicaState, message: Message, ctx: Context, env: Env): boolean {
-  if (state.status === "recovering") return false;
+  if (state.status !== "normal" && state.status !== "view-change") return false;
   if (message.viewNum > state.viewNum && env.decide.laterView(state, message.viewNum, ctx, env)) return false;
   if (!env.decide.acceptsFromPrimary(state, message.viewNum)) {
     ctx.log.debug({ from: message.from, viewNum: message.viewNum }, "not from my view's primary: ignored");
@@ -192,6 +213,8 @@ export function onPrepareOK(
   env: Env,
 ): void {
   if (state.status !== "normal" || !isPrimary(state) || message.viewNum !== state.viewNum) return;
+  if (!isMember(state, from))
+    return ctx.log.debug({ from: message.from }, "PrepareOK from a non-member: ignored");
   if (body.opNumber > state.opNumber)
     return ctx.log.warn({ from: message.from }, "PrepareOK beyond the log: ignored");
   state.acked[from] = Math.max(state.acked[from]!, body.opNumber);
@@ -202,17 +225,16 @@ function commitWhatAQuorumHolds(state: ReplicaState, ctx: Context, env: Env): vo
   const point = env.decide.commitPoint(state, env.config);
   if (point <= state.commitNumber) return;
   state.commitNumber = point;
-  executeCommitted(state, env.config, (entry, result) => answerCommitted(state, entry, result, ctx));
-  prepareNext(state, ctx, env);
+  executeCommitted(state, ctx, env, (entry, result) => answerCommitted(state, entry, result, ctx));
+  // Executing a reconfiguration may have moved this replica to an epoch it is not primary of.
+  if (state.status === "normal" && isPrimary(state)) prepareNext(state, ctx, env);
 }
 
 /** Primary, every tick: resend what is unacknowledged, or Commit when idle; forget idle sessions. */
 export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
   forgetCommitted(state);
   if (state.commitNumber < state.opNumber) resendUncommitted(state, ctx);
-  else
-    for (let i = 0; i < state.replicas; i++)
-      if (i !== state.self) ctx.send(replicaAddress(i), { type: "Commit", commitNumber: state.commitNumber });
+  else toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
   queueExpiry(state, ctx, env);
 }
 
@@ -240,7 +262,7 @@ function queueExpiry(state: ReplicaState, ctx: Context, env: Env): void {
 }
 
 function logExpire(state: ReplicaState, beforeMs: number, ctx: Context, env: Env): void {
-  if (state.commitNumber < state.opNumber) return; // next check
+  if (state.commitNumber < state.opNumber || !env.decide.takesRequests(state)) return; // next check
   const firstOp = state.opNumber + 1;
   state.log.push({ type: "expire", beforeMs, atMs: stampNow(state, ctx.now()) });
   logged(state, firstOp, 0, ctx, env);

@@ -1,21 +1,25 @@
 import type { VrMutation } from "./config.js";
-import { faultsTolerated } from "./config.js";
 import type { VrDecisions } from "./env.js";
+import { finishEpochFetch } from "./epochs.js";
 import { startFetch } from "./fetch.js";
-import { primaryOf } from "./state.js";
+import { installBase } from "./log.js";
+import { primaryOf, quorumOf } from "./members.js";
 
 // Planted bugs (`--mutation`, VrConfig.mutations): each replaces one decision
 // of the correct protocol (decisions.ts) by a wrong one. The model checker's
 // table of which search catches each is search/mutants.ts.
 
 const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
-  // Commits with one acknowledgement fewer than f (with f = 1: on its own log alone).
+  // Commits with one acknowledgement fewer than a quorum (with f = 1: on its own log alone).
   commitWithoutQuorum: {
-    commitPoint: (state, config) => {
-      const f = faultsTolerated(config);
-      if (f <= 1) return state.opNumber;
-      const others = state.acked.filter((_, i) => i !== state.self).sort((a, b) => b - a);
-      return Math.min(others[f - 2]!, state.opNumber);
+    commitPoint: (state) => {
+      const needed = quorumOf(state.members) - 2;
+      if (needed <= 0) return state.opNumber;
+      const others = state.members
+        .filter((member) => member !== state.self)
+        .map((member) => state.acked[member]!)
+        .sort((a, b) => b - a);
+      return Math.min(others[needed - 1]!, state.opNumber);
     },
   },
   // Takes the longest log, whatever view it was last normal in (of equally long ones, the last to
@@ -44,10 +48,24 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
       state.status = "normal";
       state.lastNormal = viewNum;
       state.fetch = null;
-      startFetch(state, "catchUp", primaryOf(viewNum, state.replicas), null, ctx);
+      startFetch(state, "catchUp", primaryOf(viewNum, state.members), null, ctx);
       return false;
     },
   },
+  // A removed replica stops as soon as it executes the reconfiguration, before f'+1 new members
+  // said EpochStarted: when every old replica is removed, nobody is left to give the state.
+  removedStopsEarly: { retiresAtOnce: () => true },
+  // A new member runs the epoch at once, as if it held the state up to the epoch's start: it
+  // counts those entries as executed with the application it has (empty, for a new replica).
+  newMemberServesUnfetched: {
+    fetchEpochState: (state, _source, ctx, env) => {
+      installBase(state, { ...state.app, applied: state.epochStart.op }, []);
+      finishEpochFetch(state, ctx, env);
+    },
+  },
+  // The primary keeps taking requests after it logged a reconfiguration: they are committed in
+  // the old epoch, after the point the new one starts from, and answered, then lost.
+  oldPrimaryTakesRequestsAfterReconf: { takesRequests: () => true },
 };
 
 export function plantedVrBugs(mutations: readonly VrMutation[]): Partial<VrDecisions> {

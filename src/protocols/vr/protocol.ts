@@ -1,6 +1,6 @@
 import { isClientAddress } from "../../schemas/address.js";
 import { envelopeSchema } from "../../schemas/envelope.js";
-import { forwardBatchMax, forwardWindowMax } from "../../schemas/limits.js";
+import { forwardBatchMax, forwardWindowMax, replicaSlotsMax } from "../../schemas/limits.js";
 import type { ActorDefinition } from "../../actors/context.js";
 import type { Protocol, RoleSpec } from "../protocol.js";
 import { createVrClient } from "./client.js";
@@ -14,8 +14,9 @@ import { vrChaos } from "./parts/chaos.js";
 import { vrDashboard } from "./parts/dashboard.js";
 import { vrSearch } from "./parts/search.js";
 import { vrSim } from "./parts/sim.js";
-import { createReplica } from "./replica.js";
-import { replicaAddress, replicaIndex } from "./state.js";
+import { replicaAddress, replicaIndex } from "./members.js";
+import { createOperator } from "./operator.js";
+import { createReplica, isOperatorAddress } from "./replica.js";
 
 // Viewstamped Replication (Liskov & Cowling 2012; docs/VR.md): the drivers'
 // entry to it. Nothing else in this folder is imported from outside it.
@@ -27,7 +28,18 @@ const roles: readonly RoleSpec[] = [
     crashable: true,
     restartable: true,
   },
+  {
+    name: "operator",
+    summary:
+      "asks for reconfigurations and checks their epochs run (simulator and model checker; npm run reconfigure)",
+    crashable: false,
+    restartable: false,
+    notRestartedBecause: "it runs one reconfiguration plan",
+  },
 ];
+
+/** The operator node's address in simulated clusters. */
+const operatorAddress = "operator";
 
 export const vrProtocol: Protocol<VrConfig> = {
   name: "vr",
@@ -36,10 +48,19 @@ export const vrProtocol: Protocol<VrConfig> = {
   timers: VrTimer,
   envelope: envelopeSchema(VrMessage),
   roles,
-  layout: (servers) =>
-    Array.from({ length: servers }, (_, i) => ({ address: replicaAddress(i), role: "replica" })),
+  layout(servers, config) {
+    const replicas = Array.from({ length: servers }, (_, i) => ({
+      address: replicaAddress(i),
+      role: "replica",
+    }));
+    const plan = (config as VrConfig | undefined)?.operator ?? [];
+    return plan === "random" || plan.length > 0
+      ? [...replicas, { address: operatorAddress, role: "operator" }]
+      : replicas;
+  },
   roleOf(address) {
-    if (replicaIndex(address, 9) !== null) return "replica";
+    if (replicaIndex(address) !== null) return "replica";
+    if (isOperatorAddress(address)) return "operator";
     return isClientAddress(address) ? "client" : null;
   },
   config: {
@@ -49,9 +70,17 @@ export const vrProtocol: Protocol<VrConfig> = {
       {
         flag: "replicas",
         field: "replicas",
-        description: "replicas in the configuration (2f+1; clients need it too)",
+        description: "replicas the cluster starts with (2f+1, epoch 0; clients need it too)",
         min: 1,
-        max: 9,
+        max: replicaSlotsMax,
+        clients: true,
+      },
+      {
+        flag: "spares",
+        field: "spares",
+        description: "idle replica slots started besides them, for reconfigurations to add",
+        min: 0,
+        max: replicaSlotsMax - 1,
         clients: true,
       },
       {
@@ -98,12 +127,13 @@ export const vrProtocol: Protocol<VrConfig> = {
     mutations: vrMutationNames,
     // Backups notice a silent primary after the timeout, and the view change takes about one more.
     failureDetectionMs: (config) => 2 * config.viewChangeTimeoutMs,
-    // The configuration names its replicas: every driver runs exactly these.
-    servers: (config) => config.replicas,
+    // The configuration names its replica slots: every driver starts exactly these (members and spares).
+    servers: (config) => config.replicas + config.spares,
   },
   actor(role, config) {
-    if (role !== "replica") throw new Error(`vr has no role "${role}" (roles: replica)`);
-    return createReplica(config) as ActorDefinition<unknown>;
+    if (role === "replica") return createReplica(config) as ActorDefinition<unknown>;
+    if (role === "operator") return createOperator(config) as ActorDefinition<unknown>;
+    throw new Error(`vr has no role "${role}" (roles: replica, operator)`);
   },
   client: (config) => createVrClient(config) as ReturnType<Protocol["client"]>,
   describeMessage: (message) => describeVrMessage(message as Parameters<typeof describeVrMessage>[0]),

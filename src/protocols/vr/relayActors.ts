@@ -2,7 +2,7 @@ import { assert } from "../../actors/assert.js";
 import type { LogEntry } from "../../kv/atMostOnce.js";
 import { type Address, isClientAddress } from "../../schemas/address.js";
 import type { ActorDefinition, Context, Message } from "./actor.js";
-import { replicaAddress } from "./state.js";
+import { replicaAddress } from "./members.js";
 
 // The benchmark's ceiling for VR: the path of a replicated operation
 // (client → primary → both backups → primary → client, answered on the first
@@ -57,6 +57,7 @@ export function createVrRelayBackup(): ActorDefinition<VrRelayBackupState> {
       state.acked += message.body.entries.length;
       ctx.send(message.from, {
         type: "PrepareOK",
+        epoch: 0,
         opNumber: message.body.firstOp + message.body.entries.length - 1,
       });
     },
@@ -91,7 +92,13 @@ function onPrimaryMessage(state: VrRelayPrimaryState, message: Message, ctx: Con
   state.waiting.set(op, entry);
   state.relayingByClient.set(client, body.seq);
   for (let i = 1; i < vrRelayServers; i++)
-    ctx.send(replicaAddress(i), { type: "Prepare", firstOp: op, entries: [entry], commitNumber: 0 });
+    ctx.send(replicaAddress(i), {
+      type: "Prepare",
+      epoch: 0,
+      firstOp: op,
+      entries: [entry],
+      commitNumber: 0,
+    });
 }
 
 function forget(state: VrRelayPrimaryState, op: number): RelayEntry | undefined {

@@ -1,18 +1,31 @@
-import { type App, emptyApp, type LogEntry } from "../../kv/atMostOnce.js";
+import { type App, emptyApp } from "../../kv/atMostOnce.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../../kv/transfer.js";
-import { type Address, serverAddress } from "../../schemas/address.js";
+import type { Address } from "../../schemas/address.js";
+import { replicaSlotsMax } from "../../schemas/limits.js";
 import type { Op } from "../../schemas/op.js";
-import { faultsTolerated, type VrConfig } from "./config.js";
+import { firstMembers, primaryOf } from "./members.js";
+import type { EpochStart, VrEntry } from "./messages.js";
 
 // A replica's state (the paper's Figure 2, with a bounded log): plain data,
 // cloned and hashed by the simulator and the model checker.
 
-export type Status = "normal" | "view-change" | "recovering";
+/**
+ * normal, view-change, recovering: the paper's, within the replica's epoch.
+ * transitioning: a member of a newer epoch fetching the state it starts
+ * with; removed: the epoch left this replica out, and it serves the new
+ * members' fetches until f'+1 of them say EpochStarted; spare: not a member
+ * (an idle slot, or a removed replica done serving), waiting for StartEpoch.
+ */
+export type Status = "normal" | "view-change" | "recovering" | "transitioning" | "removed" | "spare";
 
 /** A client request the primary queued while a Prepare is out. */
 export type Pending =
   | { type: "op"; client: Address; session: number; seq: number; op: Op }
-  | { type: "register"; client: Address; seq: number };
+  | { type: "register"; client: Address; seq: number }
+  /** An operator's reconfiguration: logged last, after which this epoch takes no request. */
+  | { type: "reconfig"; members: number[] }
+  /** An operator's CheckEpoch, answered once logged and committed in this epoch. */
+  | { type: "check"; client: Address; seq: number };
 
 /** A DoViewChange the new primary received (its own included). */
 export interface ViewChangeVote {
@@ -22,7 +35,7 @@ export interface ViewChangeVote {
   commitNumber: number;
   /** The sender's log after its commit-number. */
   after: number;
-  entries: LogEntry[];
+  entries: VrEntry[];
 }
 
 /**
@@ -34,7 +47,7 @@ export interface ViewChangeVote {
  */
 export interface Fetch {
   /** catchUp: a backup behind in its own view (appends directly); the others gather first. */
-  purpose: "catchUp" | "startView" | "recovery" | "newPrimary";
+  purpose: "catchUp" | "startView" | "recovery" | "newPrimary" | "epoch";
   source: number;
   /** The view whose log is fetched. */
   viewNum: number;
@@ -42,10 +55,10 @@ export interface Fetch {
   base: App | null;
   /** The op-number the gathered entries follow. */
   after: number;
-  entries: LogEntry[];
+  entries: VrEntry[];
   /** The source's commit-number, as last heard. */
   commitNumber: number;
-  /** newPrimary: done at this op-number; the others: when the source's primary has no more. */
+  /** newPrimary and epoch: done at this op-number; the others: when the source's primary has no more. */
   goal: number | null;
   incoming: IncomingTransfer | null;
   /** Ticks since the last answer: the request is sent again after one. */
@@ -54,7 +67,15 @@ export interface Fetch {
 
 export interface ReplicaState {
   readonly self: number;
-  readonly replicas: number;
+  /** Replica slots this replica asks when it recovers (the configuration's members and spares). */
+  readonly slots: number;
+  /** The configuration's number: 0 at the start, one more at each reconfiguration. */
+  epoch: number;
+  /** The epoch's replicas, ascending. */
+  members: number[];
+  epochStart: EpochStart;
+  /** Removed: the members of the epoch that said EpochStarted. */
+  epochStarted: number[];
   viewNum: number;
   status: Status;
   /** The latest view in which this replica's status was normal. */
@@ -62,7 +83,7 @@ export interface ReplicaState {
   opNumber: number;
   commitNumber: number;
   /** Entries logStart+1 … opNumber; those up to logStart are only in the application. */
-  log: LogEntry[];
+  log: VrEntry[];
   logStart: number;
   /** The application with every committed entry executed (app.applied === commitNumber once caught up). */
   app: App;
@@ -75,7 +96,7 @@ export interface ReplicaState {
   outgoing: OutgoingTransfer | null;
   /** Ticks before `outgoing` is dropped, unless a chunk of it is asked for again. */
   pinnedTicks: number;
-  /** Primary: the highest op-number each replica acknowledged in this view (its own included). */
+  /** Primary: the highest op-number each replica acknowledged in this view (its own included), by slot. */
   acked: number[];
   /** Primary: the Prepares out and not yet committed, oldest first: each one's last op-number and bytes. */
   prepared: { end: number; bytes: number }[];
@@ -87,49 +108,59 @@ export interface ReplicaState {
   /** New primary: the DoViewChanges for viewNum. */
   votes: ViewChangeVote[];
   fetch: Fetch | null;
-  /** Recovering: this attempt's nonce and who answered it (index, their view, whether they were recovering too). */
+  /**
+   * Recovering: this attempt's nonce and who answered it (index, their view,
+   * whether they were recovering too at some moment of the attempt, and in
+   * their latest answer, whether their log holds a reconfiguration they have
+   * not executed).
+   */
   nonce: number;
-  recoveryResponses: { from: number; viewNum: number; recovering: boolean }[];
+  recoveryResponses: {
+    from: number;
+    viewNum: number;
+    /** It answered "recovering" at some moment of this attempt. */
+    recovering: boolean;
+    /** Its latest answer was not "recovering". */
+    normalNow: boolean;
+    pending: boolean;
+  }[];
   /** Ticks left before the primary checks its sessions for expiry again. */
   expiryCheckIn: number;
 }
 
-export function replicaAddress(index: number): Address {
-  return serverAddress(index + 1);
-}
-
-/** The replica index of `address`, or null when it is not one of the configuration's. */
-export function replicaIndex(address: Address, replicas: number): number | null {
-  const match = /^server-([0-9]+)$/.exec(address);
-  if (match === null) return null;
-  const index = Number(match[1]) - 1;
-  return index >= 0 && index < replicas ? index : null;
-}
-
-export function primaryOf(viewNum: number, replicas: number): number {
-  return viewNum % replicas;
+/** The primary of the replica's view in its epoch (whatever its status). */
+export function viewPrimary(state: ReplicaState): number {
+  return primaryOf(state.viewNum, state.members);
 }
 
 export function isPrimary(state: ReplicaState): boolean {
-  return primaryOf(state.viewNum, state.replicas) === state.self;
+  return viewPrimary(state) === state.self;
 }
 
-export function quorum(config: Pick<VrConfig, "replicas">): number {
-  return faultsTolerated(config) + 1;
+export function isMember(state: ReplicaState, index: number = state.self): boolean {
+  return state.members.includes(index);
 }
 
 /** The entry at op-number `op` (held: logStart < op ≤ opNumber). */
-export function entryAt(state: ReplicaState, op: number): LogEntry {
+export function entryAt(state: ReplicaState, op: number): VrEntry {
   const entry = state.log[op - state.logStart - 1];
   if (entry === undefined) throw new Error(`no entry ${op} (log ${state.logStart + 1}..${state.opNumber})`);
   return entry;
 }
 
-/** A replica starts recovering: it has no disk, and cannot tell a first start from a restart. */
-export function initialReplica(self: number, replicas: number, nonce: number): ReplicaState {
+/**
+ * A replica starts recovering: it has no disk, and cannot tell a first start
+ * from a restart. It assumes epoch 0's group (the first `replicas` slots)
+ * until an answer names a later epoch.
+ */
+export function initialReplica(self: number, replicas: number, slots: number, nonce: number): ReplicaState {
   return {
     self,
-    replicas,
+    slots,
+    epoch: 0,
+    members: firstMembers(replicas),
+    epochStart: { op: 0, view: 0, oldMembers: [] },
+    epochStarted: [],
     viewNum: 0,
     status: "recovering",
     lastNormal: 0,
@@ -140,7 +171,7 @@ export function initialReplica(self: number, replicas: number, nonce: number): R
     app: emptyApp(),
     outgoing: null,
     pinnedTicks: 0,
-    acked: new Array<number>(replicas).fill(0),
+    acked: new Array<number>(replicaSlotsMax).fill(0),
     prepared: [],
     pending: [],
     silentTicks: 0,

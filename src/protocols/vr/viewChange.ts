@@ -1,20 +1,20 @@
 import { batchBytesMax } from "../../schemas/limits.js";
 import type { Context, Message } from "./actor.js";
-import { faultsTolerated } from "./config.js";
 import type { Env, Slice } from "./env.js";
 import { adoptFetched, startFetch } from "./fetch.js";
 import { entriesAfter, entrySize, executeCommitted } from "./log.js";
 import type { BodyOf } from "./messages.js";
 import { answerCommitted } from "./replies.js";
+import { primaryOf, quorumOf, replicaAddress } from "./members.js";
 import {
   entryAt,
+  isMember,
   isPrimary,
-  primaryOf,
-  quorum,
-  replicaAddress,
   type ReplicaState,
   type ViewChangeVote,
+  viewPrimary,
 } from "./state.js";
+import { toMembers, toReplica } from "./wire.js";
 
 // View change (the paper's §4.2). A replica that suspects the primary, or
 // hears of a later view, stops normal processing and sends StartViewChange;
@@ -24,6 +24,18 @@ import {
 // StartView. A replica adopts a view only with that view's log in hand: the
 // entries from StartView, or fetched from the new primary when its own
 // commit-number is too far behind (docs/VR.md: never the paper's truncation).
+// Only the members of the replica's epoch take part, and only those holding
+// its state (not recovering, not transitioning into it).
+
+/** Whether this replica takes part in its epoch's view changes. */
+function takesPart(state: ReplicaState): boolean {
+  return (state.status === "normal" || state.status === "view-change") && isMember(state);
+}
+
+/** StartViewChanges from others a replica needs before it votes: with its own, a quorum. */
+function othersNeeded(state: ReplicaState): number {
+  return quorumOf(state.members) - 1;
+}
 
 export function startViewChange(state: ReplicaState, viewNum: number, ctx: Context): void {
   state.viewNum = viewNum;
@@ -35,11 +47,7 @@ export function startViewChange(state: ReplicaState, viewNum: number, ctx: Conte
   state.prepared = [];
   state.silentTicks = 0;
   if (isPrimary(state)) state.votes.push(ownVote(state));
-  broadcast(state, { type: "StartViewChange" }, ctx);
-}
-
-function broadcast(state: ReplicaState, body: BodyOf<"StartViewChange">, ctx: Context): void {
-  for (let i = 0; i < state.replicas; i++) if (i !== state.self) ctx.send(replicaAddress(i), body);
+  toMembers(state, ctx, { type: "StartViewChange" });
 }
 
 function ownVote(state: ReplicaState): ViewChangeVote {
@@ -60,7 +68,7 @@ export function onStartViewChange(
   ctx: Context,
   env: Env,
 ): void {
-  if (state.status === "recovering" || message.viewNum < state.viewNum) return;
+  if (!takesPart(state) || !isMember(state, from) || message.viewNum < state.viewNum) return;
   if (message.viewNum > state.viewNum) startViewChange(state, message.viewNum, ctx);
   else if (state.status === "normal") {
     // A replica that missed this view's StartView: the primary tells it again.
@@ -69,14 +77,14 @@ export function onStartViewChange(
   }
   if (state.startViewChanges.includes(from)) return;
   state.startViewChanges.push(from);
-  if (state.startViewChanges.length === faultsTolerated(env.config)) sendDoViewChange(state, ctx, env);
+  if (state.startViewChanges.length === othersNeeded(state)) sendDoViewChange(state, ctx, env);
 }
 
 /** With f StartViewChanges for its view, a replica sends its DoViewChange (again on each tick until the view starts). */
 export function sendDoViewChange(state: ReplicaState, ctx: Context, env: Env): void {
   if (isPrimary(state)) return tallyVotes(state, ctx, env);
   const { from: _self, ...vote } = ownVote(state);
-  ctx.send(replicaAddress(primaryOf(state.viewNum, state.replicas)), { type: "DoViewChange", ...vote });
+  toReplica(state, ctx, viewPrimary(state), { type: "DoViewChange", ...vote });
 }
 
 export function onDoViewChange(
@@ -87,7 +95,7 @@ export function onDoViewChange(
   ctx: Context,
   env: Env,
 ): void {
-  if (state.status === "recovering" || message.viewNum < state.viewNum) return;
+  if (!takesPart(state) || !isMember(state, from) || message.viewNum < state.viewNum) return;
   if (message.viewNum > state.viewNum) startViewChange(state, message.viewNum, ctx);
   if (!isPrimary(state)) return;
   if (state.status === "normal") return sendStartView(state, from, body.commitNumber, ctx);
@@ -100,7 +108,7 @@ export function onDoViewChange(
 
 /** With f+1 votes (its own included) the new primary picks the log, fetches what it lacks, and starts the view. */
 function tallyVotes(state: ReplicaState, ctx: Context, env: Env): void {
-  if (state.votes.length < quorum(env.config) || state.fetch !== null) return;
+  if (state.votes.length < quorumOf(state.members) || state.fetch !== null) return;
   const best = env.decide.bestVote(state.votes);
   if (state.commitNumber < best.commitNumber)
     return startFetch(state, "newPrimary", best.from, best.commitNumber, ctx);
@@ -131,8 +139,9 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
     tail.length === 0
       ? []
       : [{ end: state.opNumber, bytes: tail.reduce((sum, entry) => sum + entrySize(entry), 0) }];
-  for (let i = 0; i < state.replicas; i++) if (i !== state.self) sendStartView(state, i, knownCommit, ctx);
-  executeCommitted(state, env.config, (entry, result) => answerCommitted(state, entry, result, ctx));
+  for (const member of state.members)
+    if (member !== state.self) sendStartView(state, member, knownCommit, ctx);
+  executeCommitted(state, ctx, env, (entry, result) => answerCommitted(state, entry, result, ctx));
 }
 
 /** The new primary says why the view is what it is (nobody else knows which log won). */
@@ -144,8 +153,9 @@ function announceView(state: ReplicaState, best: ViewChangeVote, ctx: Context): 
       viewNum: state.viewNum,
       primary: replicaAddress(state.self),
       backup: null,
-      replicas: Array.from({ length: state.replicas }, (_, i) => replicaAddress(i)),
+      replicas: state.members.map(replicaAddress),
       status: "normal",
+      epoch: state.epoch,
     },
     reason: `${voters} moved on from view ${best.lastNormal}; the log of ${replicaAddress(best.from)} (last normal view ${best.lastNormal}, op ${best.opNumber}) won, commit ${state.commitNumber}`,
   });
@@ -168,7 +178,7 @@ function becomeNormal(state: ReplicaState, ctx: Context): void {
  */
 export function sendStartView(state: ReplicaState, to: number, knownCommit: number, ctx: Context): void {
   const slice = startViewSlice(state, knownCommit);
-  ctx.send(replicaAddress(to), {
+  toReplica(state, ctx, to, {
     type: "StartView",
     opNumber: state.opNumber,
     commitNumber: state.commitNumber,
@@ -198,9 +208,9 @@ export function onStartView(
   ctx: Context,
   env: Env,
 ): void {
-  if (state.status === "recovering" || message.viewNum < state.viewNum) return;
+  if (!takesPart(state) || message.viewNum < state.viewNum) return;
   if (message.viewNum === state.viewNum && state.status === "normal") return;
-  if (from !== primaryOf(message.viewNum, state.replicas)) return;
+  if (from !== primaryOf(message.viewNum, state.members)) return;
   if (state.commitNumber > body.opNumber)
     return ctx.log.warn({ from: message.from }, "StartView behind this replica's commits: ignored");
   state.viewNum = message.viewNum;
@@ -226,10 +236,10 @@ export function onStartView(
 export function joinView(state: ReplicaState, commitNumber: number, ctx: Context, env: Env): void {
   becomeNormal(state, ctx);
   state.commitNumber = Math.max(state.commitNumber, Math.min(commitNumber, state.opNumber));
-  const primary = primaryOf(state.viewNum, state.replicas);
+  const primary = viewPrimary(state);
   if (primary === state.self) state.acked[state.self] = state.opNumber;
-  else ctx.send(replicaAddress(primary), { type: "PrepareOK", opNumber: state.opNumber });
-  executeCommitted(state, env.config, () => {});
+  else toReplica(state, ctx, primary, { type: "PrepareOK", opNumber: state.opNumber });
+  executeCommitted(state, ctx, env);
 }
 
 /** The fetch for a StartView is complete. */
@@ -249,6 +259,7 @@ export function onGetStartView(
   ctx: Context,
 ): void {
   if (state.status !== "normal" || !isPrimary(state) || message.viewNum >= state.viewNum) return;
+  if (!isMember(state, from)) return;
   sendStartView(state, from, body.commitNumber, ctx);
 }
 
@@ -256,11 +267,11 @@ export function onGetStartView(
 export function viewChangeTick(state: ReplicaState, ctx: Context, env: Env): void {
   state.silentTicks += 1;
   if (state.silentTicks * env.config.tickMs >= env.config.viewChangeTimeoutMs) {
-    if (state.startViewChanges.length >= faultsTolerated(env.config))
+    if (state.startViewChanges.length >= othersNeeded(state))
       return startViewChange(state, state.viewNum + 1, ctx);
     state.silentTicks = 0;
   }
   if (state.fetch !== null) return;
-  broadcast(state, { type: "StartViewChange" }, ctx);
-  if (state.startViewChanges.length >= faultsTolerated(env.config)) sendDoViewChange(state, ctx, env);
+  toMembers(state, ctx, { type: "StartViewChange" });
+  if (state.startViewChanges.length >= othersNeeded(state)) sendDoViewChange(state, ctx, env);
 }

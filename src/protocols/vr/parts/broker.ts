@@ -1,28 +1,33 @@
 import type { Address } from "../../../schemas/address.js";
+import { replicaSlotsMax } from "../../../schemas/limits.js";
 import type { BrokerSupport } from "../../brokerSupport.js";
-import type { VrConfig } from "../config.js";
+import { firstMembers, primaryOf, replicaAddress } from "../members.js";
 import { ViewReport } from "../messages.js";
-import { primaryOf, replicaAddress } from "../state.js";
 
-// Any replica answers GetView with its view and status (ViewReport); drivers
-// ask every replica and take the highest view.
+// Any replica answers GetView with its view, epoch, members and status
+// (ViewReport); drivers ask every replica slot (a reconfiguration may have
+// moved the group to slots the configuration did not start) and take the
+// highest epoch, then view.
 
-const replicasOf = (count: number): Address[] => Array.from({ length: count }, (_, i) => replicaAddress(i));
+const everySlot: Address[] = firstMembers(replicaSlotsMax).map(replicaAddress);
 
 export const vrBroker: BrokerSupport = {
   viewQuery: {
-    to: (config) => replicasOf((config as VrConfig).replicas),
+    to: () => everySlot,
     request: { type: "GetView" },
     viewOf(body) {
       const parsed = ViewReport.safeParse(body);
       if (!parsed.success) return null;
-      const { viewNum, replicas, status } = parsed.data;
+      const { viewNum, epoch, members, status } = parsed.data;
+      // A replica outside its epoch's group (removed, spare) knows the group but runs no view.
+      if (!["normal", "view-change", "recovering", "transitioning"].includes(status)) return null;
       return {
         viewNum,
-        primary: replicaAddress(primaryOf(viewNum, replicas)),
+        primary: replicaAddress(primaryOf(viewNum, members)),
         backup: null,
-        replicas: replicasOf(replicas),
+        replicas: members.map(replicaAddress),
         status,
+        epoch,
       };
     },
   },

@@ -44,26 +44,34 @@ function hostileToNodes(input: HostileInput): HostileMessage[] {
   return [
     hostile("prepare-from-a-ghost", ghostReplica, future, {
       type: "Prepare",
+      epoch: 0,
       firstOp: 1,
       entries: [entry],
       commitNumber: 1,
     }),
     hostile("prepare-of-a-future-view", real, future, {
       type: "Prepare",
+      epoch: 0,
       firstOp: 1,
       entries: [entry],
       commitNumber: 0,
     }),
     hostile("start-view-change-from-a-client", `client-garbage${random.int(1e6)}`, future, {
       type: "StartViewChange",
+      epoch: 0,
     }),
     hostile("recovery-response-never-asked", real, 0, {
       type: "RecoveryResponse",
+      epoch: 0,
       nonce: random.int(2 ** 32),
       recovering: false,
+      members: [0, 1, 2],
+      epochStart: { op: 0, view: 0, oldMembers: [] },
+      pending: false,
     }),
     hostile("new-state-never-asked", real, 0, {
       type: "NewState",
+      epoch: 0,
       upTo: 1,
       commitNumber: 1,
       complete: true,
@@ -81,17 +89,25 @@ function hostileToClient(input: HostileInput, client: Address): HostileMessage {
 
 function invalidBodies(marker: string): InvalidBody[] {
   return [
-    { kind: "prepare-empty", body: () => ({ type: "Prepare", firstOp: 1, entries: [], commitNumber: 0 }) },
+    {
+      kind: "prepare-empty",
+      body: () => ({ type: "Prepare", epoch: 0, firstOp: 1, entries: [], commitNumber: 0 }),
+    },
     {
       kind: "prepare-op-zero",
       body: () => ({
         type: "Prepare",
+        epoch: 0,
         firstOp: 0,
         entries: [{ type: "expire", beforeMs: 0, atMs: 0 }],
         commitNumber: 0,
       }),
     },
-    { kind: "nonce-negative", body: () => ({ type: "Recovery", nonce: -1 }) },
+    { kind: "nonce-negative", body: () => ({ type: "Recovery", epoch: 0, nonce: -1 }) },
+    {
+      kind: "reconfigure-to-nobody",
+      body: () => ({ type: "Reconfigure", seq: 1, epoch: 0, members: [] }),
+    },
     {
       kind: "request-bad-op",
       body: () => ({ type: "Request", session: 1, seq: 1, op: { f: "drop", key: marker } }),

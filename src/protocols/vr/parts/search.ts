@@ -2,14 +2,17 @@ import type { Address } from "../../../schemas/address.js";
 import type { SearchSupport } from "../../searchSupport.js";
 import type { VrClientState } from "../client.js";
 import type { VrConfig } from "../config.js";
-import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
+import { replicaAddress } from "../members.js";
+import type { OperatorState } from "../operator.js";
+import { isPrimary, type ReplicaState, viewPrimary } from "../state.js";
 import {
   assertKnownPartShapes,
   assertKnownShape,
+  cloneOperatorState,
   cloneReplicaState,
   cloneVrClientState,
 } from "../search/clone.js";
-import { hashReplicaState, hashVrClientState, hashVrTimer } from "../search/hash.js";
+import { hashOperatorState, hashReplicaState, hashVrClientState, hashVrTimer } from "../search/hash.js";
 import { plantedBugCatches } from "../search/mutants.js";
 import { resolveStandIn } from "../search/predicates.js";
 import { scenarios } from "../search/scenarios.js";
@@ -23,10 +26,13 @@ import { scenarios } from "../search/scenarios.js";
  */
 function replicaTickIsFair(replica: ReplicaState, stateOf: (address: Address) => unknown): boolean {
   if (replica.status !== "normal" || isPrimary(replica) || replica.fetch !== null) return true;
-  const primary = stateOf(
-    replicaAddress(primaryOf(replica.viewNum, replica.replicas)),
-  ) as ReplicaState | null;
-  return primary === null || primary.status !== "normal" || primary.viewNum !== replica.viewNum;
+  const primary = stateOf(replicaAddress(viewPrimary(replica))) as ReplicaState | null;
+  return (
+    primary === null ||
+    primary.status !== "normal" ||
+    primary.epoch !== replica.epoch ||
+    primary.viewNum !== replica.viewNum
+  );
 }
 
 export const vrSearch: SearchSupport<VrConfig> = {
@@ -36,15 +42,20 @@ export const vrSearch: SearchSupport<VrConfig> = {
   clone: (role, state) =>
     role === "replica"
       ? cloneReplicaState(state as ReplicaState)
-      : cloneVrClientState(state as VrClientState),
+      : role === "operator"
+        ? cloneOperatorState(state as OperatorState)
+        : cloneVrClientState(state as VrClientState),
   hash(h, role, state) {
     if (role === "replica") hashReplicaState(h, state as ReplicaState);
+    else if (role === "operator") hashOperatorState(h, state as OperatorState);
     else hashVrClientState(h, state as VrClientState);
   },
   hashTimer: hashVrTimer,
   checkShape(role, state) {
     assertKnownPartShapes();
-    assertKnownShape(role === "replica" ? "ReplicaState" : "VrClientState", state as object);
+    const shape =
+      role === "replica" ? "ReplicaState" : role === "operator" ? "OperatorState" : "VrClientState";
+    assertKnownShape(shape, state as object);
   },
   invoked: (client) => (client as VrClientState).seq,
   timerIsFair: (_address, role, state, stateOf) =>

@@ -1,6 +1,7 @@
 import { copyApp, emptyApp, type App } from "../../../kv/atMostOnce.js";
 import type { IncomingTransfer, OutgoingTransfer } from "../../../kv/transfer.js";
 import type { VrClientState } from "../client.js";
+import type { OperatorState } from "../operator.js";
 import type { Fetch, ReplicaState } from "../state.js";
 import { assertFields } from "../../../search/shape.js";
 export { UnknownShapeError } from "../../../search/shape.js";
@@ -28,7 +29,12 @@ export function cloneApp(app: App): App {
 export function cloneReplicaState(state: ReplicaState): ReplicaState {
   return {
     self: state.self,
-    replicas: state.replicas,
+    slots: state.slots,
+    epoch: state.epoch,
+    // Replaced, never changed in place: shared.
+    members: state.members,
+    epochStart: state.epochStart,
+    epochStarted: state.epochStarted.slice(),
     viewNum: state.viewNum,
     status: state.status,
     lastNormal: state.lastNormal,
@@ -74,13 +80,21 @@ function cloneIncoming(incoming: IncomingTransfer): IncomingTransfer {
 /** The client's `current` is replaced, never mutated: shared. */
 export function cloneVrClientState(state: VrClientState): VrClientState {
   return {
+    epoch: state.epoch,
+    members: state.members,
     viewNum: state.viewNum,
     seq: state.seq,
     current: state.current,
     session: state.session,
     sessionHeardMs: state.sessionHeardMs,
     heard: state.heard,
+    retries: state.retries,
   };
+}
+
+/** The operator's `current` is changed in place (its phase): copied; its member lists are replaced: shared. */
+export function cloneOperatorState(state: OperatorState): OperatorState {
+  return { ...state, current: state.current === null ? null : { ...state.current } };
 }
 
 // ---------------------------------------------------------------- shape guards
@@ -89,7 +103,11 @@ export function cloneVrClientState(state: VrClientState): VrClientState {
 export const knownFields = {
   ReplicaState: [
     "self",
-    "replicas",
+    "slots",
+    "epoch",
+    "members",
+    "epochStart",
+    "epochStarted",
     "viewNum",
     "status",
     "lastNormal",
@@ -111,7 +129,18 @@ export const knownFields = {
     "recoveryResponses",
     "expiryCheckIn",
   ],
-  VrClientState: ["viewNum", "seq", "current", "session", "sessionHeardMs", "heard"],
+  VrClientState: [
+    "epoch",
+    "members",
+    "viewNum",
+    "seq",
+    "current",
+    "session",
+    "sessionHeardMs",
+    "heard",
+    "retries",
+  ],
+  OperatorState: ["epoch", "members", "viewNum", "seq", "current", "done", "idleTicks", "refused"],
   App: ["applied", "timeMs", "store", "lastByClient"],
   Fetch: [
     "purpose",

@@ -1,9 +1,9 @@
-import type { LogEntry } from "../../../kv/atMostOnce.js";
 import type { TimerBase } from "../../../schemas/envelope.js";
 import { type Hasher, hashOp } from "../../../search/hash.js";
 import { hashApp, hashIncoming, hashLogEntry, hashOutgoing } from "../../../search/appHash.js";
 import type { VrClientState } from "../client.js";
-import type { VrTimer } from "../messages.js";
+import type { VrEntry, VrTimer } from "../messages.js";
+import type { OperatorState } from "../operator.js";
 import type { Fetch, Pending, ReplicaState, ViewChangeVote } from "../state.js";
 
 // Canonical hashes of VR's actor states for the model checker's visited set
@@ -17,9 +17,34 @@ import type { Fetch, Pending, ReplicaState, ViewChangeVote } from "../state.js";
 
 const nullWord = 0x6e756c6c;
 
-function hashEntries(h: Hasher, entries: readonly (LogEntry | Pending)[]): void {
+/** A log entry or a queued request: the application's through hashLogEntry, VR's own here. */
+function hashEntry(h: Hasher, entry: VrEntry | Pending): void {
+  if (entry.type === "reconfig") {
+    h.str(entry.type);
+    if ("atMs" in entry) {
+      h.num(entry.atMs);
+      h.num(entry.epoch);
+      h.num(entry.startView);
+    }
+    return hashMembers(h, entry.members);
+  }
+  if (entry.type === "check") {
+    h.str(entry.type);
+    if ("atMs" in entry) h.num(entry.atMs);
+    h.str(entry.client);
+    return h.num(entry.seq);
+  }
+  hashLogEntry(h, entry);
+}
+
+function hashMembers(h: Hasher, members: readonly number[]): void {
+  h.num(members.length);
+  for (const member of members) h.num(member);
+}
+
+function hashEntries(h: Hasher, entries: readonly (VrEntry | Pending)[]): void {
   h.num(entries.length);
-  for (const entry of entries) hashLogEntry(h, entry);
+  for (const entry of entries) hashEntry(h, entry);
 }
 
 function hashFetch(h: Hasher, fetch: Fetch | null): void {
@@ -55,18 +80,25 @@ function indexMask(indexes: readonly number[]): number {
 /** One answer per replica (a newer one replaces it): hashed in replica order, whatever the arrival order. */
 function hashRecoveryResponses(h: Hasher, state: ReplicaState): void {
   h.num(state.recoveryResponses.length);
-  for (let from = 0; from < state.replicas; from++) {
+  for (let from = 0; from < state.acked.length; from++) {
     const response = state.recoveryResponses.find((candidate) => candidate.from === from);
     if (response === undefined) continue;
     h.num(from);
     h.num(response.viewNum);
     h.bool(response.recovering);
+    h.bool(response.normalNow);
+    h.bool(response.pending);
   }
 }
 
 export function hashReplicaState(h: Hasher, state: ReplicaState): void {
   h.num(state.self);
-  h.num(state.replicas);
+  h.num(state.slots);
+  h.num(state.epoch);
+  hashMembers(h, state.members);
+  h.pair(state.epochStart.op, state.epochStart.view);
+  hashMembers(h, state.epochStart.oldMembers);
+  h.word(indexMask(state.epochStarted));
   h.num(state.viewNum);
   h.str(state.status);
   h.num(state.lastNormal);
@@ -93,6 +125,9 @@ export function hashReplicaState(h: Hasher, state: ReplicaState): void {
 }
 
 export function hashVrClientState(h: Hasher, state: VrClientState): void {
+  h.num(state.epoch);
+  hashMembers(h, state.members);
+  h.num(state.retries);
   h.num(state.viewNum);
   h.num(state.seq);
   if (state.current === null) h.word(0x69646c65);
@@ -103,6 +138,22 @@ export function hashVrClientState(h: Hasher, state: VrClientState): void {
   h.num(state.session ?? -1);
   h.num(state.sessionHeardMs);
   h.bool(state.heard);
+}
+
+export function hashOperatorState(h: Hasher, state: OperatorState): void {
+  h.num(state.epoch);
+  hashMembers(h, state.members);
+  h.num(state.viewNum);
+  h.num(state.seq);
+  if (state.current === null) h.word(nullWord);
+  else {
+    hashMembers(h, state.current.members);
+    h.num(state.current.from);
+    h.str(state.current.phase);
+  }
+  h.num(state.done);
+  h.num(state.idleTicks);
+  h.str(state.refused ?? "");
 }
 
 export function hashVrTimer(h: Hasher, base: TimerBase): void {

@@ -5,7 +5,8 @@ export { allClientsDone, and, clientBusy, clientCompleted, not } from "../../../
 import { clientCompleted } from "../../../search/predicates.js";
 import { hasMessage, type SearchState } from "../../../search/state.js";
 import type { VrClientState } from "../client.js";
-import { isPrimary, primaryOf, replicaAddress, type ReplicaState } from "../state.js";
+import { primaryOf, replicaAddress } from "../members.js";
+import { isPrimary, type ReplicaState } from "../state.js";
 
 // Goals and prunes VR's scenarios are built from (DSLabs' StatePredicates).
 // Replicas are named by index (server-1 is index 0), as the protocol does:
@@ -41,10 +42,14 @@ export function resolveStandIn(name: string, stateOf: (address: Address) => unkn
   let latest: ReplicaState | null = null;
   for (let index = 0; index < 9; index++) {
     const replica = stateOf(replicaAddress(index)) as ReplicaState | null;
-    if (replica !== null && replica.status === "normal" && replica.viewNum >= (latest?.viewNum ?? 0))
-      latest = replica;
+    if (replica === null || replica.status !== "normal") continue;
+    const later =
+      latest === null ||
+      replica.epoch > latest.epoch ||
+      (replica.epoch === latest.epoch && replica.viewNum >= latest.viewNum);
+    if (later) latest = replica;
   }
-  return latest === null ? name : replicaAddress(primaryOf(latest.viewNum, latest.replicas));
+  return latest === null ? name : replicaAddress(primaryOf(latest.viewNum, latest.members));
 }
 
 /** Some replica is in a view above `viewNumMax`. */
@@ -72,7 +77,7 @@ export function allNormalIn(viewNum: number | null): NamedPredicate {
       const first = replicas[0];
       if (first === null || first === undefined) return false;
       const expected = viewNum ?? first.viewNum;
-      const primary = replicas[primaryOf(expected, replicas.length)];
+      const primary = replicas[primaryOf(expected, first.members)];
       return replicas.every(
         (replica) =>
           replica !== null &&
@@ -154,7 +159,7 @@ export function entryOf(index: number, op: number, client: Address): NamedPredic
       const replica = replicaOf(world, state, index);
       if (replica === null || op <= replica.logStart || op > replica.opNumber) return false;
       const entry = replica.log[op - replica.logStart - 1]!;
-      return entry.type !== "expire" && entry.client === client;
+      return (entry.type === "op" || entry.type === "register") && entry.client === client;
     },
   };
 }
@@ -242,7 +247,7 @@ export function caughtUp(index: number, appliedMin: number): NamedPredicate {
     test: (world, state) => {
       const replica = replicaOf(world, state, index);
       if (replica === null || replica.status !== "normal" || replica.app.applied < appliedMin) return false;
-      const primary = replicaOf(world, state, primaryOf(replica.viewNum, replica.replicas));
+      const primary = replicaOf(world, state, primaryOf(replica.viewNum, replica.members));
       return (
         primary !== null && primary.viewNum === replica.viewNum && replica.app.applied >= primary.commitNumber
       );
