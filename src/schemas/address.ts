@@ -25,3 +25,15 @@ export function isServerAddress(address: string): boolean {
 export function isClientAddress(address: string): boolean {
   return address.startsWith("client-");
 }
+
+/**
+ * The operator's client addresses (whoever runs the cluster: faults, status,
+ * reconfigurations). In a secure cluster only the operator's broker user may
+ * send as them (src/security/principal.ts).
+ */
+export const operatorClientPrefix = "client-operator-";
+
+/** An address only the operator speaks as: its clients, and the simulated operator node (`operator`). */
+export function isOperatorAddress(address: string): boolean {
+  return address === "operator" || address.startsWith(operatorClientPrefix);
+}

@@ -9,7 +9,7 @@
 // the principal from it, never from the `from` a sender wrote.
 import { nanoid } from "nanoid";
 import { z } from "zod";
-import type { Address } from "../schemas/address.js";
+import { type Address, operatorClientPrefix } from "../schemas/address.js";
 
 /** A client user's name: it becomes part of its client addresses (`client-<name>-<id>`), so no `-`. */
 export const clientNamePattern = /^[a-z0-9_]{1,32}$/;
@@ -64,7 +64,7 @@ export function clientAddressPrefix(principal: Principal | null): string {
   if (principal === null) return "client-";
   switch (principal.kind) {
     case "operator":
-      return "client-operator-";
+      return operatorClientPrefix;
     case "client":
       return `client-${principal.name}-`;
     case "node":

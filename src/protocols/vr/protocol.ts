@@ -16,7 +16,7 @@ import { vrSearch } from "./parts/search.js";
 import { vrSim } from "./parts/sim.js";
 import { replicaAddress, replicaIndex } from "./members.js";
 import { createOperator } from "./operator.js";
-import { createReplica, isOperatorAddress } from "./replica.js";
+import { createReplica } from "./replica.js";
 
 // Viewstamped Replication (Liskov & Cowling 2012; docs/VR.md): the drivers'
 // entry to it. Nothing else in this folder is imported from outside it.
@@ -60,7 +60,7 @@ export const vrProtocol: Protocol<VrConfig> = {
   },
   roleOf(address) {
     if (replicaIndex(address) !== null) return "replica";
-    if (isOperatorAddress(address)) return "operator";
+    if (address === operatorAddress) return "operator";
     return isClientAddress(address) ? "client" : null;
   },
   config: {

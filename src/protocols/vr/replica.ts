@@ -22,6 +22,7 @@ import { onCheckEpoch, onReconfigure } from "./reconfigure.js";
 import { finishRecovery, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from "./recovery.js";
 import { reportView } from "./replies.js";
 import { initialReplica, isPrimary, type ReplicaState } from "./state.js";
+import { isOperatorAddress } from "../../schemas/address.js";
 import { isReplicaMessage, toReplica } from "./wire.js";
 import {
   finishStartViewFetch,
@@ -148,11 +149,6 @@ function onReplicaMessage(
     default:
       return assertNever(body, "replica message");
   }
-}
-
-/** The operator role's addresses (src/protocols/vr/operator.ts): `operator` and `operator-…`. */
-export function isOperatorAddress(address: string): boolean {
-  return address === "operator" || address.startsWith("operator-");
 }
 
 /** A fetch is complete: what happens next depends on what it was for. */
