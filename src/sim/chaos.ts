@@ -32,6 +32,8 @@ export interface ChaosOptions {
   config?: ProtocolConfigBase;
   /** Keep this many trace lines for the report (0: none). */
   traceLinesMax?: number;
+  /** Called with the simulator once the run ends (tests read final states and message counts). */
+  inspect?: (sim: Simulator) => void;
 }
 
 export type FaultKind = "net" | "partition" | "cut" | "heal" | "crash" | "restart" | "join";
@@ -131,6 +133,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     const verdict = checkHistory(sim.history.events(), { budgetMs: 20_000 });
     if (verdict.result !== "ok") violation = `history ${formatCheckResult(verdict)}`;
   }
+  options.inspect?.(sim);
   const waitMaxMs = Math.max(sim.outstandingWaitMaxMs(), sim.stats.opWaitMaxMs);
   return {
     seed,

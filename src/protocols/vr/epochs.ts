@@ -180,7 +180,7 @@ export function onEpochStarted(
 
 /** A removed replica is done: it takes no more part (the broker's host stops its process). */
 export function retire(state: ReplicaState, ctx: Context): void {
-  state.status = "spare";
+  state.status = "retired";
   state.outgoing = null;
   ctx.emit({
     type: "retired",

@@ -93,7 +93,7 @@ export const ViewReport = z.object({
   viewNum: OpNumber,
   epoch: Epoch,
   members: Members,
-  status: z.enum(["normal", "view-change", "recovering", "transitioning", "removed", "spare"]),
+  status: z.enum(["normal", "view-change", "recovering", "transitioning", "removed", "retired", "spare"]),
   opNumber: OpNumber,
   commitNumber: OpNumber,
 });

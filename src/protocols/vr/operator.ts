@@ -73,7 +73,7 @@ function nextReconfiguration(
   return randomReconfiguration(state.members, slotsOf(config), ctx);
 }
 
-/** Add a spare, remove a member, or replace one: groups of 3 to 5. */
+/** Add a spare, remove a member, replace one, or replace them all by three spares: groups of 3 to 5. */
 export function randomReconfiguration(
   members: readonly number[],
   slots: number,
@@ -91,6 +91,8 @@ export function randomReconfiguration(
     const out = pick(members);
     moves.push(() => [...members.filter((member) => member !== out), pick(spares)]);
   }
+  // Every old replica removed at once: the new ones can only fetch from replicas on their way out.
+  if (spares.length >= 3) moves.push(() => spares.slice(0, 3));
   if (moves.length === 0) return null;
   return { members: pick(moves)().sort((a, b) => a - b) };
 }

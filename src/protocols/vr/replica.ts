@@ -69,6 +69,9 @@ export function createReplica(config: VrConfig): ActorDefinition<ReplicaState> {
 
 function onMessage(state: ReplicaState, message: Message, ctx: Context, env: Env): void {
   const body = message.body;
+  // A retired replica takes no part (its host stops it): only a later epoch naming it brings it back.
+  if (state.status === "retired" && body.type !== "StartEpoch")
+    return ctx.log.debug({ from: message.from, type: body.type }, "retired: ignored");
   if (body.type === "Request" || body.type === "RegisterClient")
     return onClientRequest(state, body, message, ctx, env);
   if (body.type === "GetView") return reportView(state, message.from, ctx);
@@ -177,7 +180,7 @@ function onTick(state: ReplicaState, ctx: Context, env: Env): void {
   if (state.status === "recovering") return recoveryTick(state, ctx, env);
   if (state.status === "view-change") return viewChangeTick(state, ctx, env);
   if (state.status === "removed") return removedTick(state, ctx);
-  if (state.status === "transitioning" || state.status === "spare") return;
+  if (state.status === "transitioning" || state.status === "spare" || state.status === "retired") return;
   if (isPrimary(state)) return primaryTick(state, ctx, env);
   state.silentTicks += 1;
   if (state.silentTicks * env.config.tickMs >= env.config.viewChangeTimeoutMs)

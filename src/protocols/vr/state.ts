@@ -13,10 +13,19 @@ import type { EpochStart, VrEntry } from "./messages.js";
  * normal, view-change, recovering: the paper's, within the replica's epoch.
  * transitioning: a member of a newer epoch fetching the state it starts
  * with; removed: the epoch left this replica out, and it serves the new
- * members' fetches until f'+1 of them say EpochStarted; spare: not a member
- * (an idle slot, or a removed replica done serving), waiting for StartEpoch.
+ * members' fetches until f'+1 of them say EpochStarted; retired: a removed
+ * replica done serving, which takes no more part (its host stops it; in the
+ * simulator it hears only a later StartEpoch that names it again); spare:
+ * not a member (an idle slot), waiting for StartEpoch.
  */
-export type Status = "normal" | "view-change" | "recovering" | "transitioning" | "removed" | "spare";
+export type Status =
+  | "normal"
+  | "view-change"
+  | "recovering"
+  | "transitioning"
+  | "removed"
+  | "retired"
+  | "spare";
 
 /** A client request the primary queued while a Prepare is out. */
 export type Pending =

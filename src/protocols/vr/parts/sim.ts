@@ -47,7 +47,7 @@ class VrFaultModel implements SimFaultModel {
       const state = states[member]?.state ?? null;
       if (state === null || state.status === "recovering") return true;
       if (!strict) return false;
-      return state.epoch < epoch || state.status === "transitioning" || state.status === "spare";
+      return state.epoch < epoch || !["normal", "view-change", "removed"].includes(state.status);
     });
   }
 
