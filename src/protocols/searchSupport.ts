@@ -18,6 +18,12 @@ export interface PlantedBugCatch {
   invariant: string;
   /** What the counterexample shows, in one line. */
   shows: string;
+  /**
+   * Set when the search cannot settle it and the simulator catches it instead
+   * (its test named here): why, in one line. The search scenario still shows
+   * the correct protocol does what the bug breaks.
+   */
+  simulatorOnly?: { test: string; why: string };
 }
 
 /** One node's step, as the protocol's step rules see it. */

@@ -26,7 +26,14 @@ describe("VR's planted bugs are caught", () => {
     for (const scenario of vrProtocol.search.scenarios) expect(table).toContain(scenario.name);
   });
 
-  for (const entry of plantedBugCatches) {
+  it("a planted bug the search cannot settle is caught by the simulator test it names", () => {
+    for (const entry of plantedBugCatches.filter((candidate) => candidate.simulatorOnly !== undefined)) {
+      const test = readFileSync(new URL(`../../${entry.simulatorOnly!.test}`, import.meta.url), "utf8");
+      expect(test).toContain(`"${entry.mutant}"`);
+    }
+  });
+
+  for (const entry of plantedBugCatches.filter((candidate) => candidate.simulatorOnly === undefined)) {
     it(`${entry.mutant} by ${entry.scenario}: ${entry.shows}`, () => {
       const scenario = findScenario(vrProtocol, entry.scenario)!;
       // Time bounds stretched for loaded machines: the run stops at the bug, so it costs nothing when fast.

@@ -5,7 +5,7 @@ import { executeCommitted } from "./log.js";
 import { describeMembers, quorumOf, replicaAddress } from "./members.js";
 import type { BodyOf, EpochStart, ReconfigEntry } from "./messages.js";
 import { isMember, isPrimary, type ReplicaState, viewPrimary } from "./state.js";
-import { toReplica } from "./wire.js";
+import { toMembers, toReplica } from "./wire.js";
 
 // Epochs (VR Revisited §7; docs/VR.md, "Reconfiguration"). A reconfiguration
 // is a log entry: when a replica executes it, the replica moves to the new
@@ -30,6 +30,8 @@ export function epochCommitted(
   if (entry.epoch <= state.epoch) return;
   const announces = state.status === "normal" && isPrimary(state);
   const old = state.members;
+  // The old group hears the commit at once, in the old view (they execute the entry and move on).
+  if (announces) toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
   adoptEpoch(state, entry.epoch, entry.members, { op, view: entry.startView, oldMembers: old });
   if (announces)
     sendStartEpoch(
@@ -101,7 +103,9 @@ function removedBy(state: ReplicaState): number[] {
 function becomeRemoved(state: ReplicaState, ctx: Context, env: Env): void {
   state.status = "removed";
   ctx.emit({ type: "roleChanged", role: "idle", viewNum: state.viewNum });
-  if (env.decide.retiresAtOnce(state)) retire(state, ctx);
+  if (env.decide.retiresAtOnce(state)) return retire(state, ctx);
+  // The members that already run the epoch answer EpochStarted (theirs may have come before this).
+  sendStartEpoch(state, ctx, state.members);
 }
 
 export function sendStartEpoch(state: ReplicaState, ctx: Context, to: readonly number[]): void {

@@ -122,7 +122,7 @@ function onMessage(state: OperatorState, message: Message, ctx: Context): void {
     case "EpochRunning":
       return onEpochRunning(state, body, message);
     case "NotPrimary":
-      return onNotPrimary(state, body, message);
+      return onNotPrimary(state, body, message, ctx);
     default:
       return ctx.log.debug({ from: message.from, type: body.type }, "the operator ignores this message type");
   }
@@ -154,14 +154,23 @@ function onEpochRunning(state: OperatorState, body: BodyOf<"EpochRunning">, mess
 }
 
 /** Where the group is: a later epoch (the reconfiguration may be done: then it checks), or a later view. */
-function onNotPrimary(state: OperatorState, body: BodyOf<"NotPrimary">, message: Message): void {
+function onNotPrimary(
+  state: OperatorState,
+  body: BodyOf<"NotPrimary">,
+  message: Message,
+  ctx: Context,
+): void {
   const later = body.epoch > state.epoch || (body.epoch === state.epoch && message.viewNum > state.viewNum);
   if (!later) return;
   state.epoch = body.epoch;
   state.members = [...body.members];
   state.viewNum = message.viewNum;
   const current = state.current;
-  if (current === null || current.phase !== "reconfigure" || body.epoch <= current.from) return;
-  if (body.epoch === current.from + 1 && sameMembers(body.members, current.members)) current.phase = "check";
-  else current.from = body.epoch; // another reconfiguration came first: ask again from the epoch it made
+  if (current === null) return;
+  if (current.phase === "reconfigure" && body.epoch > current.from) {
+    if (body.epoch === current.from + 1 && sameMembers(body.members, current.members))
+      current.phase = "check";
+    else current.from = body.epoch; // another reconfiguration came first: ask again from the epoch it made
+  }
+  ask(state, ctx); // the group moved: ask again at once, not a tick later
 }

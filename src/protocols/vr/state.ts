@@ -19,13 +19,7 @@ import type { EpochStart, VrEntry } from "./messages.js";
  * not a member (an idle slot), waiting for StartEpoch.
  */
 export type Status =
-  | "normal"
-  | "view-change"
-  | "recovering"
-  | "transitioning"
-  | "removed"
-  | "retired"
-  | "spare";
+  "normal" | "view-change" | "recovering" | "transitioning" | "removed" | "retired" | "spare";
 
 /** A client request the primary queued while a Prepare is out. */
 export type Pending =

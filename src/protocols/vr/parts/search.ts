@@ -58,7 +58,11 @@ export const vrSearch: SearchSupport<VrConfig> = {
     assertKnownShape(shape, state as object);
   },
   invoked: (client) => (client as VrClientState).seq,
+  // The operator's tick starts its next reconfiguration; with synchronous timing nothing it sent is
+  // lost, and it asks again as soon as it hears the group moved, so its resends wait for loss.
   timerIsFair: (_address, role, state, stateOf) =>
-    role !== "replica" || replicaTickIsFair(state as ReplicaState, stateOf),
+    role === "replica"
+      ? replicaTickIsFair(state as ReplicaState, stateOf)
+      : role !== "operator" || (state as OperatorState).current === null,
   standIn: resolveStandIn,
 };

@@ -45,4 +45,28 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
     shows:
       "a backup behind truncates its log on view 3's Commit, then its short log wins view 4: an acknowledged put is lost",
   },
+  {
+    mutant: "newMemberServesUnfetched",
+    scenario: "vr-reconf-grow",
+    invariant: "committedAgree",
+    shows: "server-4 runs epoch 1 without fetching the state: it executes the next entry into an empty store",
+  },
+  {
+    mutant: "oldPrimaryTakesRequestsAfterReconf",
+    scenario: "vr-reconf-replace",
+    invariant: "committedAgree",
+    shows:
+      "the old primary logs a request after the reconfiguration (Prepares pipelined): the old group commits it at the op-number where epoch 1 commits another entry",
+  },
+  {
+    mutant: "removedStopsEarly",
+    scenario: "vr-epoch-removed-serve",
+    invariant: "liveness",
+    shows:
+      "server-1 and server-2 stop as soon as they are removed; with server-3 cut off, server-4 and server-5 never get the state and epoch 1 never runs",
+    simulatorOnly: {
+      test: "test/sim/vrReconfig.test.ts",
+      why: "the search finds epoch 1 running on the correct protocol, but cannot exhaust the stuck runs' states within its bounds to call them stuck; the simulator's chaos sees the clients never finish",
+    },
+  },
 ];

@@ -1,5 +1,6 @@
 import { noFaults, type Scenario } from "../../../search/scenario.js";
 import { directedScenarios } from "./directedScenarios.js";
+import { reconfigurationScenarios } from "./epochScenarios.js";
 import {
   append,
   crashes,
@@ -325,4 +326,5 @@ export const scenarios: readonly Scenario[] = [
   recovery,
   randomDeep,
   ...directedScenarios,
+  ...reconfigurationScenarios,
 ];
