@@ -23,13 +23,14 @@ import {
 } from "../schemas/clusterEvents.js";
 import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
-import { parseJsonWith } from "../schemas/parse.js";
+import { parseJsonWith, parseWith } from "../schemas/parse.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
 import { HostSender } from "./hostSender.js";
 import { RateBudget } from "./rateBudget.js";
+import { decodeWireContent } from "./wireBatch.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "./faults.js";
 import { actorQueueOptions, type ClusterNames, controlQueueOptions } from "./topology.js";
 
@@ -55,11 +56,6 @@ export interface ActorHostOptions<State> {
   onActorEvent?: (event: ActorEvent) => void;
   /** A handler threw (a broken invariant): the cell has stopped the actor and logged it; the process should stop. */
   onFatal: (error: Error) => void;
-}
-
-/** Why an incoming message was refused, for the log, the header and the `rejected` event. */
-class RejectedInput extends Error {
-  override readonly name = "RejectedInput";
 }
 
 export class ActorHost<State> implements Attachment {
@@ -247,43 +243,76 @@ export class ActorHost<State> implements Attachment {
       return;
     }
     if (this.stopped) return;
-    let envelope: Envelope;
-    try {
-      envelope = this.validateEnvelope(message);
-    } catch (error) {
-      if (!(error instanceof RejectedInput)) throw error;
-      this.reject(channel, message, "actor", error.message);
+    const envelopes = this.validateDelivery(message);
+    if (envelopes.length === 0) {
+      safely(() => channel.ack(message)); // all of it refused (and reported)
       return;
     }
     if (!this.cell.isUp) {
-      // A crashed process receives nothing: dead-lettered into `<c>.lost`.
-      this.counters.refused += 1;
+      // A crashed process receives nothing: dead-lettered into `<c>.lost` (a batch whole).
+      this.counters.refused += envelopes.length;
       safely(() => channel.nack(message, false, false));
       return;
     }
-    this.counters.messagesIn += 1;
-    if (this.log.isLevelEnabled("debug"))
-      this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
     safely(() => channel.ack(message));
-    this.cell.deliver(envelope);
-    this.publishAgreement();
+    for (const envelope of envelopes) {
+      if (this.stopped) return;
+      this.counters.messagesIn += 1;
+      if (this.log.isLevelEnabled("debug"))
+        this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
+      this.cell.deliver(envelope);
+      this.publishAgreement();
+    }
   }
 
-  private validateEnvelope(message: ConsumeMessage): Envelope {
+  /**
+   * The envelopes a delivery carries that pass every check; the others are
+   * refused one by one (a wire batch, src/broker/wireBatch.ts: a bad
+   * envelope costs only itself), or the whole delivery when it is oversized,
+   * not JSON or a malformed batch.
+   */
+  private validateDelivery(message: ConsumeMessage): Envelope[] {
     const bytes = message.content.length;
-    if (bytes > messageBytesMax)
-      throw new RejectedInput(`oversized: ${bytes} bytes (limit ${messageBytesMax})`);
-    const parsed = parseJsonWith(this.options.protocol.envelope, message.content.toString("utf8"));
-    if (!parsed.ok) throw new RejectedInput(parsed.error);
-    if (parsed.value.to !== this.address) {
-      throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);
+    if (bytes > messageBytesMax) {
+      this.reportRejected(message.content, "actor", `oversized: ${bytes} bytes (limit ${messageBytesMax})`);
+      return [];
     }
+    const decoded = decodeWireContent(message.content.toString("utf8"));
+    if (decoded.kind === "invalid") {
+      this.reportRejected(message.content, "actor", decoded.reason);
+      return [];
+    }
+    const user = message.properties.userId as string | undefined;
+    if (decoded.kind === "one") {
+      const envelope = this.validateEnvelope(decoded.data, user, () => message.content);
+      return envelope === null ? [] : [envelope];
+    }
+    const envelopes: Envelope[] = [];
+    for (const item of decoded.items) {
+      const envelope = this.validateEnvelope(item, user, () => Buffer.from(JSON.stringify(item)));
+      if (envelope !== null) envelopes.push(envelope);
+    }
+    return envelopes;
+  }
+
+  /** One envelope checked as if it came alone; null (reported, with `content` kept in `<c>.rejected`) when refused. */
+  private validateEnvelope(data: unknown, user: string | undefined, content: () => Buffer): Envelope | null {
+    const refusal = this.envelopeRefusal(data, user);
+    if (typeof refusal !== "string") return refusal;
+    this.reportRejected(content(), "actor", refusal);
+    return null;
+  }
+
+  /** The envelope, or why it is refused. */
+  private envelopeRefusal(data: unknown, user: string | undefined): Envelope | string {
+    const parsed = parseWith(this.options.protocol.envelope, data);
+    if (!parsed.ok) return parsed.error;
+    if (parsed.value.to !== this.address) return `addressed to ${parsed.value.to}, not to ${this.address}`;
     if (this.principal !== null) {
       // A secure cluster: the broker's user_id says who sent it, not the `from` the sender wrote.
-      const user = message.properties.userId as string | undefined;
       const sender = principalOf(this.names.cluster, user);
       const refusal = senderRefusal(this.names.cluster, sender, user, parsed.value.from);
-      if (refusal !== null) throw new RejectedInput(`forged sender: ${refusal}`);
+      if (refusal !== null) return `forged sender: ${refusal}`;
     }
     return parsed.value;
   }
@@ -353,16 +382,10 @@ export class ActorHost<State> implements Attachment {
     this.publishEvent({ type: "fault", command, effect });
   }
 
-  /** Invalid input: logged with its reason, kept in `<c>.rejected`, counted; no state changes. */
-  private reject(
-    channel: Channel,
-    message: ConsumeMessage,
-    source: "actor" | "control",
-    reason: string,
-  ): void {
+  /** Invalid input: logged with its reason, kept in `<c>.rejected`, counted; no state changes. The caller acks. */
+  private reportRejected(content: Buffer, source: "actor" | "control", reason: string): void {
     this.counters.rejected += 1;
-    const bytes = message.content.length;
-    if (source === "actor") safely(() => channel.ack(message));
+    const bytes = content.length;
     if (!this.rejectReports.take(performance.now())) return; // a flood: counted only
     this.log.warn({ reason, bytes, source }, "invalid message rejected");
     if (this.isClientUser()) return; // a client user may not write `<c>.rejected` nor events
@@ -370,7 +393,7 @@ export class ActorHost<State> implements Attachment {
     this.connection.publish(
       this.names.rejected,
       "",
-      truncated ? message.content.subarray(0, rejectedContentBytesMax) : message.content,
+      truncated ? content.subarray(0, rejectedContentBytesMax) : content,
       {
         headers: {
           "pbkv-node": this.address,
@@ -385,8 +408,7 @@ export class ActorHost<State> implements Attachment {
   }
 
   private rejectControl(message: ConsumeMessage, reason: string): void {
-    const channel = this.channel;
-    if (channel !== null) this.reject(channel, message, "control", reason);
+    this.reportRejected(message.content, "control", reason);
   }
 
   // ---------------------------------------------------------------- the actor's life

@@ -1,6 +1,8 @@
 // The sending side of an actor host (DESIGN §5): every message an actor sends
 // goes through the fault layer of its host (src/broker/faults.ts) and out as
-// one AMQP publish per copy. Nodes publish to `<c>.net`, and let the broker
+// one AMQP publish per copy; copies that leave at once share a message with
+// what the connection sends the same destination in the same turn (a wire
+// batch, src/broker/sendBatcher.ts). Nodes publish to `<c>.net`, and let the broker
 // carry out delay (the TTL bucket queues of `<c>.delay`) and loss (`<c>.drop`,
 // into `<c>.lost`). Clients publish to `<c>.requests` only (a secure
 // cluster's client users may publish nowhere else): their loss is counted
@@ -80,7 +82,8 @@ export class HostSender {
 
   private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
     const { connection, names } = this.options;
-    if (delayMs === 0) return this.countPublished(connection.publish(names.net, to, content, properties));
+    if (delayMs === 0)
+      return this.countPublished(connection.publishBatched(names.net, to, content, properties));
     this.options.counters.delayed += 1;
     // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
     // with the routing key it was published with: the destination address.
@@ -105,7 +108,7 @@ export class HostSender {
     if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
     const { connection, names } = this.options;
     const publish = (): void =>
-      this.countPublished(connection.publish(names.requests, to, content, properties));
+      this.countPublished(connection.publishBatched(names.requests, to, content, properties));
     for (const delayMs of plan.copiesDelayMs) {
       if (delayMs === 0) {
         publish();

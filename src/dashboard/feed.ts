@@ -29,7 +29,7 @@ import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import type { View } from "../schemas/view.js";
-import { classifyDelivery, type TappedMessage } from "./tap.js";
+import { classifyDeliveries, type TappedMessage } from "./tap.js";
 import { newClientAddress } from "../security/principal.js";
 
 /** Bindings are asserted again this often (and the cluster's presence checked). */
@@ -222,11 +222,12 @@ export class DashboardFeed implements Attachment {
   private onTapDelivery(channel: Channel, source: "net" | "lost", message: ConsumeMessage | null): void {
     if (message === null || this.closed) return;
     this.ackLater(channel, message);
-    const tapped = classifyDelivery(this.options.protocol, this.options.names.cluster, source, message);
-    if (tapped === null) return;
+    const { protocol, names } = this.options;
     const receivedAt = epochNow();
-    if (tapped.traffic === "request") this.noteAddress(tapped.from, receivedAt, false);
-    this.options.onTapped(tapped, receivedAt);
+    for (const tapped of classifyDeliveries(protocol, names.cluster, source, message)) {
+      if (tapped.traffic === "request") this.noteAddress(tapped.from, receivedAt, false);
+      this.options.onTapped(tapped, receivedAt);
+    }
   }
 
   /** Acknowledges in batches: `multiple` acks everything up to the newest delivery. */
