@@ -188,6 +188,7 @@ export class ActorHost<State> implements Attachment {
       consumers.push(
         await channel.consume(queue, (message) => this.onActorDelivery(channel, message), {
           exclusive: true,
+          noAck: this.autoAck,
         }),
       );
     }
@@ -245,16 +246,16 @@ export class ActorHost<State> implements Attachment {
     if (this.stopped) return;
     const envelopes = this.validateDelivery(message);
     if (envelopes.length === 0) {
-      safely(() => channel.ack(message)); // all of it refused (and reported)
+      this.settle(channel, message, "ack"); // all of it refused (and reported)
       return;
     }
     if (!this.cell.isUp) {
       // A crashed process receives nothing: dead-lettered into `<c>.lost` (a batch whole).
       this.counters.refused += envelopes.length;
-      safely(() => channel.nack(message, false, false));
+      this.settle(channel, message, "nack");
       return;
     }
-    safely(() => channel.ack(message));
+    this.settle(channel, message, "ack");
     for (const envelope of envelopes) {
       if (this.stopped) return;
       this.counters.messagesIn += 1;
@@ -263,6 +264,22 @@ export class ActorHost<State> implements Attachment {
       this.cell.deliver(envelope);
       this.publishAgreement();
     }
+  }
+
+  /**
+   * A client's own queue is consumed without acks (`autoAck`): it
+   * dead-letters nothing, so a nack would only drop what the broker already
+   * dropped, and the acks a reply would cost the broker are saved. A node's
+   * queues are acked: a crashed node's messages are dead-lettered into `<c>.lost`.
+   */
+  private get autoAck(): boolean {
+    return this.definition.kind === "client";
+  }
+
+  private settle(channel: Channel, message: ConsumeMessage, how: "ack" | "nack"): void {
+    if (this.autoAck) return;
+    if (how === "ack") safely(() => channel.ack(message));
+    else safely(() => channel.nack(message, false, false));
   }
 
   /**

@@ -48,11 +48,11 @@ export class HostSender {
     }
     if (log.isLevelEnabled("debug"))
       log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
+    // No headers: encoding a header table is a cost on every publish, and the sender is the envelope's `from`.
     const properties: Options.Publish = {
       contentType: "application/json",
       messageId: envelope.id,
       type: envelope.body.type,
-      headers: { "pbkv-from": address },
     };
     const plan = planSend(faults, address, envelope.to, Math.random);
     if (this.options.asClient) this.sendAsClient(envelope.to, content, properties, plan);
