@@ -64,6 +64,12 @@ export class SendBatcher {
 
   private publishGroup(group: Pending): void {
     const { exchange, routingKey, contents } = group;
+    const only = contents.length === 1 ? contents[0] : undefined;
+    if (only !== undefined) {
+      // The common case at low load: as it came, with no packing.
+      this.publish(exchange, routingKey, only, group.options[0] ?? {});
+      return;
+    }
     for (const { content, first, count } of packBatches(contents, this.bounds)) {
       if (count === 1) {
         // Alone (the only one, or too large to share): as it came, with its own properties.
