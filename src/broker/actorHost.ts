@@ -18,7 +18,6 @@ import {
   clusterEventOfActorEvent,
   type ClusterEventBody,
   type NodeCounters,
-  rejectReasonLengthMax,
   zeroCounters,
 } from "../schemas/clusterEvents.js";
 import type { Envelope, TimerBase } from "../schemas/envelope.js";
@@ -28,19 +27,15 @@ import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
+import type { ClientInbox, InboxMember } from "./clientInbox.js";
 import { HostSender } from "./hostSender.js";
-import { RateBudget } from "./rateBudget.js";
+import { RejectReporter } from "./rejectReporter.js";
 import { decodeWireContent } from "./wireBatch.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "./faults.js";
 import { actorQueueOptions, type ClusterNames, controlQueueOptions } from "./topology.js";
 
 /** Counters are published this often when they changed. */
 export const countersIntervalMs = 1_000;
-/** At most this much of a rejected message is kept in `<c>.rejected`. */
-export const rejectedContentBytesMax = 64 * 1024;
-/** Refusals reported (logged, copied to `<c>.rejected`, announced) per second and at once; the rest are counted. */
-export const rejectReportsPerSecond = 200;
-export const rejectReportsBurst = 400;
 
 export interface ActorHostOptions<State> {
   names: ClusterNames;
@@ -56,9 +51,11 @@ export interface ActorHostOptions<State> {
   onActorEvent?: (event: ActorEvent) => void;
   /** A handler threw (a broken invariant): the cell has stopped the actor and logged it; the process should stop. */
   onFatal: (error: Error) => void;
+  /** A client of a group (src/broker/clientInbox.ts): it receives through the group's inbox, not a queue of its own. */
+  inbox?: ClientInbox;
 }
 
-export class ActorHost<State> implements Attachment {
+export class ActorHost<State> implements Attachment, InboxMember {
   readonly address: Address;
   private readonly names: ClusterNames;
   private readonly definition: ActorDefinition<State>;
@@ -68,11 +65,7 @@ export class ActorHost<State> implements Attachment {
   /** Who this host is on a secure cluster (from its connection's user); null on an open one. */
   private readonly principal: Principal | null;
   private readonly sender: HostSender;
-  private readonly rejectReports = new RateBudget(
-    rejectReportsPerSecond,
-    rejectReportsBurst,
-    performance.now(),
-  );
+  private readonly rejects: RejectReporter;
   private stopped = false;
   private initialized = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -95,6 +88,7 @@ export class ActorHost<State> implements Attachment {
     this.connection = options.connection;
     this.log = options.log;
     this.principal = principalOf(options.names.cluster, options.connection.user);
+    this.rejects = new RejectReporter(options.names, options.address, options.connection, options.log);
     this.sender = new HostSender({
       names: options.names,
       address: options.address,
@@ -118,6 +112,7 @@ export class ActorHost<State> implements Attachment {
   async start(): Promise<void> {
     this.countersTimer = setInterval(() => this.publishCounters(false), countersIntervalMs);
     this.countersTimer.unref();
+    this.options.inbox?.join(this);
     await this.connection.add(this);
     await this.firstAttach;
   }
@@ -151,6 +146,7 @@ export class ActorHost<State> implements Attachment {
     this.sender.stop();
     if (this.countersTimer !== null) clearInterval(this.countersTimer);
     this.connection.remove(this);
+    this.options.inbox?.leave(this);
     this.publishCounters(true);
     this.publishEvent({ type: "lifecycle", state: "stopped" });
     const channel = this.channel;
@@ -158,14 +154,15 @@ export class ActorHost<State> implements Attachment {
     if (channel === null || channel !== this.connection.currentChannel()) return;
     for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {});
     if (this.controlQueue !== null) await channel.deleteQueue(this.controlQueue).catch(() => {});
-    if (options.deleteQueue) await channel.deleteQueue(this.names.actorQueue(this.address)).catch(() => {});
+    if (options.deleteQueue && this.options.inbox === undefined)
+      await channel.deleteQueue(this.names.actorQueue(this.address)).catch(() => {});
   }
 
   // ---------------------------------------------------------------- attachment
 
   async attach(channel: Channel): Promise<void> {
     if (this.stopped) return;
-    const queues = await this.declareOwnQueues(channel);
+    const queues = this.options.inbox === undefined ? await this.declareOwnQueues(channel) : [];
     const controlQueue = !this.isClientUser() ? await this.declareControlQueue(channel) : null;
     this.channel = channel;
     this.controlQueue = controlQueue;
@@ -256,6 +253,26 @@ export class ActorHost<State> implements Attachment {
       return;
     }
     this.settle(channel, message, "ack");
+    this.deliverAll(envelopes);
+  }
+
+  /** What the group's inbox received for this client: each envelope checked as if it came alone. */
+  receive(items: readonly unknown[], user: string | undefined): void {
+    if (this.stopped) return;
+    const envelopes: Envelope[] = [];
+    for (const item of items) {
+      const envelope = this.validateEnvelope(item, user, () => Buffer.from(JSON.stringify(item)));
+      if (envelope !== null) envelopes.push(envelope);
+    }
+    if (envelopes.length === 0) return;
+    if (!this.cell.isUp) {
+      this.counters.refused += envelopes.length; // a crashed client receives nothing
+      return;
+    }
+    this.deliverAll(envelopes);
+  }
+
+  private deliverAll(envelopes: readonly Envelope[]): void {
     for (const envelope of envelopes) {
       if (this.stopped) return;
       this.counters.messagesIn += 1;
@@ -399,29 +416,10 @@ export class ActorHost<State> implements Attachment {
     this.publishEvent({ type: "fault", command, effect });
   }
 
-  /** Invalid input: logged with its reason, kept in `<c>.rejected`, counted; no state changes. The caller acks. */
+  /** Invalid input: counted, and reported (src/broker/rejectReporter.ts); no state changes. The caller acks. */
   private reportRejected(content: Buffer, source: "actor" | "control", reason: string): void {
     this.counters.rejected += 1;
-    const bytes = content.length;
-    if (!this.rejectReports.take(performance.now())) return; // a flood: counted only
-    this.log.warn({ reason, bytes, source }, "invalid message rejected");
-    if (this.isClientUser()) return; // a client user may not write `<c>.rejected` nor events
-    const truncated = bytes > rejectedContentBytesMax;
-    this.connection.publish(
-      this.names.rejected,
-      "",
-      truncated ? content.subarray(0, rejectedContentBytesMax) : content,
-      {
-        headers: {
-          "pbkv-node": this.address,
-          "pbkv-source": source,
-          "pbkv-reason": reason.slice(0, rejectReasonLengthMax),
-          "pbkv-bytes": bytes,
-          "pbkv-truncated": truncated,
-        },
-      },
-    );
-    this.publishEvent({ type: "rejected", source, reason: reason.slice(0, rejectReasonLengthMax), bytes });
+    this.rejects.report(content, source, reason);
   }
 
   private rejectControl(message: ConsumeMessage, reason: string): void {

@@ -14,6 +14,7 @@ import type { NodeCounters } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
+import { netRoutingKey } from "./clientInbox.js";
 import type { BrokerConnection } from "./connection.js";
 import { type FaultSettings, planSend, type SendPlan } from "./faults.js";
 import { type ClusterNames, dropPath, faultPathHeader } from "./topology.js";
@@ -82,20 +83,22 @@ export class HostSender {
 
   private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
     const { connection, names } = this.options;
+    // A member of a client group is reached through its group's inbox (src/broker/clientInbox.ts).
+    const key = netRoutingKey(to);
     if (delayMs === 0)
-      return this.countPublished(connection.publishBatched(names.net, to, content, properties));
+      return this.countPublished(connection.publishBatched(names.net, key, content, properties));
     this.options.counters.delayed += 1;
     // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
     // with the routing key it was published with: the destination address.
     const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
-    this.countPublished(connection.publish(names.delay, to, content, { ...properties, headers }));
+    this.countPublished(connection.publish(names.delay, key, content, { ...properties, headers }));
   }
 
   /** A lost message expires at once in `<c>.drop` and dead-letters into `<c>.lost`, where it can be counted. */
   private publishLost(to: Address, content: Buffer, properties: Options.Publish, reason: string): void {
     const headers = { ...properties.headers, [faultPathHeader]: dropPath, "pbkv-lost": reason };
     const { connection, names } = this.options;
-    connection.publish(names.delay, to, content, { ...properties, headers, expiration: "0" });
+    connection.publish(names.delay, netRoutingKey(to), content, { ...properties, headers, expiration: "0" });
   }
 
   private sendAsClient(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {

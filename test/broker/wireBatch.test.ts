@@ -1,18 +1,23 @@
 // Wire batches (DESIGN §4.2, src/broker/wireBatch.ts, sendBatcher.ts): what a
 // connection sends one destination in one turn travels in one AMQP message;
 // the receiving host checks each envelope on its own, so a bad one is refused
-// (and reported) without dropping the good ones beside it.
+// (and reported) without dropping the good ones beside it. Client groups
+// (clientInbox.ts): a connection's client actors share one inbox, which nodes
+// reach through the group's routing key.
 import type { Channel, ConsumeMessage, Options } from "amqplib";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ActorDefinition } from "../../src/actors/context.js";
 import { ActorHost } from "../../src/broker/actorHost.js";
+import { ClientInbox, groupMemberAddress, netRoutingKey } from "../../src/broker/clientInbox.js";
 import type { Attachment, BrokerConnection } from "../../src/broker/connection.js";
+import type { RejectReporter } from "../../src/broker/rejectReporter.js";
 import { SendBatcher } from "../../src/broker/sendBatcher.js";
 import { clusterNames } from "../../src/broker/topology.js";
 import { decodeWireContent, packBatches, wireItems } from "../../src/broker/wireBatch.js";
 import { protocolNamed } from "../../src/protocols/registry.js";
 import type { Envelope } from "../../src/schemas/envelope.js";
+import { newClientAddress } from "../../src/security/principal.js";
 
 const text = (buffer: Buffer): string => buffer.toString("utf8");
 const envelopeText = (n: number): Buffer => Buffer.from(JSON.stringify({ n }));
@@ -209,4 +214,58 @@ describe("ActorHost receiving a wire batch", () => {
       } as unknown as ConsumeMessage);
     return { host, deliver, received, rejected, acks };
   }
+});
+
+describe("client groups", () => {
+  it("reaches a group's member through the group's key; any other address through itself", () => {
+    const group = newClientAddress("c", "guest");
+    expect(group.slice("client-".length)).not.toContain("-"); // so no lone address ends in --<n>
+    expect(netRoutingKey(groupMemberAddress(group, 7))).toBe(group);
+    expect(netRoutingKey("client-alice-abc--12")).toBe("client-alice-abc");
+    for (const address of ["server-1", "viewserver", group, "client-x--", "client---3", "client-a-b"])
+      expect(netRoutingKey(address)).toBe(address);
+  });
+
+  it("hands each envelope of a delivery to the member it is addressed to, and refuses what is not JSON whole", () => {
+    const reasons: string[] = [];
+    const reporter = { report: (_content: Buffer, _source: string, reason: string) => reasons.push(reason) };
+    const inbox = new ClientInbox(clusterNames("wb"), "client-g", reporter as unknown as RejectReporter);
+    const got: Record<string, unknown[]> = {};
+    const member = (address: string) => ({
+      address,
+      receive: (items: readonly unknown[], user: string | undefined) =>
+        void (got[address] = [...(got[address] ?? []), ...items, user]),
+    });
+    const [one, two] = [member("client-g--1"), member("client-g--2")];
+    inbox.join(one);
+    inbox.join(two);
+    const deliver = (content: string): void =>
+      (inbox as unknown as { onDelivery(message: unknown): void }).onDelivery({
+        content: Buffer.from(content),
+        properties: { userId: "u" },
+      });
+    deliver(
+      JSON.stringify([
+        { to: "client-g--2", n: 1 },
+        { to: "client-g--1", n: 2 },
+        { to: "client-g--2", n: 3 },
+      ]),
+    );
+    deliver(JSON.stringify([{ to: "client-g--9" }, "junk", null]));
+    deliver("{nope");
+    inbox.leave(two);
+    deliver(JSON.stringify({ to: "client-g--2", n: 4 }));
+    expect(got).toEqual({
+      "client-g--1": [{ to: "client-g--1", n: 2 }, "u"],
+      "client-g--2": [{ to: "client-g--2", n: 1 }, { to: "client-g--2", n: 3 }, "u"],
+    });
+    expect([inbox.unclaimed, inbox.refused]).toEqual([4, 1]);
+    expect(reasons).toEqual([
+      "addressed to client-g--9, not to a client of client-g",
+      "addressed to no one, not to a client of client-g",
+      "addressed to no one, not to a client of client-g",
+      expect.stringMatching(/^not JSON/),
+      "addressed to client-g--2, not to a client of client-g", // it left the group
+    ]);
+  });
 });
