@@ -40,7 +40,7 @@ export class ClientInbox implements Attachment {
   private readonly members = new Map<Address, InboxMember>();
   /** Deliveries refused whole (oversized, not JSON, a malformed batch). */
   refused = 0;
-  /** Envelopes for no member (a retired client's late reply, a misaddressed or not an envelope at all). */
+  /** Envelopes for no member: a retired client's late reply (counted only), or misaddressed or no envelope at all (refused). */
   unclaimed = 0;
 
   constructor(
@@ -86,6 +86,8 @@ export class ClientInbox implements Attachment {
       const member = typeof to === "string" ? this.members.get(to) : undefined;
       if (member === undefined) {
         this.unclaimed += 1;
+        // A member that left (a retired client's late reply) is gone like a deleted queue: counted only.
+        if (typeof to === "string" && netRoutingKey(to) === this.group) continue;
         const reason = `addressed to ${typeof to === "string" ? to : "no one"}, not to a client of ${this.group}`;
         this.rejects.report(Buffer.from(JSON.stringify(item) ?? "undefined"), "actor", reason);
         continue;

@@ -260,12 +260,13 @@ describe("client groups", () => {
       "client-g--2": [{ to: "client-g--2", n: 1 }, { to: "client-g--2", n: 3 }, "u"],
     });
     expect([inbox.unclaimed, inbox.refused]).toEqual([4, 1]);
+    deliver(JSON.stringify({ to: "client-h--1" }));
     expect(reasons).toEqual([
-      "addressed to client-g--9, not to a client of client-g",
       "addressed to no one, not to a client of client-g",
       "addressed to no one, not to a client of client-g",
       expect.stringMatching(/^not JSON/),
-      "addressed to client-g--2, not to a client of client-g", // it left the group
-    ]);
+      "addressed to client-h--1, not to a client of client-g",
+    ]); // not client-g--9 nor client-g--2 (after it left): late replies to members gone, counted only
+    expect(inbox.unclaimed).toBe(5);
   });
 });
