@@ -190,12 +190,12 @@ function formatFailover(protocol: string, failover: FailoverReport): string[] {
 
 function formatGoals(goals: readonly BenchGoal[]): string[] {
   return [
-    "goals (issue 16):",
+    "goals:",
     ...goals.map((goal) => {
       const target = `goal ${goal.comparison === "atLeast" ? "≥" : "≤"} ${goal.target}`;
       if (goal.value === null)
-        return `  ${goal.figure}: not measured (${goal.notMeasured ?? "?"}; ${target})`;
-      return `  ${goal.figure}: ${goal.value} (${target}): ${goal.met === true ? "met" : "NOT MET"}`;
+        return `  issue ${goal.issue}, ${goal.figure}: not measured (${goal.notMeasured ?? "?"}; ${target})`;
+      return `  issue ${goal.issue}, ${goal.figure}: ${goal.value} (${target}): ${goal.met === true ? "met" : "NOT MET"}`;
     }),
   ];
 }

@@ -226,7 +226,7 @@ function reportOf(
     failover: firstFigures.failover,
     memory: measurements.memory,
     protocols,
-    goals: judgeGoals(protocols),
+    goals: judgeGoals(protocols, [...peerRows("etcd"), ...peerRows("redis")]),
   };
 }
 

@@ -18,28 +18,24 @@ import {
   clusterEventOfActorEvent,
   type ClusterEventBody,
   type NodeCounters,
-  rejectReasonLengthMax,
   zeroCounters,
 } from "../schemas/clusterEvents.js";
 import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
-import { parseJsonWith } from "../schemas/parse.js";
+import { parseJsonWith, parseWith } from "../schemas/parse.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
 import { publishClusterEvent } from "./events.js";
+import type { ClientInbox, InboxMember } from "./clientInbox.js";
 import { HostSender } from "./hostSender.js";
-import { RateBudget } from "./rateBudget.js";
+import { RejectReporter } from "./rejectReporter.js";
+import { decodeWireContent } from "./wireBatch.js";
 import { applyToFaults, cleanFaults, describeFaults, type FaultSettings } from "./faults.js";
 import { actorQueueOptions, type ClusterNames, controlQueueOptions } from "./topology.js";
 
 /** Counters are published this often when they changed. */
 export const countersIntervalMs = 1_000;
-/** At most this much of a rejected message is kept in `<c>.rejected`. */
-export const rejectedContentBytesMax = 64 * 1024;
-/** Refusals reported (logged, copied to `<c>.rejected`, announced) per second and at once; the rest are counted. */
-export const rejectReportsPerSecond = 200;
-export const rejectReportsBurst = 400;
 
 export interface ActorHostOptions<State> {
   names: ClusterNames;
@@ -55,14 +51,11 @@ export interface ActorHostOptions<State> {
   onActorEvent?: (event: ActorEvent) => void;
   /** A handler threw (a broken invariant): the cell has stopped the actor and logged it; the process should stop. */
   onFatal: (error: Error) => void;
+  /** A client of a group (src/broker/clientInbox.ts): it receives through the group's inbox, not a queue of its own. */
+  inbox?: ClientInbox;
 }
 
-/** Why an incoming message was refused, for the log, the header and the `rejected` event. */
-class RejectedInput extends Error {
-  override readonly name = "RejectedInput";
-}
-
-export class ActorHost<State> implements Attachment {
+export class ActorHost<State> implements Attachment, InboxMember {
   readonly address: Address;
   private readonly names: ClusterNames;
   private readonly definition: ActorDefinition<State>;
@@ -72,11 +65,7 @@ export class ActorHost<State> implements Attachment {
   /** Who this host is on a secure cluster (from its connection's user); null on an open one. */
   private readonly principal: Principal | null;
   private readonly sender: HostSender;
-  private readonly rejectReports = new RateBudget(
-    rejectReportsPerSecond,
-    rejectReportsBurst,
-    performance.now(),
-  );
+  private readonly rejects: RejectReporter;
   private stopped = false;
   private initialized = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -99,6 +88,7 @@ export class ActorHost<State> implements Attachment {
     this.connection = options.connection;
     this.log = options.log;
     this.principal = principalOf(options.names.cluster, options.connection.user);
+    this.rejects = new RejectReporter(options.names, options.address, options.connection, options.log);
     this.sender = new HostSender({
       names: options.names,
       address: options.address,
@@ -122,6 +112,7 @@ export class ActorHost<State> implements Attachment {
   async start(): Promise<void> {
     this.countersTimer = setInterval(() => this.publishCounters(false), countersIntervalMs);
     this.countersTimer.unref();
+    this.options.inbox?.join(this);
     await this.connection.add(this);
     await this.firstAttach;
   }
@@ -155,6 +146,7 @@ export class ActorHost<State> implements Attachment {
     this.sender.stop();
     if (this.countersTimer !== null) clearInterval(this.countersTimer);
     this.connection.remove(this);
+    this.options.inbox?.leave(this);
     this.publishCounters(true);
     this.publishEvent({ type: "lifecycle", state: "stopped" });
     const channel = this.channel;
@@ -162,14 +154,15 @@ export class ActorHost<State> implements Attachment {
     if (channel === null || channel !== this.connection.currentChannel()) return;
     for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => {});
     if (this.controlQueue !== null) await channel.deleteQueue(this.controlQueue).catch(() => {});
-    if (options.deleteQueue) await channel.deleteQueue(this.names.actorQueue(this.address)).catch(() => {});
+    if (options.deleteQueue && this.options.inbox === undefined)
+      await channel.deleteQueue(this.names.actorQueue(this.address)).catch(() => {});
   }
 
   // ---------------------------------------------------------------- attachment
 
   async attach(channel: Channel): Promise<void> {
     if (this.stopped) return;
-    const queues = await this.declareOwnQueues(channel);
+    const queues = this.options.inbox === undefined ? await this.declareOwnQueues(channel) : [];
     const controlQueue = !this.isClientUser() ? await this.declareControlQueue(channel) : null;
     this.channel = channel;
     this.controlQueue = controlQueue;
@@ -192,6 +185,7 @@ export class ActorHost<State> implements Attachment {
       consumers.push(
         await channel.consume(queue, (message) => this.onActorDelivery(channel, message), {
           exclusive: true,
+          noAck: this.autoAck,
         }),
       );
     }
@@ -247,43 +241,112 @@ export class ActorHost<State> implements Attachment {
       return;
     }
     if (this.stopped) return;
-    let envelope: Envelope;
-    try {
-      envelope = this.validateEnvelope(message);
-    } catch (error) {
-      if (!(error instanceof RejectedInput)) throw error;
-      this.reject(channel, message, "actor", error.message);
+    const envelopes = this.validateDelivery(message);
+    if (envelopes.length === 0) {
+      this.settle(channel, message, "ack"); // all of it refused (and reported)
       return;
     }
     if (!this.cell.isUp) {
-      // A crashed process receives nothing: dead-lettered into `<c>.lost`.
-      this.counters.refused += 1;
-      safely(() => channel.nack(message, false, false));
+      // A crashed process receives nothing: dead-lettered into `<c>.lost` (a batch whole).
+      this.counters.refused += envelopes.length;
+      this.settle(channel, message, "nack");
       return;
     }
-    this.counters.messagesIn += 1;
-    if (this.log.isLevelEnabled("debug"))
-      this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
-    safely(() => channel.ack(message));
-    this.cell.deliver(envelope);
-    this.publishAgreement();
+    this.settle(channel, message, "ack");
+    this.deliverAll(envelopes);
   }
 
-  private validateEnvelope(message: ConsumeMessage): Envelope {
-    const bytes = message.content.length;
-    if (bytes > messageBytesMax)
-      throw new RejectedInput(`oversized: ${bytes} bytes (limit ${messageBytesMax})`);
-    const parsed = parseJsonWith(this.options.protocol.envelope, message.content.toString("utf8"));
-    if (!parsed.ok) throw new RejectedInput(parsed.error);
-    if (parsed.value.to !== this.address) {
-      throw new RejectedInput(`addressed to ${parsed.value.to}, not to ${this.address}`);
+  /** What the group's inbox received for this client: each envelope checked as if it came alone. */
+  receive(items: readonly unknown[], user: string | undefined): void {
+    if (this.stopped) return;
+    const envelopes: Envelope[] = [];
+    for (const item of items) {
+      const envelope = this.validateEnvelope(item, user, () => Buffer.from(JSON.stringify(item)));
+      if (envelope !== null) envelopes.push(envelope);
     }
+    if (envelopes.length === 0) return;
+    if (!this.cell.isUp) {
+      this.counters.refused += envelopes.length; // a crashed client receives nothing
+      return;
+    }
+    this.deliverAll(envelopes);
+  }
+
+  private deliverAll(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) {
+      if (this.stopped) return;
+      this.counters.messagesIn += 1;
+      if (this.log.isLevelEnabled("debug"))
+        this.log.debug({ message: this.options.protocol.describeMessage(envelope) }, "received");
+      this.cell.deliver(envelope);
+      this.publishAgreement();
+    }
+  }
+
+  /**
+   * A client's own queue is consumed without acks (`autoAck`): it
+   * dead-letters nothing, so a nack would only drop what the broker already
+   * dropped, and the acks a reply would cost the broker are saved. A node's
+   * queues are acked: a crashed node's messages are dead-lettered into `<c>.lost`.
+   */
+  private get autoAck(): boolean {
+    return this.definition.kind === "client";
+  }
+
+  private settle(channel: Channel, message: ConsumeMessage, how: "ack" | "nack"): void {
+    if (this.autoAck) return;
+    if (how === "ack") safely(() => channel.ack(message));
+    else safely(() => channel.nack(message, false, false));
+  }
+
+  /**
+   * The envelopes a delivery carries that pass every check; the others are
+   * refused one by one (a wire batch, src/broker/wireBatch.ts: a bad
+   * envelope costs only itself), or the whole delivery when it is oversized,
+   * not JSON or a malformed batch.
+   */
+  private validateDelivery(message: ConsumeMessage): Envelope[] {
+    const bytes = message.content.length;
+    if (bytes > messageBytesMax) {
+      this.reportRejected(message.content, "actor", `oversized: ${bytes} bytes (limit ${messageBytesMax})`);
+      return [];
+    }
+    const decoded = decodeWireContent(message.content.toString("utf8"));
+    if (decoded.kind === "invalid") {
+      this.reportRejected(message.content, "actor", decoded.reason);
+      return [];
+    }
+    const user = message.properties.userId as string | undefined;
+    if (decoded.kind === "one") {
+      const envelope = this.validateEnvelope(decoded.data, user, () => message.content);
+      return envelope === null ? [] : [envelope];
+    }
+    const envelopes: Envelope[] = [];
+    for (const item of decoded.items) {
+      const envelope = this.validateEnvelope(item, user, () => Buffer.from(JSON.stringify(item)));
+      if (envelope !== null) envelopes.push(envelope);
+    }
+    return envelopes;
+  }
+
+  /** One envelope checked as if it came alone; null (reported, with `content` kept in `<c>.rejected`) when refused. */
+  private validateEnvelope(data: unknown, user: string | undefined, content: () => Buffer): Envelope | null {
+    const refusal = this.envelopeRefusal(data, user);
+    if (typeof refusal !== "string") return refusal;
+    this.reportRejected(content(), "actor", refusal);
+    return null;
+  }
+
+  /** The envelope, or why it is refused. */
+  private envelopeRefusal(data: unknown, user: string | undefined): Envelope | string {
+    const parsed = parseWith(this.options.protocol.envelope, data);
+    if (!parsed.ok) return parsed.error;
+    if (parsed.value.to !== this.address) return `addressed to ${parsed.value.to}, not to ${this.address}`;
     if (this.principal !== null) {
       // A secure cluster: the broker's user_id says who sent it, not the `from` the sender wrote.
-      const user = message.properties.userId as string | undefined;
       const sender = principalOf(this.names.cluster, user);
       const refusal = senderRefusal(this.names.cluster, sender, user, parsed.value.from);
-      if (refusal !== null) throw new RejectedInput(`forged sender: ${refusal}`);
+      if (refusal !== null) return `forged sender: ${refusal}`;
     }
     return parsed.value;
   }
@@ -353,40 +416,14 @@ export class ActorHost<State> implements Attachment {
     this.publishEvent({ type: "fault", command, effect });
   }
 
-  /** Invalid input: logged with its reason, kept in `<c>.rejected`, counted; no state changes. */
-  private reject(
-    channel: Channel,
-    message: ConsumeMessage,
-    source: "actor" | "control",
-    reason: string,
-  ): void {
+  /** Invalid input: counted, and reported (src/broker/rejectReporter.ts); no state changes. The caller acks. */
+  private reportRejected(content: Buffer, source: "actor" | "control", reason: string): void {
     this.counters.rejected += 1;
-    const bytes = message.content.length;
-    if (source === "actor") safely(() => channel.ack(message));
-    if (!this.rejectReports.take(performance.now())) return; // a flood: counted only
-    this.log.warn({ reason, bytes, source }, "invalid message rejected");
-    if (this.isClientUser()) return; // a client user may not write `<c>.rejected` nor events
-    const truncated = bytes > rejectedContentBytesMax;
-    this.connection.publish(
-      this.names.rejected,
-      "",
-      truncated ? message.content.subarray(0, rejectedContentBytesMax) : message.content,
-      {
-        headers: {
-          "pbkv-node": this.address,
-          "pbkv-source": source,
-          "pbkv-reason": reason.slice(0, rejectReasonLengthMax),
-          "pbkv-bytes": bytes,
-          "pbkv-truncated": truncated,
-        },
-      },
-    );
-    this.publishEvent({ type: "rejected", source, reason: reason.slice(0, rejectReasonLengthMax), bytes });
+    this.rejects.report(content, source, reason);
   }
 
   private rejectControl(message: ConsumeMessage, reason: string): void {
-    const channel = this.channel;
-    if (channel !== null) this.reject(channel, message, "control", reason);
+    this.reportRejected(message.content, "control", reason);
   }
 
   // ---------------------------------------------------------------- the actor's life

@@ -1,6 +1,7 @@
 // Client actors on the broker, for `npm run kv`, `npm run load` and tests:
-// each client is the protocol's client actor on its own exclusive queue
-// `<c>.actor.client-<nanoid>`, all sharing one connection. A client whose op
+// each client is the protocol's client actor, all sharing one connection and
+// one exclusive queue, the group's inbox (`<c>.actor.client-<id>`; a member is
+// `client-<id>--<n>`, src/broker/clientInbox.ts). A client whose op
 // timed out is retired (its op may still happen) and replaced by a fresh one.
 import type { Logger } from "pino";
 import type { ClientDefinition } from "../actors/context.js";
@@ -10,7 +11,9 @@ import type { Address } from "../schemas/address.js";
 import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
 import { ActorHost } from "./actorHost.js";
+import { ClientInbox, groupMemberAddress } from "./clientInbox.js";
 import { BrokerConnection } from "./connection.js";
+import { RejectReporter } from "./rejectReporter.js";
 import type { ClusterNames } from "./topology.js";
 import { createViewProbe } from "./viewProbe.js";
 import { newClientAddress } from "../security/principal.js";
@@ -54,11 +57,22 @@ export interface BrokerClientsOptions {
 export class BrokerClients {
   private readonly sessions = new Set<ClientSession>();
   private fatalError: Error | null = null;
+  /** The client actors' shared queue: they are members of one group (src/broker/clientInbox.ts). */
+  readonly inbox: ClientInbox;
+  private members = 0;
 
   private constructor(
     readonly connection: BrokerConnection,
     private readonly options: BrokerClientsOptions,
-  ) {}
+  ) {
+    const group = this.newAddress();
+    const log = options.log.child({ node: group });
+    this.inbox = new ClientInbox(
+      options.names,
+      group,
+      new RejectReporter(options.names, group, connection, log),
+    );
+  }
 
   /** Connects and checks that the cluster's exchanges exist. */
   static async open(options: BrokerClientsOptions): Promise<BrokerClients> {
@@ -70,20 +84,24 @@ export class BrokerClients {
     });
     try {
       await assertClusterExists(connection, options.names);
+      const clients = new BrokerClients(connection, options);
+      await connection.add(clients.inbox);
+      return clients;
     } catch (error) {
       await connection.close();
       throw error;
     }
-    return new BrokerClients(connection, options);
   }
 
   /**
-   * A new client actor on its own queue, ready for one op at a time. It
+   * A new client actor of the group, ready for one op at a time. It
    * starts once connected: while the broker is away this waits, up to
    * `timeoutMs` (then ClientTimeoutError).
    */
   async newClient(timeoutMs = Infinity): Promise<ClientSession> {
-    const session = new ClientSession(this, this.options, this.newAddress());
+    this.members += 1;
+    const address = groupMemberAddress(this.inbox.group, this.members);
+    const session = new ClientSession(this, this.options, address, this.inbox);
     this.sessions.add(session);
     try {
       await (timeoutMs === Infinity
@@ -171,6 +189,7 @@ export class ClientSession {
     private readonly owner: BrokerClients,
     options: BrokerClientsOptions,
     readonly address: Address,
+    inbox: ClientInbox,
   ) {
     const definition = options.protocol.client(options.config);
     this.host = new ActorHost({
@@ -188,6 +207,7 @@ export class ClientSession {
         waiting.resolve(outcomeOf(event));
       },
       onFatal: (error) => owner.onFatal(error),
+      inbox,
     });
     this.definition = definition;
   }

@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import amqp, { type Channel, type ChannelModel, type Options, type RecoveringChannelModel } from "amqplib";
 import type { Logger } from "pino";
+import { SendBatcher } from "./sendBatcher.js";
 import { tlsSocketOptions } from "./tls.js";
 import { declareTopology, topologyRefreshMs, type TopologyTable } from "./topology.js";
 
@@ -53,6 +54,10 @@ export class BrokerConnection extends EventEmitter {
   private lastChannelError: string | null = null;
   /** Publishes lost: refused while disconnected, over the outbox bound, or in the outbox at a disconnect. */
   unsentCount = 0;
+  /** What this connection's hosts send to one destination in one turn travels in one message (DESIGN §4.2). */
+  readonly batcher = new SendBatcher((exchange, routingKey, content, options) =>
+    this.publish(exchange, routingKey, content, options),
+  );
   /** The last connect corked amqplib's writes (see coalesceWrites). */
   writesCoalesced = false;
   /**
@@ -124,6 +129,26 @@ export class BrokerConnection extends EventEmitter {
       return true;
     }
     return this.publishNow(channel, exchange, routingKey, content, options);
+  }
+
+  /**
+   * Publishes at the end of this turn of the event loop, in one message with
+   * whatever else this connection sends to the same exchange and routing key
+   * meanwhile (a wire batch, DESIGN §4.2). False when the message is lost at
+   * once (disconnected); a loss at the end of the turn counts in `unsentCount`.
+   */
+  publishBatched(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    publishOptions: Options.Publish = {},
+  ): boolean {
+    if (this.channel === null) {
+      this.unsentCount += 1;
+      return false;
+    }
+    this.batcher.send(exchange, routingKey, content, publishOptions);
+    return true;
   }
 
   /**

@@ -1,6 +1,8 @@
 // The sending side of an actor host (DESIGN §5): every message an actor sends
 // goes through the fault layer of its host (src/broker/faults.ts) and out as
-// one AMQP publish per copy. Nodes publish to `<c>.net`, and let the broker
+// one AMQP publish per copy; copies that leave at once share a message with
+// what the connection sends the same destination in the same turn (a wire
+// batch, src/broker/sendBatcher.ts). Nodes publish to `<c>.net`, and let the broker
 // carry out delay (the TTL bucket queues of `<c>.delay`) and loss (`<c>.drop`,
 // into `<c>.lost`). Clients publish to `<c>.requests` only (a secure
 // cluster's client users may publish nowhere else): their loss is counted
@@ -12,6 +14,7 @@ import type { NodeCounters } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
+import { netRoutingKey } from "./clientInbox.js";
 import type { BrokerConnection } from "./connection.js";
 import { type FaultSettings, planSend, type SendPlan } from "./faults.js";
 import { type ClusterNames, dropPath, faultPathHeader } from "./topology.js";
@@ -46,11 +49,11 @@ export class HostSender {
     }
     if (log.isLevelEnabled("debug"))
       log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
+    // No headers: encoding a header table is a cost on every publish, and the sender is the envelope's `from`.
     const properties: Options.Publish = {
       contentType: "application/json",
       messageId: envelope.id,
       type: envelope.body.type,
-      headers: { "pbkv-from": address },
     };
     const plan = planSend(faults, address, envelope.to, Math.random);
     if (this.options.asClient) this.sendAsClient(envelope.to, content, properties, plan);
@@ -80,19 +83,22 @@ export class HostSender {
 
   private publishCopy(to: Address, content: Buffer, properties: Options.Publish, delayMs: number): void {
     const { connection, names } = this.options;
-    if (delayMs === 0) return this.countPublished(connection.publish(names.net, to, content, properties));
+    // A member of a client group is reached through its group's inbox (src/broker/clientInbox.ts).
+    const key = netRoutingKey(to);
+    if (delayMs === 0)
+      return this.countPublished(connection.publishBatched(names.net, key, content, properties));
     this.options.counters.delayed += 1;
     // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
     // with the routing key it was published with: the destination address.
     const headers = { ...properties.headers, [faultPathHeader]: String(delayMs) };
-    this.countPublished(connection.publish(names.delay, to, content, { ...properties, headers }));
+    this.countPublished(connection.publish(names.delay, key, content, { ...properties, headers }));
   }
 
   /** A lost message expires at once in `<c>.drop` and dead-letters into `<c>.lost`, where it can be counted. */
   private publishLost(to: Address, content: Buffer, properties: Options.Publish, reason: string): void {
     const headers = { ...properties.headers, [faultPathHeader]: dropPath, "pbkv-lost": reason };
     const { connection, names } = this.options;
-    connection.publish(names.delay, to, content, { ...properties, headers, expiration: "0" });
+    connection.publish(names.delay, netRoutingKey(to), content, { ...properties, headers, expiration: "0" });
   }
 
   private sendAsClient(to: Address, content: Buffer, properties: Options.Publish, plan: SendPlan): void {
@@ -105,7 +111,7 @@ export class HostSender {
     if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
     const { connection, names } = this.options;
     const publish = (): void =>
-      this.countPublished(connection.publish(names.requests, to, content, properties));
+      this.countPublished(connection.publishBatched(names.requests, to, content, properties));
     for (const delayMs of plan.copiesDelayMs) {
       if (delayMs === 0) {
         publish();

@@ -17,13 +17,14 @@ import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
+import { wireItems } from "../broker/wireBatch.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
 import type { NodeAnswer } from "../protocols/chaosSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
-import { parseJsonWith } from "../schemas/parse.js";
+import { parseJsonWith, parseWith } from "../schemas/parse.js";
 import type { View } from "../schemas/view.js";
 import { findGarbageMarker } from "./garbageMarker.js";
 
@@ -250,7 +251,12 @@ export class ClusterObserver {
   private onWatchedTraffic(message: ConsumeMessage): void {
     // Heartbeats are small; bigger messages and the garbage campaign's forged ones are not the servers'.
     if (message.content.length > 4096 || findGarbageMarker(message.content) !== null) return;
-    const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
+    // A wire batch (src/broker/wireBatch.ts) carries several.
+    for (const item of wireItems(message.content.toString("utf8"))) this.onWatchedEnvelope(item);
+  }
+
+  private onWatchedEnvelope(item: unknown): void {
+    const parsed = parseWith(this.protocol.envelope, item);
     if (!parsed.ok) return;
     const heartbeat = this.protocol.chaos.watch.heartbeat(parsed.value.body);
     if (heartbeat === null) return;
@@ -262,7 +268,11 @@ export class ClusterObserver {
   }
 
   private onWatchReply(message: ConsumeMessage): void {
-    const parsed = parseJsonWith(this.protocol.envelope, message.content.toString("utf8"));
+    for (const item of wireItems(message.content.toString("utf8"))) this.onWatchAnswer(item);
+  }
+
+  private onWatchAnswer(item: unknown): void {
+    const parsed = parseWith(this.protocol.envelope, item);
     if (!parsed.ok) return;
     const envelope = parsed.value;
     if (!this.asked.includes(envelope.from)) return;

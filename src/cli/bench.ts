@@ -4,7 +4,7 @@
 // (`<prefix>-<random>-raw|<protocol>[-ceiling|-unreplicated]…`, each actor in
 // its own process), drives them with closed-loop client actors in this
 // process, prints a table (or one JSON object, src/schemas/bench.ts) with
-// issue 16's goals judged, and deletes everything it made.
+// issue 16's and 21's goals judged, and deletes everything it made.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,7 +97,7 @@ const defaultProtocol = protocolNamed(defaultProtocolName);
 
 const program = new Command("bench")
   .description(
-    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issue 16's goals judged (vr / pb throughput at 64 clients, vr's median failover outage): starts its own clusters, measures, deletes them`,
+    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issues 16's and 21's goals judged (vr / pb throughput at 64 clients, vr's median failover outage; pb / raw p50 at 1 client and ops/s at 64, pb / etcd at 1 and 64): starts its own clusters, measures, deletes them`,
   )
   .option(
     "--protocols <names>",

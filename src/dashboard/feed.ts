@@ -20,6 +20,7 @@ import type { Channel, ConsumeMessage } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import { ActorHost } from "../broker/actorHost.js";
+import { netRoutingKey } from "../broker/clientInbox.js";
 import { type Attachment, BrokerConnection } from "../broker/connection.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { createViewProbe } from "../broker/viewProbe.js";
@@ -29,7 +30,7 @@ import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
 import type { View } from "../schemas/view.js";
-import { classifyDelivery, type TappedMessage } from "./tap.js";
+import { classifyDeliveries, type TappedMessage } from "./tap.js";
 import { newClientAddress } from "../security/principal.js";
 
 /** Bindings are asserted again this often (and the cluster's presence checked). */
@@ -88,7 +89,8 @@ export class DashboardFeed implements Attachment {
   private readonly servers: Set<Address>;
   /** Client address → epoch ms last heard of. */
   private readonly clients = new Map<Address, number>();
-  private readonly boundNet = new Set<Address>();
+  /** Routing keys bound on `<c>.net`: the servers' addresses and the clients' (their groups'). */
+  private readonly boundNet = new Set<string>();
   private syncing: Promise<void> = Promise.resolve();
   private syncQueued = false;
   private refreshTimer: NodeJS.Timeout | null = null;
@@ -222,11 +224,12 @@ export class DashboardFeed implements Attachment {
   private onTapDelivery(channel: Channel, source: "net" | "lost", message: ConsumeMessage | null): void {
     if (message === null || this.closed) return;
     this.ackLater(channel, message);
-    const tapped = classifyDelivery(this.options.protocol, this.options.names.cluster, source, message);
-    if (tapped === null) return;
+    const { protocol, names } = this.options;
     const receivedAt = epochNow();
-    if (tapped.traffic === "request") this.noteAddress(tapped.from, receivedAt, false);
-    this.options.onTapped(tapped, receivedAt);
+    for (const tapped of classifyDeliveries(protocol, names.cluster, source, message)) {
+      if (tapped.traffic === "request") this.noteAddress(tapped.from, receivedAt, false);
+      this.options.onTapped(tapped, receivedAt);
+    }
   }
 
   /** Acknowledges in batches: `multiple` acks everything up to the newest delivery. */
@@ -302,7 +305,8 @@ export class DashboardFeed implements Attachment {
     const names = this.options.names;
     const now = epochNow();
     for (const [client, at] of this.clients) if (now - at > tappedClientIdleMs) this.clients.delete(client);
-    const wanted = new Set<Address>([...this.servers, ...this.clients.keys()]);
+    // A client of a group is reached through its group's key (src/broker/clientInbox.ts).
+    const wanted = new Set<string>([...this.servers, ...[...this.clients.keys()].map(netRoutingKey)]);
     const running = await this.connection
       .withScratchChannel(async (channel) => {
         await channel.checkExchange(names.events);

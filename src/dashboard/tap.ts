@@ -3,6 +3,7 @@
 // copy) and to the fanout `<c>.lost` (a copy of everything lost). This file
 // turns one such delivery into a TappedMessage (pure), and decides which
 // ones the browser gets (a per-second budget, so heavy load stays cheap).
+import { wireItems } from "../broker/wireBatch.js";
 import type { Traffic } from "../protocols/dashboardSupport.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
@@ -77,10 +78,26 @@ function lostFate(headers: Record<string, unknown> | undefined): Fate {
 }
 
 /**
- * One delivery from the net tap (`source: "net"`: it reached an actor's
- * queue, perhaps after a delay bucket) or the lost tap. Null for what is not
- * a valid envelope (bad input is the actors' business; they reject it).
+ * Every envelope of one delivery from the net tap (`source: "net"`: it
+ * reached an actor's queue, perhaps after a delay bucket) or the lost tap: one,
+ * or each of a wire batch's (src/broker/wireBatch.ts). What is not a valid
+ * envelope is left out (bad input is the actors' business; they reject it).
  */
+export function classifyDeliveries(
+  protocol: AnyProtocol,
+  cluster: string,
+  source: "net" | "lost",
+  delivery: RawDelivery,
+): TappedMessage[] {
+  const tapped: TappedMessage[] = [];
+  for (const item of wireItems(delivery.content.toString("utf8"))) {
+    const message = classifyEnvelope(protocol, cluster, source, delivery, item);
+    if (message !== null) tapped.push(message);
+  }
+  return tapped;
+}
+
+/** One delivery that carries one envelope, as `classifyDeliveries` sees it; null for anything else. */
 export function classifyDelivery(
   protocol: AnyProtocol,
   cluster: string,
@@ -93,6 +110,16 @@ export function classifyDelivery(
   } catch {
     return null;
   }
+  return classifyEnvelope(protocol, cluster, source, delivery, json);
+}
+
+function classifyEnvelope(
+  protocol: AnyProtocol,
+  cluster: string,
+  source: "net" | "lost",
+  delivery: RawDelivery,
+  json: unknown,
+): TappedMessage | null {
   const parsed = protocol.envelope.safeParse(json);
   if (!parsed.success) return null;
   const envelope = parsed.data;

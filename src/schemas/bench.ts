@@ -167,6 +167,8 @@ export type ProtocolFigures = z.infer<typeof ProtocolFigures>;
 
 /** A goal of an issue, judged from this run's figures (met: null when the run did not measure it). */
 export const BenchGoal = z.object({
+  /** The issue that set it (16: VR beside pb; 21: pb's runtime beside the raw relay and etcd). */
+  issue: z.int().positive(),
   name: z.string().min(1),
   /** What is compared, in words, e.g. "vr / pb ops/s at 64 clients". */
   figure: z.string().min(1),
@@ -220,7 +222,7 @@ export const BenchReport = z.object({
     pbkvOverUnreplicated: ByClients,
     /** Latency: pbkv's p50 over the ceiling's. */
     p50PbkvOverCeiling: ByClients,
-    /** Latency: pbkv's p50 over the raw relay's (issue 21's goal: at most 1.2 at one client). */
+    /** Latency: pbkv's p50 over the raw relay's (issue 21's goal: at most 1.2 at one client; see `goals`). */
     p50PbkvOverRaw: ByClients,
   }),
   batching: z.array(BatchingVariant),

@@ -24,6 +24,13 @@ export const messageOverheadBytesMax = 64 * 1024;
 export const batchBytesMax = 256 * 1024;
 /** Largest encoded message any actor accepts (the broker refuses bigger ones too). */
 export const messageBytesMax = Math.max(valueBytesMax, batchBytesMax) + messageOverheadBytesMax;
+/**
+ * Wire batches (DESIGN §4.2): most envelopes one AMQP message carries when a
+ * connection sends several to one destination in one turn of the event loop.
+ */
+export const wireBatchMessagesMax = 128;
+/** A wire batch stops growing past this many bytes; an envelope larger than this travels alone. */
+export const wireBatchBytesMax = batchBytesMax;
 /** Most operations carried by one Forward. */
 export const forwardBatchMax = 64;
 /** VR's replica slots: server-1 … server-9, the members of any epoch among them. */
@@ -96,6 +103,10 @@ const keyBytesMax = keyLengthMax * 6;
 // so a batch is at most the larger of the two, and both must fit a message.
 if (batchBytesMax + keyBytesMax + entryOverheadBytes >= messageBytesMax - addressLengthMax * 4) {
   throw new Error("limits: a full batch must fit in a message");
+}
+// A wire batch: its envelopes, a comma between two, and the brackets.
+if (wireBatchBytesMax + wireBatchMessagesMax + 2 > messageBytesMax) {
+  throw new Error("limits: a full wire batch must fit in a message");
 }
 if (valueBytesMax + keyBytesMax + entryOverheadBytes >= messageBytesMax - addressLengthMax * 4) {
   throw new Error("limits: one key and value must fit in a message");

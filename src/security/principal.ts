@@ -7,7 +7,7 @@
 // RabbitMQ stamps nothing itself: every publish sets the AMQP `user_id`, the
 // broker refuses one that is not the connection's user, and receivers read
 // the principal from it, never from the `from` a sender wrote.
-import { nanoid } from "nanoid";
+import { customAlphabet } from "nanoid";
 import { z } from "zod";
 import { type Address, operatorClientPrefix } from "../schemas/address.js";
 
@@ -78,9 +78,15 @@ export function isClientUser(cluster: string, user: string): boolean {
   return principalOf(cluster, user)?.kind === "client";
 }
 
+/**
+ * The random part of a client address: nanoid's alphabet without `-`, so that
+ * only a client group's members end in `--<n>` (src/broker/clientInbox.ts).
+ */
+const clientAddressId = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_", 12);
+
 /** A fresh, single-use client address for a connection of `user` to `cluster` (DESIGN §4.1). */
 export function newClientAddress(cluster: string, user: string): Address {
-  return `${clientAddressPrefix(principalOf(cluster, user))}${nanoid(12)}`;
+  return `${clientAddressPrefix(principalOf(cluster, user))}${clientAddressId()}`;
 }
 
 /** Null when `principal` may send as `from`; otherwise why not, in one line. */

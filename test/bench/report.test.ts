@@ -1,5 +1,5 @@
 // The bench's arithmetic and options: pooled rows, ratios by client count,
-// the table with every protocol's rows, issue 16's goals, the failover's
+// the table with every protocol's rows, issue 16's and 21's goals, the failover's
 // restoration time, the workload's read share, and the parsers of --clients,
 // --batching and --read-share.
 import { describe, expect, it } from "vitest";
@@ -147,19 +147,59 @@ describe("bench figures", () => {
 
   it("judges issue 16's goals from VR's figures, and says why one was not measured", () => {
     const vr = figures("vr", { "1": 0.7, "64": 0.85 }, failoverOf([210, 330, 250]));
-    const goals = judgeGoals([figures("pb", {}, null), vr]);
+    const goals = judgeGoals([vr, figures("pb", {}, null)]).filter((goal) => goal.issue === 16);
     expect(goals.map((goal) => [goal.name, goal.value, goal.met])).toEqual([
       ["vr-throughput", 0.85, true],
       ["vr-failover", 250, true],
     ]);
     const slow = judgeGoals([figures("pb", {}, null), figures("vr", { "64": 0.79 }, failoverOf([301]))]);
-    expect(slow.map((goal) => goal.met)).toEqual([false, false]);
+    expect(slow.filter((goal) => goal.issue === 16).map((goal) => goal.met)).toEqual([false, false]);
     const alone = judgeGoals([figures("vr", {}, null)]);
     expect(alone.map((goal) => goal.notMeasured)).toEqual([
       "pb not measured (--protocols)",
       "no failover rounds",
     ]);
-    expect(judgeGoals([figures("pb", {}, null)])).toEqual([]);
+    expect(judgeGoals([figures("pb", {}, null)]).filter((goal) => goal.issue === 16)).toEqual([]);
+    expect(judgeGoals([figures("chain", {}, null)])).toEqual([]);
+  });
+
+  it("judges issue 21's goals: pb's p50 over raw at one client, its ops/s over raw at 64 and over etcd at 64 and 1", () => {
+    const pb = figures("pb", {}, null);
+    pb.rows = [row("pbkv", 1, 800), row("pbkv", 64, 9000)];
+    pb.ratios.p50OverRaw = { "1": 1.2, "64": 1.5 };
+    pb.ratios.overRaw = { "1": 0.7, "64": 1.19 };
+    const etcd = [row("etcd", 1, 600), row("etcd", 64, 4500), row("redis", 64, 1)];
+    const goals = judgeGoals([pb], etcd);
+    expect(goals.map((goal) => [goal.issue, goal.name, goal.value, goal.met])).toEqual([
+      [21, "pb-latency-over-raw", 1.2, true], // at most 1.2: the bound itself is met
+      [21, "pb-throughput-over-raw", 1.19, false],
+      [21, "pb-over-etcd-64", 2, true],
+      [21, "pb-over-etcd-1", 1.33, true],
+    ]);
+    expect(goals.map((goal) => goal.comparison)).toEqual(["atMost", "atLeast", "atLeast", "atLeast"]);
+    const slower = judgeGoals([pb], [row("etcd", 1, 700), row("etcd", 64, 4600)]);
+    expect(slower.slice(2).map((goal) => [goal.value, goal.met])).toEqual([
+      [1.96, false],
+      [1.14, false],
+    ]);
+  });
+
+  it("says why an issue 21 goal was not measured: no such client count, or no etcd", () => {
+    const pb = figures("pb", {}, null);
+    pb.rows = [row("pbkv", 16, 5000)];
+    pb.ratios.p50OverRaw = { "16": 1.1 };
+    const goals = judgeGoals([pb], [row("etcd", 16, 500)]);
+    expect(goals.map((goal) => [goal.value, goal.met, goal.notMeasured])).toEqual([
+      [null, null, "no 1-client rows (--clients)"],
+      [null, null, "no 64-client rows (--clients)"],
+      [null, null, "no 64-client rows (--clients)"],
+      [null, null, "no 1-client rows (--clients)"],
+    ]);
+    expect(
+      judgeGoals([pb])
+        .slice(2)
+        .map((goal) => goal.notMeasured),
+    ).toEqual(["etcd not measured (--peers)", "etcd not measured (--peers)"]);
   });
 
   it("formats a report that satisfies the schema as a table, every protocol's rows, ratios, failover and goals", () => {
@@ -175,6 +215,7 @@ describe("bench figures", () => {
     ];
     const pbFailover = failoverOf([250]);
     const pb = { ...figures("pb", {}, pbFailover), rows: pbRows };
+    pb.ratios.p50OverRaw = { "1": 1.57 };
     const vr = { ...figures("vr", { "1": 0.8 }, failoverOf([180])), rows: vrRows };
     const report = BenchReport.parse({
       quick: true,
@@ -220,8 +261,9 @@ describe("bench figures", () => {
       /failover \(vr\)(.|\n)*crash to the first operation the new view answered\): median 180 ms/,
     );
     expect(text).toContain(
-      "vr / pb ops/s at 64 clients: not measured (no 64-client rows (--clients); goal ≥ 0.8)",
+      "issue 16, vr / pb ops/s at 64 clients: not measured (no 64-client rows (--clients); goal ≥ 0.8)",
     );
+    expect(text).toMatch(/issue 21, pb \/ raw p50 at 1 client: 1\.57 \(goal ≤ 1\.2\): NOT MET/);
     expect(text).toMatch(/vr median failover outage.*: 180 \(goal ≤ 300\): met/);
     expect(text).toContain("on 2 CPUs; load average 1.5 at the start, 2.25 at the end");
   });

@@ -2,7 +2,7 @@
 // own clusters on the broker, measures every protocol (pb, vr and chain, each
 // with its ceiling, unreplicated row and a failover round; chain's at its
 // head, a middle server and its tail), prints one JSON object with issue 16's
-// goals and cleans up.
+// and 21's goals and cleans up.
 // Only the shape and the sign of the figures are checked, never their size:
 // timing goals are benchmark figures, and this machine is shared.
 import { execFile } from "node:child_process";
@@ -97,11 +97,21 @@ describe("npm run bench -- --quick --json", () => {
       }
       expect(chain?.failover).toEqual(chain?.failoverByPosition?.[0]);
       // --quick measures 1 and 16 clients: the throughput goal (64) says so; the outage goal has a value.
-      expect(report.goals.map((goal) => goal.name)).toEqual(["vr-throughput", "vr-failover"]);
+      expect(report.goals.map((goal) => goal.name)).toEqual([
+        "vr-throughput",
+        "vr-failover",
+        "pb-latency-over-raw",
+        "pb-throughput-over-raw",
+        "pb-over-etcd-64",
+        "pb-over-etcd-1",
+      ]);
       expect(report.goals[0]?.met).toBeNull();
       expect(report.goals[0]?.notMeasured).toMatch(/64/);
       expect(report.goals[1]?.value).toBeGreaterThan(0);
       expect(typeof report.goals[1]?.met).toBe("boolean");
+      // Issue 21's: the latency goal (one client) has a value; 64 clients and etcd (--quick: no peers) not measured.
+      expect(report.goals[2]?.value).toBeGreaterThan(0);
+      expect(report.goals.slice(3).map((goal) => goal.met)).toEqual([null, null, null]);
 
       const memory = report.memory;
       expect(memory?.servers.map((server) => server.node).sort()).toEqual([

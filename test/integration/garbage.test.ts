@@ -3,6 +3,7 @@
 // control exchange is rejected into <c>.rejected, counted in the events,
 // changes no state, and the cluster keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { netRoutingKey } from "../../src/broker/clientInbox.js";
 import { nanosecondClock } from "../../src/broker/workload.js";
 import { HistoryRecorder } from "../../src/check/index.js";
 import { messageBytesMax } from "../../src/schemas/limits.js";
@@ -50,9 +51,13 @@ describe("garbage on every queue", () => {
       Buffer.from(envelopeTo("server-99")),
     ];
     const targets = [...cluster.supervisor.addresses, session.address];
+    // A client is reached through its group's inbox (src/broker/clientInbox.ts), which refuses what it
+    // cannot hand to a member (not JSON, oversized, misaddressed) under the group's name.
     for (const address of targets) {
-      for (const content of actorGarbage(address)) cluster.publishRaw(cluster.names.net, address, content);
+      for (const content of actorGarbage(address))
+        cluster.publishRaw(cluster.names.net, netRoutingKey(address), content);
     }
+    const refusers = (address: string): string[] => [address, netRoutingKey(address)];
     const controlGarbage = [
       Buffer.from("\u0000\u0001binary"),
       Buffer.from(JSON.stringify({ type: "crash" })),
@@ -65,7 +70,9 @@ describe("garbage on every queue", () => {
     const perNode = perActor + controlGarbage.length;
     for (const address of targets) {
       await cluster.waitForEvent(
-        () => cluster.events.filter((e) => e.type === "rejected" && e.node === address).length >= perNode,
+        () =>
+          cluster.events.filter((e) => e.type === "rejected" && refusers(address).includes(e.node)).length >=
+          perNode,
         10_000,
         `${perNode} rejections by ${address}`,
       );
