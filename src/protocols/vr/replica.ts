@@ -69,8 +69,9 @@ export function createReplica(config: VrConfig): ActorDefinition<ReplicaState> {
 
 function onMessage(state: ReplicaState, message: Message, ctx: Context, env: Env): void {
   const body = message.body;
-  // A retired replica takes no part (its host stops it): only a later epoch naming it brings it back.
-  if (state.status === "retired" && body.type !== "StartEpoch")
+  // A retired replica takes no part (its host stops it); it hears only of later epochs, which may
+  // name it again (in the broker a fresh process would, as a spare: the simulator keeps the node).
+  if (state.status === "retired" && !(isReplicaMessage(body) && body.epoch > state.epoch))
     return ctx.log.debug({ from: message.from, type: body.type }, "retired: ignored");
   if (body.type === "Request" || body.type === "RegisterClient")
     return onClientRequest(state, body, message, ctx, env);
