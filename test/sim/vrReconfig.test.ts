@@ -46,7 +46,7 @@ describe("VR reconfiguration", () => {
     for (const index of [2, 4, 5])
       expect(final[index]).toMatchObject({ epoch: 3, status: "normal", members: [2, 4, 5] });
     // The removed replicas served the new members, then stopped taking part.
-    for (const index of [0, 1, 3]) expect(final[index]!.status).toBe("spare");
+    for (const index of [0, 1, 3]) expect(final[index]!.status).toBe("retired");
     expectLinearizable(sim);
     // The final group survives losing one of its members, its primary included.
     const primary = final.find(
