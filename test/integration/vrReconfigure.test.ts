@@ -104,6 +104,7 @@ describe("npm run reconfigure on a VR cluster", () => {
     removed.push(primary, other);
     const kept = before.replicas!.filter((member) => member !== primary && member !== other);
     expect(await view()).toMatchObject({ epoch: 3, replicas: kept });
+    expect((await cli("kv", "view", "epoch")).stdout).toBe("3\n");
     await expectRead("a", "1");
     // The primary executed the reconfiguration as a member of epoch 2: it retires once the new group runs.
     await run.waitFor(new RegExp(`${primary} +process \\d+ exited with code 75; left dead: retired`), 20_000);
