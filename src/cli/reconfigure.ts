@@ -98,8 +98,19 @@ async function runReconfigure(options: ReconfigureOptions): Promise<number> {
   });
   const say = (line: string): void => void process.stdout.write(`${clockTime()} ${line}\n`);
   const interrupt = new Interrupt({ say }).listen();
+  let stopRequested = false;
+  void interrupt.received.then(() => (stopRequested = true));
   const deadlineMs = performance.now() + options.timeoutMs;
-  const step: Step = { clients, support, names, log, say, deadlineMs, interrupted: interrupt.received };
+  const step: Step = {
+    clients,
+    support,
+    names,
+    log,
+    say,
+    deadlineMs,
+    interrupted: interrupt.received,
+    stopRequested: () => stopRequested,
+  };
   try {
     return await reconfigure(step, options);
   } finally {
@@ -122,6 +133,7 @@ async function reconfigure(step: Step, options: ReconfigureOptions): Promise<num
       `a reconfiguration is under way (${busy.map(([slot, v]) => `${slot}: ${v.status} in epoch ${v.epoch}`).join(", ")}); nothing changed, try again when it is done`,
       exitCodes.usage,
     );
+  if (step.stopRequested()) return interrupted(step, "nothing changed");
   const target = reconfigureTarget({ members, running: [...running.keys()], ...options });
   if (!target.ok) throw new CommandError(`${target.reason}; nothing changed`, exitCodes.usage);
   say(
@@ -129,7 +141,10 @@ async function reconfigure(step: Step, options: ReconfigureOptions): Promise<num
       target.added.length > 0 ? ` (new: ${target.added.join(", ")})` : ""
     }`,
   );
+  // A Ctrl-C before the group is asked leaves everything as it was (a started spare only idles).
+  if (step.stopRequested()) return interrupted(step, "nothing asked of the group");
   await startReplicas(step, target.added, options.cluster);
+  if (step.stopRequested()) return interrupted(step, "nothing asked of the group");
   const operator = await startOperator({
     names: step.names,
     connection: clients.connection,
@@ -147,7 +162,12 @@ async function reconfigure(step: Step, options: ReconfigureOptions): Promise<num
   }
 }
 
-/** The operator's outcome, with a progress line every few seconds; null on Ctrl-C or the deadline. */
+function interrupted(step: Step, what: string): number {
+  step.say(`interrupted: ${what}`);
+  return exitCodes.unknown;
+}
+
+/** The operator's outcome, with a progress line every few seconds, or why it was not awaited to the end. */
 async function awaitOutcome(
   step: Step,
   operator: OperatorRun,
@@ -157,7 +177,7 @@ async function awaitOutcome(
     const leftMs = step.deadlineMs - performance.now();
     if (leftMs <= 0) return "timeout";
     const tick = new Promise<"tick">((resolve) =>
-      setTimeout(() => resolve("tick"), Math.min(progressEveryMs, leftMs)),
+      setTimeout(() => resolve("tick"), Math.min(progressEveryMs, leftMs)).unref(),
     );
     const first = await Promise.race([operator.outcome, interrupted, tick]);
     if (first !== "tick") return first;
@@ -171,10 +191,7 @@ async function settle(
   outcome: Awaited<ReturnType<typeof awaitOutcome>>,
 ): Promise<number> {
   const unknown = "the reconfiguration may still happen (the cluster runs on): see npm run kv -- view";
-  if (outcome === "interrupted") {
-    step.say(`interrupted: ${unknown}`);
-    return exitCodes.unknown;
-  }
+  if (outcome === "interrupted") return interrupted(step, unknown);
   if (outcome === "timeout")
     throw new CommandError(`no new epoch in time (operator ${operator.describe()}); ${unknown}`);
   if (outcome.kind === "invalid")

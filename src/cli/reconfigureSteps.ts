@@ -11,7 +11,7 @@ import type { ReconfigurationSupport } from "../protocols/brokerSupport.js";
 import type { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import type { View } from "../schemas/view.js";
-import { CommandError } from "./common.js";
+import { CommandError, exitCodes } from "./common.js";
 import { replicaSlots } from "./reconfigureTarget.js";
 
 export interface Step {
@@ -25,6 +25,8 @@ export interface Step {
   deadlineMs: number;
   /** Resolves on Ctrl-C. */
   interrupted: Promise<unknown>;
+  /** Whether Ctrl-C came. */
+  stopRequested(): boolean;
 }
 
 /** A running replica answers GetView within this (it answers at once; a loaded machine is slower). */
@@ -84,7 +86,7 @@ async function askToStart(step: Step, slots: readonly string[]): Promise<Map<str
         type: command.type,
       });
     }
-    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, startAckMs))]);
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, startAckMs).unref())]);
   } finally {
     await subscription.stop(clients.connection);
   }
@@ -108,6 +110,9 @@ async function untilSpare(step: Step, slot: string): Promise<void> {
       new Promise<false>((resolve) => setTimeout(() => resolve(false), view === null ? 0 : spareAskMs)),
     ]);
     if (interrupted)
-      throw new CommandError(`interrupted while ${slot} was starting; nothing asked of the group`, 3);
+      throw new CommandError(
+        `interrupted while ${slot} was starting; nothing asked of the group`,
+        exitCodes.unknown,
+      );
   }
 }
