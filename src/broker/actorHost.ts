@@ -404,6 +404,8 @@ export class ActorHost<State> implements Attachment, InboxMember {
         applyToFaults(this.faults, command);
         effect = describeFaults(this.faults);
         break;
+      case "start":
+        return; // the supervisor's (src/cli/clusterControl.ts): a running node has nothing to do
       case "status": {
         // Read only: answered with the figures, not logged as a fault.
         const state = this.cell.state;

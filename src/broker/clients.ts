@@ -5,6 +5,7 @@
 // timed out is retired (its op may still happen) and replaced by a fresh one.
 import type { Logger } from "pino";
 import type { ClientDefinition } from "../actors/context.js";
+import type { ViewQuery } from "../protocols/brokerSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { Address } from "../schemas/address.js";
@@ -121,14 +122,15 @@ export class BrokerClients {
 
   /**
    * Asks the cluster for its configuration (`protocol.broker.viewQuery`), through a one-off probe actor;
-   * `nodes`: only these of the query's nodes (the bench asks each replica for its own view).
+   * `nodes`: only these of the query's nodes (the bench asks each replica for its own view);
+   * `asked`: another query than the protocol's (`npm run reconfigure` asks a slot whatever its status).
    */
-  async getView(timeoutMs: number, nodes?: readonly Address[]): Promise<View> {
+  async getView(timeoutMs: number, nodes?: readonly Address[], asked?: ViewQuery): Promise<View> {
     const log = this.options.log.child({ node: "view-probe" });
     let resolveView: (view: View) => void = () => {};
     const viewPromise = new Promise<View>((resolve) => (resolveView = resolve));
     const { protocol, config } = this.options;
-    const everyNode = protocol.broker.viewQuery;
+    const everyNode = asked ?? protocol.broker.viewQuery;
     const query = nodes === undefined ? everyNode : { ...everyNode, to: () => nodes };
     const host = new ActorHost({
       names: this.options.names,
@@ -191,7 +193,8 @@ export class ClientSession {
     readonly address: Address,
     inbox: ClientInbox,
   ) {
-    const definition = options.protocol.client(options.config);
+    const { protocol, config } = options;
+    const definition = protocol.client(protocol.broker.clientConfig?.(config) ?? config);
     this.host = new ActorHost({
       names: options.names,
       address,

@@ -31,7 +31,7 @@ function linkKey(from: Address, to: Address): string {
 
 /**
  * Applies the network part of a control command (net, partition, heal,
- * reset) in place. Crash and restart concern one node and leave the network alone.
+ * reset) in place. Crash, restart and start concern one node and leave the network alone.
  */
 export function applyToFaults(faults: FaultSettings, command: ControlCommand): void {
   switch (command.type) {
@@ -63,6 +63,7 @@ export function applyToFaults(faults: FaultSettings, command: ControlCommand): v
     case "crash":
     case "restart":
     case "status":
+    case "start":
       return;
   }
 }

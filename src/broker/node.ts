@@ -4,6 +4,7 @@
 // `npm run cluster`, of the integration harness, or of a compose service.
 import type { Logger } from "pino";
 import type { ActorDefinition } from "../actors/context.js";
+import type { ActorEvent } from "../schemas/actorEvents.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
 import { ActorHost } from "./actorHost.js";
@@ -21,6 +22,8 @@ export interface NodeOptions {
   checkInvariants: boolean;
   log: Logger;
   onFatal: (error: Error) => void;
+  /** What the actor emits (a VR replica's `retired`: the process stops). */
+  onActorEvent?: (event: ActorEvent) => void;
   /** Run this actor instead of the protocol's (the benchmark's relay actors, `src/bench/relayActors.ts`). */
   definition?: ActorDefinition<unknown>;
 }
@@ -72,6 +75,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     log: options.log,
     checkInvariants: options.checkInvariants,
     onFatal: options.onFatal,
+    ...(options.onActorEvent === undefined ? {} : { onActorEvent: options.onActorEvent }),
   });
   await host.start();
   return {

@@ -16,6 +16,11 @@ export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.met
 const nodeEntry = path.join(repositoryRoot, "src/cli/node.ts");
 /** Exit code of a node stopped by a fatal error (a broken invariant): not restarted. */
 export const fatalExitCode = 70;
+/**
+ * Exit code of a node its protocol retired (a VR replica a reconfiguration
+ * removed, once the new group runs): its work is done, it is not restarted.
+ */
+export const retiredExitCode = 75;
 export const restartDelayMs = 1_000;
 /** More deaths than this within restartWindowMs and the node is left dead. */
 export const restartsMax = 5;
@@ -31,6 +36,11 @@ export interface SupervisorOptions {
   /** Its layout names the nodes; its roles say which may be restarted. Nodes get `--protocol` from it. */
   protocol: AnyProtocol;
   servers: number;
+  /**
+   * Nodes beyond the layout that a running cluster may add on request
+   * (`startOnRequest`, the `start` control command): VR's other replica slots.
+   */
+  startable?: readonly Address[];
   /** Extra node arguments: protocol settings, --debug, --verbose. */
   nodeArgs: string[];
   /** Restart a node whose process died (not one stopped by a broken invariant; never one of a role that is not restartable). */
@@ -102,6 +112,30 @@ export class ClusterSupervisor extends EventEmitter {
     if (record.restartTimer !== null) clearTimeout(record.restartTimer);
     record.restartTimer = null;
     this.spawnChild(record);
+  }
+
+  /**
+   * Starts a node the layout did not (one of `startable`) or one that is not
+   * running; what it did, in a few words, or why not (`refused`).
+   */
+  startOnRequest(address: Address): { started: boolean; detail: string } {
+    if (this.stopping) return { started: false, detail: "the cluster is stopping" };
+    if (this.isRunning(address)) return { started: false, detail: "already running" };
+    let record = this.children.get(address);
+    if (record === undefined) {
+      const role = this.options.startable?.includes(address) === true ? this.roleOf(address) : undefined;
+      if (role === undefined)
+        return { started: false, detail: `not a node this ${this.options.protocol.name} cluster may start` };
+      record = { address, role, process: null, deaths: [], restartTimer: null, log: null };
+      this.children.set(address, record);
+    }
+    this.restart(address);
+    return { started: true, detail: `process ${record.process?.pid ?? "?"} started` };
+  }
+
+  private roleOf(address: Address): RoleSpec | undefined {
+    const name = this.options.protocol.roleOf(address);
+    return this.options.protocol.roles.find((spec) => spec.name === name);
   }
 
   /** SIGTERM to every child, SIGKILL after the grace period; resolves when all exited. */
@@ -202,7 +236,8 @@ export class ClusterSupervisor extends EventEmitter {
     const now = performance.now();
     record.deaths = [...record.deaths.filter((at) => now - at < restartWindowMs), now];
     let reason = "";
-    if (!this.options.restartDead) reason = "restarts disabled";
+    if (code === retiredExitCode) reason = "retired: a reconfiguration removed it (see its log)";
+    else if (!this.options.restartDead) reason = "restarts disabled";
     else if (code === fatalExitCode) reason = "stopped by a fatal error (see its log)";
     else if (!record.role.restartable) reason = notRestartedReason(record.role);
     else if (record.deaths.length > restartsMax)

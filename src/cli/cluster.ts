@@ -14,6 +14,8 @@ import { BrokerConnection, redactUrl } from "../broker/connection.js";
 import { type DiscoveredBroker, NoBrokerError } from "../broker/discovery.js";
 import { EventSubscription } from "../broker/events.js";
 import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
+import { SupervisorControl } from "../broker/supervisorControl.js";
+import { brokerUserOf } from "../security/principal.js";
 import {
   type ClusterNames,
   type DeletedTopology,
@@ -161,12 +163,17 @@ async function startAndServe(start: ClusterStart): Promise<number> {
   const nodes = protocolOf(options)
     .layout(options.servers)
     .map((node) => node.address);
-  const access = await openClusterAccess({ names, broker, nodes, admin: start.admin }).catch(
-    async (error: unknown) => {
-      await broker.stop(); // a broker this command started must not outlive it
-      throw error;
-    },
-  );
+  // Nodes it may start later (VR's replica slots) get their broker users now: a secure vhost's users are made once.
+  const startable = startableNodes(options).filter((address) => !nodes.includes(address));
+  const access = await openClusterAccess({
+    names,
+    broker,
+    nodes: [...nodes, ...startable],
+    admin: start.admin,
+  }).catch(async (error: unknown) => {
+    await broker.stop(); // a broker this command started must not outlive it
+    throw error;
+  });
   if (access.secure === null && options.insecure) say(insecureWarning);
   const connection = await BrokerConnection.open({
     url: access.url,
@@ -194,6 +201,7 @@ async function startAndServe(start: ClusterStart): Promise<number> {
     ...(access.nodeUrls === undefined ? {} : { nodeUrls: access.nodeUrls }),
     protocol: protocolOf(options),
     servers: options.servers,
+    startable,
     nodeArgs: nodeArguments(options),
     restartDead: options.restart,
     logs,
@@ -210,9 +218,12 @@ async function purge(start: ClusterStart): Promise<number> {
     try {
       const first = protocolOf(options).layout(options.servers)[0]?.address ?? "";
       await refuseIfRunning(connection, names, first);
-      const nodes = protocolOf(options)
-        .layout(options.servers)
-        .map((node) => node.address);
+      const nodes = [
+        ...protocolOf(options)
+          .layout(options.servers)
+          .map((node) => node.address),
+        ...startableNodes(options),
+      ];
       const deleted = await cleanUp(connection, names, nodes, say);
       if (deleted !== null) say(`deleted ${describeDeleted(deleted)} of "${names.cluster}"`);
     } finally {
@@ -244,11 +255,20 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     (event) => printer.print(event),
     running.log,
   );
+  const control = new SupervisorControl({
+    names,
+    connection,
+    supervisor,
+    operatorUser: access.secure === null ? null : brokerUserOf(names.cluster, { kind: "operator" }),
+    log: running.log,
+    say: (line) => say(`${clockTime()} ${line}`),
+  });
   let dashboard: { close(): Promise<void> } | null = null;
   let deleted: DeletedTopology | null;
   let secured: string | null;
   try {
     await connection.add(subscription);
+    await connection.add(control);
     say(
       `pbkv cluster "${names.cluster}" on ${redactUrl(broker.url)} (${broker.source}): ${describeLayout(protocol, options.servers)}; Ctrl-C stops`,
     );
@@ -279,6 +299,7 @@ async function serveUntilInterrupted(running: RunningCluster): Promise<number> {
     say(`${clockTime()} ${signal}: stopping the cluster (a second Ctrl-C gives up on a clean stop)`);
   } finally {
     await dashboard?.close();
+    await control.stop(connection);
     await supervisor.stop();
     await subscription.stop(connection);
     // A secure cluster's queues and exchanges go with its vhost.
@@ -375,6 +396,11 @@ async function brokerOrNone(
     );
     return null;
   }
+}
+
+/** Nodes beyond the layout the supervisor starts when the operator asks (`start`): VR's replica slots. */
+function startableNodes(options: ClusterOptions): readonly string[] {
+  return protocolOf(options).broker.startable?.(protocolConfig(options)) ?? [];
 }
 
 /** What every node process is started with: the protocol and all its settings, the debug and log flags. */

@@ -1,4 +1,4 @@
-// `npm run fault -- crash server-1` · `restart server-1` · `partition a,b c` ·
+// `npm run fault -- crash server-1` · `restart server-1` · `start server-4` · `partition a,b c` ·
 // `heal` · `net --drop 0.2 --delay 0-50 [--duplicate 0.1] [--link a:b]` ·
 // `reset`: publishes one control command on `<c>.control`, then prints which
 // nodes applied it (from their `fault.<node>` events).
@@ -56,6 +56,12 @@ program
   .command("restart <node>")
   .description("start the node again from its initial state under the same address")
   .action((node: string) => runCommand(() => publish({ type: "restart", node: address(node) })));
+program
+  .command("start <node>")
+  .description(
+    "ask npm run cluster's supervisor to start a process for a node the cluster does not run yet (VR: a replica slot, server-1 … server-9, which npm run reconfigure may then add)",
+  )
+  .action((node: string) => runCommand(() => publish({ type: "start", node: address(node) })));
 program
   .command("partition <groups...>")
   .description("split into groups (comma-separated addresses); nodes in no group reach everyone")
@@ -196,7 +202,7 @@ async function publish(candidate: unknown): Promise<number> {
       for (const effect of effects) process.stdout.write(`  ${effect}\n`);
     }
   }
-  const targeted = command.type === "crash" || command.type === "restart";
+  const targeted = command.type === "crash" || command.type === "restart" || command.type === "start";
   if (targeted && applied.length > 0) noteUnsurvivable(protocolOf(options), command.node);
   return targeted && applied.length === 0 ? exitCodes.failed : exitCodes.ok;
 }

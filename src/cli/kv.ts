@@ -71,7 +71,16 @@ program
       runOp({ f: "append", key: checked(Key, key, "key"), value: await valueOf(value) }),
     ),
   );
-const viewFieldNames = ["primary", "backup", "viewNum", "replicas", "status", "chain", "joining"] as const;
+const viewFieldNames = [
+  "primary",
+  "backup",
+  "viewNum",
+  "replicas",
+  "status",
+  "chain",
+  "joining",
+  "epoch",
+] as const;
 type ViewField = (typeof viewFieldNames)[number];
 program
   .command("status")
@@ -82,7 +91,7 @@ program
 program
   .command("view")
   .description(
-    'print the cluster\'s current view as JSON with every field it has: {"viewNum":…,"primary":…,"backup":…} (and "replicas", "status", or a "chain" head first and the server "joining" it, where the protocol has them), or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary); replicas and chain: space-separated)',
+    'print the cluster\'s current view as JSON with every field it has: {"viewNum":…,"primary":…,"backup":…} (and "replicas", "status", or a "chain" head first and the server "joining" it, where the protocol has them; VR: "epoch", the configuration\'s number, whose members are "replicas"), or one field of it (for scripts: PRIMARY=$(npm run -s kv -- view primary); replicas and chain: space-separated)',
   )
   .addArgument(new Argument("[field]", "print only this field").choices(viewFieldNames))
   .action((field: ViewField | undefined) => runCommand(() => runView(field)));

@@ -11,6 +11,7 @@ import { relayDefinitionFor } from "../bench/relayActors.js";
 import { protocolNamed, protocolNames } from "../protocols/registry.js";
 import { createLogger, type LogLevel, logLevels } from "../broker/logger.js";
 import { checkNodeAddress, defaultNodeAddress, startNode } from "../broker/node.js";
+import { retiredExitCode } from "../broker/supervisor.js";
 import {
   addCommonOptions,
   addProtocolOptions,
@@ -111,6 +112,7 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
           path.join(options.cpuProfile, `${names.cluster}-${address}-${process.pid}.cpuprofile`),
         );
   let fatal: Error | null = null;
+  let retired: string | null = null;
   let wakeUp: () => void = () => {};
   const fatalSeen = new Promise<void>((resolve) => (wakeUp = resolve));
   const node = await startNode({
@@ -127,6 +129,12 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
       fatal ??= error;
       wakeUp();
     },
+    // A replica a reconfiguration removed is done once the new group runs: the process stops for good.
+    onActorEvent: (event) => {
+      if (event.type !== "retired") return;
+      retired ??= event.reason;
+      wakeUp();
+    },
   });
   log.info({ role: options.role }, "node running");
   const signal = await Promise.race([
@@ -140,6 +148,10 @@ async function runNode(options: NodeCommandOptions): Promise<number> {
   if (fatal !== null) {
     process.stderr.write(`${address}: stopped by a fatal error: ${(fatal as Error).message}\n`);
     return exitCodes.internal;
+  }
+  if (retired !== null) {
+    process.stderr.write(`${address}: retired (${retired as string}); not to be restarted\n`);
+    return retiredExitCode;
   }
   return exitCodes.ok;
 }

@@ -51,9 +51,10 @@ export const ConnectOptions = z.object({
   /**
    * The cluster's values of the protocol settings its clients must share
    * (pb: `{ sessionExpiryMs }`, the servers' `--session-expiry-ms`); the
-   * protocol's defaults for the rest. A name the protocol does not know is refused.
+   * protocol's defaults for the rest. A name the protocol does not know is refused;
+   * bounds are the protocol's (VR's `spares` may be 0).
    */
-  settings: z.record(z.string(), positiveInt).default({}),
+  settings: z.record(z.string(), z.int().min(0)).default({}),
   /** Servers of the in-process cluster (transport `memory` only): 3 unless the protocol's configuration fixes the count (VR's replicas); one that contradicts it is refused. */
   servers: positiveInt.max(9).optional(),
   /** Names the broker connection `pbkv <cluster> <label>`. */

@@ -723,10 +723,12 @@ function freshFigures(node: NodeRecord, now: number): ProtocolFigures | null {
 /**
  * The view with its members: a configuring node may announce a view without
  * them (VR's new primary names itself only); the members of a configuration
- * do not change with its number, so the previous view's stand.
+ * do not change with its number (only with its epoch), so the previous view's stand.
  */
 function withMembersOf(view: View, previous: View | null): View {
   if (view.replicas !== undefined || previous?.replicas === undefined) return { ...view };
+  // A reconfiguration (VR's next epoch) changes them: the previous view's say nothing of the next epoch's.
+  if (view.epoch !== previous.epoch) return { ...view };
   return { ...view, replicas: [...previous.replicas] };
 }
 
@@ -743,5 +745,7 @@ function describeViewForLog(view: View): string {
   const status = view.status === undefined ? "" : `, ${view.status}`;
   if (view.replicas === undefined)
     return `view ${view.viewNum}: primary ${view.primary ?? "-"}, backup ${view.backup ?? "-"}${status}`;
-  return `view ${view.viewNum}: primary ${view.primary ?? "-"}, replicas ${view.replicas.join(" ")}${status}`;
+  // Epoch 0 is every VR cluster's first configuration: named once a reconfiguration made another.
+  const epoch = view.epoch === undefined || view.epoch === 0 ? "" : ` (epoch ${view.epoch})`;
+  return `view ${view.viewNum}${epoch}: primary ${view.primary ?? "-"}, replicas ${view.replicas.join(" ")}${status}`;
 }

@@ -183,6 +183,8 @@ export class MemoryCluster {
         break;
       case "status":
         return "status is answered on the broker only (npm run kv -- status)";
+      case "start":
+        return "start is for npm run cluster's supervisor on the broker (an in-memory cluster has every node it will have)";
     }
     this.publish(node, { type: "fault", command, effect });
     return effect;

@@ -1,7 +1,8 @@
 // Control commands (DESIGN §5): JSON published on the fanout exchange
 // `<c>.control`, applied by every actor host of the cluster. The sending side
 // of each host carries out the network faults; the named node carries out a
-// crash or a restart. Anyone with an AMQP client may publish them.
+// crash or a restart; the supervisor of `npm run cluster` carries out a start.
+// On an open cluster anyone with an AMQP client may publish them.
 import { z } from "zod";
 import { Address } from "./address.js";
 
@@ -71,6 +72,13 @@ export const NetCommand = z.object({
 });
 /** Back to a healthy cluster: no partition, a clean network, crashed nodes restarted. */
 export const ResetCommand = z.object({ type: z.literal("reset") });
+/**
+ * For the cluster's supervisor (`npm run cluster`), not the nodes: start a
+ * process for this node, one the protocol lets a running cluster add (VR's
+ * replica slots, before `npm run reconfigure` makes them members). Only the
+ * operator's (a secure cluster's supervisor checks the broker-stamped user).
+ */
+export const StartCommand = z.object({ type: z.literal("start"), node: Address });
 
 export const ControlCommand = z.discriminatedUnion("type", [
   CrashCommand,
@@ -80,6 +88,7 @@ export const ControlCommand = z.discriminatedUnion("type", [
   HealCommand,
   NetCommand,
   ResetCommand,
+  StartCommand,
 ]);
 export type ControlCommand = z.infer<typeof ControlCommand>;
 export type ControlCommandType = ControlCommand["type"];

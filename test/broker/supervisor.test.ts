@@ -20,6 +20,7 @@ const madeUp: AnyProtocol = {
     { name: "coordinator", summary: "keeps what cannot be rebuilt", crashable: false, restartable: false },
     { name: "worker", summary: "does the work", crashable: true, restartable: true },
   ],
+  roleOf: (address) => (address === "coordinator" ? "coordinator" : "worker"),
   layout: (servers) => [
     { address: "coordinator", role: "coordinator" },
     ...Array.from({ length: servers }, (_, i) => ({ address: `server-${i + 1}`, role: "worker" })),
@@ -66,5 +67,30 @@ describe("the cluster supervisor", () => {
       reason: "a coordinator is not restarted; restart the cluster",
     });
     expect(byAddress.get("server-1")).toMatchObject({ code: 2, action: "restarting" });
+  });
+
+  it("starts on request only the nodes it was told a running cluster may add (the `start` control command)", async () => {
+    const supervisor = new ClusterSupervisor({
+      cluster: "hh-supervisor",
+      url: "amqp://127.0.0.1:1",
+      protocol: madeUp,
+      servers: 1,
+      startable: ["server-7"],
+      nodeArgs: [],
+      restartDead: false,
+      logs: { directory: mkdtempSync(path.join(os.tmpdir(), "hh-supervisor-")) },
+    });
+    supervisors.push(supervisor);
+    expect(supervisor.startOnRequest("server-8")).toEqual({
+      started: false,
+      detail: "not a node this made-up cluster may start",
+    });
+    const exits = firstExits(supervisor, 1);
+    const started = supervisor.startOnRequest("server-7");
+    expect(started.started).toBe(true);
+    expect(started.detail).toMatch(/^process \d+ started$/);
+    expect(supervisor.addresses).toEqual(["coordinator", "server-1", "server-7"]); // its queues go at the end
+    // Its role is the protocol's for its address (a worker): it exits at once here, left dead (restarts disabled).
+    expect((await exits)[0]).toMatchObject({ address: "server-7", code: 2, action: "left dead" });
   });
 });

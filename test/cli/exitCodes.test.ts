@@ -11,6 +11,9 @@ describe("exit codes", () => {
     ["kv", ["get", "--bogus"]],
     ["kv", ["frobnicate"]],
     ["fault", ["crash"]],
+    ["fault", ["start"]],
+    ["reconfigure", ["--add", "x"]],
+    ["reconfigure", ["--add", "1"]], // pb's group does not change at run time: --protocol vr
     ["load", ["--clients", "x"]],
     ["cluster", ["--servers", "0"]],
     ["chaos", ["--runs", "-1"]],

@@ -1,7 +1,8 @@
 // VR on the dashboard (issue 16): every replica with its role in the view,
 // its own status, op-number and commit-number (its answer to the `status`
 // command, which the feed sends every second while answers carry figures),
-// the view changes with the inferred cause and the new primary's words, and
+// the view changes with the inferred cause and the new primary's words, a
+// reconfiguration's new epoch and members, and
 // the cut button as VR's chaos part defines it. Pure: events fed by hand.
 import { describe, expect, it } from "vitest";
 import { DashboardModel, statusStaleMs } from "../../src/dashboard/model.js";
@@ -167,6 +168,33 @@ describe("VR on the dashboard", () => {
     });
     expect(m.currentView()?.replicas).toEqual(replicas);
     expect(m.summary(t0 + 2).nodes.map((node) => node.role)).toEqual(["backup", "primary", "backup"]);
+  });
+
+  it("shows a reconfiguration: the next epoch's members, who joined and who left, and no members carried over from the old epoch", () => {
+    const m = model();
+    m.onProbedView({ ...vrView(1), epoch: 0 }, t0);
+    const next = ["server-2", "server-3", "server-4"];
+    const epochOne: View = {
+      viewNum: 2,
+      primary: "server-4",
+      backup: null,
+      replicas: next,
+      status: "normal",
+      epoch: 1,
+    };
+    m.onEvent({ ...base("server-4", t0 + 10), type: "view", view: epochOne });
+    const view = m.summary(t0 + 20).views.at(-1);
+    expect(view).toMatchObject({ viewNum: 2, epoch: 1, replicas: next });
+    expect(view?.reason).toBe(
+      "reconfigured: epoch 1, members server-2 server-3 server-4 (server-4 joined, server-1 left); view 2, primary server-4",
+    );
+    // A later epoch's view that names only its primary does not take the old epoch's members.
+    m.onEvent({
+      ...base("server-3", t0 + 30),
+      type: "view",
+      view: { viewNum: 3, primary: "server-3", backup: null, epoch: 2 },
+    });
+    expect(m.currentView()?.replicas).toBeUndefined();
   });
 
   it("cuts the primary off as VR's chaos part says, as a valid partition", () => {

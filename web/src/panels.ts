@@ -15,6 +15,9 @@ export type NodeAction = (action: "crash" | "restart", node: string) => void;
 export function renderHeader(summary: DashboardSummary, streamOpen: boolean): void {
   setText(byId("cluster-name"), summary.cluster);
   const view = summary.view;
+  // VR's configurations are numbered too (epochs; reconfigurations change the members).
+  byId("view-epoch-part").hidden = view?.epoch === undefined;
+  setText(byId("view-epoch"), view?.epoch === undefined ? "" : String(view.epoch));
   setText(byId("view-num"), view === null ? "–" : String(view.viewNum));
   setText(byId("view-primary"), view?.primary ?? "–");
   setText(byId("view-backup"), view === null ? "–" : backupsOf(view));
