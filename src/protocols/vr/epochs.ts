@@ -139,8 +139,12 @@ export function onStartEpoch(
   // A restarted replica may have run that epoch already: only the recovery protocol gives it its state back.
   if (state.status === "recovering")
     return ctx.log.debug({ epoch: body.epoch }, "recovering: StartEpoch ignored");
+  // Removed from the group it ran (it heard of the epoch before executing the entry): it serves and retires.
+  const removed =
+    body.epoch === state.epoch + 1 && runsEpoch(state) && body.epochStart.oldMembers.includes(state.self);
   adoptEpoch(state, body.epoch, body.members, body.epochStart);
   if (!isMember(state)) {
+    if (removed) return becomeRemoved(state, ctx, env);
     state.status = "spare";
     return ctx.emit({ type: "roleChanged", role: "idle", viewNum: state.viewNum });
   }
