@@ -53,12 +53,14 @@ describe("the protocol options", () => {
 
   it("give a client command --protocol, --client-retry-ms and only the settings clients share", () => {
     const command = addClientTimingOptions(new Command("test"));
-    // pb's clients reopen their session after half the expiry, VR's find the primary among --replicas;
+    // pb's clients reopen their session after half the expiry, VR's find the primary among --replicas
+    // (and --spares, the slots they ask as a last resort);
     // the ping, forwarding and view-change settings are the servers' alone.
     expect(command.options.map((option) => option.long)).toEqual([
       "--protocol",
       "--session-expiry-ms",
       "--replicas",
+      "--spares",
       "--client-retry-ms",
     ]);
   });

@@ -292,7 +292,10 @@ describe("a secure cluster (vr): the same identity rules for replicas", () => {
     const forger = replicas.find((replica) => replica !== before.primary) ?? "server-2";
     try {
       for (const to of replicas.filter((replica) => replica !== forger)) {
-        const startViewChange = forged(forger, to, before.viewNum + 1000, { type: "StartViewChange" });
+        const startViewChange = forged(forger, to, before.viewNum + 1000, {
+          type: "StartViewChange",
+          epoch: 0,
+        });
         expect(await attempt(mallory, publish(cluster.names.requests, to, startViewChange, user))).toBe(
           "done",
         );

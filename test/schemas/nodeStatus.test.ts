@@ -47,7 +47,7 @@ describe("a node's status", () => {
       expect(NodeStatus.safeParse({ ...common, figures }).success).toBe(false);
   });
 
-  it("VR's replicas report status, op-number, commit-number and log start; pb's servers no figures", () => {
+  it("VR's replicas report status, epoch, members, op-number, commit-number and log start; pb's servers no figures", () => {
     const vr = protocolNamed("vr");
     const config = vr.config.make({}) as VrConfig;
     const sim = new Simulator({ seed: 1, protocol: vr, config, traceLinesMax: 100 });
@@ -55,7 +55,14 @@ describe("a node's status", () => {
     sim.runUntil(() => false, 1_000);
     const definition = vr.actor("replica", config);
     const status = NodeStatus.parse(definition.status?.(sim.stateOf("server-1")));
-    expect(status.figures).toEqual({ status: "normal", opNumber: 0, commitNumber: 0, logStart: 0 });
+    expect(status.figures).toEqual({
+      status: "normal",
+      epoch: 0,
+      members: "s1 s2 s3",
+      opNumber: 0,
+      commitNumber: 0,
+      logStart: 0,
+    });
     expect(status.role).toBe("primary");
     const pb = protocolNamed("pb");
     const server = pb.actor("server", pb.config.defaults);
