@@ -264,9 +264,13 @@ export class BenchCluster {
     );
   }
 
-  /** Every node of the view query, asked on its own, answers `view` (its number, and ready). */
+  /**
+   * Every node of the view (VR: its epoch's members; otherwise every node of
+   * the view query), asked on its own, answers `view` (its number, and ready).
+   * Not every slot VR's query asks exists: a slot no process runs never answers.
+   */
   private async everyNodeAnswers(view: View): Promise<boolean> {
-    const nodes = this.run.protocol.broker.viewQuery.to(this.run.config);
+    const nodes = view.replicas ?? this.run.protocol.broker.viewQuery.to(this.run.config);
     if (nodes.length < 2) return true;
     const answers = await Promise.all(
       nodes.map((node) => this.view(nodeViewTimeoutMs, [node]).catch(() => null)),

@@ -69,7 +69,7 @@ const figure = (node: string, name: string): Promise<string> =>
   cell(node, `td.figure[data-figure="${name}"]`);
 
 describe.runIf(hasBrowser)("VR on the dashboard in a browser", () => {
-  it("shows every replica with its role, status, op-number and commit-number", async () => {
+  it("shows every replica with its role, status, epoch, members, op-number and commit-number", async () => {
     screenshotOnFailure("replicas");
     const session = await cluster.clients.newClient();
     for (let index = 0; index < 3; index++)
@@ -83,9 +83,11 @@ describe.runIf(hasBrowser)("VR on the dashboard in a browser", () => {
     // The figure columns appear with the first status answers (asked every second).
     await expect
       .poll(() => page.locator("#nodes th.figure").allInnerTexts(), { timeout: 5_000 })
-      .toEqual(["status", "op-number", "commit-number", "log-start"]);
+      .toEqual(["status", "epoch", "members", "op-number", "commit-number", "log-start"]);
     for (const node of replicas) {
       await expect.poll(() => figure(node, "status"), { timeout: 5_000 }).toBe("normal");
+      expect(await figure(node, "epoch")).toBe("0");
+      expect(await figure(node, "members")).toBe("s1 s2 s3");
       await expect
         .poll(() => cell(node, ".c-role"), { timeout: 5_000 })
         .toBe(node === view.primary ? "primary" : "backup");

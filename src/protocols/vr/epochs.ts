@@ -5,6 +5,7 @@ import { executeCommitted } from "./log.js";
 import { describeMembers, quorumOf, replicaAddress } from "./members.js";
 import type { BodyOf, EpochStart, ReconfigEntry } from "./messages.js";
 import { isMember, isPrimary, type ReplicaState, viewPrimary } from "./state.js";
+import { announceAsPrimary } from "./viewChange.js";
 import { toMembers, toReplica } from "./wire.js";
 
 // Epochs (VR Revisited §7; docs/VR.md, "Reconfiguration"). A reconfiguration
@@ -81,18 +82,9 @@ function enterEpoch(state: ReplicaState, ctx: Context): void {
 }
 
 function announceEpoch(state: ReplicaState, ctx: Context): void {
-  ctx.emit({
-    type: "viewChanged",
-    view: {
-      viewNum: state.viewNum,
-      primary: replicaAddress(state.self),
-      backup: null,
-      replicas: state.members.map(replicaAddress),
-      status: "normal",
-      epoch: state.epoch,
-    },
-    reason: `epoch ${state.epoch} began at op ${state.epochStart.op}: ${describeMembers(state.members)} (before: ${describeMembers(state.epochStart.oldMembers)})`,
-  });
+  const { op, oldMembers } = state.epochStart;
+  const reason = `epoch ${state.epoch} began at op ${op}: ${describeMembers(state.members)} (before: ${describeMembers(oldMembers)})`;
+  announceAsPrimary(state, reason, ctx);
 }
 
 /** The replicas of the epoch before that this one left out. */

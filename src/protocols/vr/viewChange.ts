@@ -147,6 +147,15 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
 /** The new primary says why the view is what it is (nobody else knows which log won). */
 function announceView(state: ReplicaState, best: ViewChangeVote, ctx: Context): void {
   const voters = state.votes.map((vote) => replicaAddress(vote.from)).join(", ");
+  announceAsPrimary(
+    state,
+    `${voters} moved on from view ${best.lastNormal}; the log of ${replicaAddress(best.from)} (last normal view ${best.lastNormal}, op ${best.opNumber}) won, commit ${state.commitNumber}`,
+    ctx,
+  );
+}
+
+/** This replica, normal primary of its view, says so and why (the `viewChanged` event). */
+export function announceAsPrimary(state: ReplicaState, reason: string, ctx: Context): void {
   ctx.emit({
     type: "viewChanged",
     view: {
@@ -157,7 +166,7 @@ function announceView(state: ReplicaState, best: ViewChangeVote, ctx: Context): 
       status: "normal",
       epoch: state.epoch,
     },
-    reason: `${voters} moved on from view ${best.lastNormal}; the log of ${replicaAddress(best.from)} (last normal view ${best.lastNormal}, op ${best.opNumber}) won, commit ${state.commitNumber}`,
+    reason,
   });
 }
 

@@ -83,6 +83,24 @@ const firstOp: Phase = reach({
   depthMax: 12,
 });
 
+/** The primary (server-1) logs the reconfiguration; then server-4, the new member, runs epoch 1. */
+const newMemberRuns: Phase[] = [
+  reach({
+    name: "logged",
+    goal: reconfigurationLogged(0),
+    prunes: [viewNumAbove(0)],
+    events: { ...noFaults, invokes: false },
+    depthMax: 6,
+  }),
+  reach({
+    name: "server-4 runs epoch 1",
+    goal: runsEpoch(3, 1),
+    prunes: [viewNumAbove(1)],
+    events: { ...noFaults, invokes: false, fairTimers: true },
+    depthMax: 16,
+  }),
+];
+
 /** The whole plan, explored from the settled state with the client writing: the safety claim. */
 function safety(epochs: number): Phase {
   return explore({
@@ -103,20 +121,7 @@ export const reconfGrow: Scenario = {
   phases: [
     ...settleEpochZero(3, 4),
     firstOp,
-    reach({
-      name: "logged",
-      goal: reconfigurationLogged(0),
-      prunes: [viewNumAbove(0)],
-      events: { ...noFaults, invokes: false },
-      depthMax: 6,
-    }),
-    reach({
-      name: "server-4 runs epoch 1",
-      goal: runsEpoch(3, 1),
-      prunes: [viewNumAbove(1)],
-      events: { ...noFaults, invokes: false, fairTimers: true },
-      depthMax: 16,
-    }),
+    ...newMemberRuns,
     reach({
       name: "all in epoch 1",
       goal: and(runsEpoch(0, 1), runsEpoch(1, 1), runsEpoch(2, 1)),
@@ -136,20 +141,7 @@ export const reconfReplace: Scenario = {
   phases: [
     ...settleEpochZero(3, 4),
     firstOp,
-    reach({
-      name: "logged",
-      goal: reconfigurationLogged(0),
-      prunes: [viewNumAbove(0)],
-      events: { ...noFaults, invokes: false },
-      depthMax: 6,
-    }),
-    reach({
-      name: "server-4 runs epoch 1",
-      goal: runsEpoch(3, 1),
-      prunes: [viewNumAbove(1)],
-      events: { ...noFaults, invokes: false, fairTimers: true },
-      depthMax: 16,
-    }),
+    ...newMemberRuns,
     reach({
       name: "server-1 retired",
       goal: statusIn(0, "retired", 1),
