@@ -1,6 +1,7 @@
 import type { Context } from "./actor.js";
 import type { Env, VrDecisions } from "./env.js";
 import { fetchEpochState } from "./epochs.js";
+import { unexecutedReconfiguration } from "./log.js";
 import { primaryOf, quorumOf } from "./members.js";
 import type { ReplicaState, ViewChangeVote } from "./state.js";
 import { toReplica } from "./wire.js";
@@ -59,9 +60,7 @@ function laterView(state: ReplicaState, viewNum: number, ctx: Context, _env: Env
 /** No request after a reconfiguration in the log, queued or logged and not executed: the next epoch takes them. */
 function takesRequests(state: ReplicaState): boolean {
   if (state.pending.some((request) => request.type === "reconfig")) return false;
-  return !state.log
-    .slice(state.app.applied - state.logStart)
-    .some((entry) => entry.type === "reconfig" && entry.epoch > state.epoch);
+  return unexecutedReconfiguration(state) === null;
 }
 
 export const correctDecisions: VrDecisions = {

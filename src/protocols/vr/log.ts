@@ -6,7 +6,7 @@ import type { Context } from "./actor.js";
 import type { VrConfig } from "./config.js";
 import type { Env, Slice } from "./env.js";
 import { epochCommitted } from "./epochs.js";
-import type { VrEntry } from "./messages.js";
+import type { ReconfigEntry, VrEntry } from "./messages.js";
 import { entryAt, type ReplicaState } from "./state.js";
 
 // The log and the application behind it: executing committed entries, and
@@ -112,6 +112,19 @@ export function installBase(state: ReplicaState, base: App, entries: VrEntry[]):
   state.log = entries;
   state.opNumber = base.applied + entries.length;
   state.commitNumber = Math.max(state.commitNumber, base.applied);
+}
+
+/**
+ * The reconfiguration this replica's log holds and has not executed (logged,
+ * maybe committed, not yet applied), or null. The epoch takes no request
+ * after it, and answers no client in views after the one that logged it.
+ */
+export function unexecutedReconfiguration(state: ReplicaState): ReconfigEntry | null {
+  for (let op = state.app.applied + 1; op <= state.opNumber; op++) {
+    const entry = entryAt(state, op);
+    if (entry.type === "reconfig" && entry.epoch > state.epoch) return entry;
+  }
+  return null;
 }
 
 /** Keeps the committed log up to the commit-number and puts `entries` after it. */

@@ -3,6 +3,7 @@ import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import { describeMembers, membersProblem, sameMembers } from "./members.js";
 import type { BodyOf } from "./messages.js";
+import { unexecutedReconfiguration } from "./log.js";
 import { prepareNext } from "./normal.js";
 import { notPrimary } from "./replies.js";
 import { isPrimary, type ReplicaState } from "./state.js";
@@ -61,11 +62,7 @@ function accepted(state: ReplicaState, body: BodyOf<"Reconfigure">, operator: Ad
 /** The members of a reconfiguration queued or logged and not yet executed, or null. */
 function loggedReconfiguration(state: ReplicaState): number[] | null {
   for (const request of state.pending) if (request.type === "reconfig") return request.members;
-  for (let op = state.app.applied + 1; op <= state.opNumber; op++) {
-    const entry = state.log[op - state.logStart - 1]!;
-    if (entry.type === "reconfig" && entry.epoch > state.epoch) return entry.members;
-  }
-  return null;
+  return unexecutedReconfiguration(state)?.members ?? null;
 }
 
 /** The primary of the epoch asked about logs the check (once per operator request); the others say where the group is. */

@@ -1,6 +1,7 @@
 import type { Context, Message } from "./actor.js";
 import type { Env } from "./env.js";
 import { adoptFetched, startFetch } from "./fetch.js";
+import { unexecutedReconfiguration } from "./log.js";
 import { firstMembers, primaryOf, quorumOf } from "./members.js";
 import type { BodyOf } from "./messages.js";
 import { isMember, type ReplicaState } from "./state.js";
@@ -54,9 +55,7 @@ export function onRecovery(
   ctx: Context,
 ): void {
   if (state.status === "view-change" || state.status === "transitioning") return;
-  const pending = state.log
-    .slice(state.app.applied - state.logStart)
-    .some((entry) => entry.type === "reconfig" && entry.epoch > state.epoch);
+  const pending = unexecutedReconfiguration(state) !== null;
   ctx.send(message.from, {
     type: "RecoveryResponse",
     epoch: state.epoch,

@@ -1,6 +1,7 @@
 import type { EntryResult } from "../../kv/atMostOnce.js";
 import type { Address } from "../../schemas/address.js";
 import type { Context } from "./actor.js";
+import { unexecutedReconfiguration } from "./log.js";
 import type { VrEntry } from "./messages.js";
 import type { ReplicaState } from "./state.js";
 
@@ -38,12 +39,8 @@ export function answerCommitted(
  * view. Its clients retry and get the cached result from the next epoch.
  */
 function answersClients(state: ReplicaState): boolean {
-  for (let op = state.app.applied + 1; op <= state.opNumber; op++) {
-    const entry = state.log[op - state.logStart - 1]!;
-    if (entry.type === "reconfig" && entry.epoch > state.epoch && entry.startView <= state.viewNum)
-      return false;
-  }
-  return true;
+  const next = unexecutedReconfiguration(state);
+  return next === null || next.startView > state.viewNum;
 }
 
 /** A client or the operator asked a replica that is not the primary: where the group is. */
