@@ -81,6 +81,29 @@ describe("VR reconfiguration", () => {
     expect(epochsMax).toBeGreaterThanOrEqual(3);
   }, 600_000);
 
+  // Seeds that stalled (clients unfinished after healing) before the commit waited for new
+  // members' EpochProbeOK: 866, a reconfiguration naming a replica that was down while another
+  // member of the next group was down; 606, a new member counted while it was recovering. The
+  // probes change the runs' schedules, so the planted bug "reconfCountsUnprobed" (the old rule)
+  // stalls on other seeds of 900: 496, 639 and 693.
+  const run = (seed: number, mutations: VrMutation[]) =>
+    runChaos({
+      seed,
+      protocol: vr,
+      config: vr.config.make({ replicas: 3, spares: 3, operator: "random", mutations } as never),
+    });
+  it("chaos seeds 866, 606, 496, 639 (a new member down or recovering at the commit) finish", () => {
+    for (const seed of [866, 606, 496, 639]) {
+      const result = run(seed, []);
+      expect(result.violation, `seed ${seed}`).toBeNull();
+      expect(result.faults.crash, `seed ${seed}`).toBeGreaterThan(0);
+    }
+  });
+  it("the planted bug reconfCountsUnprobed stalls chaos seeds 496 and 639", () => {
+    for (const seed of [496, 639])
+      expect(run(seed, ["reconfCountsUnprobed"]).violation ?? "", `seed ${seed}`).toMatch(/did not finish/);
+  });
+
   const mutants: VrMutation[] = [
     "newMemberServesUnfetched",
     "oldPrimaryTakesRequestsAfterReconf",

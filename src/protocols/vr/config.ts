@@ -63,6 +63,7 @@ export const vrMutationNames = [
   "removedStopsEarly",
   "newMemberServesUnfetched",
   "oldPrimaryTakesRequestsAfterReconf",
+  "reconfCountsUnprobed",
 ] as const;
 export type VrMutation = (typeof vrMutationNames)[number];
 

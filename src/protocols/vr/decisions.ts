@@ -15,7 +15,21 @@ import { toReplica } from "./wire.js";
  * (which fetch the state), make a quorum of it (docs/VR.md: shrinking a
  * group while some of its members recover would leave it without one).
  */
-function commitPoint(state: ReplicaState, _config: Env["config"]): number {
+function commitPoint(state: ReplicaState, config: Env["config"]): number {
+  return commitPointCounting(state, config, probed);
+}
+
+/** Whether new member `member` counts as up for the reconfiguration at `op`: it answered EpochProbe. */
+function probed(state: ReplicaState, member: number, op: number): boolean {
+  return state.acked[member]! >= op;
+}
+
+/** commitPoint, with `upNew` saying which new members count as up (plantedBugs.ts plants another). */
+export function commitPointCounting(
+  state: ReplicaState,
+  _config: Env["config"],
+  upNew: (state: ReplicaState, member: number, op: number) => boolean,
+): number {
   const needed = quorumOf(state.members) - 1;
   let point = state.opNumber;
   if (needed > 0) {
@@ -27,14 +41,22 @@ function commitPoint(state: ReplicaState, _config: Env["config"]): number {
   }
   for (let op = state.commitNumber + 1; op <= point; op++) {
     const entry = state.log[op - state.logStart - 1]!;
-    if (entry.type === "reconfig" && !nextGroupCanRun(state, entry.members, op)) return op - 1;
+    if (entry.type === "reconfig" && !nextGroupCanRun(state, entry.members, op, upNew)) return op - 1;
   }
   return point;
 }
 
-function nextGroupCanRun(state: ReplicaState, members: readonly number[], op: number): boolean {
-  const ready = members.filter(
-    (member) => !state.members.includes(member) || member === state.self || state.acked[member]! >= op,
+function nextGroupCanRun(
+  state: ReplicaState,
+  members: readonly number[],
+  op: number,
+  upNew: (state: ReplicaState, member: number, op: number) => boolean,
+): boolean {
+  // A member of this epoch holds the entry; a new one is up (it answered EpochProbe, probes.ts).
+  const ready = members.filter((member) =>
+    state.members.includes(member)
+      ? member === state.self || state.acked[member]! >= op
+      : upNew(state, member, op),
   );
   return ready.length >= quorumOf(members);
 }

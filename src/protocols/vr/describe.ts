@@ -72,6 +72,10 @@ export function describeVrBody(body: VrMessage): string {
       return `GetEpoch(mine ${body.epoch})`;
     case "EpochStarted":
       return `EpochStarted(${body.epoch})`;
+    case "EpochProbe":
+      return `EpochProbe(reconfiguration at op ${body.op})`;
+    case "EpochProbeOK":
+      return `EpochProbeOK(op ${body.op})`;
   }
 }
 

@@ -120,9 +120,15 @@ export function installBase(state: ReplicaState, base: App, entries: VrEntry[]):
  * after it, and answers no client in views after the one that logged it.
  */
 export function unexecutedReconfiguration(state: ReplicaState): ReconfigEntry | null {
+  const op = unexecutedReconfigurationOp(state);
+  return op === null ? null : (entryAt(state, op) as ReconfigEntry);
+}
+
+/** The op-number of unexecutedReconfiguration's entry, or null. */
+export function unexecutedReconfigurationOp(state: ReplicaState): number | null {
   for (let op = state.app.applied + 1; op <= state.opNumber; op++) {
     const entry = entryAt(state, op);
-    if (entry.type === "reconfig" && entry.epoch > state.epoch) return entry;
+    if (entry.type === "reconfig" && entry.epoch > state.epoch) return op;
   }
   return null;
 }

@@ -261,6 +261,13 @@ export const StartEpoch = z.object({
 export const GetEpoch = z.object({ type: z.literal("GetEpoch"), epoch: Epoch });
 /** A member of `epoch` that holds its starting state → the replicas it removed: stop once f'+1 say so. */
 export const EpochStarted = z.object({ type: z.literal("EpochStarted"), epoch: z.int().min(1) });
+/**
+ * The primary of `epoch` → a new member of the reconfiguration it logged at
+ * `op`: are you up? The reconfiguration commits only once a quorum of the
+ * next group is up (decisions.ts); a new member says so by EpochProbeOK.
+ */
+export const EpochProbe = z.object({ type: z.literal("EpochProbe"), epoch: Epoch, op: z.int().min(1) });
+export const EpochProbeOK = z.object({ type: z.literal("EpochProbeOK"), epoch: Epoch, op: z.int().min(1) });
 
 export const VrMessage = z.discriminatedUnion("type", [
   RegisterClient,
@@ -285,6 +292,8 @@ export const VrMessage = z.discriminatedUnion("type", [
   StartEpoch,
   GetEpoch,
   EpochStarted,
+  EpochProbe,
+  EpochProbeOK,
   Reconfigure,
   ReconfigureReply,
   CheckEpoch,
@@ -310,6 +319,8 @@ export const replicaMessageTypes = [
   "StartEpoch",
   "GetEpoch",
   "EpochStarted",
+  "EpochProbe",
+  "EpochProbeOK",
 ] as const satisfies readonly VrMessageType[];
 export type ReplicaMessage = BodyOf<(typeof replicaMessageTypes)[number]>;
 /** A replica message as handlers write it: the epoch is stamped on sending (sendToReplica). */

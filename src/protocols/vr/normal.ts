@@ -7,6 +7,7 @@ import type { Env } from "./env.js";
 import { appendSlice, entrySize, executeCommitted, stampNow } from "./log.js";
 import type { BodyOf, VrEntry } from "./messages.js";
 import { startFetch } from "./fetch.js";
+import { probeNewMembers } from "./probes.js";
 import { answer, answerCommitted, notPrimary } from "./replies.js";
 import { isMember, isPrimary, type Pending, type ReplicaState, viewPrimary } from "./state.js";
 import { toMembers, toReplica } from "./wire.js";
@@ -126,6 +127,7 @@ function logged(state: ReplicaState, firstOp: number, bytes: number, ctx: Contex
   state.acked[state.self] = state.opNumber;
   state.prepared.push({ end: state.opNumber, bytes });
   sendPrepare(state, firstOp, state.opNumber, ctx, null);
+  probeNewMembers(state, ctx);
   commitWhatAQuorumHolds(state, ctx, env); // a single replica is its own quorum
 }
 
@@ -221,6 +223,23 @@ export function onPrepareOK(
   commitWhatAQuorumHolds(state, ctx, env);
 }
 
+/** Primary: a new member of the logged reconfiguration is up (probes.ts); it may be what the commit waits for. */
+export function onEpochProbeOK(
+  state: ReplicaState,
+  body: BodyOf<"EpochProbeOK">,
+  from: number,
+  ctx: Context,
+  env: Env,
+): void {
+  if (state.status !== "normal" || !isPrimary(state) || isMember(state, from) || body.op > state.opNumber)
+    return ctx.log.debug(
+      { from, op: body.op },
+      "EpochProbeOK not for this primary's reconfiguration: ignored",
+    );
+  state.acked[from] = Math.max(state.acked[from]!, body.op);
+  commitWhatAQuorumHolds(state, ctx, env);
+}
+
 function commitWhatAQuorumHolds(state: ReplicaState, ctx: Context, env: Env): void {
   const point = env.decide.commitPoint(state, env.config);
   if (point <= state.commitNumber) return;
@@ -233,8 +252,10 @@ function commitWhatAQuorumHolds(state: ReplicaState, ctx: Context, env: Env): vo
 /** Primary, every tick: resend what is unacknowledged, or Commit when idle; forget idle sessions. */
 export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
   forgetCommitted(state);
-  if (state.commitNumber < state.opNumber) resendUncommitted(state, ctx);
-  else toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
+  if (state.commitNumber < state.opNumber) {
+    resendUncommitted(state, ctx);
+    probeNewMembers(state, ctx);
+  } else toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
   queueExpiry(state, ctx, env);
 }
 

@@ -1,4 +1,5 @@
 import type { VrMutation } from "./config.js";
+import { commitPointCounting } from "./decisions.js";
 import type { VrDecisions } from "./env.js";
 import { finishEpochFetch } from "./epochs.js";
 import { startFetch } from "./fetch.js";
@@ -62,6 +63,12 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
       installBase(state, { ...state.app, applied: state.epochStart.op }, []);
       finishEpochFetch(state, ctx, env);
     },
+  },
+  // The commit of a reconfiguration counts every new member as up, unprobed: one that is down
+  // or recovering, beside another member of the next group down, leaves that group without a
+  // quorum for good (simulator seeds 866 and 606).
+  reconfCountsUnprobed: {
+    commitPoint: (state, config) => commitPointCounting(state, config, () => true),
   },
   // The primary keeps taking requests after it logged a reconfiguration: they are committed in
   // the old epoch, after the point the new one starts from, and answered, then lost.

@@ -16,7 +16,8 @@ import { fetchTick, onGetState, onNewSnapshot, onNewState } from "./fetch.js";
 import { storeEncodedBytes } from "../../kv/store.js";
 import { describeMembers, replicaIndex } from "./members.js";
 import type { ReplicaMessage } from "./messages.js";
-import { onClientRequest, onCommit, onPrepare, onPrepareOK, primaryTick } from "./normal.js";
+import { onClientRequest, onCommit, onEpochProbeOK, onPrepare, onPrepareOK, primaryTick } from "./normal.js";
+import { onEpochProbe } from "./probes.js";
 import { plantedVrBugs } from "./plantedBugs.js";
 import { onCheckEpoch, onReconfigure } from "./reconfigure.js";
 import { finishRecovery, onRecovery, onRecoveryResponse, recoveryTick, startRecovery } from "./recovery.js";
@@ -69,9 +70,13 @@ export function createReplica(config: VrConfig): ActorDefinition<ReplicaState> {
 
 function onMessage(state: ReplicaState, message: Message, ctx: Context, env: Env): void {
   const body = message.body;
-  // A retired replica takes no part (its host stops it); it hears only of later epochs, which may
-  // name it again (in the broker a fresh process would, as a spare: the simulator keeps the node).
-  if (state.status === "retired" && !(isReplicaMessage(body) && body.epoch > state.epoch))
+  // A retired replica takes no part (its host stops it); it hears only of later epochs, and probes
+  // of a reconfiguration, which may name it again (in the broker a fresh process would, as a
+  // spare: the simulator keeps the node).
+  if (
+    state.status === "retired" &&
+    !(isReplicaMessage(body) && (body.epoch > state.epoch || body.type === "EpochProbe"))
+  )
     return ctx.log.debug({ from: message.from, type: body.type }, "retired: ignored");
   if (body.type === "Request" || body.type === "RegisterClient")
     return onClientRequest(state, body, message, ctx, env);
@@ -102,6 +107,8 @@ function epochGate(state: ReplicaState, body: ReplicaMessage, from: number, ctx:
     case "GetEpoch":
     case "Recovery":
     case "RecoveryResponse":
+    case "EpochProbe":
+    case "EpochProbeOK":
       return false;
   }
   if (state.status === "recovering") return true;
@@ -150,6 +157,10 @@ function onReplicaMessage(
       return onGetEpoch(state, body, from, ctx);
     case "EpochStarted":
       return onEpochStarted(state, body, from, ctx);
+    case "EpochProbe":
+      return onEpochProbe(state, body, from, ctx);
+    case "EpochProbeOK":
+      return onEpochProbeOK(state, body, from, ctx, env);
     default:
       return assertNever(body, "replica message");
   }

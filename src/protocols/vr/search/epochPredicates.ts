@@ -1,6 +1,7 @@
 import type { World } from "../../../search/engine.js";
 import type { NamedPredicate } from "../../../search/scenario.js";
 import type { SearchState } from "../../../search/state.js";
+import { unexecutedReconfigurationOp } from "../log.js";
 import { describeMembers } from "../members.js";
 import type { OperatorState } from "../operator.js";
 import { replicaOf } from "./predicates.js";
@@ -90,6 +91,18 @@ export function reconfigurationLogged(index: number): NamedPredicate {
       return replica.log
         .slice(replica.app.applied - replica.logStart)
         .some((entry) => entry.type === "reconfig" && entry.epoch > replica.epoch);
+    },
+  };
+}
+
+/** Replica `index`, a primary, heard EpochProbeOK from `member` for the reconfiguration it logged. */
+export function probeAnswered(index: number, member: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} heard server-${member + 1} answer its probe`,
+    test: (world, state) => {
+      const replica = replicaOf(world, state, index);
+      const op = replica === null ? null : unexecutedReconfigurationOp(replica);
+      return op !== null && replica!.acked[member]! >= op;
     },
   };
 }

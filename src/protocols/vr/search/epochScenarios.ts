@@ -7,6 +7,7 @@ import {
   slotSettled,
   epochZeroSettled,
   operatorStarted,
+  probeAnswered,
   reconfigurationLogged,
   runsEpoch,
   statusIn,
@@ -83,11 +84,21 @@ const firstOp: Phase = reach({
   depthMax: 12,
 });
 
-/** The primary (server-1) logs the reconfiguration; then server-4, the new member, runs epoch 1. */
+/**
+ * The primary (server-1) logs the reconfiguration and hears server-4, the new
+ * member, answer its probe; then server-4 runs epoch 1.
+ */
 const newMemberRuns: Phase[] = [
   reach({
     name: "logged",
     goal: reconfigurationLogged(0),
+    prunes: [viewNumAbove(0)],
+    events: { ...noFaults, invokes: false },
+    depthMax: 6,
+  }),
+  reach({
+    name: "server-4 answered the probe",
+    goal: probeAnswered(0, 3),
     prunes: [viewNumAbove(0)],
     events: { ...noFaults, invokes: false },
     depthMax: 6,
@@ -186,11 +197,18 @@ export const reconfViewChange: Scenario = {
       depthMax: 8,
     }),
     reach({
+      name: "server-2 primary, probe answered",
+      goal: probeAnswered(1, 3),
+      prunes: [viewNumAbove(2)],
+      events: { ...noFaults, invokes: false, cut: isolate("server-1", 4) },
+      depthMax: 24,
+    }),
+    reach({
       name: "epoch 1 without server-1",
       goal: runsEpoch(3, 1),
       prunes: [viewNumAbove(2)],
       events: { ...noFaults, invokes: false, cut: isolate("server-1", 4) },
-      depthMax: 24,
+      depthMax: 16,
     }),
     explore({
       name: "safety",
@@ -210,6 +228,13 @@ export const reconfRemovedServe: Scenario = {
   world: world(3, 2, [[2, 3, 4]]),
   phases: [
     ...settleEpochZero(3, 5),
+    reach({
+      name: "probes answered",
+      goal: and(probeAnswered(0, 3), probeAnswered(0, 4)),
+      prunes: [viewNumAbove(0)],
+      events: { ...noFaults, invokes: false },
+      depthMax: 10,
+    }),
     reach({
       name: "committed",
       goal: and(runsEpoch(2, 1), leftOut(0, 1), leftOut(1, 1)),
@@ -234,6 +259,13 @@ export const reconfPartitionedOld: Scenario = {
   ]),
   phases: [
     ...settleEpochZero(3, 4),
+    reach({
+      name: "server-4 answered the probe",
+      goal: probeAnswered(0, 3),
+      prunes: [viewNumAbove(0)],
+      events: { ...noFaults, invokes: false, cut: isolate("server-3", 4) },
+      depthMax: 10,
+    }),
     reach({
       name: "epoch 1 without server-3",
       goal: and(runsEpoch(0, 1), runsEpoch(1, 1), runsEpoch(3, 1)),

@@ -69,4 +69,15 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
       why: "the search finds epoch 1 running on the correct protocol, but cannot exhaust the stuck runs' states within its bounds to call them stuck; the simulator's chaos sees the clients never finish",
     },
   },
+  {
+    mutant: "reconfCountsUnprobed",
+    scenario: "vr-reconf-grow",
+    invariant: "liveness",
+    shows:
+      "the reconfiguration commits counting new members that are down or recovering: with another member of the next group down, that group never has a quorum and clients never finish",
+    simulatorOnly: {
+      test: "test/sim/vrReconfig.test.ts",
+      why: "it takes a crash before the reconfiguration and another member down across it; the simulator's chaos seeds 866 and 606 have both, and their clients never finish",
+    },
+  },
 ];
