@@ -107,6 +107,22 @@ export function probeAnswered(index: number, member: number): NamedPredicate {
   };
 }
 
+/** Replica `index` is removed in epoch `epoch` and has heard no EpochStarted yet. */
+export function removedUnheard(index: number, epoch: number): NamedPredicate {
+  return {
+    name: `server-${index + 1} removed in epoch ${epoch}, no EpochStarted heard`,
+    test: (world, state) => {
+      const replica = replicaOf(world, state, index);
+      return (
+        replica !== null &&
+        replica.epoch === epoch &&
+        replica.status === "removed" &&
+        replica.epochStarted.length === 0
+      );
+    },
+  };
+}
+
 /** Replica `index` is in `status` (in epoch `epoch` or a later one). */
 export function statusIn(index: number, status: string, epoch: number): NamedPredicate {
   return {

@@ -9,11 +9,12 @@ import {
   operatorStarted,
   probeAnswered,
   reconfigurationLogged,
+  removedUnheard,
   runsEpoch,
   statusIn,
 } from "./epochPredicates.js";
-import { append, explore, get, isolate, put, reach, recover } from "./phases.js";
-import { and, clientCompleted, viewNumAbove } from "./predicates.js";
+import { allServers, append, explore, get, isolate, put, reach, recover } from "./phases.js";
+import { and, clientCompleted, normalIn, replicaDown, viewNumAbove } from "./predicates.js";
 import { timings } from "./timings.js";
 
 // VR's reconfiguration scenarios (VR Revisited §7; docs/VR.md,
@@ -290,6 +291,70 @@ export const reconfPartitionedOld: Scenario = {
   ],
 };
 
+export const reconfPrimaryCrash: Scenario = {
+  name: "vr-epoch-primary-crash",
+  description:
+    "three replicas and one spare: the operator replaces server-1 by server-4; epoch 1's first primary, server-3, runs it and crashes before server-1 (removed, serving) heard any EpochStarted; server-4 fetches the state, server-2 and server-4 change to view 2 within epoch 1 without it, and server-1 serves until they both said EpochStarted, then retires; random walks with server-3 crashing at any moment keep committed entries equal and results linearizable",
+  world: world(3, 1, [[1, 2, 3]]),
+  phases: [
+    ...settleEpochZero(3, 4),
+    firstOp,
+    ...newMemberRuns.slice(0, 2),
+    reach({
+      name: "server-3 primary of epoch 1",
+      goal: and(runsEpoch(2, 1), removedUnheard(0, 1)),
+      prunes: [viewNumAbove(1)],
+      events: { ...noFaults, invokes: false },
+      depthMax: 10,
+    }),
+    reach({
+      name: "server-3 down",
+      goal: and(replicaDown(2), removedUnheard(0, 1)),
+      prunes: [viewNumAbove(1)],
+      events: { ...noFaults, invokes: false, crashable: ["server-3"], crashesMax: 1 },
+      depthMax: 2,
+    }),
+    reach({
+      name: "server-4 fetched",
+      goal: runsEpoch(3, 1),
+      prunes: [viewNumAbove(1)],
+      events: { ...noFaults, invokes: false },
+      depthMax: 12,
+    }),
+    reach({
+      // The operator's and server-1's resends wait meanwhile: they only multiply the states.
+      name: "view 2 without server-3",
+      goal: and(normalIn(1, 2), normalIn(3, 2)),
+      prunes: [viewNumAbove(2)],
+      events: {
+        ...noFaults,
+        invokes: false,
+        fairTimers: true,
+        cut: [
+          ...isolate("server-1", 4),
+          ...allServers(4).map((server) => ["operator", server] as [string, string]),
+        ],
+      },
+      depthMax: 20,
+    }),
+    reach({
+      name: "server-1 retired",
+      goal: statusIn(0, "retired", 1),
+      prunes: [viewNumAbove(2)],
+      events: { ...noFaults, invokes: false, fairTimers: true },
+      depthMax: 10,
+    }),
+    explore({
+      name: "safety",
+      startFrom: "settle",
+      prunes: [epochAbove(1), viewNumAbove(6)],
+      events: { ...noFaults, crashable: ["server-3"], crashesMax: 1 },
+      depthMax: 30,
+      ...safetyBounds,
+    }),
+  ],
+};
+
 export const reconfigurationScenarios: readonly Scenario[] = [
   reconfGrow,
   reconfReplace,
@@ -297,4 +362,5 @@ export const reconfigurationScenarios: readonly Scenario[] = [
   reconfViewChange,
   reconfRemovedServe,
   reconfPartitionedOld,
+  reconfPrimaryCrash,
 ];
