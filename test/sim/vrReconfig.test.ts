@@ -105,9 +105,9 @@ describe("VR reconfiguration", () => {
   });
 
   const mutants: VrMutation[] = [
-    "newMemberServesUnfetched",
+    "reconfNewMemberServesUnfetched",
     "oldPrimaryTakesRequestsAfterReconf",
-    "removedStopsEarly",
+    "reconfRemovedStopsEarly",
   ];
   for (const mutant of mutants)
     it(`the simulator catches the planted bug ${mutant}`, () => {

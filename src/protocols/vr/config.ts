@@ -60,8 +60,8 @@ export const vrMutationNames = [
   "recoveryWithoutNonce",
   "readsWithoutCommit",
   "truncOnNewerView",
-  "removedStopsEarly",
-  "newMemberServesUnfetched",
+  "reconfRemovedStopsEarly",
+  "reconfNewMemberServesUnfetched",
   "oldPrimaryTakesRequestsAfterReconf",
   "reconfCountsUnprobed",
 ] as const;

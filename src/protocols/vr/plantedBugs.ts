@@ -55,10 +55,10 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
   },
   // A removed replica stops as soon as it executes the reconfiguration, before f'+1 new members
   // said EpochStarted: when every old replica is removed, nobody is left to give the state.
-  removedStopsEarly: { retiresAtOnce: () => true },
+  reconfRemovedStopsEarly: { retiresAtOnce: () => true },
   // A new member runs the epoch at once, as if it held the state up to the epoch's start: it
   // counts those entries as executed with the application it has (empty, for a new replica).
-  newMemberServesUnfetched: {
+  reconfNewMemberServesUnfetched: {
     fetchEpochState: (state, _source, ctx, env) => {
       installBase(state, { ...state.app, applied: state.epochStart.op }, []);
       finishEpochFetch(state, ctx, env);

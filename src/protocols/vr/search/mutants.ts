@@ -46,7 +46,7 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
       "a backup behind truncates its log on view 3's Commit, then its short log wins view 4: an acknowledged put is lost",
   },
   {
-    mutant: "newMemberServesUnfetched",
+    mutant: "reconfNewMemberServesUnfetched",
     scenario: "vr-reconf-grow",
     invariant: "committedAgree",
     shows: "server-4 runs epoch 1 without fetching the state: it executes the next entry into an empty store",
@@ -59,7 +59,7 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
       "the old primary logs a request after the reconfiguration (Prepares pipelined): the old group commits it at the op-number where epoch 1 commits another entry",
   },
   {
-    mutant: "removedStopsEarly",
+    mutant: "reconfRemovedStopsEarly",
     scenario: "vr-epoch-removed-serve",
     invariant: "liveness",
     shows:
