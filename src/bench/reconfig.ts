@@ -7,7 +7,8 @@
 // spare, before the measured stretch), the next one removes the primary
 // (4 -> 3: the new epoch needs another primary too). Times count from the
 // request (the operator's first message): the longest wait of an operation
-// outstanding then (the pause), the answer that ends the longest silence,
+// in flight until the new epoch ran (the pause) and of one outstanding at the
+// request, the answer that ends the longest silence,
 // the new epoch announced and running (CheckEpoch answered), and the
 // throughput before, during and after.
 import type { Logger } from "pino";
@@ -235,21 +236,22 @@ async function awaitOutcome(
 }
 
 /**
- * What the clients saw, from their operations: the longest wait of one
- * outstanding at the request (invoked before, answered or timed out after),
- * the longest of any answered after it, the answer that ends the longest
- * silence after it, and ops/s in the steady stretch before the request,
- * from the request until the epoch ran, and in the steady stretch after.
+ * What the clients saw, from their operations (answered or timed out): the
+ * longest wait of one in flight at any moment from the request until the
+ * epoch ran, and of one outstanding at the request; the answer that ends the
+ * longest silence after the request; ops/s in the steady stretch before the
+ * request, from the request until the epoch ran, and in the steady stretch after.
  */
 export function pauseFigures(
   samples: readonly OpSample[],
   times: RoundTimes,
 ): Pick<
   ReconfigurationRound,
-  "pauseMs" | "longestWaitMs" | "restoredMs" | "opsPerSecBefore" | "opsPerSecDuring" | "opsPerSecAfter"
+  "pauseMs" | "requestWaitMs" | "restoredMs" | "opsPerSecBefore" | "opsPerSecDuring" | "opsPerSecAfter"
 > {
   const { requestedMs, runningMs, steadyMs } = times;
   const after = samples.filter((sample) => sample.completedMs >= requestedMs);
+  const caught = after.filter((sample) => sample.invokedMs <= runningMs);
   // A reduce, not Math.max(...): a round holds thousands of operations.
   const longest = (chosen: readonly OpSample[]): number =>
     roundTo(
@@ -263,8 +265,8 @@ export function pauseFigures(
     return toMs > fromMs ? Math.round((count / (toMs - fromMs)) * 1000) : 0;
   };
   return {
-    pauseMs: longest(outstanding),
-    longestWaitMs: longest(after),
+    pauseMs: longest(caught),
+    requestWaitMs: longest(outstanding),
     restoredMs: roundTo(restoredAfter(requestedMs, answeredMs), 1),
     opsPerSecBefore: rate(requestedMs - steadyMs, requestedMs),
     opsPerSecDuring: rate(requestedMs, runningMs),

@@ -198,8 +198,9 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
     [...round.added.map((node) => `+${node}`), ...round.removed.map((node) => `-${node}`)].join(" ");
   return [
     `reconfiguration (${protocol}): ${report.rounds.length} round(s) through the operator, ${report.clients} clients running; times from its request`,
-    `  pause (longest wait of an operation outstanding at the request): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
-    `  the new epoch running (its CheckEpoch answered):                 median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
+    `  pause (longest wait of an operation in flight until the new epoch ran): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
+    `  the new epoch running (its CheckEpoch answered):                        median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
+    "  (at request: the longest wait of one outstanding then; back after: the answer ending the longest silence)",
     ...table(
       [
         "round",
@@ -207,7 +208,7 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
         "epoch",
         "members",
         "pause ms",
-        "longest wait",
+        "at request",
         "back after",
         "announced",
         "running",
@@ -219,7 +220,7 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
         `${round.epochBefore} -> ${round.epochAfter}`,
         `${round.membersBefore.length} -> ${round.membersAfter.length}`,
         String(round.pauseMs),
-        String(round.longestWaitMs),
+        String(round.requestWaitMs),
         String(round.restoredMs),
         String(round.epochAnnouncedMs),
         String(round.epochRunningMs),

@@ -1,6 +1,6 @@
 // A protocol's operator actor on the broker, for one reconfiguration (`npm
 // run reconfigure`; VR's in src/protocols/vr/parts/reconfiguration.ts), on an
-// operator client address (`client-operator-*` on a secure cluster, the only
+// operator client address (`client-operator-*`, on an open cluster too: the only
 // senders VR replicas take Reconfigure from). Its outcome is read from its
 // state after every event, and the moment it first sent (its request: the
 // operator asks on a timer, not when it starts) is noted for the bench.
@@ -9,7 +9,7 @@ import type { ActorDefinition, Context } from "../actors/context.js";
 import type { ReconfigureFrom, ReconfigureOutcome } from "../protocols/brokerSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
-import { newClientAddress } from "../security/principal.js";
+import { newOperatorAddress } from "../security/principal.js";
 import { ActorHost } from "./actorHost.js";
 import type { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";
@@ -65,7 +65,7 @@ export async function startOperator(options: OperatorRunOptions): Promise<Operat
       check(state);
     },
   };
-  const address = newClientAddress(options.names.cluster, options.connection.user);
+  const address = newOperatorAddress(options.names.cluster, options.connection.user);
   const host = new ActorHost({
     names: options.names,
     address,

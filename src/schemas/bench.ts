@@ -123,10 +123,19 @@ export const ReconfigurationRound = z.object({
   membersAfter: z.array(Address),
   added: z.array(Address),
   removed: z.array(Address),
-  /** The client-visible pause: the longest wait of an operation outstanding when the request was sent. */
+  /**
+   * The client-visible pause: the longest wait of an operation in flight at
+   * any moment from the request until the new epoch ran. Those sent once the
+   * primary had prepared the reconfiguration wait longest: the old epoch
+   * takes no more requests, and they are answered in the new one.
+   */
   pauseMs: NonNegative,
-  /** The longest wait of any operation answered from the request on (those sent during the pause too). */
-  longestWaitMs: NonNegative,
+  /**
+   * The longest wait of an operation outstanding when the request was sent:
+   * shorter, as the old epoch answers what reached its primary before the
+   * Reconfigure did.
+   */
+  requestWaitMs: NonNegative,
   /** Request to the answer that ends the longest silence between answers (the service back). */
   restoredMs: NonNegative,
   /** Request to the first view event of the new epoch (a member announcing it). */
