@@ -7,8 +7,8 @@
 // spare, before the measured stretch), the next one removes the primary
 // (4 -> 3: the new epoch needs another primary too). Times count from the
 // request (the operator's first message): the longest wait of an operation
-// in flight until the new epoch ran (the pause) and of one outstanding at the
-// request, the answer that ends the longest silence,
+// answered from then to the end of the round (the pause) and of one
+// outstanding at the request, the answer that ends the longest silence,
 // the new epoch announced and running (CheckEpoch answered), and the
 // throughput before, during and after.
 import type { Logger } from "pino";
@@ -237,8 +237,9 @@ async function awaitOutcome(
 
 /**
  * What the clients saw, from their operations (answered or timed out): the
- * longest wait of one in flight at any moment from the request until the
- * epoch ran, and of one outstanding at the request; the answer that ends the
+ * longest wait of one answered from the request to the end of the round (the
+ * steady stretch after the epoch ran included: a disruption the new epoch
+ * brings counts), and of one outstanding at the request; the answer that ends the
  * longest silence after the request; ops/s in the steady stretch before the
  * request, from the request until the epoch ran, and in the steady stretch after.
  */
@@ -251,7 +252,6 @@ export function pauseFigures(
 > {
   const { requestedMs, runningMs, steadyMs } = times;
   const after = samples.filter((sample) => sample.completedMs >= requestedMs);
-  const caught = after.filter((sample) => sample.invokedMs <= runningMs);
   // A reduce, not Math.max(...): a round holds thousands of operations.
   const longest = (chosen: readonly OpSample[]): number =>
     roundTo(
@@ -265,7 +265,7 @@ export function pauseFigures(
     return toMs > fromMs ? Math.round((count / (toMs - fromMs)) * 1000) : 0;
   };
   return {
-    pauseMs: longest(caught),
+    pauseMs: longest(after),
     requestWaitMs: longest(outstanding),
     restoredMs: roundTo(restoredAfter(requestedMs, answeredMs), 1),
     opsPerSecBefore: rate(requestedMs - steadyMs, requestedMs),

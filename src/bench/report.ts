@@ -198,8 +198,8 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
     [...round.added.map((node) => `+${node}`), ...round.removed.map((node) => `-${node}`)].join(" ");
   return [
     `reconfiguration (${protocol}): ${report.rounds.length} round(s) through the operator, ${report.clients} clients running; times from its request`,
-    `  pause (longest wait of an operation in flight until the new epoch ran): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
-    `  the new epoch running (its CheckEpoch answered):                        median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
+    `  pause (longest wait of an operation answered from the request on): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
+    `  the new epoch running (its CheckEpoch answered):                    median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
     "  (at request: the longest wait of one outstanding then; back after: the answer ending the longest silence)",
     ...table(
       [

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--json] [--protocols pb,vr,chain] [--read-share 0.9]`: replicated
-// throughput, latency and failover of each protocol side by side with the raw
+// throughput, latency and failover of each protocol (and VR's reconfiguration pause) side by side with the raw
 // broker relay and the protocol's own ceiling. Starts its own clusters
 // (`<prefix>-<random>-raw|<protocol>[-ceiling|-unreplicated]…`, each actor in
 // its own process), drives them with closed-loop client actors in this
@@ -100,7 +100,7 @@ const defaultProtocol = protocolNamed(defaultProtocolName);
 
 const program = new Command("bench")
   .description(
-    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issues 16's and 21's goals judged (vr / pb throughput at 64 clients, vr's median failover outage; pb / raw p50 at 1 client and ops/s at 64, pb / etcd at 1 and 64): starts its own clusters, measures, deletes them`,
+    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}; vr also the pause of a reconfiguration) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issues 16's and 21's goals judged (vr / pb throughput at 64 clients, vr's median failover outage; pb / raw p50 at 1 client and ops/s at 64, pb / etcd at 1 and 64): starts its own clusters, measures, deletes them`,
   )
   .option(
     "--protocols <names>",

@@ -124,10 +124,11 @@ export const ReconfigurationRound = z.object({
   added: z.array(Address),
   removed: z.array(Address),
   /**
-   * The client-visible pause: the longest wait of an operation in flight at
-   * any moment from the request until the new epoch ran. Those sent once the
-   * primary had prepared the reconfiguration wait longest: the old epoch
-   * takes no more requests, and they are answered in the new one.
+   * The client-visible pause: the longest wait of an operation answered (or
+   * timed out) from the request to the end of the round, a steady stretch
+   * after the new epoch ran. Those sent once the primary had prepared the
+   * reconfiguration wait longest: the old epoch takes no more requests, and
+   * they are answered in the new one.
    */
   pauseMs: NonNegative,
   /**
