@@ -8,7 +8,7 @@
 // (4 -> 3: the new epoch needs another primary too). Times count from the
 // request (the operator's first message): the longest wait of an operation
 // answered from then to the end of the round (the pause) and of one
-// outstanding at the request, the answer that ends the longest silence,
+// outstanding at the request, the longest silence between answers,
 // the new epoch announced and running (CheckEpoch answered), and the
 // throughput before, during and after.
 import type { Logger } from "pino";
@@ -20,7 +20,7 @@ import type { ReconfigurationKind, ReconfigurationReport, ReconfigurationRound }
 import type { View } from "../schemas/view.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
 import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
-import { restoredAfter, waitUntil } from "./failover.js";
+import { waitUntil } from "./failover.js";
 import type { Progress } from "./progress.js";
 import { median, type NextOp, roundTo } from "./workload.js";
 
@@ -239,8 +239,8 @@ async function awaitOutcome(
  * What the clients saw, from their operations (answered or timed out): the
  * longest wait of one answered from the request to the end of the round (the
  * steady stretch after the epoch ran included: a disruption the new epoch
- * brings counts), and of one outstanding at the request; the answer that ends the
- * longest silence after the request; ops/s in the steady stretch before the
+ * brings counts), and of one outstanding at the request; the longest stretch
+ * without an answer from the request on; ops/s in the steady stretch before the
  * request, from the request until the epoch ran, and in the steady stretch after.
  */
 export function pauseFigures(
@@ -248,7 +248,7 @@ export function pauseFigures(
   times: RoundTimes,
 ): Pick<
   ReconfigurationRound,
-  "pauseMs" | "requestWaitMs" | "restoredMs" | "opsPerSecBefore" | "opsPerSecDuring" | "opsPerSecAfter"
+  "pauseMs" | "requestWaitMs" | "silenceMs" | "opsPerSecBefore" | "opsPerSecDuring" | "opsPerSecAfter"
 > {
   const { requestedMs, runningMs, steadyMs } = times;
   const after = samples.filter((sample) => sample.completedMs >= requestedMs);
@@ -267,9 +267,21 @@ export function pauseFigures(
   return {
     pauseMs: longest(after),
     requestWaitMs: longest(outstanding),
-    restoredMs: roundTo(restoredAfter(requestedMs, answeredMs), 1),
+    silenceMs: roundTo(longestSilence(requestedMs, answeredMs), 1),
     opsPerSecBefore: rate(requestedMs - steadyMs, requestedMs),
     opsPerSecDuring: rate(requestedMs, runningMs),
     opsPerSecAfter: rate(runningMs, runningMs + steadyMs),
   };
+}
+
+/** The longest stretch from `fromMs` on between two answers (or from `fromMs` to the first). */
+function longestSilence(fromMs: number, answeredMs: readonly number[]): number {
+  const after = answeredMs.filter((at) => at >= fromMs).sort((a, b) => a - b);
+  let previousMs = fromMs;
+  let longestMs = 0;
+  for (const at of after) {
+    longestMs = Math.max(longestMs, at - previousMs);
+    previousMs = at;
+  }
+  return longestMs;
 }

@@ -200,7 +200,7 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
     `reconfiguration (${protocol}): ${report.rounds.length} round(s) through the operator, ${report.clients} clients running; times from its request`,
     `  pause (longest wait of an operation answered from the request on): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
     `  the new epoch running (its CheckEpoch answered):                    median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
-    "  (at request: the longest wait of one outstanding then; back after: the answer ending the longest silence)",
+    "  (at request: the longest wait of one outstanding then; silence: the longest stretch without an answer)",
     ...table(
       [
         "round",
@@ -209,7 +209,7 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
         "members",
         "pause ms",
         "at request",
-        "back after",
+        "silence",
         "announced",
         "running",
         "ops/s before / during / after",
@@ -221,7 +221,7 @@ export function formatReconfiguration(protocol: string, report: ReconfigurationR
         `${round.membersBefore.length} -> ${round.membersAfter.length}`,
         String(round.pauseMs),
         String(round.requestWaitMs),
-        String(round.restoredMs),
+        String(round.silenceMs),
         String(round.epochAnnouncedMs),
         String(round.epochRunningMs),
         `${round.opsPerSecBefore} / ${round.opsPerSecDuring} / ${round.opsPerSecAfter}`,

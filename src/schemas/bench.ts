@@ -137,8 +137,8 @@ export const ReconfigurationRound = z.object({
    * Reconfigure did.
    */
   requestWaitMs: NonNegative,
-  /** Request to the answer that ends the longest silence between answers (the service back). */
-  restoredMs: NonNegative,
+  /** The longest stretch from the request to the end of the round in which no operation was answered. */
+  silenceMs: NonNegative,
   /** Request to the first view event of the new epoch (a member announcing it). */
   epochAnnouncedMs: NonNegative,
   /** Request to the new epoch running: the operator's CheckEpoch answered. */

@@ -1,9 +1,9 @@
 // The reconfiguration rounds' arithmetic (src/bench/reconfig.ts), from the
 // clients' operations alone: the pause counts every operation answered from
 // the request on (a timed-out one too, and one sent after the epoch ran: a
-// disruption it brings), the wait at the request only those outstanding then; the service is back with the answer
-// that ends the longest silence; ops/s before, during and after. And the
-// report's lines for it.
+// disruption it brings), the wait at the request only those outstanding
+// then; the longest stretch without an answer; ops/s before, during and
+// after. And the report's lines for it.
 import { describe, expect, it } from "vitest";
 import type { OpSample } from "../../src/bench/closedLoop.js";
 import { pauseFigures } from "../../src/bench/reconfig.js";
@@ -19,7 +19,7 @@ const op = (invokedMs: number, completedMs: number, ok = true): OpSample => ({
 });
 
 describe("reconfiguration figures", () => {
-  it("the pause, the wait at the request, the service back and the throughput dip", () => {
+  it("the pause, the wait at the request, the longest silence and the throughput dip", () => {
     const steady = Array.from({ length: 10 }, (_, i) => op(500 + 50 * i, 510 + 50 * i)); // 10 in 500 ms
     const samples = [
       ...steady,
@@ -36,7 +36,7 @@ describe("reconfiguration figures", () => {
     expect(pauseFigures(samples, { requestedMs: 1000, runningMs: 1100, steadyMs: 500 })).toEqual({
       pauseMs: 250,
       requestWaitMs: 125,
-      restoredMs: 120, // the 115 ms silence from 1005 ended at 1120
+      silenceMs: 115, // from 1005 to 1120
       opsPerSecBefore: 20,
       opsPerSecDuring: 10, // one answer in 100 ms
       opsPerSecAfter: 14, // seven answers in 500 ms
@@ -59,7 +59,7 @@ describe("reconfiguration figures", () => {
       removed: [],
       pauseMs: 113.3,
       requestWaitMs: 20.1,
-      restoredMs: 38.2,
+      silenceMs: 38.2,
       epochAnnouncedMs: 19,
       epochRunningMs: 115,
       opsPerSecBefore: 467,
