@@ -1,15 +1,18 @@
 // One cluster of the benchmark: its nodes started by the same supervisor as
 // `npm run cluster` (one process per actor, no --debug), its events
 // collected, its client actors in this process. The ceiling is a cluster
-// whose nodes run the relay actors (`--actors relay`). `stop()` ends the
-// processes and deletes every queue and exchange the cluster made.
+// whose nodes run the relay actors (`--actors relay`). A cluster of a
+// protocol that adds nodes at run time (VR's replica slots) may start them
+// (`startNode`), as `npm run cluster`'s supervisor does on the `start`
+// command, for the reconfiguration rounds. `stop()` ends the processes and
+// deletes every queue and exchange the cluster made.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { BrokerClients } from "../broker/clients.js";
 import { BrokerConnection } from "../broker/connection.js";
 import { EventSubscription } from "../broker/events.js";
-import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
+import { type ChildExit, ClusterSupervisor, retiredExitCode } from "../broker/supervisor.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
 import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
@@ -106,11 +109,18 @@ export class BenchCluster {
       log,
     );
     await connection.add(subscription);
+    const layout = protocol.layout(spec.servers).map((node) => node.address);
+    // Spare slots: not started now (an idle process would weigh on the rows), only on request.
+    const startable =
+      spec.actors === "pbkv"
+        ? (protocol.broker.startable?.(config) ?? []).filter((node) => !layout.includes(node))
+        : [];
     const supervisor = new ClusterSupervisor({
       cluster: names.cluster,
       url: environment.url,
       protocol,
       servers: spec.servers,
+      startable,
       nodeArgs: [...configArguments(protocol, config), ...["--actors", spec.actors], ...environment.nodeArgs],
       restartDead: false,
       logs: { directory: logDirectory },
@@ -199,13 +209,27 @@ export class BenchCluster {
     return this.events.find((event) => servingEvent(view, event));
   }
 
+  /** Starts a node beyond the layout (VR: a replica slot); throws when the supervisor may not. */
+  startNode(address: Address): void {
+    const result = this.supervisor.startOnRequest(address);
+    if (!result.started)
+      throw new BenchClusterError(`${this.names.cluster}: ${address} not started: ${result.detail}`);
+  }
+
+  isRunning(address: Address): boolean {
+    return this.supervisor.isRunning(address);
+  }
+
   pidOf(address: Address): number | undefined {
     return this.supervisor.pidOf(address);
   }
 
-  /** Throws when a node process died: the figures would mean nothing. */
+  /**
+   * Throws when a node process died: the figures would mean nothing. A
+   * replica a reconfiguration removed exits as retired, on purpose.
+   */
   assertHealthy(): void {
-    const exit = this.exits[0];
+    const exit = this.exits.find((candidate) => candidate.code !== retiredExitCode);
     if (exit === undefined) return;
     throw new BenchClusterError(
       `${this.names.cluster}: ${exit.address} (process ${exit.pid ?? "?"}) died (code ${exit.code}, signal ${exit.signal}); its log is in ${this.logDirectory}`,

@@ -247,7 +247,7 @@ export function restoredAfter(crashedAtMs: number, answeredMs: readonly number[]
   return restoredMs;
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadlineMs = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() >= deadlineMs) throw new BenchClusterError(`not within ${timeoutMs} ms: ${what}`);

@@ -2,7 +2,13 @@
 // the raw relay, its ceiling, its unreplicated cluster and the other
 // protocols), and the report's setup.
 import { configNumber } from "../protocols/configOptions.js";
-import type { BenchReport, BenchRow, FailoverReport, ProtocolFigures } from "../schemas/bench.js";
+import type {
+  BenchReport,
+  BenchRow,
+  FailoverReport,
+  ProtocolFigures,
+  ReconfigurationReport,
+} from "../schemas/bench.js";
 import type { ProtocolRun } from "./cluster.js";
 import { ratioByClients } from "./report.js";
 import { forwardOf } from "./settings.js";
@@ -20,6 +26,8 @@ export interface FiguresInput {
   others: { protocol: string; rows: BenchRow[] }[];
   /** The primary's failover rounds, or one report per position (chain: head, middle, tail); empty: none ran. */
   failovers: FailoverReport[];
+  /** Its reconfiguration rounds (VR); null or absent: none ran. */
+  reconfiguration?: ReconfigurationReport | null;
 }
 
 const opsPerSec = (row: BenchRow): number => row.opsPerSec;
@@ -46,6 +54,7 @@ export function protocolFigures(input: FiguresInput): ProtocolFigures {
     ...(input.run.protocol.bench.failover === undefined || input.failovers.length === 0
       ? {}
       : { failoverByPosition: input.failovers }),
+    ...(input.reconfiguration == null ? {} : { reconfiguration: input.reconfiguration }),
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   FailoverReport,
   MemoryReport,
   ProtocolFigures,
+  ReconfigurationReport,
 } from "../schemas/bench.js";
 import type { WindowResult } from "./closedLoop.js";
 import { peerSpecs } from "./peers.js";
@@ -114,6 +115,9 @@ export function formatReport(report: BenchReport): string {
     for (const failover of figures.failoverByPosition ??
       (figures.failover === null ? [] : [figures.failover]))
       lines.push("", ...formatFailover(figures.protocol, failover));
+  for (const figures of report.protocols)
+    if (figures.reconfiguration !== undefined)
+      lines.push("", ...formatReconfiguration(figures.protocol, figures.reconfiguration));
   if (report.memory !== null) lines.push("", ...formatMemory(report.memory, setup.protocols[0] ?? "pbkv"));
   if (report.goals.length > 0) lines.push("", ...formatGoals(report.goals));
   const machine = report.machine;
@@ -185,6 +189,45 @@ function formatFailover(protocol: string, failover: FailoverReport): string[] {
     ...kinds,
     `  new view serving (pb: once its backup has the state):          median ${failover.viewAckedMedianMs} ms, max ${failover.viewAckedMaxMs} ms  [${failover.rounds.map((round) => round.viewAckedMs).join(", ")}]`,
     `  next view announced: [${failover.rounds.map((round) => round.newViewMs).join(", ")}] ms`,
+  ];
+}
+
+/** The rounds' figures, one row each: what changed, the pause and the epoch's times, the throughput dip. */
+export function formatReconfiguration(protocol: string, report: ReconfigurationReport): string[] {
+  const change = (round: ReconfigurationReport["rounds"][number]): string =>
+    [...round.added.map((node) => `+${node}`), ...round.removed.map((node) => `-${node}`)].join(" ");
+  return [
+    `reconfiguration (${protocol}): ${report.rounds.length} round(s) through the operator, ${report.clients} clients running; times from its request`,
+    `  pause (longest wait of an operation answered from the request on): median ${report.pauseMedianMs} ms, max ${report.pauseMaxMs} ms`,
+    `  the new epoch running (its CheckEpoch answered):                    median ${report.epochRunningMedianMs} ms, max ${report.epochRunningMaxMs} ms`,
+    "  (at request: the longest wait of one outstanding then; silence: the longest stretch without an answer)",
+    ...table(
+      [
+        "round",
+        "change",
+        "epoch",
+        "members",
+        "pause ms",
+        "at request",
+        "silence",
+        "announced",
+        "running",
+        "ops/s before / during / after",
+      ],
+      report.rounds.map((round, index) => [
+        String(index + 1),
+        `${round.kind} ${change(round)}`,
+        `${round.epochBefore} -> ${round.epochAfter}`,
+        `${round.membersBefore.length} -> ${round.membersAfter.length}`,
+        String(round.pauseMs),
+        String(round.requestWaitMs),
+        String(round.silenceMs),
+        String(round.epochAnnouncedMs),
+        String(round.epochRunningMs),
+        `${round.opsPerSecBefore} / ${round.opsPerSecDuring} / ${round.opsPerSecAfter}`,
+      ]),
+      [true, false, false, false, true, true, true, true, true, false],
+    ).map((line) => `  ${line}`),
   ];
 }
 

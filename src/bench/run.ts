@@ -4,8 +4,9 @@
 // cluster of its own with each actor in its own process, driven by the same
 // client actors in this process. One cluster runs at a time, measured at
 // every client count, then stopped; with several rounds the order alternates
-// and the windows are pooled. Each protocol's failover rounds, and the first
-// protocol's memory run, come in the last round.
+// and the windows are pooled. Each protocol's failover rounds, the first
+// protocol's memory run and, for a protocol whose group changes at run time
+// (VR), its reconfiguration rounds come in the last round.
 import os from "node:os";
 import type {
   BatchingVariant,
@@ -14,6 +15,7 @@ import type {
   FailoverReport,
   ForwardSettings,
   MemoryReport,
+  ReconfigurationReport,
 } from "../schemas/bench.js";
 import { ClosedLoop, type WindowResult } from "./closedLoop.js";
 import {
@@ -30,6 +32,7 @@ import type { PeerSpec, PeerTarget } from "./peers.js";
 import { RawRelay } from "./rawRelay.js";
 import { runFailover } from "./failover.js";
 import { MemoryTracker } from "./memory.js";
+import { runReconfigurations } from "./reconfig.js";
 import type { Progress } from "./progress.js";
 import { protocolFigures, setupOf } from "./figures.js";
 import { RowAccumulator, ratioByClients } from "./report.js";
@@ -54,6 +57,8 @@ export interface BenchOptions extends BenchEnvironment {
   peers: PeerSpec[];
   failoverRounds: number;
   failoverClients: number;
+  /** Reconfigurations per protocol whose group changes at run time (VR); 0: none. Run with `failoverClients`. */
+  reconfigRounds: number;
   /** 0: no million-operation run. */
   memoryOps: number;
   memoryClients: number;
@@ -79,12 +84,15 @@ interface ProtocolPlan {
 /** During the million-op run, a memory sample this often. */
 const memorySampleEveryOps = 100_000;
 const failoverRoundTimeoutMs = 15_000;
+/** A reconfiguration round starts a replica process first (a few seconds on a loaded machine). */
+const reconfigRoundTimeoutMs = 30_000;
 const progressTickMs = 200;
 
 /** What the rounds measured: rows by cluster label, each protocol's failovers (by position), the first protocol's memory. */
 interface Measurements {
   rowsOf(label: string | undefined): BenchRow[];
   failovers: Map<string, FailoverReport[]>;
+  reconfigurations: Map<string, ReconfigurationReport>;
   memory: MemoryReport | null;
   clusterNames: string[];
 }
@@ -133,6 +141,7 @@ async function measureAll(plans: ProtocolPlan[], options: BenchOptions): Promise
         ? []
         : options.clientCounts.flatMap((clients) => accumulators.get(`${label} ${clients}`)?.row() ?? []),
     failovers: new Map(),
+    reconfigurations: new Map(),
     memory: null,
     clusterNames: [],
   };
@@ -161,10 +170,14 @@ async function measureAll(plans: ProtocolPlan[], options: BenchOptions): Promise
         }
         if (main === null) return;
         measurements.failovers.set(spec.label, await failoversOf(main, nextOp, options));
-        if (tracker === null) return;
-        if (options.memoryOps > 0) await millionOpRun(main, tracker, nextOp, options);
-        else tracker.sample(main.servedOps);
-        measurements.memory = tracker.report(options.memoryOps > 0);
+        if (tracker !== null) {
+          if (options.memoryOps > 0) await millionOpRun(main, tracker, nextOp, options);
+          else tracker.sample(main.servedOps);
+          measurements.memory = tracker.report(options.memoryOps > 0);
+        }
+        // Last: a reconfiguration changes the servers (the memory run's, the failovers' group).
+        const reconfiguration = await reconfigurationsOf(main, nextOp, options);
+        if (reconfiguration !== null) measurements.reconfigurations.set(spec.label, reconfiguration);
       });
     }
   }
@@ -192,6 +205,7 @@ function reportOf(
       raw: rawRows,
       others: mainRows.filter((other) => other.protocol !== plan.run.protocol.name),
       failovers: measurements.failovers.get(plan.main.label) ?? [],
+      reconfiguration: measurements.reconfigurations.get(plan.main.label) ?? null,
     }),
   );
   const firstFigures = protocols[0];
@@ -375,6 +389,25 @@ async function failoversOf(
     );
   }
   return reports;
+}
+
+/** The reconfiguration rounds of a protocol whose group changes at run time (VR), or null. */
+async function reconfigurationsOf(
+  cluster: BenchCluster,
+  nextOp: NextOp,
+  options: BenchOptions,
+): Promise<ReconfigurationReport | null> {
+  if (options.reconfigRounds === 0 || cluster.protocol.broker.reconfiguration === undefined) return null;
+  return runReconfigurations(cluster, {
+    rounds: options.reconfigRounds,
+    clients: options.failoverClients,
+    nextOp,
+    opTimeoutMs: options.opTimeoutMs,
+    steadyMs: options.quick ? 500 : 1_000,
+    roundTimeoutMs: reconfigRoundTimeoutMs,
+    progress: options.progress,
+    log: options.log,
+  });
 }
 
 /** Closed-loop load on one cluster: `warmupMs` unmeasured, then a `windowMs` window. */

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--json] [--protocols pb,vr,chain] [--read-share 0.9]`: replicated
-// throughput, latency and failover of each protocol side by side with the raw
+// throughput, latency and failover of each protocol (and VR's reconfiguration pause) side by side with the raw
 // broker relay and the protocol's own ceiling. Starts its own clusters
 // (`<prefix>-<random>-raw|<protocol>[-ceiling|-unreplicated]…`, each actor in
 // its own process), drives them with closed-loop client actors in this
@@ -59,6 +59,7 @@ interface BenchCommandOptions extends ProtocolOptions {
   batching?: string;
   peers?: string;
   failoverRounds?: number;
+  reconfigRounds?: number;
   memoryOps?: number;
   opTimeoutMs: number;
   nodeLogs?: string;
@@ -78,6 +79,7 @@ const fullDefaults = {
   batching: "1x1,1x64,64x1,64x4",
   peers: "installed",
   failoverRounds: 5,
+  reconfigRounds: 2,
   memoryOps: 1_000_000,
 };
 const quickDefaults = {
@@ -89,6 +91,7 @@ const quickDefaults = {
   batching: "none",
   peers: "none",
   failoverRounds: 1,
+  reconfigRounds: 1,
   memoryOps: 0,
 };
 
@@ -97,7 +100,7 @@ const defaultProtocol = protocolNamed(defaultProtocolName);
 
 const program = new Command("bench")
   .description(
-    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issues 16's and 21's goals judged (vr / pb throughput at 64 clients, vr's median failover outage; pb / raw p50 at 1 client and ops/s at 64, pb / etcd at 1 and 64): starts its own clusters, measures, deletes them`,
+    `replicated throughput, latency and failover of each protocol (--protocols, default ${protocolNames().join(",")}; vr also the pause of a reconfiguration) side by side with a raw amqplib relay, the protocol's ceiling (relay actors along its message pattern) and one unreplicated server, and issues 16's and 21's goals judged (vr / pb throughput at 64 clients, vr's median failover outage; pb / raw p50 at 1 client and ops/s at 64, pb / etcd at 1 and 64): starts its own clusters, measures, deletes them`,
   )
   .option(
     "--protocols <names>",
@@ -160,6 +163,12 @@ const program = new Command("bench")
     new Option(
       "--failover-rounds <n>",
       `crashes of the primary per protocol, chain: of its head, then a middle server, then its tail, this many each (default ${fullDefaults.failoverRounds}; --quick ${quickDefaults.failoverRounds}; 0: none)`,
+    ).argParser(nonNegativeInt),
+  )
+  .addOption(
+    new Option(
+      "--reconfig-rounds <n>",
+      `vr: reconfigurations under load, each measuring the clients' pause; the group grows by a spare slot, then loses its primary, in turn (3 -> 4 -> 3 ...; default ${fullDefaults.reconfigRounds}; --quick ${quickDefaults.reconfigRounds}; 0: none)`,
     ).argParser(nonNegativeInt),
   )
   .addOption(
@@ -274,6 +283,7 @@ async function runBenchCommand(options: BenchCommandOptions): Promise<number> {
       peers,
       failoverRounds: options.failoverRounds ?? defaults.failoverRounds,
       failoverClients: 16,
+      reconfigRounds: options.reconfigRounds ?? defaults.reconfigRounds,
       memoryOps,
       memoryClients: 64,
       readyTimeoutMs: 60_000,

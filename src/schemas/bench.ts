@@ -106,6 +106,60 @@ export const FailoverReport = z.object({
 });
 export type FailoverReport = z.infer<typeof FailoverReport>;
 
+/** What a reconfiguration round asked for: one replica more (a spare slot started), or the primary out. */
+export const ReconfigurationKind = z.enum(["grow", "shrink"]);
+export type ReconfigurationKind = z.infer<typeof ReconfigurationKind>;
+
+/**
+ * One reconfiguration with closed-loop clients running. Times are from the
+ * request: the moment the operator sent Reconfigure (not when it started:
+ * it asks on its first tick).
+ */
+export const ReconfigurationRound = z.object({
+  kind: ReconfigurationKind,
+  epochBefore: z.int().min(0),
+  epochAfter: z.int().positive(),
+  membersBefore: z.array(Address),
+  membersAfter: z.array(Address),
+  added: z.array(Address),
+  removed: z.array(Address),
+  /**
+   * The client-visible pause: the longest wait of an operation answered (or
+   * timed out) from the request to the end of the round, a steady stretch
+   * after the new epoch ran. Those sent once the primary had prepared the
+   * reconfiguration wait longest: the old epoch takes no more requests, and
+   * they are answered in the new one.
+   */
+  pauseMs: NonNegative,
+  /**
+   * The longest wait of an operation outstanding when the request was sent:
+   * shorter, as the old epoch answers what reached its primary before the
+   * Reconfigure did.
+   */
+  requestWaitMs: NonNegative,
+  /** The longest stretch from the request to the end of the round in which no operation was answered. */
+  silenceMs: NonNegative,
+  /** Request to the first view event of the new epoch (a member announcing it). */
+  epochAnnouncedMs: NonNegative,
+  /** Request to the new epoch running: the operator's CheckEpoch answered. */
+  epochRunningMs: NonNegative,
+  /** Throughput in the stretch before the request, from the request until the epoch ran, and after. */
+  opsPerSecBefore: NonNegative,
+  opsPerSecDuring: NonNegative,
+  opsPerSecAfter: NonNegative,
+});
+export type ReconfigurationRound = z.infer<typeof ReconfigurationRound>;
+
+export const ReconfigurationReport = z.object({
+  clients: z.int().positive(),
+  pauseMedianMs: NonNegative,
+  pauseMaxMs: NonNegative,
+  epochRunningMedianMs: NonNegative,
+  epochRunningMaxMs: NonNegative,
+  rounds: z.array(ReconfigurationRound).min(1),
+});
+export type ReconfigurationReport = z.infer<typeof ReconfigurationReport>;
+
 export const ServerMemory = z.object({
   node: Address,
   pid: z.int().positive(),
@@ -162,6 +216,8 @@ export const ProtocolFigures = z.object({
   failover: FailoverReport.nullable(),
   /** A protocol with places (chain): the rounds at each position, in order (head, middle, tail); the first is `failover`. */
   failoverByPosition: z.array(FailoverReport).optional(),
+  /** A protocol whose group changes at run time (VR): its reconfiguration rounds (`--reconfig-rounds`), when any ran. */
+  reconfiguration: ReconfigurationReport.optional(),
 });
 export type ProtocolFigures = z.infer<typeof ProtocolFigures>;
 

@@ -89,6 +89,18 @@ export function newClientAddress(cluster: string, user: string): Address {
   return `${clientAddressPrefix(principalOf(cluster, user))}${clientAddressId()}`;
 }
 
+/**
+ * A fresh address of the operator's clients (`client-operator-*`, the only
+ * senders VR replicas take Reconfigure from) for a connection of `user`. On
+ * an open cluster the user is no principal (guest): anyone may speak as
+ * anyone there, the operator included. On a secure cluster it is the
+ * user's own prefix, which replicas refuse unless the user is the operator.
+ */
+export function newOperatorAddress(cluster: string, user: string): Address {
+  const principal = principalOf(cluster, user) ?? { kind: "operator" };
+  return `${clientAddressPrefix(principal)}${clientAddressId()}`;
+}
+
 /** Null when `principal` may send as `from`; otherwise why not, in one line. */
 export function senderRefusal(
   cluster: string,

@@ -1,8 +1,8 @@
 // `npm run bench -- --quick --json` end to end, as CI runs it: it starts its
 // own clusters on the broker, measures every protocol (pb, vr and chain, each
 // with its ceiling, unreplicated row and a failover round; chain's at its
-// head, a middle server and its tail), prints one JSON object with issue 16's
-// and 21's goals and cleans up.
+// head, a middle server and its tail; VR also a reconfiguration round), prints
+// one JSON object with issue 16's and 21's goals and cleans up.
 // Only the shape and the sign of the figures are checked, never their size:
 // timing goals are benchmark figures, and this machine is shared.
 import { execFile } from "node:child_process";
@@ -83,6 +83,20 @@ describe("npm run bench -- --quick --json", () => {
       }
       expect(report.protocols[0]?.failover).toEqual(report.failover);
       expect(report.protocols[1]?.settings.replicas).toBe(3);
+      // VR's group changes at run time: one round grows it by a spare slot the bench's supervisor starts.
+      expect(
+        report.protocols.filter((figures) => figures.reconfiguration !== undefined).map((f) => f.protocol),
+      ).toEqual(["vr"]);
+      const reconfiguration = report.protocols[1]?.reconfiguration;
+      expect(reconfiguration?.rounds).toHaveLength(1);
+      expect(reconfiguration?.rounds[0]).toMatchObject({
+        kind: "grow",
+        epochBefore: 0,
+        epochAfter: 1,
+        added: ["server-4"],
+      });
+      expect(reconfiguration?.pauseMedianMs).toBeGreaterThan(0);
+      expect(reconfiguration?.epochRunningMedianMs).toBeGreaterThan(0);
       // Chain: a chain of 3 and a spare; a failover round at each position, the head's as its failover.
       const chain = report.protocols[2];
       expect(chain?.servers).toBe(4);

@@ -4,11 +4,13 @@
 // JavaScript's RegExp reads them the same.
 import { describe, expect, it } from "vitest";
 import { clusterNames } from "../../src/broker/topology.js";
+import { isOperatorAddress } from "../../src/schemas/address.js";
 import { permissionsOf } from "../../src/security/permissions.js";
 import {
   brokerUserOf,
   clientAddressPrefix,
   newClientAddress,
+  newOperatorAddress,
   principalOf,
   senderRefusal,
 } from "../../src/security/principal.js";
@@ -54,6 +56,17 @@ describe("principals", () => {
     expect(address.startsWith(clientAddressPrefix(alice))).toBe(true);
     expect(refusal("c1.client.alice", address)).toBeNull();
     expect(newClientAddress(cluster, "guest")).toMatch(/^client-[^-]/);
+  });
+
+  // An open cluster's operator (guest) reconfigures VR too: its operator actor used to take a plain
+  // client address, whose Reconfigure every replica ignored (found by the bench's reconfiguration rounds).
+  it("give the operator's actor an operator address, on an open cluster too", () => {
+    expect(isOperatorAddress(newOperatorAddress(cluster, "guest"))).toBe(true);
+    const operator = newOperatorAddress(cluster, "c1.operator");
+    expect(isOperatorAddress(operator)).toBe(true);
+    expect(refusal("c1.operator", operator)).toBeNull();
+    // A client user gets its own prefix: replicas refuse its Reconfigure, the broker its other addresses.
+    expect(isOperatorAddress(newOperatorAddress(cluster, "c1.client.alice"))).toBe(false);
   });
 });
 
