@@ -31,7 +31,17 @@ export interface VrClientState {
   heard: boolean;
   /** Retries of the outstanding operation so far. */
   retries: number;
+  /** Requests of the outstanding operation sent again at once to a member behind the client's epoch. */
+  bounces: number;
 }
+
+/**
+ * A member of the client's epoch that answers from an earlier one has not
+ * executed the reconfiguration yet (the old primary's Commit is on its way):
+ * asked again at once, this many times per operation, instead of after the
+ * retry timer.
+ */
+const bouncesMax = 3;
 
 export function createVrClient(config: VrConfig): ClientDefinition<VrClientState> {
   return {
@@ -46,10 +56,12 @@ export function createVrClient(config: VrConfig): ClientDefinition<VrClientState
       sessionHeardMs: 0,
       heard: false,
       retries: 0,
+      bounces: 0,
     }),
     invoke(state, op, ctx) {
       if (!beginOperation(state, op, ctx, config.sessionExpiryMs)) return;
       state.retries = 0;
+      state.bounces = 0;
       send(state, ctx, state.heard ? [primaryOf(state.viewNum, state.members)] : state.members);
       ctx.setTimer({ type: "ClientRetryTimer", seq: state.seq }, config.clientRetryMs);
     },
@@ -103,6 +115,11 @@ function onNotPrimary(
 ): void {
   // A later view of the same epoch counts only from a normal replica (one changing views may not reach it).
   const laterView = body.epoch === state.epoch && body.normal && message.viewNum > state.viewNum;
+  const from = replicaIndex(message.from)!;
+  if (body.epoch < state.epoch && state.members.includes(from) && state.bounces < bouncesMax) {
+    state.bounces += 1;
+    return send(state, ctx, [from]);
+  }
   if (body.epoch <= state.epoch && !laterView) return;
   state.epoch = body.epoch;
   state.members = [...body.members];

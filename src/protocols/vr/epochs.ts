@@ -3,6 +3,7 @@ import type { Env } from "./env.js";
 import { adoptFetched, startFetch } from "./fetch.js";
 import { executeCommitted } from "./log.js";
 import { describeMembers, quorumOf, replicaAddress } from "./members.js";
+import { notPrimary } from "./replies.js";
 import type { BodyOf, EpochStart, ReconfigEntry } from "./messages.js";
 import { isMember, isPrimary, type ReplicaState, viewPrimary } from "./state.js";
 import { announceAsPrimary } from "./viewChange.js";
@@ -31,6 +32,7 @@ export function epochCommitted(
   if (entry.epoch <= state.epoch) return;
   const announces = state.status === "normal" && isPrimary(state);
   const old = state.members;
+  const waiting = announces ? state.awaitingEpoch : [];
   // The old group hears the commit at once, in the old view (they execute the entry and move on).
   if (announces) toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
   adoptEpoch(state, entry.epoch, entry.members, { op, view: entry.startView, oldMembers: old });
@@ -42,6 +44,8 @@ export function epochCommitted(
     );
   if (isMember(state)) enterEpoch(state, ctx);
   else becomeRemoved(state, ctx, env);
+  // Clients refused while the reconfiguration was under way go to the new epoch's first primary now.
+  for (const client of waiting) notPrimary(state, client, ctx);
 }
 
 function adoptEpoch(state: ReplicaState, epoch: number, members: number[], start: EpochStart): void {
@@ -55,6 +59,7 @@ function adoptEpoch(state: ReplicaState, epoch: number, members: number[], start
   state.votes = [];
   state.startViewChanges = [];
   state.pending = [];
+  state.awaitingEpoch = [];
   state.prepared = [];
   state.fetch = null;
   state.silentTicks = 0;

@@ -33,7 +33,10 @@ export function onClientRequest(
     return ctx.log.debug({ from: message.from, status: state.status }, "not normal: request ignored");
   // Not the primary: the client hears where the group is.
   if (state.status !== "normal" || !isPrimary(state)) return notPrimary(state, message.from, ctx);
-  if (!env.decide.takesRequests(state)) return refuse(body, message.from, "Busy", ctx);
+  if (!env.decide.takesRequests(state)) {
+    awaitEpoch(state, [message.from], env);
+    return refuse(body, message.from, "Busy", ctx);
+  }
   if (body.type === "RegisterClient") {
     // Open already (a retried register whose answer was lost): executed, so committed; no new entry.
     const open = state.app.lastByClient.get(message.from);
@@ -59,6 +62,13 @@ export function onClientRequest(
       : { type: "register", client: message.from, seq: body.seq },
   );
   prepareNext(state, ctx, env);
+}
+
+/** Clients to tell where the next epoch is once the logged reconfiguration executes (at most pendingMax). */
+function awaitEpoch(state: ReplicaState, clients: readonly Address[], env: Env): void {
+  for (const client of clients)
+    if (!state.awaitingEpoch.includes(client) && state.awaitingEpoch.length < env.config.pendingMax)
+      state.awaitingEpoch.push(client);
 }
 
 function refuse(
@@ -105,7 +115,14 @@ export function prepareNext(state: ReplicaState, ctx: Context, env: Env): void {
   if (taken === 0) return; // the next request waits for room
   state.pending.splice(0, taken);
   // Requests after a reconfiguration wait for the next epoch: their clients retry there.
-  if (!env.decide.takesRequests(state)) state.pending = [];
+  if (!env.decide.takesRequests(state)) {
+    awaitEpoch(
+      state,
+      state.pending.flatMap((request) => ("client" in request ? [request.client] : [])),
+      env,
+    );
+    state.pending = [];
+  }
   logged(state, firstOp, bytes, ctx, env);
 }
 
@@ -255,8 +272,20 @@ export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
   if (state.commitNumber < state.opNumber) {
     resendUncommitted(state, ctx);
     probeNewMembers(state, ctx);
+    heartbeatUpToDate(state, ctx);
   } else toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
   queueExpiry(state, ctx, env);
+}
+
+/**
+ * Commit to the backups that acknowledged every entry: the resends skip them,
+ * and a commit that waits (a reconfiguration waiting for the next group)
+ * must not look like a silent primary to them.
+ */
+function heartbeatUpToDate(state: ReplicaState, ctx: Context): void {
+  for (const member of state.members)
+    if (member !== state.self && state.acked[member]! >= state.opNumber)
+      toReplica(state, ctx, member, { type: "Commit", commitNumber: state.commitNumber });
 }
 
 /** Each uncommitted Prepare again, to the backups that did not acknowledge it (a new view's tail is one). */

@@ -104,6 +104,12 @@ export interface ReplicaState {
   /** Primary: the Prepares out and not yet committed, oldest first: each one's last op-number and bytes. */
   prepared: { end: number; bytes: number }[];
   pending: Pending[];
+  /**
+   * Primary: clients it refused (Busy) or dropped after logging a
+   * reconfiguration; once it executes it, each hears where the next epoch is
+   * (NotPrimary), instead of waiting for its retry timer. At most pendingMax.
+   */
+  awaitingEpoch: Address[];
   /** Backup: ticks since the primary was last heard; any status: ticks in the current status. */
   silentTicks: number;
   /** View change: replicas whose StartViewChange for viewNum arrived. */
@@ -177,6 +183,7 @@ export function initialReplica(self: number, replicas: number, slots: number, no
     acked: new Array<number>(replicaSlotsMax).fill(0),
     prepared: [],
     pending: [],
+    awaitingEpoch: [],
     silentTicks: 0,
     startViewChanges: [],
     votes: [],

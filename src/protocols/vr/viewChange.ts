@@ -44,6 +44,7 @@ export function startViewChange(state: ReplicaState, viewNum: number, ctx: Conte
   state.votes = [];
   state.fetch = null;
   state.pending = [];
+  state.awaitingEpoch = [];
   state.prepared = [];
   state.silentTicks = 0;
   if (isPrimary(state)) state.votes.push(ownVote(state));
@@ -176,6 +177,7 @@ function becomeNormal(state: ReplicaState, ctx: Context): void {
   state.votes = [];
   state.startViewChanges = [];
   state.pending = [];
+  state.awaitingEpoch = [];
   state.silentTicks = 0;
   ctx.emit({ type: "roleChanged", role: isPrimary(state) ? "primary" : "backup", viewNum: state.viewNum });
 }

@@ -49,6 +49,7 @@ export function cloneReplicaState(state: ReplicaState): ReplicaState {
     // Each batch record is replaced, never changed: the array is copied.
     prepared: state.prepared.slice(),
     pending: state.pending.slice(),
+    awaitingEpoch: state.awaitingEpoch.slice(),
     silentTicks: state.silentTicks,
     startViewChanges: state.startViewChanges.slice(),
     votes: state.votes.slice(),
@@ -89,6 +90,7 @@ export function cloneVrClientState(state: VrClientState): VrClientState {
     sessionHeardMs: state.sessionHeardMs,
     heard: state.heard,
     retries: state.retries,
+    bounces: state.bounces,
   };
 }
 
@@ -121,6 +123,7 @@ export const knownFields = {
     "acked",
     "prepared",
     "pending",
+    "awaitingEpoch",
     "silentTicks",
     "startViewChanges",
     "votes",
@@ -139,6 +142,7 @@ export const knownFields = {
     "sessionHeardMs",
     "heard",
     "retries",
+    "bounces",
   ],
   OperatorState: ["epoch", "members", "viewNum", "seq", "current", "done", "idleTicks", "refused"],
   App: ["applied", "timeMs", "store", "lastByClient"],

@@ -114,6 +114,8 @@ export function hashReplicaState(h: Hasher, state: ReplicaState): void {
   h.num(state.prepared.length);
   for (const batch of state.prepared) h.pair(batch.end, batch.bytes);
   hashEntries(h, state.pending);
+  h.num(state.awaitingEpoch.length);
+  for (const client of state.awaitingEpoch) h.str(client);
   h.num(state.silentTicks);
   h.word(indexMask(state.startViewChanges));
   h.num(state.votes.length);
@@ -128,6 +130,7 @@ export function hashVrClientState(h: Hasher, state: VrClientState): void {
   h.num(state.epoch);
   hashMembers(h, state.members);
   h.num(state.retries);
+  h.num(state.bounces);
   h.num(state.viewNum);
   h.num(state.seq);
   if (state.current === null) h.word(0x69646c65);
