@@ -1,14 +1,15 @@
 // A protocol's operator actor on the broker, for one reconfiguration (`npm
 // run reconfigure`; VR's in src/protocols/vr/parts/reconfiguration.ts), on an
-// operator client address (`client-operator-*` on a secure cluster, the only
-// senders VR replicas take Reconfigure from). Its outcome is read from its
+// operator client address (`client-operator-*`, the only senders VR replicas
+// take Reconfigure from; on a secure cluster only the operator's user may
+// send as one). Its outcome is read from its
 // state after every event.
 import type { Logger } from "pino";
 import type { ActorDefinition } from "../actors/context.js";
 import type { ReconfigureFrom, ReconfigureOutcome } from "../protocols/brokerSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
 import type { Address } from "../schemas/address.js";
-import { newClientAddress } from "../security/principal.js";
+import { operatorClientAddress } from "../security/principal.js";
 import { ActorHost } from "./actorHost.js";
 import type { BrokerConnection } from "./connection.js";
 import type { ClusterNames } from "./topology.js";
@@ -48,7 +49,7 @@ export async function startOperator(options: OperatorRunOptions): Promise<Operat
       check(state);
     },
   };
-  const address = newClientAddress(options.names.cluster, options.connection.user);
+  const address = operatorClientAddress(options.names.cluster, options.connection.user);
   const host = new ActorHost({
     names: options.names,
     address,

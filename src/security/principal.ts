@@ -108,3 +108,16 @@ export function senderRefusal(
     ? null
     : `user ${user} may speak only as ${prefix}*, not as ${from}`;
 }
+
+/**
+ * A fresh address for the operator's actor of `npm run reconfigure` (and the
+ * chaos nemesis's): `client-operator-<id>`, which is what VR replicas take
+ * Reconfigure from, for the operator's user, and on an open cluster (it has
+ * no principals: whoever runs it operates it, as with `npm run fault`); a
+ * client user gets its own address (the replicas ignore its requests).
+ */
+export function operatorClientAddress(cluster: string, user: string): Address {
+  const principal = principalOf(cluster, user);
+  if (principal !== null && principal.kind !== "operator") return newClientAddress(cluster, user);
+  return `${operatorClientPrefix}${clientAddressId()}`;
+}

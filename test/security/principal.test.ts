@@ -4,11 +4,13 @@
 // JavaScript's RegExp reads them the same.
 import { describe, expect, it } from "vitest";
 import { clusterNames } from "../../src/broker/topology.js";
+import { isOperatorAddress } from "../../src/schemas/address.js";
 import { permissionsOf } from "../../src/security/permissions.js";
 import {
   brokerUserOf,
   clientAddressPrefix,
   newClientAddress,
+  operatorClientAddress,
   principalOf,
   senderRefusal,
 } from "../../src/security/principal.js";
@@ -54,6 +56,20 @@ describe("principals", () => {
     expect(address.startsWith(clientAddressPrefix(alice))).toBe(true);
     expect(refusal("c1.client.alice", address)).toBeNull();
     expect(newClientAddress(cluster, "guest")).toMatch(/^client-[^-]/);
+  });
+
+  // npm run reconfigure on an open cluster (and chaos --reconfigure) once ran its operator as a
+  // plain client-<id>, whose Reconfigure every VR replica ignored: it waited for ever.
+  it("give the operator's actor an operator address, on an open cluster too; a client user its own", () => {
+    for (const user of ["c1.operator", "guest"]) {
+      const address = operatorClientAddress(cluster, user);
+      expect(isOperatorAddress(address)).toBe(true);
+      expect(operatorClientAddress(cluster, user)).not.toBe(address);
+    }
+    expect(refusal("c1.operator", operatorClientAddress(cluster, "c1.operator"))).toBeNull();
+    const alices = operatorClientAddress(cluster, "c1.client.alice");
+    expect(isOperatorAddress(alices)).toBe(false);
+    expect(refusal("c1.client.alice", alices)).toBeNull();
   });
 });
 
