@@ -84,8 +84,13 @@ const ackTimeoutMs = 2_000;
 /** A partition lasts this long at most (healed by the next action after it), unless healed earlier. */
 const partitionMsMin = 1_000;
 const partitionMsMax = 5_000;
-/** With a reconfigurer: the chance that an action is a reconfiguration (about one every 5 s at the default pauses). */
+/**
+ * With a reconfigurer: the chance that an action is a reconfiguration (about
+ * one every 5 s at the default pauses); higher until one is done, so that a
+ * short run reconfigures too.
+ */
 const reconfigureChance = 0.12;
+const firstReconfigureChance = 0.25;
 
 type Condition = "up" | "crashed" | "killed" | "starting";
 
@@ -182,7 +187,10 @@ export class Nemesis {
   private async act(): Promise<void> {
     if (this.partitioned !== null && performance.now() >= this.partitionEndsAtMs) return this.healPartition();
     const reconfigurer = this.options.reconfigurer ?? null;
-    if (reconfigurer !== null && this.random.chance(reconfigureChance)) return reconfigurer.start();
+    if (reconfigurer !== null) {
+      const chance = reconfigurer.report.done.length === 0 ? firstReconfigureChance : reconfigureChance;
+      if (this.random.chance(chance)) return reconfigurer.start();
+    }
     const roll = this.random.next();
     if (roll < 0.2) return this.setNet();
     if (roll < 0.3) return this.partition();

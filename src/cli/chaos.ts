@@ -287,7 +287,7 @@ function describeRun(protocol: AnyProtocol, result: ChaosRunResult, index: numbe
   const garbage = result.garbage;
   if (garbage !== null) {
     lines.push(
-      `  bad input: ${garbage.sent} sent (${(garbage.bytes / 1024 / 1024).toFixed(1)} MiB); rejected by their node ${garbage.rejected} (+${garbage.lostInstead} dead-lettered while it was down), refused by protocol ${garbage.refusedByProtocol} (+${garbage.refusedWhileCrashed} while crashed), control rejections ${garbage.controlRejections}/${garbage.controlRejectionsExpected} (${garbage.controlMissedWhileDown} missed while down), ignored commands ${garbage.ignoredControl}, lost ${garbage.lost}, invalid events ${garbage.invalidEventsSkipped}; unaccounted ${garbage.unaccounted}`,
+      `  bad input: ${garbage.sent} sent (${(garbage.bytes / 1024 / 1024).toFixed(1)} MiB); rejected by their node ${garbage.rejected} (+${garbage.lostInstead} dead-lettered while it was down${garbage.toAbsentNodes > 0 ? `, +${garbage.toAbsentNodes} to nodes not started or retired` : ""}), refused by protocol ${garbage.refusedByProtocol} (+${garbage.refusedWhileCrashed} while crashed), control rejections ${garbage.controlRejections}/${garbage.controlRejectionsExpected} (${garbage.controlMissedWhileDown} missed while down), ignored commands ${garbage.ignoredControl}, lost ${garbage.lost}, invalid events ${garbage.invalidEventsSkipped}; unaccounted ${garbage.unaccounted}`,
     );
   }
   if (!result.ok) {
