@@ -77,8 +77,10 @@ export class ChaosCluster {
   >();
   /** Nodes a reconfiguration asked to remove: their retirement (exit 75) is expected. */
   private readonly removed = new Set<Address>();
-  /** Nodes whose process retired, and when (performance.now()). */
+  /** Nodes whose process retired and was not started again, and when (performance.now()). */
   readonly retired = new Map<Address, number>();
+  /** Every retirement, in order (a slot named again may retire again). */
+  readonly retirements: Address[] = [];
   private startListener: SupervisorControl | null = null;
   private readonly startedAtMs = performance.now();
   private stopping = false;
@@ -337,6 +339,7 @@ export class ChaosCluster {
     if (exit.pid !== undefined && this.expectedExitPids.delete(exit.pid)) return;
     if (exit.code === retiredExitCode && this.removed.has(exit.address)) {
       this.retired.set(exit.address, performance.now());
+      this.retirements.push(exit.address);
       this.outages.push({ node: exit.address, kind: "retired", startMs: performance.now() });
       return;
     }

@@ -48,7 +48,7 @@ export interface ReconfigurationReport {
   failed: string[];
   /** The epoch of the first view seen, and of the last reconfiguration done (or the first, if none). */
   epochs: { first: number; last: number };
-  /** Removed replicas whose process retired (exit 75). */
+  /** Removed replicas whose process retired (exit 75), in order (a slot named again may retire again). */
   retired: Address[];
 }
 
@@ -60,6 +60,29 @@ export interface ReconfigurerOptions {
   isLive: (node: Address) => boolean;
   note: (line: string) => void;
   log: Logger;
+}
+
+/** A move and what it asks of `reconfigureTarget` (`add` new replicas, `remove` members), or why none now. */
+export type ReconfigurationPlan = { move: ReconfigurationMove; add: number; remove: Address[] } | string;
+
+/**
+ * The next move on `members`: members that stay must be live, so with one
+ * down it removes or replaces that one, with two down none; it adds only up to
+ * `groupSizeMax` and removes only above `groupSizeMin`.
+ */
+export function planReconfiguration(
+  members: readonly Address[],
+  isLive: (node: Address) => boolean,
+  random: Pick<Random, "pick">,
+): ReconfigurationPlan {
+  const down = members.filter((member) => !isLive(member));
+  if (down.length > 1) return `${down.join(" and ")} are down`;
+  const moves: ReconfigurationMove[] = ["replace"];
+  if (down.length === 0 && members.length < groupSizeMax) moves.push("add");
+  if (members.length > groupSizeMin) moves.push("remove");
+  const move = random.pick(moves);
+  const out = down[0] ?? random.pick(members);
+  return { move, add: move === "remove" ? 0 : 1, remove: move === "add" ? [] : [out] };
 }
 
 export class Reconfigurer {
@@ -112,7 +135,7 @@ export class Reconfigurer {
   }
 
   get report(): ReconfigurationReport {
-    return { ...this.report_, retired: [...this.options.cluster.retired.keys()] };
+    return { ...this.report_, retired: [...this.options.cluster.retirements] };
   }
 
   get underWay(): boolean {
@@ -166,7 +189,7 @@ export class Reconfigurer {
     const { view } = seen;
     const members = view.replicas ?? [];
     const epoch = view.epoch ?? 0;
-    const plan = this.plan(members);
+    const plan = planReconfiguration(members, this.options.isLive, this.options.random);
     if (typeof plan === "string") return this.skip(plan);
     const target = reconfigureTarget({ members, running: cluster.servers, ...plan });
     if (!target.ok) return this.skip(target.reason);
@@ -193,21 +216,6 @@ export class Reconfigurer {
     });
     this.report_.epochs.last = outcome.epoch;
     note(`epoch ${outcome.epoch} runs: ${outcome.members.join(" ")} (${plan.move}, ${seconds} s)`);
-  }
-
-  /** The move, and whom it takes out; or why none now. Members that stay must be live. */
-  private plan(
-    members: readonly Address[],
-  ): { move: ReconfigurationMove; add: number; remove: Address[] } | string {
-    const { random, isLive } = this.options;
-    const down = members.filter((member) => !isLive(member));
-    if (down.length > 1) return `${down.join(" and ")} are down`;
-    const moves: ReconfigurationMove[] = ["replace"];
-    if (down.length === 0 && members.length < groupSizeMax) moves.push("add");
-    if (members.length > groupSizeMin) moves.push("remove");
-    const move = random.pick(moves);
-    const out = down[0] ?? random.pick(members);
-    return { move, add: move === "remove" ? 0 : 1, remove: move === "add" ? [] : [out] };
   }
 
   /** The operator actor for one reconfiguration, until its outcome (null: abandoned). */
