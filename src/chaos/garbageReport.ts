@@ -187,6 +187,7 @@ export function accountGarbage(
       case "rejectedByAll": {
         for (const node of nodes) {
           const own = copies.filter((copy) => copy.node === node);
+          if (own.length === 0 && wasAbsent(node, item.sentAtMs)) continue; // not there yet, or no more
           report.controlRejectionsExpected += 1;
           if (own.length > 0) {
             report.controlRejections += 1;

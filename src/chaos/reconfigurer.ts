@@ -88,7 +88,7 @@ export function planReconfiguration(
 export class Reconfigurer {
   /** While a reconfiguration is not known to run: the group it replaces. */
   groupBefore: Address[] | null = null;
-  private readonly report_: Omit<ReconfigurationReport, "retired"> = {
+  private readonly progress: Omit<ReconfigurationReport, "retired"> = {
     asked: 0,
     done: [],
     skipped: 0,
@@ -116,7 +116,7 @@ export class Reconfigurer {
       };
     });
     const epoch = options.cluster.observer.view?.view.epoch ?? 0;
-    this.report_.epochs = { first: epoch, last: epoch };
+    this.progress.epochs = { first: epoch, last: epoch };
   }
 
   /** With a connection of its own (`pbkv <c> chaos-operator`), out of the nemesis's connection kills. */
@@ -135,11 +135,7 @@ export class Reconfigurer {
   }
 
   get report(): ReconfigurationReport {
-    return { ...this.report_, retired: [...this.options.cluster.retirements] };
-  }
-
-  get underWay(): boolean {
-    return this.current !== null;
+    return { ...this.progress, retired: [...this.options.cluster.retirements] };
   }
 
   /** Starts one reconfiguration in the background, unless one is under way or the cluster cannot take one now. */
@@ -200,13 +196,13 @@ export class Reconfigurer {
     if (this.abandoned) return this.fail(`given up before asking for epoch ${epoch + 1}`);
     cluster.expectRetirement(target.removed);
     this.groupBefore = [...members];
-    this.report_.asked += 1;
+    this.progress.asked += 1;
     const outcome = await this.runOperator({ epoch, members, viewNum: view.viewNum }, target.members);
     if (outcome === null) return this.fail(`epoch ${epoch + 1} not known to run: given up`);
     if (outcome.kind !== "running") return this.fail(`not taken (${outcome.kind}): ${outcome.reason}`);
     const seconds = Math.round((performance.now() - decidedAtMs) / 100) / 10;
     const { added, removed } = target;
-    this.report_.done.push({
+    this.progress.done.push({
       move: plan.move,
       epoch: outcome.epoch,
       members: outcome.members,
@@ -214,7 +210,7 @@ export class Reconfigurer {
       removed,
       seconds,
     });
-    this.report_.epochs.last = outcome.epoch;
+    this.progress.epochs.last = outcome.epoch;
     note(`epoch ${outcome.epoch} runs: ${outcome.members.join(" ")} (${plan.move}, ${seconds} s)`);
   }
 
@@ -255,12 +251,12 @@ export class Reconfigurer {
   }
 
   private skip(why: string): void {
-    this.report_.skipped += 1;
+    this.progress.skipped += 1;
     this.options.note(`(no reconfiguration: ${why})`);
   }
 
   private fail(why: string): void {
-    this.report_.failed.push(why);
+    this.progress.failed.push(why);
     this.options.note(`reconfiguration ${why}`);
   }
 }
