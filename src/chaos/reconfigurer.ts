@@ -10,7 +10,9 @@
 // asks, so a member that is down can only be removed or replaced (a
 // reconfiguration naming a replica that is down, with another member of the
 // new group down, may stall: docs/VR.md). Until the epoch runs, the group
-// before it is the fault model's too (`transition`).
+// before it is the fault model's too (`groupBefore`). A reconfiguration
+// whose accepting primary lost it with its view is given up after a while
+// (`lostReconfigurationMs`) and counted as not done.
 import type { Logger } from "pino";
 import { BrokerClients } from "../broker/clients.js";
 import { startOperator } from "../broker/operatorRun.js";
@@ -18,6 +20,7 @@ import { groupSizeMin, reconfigureTarget } from "../cli/reconfigureTarget.js";
 import { startReplicas, type Step } from "../cli/reconfigureSteps.js";
 import type { ReconfigurationSupport, ReconfigureOutcome } from "../protocols/brokerSupport.js";
 import type { Address } from "../schemas/address.js";
+import { describeViewBrief } from "../schemas/view.js";
 import type { Random } from "../sim/random.js";
 import type { ChaosCluster } from "./cluster.js";
 
@@ -25,6 +28,15 @@ import type { ChaosCluster } from "./cluster.js";
 export const groupSizeMax = 5;
 /** A new replica is a spare within this long, or the reconfiguration is given up before asking. */
 const spareWithinMs = 30_000;
+/**
+ * An operator whose group, this long after it asked, is settled in a later
+ * view of the old epoch is given up: the primary that accepted lost the
+ * entry with its view, and the operator would wait for ever (the protocol's
+ * operator does not ask again: test/sim/vrOperatorLostReconfiguration.test.ts).
+ */
+export const lostReconfigurationMs = 10_000;
+/** How often the operator's group is looked at for that. */
+const lostCheckMs = 500;
 
 export type ReconfigurationMove = "add" | "remove" | "replace";
 
@@ -199,6 +211,10 @@ export class Reconfigurer {
     this.progress.asked += 1;
     const outcome = await this.runOperator({ epoch, members, viewNum: view.viewNum }, target.members);
     if (outcome === null) return this.fail(`epoch ${epoch + 1} not known to run: given up`);
+    if (outcome === "lost")
+      return this.fail(
+        `lost: the group stayed in epoch ${epoch} under a later view (${describeViewBrief(cluster.observer.view?.view ?? view)}); its operator given up`,
+      );
     if (outcome.kind !== "running") return this.fail(`not taken (${outcome.kind}): ${outcome.reason}`);
     const seconds = Math.round((performance.now() - decidedAtMs) / 100) / 10;
     const { added, removed } = target;
@@ -214,11 +230,11 @@ export class Reconfigurer {
     note(`epoch ${outcome.epoch} runs: ${outcome.members.join(" ")} (${plan.move}, ${seconds} s)`);
   }
 
-  /** The operator actor for one reconfiguration, until its outcome (null: abandoned). */
+  /** The operator actor for one reconfiguration, until its outcome (null: abandoned; "lost": see lostReconfigurationMs). */
   private async runOperator(
     from: { epoch: number; members: readonly Address[]; viewNum: number },
     target: readonly Address[],
-  ): Promise<ReconfigureOutcome | null> {
+  ): Promise<ReconfigureOutcome | "lost" | null> {
     const { cluster, log } = this.options;
     const operator = await startOperator({
       names: cluster.names,
@@ -229,11 +245,29 @@ export class Reconfigurer {
       target,
       log,
     });
+    const watch = this.watchForLoss(from);
     try {
-      return await Promise.race([operator.outcome, this.abandonedSignal.then(() => null)]);
+      return await Promise.race([operator.outcome, this.abandonedSignal.then(() => null), watch.lost]);
     } finally {
+      watch.stop();
       await operator.stop();
     }
+  }
+
+  /** Resolves with "lost" once the group is settled in a later view of the old epoch `lostReconfigurationMs` after asking. */
+  private watchForLoss(from: { epoch: number; viewNum: number }): { lost: Promise<"lost">; stop(): void } {
+    const { observer } = this.options.cluster;
+    const askedAtMs = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const lost = new Promise<"lost">((resolve) => {
+      timer = setInterval(() => {
+        const seen = observer.view;
+        if (performance.now() - askedAtMs < lostReconfigurationMs || seen === null) return;
+        const { epoch, viewNum } = seen.view;
+        if ((epoch ?? 0) === from.epoch && viewNum > from.viewNum && observer.settled(seen)) resolve("lost");
+      }, lostCheckMs);
+    });
+    return { lost, stop: () => clearInterval(timer) };
   }
 
   /** `npm run reconfigure`'s steps, told to give up when the run does. */
