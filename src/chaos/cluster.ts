@@ -3,9 +3,15 @@
 // that a broken invariant stops them), an observer, and the hands the nemesis
 // acts with: control commands, SIGKILL and respawn, broker connection kills.
 // `stop()` ends every process and deletes every queue and exchange the run made.
+// With `reconfigurable`, the supervisor also starts the protocol's other slots
+// on the `start` control command (as `npm run cluster` does, for `npm run
+// reconfigure`'s steps), and a node whose process retires after a
+// reconfiguration removed it (exit 75) is gone on purpose: not a crash, not
+// restarted, no longer one of `servers` or `addresses`.
 import type { Logger } from "pino";
 import { BrokerConnection } from "../broker/connection.js";
-import { type ChildExit, ClusterSupervisor } from "../broker/supervisor.js";
+import { type ChildExit, ClusterSupervisor, retiredExitCode } from "../broker/supervisor.js";
+import { SupervisorControl } from "../broker/supervisorControl.js";
 import { type ClusterNames, clusterNames, deleteTopology, topologyTable } from "../broker/topology.js";
 import { configArguments } from "../protocols/configOptions.js";
 import type { AnyProtocol, NodeSpec, ProtocolConfigBase, RoleSpec } from "../protocols/protocol.js";
@@ -35,12 +41,15 @@ export interface ChaosClusterOptions {
   /** Nodes check their invariants after every event (a broken one stops the process with code 70). */
   debug: boolean;
   startTimeoutMs?: number;
+  /** Nodes beyond the layout may be started on request (the protocol's `broker.startable`), and retire. */
+  reconfigurable?: boolean;
 }
 
 /** A time a node could not receive: its process killed or dead, or its broker connection closed. */
 export interface Outage {
   node: Address;
-  kind: "kill" | "connection" | "death";
+  /** retired: its process exited after a reconfiguration removed it (until it is started again, if ever). */
+  kind: "kill" | "connection" | "death" | "retired" | "not started";
   startMs: number;
 }
 
@@ -51,8 +60,6 @@ export interface UnexpectedExit extends ChildExit {
 
 export class ChaosCluster {
   readonly names: ClusterNames;
-  /** The nodes the nemesis may crash (their role is `crashable`), in layout order. */
-  readonly servers: Address[];
   /** A node heard from within this long is live: half the time the protocol takes to notice a failure. */
   readonly liveWithinMs: number;
   readonly unexpectedExits: UnexpectedExit[] = [];
@@ -68,6 +75,14 @@ export class ChaosCluster {
     Address,
     { pid: number; exited: Promise<void>; exit: () => void }
   >();
+  /** Nodes a reconfiguration asked to remove: their retirement (exit 75) is expected. */
+  private readonly removed = new Set<Address>();
+  /** Nodes whose process retired and was not started again, and when (performance.now()). */
+  readonly retired = new Map<Address, number>();
+  /** Every retirement, in order (a slot named again may retire again). */
+  readonly retirements: Address[] = [];
+  private startListener: SupervisorControl | null = null;
+  private readonly startedAtMs = performance.now();
   private stopping = false;
 
   private constructor(
@@ -78,9 +93,6 @@ export class ChaosCluster {
   ) {
     this.names = clusterNames(options.cluster);
     const { protocol } = options;
-    this.servers = supervisor.addresses.filter(
-      (address) => roleSpecOf(protocol, address)?.crashable === true,
-    );
     this.liveWithinMs = protocol.config.failureDetectionMs(options.config) / 2;
   }
 
@@ -111,10 +123,15 @@ export class ChaosCluster {
       nodeArgs,
       restartDead: false, // the nemesis decides, and we tell its kills from real deaths
       logs: { directory: options.logDirectory },
+      ...(options.reconfigurable === true
+        ? { startable: options.protocol.broker.startable?.(config) ?? [] }
+        : {}),
     });
     const cluster = new ChaosCluster(options, connection, observer, supervisor);
     supervisor.on("exit", (exit: ChildExit) => cluster.onExit(exit));
+    supervisor.on("spawn", ({ address }: { address: Address }) => cluster.onSpawn(address));
     supervisor.start();
+    if (options.reconfigurable === true) await cluster.listenForStarts();
     try {
       await cluster.waitUntilReady(options.startTimeoutMs ?? 60_000);
     } catch (error) {
@@ -145,8 +162,35 @@ export class ChaosCluster {
       );
   }
 
+  /** Every node the cluster has (started, and not retired), in the order they were started. */
   get addresses(): Address[] {
-    return this.supervisor.addresses;
+    return this.supervisor.addresses.filter((address) => !this.retired.has(address));
+  }
+
+  /** The nodes the nemesis may crash (their role is `crashable`), in the order they were started; not retired ones. */
+  get servers(): Address[] {
+    return this.addresses.filter((address) => roleSpecOf(this.options.protocol, address)?.crashable === true);
+  }
+
+  /**
+   * A reconfiguration asked to remove these nodes: their process may now
+   * retire (exit 75), which is then no crash.
+   */
+  expectRetirement(nodes: readonly Address[]): void {
+    for (const node of nodes) this.removed.add(node);
+  }
+
+  /** The supervisor's `start` command on `<c>.control` (`npm run reconfigure`'s way to new replicas). */
+  private async listenForStarts(): Promise<void> {
+    this.startListener = new SupervisorControl({
+      names: this.names,
+      connection: this.connection,
+      supervisor: this.supervisor,
+      operatorUser: null,
+      log: this.options.log,
+      say: (line) => this.options.log.warn(line),
+    });
+    await this.connection.add(this.startListener);
   }
 
   /** Every node with its role (what the protocol's hostile messages are aimed with). */
@@ -159,7 +203,7 @@ export class ChaosCluster {
 
   /** The nodes the nemesis may not crash (pb: the view server), in layout order. */
   get uncrashable(): Address[] {
-    return this.addresses.filter((address) => !this.servers.includes(address));
+    return this.addresses.filter((address) => roleSpecOf(this.options.protocol, address)?.crashable !== true);
   }
 
   /** Publishes a control command on `<c>.control`; false when our connection is down. */
@@ -263,15 +307,29 @@ export class ChaosCluster {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.startListener?.stop(this.connection);
     await this.supervisor.stop();
     await this.observer.stop();
     try {
+      // Retired nodes' queues too.
       await this.connection.withScratchChannel((channel) =>
-        deleteTopology(channel, this.names, this.addresses),
+        deleteTopology(channel, this.names, this.supervisor.addresses),
       );
     } finally {
       await this.connection.close();
     }
+  }
+
+  /**
+   * A node beyond the layout could not receive before it started; a retired
+   * one that is started again (a later reconfiguration names it) is back.
+   */
+  private onSpawn(address: Address): void {
+    if (this.retired.delete(address)) this.removed.delete(address);
+    const inLayout = this.options.protocol.layout(this.options.servers);
+    const known = this.outages.some((outage) => outage.node === address);
+    if (!known && !inLayout.some((node) => node.address === address))
+      this.outages.push({ node: address, kind: "not started", startMs: this.startedAtMs });
   }
 
   private onExit(exit: ChildExit): void {
@@ -279,6 +337,12 @@ export class ChaosCluster {
     if (kill !== undefined && kill.pid === exit.pid) kill.exit();
     if (this.stopping || exit.action === "stopped") return;
     if (exit.pid !== undefined && this.expectedExitPids.delete(exit.pid)) return;
+    if (exit.code === retiredExitCode && this.removed.has(exit.address)) {
+      this.retired.set(exit.address, performance.now());
+      this.retirements.push(exit.address);
+      this.outages.push({ node: exit.address, kind: "retired", startMs: performance.now() });
+      return;
+    }
     this.unexpectedExits.push({ ...exit, atMs: performance.now() });
     this.outages.push({ node: exit.address, kind: "death", startMs: performance.now() });
     this.options.log.error({ exit }, "a node process died without being killed by the nemesis");

@@ -31,6 +31,12 @@ export interface GarbageReport {
   duplicateRejections: number;
   /** Invalid input to a node that expired or was refused into `<c>.lost` instead (the node was down). */
   lostInstead: number;
+  /**
+   * Invalid input to a node that was not there to take it (`--reconfigure`):
+   * one not started yet (no queue: the default exchange drops it) or retired
+   * (its queue is read by nobody until the run deletes it).
+   */
+  toAbsentNodes: number;
   /** Well-formed hostile messages delivered and refused by the protocol (not rejected at the boundary). */
   refusedByProtocol: number;
   /** Well-formed hostile messages for a crashed node, dead-lettered into `<c>.lost`. */
@@ -84,6 +90,7 @@ export function accountGarbage(
     rejected: 0,
     duplicateRejections: 0,
     lostInstead: 0,
+    toAbsentNodes: 0,
     refusedByProtocol: 0,
     refusedWhileCrashed: 0,
     controlRejectionsExpected: 0,
@@ -108,12 +115,16 @@ export function accountGarbage(
     }
   };
   const outages = cluster.outages.map((outage) => ({ ...outage, endMs: cluster.outageEndMs(outage) }));
+  const during = (atMs: number, outage: (typeof outages)[number]): boolean =>
+    atMs >= outage.startMs - outageMarginBeforeMs && atMs <= outage.endMs + outageMarginAfterMs;
   const wasDown = (node: Address, atMs: number): boolean =>
+    outages.some((outage) => outage.node === node && during(atMs, outage));
+  const wasAbsent = (node: Address | null, atMs: number): boolean =>
     outages.some(
       (outage) =>
         outage.node === node &&
-        atMs >= outage.startMs - outageMarginBeforeMs &&
-        atMs <= outage.endMs + outageMarginAfterMs,
+        (outage.kind === "not started" || outage.kind === "retired") &&
+        during(atMs, outage),
     );
 
   for (const item of sent) {
@@ -145,6 +156,8 @@ export function accountGarbage(
           for (const copy of own) checkReason(copy.reason);
         } else if (lost !== undefined) {
           report.lostInstead += 1;
+        } else if (wasAbsent(target, item.sentAtMs)) {
+          report.toAbsentNodes += 1;
         } else {
           problem(item, `not rejected by ${target ?? "?"} and not in <c>.lost`, true);
         }
@@ -174,6 +187,7 @@ export function accountGarbage(
       case "rejectedByAll": {
         for (const node of nodes) {
           const own = copies.filter((copy) => copy.node === node);
+          if (own.length === 0 && wasAbsent(node, item.sentAtMs)) continue; // not there yet, or no more
           report.controlRejectionsExpected += 1;
           if (own.length > 0) {
             report.controlRejections += 1;

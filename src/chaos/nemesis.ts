@@ -25,15 +25,22 @@
 //   connection kill nobody noticed (the view unchanged one failure-detection
 //   time after the node reconnected) lost nothing and stops counting.
 // Uncrashable nodes are never crashed.
+//
+// With a reconfigurer (`--reconfigure`, src/chaos/reconfigurer.ts) it also
+// changes the group now and then, one reconfiguration at a time in the
+// background; its victims are then the members of the view it sees (a spare
+// or a removed replica is not lost), and while a reconfiguration is not known
+// to run, the group before it is the fault model's too (`groupBefore`).
 import type { ChaosLoss, ChaosPartition, LossVerdict, SettledView } from "../protocols/chaosSupport.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import { nameNodes } from "../protocols/viewHelpers.js";
 import type { Address } from "../schemas/address.js";
 import type { ControlCommand, NetSettings } from "../schemas/control.js";
 import type { Random } from "../sim/random.js";
-import { describeViewBrief, sameView } from "../schemas/view.js";
+import { describeViewBrief, membersOf, sameView } from "../schemas/view.js";
 import type { ChaosCluster } from "./cluster.js";
 import { epochMs, sleep, sleepUnlessStopped, type ViewObservation } from "./observer.js";
+import type { Reconfigurer } from "./reconfigurer.js";
 
 export const faultKinds = [
   "net",
@@ -77,6 +84,13 @@ const ackTimeoutMs = 2_000;
 /** A partition lasts this long at most (healed by the next action after it), unless healed earlier. */
 const partitionMsMin = 1_000;
 const partitionMsMax = 5_000;
+/**
+ * With a reconfigurer: the chance that an action is a reconfiguration (about
+ * one every 5 s at the default pauses); higher until one is done, so that a
+ * short run reconfigures too.
+ */
+const reconfigureChance = 0.12;
+const firstReconfigureChance = 0.25;
 
 type Condition = "up" | "crashed" | "killed" | "starting";
 
@@ -91,6 +105,8 @@ export interface NemesisOptions {
   pauseMs: [number, number];
   /** One line per action, for the run's timeline. */
   note: (line: string) => void;
+  /** Reconfigurations among the faults, or null for none. */
+  reconfigurer?: Reconfigurer | null;
 }
 
 const cleanNet = (): NetSettings => ({ drop: 0, duplicate: 0, delayMs: [0, 0] });
@@ -170,6 +186,11 @@ export class Nemesis {
 
   private async act(): Promise<void> {
     if (this.partitioned !== null && performance.now() >= this.partitionEndsAtMs) return this.healPartition();
+    const reconfigurer = this.options.reconfigurer ?? null;
+    if (reconfigurer !== null) {
+      const chance = reconfigurer.report.done.length === 0 ? firstReconfigureChance : reconfigureChance;
+      if (this.random.chance(chance)) return reconfigurer.start();
+    }
     const roll = this.random.next();
     if (roll < 0.2) return this.setNet();
     if (roll < 0.3) return this.partition();
@@ -285,12 +306,12 @@ export class Nemesis {
   /** Brings back one crashed or killed server. */
   private async restart(): Promise<void> {
     const down = this.cluster.servers.filter((server) => {
-      const condition = this.condition.get(server);
+      const condition = this.conditionOf(server);
       return condition === "crashed" || condition === "killed";
     });
     if (down.length === 0) return;
     const server = this.random.pick(down);
-    if (this.condition.get(server) === "crashed") {
+    if (this.conditionOf(server) === "crashed") {
       this.faults.restart += 1;
       this.options.note(`restart ${server} (crashed)`);
       const missing = await this.cluster.applyEverywhere(
@@ -399,6 +420,7 @@ export class Nemesis {
       isLive: (node) => this.isLive(node),
       liveness: (node) => this.describeLiveness(node),
       unrecovered: this.unrecovered(now),
+      groupBefore: this.options.reconfigurer?.groupBefore ?? null,
     });
     if (verdict.kind !== "counted") return verdict;
     if (this.partitioned !== null) return { kind: "refused", why: "a partition is on" };
@@ -411,7 +433,7 @@ export class Nemesis {
 
   private describeLiveness(server: Address): string {
     const since = this.cluster.observer.sincePingMs(server);
-    return `${this.condition.get(server) ?? "?"}, process ${this.cluster.isProcessRunning(server) ? "running" : "down"}${this.isReconnecting(server) ? ", reconnecting" : ""}, last ping ${Number.isFinite(since) ? `${Math.round(since)} ms` : "never"} ago`;
+    return `${this.conditionOf(server)}, process ${this.cluster.isProcessRunning(server) ? "running" : "down"}${this.isReconnecting(server) ? ", reconnecting" : ""}, last ping ${Number.isFinite(since) ? `${Math.round(since)} ms` : "never"} ago`;
   }
 
   /** Counted losses the cluster has not recovered from (as of `seen`) and that were not forgiven; the others are dropped for good. */
@@ -463,9 +485,9 @@ export class Nemesis {
   // ---------------------------------------------------------------- helpers
 
   /** Running, not crashed by us, not reconnecting, and its heartbeats seen. */
-  private isLive(server: Address): boolean {
+  isLive(server: Address): boolean {
     return (
-      this.condition.get(server) === "up" &&
+      this.conditionOf(server) === "up" &&
       this.cluster.isProcessRunning(server) &&
       !this.isReconnecting(server) &&
       this.cluster.observer.sincePingMs(server) < this.cluster.liveWithinMs
@@ -492,11 +514,22 @@ export class Nemesis {
     return true;
   }
 
+  /** A running server not crashed by us; with a reconfigurer, a member of the view seen. */
   private pickUpServer(): Address | null {
+    const seen = this.cluster.observer.view;
+    const members = this.options.reconfigurer == null || seen === null ? null : membersOf(seen.view);
     const up = this.cluster.servers.filter(
-      (server) => this.condition.get(server) === "up" && this.cluster.isProcessRunning(server),
+      (server) =>
+        this.conditionOf(server) === "up" &&
+        this.cluster.isProcessRunning(server) &&
+        (members === null || members.includes(server)),
     );
     return up.length === 0 ? null : this.random.pick(up);
+  }
+
+  /** A server started after the nemesis (a reconfiguration's new replica) is up until it acts on it. */
+  private conditionOf(server: Address): Condition {
+    return this.condition.get(server) ?? "up";
   }
 
   /** Nodes that can acknowledge a command now (their process runs and is connected). */
@@ -504,7 +537,7 @@ export class Nemesis {
     return this.cluster.addresses.filter(
       (node) =>
         this.cluster.isProcessRunning(node) &&
-        this.condition.get(node) !== "starting" &&
+        this.conditionOf(node) !== "starting" &&
         !this.isReconnecting(node),
     );
   }

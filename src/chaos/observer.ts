@@ -276,9 +276,10 @@ export class ClusterObserver {
     if (!parsed.ok) return;
     const envelope = parsed.value;
     if (!this.asked.includes(envelope.from)) return;
+    // Any answer is a sign of life, one that states no configuration too (VR: a spare, a removed replica).
+    this.answeredAtMs.set(envelope.from, performance.now());
     const report = this.protocol.chaos.watch.report(envelope.body);
     if (report === null) return;
-    this.answeredAtMs.set(envelope.from, performance.now());
     if ((this.answers.get(envelope.from)?.sentAtEpochMs ?? -Infinity) < envelope.sentAt)
       this.answers.set(envelope.from, { view: { ...report.view }, sentAtEpochMs: envelope.sentAt });
     if (!answerReplaces(this.latest, { from: envelope.from, sentAt: envelope.sentAt, view: report.view }))

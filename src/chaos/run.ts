@@ -4,6 +4,10 @@
 // settle, every worker made to finish, every key read through a fresh client;
 // then the checks: linearizability, no acknowledged write lost, every worker
 // finished, no node process died on its own, all bad input accounted for.
+// With `reconfigure` (a protocol whose group changes at run time: VR), the
+// nemesis also reconfigures the group (src/chaos/reconfigurer.ts); after
+// healing, the reconfiguration under way must end too, and the report says
+// which were done and the epochs reached.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { nanoid } from "nanoid";
@@ -19,6 +23,7 @@ import { type AcknowledgedWritesReport, checkAcknowledgedWrites, type FinalRead 
 import type { BrokerControl } from "./brokerControl.js";
 import { ChaosCluster } from "./cluster.js";
 import { GarbageCampaign } from "./garbage.js";
+import { type ReconfigurationReport, Reconfigurer } from "./reconfigurer.js";
 import { accountGarbage, type GarbageReport } from "./garbageReport.js";
 import { type FaultCounts, loadConnectionLabel, Nemesis, type RoleLosses } from "./nemesis.js";
 import { type LostCounts, sleep } from "./observer.js";
@@ -46,6 +51,10 @@ export interface ChaosRunOptions {
   checkBudgetMs: number;
   /** Pause between two nemesis actions, ms. */
   pauseMs: [number, number];
+  /** Reconfigurations among the faults (the protocol must have `broker.reconfiguration`). */
+  reconfigure?: boolean;
+  /** The run's cluster is named `<prefix>-<random>` (default `chaos`, the prefix `--purge` knows). */
+  clusterPrefix?: string;
   /** Told the cluster as soon as it runs (so that a command forced to exit can kill it). */
   onCluster?: (cluster: ChaosCluster | null) => void;
   /**
@@ -89,6 +98,8 @@ export interface ChaosRunResult {
   /** Depths of `<c>.lost` and `<c>.rejected` at the end (bounded queues: drop-head). */
   queueDepths: { lost: number; rejected: number };
   garbage: GarbageReport | null;
+  /** With `reconfigure`: what the nemesis's reconfigurations did. */
+  reconfigurations: ReconfigurationReport | null;
   history: string;
   report: string;
   nodeLogs: string | null;
@@ -98,7 +109,10 @@ export interface ChaosRunResult {
 export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunResult> {
   const startedMs = performance.now();
   const random = new Random(options.seed);
-  const clusterName = `chaos-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`;
+  const clusterName = `${options.clusterPrefix ?? "chaos"}-${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`;
+  const reconfigure = options.reconfigure === true;
+  if (reconfigure && options.protocol.broker.reconfiguration === undefined)
+    throw new Error(`${options.protocol.name}'s group does not change at run time: no reconfigurations`);
   mkdirSync(options.outDirectory, { recursive: true });
   const base = path.join(options.outDirectory, `seed-${options.seed}`);
   const logDirectory = `${base}-logs`;
@@ -122,10 +136,12 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     log: options.log,
     brokerControl: options.brokerControl,
     debug: true,
+    reconfigurable: reconfigure,
   });
   options.onCluster?.(cluster);
   let clients: BrokerClients | null = null;
   let garbageConnection: BrokerConnection | null = null;
+  let reconfigurer: Reconfigurer | null = null;
   let result: Omit<
     ChaosRunResult,
     "ok" | "problems" | "wallSeconds" | "history" | "report" | "nodeLogs" | "timeline"
@@ -149,14 +165,29 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
       recorder,
       opTimeoutMs: options.opTimeoutMs,
     });
+    const nemesisRandom = random.fork();
+    // The nemesis's word on who is live, once it exists (the reconfigurer is made first).
+    let isLive: (node: string) => boolean = () => false;
+    reconfigurer = reconfigure
+      ? await Reconfigurer.open({
+          cluster,
+          url: options.url,
+          random: nemesisRandom.fork(),
+          isLive: (node) => isLive(node),
+          note,
+          log: options.log,
+        })
+      : null;
     const nemesis = new Nemesis({
       cluster,
-      random: random.fork(),
+      random: nemesisRandom,
       failureDetectionMs: options.protocol.config.failureDetectionMs(options.config),
       connectionKills: options.brokerControl.available,
       pauseMs: options.pauseMs,
       note,
+      reconfigurer,
     });
+    isLive = (node) => nemesis.isLive(node);
     let garbage: GarbageCampaign | null = null;
     const garbageRandom = random.fork();
     if (options.garbageRatePerSecond !== null) {
@@ -185,7 +216,7 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
     if (garbage !== null) note(`garbage: ${garbage.sent.length} messages sent`);
     const { stats, settled } = isStopped(options)
       ? { stats: await workload.interrupt(), settled: false }
-      : await healAndFinish(options, { cluster, nemesis, workload, problems, note });
+      : await healAndFinish(options, { cluster, nemesis, reconfigurer, workload, problems, note });
     const written = workload.keysWritten();
     finalReads = isStopped(options)
       ? []
@@ -229,8 +260,10 @@ export async function runChaosOnce(options: ChaosRunOptions): Promise<ChaosRunRe
       },
       queueDepths,
       garbage: garbageReport,
+      reconfigurations: reconfigurer?.report ?? null,
     };
   } finally {
+    await reconfigurer?.close().catch(() => {});
     await clients?.close().catch(() => {});
     await garbageConnection?.close().catch(() => {});
     await cluster.stop().catch((error: Error) => problems.push(`cleanup failed: ${error.message}`));
@@ -291,6 +324,7 @@ async function healAndFinish(
   run: {
     cluster: ChaosCluster;
     nemesis: Nemesis;
+    reconfigurer: Reconfigurer | null;
     workload: ChaosWorkload;
     problems: string[];
     note: (line: string) => void;
@@ -304,6 +338,13 @@ async function healAndFinish(
   const missing = await run.nemesis.healAll();
   if (isStopped(options)) return interrupted();
   if (missing.length > 0) problems.push(`reset not acknowledged by ${missing.join(", ")}`);
+  const reconfigured = await untilStopped(
+    run.reconfigurer?.finish(options.settleMs) ?? Promise.resolve(true),
+    options.stop,
+  );
+  if (reconfigured === null) return interrupted();
+  if (!reconfigured)
+    problems.push(`the reconfiguration under way did not end within ${options.settleMs} ms after healing`);
   const settled = await untilStopped(settle(cluster, options), options.stop);
   if (settled === null) return interrupted();
   note(

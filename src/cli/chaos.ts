@@ -6,6 +6,8 @@
 // checks: linearizable history, no acknowledged write lost, every client
 // finished, no process crashed, all bad input accounted for. A summary per run
 // and overall; failing runs keep their history, report and node logs.
+// --reconfigure (VR): the nemesis also changes the group, one reconfiguration
+// at a time (src/chaos/reconfigurer.ts); each run says which it did.
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { pino } from "pino";
@@ -14,6 +16,7 @@ import { brokerControlFor, brokerControl as noBrokerControl } from "../chaos/bro
 import type { ChaosCluster } from "../chaos/cluster.js";
 import { faultKinds, type FaultCounts } from "../chaos/nemesis.js";
 import { purgeLeftovers } from "../chaos/purge.js";
+import type { ReconfigurationReport } from "../chaos/reconfigurer.js";
 import { type ChaosRunResult, runChaosOnce } from "../chaos/run.js";
 import { configFromOptions } from "../protocols/configOptions.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
@@ -54,6 +57,8 @@ interface ChaosOptions extends CommonOptions {
   out?: string;
   connectionKills: boolean;
   purge: boolean;
+  reconfigure: boolean;
+  clusterPrefix: string;
 }
 
 const program = new Command("chaos")
@@ -116,6 +121,16 @@ const program = new Command("chaos")
   .option("--out <dir>", "histories and reports go here (default: histories/chaos-<time>)")
   .option("--no-connection-kills", "do not have the broker close connections (rabbitmqctl)")
   .option(
+    "--reconfigure",
+    "the nemesis also reconfigures the group among its faults: adds a replica, removes or replaces a member, one at a time, each until its epoch runs (VR)",
+    false,
+  )
+  .addOption(
+    new Option("--cluster-prefix <p>", "name each run's cluster <p>-<random> (--purge finds only chaos-…)")
+      .argParser(clusterPrefixArg)
+      .default("chaos"),
+  )
+  .option(
     "--purge",
     "only delete the queues and exchanges of chaos clusters nobody runs (left by a killed run; needs rabbitmqctl)",
     false,
@@ -130,6 +145,11 @@ const program = new Command("chaos")
 // The protocol's other settings (VR: --replicas 5 runs five replicas); pb's timing flags above keep chaos's looser defaults.
 addProtocolOptions(program);
 program.action((options: ChaosOptions) => runCommand(() => runChaos(options)));
+
+function clusterPrefixArg(text: string): string {
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(text)) throw new InvalidArgumentError("letters, digits and dashes");
+  return text;
+}
 
 function seedArg(text: string): number {
   const value = Number(text);
@@ -150,6 +170,11 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     }
   })();
   options.servers = serversOf(program, protocol, config, options.servers);
+  if (options.reconfigure && protocol.broker.reconfiguration === undefined)
+    throw new CommandError(
+      `--reconfigure: ${protocol.name}'s group does not change at run time (use --protocol vr)`,
+      exitCodes.usage,
+    );
   if (options.servers < 3) throw new CommandError("--servers: at least 3", exitCodes.usage);
   const say = (line: string): void => {
     if (!options.json) process.stdout.write(`${line}\n`);
@@ -177,7 +202,7 @@ async function runChaos(options: ChaosOptions): Promise<number> {
     ? brokerControlFor(broker)
     : noBrokerControl({ kind: "none", why: "--no-connection-kills" });
   say(
-    `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}`,
+    `chaos: ${options.runs} run(s) of ${options.duration} s on ${redactUrl(broker.url)}, seeds ${firstSeed}…${firstSeed + options.runs - 1}, ${options.servers} servers, ${options.clients} clients, ${options.keys} keys${options.garbage ? `, bad input ${options.garbageRate}/s` : ""}${options.reconfigure ? ", reconfigurations" : ""}`,
   );
   if (!control.available) say(`connection kills off: ${control.why}`);
   say(`histories and reports: ${outDirectory}`);
@@ -217,6 +242,8 @@ async function runChaos(options: ChaosOptions): Promise<number> {
         log,
         checkBudgetMs: options.checkBudgetMs,
         pauseMs: [150, 900],
+        reconfigure: options.reconfigure,
+        clusterPrefix: options.clusterPrefix,
         onCluster: (cluster) => (active = cluster),
         stop: interrupt.signal,
         quiet: () => interrupt.quiet(),
@@ -255,10 +282,12 @@ function describeRun(protocol: AnyProtocol, result: ChaosRunResult, index: numbe
     `  dead letters: ${result.lost.total} lost (drop ${result.lost.drop}, partition ${result.lost.partition}, refused ${result.lost.refused}, expired ${result.lost.expired}, unroutable ${result.lost.unroutable}), ${result.rejected.copies} rejected`,
     `  ${result.check.split("\n")[0] ?? ""}; acknowledged writes: ${result.acknowledged.acknowledgedWrites}, required in final values ${result.acknowledged.required}, lost ${result.lostAcknowledgedWrites}`,
   ];
+  const reconfigurations = result.reconfigurations;
+  if (reconfigurations !== null) lines.push(`  ${describeReconfigurations(reconfigurations)}`);
   const garbage = result.garbage;
   if (garbage !== null) {
     lines.push(
-      `  bad input: ${garbage.sent} sent (${(garbage.bytes / 1024 / 1024).toFixed(1)} MiB); rejected by their node ${garbage.rejected} (+${garbage.lostInstead} dead-lettered while it was down), refused by protocol ${garbage.refusedByProtocol} (+${garbage.refusedWhileCrashed} while crashed), control rejections ${garbage.controlRejections}/${garbage.controlRejectionsExpected} (${garbage.controlMissedWhileDown} missed while down), ignored commands ${garbage.ignoredControl}, lost ${garbage.lost}, invalid events ${garbage.invalidEventsSkipped}; unaccounted ${garbage.unaccounted}`,
+      `  bad input: ${garbage.sent} sent (${(garbage.bytes / 1024 / 1024).toFixed(1)} MiB); rejected by their node ${garbage.rejected} (+${garbage.lostInstead} dead-lettered while it was down${garbage.toAbsentNodes > 0 ? `, +${garbage.toAbsentNodes} to nodes not started or retired` : ""}), refused by protocol ${garbage.refusedByProtocol} (+${garbage.refusedWhileCrashed} while crashed), control rejections ${garbage.controlRejections}/${garbage.controlRejectionsExpected} (${garbage.controlMissedWhileDown} missed while down), ignored commands ${garbage.ignoredControl}, lost ${garbage.lost}, invalid events ${garbage.invalidEventsSkipped}; unaccounted ${garbage.unaccounted}`,
     );
   }
   if (!result.ok) {
@@ -273,6 +302,13 @@ function describeRun(protocol: AnyProtocol, result: ChaosRunResult, index: numbe
     lines.push(`  history ${result.history}`);
   }
   return lines;
+}
+
+/** "reconfigurations: 3 done of 3 asked (add, replace, remove), epochs 0 → 3, 2 retired; 4 skipped, 0 not taken" */
+function describeReconfigurations(report: ReconfigurationReport): string {
+  const moves = report.done.map((record) => record.move).join(", ");
+  const failed = report.failed.length === 0 ? "" : `: ${report.failed.join("; ")}`;
+  return `reconfigurations: ${report.done.length} done of ${report.asked} asked${moves === "" ? "" : ` (${moves})`}, epochs ${report.epochs.first} → ${report.epochs.last}, ${report.retired.length} replica(s) retired; ${report.skipped} skipped, ${report.failed.length} not done${failed}`;
 }
 
 interface ChaosSummary {
@@ -294,6 +330,8 @@ interface ChaosSummary {
   maxClientWaitMs: number;
   deadLetters: { lost: number; rejected: number };
   garbage: { sent: number; unaccounted: number; rejected: number; refusedByProtocol: number } | null;
+  /** With --reconfigure: reconfigurations done, and the highest epoch a run reached. */
+  reconfigurations: { done: number; epochMax: number } | null;
   histories: string[];
   reports: string[];
   wallSeconds: number;
@@ -346,6 +384,12 @@ function summarize(
           refusedByProtocol: sum((r) => r.garbage?.refusedByProtocol ?? 0),
         }
       : null,
+    reconfigurations: options.reconfigure
+      ? {
+          done: sum((r) => r.reconfigurations?.done.length ?? 0),
+          epochMax: results.reduce((max, r) => Math.max(max, r.reconfigurations?.epochs.last ?? 0), 0),
+        }
+      : null,
     histories: results.map((result) => result.history),
     reports: results.map((result) => result.report),
     wallSeconds: Math.round(wallSeconds),
@@ -361,6 +405,11 @@ function describeSummary(summary: ChaosSummary): string[] {
     `violations ${summary.violations}, lost acknowledged writes ${summary.lostAcknowledgedWrites}, crashed processes ${summary.crashedProcesses}, unfinished clients ${summary.unfinishedClients}, checker gave up ${summary.checkerGaveUp}`,
     `faults: ${faults}; ${summary.faultsRefused} role losses refused by the fault model`,
     `dead letters: ${summary.deadLetters.lost} lost, ${summary.deadLetters.rejected} rejected`,
+    ...(summary.reconfigurations === null
+      ? []
+      : [
+          `reconfigurations: ${summary.reconfigurations.done} done, highest epoch ${summary.reconfigurations.epochMax}`,
+        ]),
     ...(summary.garbage === null
       ? []
       : [`bad input: ${summary.garbage.sent} sent, ${summary.garbage.unaccounted} unaccounted`]),

@@ -109,6 +109,13 @@ export interface LossSituation extends SettledView {
   liveness(node: Address): string;
   /** Earlier losses the cluster has not `recovered` from, oldest first (a connection kill nobody noticed is none). */
   readonly unrecovered: readonly ChaosLoss[];
+  /**
+   * While a reconfiguration the nemesis asked for is not yet known to run
+   * (`npm run chaos -- --reconfigure`; VR: its CheckEpoch unanswered), the
+   * group it replaces: the new members fetch their state from it, so the
+   * fault model keeps it within its bound too. Null otherwise.
+   */
+  readonly groupBefore: readonly Address[] | null;
 }
 
 /**

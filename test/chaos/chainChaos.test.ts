@@ -114,6 +114,7 @@ describe("the chain's fault model", () => {
     isLive: () => true,
     liveness: () => "up",
     unrecovered: [],
+    groupBefore: null,
     ...overrides,
   });
   const refusal = (victim: string, s: LossSituation): string => {

@@ -32,6 +32,7 @@ const situation = (view: View, overrides: Partial<LossSituation> = {}): LossSitu
   isLive: () => true,
   liveness: () => "up",
   unrecovered: [],
+  groupBefore: null,
   ...overrides,
 });
 
@@ -96,6 +97,73 @@ describe("pb's chaos fault model", () => {
   it("is ready with a primary and a backup", () => {
     expect(pb.broker.ready(view)).toBe(true);
     expect(pb.broker.ready({ ...view, backup: null })).toBe(false);
+  });
+});
+
+describe("VR's chaos fault model, epochs and reconfigurations among the faults", () => {
+  const { faults } = protocolNamed("vr").chaos;
+  const epochView = (epoch: number, replicas: string[]): View => ({
+    viewNum: 7,
+    primary: replicas[0] ?? null,
+    backup: null,
+    replicas,
+    status: "normal",
+    epoch,
+  });
+  const group = ["server-2", "server-3", "server-4"];
+  const view = epochView(1, group);
+  const answer = (epoch: number, status: string) => ({
+    view: { ...epochView(epoch, group), status },
+    sentAtEpochMs: 10,
+  });
+  const refusal = (victim: string, s: LossSituation): string => {
+    const verdict = faults.lossVerdict(victim, s);
+    return verdict.kind === "refused" ? verdict.why : verdict.kind;
+  };
+
+  it("loses only members of the epoch's group: never a spare nor a removed replica", () => {
+    expect(refusal("server-3", situation(view))).toBe("counted");
+    expect(refusal("server-1", situation(view))).toBe(
+      "not a member of epoch 1 (a spare or a removed replica)",
+    );
+  });
+
+  it("counts a member still fetching the epoch's state, or answering from an earlier epoch, as failed", () => {
+    const fetching = situation(view, {
+      latestAnswer: (node) => (node === "server-4" ? answer(1, "transitioning") : answer(1, "normal")),
+    });
+    expect(refusal("server-3", fetching)).toBe("1 of 3 replicas failed (f = 1)");
+    const behind = situation(view, {
+      latestAnswer: (node) => (node === "server-4" ? answer(0, "normal") : answer(1, "normal")),
+    });
+    expect(refusal("server-3", behind)).toBe("1 of 3 replicas failed (f = 1)");
+    expect(refusal("server-4", behind)).toBe("counted");
+  });
+
+  it("keeps the group before a reconfiguration within its f until the new epoch is known to run", () => {
+    const before = ["server-1", "server-2", "server-3"];
+    const oldView = epochView(0, before);
+    const oneOldDown = { isLive: (node: string) => node !== "server-1", groupBefore: before };
+    // The view seen is the old epoch's: its group has one failed already.
+    expect(refusal("server-2", situation(oldView, oneOldDown))).toBe("1 of 3 replicas failed (f = 1)");
+    // The new epoch's view: server-2 is in both groups, the old one has server-1 down.
+    expect(refusal("server-2", situation(view, oneOldDown))).toBe("1 of 3 replicas failed (f = 1)");
+    // server-4 is new: only its group counts.
+    expect(refusal("server-4", situation(view, oneOldDown))).toBe("counted");
+    // Once the epoch runs there is no group before.
+    expect(refusal("server-2", situation(view, { ...oneOldDown, groupBefore: null }))).toBe("counted");
+  });
+
+  it("has recovered from a loss once the replica answers normal again, or is no longer a member", () => {
+    const loss = { node: "server-1", viewNum: 5, atEpochMs: 0 };
+    const now = (replicas: string[], status: string) => ({
+      view: epochView(1, replicas),
+      settled: true,
+      latestAnswer: () => ({ view: { ...epochView(1, replicas), status }, sentAtEpochMs: 10 }),
+    });
+    expect(faults.recovered(loss, now(["server-1", "server-2", "server-3"], "recovering"))).toBe(false);
+    expect(faults.recovered(loss, now(["server-1", "server-2", "server-3"], "normal"))).toBe(true);
+    expect(faults.recovered(loss, now(group, "recovering"))).toBe(true);
   });
 });
 

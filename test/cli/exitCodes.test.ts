@@ -17,6 +17,8 @@ describe("exit codes", () => {
     ["load", ["--clients", "x"]],
     ["cluster", ["--servers", "0"]],
     ["chaos", ["--runs", "-1"]],
+    ["chaos", ["--reconfigure"]], // pb's group does not change at run time: --protocol vr
+    ["chaos", ["--cluster-prefix", "a.b"]],
     ["bench", ["--bogus"]],
     ["bench", ["--read-share", "1.5"]],
     ["dashboard", ["--port", "x"]],

@@ -5,6 +5,8 @@
 // crashes, SIGKILLs, restarts, broker connection kills), then heal: the
 // history is linearizable, no acknowledged write is lost, every client
 // finishes, no node process crashes, and every bad message is accounted for.
+// VR's run also reconfigures its group among the faults (--reconfigure): at
+// least one reconfiguration is done and the epochs rise.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -19,16 +21,18 @@ import { testTimings } from "./harness.js";
 // VR's replicas get looser timers than its defaults: the suite shares 2 busy cores.
 // Chain runs a chain of three and a spare (the tail cut off from the master is its partition).
 const runs = [
-  { protocol: protocolNamed("pb"), settings: testTimings, servers: 3 },
+  { protocol: protocolNamed("pb"), settings: testTimings, servers: 3, reconfigure: false },
   {
     protocol: protocolNamed("vr"),
     settings: { ...testTimings, viewChangeTimeoutMs: 300, tickMs: 25 },
     servers: 3,
+    reconfigure: true,
   },
-  { protocol: protocolNamed("chain"), settings: testTimings, servers: 4 },
+  { protocol: protocolNamed("chain"), settings: testTimings, servers: 4, reconfigure: false },
 ];
 
-describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, settings, servers }) => {
+describe.each(runs)("chaos on the broker ($protocol.name)", (run) => {
+  const { protocol, settings, servers, reconfigure } = run;
   let active: ChaosCluster | null = null;
   afterAll(async () => {
     await active?.stop(); // only when the run itself failed to clean up
@@ -54,6 +58,9 @@ describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, setting
       log: pino({ level: process.env["PBKV_TEST_LOG"] ?? "error" }),
       checkBudgetMs: 30_000,
       pauseMs: [150, 900],
+      reconfigure,
+      // A helper sharing the broker names its clusters its own way.
+      clusterPrefix: process.env["PBKV_TEST_CLUSTER_PREFIX"] ?? "chaos",
       onCluster: (cluster) => (active = cluster),
     });
     const faults = Object.values(result.faults).reduce((sum, count) => sum + count, 0);
@@ -75,6 +82,14 @@ describe.each(runs)("chaos on the broker ($protocol.name)", ({ protocol, setting
     expect(garbage?.rejected ?? 0, context).toBeGreaterThan(0);
     expect(garbage?.refusedByProtocol ?? 0, context).toBeGreaterThan(0);
     expect(garbage?.controlRejections ?? 0, context).toBeGreaterThan(0);
+    const reconfigurations = result.reconfigurations;
+    if (reconfigure) {
+      console.log(`[chaos ${protocol.name}] reconfigurations: ${JSON.stringify(reconfigurations)}`);
+      expect(reconfigurations?.done.length ?? 0, context).toBeGreaterThan(0);
+      expect(reconfigurations?.epochs.last ?? 0, context).toBeGreaterThan(
+        reconfigurations?.epochs.first ?? 0,
+      );
+    } else expect(reconfigurations, context).toBeNull();
     rmSync(outDirectory, { recursive: true, force: true });
   });
 });

@@ -115,32 +115,69 @@ function invalidBodies(marker: string): InvalidBody[] {
   ];
 }
 
-/** The replica is failed as the observer sees it: not live, or its own answer says it is recovering. */
-function failed(node: Address, situation: LossSituation): boolean {
-  return !situation.isLive(node) || situation.latestAnswer(node)?.view.status === "recovering";
+/**
+ * The replica holds no state of the group's epoch as the observer sees it:
+ * not live, or its own latest answer says it is recovering; with `epoch`
+ * (the group that runs it), also an answer of an earlier epoch or of a
+ * member still fetching its state (transitioning), as the simulator's VrFaultModel.
+ */
+function failed(node: Address, situation: LossSituation, epoch: number | null): boolean {
+  if (!situation.isLive(node)) return true;
+  const answer = situation.latestAnswer(node)?.view;
+  if (answer?.status === "recovering") return true;
+  if (epoch === null || answer === undefined) return false;
+  return (answer.epoch ?? 0) < epoch || answer.status === "transitioning";
+}
+
+/** Why losing `victim` would fail more than f of `group` (f of its size), or null. */
+function beyondBound(
+  victim: Address,
+  group: readonly Address[],
+  situation: LossSituation,
+  epoch: number | null,
+): string | null {
+  const tolerated = Math.floor((group.length - 1) / 2);
+  const down = new Set(situation.unrecovered.map((loss) => loss.node).filter((node) => group.includes(node)));
+  for (const node of group) if (failed(node, situation, epoch)) down.add(node);
+  down.delete(victim);
+  return down.size + 1 > tolerated
+    ? `${down.size} of ${group.length} replicas failed (f = ${tolerated})`
+    : null;
 }
 
 /**
  * VR survives any f of its 2f+1 replicas failed, the primary included (as
- * the simulator's VrFaultModel): a loss is refused while f others are
- * failed or not yet recovered from; a lost replica has recovered once it
- * answered, after its loss, as normal in the view it was lost in or a later one.
+ * the simulator's VrFaultModel): a loss is refused while f others of the
+ * epoch's group are failed or not yet recovered from, and, while a
+ * reconfiguration is not known to run, f others of the group before it
+ * (the new members fetch from it). Only members are lost: a spare or a
+ * removed replica is never crashed (a reconfiguration may name it next; a
+ * removed one serves the new members' fetches). A lost replica has
+ * recovered once it answered, after its loss, as normal in the view it was
+ * lost in or a later one, or once it is no longer a member.
  */
 const vrChaosFaults: ChaosFaults = {
   viewRoles: ["primary", "backup"],
   roleIn: (view, node) => (node === view.primary ? "primary" : "backup"),
   lossVerdict(victim, situation) {
-    const members = situation.view.replicas ?? [];
-    const tolerated = Math.floor((members.length - 1) / 2);
+    const { view } = situation;
+    const members = view.replicas ?? [];
+    if (!members.includes(victim))
+      return {
+        kind: "refused",
+        why: `not a member of epoch ${view.epoch ?? 0} (a spare or a removed replica)`,
+      };
     if (!situation.settled) return { kind: "refused", why: "the view is not settled" };
-    const down = new Set(situation.unrecovered.map((loss) => loss.node));
-    for (const node of members) if (failed(node, situation)) down.add(node);
-    down.delete(victim);
-    if (down.size + 1 > tolerated)
-      return { kind: "refused", why: `${down.size} of ${members.length} replicas failed (f = ${tolerated})` };
+    const why =
+      beyondBound(victim, members, situation, view.epoch ?? 0) ??
+      (situation.groupBefore?.includes(victim) === true
+        ? beyondBound(victim, situation.groupBefore, situation, null)
+        : null);
+    if (why !== null) return { kind: "refused", why };
     return { kind: "counted" };
   },
   recovered(loss, now) {
+    if (!(now.view.replicas ?? []).includes(loss.node)) return true;
     const answer = now.latestAnswer(loss.node);
     return (
       answer !== null &&
