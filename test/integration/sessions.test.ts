@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { sleep, TestCluster } from "./harness.js";
 
-/** Short, so the test waits seconds, not the default minute. */
-const sessionExpiryMs = 2_000;
+/** Short, so the test waits seconds, not the default minute; long enough that `kv status` right after the load (slow on a busy 2-core machine) still sees the sessions. */
+const sessionExpiryMs = 4_000;
 
 describe("client sessions on a broker cluster", () => {
   let cluster: TestCluster;

@@ -129,8 +129,11 @@ describe("VR reconfiguration", () => {
       protocol: vr,
       config: vr.config.make({ replicas: 3, spares: 3, operator: "random", mutations } as never),
     });
-  it("chaos seeds 866, 606, 496, 639 (a new member down or recovering at the commit) finish", () => {
-    for (const seed of [866, 606, 496, 639]) {
+  // 152: the old primary committed a reconfiguration and crashed; the removed replicas had not heard
+  // its Commit and served the new members only up to the entry before, so the epoch never ran (they
+  // now execute up to the entry StartEpoch names when their log holds it).
+  it("chaos seeds 866, 606, 496, 639, 152 (a new member down or recovering at the commit; a committed reconfiguration only its crashed primary executed) finish", () => {
+    for (const seed of [866, 606, 496, 639, 152]) {
       const result = run(seed, []);
       expect(result.violation, `seed ${seed}`).toBeNull();
       expect(result.faults.crash, `seed ${seed}`).toBeGreaterThan(0);

@@ -2,10 +2,10 @@ import type { Context } from "./actor.js";
 import type { Env } from "./env.js";
 import { adoptFetched, startFetch } from "./fetch.js";
 import { executeCommitted } from "./log.js";
-import { describeMembers, quorumOf, replicaAddress } from "./members.js";
+import { describeMembers, quorumOf, replicaAddress, sameMembers } from "./members.js";
 import { notPrimary } from "./replies.js";
 import type { BodyOf, EpochStart, ReconfigEntry } from "./messages.js";
-import { isMember, isPrimary, type ReplicaState, viewPrimary } from "./state.js";
+import { entryAt, isMember, isPrimary, type ReplicaState, viewPrimary } from "./state.js";
 import { announceAsPrimary } from "./viewChange.js";
 import { toMembers, toReplica } from "./wire.js";
 
@@ -136,6 +136,11 @@ export function onStartEpoch(
   // A restarted replica may have run that epoch already: only the recovery protocol gives it its state back.
   if (state.status === "recovering")
     return ctx.log.debug({ epoch: body.epoch }, "recovering: StartEpoch ignored");
+  // Its log holds the entry that began the epoch: it executes up to it, as the old group does.
+  if (holdsEpochEntry(state, body)) {
+    state.commitNumber = Math.max(state.commitNumber, body.epochStart.op);
+    return executeCommitted(state, ctx, env);
+  }
   // Removed from the group it ran (it heard of the epoch before executing the entry): it serves and retires.
   const removed =
     body.epoch === state.epoch + 1 && runsEpoch(state) && body.epochStart.oldMembers.includes(state.self);
@@ -147,6 +152,29 @@ export function onStartEpoch(
   }
   state.status = "transitioning";
   env.decide.fetchEpochState(state, from, ctx, env);
+}
+
+/**
+ * Whether this replica, running the epoch before, holds the very entry that
+ * began the announced epoch (its op-number, epoch, first view and members:
+ * one primary made it in one view). StartEpoch is sent only once that entry
+ * committed, and logs pass whole from view to view, so every entry up to it
+ * in this log is committed. Executing them lets a removed replica serve the
+ * state the epoch starts with (simulator seed 152: the old primary committed
+ * and crashed; the removed replicas that had not heard its Commit served only
+ * up to the entry before, and the new members never got the epoch's state).
+ */
+function holdsEpochEntry(state: ReplicaState, body: BodyOf<"StartEpoch">): boolean {
+  const op = body.epochStart.op;
+  if (body.epoch !== state.epoch + 1 || !runsEpoch(state)) return false;
+  if (op <= state.app.applied || op > state.opNumber || op <= state.logStart) return false;
+  const entry = entryAt(state, op);
+  return (
+    entry.type === "reconfig" &&
+    entry.epoch === body.epoch &&
+    entry.startView === body.epochStart.view &&
+    sameMembers(entry.members, body.members)
+  );
 }
 
 /** The correct way in: fetch the log (or a snapshot) up to the epoch's start from the replica that said it. */

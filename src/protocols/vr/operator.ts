@@ -172,5 +172,8 @@ function onNotPrimary(
       current.phase = "check";
     else current.from = body.epoch; // another reconfiguration came first: ask again from the epoch it made
   }
+  // A later view of the old epoch: the primary that accepted may have lost the entry with its view.
+  // Asking again is safe: a primary that holds it answers that it is logged.
+  if (current.phase === "check" && body.epoch === current.from) current.phase = "reconfigure";
   ask(state, ctx); // the group moved: ask again at once, not a tick later
 }

@@ -54,9 +54,9 @@ export const plantedBugCatches: readonly PlantedBugCatch[] = [
   {
     mutant: "oldPrimaryTakesRequestsAfterReconf",
     scenario: "vr-reconf-replace",
-    invariant: "committedAgree",
+    invariant: "onePrimaryPerView",
     shows:
-      "the old primary logs a request after the reconfiguration (Prepares pipelined): the old group commits it at the op-number where epoch 1 commits another entry",
+      "the old primary logs a put after the reconfiguration (Prepares pipelined), commits it with the old group and answers it in view 1 while epoch 1's primary, whose log holds it too, serves view 1",
   },
   {
     mutant: "reconfRemovedStopsEarly",
