@@ -13,11 +13,11 @@ import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
 import { ActorHost } from "./actorHost.js";
 import { ClientInbox, groupMemberAddress } from "./clientInbox.js";
-import { BrokerConnection } from "./connection.js";
+import { BrokerConnection, brokerUserOfUrl } from "./connection.js";
 import { RejectReporter } from "./rejectReporter.js";
 import type { ClusterNames } from "./topology.js";
 import { createViewProbe } from "./viewProbe.js";
-import { newClientAddress } from "../security/principal.js";
+import { isPrincipalOf, newClientAddress } from "../security/principal.js";
 
 /**
  * ok: it happened; failed: the servers refused it and nothing changed (an
@@ -82,6 +82,7 @@ export class BrokerClients {
       connectionName: `pbkv ${options.names.cluster} ${options.label}`,
       log: options.log,
       topology: null,
+      stampsUserId: isPrincipalOf(options.names.cluster, brokerUserOfUrl(options.url)),
     });
     try {
       await assertClusterExists(connection, options.names);
