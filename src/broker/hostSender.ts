@@ -113,21 +113,24 @@ export class HostSender {
       return;
     }
     if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
-    const { connection, names } = this.options;
-    const publish = (): void =>
-      this.countPublished(connection.publishBatched(names.requests, to, content, properties));
     for (const delayMs of plan.copiesDelayMs) {
       if (delayMs === 0) {
-        publish();
+        this.publishRequest(to, content, properties);
         continue;
       }
       counters.delayed += 1;
       const handle = setTimeout(() => {
         this.delayedSends.delete(handle);
-        publish();
+        this.publishRequest(to, content, properties);
       }, delayMs);
       this.delayedSends.add(handle);
     }
+  }
+
+  /** A client's send on `<c>.requests` (a method, not a closure per send: see withTimeout in clients.ts). */
+  private publishRequest(to: Address, content: Buffer, properties: Options.Publish): void {
+    const { connection, names } = this.options;
+    this.countPublished(connection.publishBatched(names.requests, to, content, properties));
   }
 
   private countPublished(sent: boolean): void {
