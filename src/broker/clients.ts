@@ -13,11 +13,11 @@ import type { Op } from "../schemas/op.js";
 import type { View } from "../schemas/view.js";
 import { ActorHost } from "./actorHost.js";
 import { ClientInbox, groupMemberAddress } from "./clientInbox.js";
-import { BrokerConnection } from "./connection.js";
+import { BrokerConnection, brokerUserOfUrl } from "./connection.js";
 import { RejectReporter } from "./rejectReporter.js";
 import type { ClusterNames } from "./topology.js";
 import { createViewProbe } from "./viewProbe.js";
-import { newClientAddress } from "../security/principal.js";
+import { isPrincipalOf, newClientAddress } from "../security/principal.js";
 
 /**
  * ok: it happened; failed: the servers refused it and nothing changed (an
@@ -82,6 +82,7 @@ export class BrokerClients {
       connectionName: `pbkv ${options.names.cluster} ${options.label}`,
       log: options.log,
       topology: null,
+      stampsUserId: isPrincipalOf(options.names.cluster, brokerUserOfUrl(options.url)),
     });
     try {
       await assertClusterExists(connection, options.names);
@@ -231,10 +232,10 @@ export class ClientSession {
   async invoke(op: Op, timeoutMs: number, stop?: AbortSignal): Promise<OpOutcome> {
     if (this.retired || this.waiting !== null)
       throw new Error(`client ${this.address} is not ready for an op`);
-    let resolveResult: (outcome: Settled) => void = () => {};
-    const result = new Promise<Settled>((resolve) => (resolveResult = resolve));
     // Waiting before invoke: an actor may answer at once (a value it refuses to send).
-    this.waiting = { resolve: resolveResult };
+    const result = new Promise<Settled>((resolve) => {
+      this.waiting = { resolve };
+    });
     const invoked = this.host.act((state, ctx) => this.definition.invoke(state, op, ctx));
     if (!invoked) {
       this.waiting = null;
@@ -267,7 +268,12 @@ export function outcomeOf(
   return result.error === "SessionExpired" ? { kind: "expired" } : { kind: "failed", error: result.error };
 }
 
-/** Rejects with ClientTimeoutError after `timeoutMs`, or as soon as `stop` is aborted. */
+/**
+ * Rejects with ClientTimeoutError after `timeoutMs`, or as soon as `stop` is
+ * aborted. Runs once per operation: it names no function it makes (the tsx
+ * loader's keepNames sets the name of each named one as it is made, a cost on
+ * every call), except on the rare path with a `stop` signal.
+ */
 export function withTimeout<T>(
   promise: Promise<T>,
   timeoutMs: number,
@@ -275,17 +281,23 @@ export function withTimeout<T>(
   stop?: AbortSignal,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  let onAbort = (): void => {};
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ClientTimeoutError(message)), timeoutMs);
-    onAbort = () => reject(new ClientTimeoutError(`${message} (interrupted)`));
-    if (stop?.aborted === true) onAbort();
-    else stop?.addEventListener("abort", onAbort, { once: true });
+    if (stop !== undefined) onAbort = rejectOnAbort(stop, reject, message);
   });
   return Promise.race([promise, timeout]).finally(() => {
     clearTimeout(timer);
-    stop?.removeEventListener("abort", onAbort);
+    if (onAbort !== undefined) stop?.removeEventListener("abort", onAbort);
   });
+}
+
+/** Rejects at once when `stop` is aborted already, else when it is; returns the listener to remove. */
+function rejectOnAbort(stop: AbortSignal, reject: (error: Error) => void, message: string): () => void {
+  const onAbort = (): void => reject(new ClientTimeoutError(`${message} (interrupted)`));
+  if (stop.aborted) onAbort();
+  else stop.addEventListener("abort", onAbort, { once: true });
+  return onAbort;
 }
 
 /** Fails with ClusterNotRunningError unless `<c>.net` exists (a passive check, on a scratch channel). */

@@ -34,6 +34,12 @@ export interface BrokerConnectionOptions {
   topology: TopologyTable | null;
   /** Retries of the first connection before giving up (default: a few). */
   initialRetriesMax?: number;
+  /**
+   * Stamp the user as every publish's `user_id` (default true). Only a secure
+   * cluster's receivers read it (its users are its principals); an open
+   * cluster's hosts leave it out, a property less on every hop (issue 21).
+   */
+  stampsUserId?: boolean;
 }
 
 export class BrokerConnectionError extends Error {
@@ -62,14 +68,18 @@ export class BrokerConnection extends EventEmitter {
   writesCoalesced = false;
   /**
    * The broker user of this connection (guest when the URL names none). Every
-   * publish carries it as the AMQP `user_id`, which RabbitMQ checks against
-   * the connection: receivers of a secure cluster learn the sender from it.
+   * publish carries it as the AMQP `user_id` (unless `stampsUserId` is false),
+   * which RabbitMQ checks against the connection: receivers of a secure
+   * cluster learn the sender from it.
    */
   readonly user: string;
+  /** What every publish of this connection carries beside its own properties. */
+  private readonly stamp: Options.Publish;
 
   private constructor(private readonly options: BrokerConnectionOptions) {
     super();
     this.user = brokerUserOfUrl(options.url);
+    this.stamp = options.stampsUserId === false ? {} : { userId: this.user };
     // An EventEmitter without an error listener throws; errors here are logged.
     this.on("error", (error: Error) =>
       options.log.debug({ reason: error.message }, "broker connection error"),
@@ -118,7 +128,7 @@ export class BrokerConnection extends EventEmitter {
     content: Buffer,
     publishOptions: Options.Publish = {},
   ): boolean {
-    const options = { ...publishOptions, userId: this.user };
+    const options = { ...publishOptions, ...this.stamp };
     const channel = this.channel;
     if (channel === null || this.outbox.length >= outboxMax) {
       this.unsentCount += 1;

@@ -31,6 +31,15 @@ export interface HostSenderOptions {
   log: Logger;
 }
 
+/**
+ * The AMQP properties of an envelope: its content type and nothing else (on
+ * a secure cluster the connection adds the broker-checked `user_id`). Every
+ * property is encoded by the sender, parsed by the broker and decoded by the
+ * receiver on every hop, and no receiver reads an id or a type there (they
+ * are the envelope's), so none is sent: about 10 µs a hop each (issue 21).
+ */
+const envelopeProperties: Options.Publish = Object.freeze({ contentType: "application/json" });
+
 export class HostSender {
   /** Client sends held back by a delay fault. */
   private readonly delayedSends = new Set<NodeJS.Timeout>();
@@ -49,12 +58,7 @@ export class HostSender {
     }
     if (log.isLevelEnabled("debug"))
       log.debug({ message: this.options.protocol.describeMessage(envelope) }, "send");
-    // No headers: encoding a header table is a cost on every publish, and the sender is the envelope's `from`.
-    const properties: Options.Publish = {
-      contentType: "application/json",
-      messageId: envelope.id,
-      type: envelope.body.type,
-    };
+    const properties = envelopeProperties;
     const plan = planSend(faults, address, envelope.to, Math.random);
     if (this.options.asClient) this.sendAsClient(envelope.to, content, properties, plan);
     else this.sendAsNode(envelope.to, content, properties, plan);
@@ -109,21 +113,24 @@ export class HostSender {
       return;
     }
     if (plan.copiesDelayMs.length > 1) counters.duplicated += plan.copiesDelayMs.length - 1;
-    const { connection, names } = this.options;
-    const publish = (): void =>
-      this.countPublished(connection.publishBatched(names.requests, to, content, properties));
     for (const delayMs of plan.copiesDelayMs) {
       if (delayMs === 0) {
-        publish();
+        this.publishRequest(to, content, properties);
         continue;
       }
       counters.delayed += 1;
       const handle = setTimeout(() => {
         this.delayedSends.delete(handle);
-        publish();
+        this.publishRequest(to, content, properties);
       }, delayMs);
       this.delayedSends.add(handle);
     }
+  }
+
+  /** A client's send on `<c>.requests` (a method, not a closure per send: see withTimeout in clients.ts). */
+  private publishRequest(to: Address, content: Buffer, properties: Options.Publish): void {
+    const { connection, names } = this.options;
+    this.countPublished(connection.publishBatched(names.requests, to, content, properties));
   }
 
   private countPublished(sent: boolean): void {

@@ -10,6 +10,7 @@ import type { Address } from "../schemas/address.js";
 import { ActorHost } from "./actorHost.js";
 import { BrokerConnection, brokerUserOfUrl } from "./connection.js";
 import { type ClusterNames, topologyFor } from "./topology.js";
+import { isPrincipalOf } from "../security/principal.js";
 
 export interface NodeOptions {
   protocol: AnyProtocol;
@@ -64,6 +65,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     connectionName: `pbkv ${options.names.cluster} ${options.address}`,
     log: options.log,
     topology: topologyFor(options.names, brokerUserOfUrl(options.url)),
+    stampsUserId: isPrincipalOf(options.names.cluster, brokerUserOfUrl(options.url)),
   });
   const definition = options.definition ?? options.protocol.actor(options.role, options.config);
   const host = new ActorHost<unknown>({

@@ -59,6 +59,15 @@ export function principalOf(cluster: string, user: string | undefined): Principa
   return null;
 }
 
+/**
+ * Whether `user` is one of the cluster's principals, so that the cluster is
+ * secure and its receivers hold every sender to the broker's `user_id`; an
+ * open cluster's receivers never read it (its hosts need not send it).
+ */
+export function isPrincipalOf(cluster: string, user: string): boolean {
+  return principalOf(cluster, user) !== null;
+}
+
 /** What every client address of this principal starts with: `client-` in an open cluster. */
 export function clientAddressPrefix(principal: Principal | null): string {
   if (principal === null) return "client-";

@@ -9,6 +9,7 @@ import { permissionsOf } from "../../src/security/permissions.js";
 import {
   brokerUserOf,
   clientAddressPrefix,
+  isPrincipalOf,
   newClientAddress,
   newOperatorAddress,
   principalOf,
@@ -36,6 +37,12 @@ describe("principals", () => {
       undefined,
     ])
       expect(principalOf(cluster, user)).toBeNull();
+  });
+
+  it("tell a secure cluster's users (who stamp user_id on what they publish) from anyone else", () => {
+    for (const principal of [node("server-1"), { kind: "operator" as const }, alice])
+      expect(isPrincipalOf(cluster, brokerUserOf(cluster, principal))).toBe(true);
+    for (const user of ["guest", "c2.operator", "c1.other"]) expect(isPrincipalOf(cluster, user)).toBe(false);
   });
 
   it("speak only as themselves: a node as its address, a client user as its own client addresses", () => {
