@@ -19,16 +19,20 @@ import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
 import type { Progress } from "./progress.js";
 import { median, type NextOp, roundTo } from "./workload.js";
 
-export interface FailoverOptions {
+/** What every phase of rounds under a closed-loop load takes (failover, reconfiguration). */
+export interface LoadRoundOptions {
   rounds: number;
   clients: number;
   nextOp: NextOp;
   opTimeoutMs: number;
-  /** Normal operation before each crash. */
+  /** Normal operation around each round's event (before a crash; before and after a reconfiguration). */
   steadyMs: number;
   /** Longest a round may take before the bench gives up. */
   roundTimeoutMs: number;
   progress: Progress;
+}
+
+export interface FailoverOptions extends LoadRoundOptions {
   /** The `bench.failover` position crashed (chain: "head"), or null: the view's primary. */
   position: string | null;
 }

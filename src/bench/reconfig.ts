@@ -20,20 +20,10 @@ import type { ReconfigurationKind, ReconfigurationReport, ReconfigurationRound }
 import type { View } from "../schemas/view.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
 import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
-import { waitUntil } from "./failover.js";
-import type { Progress } from "./progress.js";
-import { median, type NextOp, roundTo } from "./workload.js";
+import { type LoadRoundOptions, waitUntil } from "./failover.js";
+import { median, roundTo } from "./workload.js";
 
-export interface ReconfigurationOptions {
-  rounds: number;
-  clients: number;
-  nextOp: NextOp;
-  opTimeoutMs: number;
-  /** Load before each request (the throughput before it) and after the new epoch ran (after). */
-  steadyMs: number;
-  /** Longest a round may take before the bench gives up. */
-  roundTimeoutMs: number;
-  progress: Progress;
+export interface ReconfigurationOptions extends LoadRoundOptions {
   log: Logger;
 }
 
