@@ -315,6 +315,16 @@ export class Simulator {
     this.queue.push(callEvent(this.timeMs + afterMs, run));
   }
 
+  /**
+   * Deliver `message`, which no node sent, after `afterMs` (links and cuts
+   * still apply): a forged or stale envelope, as the broker's chaos sends on
+   * an open cluster, where anyone may write any `from`.
+   */
+  inject(message: Envelope, afterMs = 0): void {
+    if (this.traceLinesMax > 0) this.trace(`inject ${this.protocol.describeMessage(message)}`);
+    this.queue.push(deliverEvent(this.timeMs + afterMs, message));
+  }
+
   runFor(durationMs: number): void {
     this.runUntil(() => false, durationMs);
   }
