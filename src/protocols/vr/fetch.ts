@@ -106,7 +106,7 @@ export function onNewSnapshot(
   message: Message,
   ctx: Context,
 ): void {
-  const fetch = fromSource(state, message);
+  const fetch = fromSource(state, message, ctx);
   if (fetch === null) return;
   const { incoming, installed } = receiveChunk(fetch.incoming, body);
   fetch.incoming = incoming;
@@ -132,7 +132,7 @@ export function onNewState(
   env: Env,
   done: (state: ReplicaState, ctx: Context) => void,
 ): void {
-  const fetch = fromSource(state, message);
+  const fetch = fromSource(state, message, ctx);
   if (fetch === null || body.after !== fetchedUpTo(state, fetch) || fetch.incoming !== null) return;
   fetch.commitNumber = Math.max(fetch.commitNumber, body.commitNumber);
   if (fetch.purpose === "catchUp") {
@@ -152,9 +152,23 @@ export function onNewState(
   // The source gave all it would (it is not its view's primary now): the tick asks again.
 }
 
-function fromSource(state: ReplicaState, message: Message): Fetch | null {
+/**
+ * The fetch under way, if `message` is its source's answer. An answer of an
+ * earlier view than the fetched one is stale: it answers an earlier request
+ * (this replica's previous life, a delayed copy), and an earlier view's
+ * primary gives its uncommitted entries too, which a later view may have
+ * replaced. On an open cluster it may also be forged (chaos seed 302: a
+ * NewState of view 0 "from" the source took op 1 of a recovering replica's
+ * log and cost a client its session). A real source is in the fetched view
+ * or a later one: views only rise, and a recovering replica answers nothing.
+ */
+function fromSource(state: ReplicaState, message: Message, ctx: Context): Fetch | null {
   const fetch = state.fetch;
   if (fetch === null || message.from !== replicaAddress(fetch.source)) return null;
+  if (message.viewNum < fetch.viewNum) {
+    ctx.log.debug({ from: message.from, viewNum: message.viewNum }, "answer of an earlier view: ignored");
+    return null;
+  }
   fetch.quietTicks = 0;
   state.silentTicks = 0;
   return fetch;
