@@ -34,6 +34,11 @@ function hostileToNodes(input: HostileInput): HostileMessage[] {
     op: { f: "put" as const, key: "ghost", value: marker },
     atMs: 0,
   };
+  // A NewState of view 0 is stale only once the group is past view 0: a replica recovering in view 0
+  // fetches that view, and one "from" its source would be a forged current-view answer, which no
+  // protocol refuses (fetch.ts refuses earlier views; test/sim/vrStaleFetchAnswer.test.ts). A fetch of
+  // view 0 may outlive view 1's start, so a real sender waits for view 2; before, the ghost sends it.
+  const staleSender = (input.view?.viewNum ?? 0) >= 2 ? real : ghostReplica;
   const hostile = (kind: string, from: Address, viewNum: number, body: VrMessage): HostileMessage => ({
     kind,
     from,
@@ -69,7 +74,7 @@ function hostileToNodes(input: HostileInput): HostileMessage[] {
       epochStart: { op: 0, view: 0, oldMembers: [] },
       pending: false,
     }),
-    hostile("new-state-never-asked", real, 0, {
+    hostile("new-state-never-asked", staleSender, 0, {
       type: "NewState",
       epoch: 0,
       upTo: 1,
