@@ -19,30 +19,18 @@ import { hashReplicaState } from "../../src/protocols/vr/search/hash.js";
 import { World } from "../../src/search/engine.js";
 import { Hasher } from "../../src/search/hash.js";
 import type { EventPolicy, Scenario } from "../../src/search/scenario.js";
-import { findScenario, runPhase, runScenario, worldSpecOf } from "../../src/search/search.js";
+import { findScenario, runPhase, worldSpecOf } from "../../src/search/search.js";
 import type { SearchState } from "../../src/search/state.js";
 import { Random } from "../../src/sim/random.js";
+import { describeScenarios, isEpochScenario } from "../support/searchScenarios.js";
 
 // In the suite each explore phase gets 1.5 s (`npm run search -- --protocol vr` explores longer).
-const seconds = Number(process.env.PBKV_SEARCH_SECONDS ?? 1.5);
-
-describe("VR search scenarios, correct protocol", () => {
-  for (const scenario of vrProtocol.search.scenarios) {
-    it(`${scenario.name}: every goal reachable, no violation within the bounds`, () => {
-      const outcome = runScenario(scenario, { protocol: vrProtocol, seconds });
-      expect(
-        outcome.violation === null ? null : `${outcome.violation.invariant}: ${outcome.violation.message}`,
-      ).toBeNull();
-      expect(outcome.goalMissing).toBeNull();
-      expect(outcome.phases.map((phase) => phase.phase)).toEqual(scenario.phases.map((phase) => phase.name));
-      for (const phase of outcome.phases) {
-        if (phase.kind === "explore")
-          expect(phase.outcome === "exhausted" || phase.states > 1_000).toBe(true);
-        else expect(phase.outcome).toBe("goal");
-      }
-    }, 120_000);
-  }
-});
+// The reconfiguration scenarios run in vrEpochScenarios.test.ts, beside these.
+describeScenarios(
+  "VR search scenarios, correct protocol",
+  vrProtocol.search.scenarios.map((scenario) => scenario.name).filter((name) => !isEpochScenario(name)),
+  { protocol: vrProtocol, scenarios: vrProtocol.search.scenarios, seconds: 1.5 },
+);
 
 /** Random walks from `start`, with one crash and one restart of any replica. */
 function walk(world: World, start: SearchState, steps: number, seed: number): SearchState[] {

@@ -1,9 +1,13 @@
-// The search tests' scenarios, split over two files so that vitest runs the
-// two halves in parallel: test/search/scenarios.test.ts (fault-free) and
-// test/search/faultScenarios.test.ts (crashes and restarts). Both check every
-// scenario the same way, defined once here.
+// The search tests' scenarios, split over files so that vitest runs them in
+// parallel: pb's test/search/scenarios.test.ts (fault-free) and
+// test/search/faultScenarios.test.ts (crashes and restarts), VR's
+// test/search/vrScenarios.test.ts and vrEpochScenarios.test.ts
+// (reconfiguration). Every file checks its scenarios the same way, defined
+// once here.
 import { describe, expect, it } from "vitest";
-import { scenarios } from "../../src/protocols/pb/search/scenarios.js";
+import { scenarios as pbScenarios } from "../../src/protocols/pb/search/scenarios.js";
+import type { AnyProtocol } from "../../src/protocols/protocol.js";
+import type { Scenario } from "../../src/search/scenario.js";
 import { runScenario } from "../../src/search/search.js";
 
 export const faultFreeScenarioNames: readonly string[] = [
@@ -23,20 +27,37 @@ export const faultScenarioNames: readonly string[] = [
   "ack-rule",
 ];
 
+/** VR's reconfiguration scenarios (issue 19 names them with "reconf" or "epoch"). */
+export function isEpochScenario(name: string): boolean {
+  return name.includes("reconf") || name.includes("epoch");
+}
+
 /** PBKV_SEARCH_SECONDS=S gives each explore phase S seconds without state bounds. */
 const seconds =
   process.env.PBKV_SEARCH_SECONDS === undefined ? undefined : Number(process.env.PBKV_SEARCH_SECONDS);
+
+/** Another protocol's scenarios (default: pb's), and its explore phases' seconds when not set by PBKV_SEARCH_SECONDS. */
+export interface ScenarioSuite {
+  protocol?: AnyProtocol;
+  scenarios?: readonly Scenario[];
+  seconds?: number;
+}
 
 /**
  * One test per named scenario against the correct protocol: no violation,
  * every phase run, reach and recover phases reach their goal, explore phases
  * exhaust their state space or explore more than a token number of states.
  */
-export function describeScenarios(title: string, names: readonly string[]): void {
+export function describeScenarios(title: string, names: readonly string[], suite: ScenarioSuite = {}): void {
+  const { protocol, scenarios = pbScenarios } = suite;
+  const exploreSeconds = seconds ?? suite.seconds;
   describe(title, () => {
     for (const scenario of scenarios.filter((candidate) => names.includes(candidate.name))) {
       it(`${scenario.name}: every goal reachable, no violation within the bounds`, () => {
-        const outcome = runScenario(scenario, { seconds });
+        const outcome = runScenario(scenario, {
+          ...(protocol === undefined ? {} : { protocol }),
+          seconds: exploreSeconds,
+        });
         expect(
           outcome.violation === null ? null : `${outcome.violation.invariant}: ${outcome.violation.message}`,
         ).toBeNull();
