@@ -32,6 +32,24 @@ export interface LoadRoundOptions {
   progress: Progress;
 }
 
+/** The closed-loop load a phase of rounds runs under, started: `onOp` hears every operation. */
+export async function startLoad(
+  cluster: BenchCluster,
+  options: LoadRoundOptions,
+  onOp: (sample: OpSample) => void,
+): Promise<ClosedLoop> {
+  await cluster.pool.ensure(options.clients);
+  const loop = new ClosedLoop({
+    pool: cluster.pool,
+    workers: options.clients,
+    nextOp: options.nextOp,
+    opTimeoutMs: options.opTimeoutMs,
+    onOp,
+  });
+  loop.start();
+  return loop;
+}
+
 export interface FailoverOptions extends LoadRoundOptions {
   /** The `bench.failover` position crashed (chain: "head"), or null: the view's primary. */
   position: string | null;
@@ -61,16 +79,8 @@ export async function runFailover(cluster: BenchCluster, options: FailoverOption
     else crash.updateOutageMs = Math.max(crash.updateOutageMs ?? 0, waitMs);
     if (sample.ok) crash.answeredMs.push(sample.completedMs);
   };
-  await cluster.pool.ensure(options.clients);
-  const loop = new ClosedLoop({
-    pool: cluster.pool,
-    workers: options.clients,
-    nextOp: options.nextOp,
-    opTimeoutMs: options.opTimeoutMs,
-    onOp,
-  });
+  const loop = await startLoad(cluster, options, onOp);
   const rounds: FailoverRound[] = [];
-  loop.start();
   try {
     for (let round = 1; round <= options.rounds; round++) {
       const at = options.position === null ? "" : ` at the ${options.position}`;

@@ -20,7 +20,7 @@ import type { ReconfigurationKind, ReconfigurationReport, ReconfigurationRound }
 import type { View } from "../schemas/view.js";
 import { ClosedLoop, type OpSample } from "./closedLoop.js";
 import { type BenchCluster, BenchClusterError, sleep } from "./cluster.js";
-import { type LoadRoundOptions, waitUntil } from "./failover.js";
+import { type LoadRoundOptions, startLoad, waitUntil } from "./failover.js";
 import { median, roundTo } from "./workload.js";
 
 export interface ReconfigurationOptions extends LoadRoundOptions {
@@ -54,16 +54,8 @@ export async function runReconfigurations(
   if (support === undefined)
     throw new BenchClusterError(`${cluster.protocol.name}'s group does not change at run time`);
   const samples: OpSample[] = [];
-  await cluster.pool.ensure(options.clients);
-  const loop = new ClosedLoop({
-    pool: cluster.pool,
-    workers: options.clients,
-    nextOp: options.nextOp,
-    opTimeoutMs: options.opTimeoutMs,
-    onOp: (sample) => samples.push(sample),
-  });
+  const loop = await startLoad(cluster, options, (sample) => samples.push(sample));
   const rounds: ReconfigurationRound[] = [];
-  loop.start();
   try {
     for (let round = 1; round <= options.rounds; round++) {
       samples.length = 0; // each round reads only its own operations
