@@ -12,23 +12,19 @@ import { toReplica } from "./wire.js";
  * The (q-1)-th highest op-number the other members acknowledged: with the
  * primary's own, a quorum holds it. A reconfiguration waits besides until the
  * next group can run: its members that hold the entry, with the new ones
- * (which fetch the state), make a quorum of it (docs/VR.md: shrinking a
- * group while some of its members recover would leave it without one).
+ * that answered EpochProbe (probes.ts; they fetch the state), make a quorum
+ * of it (docs/VR.md: shrinking a group while some of its members recover
+ * would leave it without one).
  */
 function commitPoint(state: ReplicaState, config: Env["config"]): number {
-  return commitPointCounting(state, config, probed);
+  return commitPointCounting(state, config, false);
 }
 
-/** Whether new member `member` counts as up for the reconfiguration at `op`: it answered EpochProbe. */
-function probed(state: ReplicaState, member: number, op: number): boolean {
-  return state.acked[member]! >= op;
-}
-
-/** commitPoint, with `upNew` saying which new members count as up (plantedBugs.ts plants another). */
+/** commitPoint; `countsUnprobed`: every new member counts as up (the planted bug reconfCountsUnprobed). */
 export function commitPointCounting(
   state: ReplicaState,
   _config: Env["config"],
-  upNew: (state: ReplicaState, member: number, op: number) => boolean,
+  countsUnprobed: boolean,
 ): number {
   const needed = quorumOf(state.members) - 1;
   let point = state.opNumber;
@@ -41,7 +37,8 @@ export function commitPointCounting(
   }
   for (let op = state.commitNumber + 1; op <= point; op++) {
     const entry = state.log[op - state.logStart - 1]!;
-    if (entry.type === "reconfig" && !nextGroupCanRun(state, entry.members, op, upNew)) return op - 1;
+    if (entry.type === "reconfig" && !nextGroupCanRun(state, entry.members, op, countsUnprobed))
+      return op - 1;
   }
   return point;
 }
@@ -50,13 +47,14 @@ function nextGroupCanRun(
   state: ReplicaState,
   members: readonly number[],
   op: number,
-  upNew: (state: ReplicaState, member: number, op: number) => boolean,
+  countsUnprobed: boolean,
 ): boolean {
-  // A member of this epoch holds the entry; a new one is up (it answered EpochProbe, probes.ts).
-  const ready = members.filter((member) =>
-    state.members.includes(member)
-      ? member === state.self || state.acked[member]! >= op
-      : upNew(state, member, op),
+  // acked: a member of this epoch holds the entry (PrepareOK), a new one is up (EpochProbeOK).
+  const ready = members.filter(
+    (member) =>
+      member === state.self ||
+      state.acked[member]! >= op ||
+      (countsUnprobed && !state.members.includes(member)),
   );
   return ready.length >= quorumOf(members);
 }

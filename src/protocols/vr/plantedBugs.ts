@@ -68,7 +68,7 @@ const bugs: Readonly<Record<VrMutation, Partial<VrDecisions>>> = {
   // or recovering, beside another member of the next group down, leaves that group without a
   // quorum for good (simulator seeds 866 and 606).
   reconfCountsUnprobed: {
-    commitPoint: (state, config) => commitPointCounting(state, config, () => true),
+    commitPoint: (state, config) => commitPointCounting(state, config, true),
   },
   // The primary keeps taking requests after it logged a reconfiguration: they are committed in
   // the old epoch, after the point the new one starts from, and answered, then lost.

@@ -1,8 +1,8 @@
 import type { Context } from "./actor.js";
-import { unexecutedReconfiguration, unexecutedReconfigurationOp } from "./log.js";
-import type { BodyOf } from "./messages.js";
+import { unexecutedReconfigurationOp } from "./log.js";
+import type { BodyOf, ReconfigEntry } from "./messages.js";
 import { sendStartEpoch } from "./epochs.js";
-import type { ReplicaState } from "./state.js";
+import { entryAt, type ReplicaState } from "./state.js";
 import { toReplica } from "./wire.js";
 
 // Probing the new members of a logged reconfiguration. The commit rule
@@ -17,7 +17,7 @@ import { toReplica } from "./wire.js";
 export function probeNewMembers(state: ReplicaState, ctx: Context): void {
   const op = unexecutedReconfigurationOp(state);
   if (op === null) return;
-  for (const member of unexecutedReconfiguration(state)!.members)
+  for (const member of (entryAt(state, op) as ReconfigEntry).members)
     if (!state.members.includes(member) && state.acked[member]! < op)
       toReplica(state, ctx, member, { type: "EpochProbe", op });
 }
