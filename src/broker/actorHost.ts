@@ -22,7 +22,7 @@ import {
 } from "../schemas/clusterEvents.js";
 import type { Envelope, TimerBase } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
-import { parseJsonWith, parseWith } from "../schemas/parse.js";
+import { parseDecodedWith, parseJsonWith } from "../schemas/parse.js";
 import type { AnyProtocol } from "../protocols/protocol.js";
 import { brokerUserOf, type Principal, principalOf, senderRefusal } from "../security/principal.js";
 import type { Attachment, BrokerConnection } from "./connection.js";
@@ -339,7 +339,7 @@ export class ActorHost<State> implements Attachment, InboxMember {
 
   /** The envelope, or why it is refused. */
   private envelopeRefusal(data: unknown, user: string | undefined): Envelope | string {
-    const parsed = parseWith(this.options.protocol.envelope, data);
+    const parsed = parseDecodedWith(this.options.protocol.envelope, data);
     if (!parsed.ok) return parsed.error;
     if (parsed.value.to !== this.address) return `addressed to ${parsed.value.to}, not to ${this.address}`;
     if (this.principal !== null) {
