@@ -65,7 +65,10 @@ describe.runIf(inject("brokerControl").kind !== "none")("npm run cluster -- --pr
       await kv.put("lib", "x");
       expect(await kv.get("k")).toBe("abc");
       expect(await kv.get("lib")).toBe("x");
-      expect((await kv.view()).chain).toEqual(view.chain);
+      // The library's view is the CLI's, unless a loaded machine made the master relink meanwhile.
+      const libraryView = await kv.view();
+      if (libraryView.viewNum === view.viewNum) expect(libraryView.chain).toEqual(view.chain);
+      else expect(libraryView.chain).toHaveLength(3);
     } finally {
       await kv.close();
     }
