@@ -10,6 +10,12 @@ import type { ClusterEvent } from "../../src/schemas/clusterEvents.js";
 import type { View } from "../../src/schemas/view.js";
 
 const clusters: MemoryCluster[] = [];
+/**
+ * How long an operation or a view change may take. The in-memory cluster runs on real
+ * timers: a healthy run converges within a second, a loaded two-core machine running the
+ * whole suite once took over 5 s.
+ */
+const waitMs = 15_000;
 
 afterEach(() => {
   for (const cluster of clusters.splice(0)) cluster.stop();
@@ -27,10 +33,10 @@ function startCluster(): { cluster: MemoryCluster; repl: Repl; events: ClusterEv
   });
   clusters.push(cluster);
   cluster.start();
-  return { cluster, repl: new Repl(cluster, 5_000), events };
+  return { cluster, repl: new Repl(cluster, waitMs), events };
 }
 
-async function until(condition: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+async function until(condition: () => boolean, what: string, limitMs = waitMs): Promise<void> {
   const deadline = performance.now() + limitMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`not within ${limitMs} ms: ${what}`);
