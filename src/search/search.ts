@@ -67,6 +67,12 @@ export interface RunOptions {
    * a bug (a mutant) gets room on a loaded machine, and still stops at the bug.
    */
   timeScale?: number;
+  /**
+   * Multiplies the time bounds of reach and recover phases only (after
+   * timeScale): their states bound is meant to decide whether the goal is
+   * reachable, so a test on a loaded machine gives their clock room.
+   */
+  goalTimeScale?: number;
 }
 
 /** Beyond this the BFS stops even without a bound: its frontier would not fit in memory. */
@@ -153,9 +159,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Searc
 
 function withOverrides(declared: Phase, options: RunOptions): Phase {
   const scale = options.timeScale ?? 1;
+  const goalScale = declared.kind === "explore" ? 1 : (options.goalTimeScale ?? 1);
   const phase: Phase = {
     ...declared,
-    secondsMax: declared.secondsMax * scale,
+    secondsMax: declared.secondsMax * scale * goalScale,
     probes:
       declared.probes === undefined
         ? undefined

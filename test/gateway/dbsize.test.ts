@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type KvClient } from "../../src/index.js";
 import type { Gateway } from "../../src/gateway/server.js";
-import { keyCountOf, type KeyCountSource } from "../../src/gateway/keyCount.js";
+import { countKeys, keyCountOf, type KeyCountSource } from "../../src/gateway/keyCount.js";
 import type { NodeStatus } from "../../src/schemas/clusterEvents.js";
 import { protocolNames } from "../../src/protocols/registry.js";
 import { startGateway } from "../support/gateway.js";
@@ -82,15 +82,35 @@ describe("keyCountOf", () => {
     // A primary of an older view (replaced without knowing yet), or not yet the primary of this one.
     expect(keyCountOf(view, status("primary", 3), 100)).toEqual({
       unknown: expect.stringMatching(/server-2 is primary in view 3, not the serving primary of view 4/),
+      viewChanging: true,
     });
     expect(keyCountOf(view, status("idle", 4), 100)).toEqual({
       unknown: expect.stringMatching(/server-2 is idle in view 4/),
+      viewChanging: true,
     });
     expect(keyCountOf(view, null, 100)).toEqual({
       unknown: "server-2, the primary of view 4, did not answer its status within 100 ms",
+      viewChanging: false,
     });
     expect(keyCountOf({ viewNum: 0, primary: null, backup: null }, null, 100)).toEqual({
       unknown: "view 0 has no primary",
+      viewChanging: true,
     });
+  });
+
+  // Found by CI on a loaded machine: the chain's master announced view 4 while its head still served view 3.
+  it("asks again while the primary has not yet taken up the view, until the timeout", async () => {
+    const kv = { view: async () => view } as unknown as KvClient;
+    const statuses = [status("primary", 3), status("primary", 3), status("primary", 4)];
+    const catchingUp: KeyCountSource = { statusOf: async () => statuses.shift() ?? null };
+    expect(await countKeys(kv, catchingUp, 1_000)).toBe(7);
+    const neverCatchesUp: KeyCountSource = { statusOf: async () => status("backup", 3) };
+    await expect(countKeys(kv, neverCatchesUp, 100)).rejects.toThrow(
+      /server-2 is backup in view 3, not the serving primary of view 4/,
+    );
+    let asked = 0;
+    const silent: KeyCountSource = { statusOf: async () => (asked++, null) };
+    await expect(countKeys(kv, silent, 100)).rejects.toThrow(/did not answer/);
+    expect(asked).toBe(1); // no answer already took the whole timeout: not asked again
   });
 });
