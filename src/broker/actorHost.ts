@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { ActorCell, type CellFailure, type CellHost } from "../actors/cell.js";
 import type { ActorDefinition, Context } from "../actors/context.js";
 import type { ActorEvent } from "../schemas/actorEvents.js";
-import type { Address } from "../schemas/address.js";
+import { type Address, isServerAddress } from "../schemas/address.js";
 import { ControlCommand } from "../schemas/control.js";
 import {
   clusterEventOfActorEvent,
@@ -199,9 +199,10 @@ export class ActorHost<State> implements Attachment, InboxMember {
   }
 
   /**
-   * Its own queue on `<c>.net` (what nodes send it) and, for a node, its
-   * request queue on `<c>.requests` (what clients send it): a flood of
-   * client traffic waits in the second, never ahead of a node's messages.
+   * Its own queue on `<c>.net` (what nodes send it; a server's also on
+   * `<c>.peer`, what other servers send it) and, for a node, its request
+   * queue on `<c>.requests` (what clients send it): a flood of client
+   * traffic waits in the second, never ahead of a node's messages.
    */
   private async declareOwnQueues(channel: Channel): Promise<string[]> {
     const names = this.names;
@@ -209,6 +210,7 @@ export class ActorHost<State> implements Attachment, InboxMember {
     const queue = names.actorQueue(this.address);
     await channel.assertQueue(queue, actorQueueOptions(names, isClient));
     await channel.bindQueue(queue, names.net, this.address);
+    if (isServerAddress(this.address)) await channel.bindQueue(queue, names.peer, this.address);
     if (isClient) return [queue];
     const requests = names.requestQueue(this.address);
     await channel.assertQueue(requests, actorQueueOptions(names, false));

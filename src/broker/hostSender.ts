@@ -2,14 +2,16 @@
 // goes through the fault layer of its host (src/broker/faults.ts) and out as
 // one AMQP publish per copy; copies that leave at once share a message with
 // what the connection sends the same destination in the same turn (a wire
-// batch, src/broker/sendBatcher.ts). Nodes publish to `<c>.net`, and let the broker
+// batch, src/broker/sendBatcher.ts). Nodes publish to `<c>.net` (a server to
+// another server: to `<c>.peer`, a direct exchange, cheaper for the broker to
+// route: issue 21), and let the broker
 // carry out delay (the TTL bucket queues of `<c>.delay`) and loss (`<c>.drop`,
 // into `<c>.lost`). Clients publish to `<c>.requests` only (a secure
 // cluster's client users may publish nowhere else): their loss is counted
 // here and their delay waits on a timer here.
 import type { Options } from "amqplib";
 import type { Logger } from "pino";
-import type { Address } from "../schemas/address.js";
+import { type Address, isServerAddress } from "../schemas/address.js";
 import type { NodeCounters } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
 import { messageBytesMax } from "../schemas/limits.js";
@@ -43,8 +45,12 @@ const envelopeProperties: Options.Publish = Object.freeze({ contentType: "applic
 export class HostSender {
   /** Client sends held back by a delay fault. */
   private readonly delayedSends = new Set<NodeJS.Timeout>();
+  /** A server: what it sends other servers at once goes through `<c>.peer`. */
+  private readonly isServer: boolean;
 
-  constructor(private readonly options: HostSenderOptions) {}
+  constructor(private readonly options: HostSenderOptions) {
+    this.isServer = isServerAddress(options.address);
+  }
 
   send(envelope: Envelope, faults: FaultSettings): void {
     const { counters, log, address } = this.options;
@@ -89,8 +95,11 @@ export class HostSender {
     const { connection, names } = this.options;
     // A member of a client group is reached through its group's inbox (src/broker/clientInbox.ts).
     const key = netRoutingKey(to);
-    if (delayMs === 0)
-      return this.countPublished(connection.publishBatched(names.net, key, content, properties));
+    if (delayMs === 0) {
+      // Server to server through the direct `<c>.peer` (every server's queue is bound there too).
+      const exchange = this.isServer && isServerAddress(to) ? names.peer : names.net;
+      return this.countPublished(connection.publishBatched(exchange, key, content, properties));
+    }
     this.options.counters.delayed += 1;
     // Through the headers exchange to the bucket's TTL queue, which dead-letters into `<c>.net`
     // with the routing key it was published with: the destination address.

@@ -56,6 +56,14 @@ export interface ClusterNames {
    * its own address (topic permissions hold a secure cluster's users to that).
    */
   net: string;
+  /**
+   * Direct exchange of server-to-server traffic (forwards, prepares, chain
+   * updates), routing key = the destination server's address: only servers
+   * publish and bind here. A topic exchange routes a message at several
+   * times a direct one's cost on the broker (issue 21), and servers hold the
+   * data this carries, so no topic permission needs to hold one to its key.
+   */
+  peer: string;
   /** Direct exchange of the clients' traffic, routing key = the node's address: only nodes' request queues bind here. */
   requests: string;
   /** Headers exchange: the `pbkv-path` header picks a delay bucket or the drop queue. */
@@ -71,7 +79,7 @@ export interface ClusterNames {
   control: string;
   /** Topic exchange of ClusterEvents. */
   events: string;
-  /** An actor's own queue: what nodes send it (bound to `<c>.net` with its address). */
+  /** An actor's own queue: what nodes send it (bound to `<c>.net` with its address, a server's also to `<c>.peer`). */
   actorQueue(address: Address): string;
   /** A node's second queue: what clients send it (bound to `<c>.requests`), so client traffic never queues ahead of a node's. */
   requestQueue(address: Address): string;
@@ -86,6 +94,7 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     cluster,
     net: `${cluster}.net`,
+    peer: `${cluster}.peer`,
     requests: `${cluster}.requests`,
     delay: `${cluster}.delay`,
     delayQueue: (bucketMs) => `${cluster}.delay.${bucketMs}`,
@@ -137,6 +146,7 @@ export function topologyTable(
     // Unroutable messages (an address with no queue) are lost, so they are counted too.
     { name: names.lost, type: "fanout", options: { durable: true } },
     { name: names.net, type: "topic", options: { durable: true, alternateExchange: names.lost } },
+    { name: names.peer, type: "direct", options: { durable: true, alternateExchange: names.lost } },
     { name: names.requests, type: "direct", options: { durable: true, alternateExchange: names.lost } },
     { name: names.delay, type: "headers", options: { durable: true, alternateExchange: names.lost } },
     { name: names.rejected, type: "fanout", options: { durable: true } },

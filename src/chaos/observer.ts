@@ -21,7 +21,7 @@ import { wireItems } from "../broker/wireBatch.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
 import type { NodeAnswer } from "../protocols/chaosSupport.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
-import type { Address } from "../schemas/address.js";
+import { type Address, isServerAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { Envelope } from "../schemas/envelope.js";
 import { parseJsonWith, parseWith } from "../schemas/parse.js";
@@ -127,7 +127,11 @@ export class ClusterObserver {
       ),
       new Tap(
         `${names.cluster}.chaos.tap-${protocol.chaos.watch.tapped.join("-")}.${suffix}`,
-        protocol.chaos.watch.tapped.map((address) => ({ exchange: names.net, routingKey: address })),
+        protocol.chaos.watch.tapped.flatMap((address) => [
+          { exchange: names.net, routingKey: address },
+          // What servers send a server travels on `<c>.peer`.
+          ...(isServerAddress(address) ? [{ exchange: names.peer, routingKey: address }] : []),
+        ]),
         (m) => this.onWatchedTraffic(m),
       ),
       new Tap(`${names.cluster}.chaos.lost.${suffix}`, [{ exchange: names.lost, routingKey: "" }], (m) =>

@@ -25,7 +25,7 @@ import { type Attachment, BrokerConnection } from "../broker/connection.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { createViewProbe } from "../broker/viewProbe.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
-import { type Address, isClientAddress } from "../schemas/address.js";
+import { type Address, isClientAddress, isServerAddress } from "../schemas/address.js";
 import { ClusterEvent } from "../schemas/clusterEvents.js";
 import type { ControlCommand } from "../schemas/control.js";
 import { parseJsonWith } from "../schemas/parse.js";
@@ -316,14 +316,16 @@ export class DashboardFeed implements Attachment {
         for (const address of wanted) {
           if (this.boundNet.has(address)) continue;
           await channel.bindQueue(this.queues.net, names.net, address);
-          // What clients send a node travels on `<c>.requests`.
+          // What clients send a node travels on `<c>.requests`, what servers send a server on `<c>.peer`.
           if (this.servers.has(address)) await channel.bindQueue(this.queues.net, names.requests, address);
+          if (isServerAddress(address)) await channel.bindQueue(this.queues.net, names.peer, address);
           this.boundNet.add(address);
         }
         for (const address of [...this.boundNet]) {
           if (wanted.has(address)) continue;
           await channel.unbindQueue(this.queues.net, names.net, address);
           if (this.servers.has(address)) await channel.unbindQueue(this.queues.net, names.requests, address);
+          if (isServerAddress(address)) await channel.unbindQueue(this.queues.net, names.peer, address);
           this.boundNet.delete(address);
         }
         return true;

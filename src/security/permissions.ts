@@ -6,6 +6,7 @@
 // drift apart. RabbitMQ grants every routing key on a topic exchange a user
 // has no topic permission for: every user that may touch one gets one.
 import type { ClusterNames } from "../broker/topology.js";
+import { isServerAddress } from "../schemas/address.js";
 import { type Principal, clientAddressPrefix } from "./principal.js";
 
 export interface TopicPermission {
@@ -68,15 +69,23 @@ export function userLimitsOf(principal: Principal): UserLimits {
  * publishes to every actor (`<c>.net`, `<c>.delay`), to `<c>.events` as
  * itself and to `<c>.rejected`; it never configures shared exchanges, never
  * publishes a control command and binds `<c>.net` only with its own address.
+ * A server also publishes to and binds `<c>.peer`, the servers' direct
+ * exchange, where no topic permission can hold it to its own key: it could
+ * bind its own queue with another server's address and read what servers
+ * send each other, data the cluster's servers hold (or, as spares, are given).
  */
 function nodePermissions(names: ClusterNames, address: string): UserPermissions {
   const own = [names.actorQueue(address), names.requestQueue(address)];
   const controlQueues = `${escapeRegex(names.controlQueue(address, ""))}${addressTail}`;
+  const peer = isServerAddress(address) ? [names.peer] : [];
   return {
     configure: anyOf(own, [controlQueues]),
     // `<c>.lost` too: RabbitMQ asks for write on a queue's dead-letter exchange to declare it.
-    write: anyOf([...own, names.net, names.delay, names.events, names.rejected, names.lost], [controlQueues]),
-    read: anyOf([...own, names.net, names.requests, names.control], [controlQueues]),
+    write: anyOf(
+      [...own, names.net, ...peer, names.delay, names.events, names.rejected, names.lost],
+      [controlQueues],
+    ),
+    read: anyOf([...own, names.net, ...peer, names.requests, names.control], [controlQueues]),
     topics: [
       { exchange: names.net, write: ".*", read: anyOf([address]) },
       { exchange: names.events, write: `^[A-Za-z]+\\.${escapeRegex(address)}$`, read: nothing },

@@ -80,6 +80,11 @@ describe.runIf(hasBrowser)("VR on the dashboard in a browser", () => {
       .poll(() => page.locator("#view-primary").innerText(), { timeout: 10_000 })
       .toBe(view.primary);
     expect(await page.locator("#view-replicas").innerText()).toBe(replicas.join(" "));
+    // Replica to replica travels on `<c>.peer` (the primary's Commits go out every tick): the tap sees it too.
+    await page
+      .locator('#diagram g.msg[data-type="Commit"]')
+      .first()
+      .waitFor({ state: "attached", timeout: 5_000 });
     // The figure columns appear with the first status answers (asked every second).
     await expect
       .poll(() => page.locator("#nodes th.figure").allInnerTexts(), { timeout: 5_000 })

@@ -160,6 +160,7 @@ describe("a secure cluster (pb)", () => {
       ),
     ).toMatch(/PRECONDITION|user_id/i);
     expect(await attempt(alice, publish(names.net, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
+    expect(await attempt(alice, publish(names.peer, backup, evil))).toMatch(/ACCESS.REFUSED/);
     expect(await attempt(alice, publish(names.delay, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     const crash = Buffer.from(JSON.stringify({ type: "crash", node: primary }));
     expect(await attempt(alice, publish(names.control, "", crash))).toMatch(/ACCESS.REFUSED/);
@@ -172,6 +173,13 @@ describe("a secure cluster (pb)", () => {
         ch
           .assertQueue(`${names.cluster}.actor.client-alice-x`, { exclusive: true })
           .then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-x`, names.net, "#")),
+      ),
+    ).toMatch(/ACCESS.REFUSED/);
+    expect(
+      await attempt(alice, (ch) =>
+        ch
+          .assertQueue(`${names.cluster}.actor.client-alice-z`, { exclusive: true })
+          .then(() => ch.bindQueue(`${names.cluster}.actor.client-alice-z`, names.peer, backup)),
       ),
     ).toMatch(/ACCESS.REFUSED/);
     expect(

@@ -90,9 +90,18 @@ describe("permissions", () => {
     const permissions = permissionsOf(names, alice);
     expect(matches(permissions.write, names.requests)).toBe(true);
     expect(matches(permissions.write, own)).toBe(true);
-    for (const exchange of [names.net, names.control, names.events, names.delay, names.lost, names.rejected])
+    for (const exchange of [
+      names.net,
+      names.peer,
+      names.control,
+      names.events,
+      names.delay,
+      names.lost,
+      names.rejected,
+    ])
       expect(matches(permissions.write, exchange)).toBe(false);
     for (const name of [
+      names.peer,
       names.events,
       names.lost,
       names.rejected,
@@ -121,5 +130,19 @@ describe("permissions", () => {
     const events = permissions.topics.find((topic) => topic.exchange === names.events);
     expect(matches(events?.write ?? "", "view.server-2")).toBe(true);
     expect(matches(events?.write ?? "", "view.viewserver")).toBe(false);
+  });
+
+  it("let servers, and only servers, publish and bind on the servers' direct exchange", () => {
+    for (const server of ["server-1", "server-9"]) {
+      const permissions = permissionsOf(names, node(server));
+      expect(matches(permissions.write, names.peer)).toBe(true);
+      expect(matches(permissions.read, names.peer)).toBe(true);
+      expect(matches(permissions.configure, names.peer)).toBe(false);
+    }
+    for (const other of ["viewserver", "master"]) {
+      const permissions = permissionsOf(names, node(other));
+      expect(matches(permissions.write, names.peer)).toBe(false);
+      expect(matches(permissions.read, names.peer)).toBe(false);
+    }
   });
 });
