@@ -72,7 +72,9 @@ const memoryOpsMax = 100_000_000;
 /** What a run measures unless told otherwise: the full bench, and `--quick` (under 20 s). */
 const fullDefaults = {
   clients: "1,16,64",
-  initialWarmupMs: 2_000,
+  // Unmeasured load on each fresh cluster before its first row: V8 optimizes a new process's hot code
+  // in the background over its first seconds (docs/BROKER.md, the benchmark).
+  initialWarmupMs: 8_000,
   warmupMs: 1_000,
   windowMs: 5_000,
   rounds: 2,
