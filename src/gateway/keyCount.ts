@@ -54,9 +54,11 @@ export async function countKeys(kv: KvClient, source: KeyCountSource, timeoutMs:
   if ("unknownBecause" in source) throw new KeyCountUnknownError(source.unknownBecause);
   const deadlineMs = Date.now() + timeoutMs;
   for (;;) {
+    // Asked again, the node gets what is left of the timeout: the whole answer stays within it.
+    const askMs = Math.max(1, deadlineMs - Date.now());
     const view = await kv.view();
-    const status = view.primary === null ? null : await source.statusOf(view.primary, timeoutMs);
-    const count = keyCountOf(view, status, timeoutMs);
+    const status = view.primary === null ? null : await source.statusOf(view.primary, askMs);
+    const count = keyCountOf(view, status, askMs);
     if ("keys" in count) return count.keys;
     if (!count.viewChanging || Date.now() >= deadlineMs) throw new KeyCountUnknownError(count.unknown);
     await sleep(viewChangeRetryMs);

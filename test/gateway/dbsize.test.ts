@@ -112,5 +112,16 @@ describe("keyCountOf", () => {
     const silent: KeyCountSource = { statusOf: async () => (asked++, null) };
     await expect(countKeys(kv, silent, 100)).rejects.toThrow(/did not answer/);
     expect(asked).toBe(1); // no answer already took the whole timeout: not asked again
+    // Asked again after a view change, the node gets only what is left of the timeout.
+    const waits: number[] = [];
+    const laggingThenSilent: KeyCountSource = {
+      statusOf: async (_node, waitMs) => (
+        waits.push(waitMs),
+        waits.length === 1 ? status("primary", 3) : null
+      ),
+    };
+    await expect(countKeys(kv, laggingThenSilent, 1_000)).rejects.toThrow(/did not answer/);
+    expect(waits[0]).toBeGreaterThan(990);
+    expect(waits[1]).toBeLessThan(1_000);
   });
 });
