@@ -79,6 +79,8 @@ export class ActorHost<State> implements Attachment, InboxMember {
   private markAttached: () => void = () => {};
   /** The agreement point published last (--debug). */
   private agreedPoint: string | null = null;
+  /** Until when (performance.now()) a `tap` command keeps this host's traffic where taps bind. */
+  private tappedUntilMs = 0;
   private readonly firstAttach = new Promise<void>((resolve) => (this.markAttached = resolve));
 
   constructor(private readonly options: ActorHostOptions<State>) {
@@ -97,6 +99,7 @@ export class ActorHost<State> implements Attachment, InboxMember {
       protocol: options.protocol,
       counters: this.counters,
       log: options.log,
+      isTapped: () => performance.now() < this.tappedUntilMs,
     });
     this.cell = new ActorCell(options.address, options.definition, this.cellHost(), {
       checkInvariants: options.checkInvariants,
@@ -408,6 +411,11 @@ export class ActorHost<State> implements Attachment, InboxMember {
         break;
       case "start":
         return; // the supervisor's (src/cli/clusterControl.ts): a running node has nothing to do
+      case "tap":
+        // Renewed every few seconds while someone watches: not a fault, no event, no info line.
+        this.tappedUntilMs = performance.now() + command.forMs;
+        this.log.debug({ forMs: command.forMs }, "tapped: sending through the tappable exchanges");
+        return;
       case "status": {
         // Read only: answered with the figures, not logged as a fault.
         const state = this.cell.state;

@@ -64,6 +64,7 @@ export function applyToFaults(faults: FaultSettings, command: ControlCommand): v
     case "restart":
     case "status":
     case "start":
+    case "tap":
       return;
   }
 }

@@ -17,6 +17,7 @@ import { nanoid } from "nanoid";
 import type { Logger } from "pino";
 import type { BrokerConnection } from "../broker/connection.js";
 import { Tap } from "../broker/tap.js";
+import { TapLease } from "../broker/tapLease.js";
 import { wireItems } from "../broker/wireBatch.js";
 import { type ClusterNames, faultPathHeader } from "../broker/topology.js";
 import type { NodeAnswer } from "../protocols/chaosSupport.js";
@@ -107,6 +108,8 @@ export class ClusterObserver {
   private readonly acknowledgements = new Set<string>();
   private latest: ViewObservation | null = null;
   private readonly taps: Tap[];
+  /** Keeps the servers' traffic on the exchanges the watched-traffic tap is bound to. */
+  private readonly lease: TapLease;
   private readonly watchAddress: Address;
   private pollTimer: NodeJS.Timeout | null = null;
   private pollCount = 0;
@@ -121,6 +124,9 @@ export class ClusterObserver {
   ) {
     const suffix = nanoid(8).replace(/[^A-Za-z0-9]/g, "x");
     this.watchAddress = `client-chaoswatch-${suffix}`;
+    this.lease = new TapLease((command) =>
+      connection.publish(names.control, "", Buffer.from(JSON.stringify(command))),
+    );
     this.taps = [
       new Tap(`${names.cluster}.chaos.events.${suffix}`, [{ exchange: names.events, routingKey: "#" }], (m) =>
         this.onEvent(m),
@@ -152,12 +158,14 @@ export class ClusterObserver {
 
   async start(): Promise<void> {
     for (const tap of this.taps) await this.connection.add(tap);
+    this.lease.start();
     this.pollTimer = setInterval(() => this.pollView(), viewPollMs);
   }
 
   async stop(): Promise<void> {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    this.lease.stop();
     for (const tap of this.taps) await tap.stop(this.connection);
   }
 

@@ -2,11 +2,13 @@
 // auto-delete queues of its own, and nothing the actors depend on.
 //
 // - events: bound to the topic exchange `<c>.events` with `#`.
-// - net tap: bound to the direct exchange `<c>.net` once per actor address
-//   (the protocol's nodes, clients while they run). A direct exchange hands
-//   every queue bound with the routing key its own copy, so the actors'
-//   queues get exactly what they got before; delayed copies arrive here when
-//   their bucket dead-letters them into `<c>.net`, marked by `x-death`.
+// - net tap: bound to `<c>.net` (and `<c>.requests`, `<c>.peer`) once per
+//   actor address (the protocol's nodes, clients while they run). An
+//   exchange hands every queue bound with the routing key its own copy, so
+//   the actors' queues get exactly what they got before; delayed copies
+//   arrive here when their bucket dead-letters them into `<c>.net`, marked by
+//   `x-death`. Nodes send there, not straight into each other's queues,
+//   while the dashboard holds a tap lease (src/broker/tapLease.ts).
 // - lost tap: bound to the fanout `<c>.lost`: a copy of every drop,
 //   partition loss, refusal by a crashed node, expiry and unroutable message.
 //
@@ -22,6 +24,7 @@ import type { Logger } from "pino";
 import { ActorHost } from "../broker/actorHost.js";
 import { netRoutingKey } from "../broker/clientInbox.js";
 import { type Attachment, BrokerConnection } from "../broker/connection.js";
+import { TapLease } from "../broker/tapLease.js";
 import type { ClusterNames } from "../broker/topology.js";
 import { createViewProbe } from "../broker/viewProbe.js";
 import type { AnyProtocol, ProtocolConfigBase } from "../protocols/protocol.js";
@@ -97,6 +100,8 @@ export class DashboardFeed implements Attachment {
   private statusTimer: NodeJS.Timeout | null = null;
   private probe: ActorHost<unknown> | null = null;
   private closed = false;
+  /** With `tap`: keeps the nodes' traffic where the net tap is bound. */
+  private readonly lease: TapLease | null;
   private unacked: { channel: Channel; message: ConsumeMessage; count: number } | null = null;
   private ackTimer: NodeJS.Timeout | null = null;
 
@@ -107,6 +112,13 @@ export class DashboardFeed implements Attachment {
     this.servers = new Set(options.protocol.layout(0).map((node) => node.address));
     const prefix = `${options.names.cluster}.dashboard.${nanoid(8).replace(/[^A-Za-z0-9]/g, "x")}`;
     this.queues = { events: `${prefix}.events`, net: `${prefix}.net`, lost: `${prefix}.lost` };
+    this.lease = options.tap
+      ? new TapLease((command) =>
+          this.publishControl(command).catch((error: Error) =>
+            options.log.debug({ reason: error.message }, "renewing the tap lease failed"),
+          ),
+        )
+      : null;
   }
 
   static async open(options: FeedOptions): Promise<DashboardFeed> {
@@ -123,6 +135,7 @@ export class DashboardFeed implements Attachment {
     feed.refreshTimer.unref();
     feed.statusTimer = setInterval(() => feed.askStatus(), statusPollMs);
     feed.statusTimer.unref();
+    feed.lease?.start();
     return feed;
   }
 
@@ -171,6 +184,7 @@ export class DashboardFeed implements Attachment {
     this.closed = true;
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
     if (this.statusTimer !== null) clearInterval(this.statusTimer);
+    this.lease?.stop();
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     await this.stopProbe();
     this.connection.remove(this);

@@ -185,6 +185,8 @@ export class MemoryCluster {
         return "status is answered on the broker only (npm run kv -- status)";
       case "start":
         return "start is for npm run cluster's supervisor on the broker (an in-memory cluster has every node it will have)";
+      case "tap":
+        return "tap is for nodes on the broker (an in-memory cluster has no exchanges to route around)";
     }
     this.publish(node, { type: "fault", command, effect });
     return effect;

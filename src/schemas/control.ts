@@ -79,6 +79,15 @@ export const ResetCommand = z.object({ type: z.literal("reset") });
  * operator's (a secure cluster's supervisor checks the broker-stamped user).
  */
 export const StartCommand = z.object({ type: z.literal("start"), node: Address });
+/** Longest one `tap` command keeps a node's traffic where taps can see it. */
+export const tapLeaseMsMax = 60_000;
+/**
+ * Someone watches the cluster's traffic (the dashboard's `--tap`, the chaos
+ * observer): for the next `forMs` every node sends through `<c>.net` and
+ * `<c>.peer`, where taps bind, instead of straight into the destination's
+ * queue (DESIGN §5). The watcher renews it while it watches.
+ */
+export const TapCommand = z.object({ type: z.literal("tap"), forMs: z.int().min(1).max(tapLeaseMsMax) });
 
 export const ControlCommand = z.discriminatedUnion("type", [
   CrashCommand,
@@ -89,6 +98,7 @@ export const ControlCommand = z.discriminatedUnion("type", [
   NetCommand,
   ResetCommand,
   StartCommand,
+  TapCommand,
 ]);
 export type ControlCommand = z.infer<typeof ControlCommand>;
 export type ControlCommandType = ControlCommand["type"];

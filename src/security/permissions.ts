@@ -33,6 +33,13 @@ export interface UserLimits {
 /** Limits of the cluster's virtual host as a whole. */
 export const vhostLimits = { "max-connections": 2_000, "max-queues": 20_000 } as const;
 
+/**
+ * The default exchange's name in permissions. Publishing there reaches any
+ * queue by its name, which a node may already do through `<c>.net`; no queue
+ * can be bound there, so it grants no reading.
+ */
+export const defaultExchange = "amq.default";
+
 /** A regex that matches none of the names (RabbitMQ's own convention for "no permission"). */
 export const nothing = "^$";
 const addressTail = "[A-Za-z0-9_-]+";
@@ -66,9 +73,11 @@ export function userLimitsOf(principal: Principal): UserLimits {
 
 /**
  * A node declares and reads its own queues (actor, requests, control),
- * publishes to every actor (`<c>.net`, `<c>.delay`), to `<c>.events` as
- * itself and to `<c>.rejected`; it never configures shared exchanges, never
- * publishes a control command and binds `<c>.net` only with its own address.
+ * publishes to every actor (`<c>.net`, `<c>.delay`, and straight into their
+ * queues through the default exchange, `amq.default`, while no one taps the
+ * traffic: src/broker/tapLease.ts), to `<c>.events` as itself and to
+ * `<c>.rejected`; it never configures shared exchanges, never publishes a
+ * control command and binds `<c>.net` only with its own address.
  * A server also publishes to and binds `<c>.peer`, the servers' direct
  * exchange, where no topic permission can hold it to its own key: it could
  * bind its own queue with another server's address and read what servers
@@ -82,7 +91,7 @@ function nodePermissions(names: ClusterNames, address: string): UserPermissions 
     configure: anyOf(own, [controlQueues]),
     // `<c>.lost` too: RabbitMQ asks for write on a queue's dead-letter exchange to declare it.
     write: anyOf(
-      [...own, names.net, ...peer, names.delay, names.events, names.rejected, names.lost],
+      [...own, names.net, ...peer, defaultExchange, names.delay, names.events, names.rejected, names.lost],
       [controlQueues],
     ),
     read: anyOf([...own, names.net, ...peer, names.requests, names.control], [controlQueues]),

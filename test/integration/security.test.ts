@@ -161,6 +161,8 @@ describe("a secure cluster (pb)", () => {
     ).toMatch(/PRECONDITION|user_id/i);
     expect(await attempt(alice, publish(names.net, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     expect(await attempt(alice, publish(names.peer, backup, evil))).toMatch(/ACCESS.REFUSED/);
+    // Straight into a node's own queue, past `<c>.requests` (nodes send that way while untapped).
+    expect(await attempt(alice, publish("", names.actorQueue(backup), evil))).toMatch(/ACCESS.REFUSED/);
     expect(await attempt(alice, publish(names.delay, "viewserver", ping))).toMatch(/ACCESS.REFUSED/);
     const crash = Buffer.from(JSON.stringify({ type: "crash", node: primary }));
     expect(await attempt(alice, publish(names.control, "", crash))).toMatch(/ACCESS.REFUSED/);

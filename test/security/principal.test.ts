@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { clusterNames } from "../../src/broker/topology.js";
 import { isOperatorAddress } from "../../src/schemas/address.js";
-import { permissionsOf } from "../../src/security/permissions.js";
+import { defaultExchange, permissionsOf } from "../../src/security/permissions.js";
 import {
   brokerUserOf,
   clientAddressPrefix,
@@ -93,6 +93,7 @@ describe("permissions", () => {
     for (const exchange of [
       names.net,
       names.peer,
+      defaultExchange,
       names.control,
       names.events,
       names.delay,
@@ -144,5 +145,14 @@ describe("permissions", () => {
       expect(matches(permissions.write, names.peer)).toBe(false);
       expect(matches(permissions.read, names.peer)).toBe(false);
     }
+  });
+
+  it("let every node, and no client or operator, publish straight into queues (the untapped path)", () => {
+    for (const address of ["server-1", "viewserver", "master"]) {
+      const permissions = permissionsOf(names, node(address));
+      expect(matches(permissions.write, defaultExchange)).toBe(true);
+      expect(matches(permissions.configure, defaultExchange)).toBe(false);
+    }
+    expect(matches(permissionsOf(names, { kind: "operator" }).write, defaultExchange)).toBe(false);
   });
 });
