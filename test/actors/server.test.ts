@@ -127,6 +127,25 @@ describe("server", () => {
     ]);
   });
 
+  it("resends a forward only once it stayed unacknowledged across a whole ping interval", () => {
+    const primary = readyPrimary();
+    primary.fire({ type: "PingTimer" }); // a tick with nothing in flight
+    primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 2);
+    expect(primary.sentOfType("Forward")).toHaveLength(1);
+    primary.takeSent();
+    // The tick right after the send: the forward went out a moment ago, no copy.
+    primary.fire({ type: "PingTimer" });
+    expect(primary.sentOfType("Forward")).toEqual([]);
+    // A whole interval later it is still unacknowledged (lost, say): sent again.
+    primary.fire({ type: "PingTimer" });
+    expect(primary.sentOfType("Forward").map((sent) => sent.body.firstIndex)).toEqual([3]);
+    primary.takeSent();
+    // Acknowledged: the next ticks send nothing more.
+    primary.deliver("server-2", { type: "ForwardAck", index: 3, incarnation: 99 }, 2);
+    primary.fire({ type: "PingTimer" }).fire({ type: "PingTimer" });
+    expect(primary.sentOfType("Forward")).toEqual([]);
+  });
+
   it("ignores acks from anyone but the backup process of its view", () => {
     const primary = readyPrimary();
     primary.deliver("client-a", { type: "Request", session: 1, seq: 2, op: put("x", "2") }, 2);

@@ -23,6 +23,7 @@ function server(role: ServerState["role"], applied: number, store: [string, stri
     pending: [],
     inFlightEnds: [],
     sentUpTo: applied,
+    sentUpToLastTick: applied,
     buffered: new Map(),
   };
 }

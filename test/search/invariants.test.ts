@@ -42,6 +42,7 @@ function server(
     pending,
     inFlightEnds: [],
     sentUpTo: applied + pending.length,
+    sentUpToLastTick: applied + pending.length,
     buffered: new Map(),
   };
 }

@@ -77,6 +77,13 @@ export interface ServerState {
   /** Primary: positions up to here went out at least once. */
   sentUpTo: number;
   /**
+   * Primary: `sentUpTo` at the last ping tick. A tick resends the forwards
+   * in flight only when one sent before the last tick is still unacknowledged:
+   * resending every tick also copied the forward sent a moment ago, a copy
+   * the backup parsed and ignored, on the way of the next operation.
+   */
+  sentUpToLastTick: number;
+  /**
    * Backup: forwards held but not applied, by position: those ahead of a gap
    * (applied once it fills) and, during a transfer, all after the snapshot.
    */
@@ -112,6 +119,7 @@ export function createServer(config: ProtocolConfig): ActorDefinition<ServerStat
         pending: [],
         inFlightEnds: [],
         sentUpTo: 0,
+        sentUpToLastTick: 0,
         buffered: new Map(),
       };
       sendPing(state, ctx);
@@ -383,7 +391,9 @@ function onPingTimer(
       outgoing.nextToSend = outgoing.acked;
       sendChunks(state, ctx, config);
     }
-    resendForwards(state, ctx, config);
+    // Acks stopped for a whole interval: something sent before the last tick is still out.
+    if (state.app.applied < state.sentUpToLastTick) resendForwards(state, ctx, config);
+    state.sentUpToLastTick = state.sentUpTo;
   }
   if (isServingPrimary(state)) expireIdleSessions(state, state.app!, ctx, config, decisions);
   ctx.setTimer({ type: "PingTimer" }, config.pingMs);
@@ -411,6 +421,7 @@ function becomePrimary(
   state.pending = [];
   state.inFlightEnds = [];
   state.sentUpTo = state.app?.applied ?? 0;
+  state.sentUpToLastTick = state.sentUpTo;
   state.buffered.clear();
   state.transferAcked = view.backup === null;
   state.backupIncarnation = null;
@@ -454,6 +465,7 @@ function clearPrimaryWork(state: ServerState): void {
   state.pending = [];
   state.inFlightEnds = [];
   state.sentUpTo = 0;
+  state.sentUpToLastTick = 0;
   state.buffered.clear();
 }
 

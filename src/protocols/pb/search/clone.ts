@@ -37,6 +37,7 @@ export function cloneServerState(state: ServerState): ServerState {
     pending: state.pending.slice(),
     inFlightEnds: state.inFlightEnds.slice(),
     sentUpTo: state.sentUpTo,
+    sentUpToLastTick: state.sentUpToLastTick,
     buffered: new Map(state.buffered),
   };
 }
@@ -90,6 +91,7 @@ export const knownFields = {
     "pending",
     "inFlightEnds",
     "sentUpTo",
+    "sentUpToLastTick",
     "buffered",
   ],
   ViewServerState: ["view", "primaryAcked", "primaryIncarnation", "backupIncarnation", "servers"],

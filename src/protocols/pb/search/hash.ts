@@ -25,6 +25,7 @@ export function hashServerState(h: Hasher, state: ServerState): void {
   h.num(state.inFlightEnds.length);
   for (const end of state.inFlightEnds) h.num(end);
   h.num(state.sentUpTo);
+  h.num(state.sentUpToLastTick);
   mapSums(h, state.buffered, (e, index, entry) => {
     e.num(index);
     hashLogEntry(e, entry);
