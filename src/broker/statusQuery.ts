@@ -4,6 +4,7 @@
 // Only the cluster's operator may do this (control commands and the events
 // exchange are the operator's, docs/SECURITY.md). The gateway's DBSIZE uses
 // it; one connection and one subscription serve every question.
+import { publishControl } from "./controlPublish.js";
 import type { Logger } from "pino";
 import type { Address } from "../schemas/address.js";
 import type { NodeStatus } from "../schemas/clusterEvents.js";
@@ -67,9 +68,7 @@ export class StatusQuery {
       settle(null);
     }, timeoutMs);
     const command: ControlCommand = { type: "status" };
-    this.connection.publish(this.names.control, "", Buffer.from(JSON.stringify(command)), {
-      contentType: "application/json",
-    });
+    publishControl(this.connection, this.names, command);
     try {
       return await answered;
     } finally {

@@ -8,6 +8,7 @@
 // reconfigure`'s steps), and a node whose process retires after a
 // reconfiguration removed it (exit 75) is gone on purpose: not a crash, not
 // restarted, no longer one of `servers` or `addresses`.
+import { publishControl } from "../broker/controlPublish.js";
 import type { Logger } from "pino";
 import { BrokerConnection } from "../broker/connection.js";
 import { type ChildExit, ClusterSupervisor, retiredExitCode } from "../broker/supervisor.js";
@@ -208,10 +209,7 @@ export class ChaosCluster {
 
   /** Publishes a control command on `<c>.control`; false when our connection is down. */
   control(command: ControlCommand): boolean {
-    return this.connection.publish(this.names.control, "", Buffer.from(JSON.stringify(command)), {
-      contentType: "application/json",
-      type: command.type,
-    });
+    return publishControl(this.connection, this.names, command);
   }
 
   /**

@@ -12,6 +12,7 @@
 // - copies of everything dead-lettered into `<c>.lost` and `<c>.rejected`
 //   (our own queues bound to those fanout exchanges), counted by cause, and
 //   the markers of the garbage campaign found in them.
+import { publishControl } from "../broker/controlPublish.js";
 import type { ConsumeMessage } from "amqplib";
 import { nanoid } from "nanoid";
 import type { Logger } from "pino";
@@ -124,9 +125,7 @@ export class ClusterObserver {
   ) {
     const suffix = nanoid(8).replace(/[^A-Za-z0-9]/g, "x");
     this.watchAddress = `client-chaoswatch-${suffix}`;
-    this.lease = new TapLease((command) =>
-      connection.publish(names.control, "", Buffer.from(JSON.stringify(command))),
-    );
+    this.lease = new TapLease((command) => publishControl(connection, names, command));
     this.taps = [
       new Tap(`${names.cluster}.chaos.events.${suffix}`, [{ exchange: names.events, routingKey: "#" }], (m) =>
         this.onEvent(m),

@@ -2,6 +2,7 @@
 // `heal` · `net --drop 0.2 --delay 0-50 [--duplicate 0.1] [--link a:b]` ·
 // `reset`: publishes one control command on `<c>.control`, then prints which
 // nodes applied it (from their `fault.<node>` events).
+import { publishControl } from "../broker/controlPublish.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { assertClusterExists } from "../broker/clients.js";
 import { BrokerConnection, brokerUserOfUrl } from "../broker/connection.js";
@@ -171,10 +172,7 @@ async function publish(candidate: unknown): Promise<number> {
   try {
     await assertClusterExists(connection, names);
     await connection.add(subscription);
-    const sent = connection.publish(names.control, "", Buffer.from(JSON.stringify(command)), {
-      contentType: "application/json",
-      type: command.type,
-    });
+    const sent = publishControl(connection, names, command);
     if (!sent) throw new CommandError("the broker connection dropped before the command went out");
     await new Promise((resolve) => setTimeout(resolve, options.waitMs));
   } finally {

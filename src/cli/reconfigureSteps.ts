@@ -3,6 +3,7 @@
 // (the `start` control command, acknowledged by a `fault.<node>` event) until
 // each answers as ready (VR: a spare). A new member still recovering when the new epoch
 // starts would only catch up later, so the operator waits for spares.
+import { publishControl } from "../broker/controlPublish.js";
 import type { Logger } from "pino";
 import type { BrokerClients } from "../broker/clients.js";
 import { EventSubscription } from "../broker/events.js";
@@ -81,10 +82,7 @@ async function askToStart(step: Step, slots: readonly string[]): Promise<Map<str
   try {
     for (const node of slots) {
       const command: ControlCommand = { type: "start", node };
-      clients.connection.publish(names.control, "", Buffer.from(JSON.stringify(command)), {
-        contentType: "application/json",
-        type: command.type,
-      });
+      publishControl(clients.connection, names, command);
     }
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, startAckMs).unref())]);
   } finally {
