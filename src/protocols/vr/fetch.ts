@@ -133,7 +133,15 @@ export function onNewState(
   done: (state: ReplicaState, ctx: Context) => void,
 ): void {
   const fetch = fromSource(state, message, ctx);
-  if (fetch === null || body.after !== fetchedUpTo(state, fetch) || fetch.incoming !== null) return;
+  if (fetch === null || fetch.incoming !== null) return;
+  if (body.after !== fetchedUpTo(state, fetch)) {
+    // A catch-up whose replica took entries from a Prepare meanwhile (a delayed one overtaken by
+    // the Prepare that showed the gap): the answer starts behind it but holds more. Ask again from
+    // where it is now, at once, instead of two ticks later.
+    const holdsMore = body.after + body.entries.length > state.opNumber;
+    if (fetch.purpose === "catchUp" && body.after < state.opNumber && holdsMore) requestState(state, ctx);
+    return;
+  }
   fetch.commitNumber = Math.max(fetch.commitNumber, body.commitNumber);
   if (fetch.purpose === "catchUp") {
     appendSlice(state, body);

@@ -274,6 +274,7 @@ export function primaryTick(state: ReplicaState, ctx: Context, env: Env): void {
     probeNewMembers(state, ctx);
     heartbeatUpToDate(state, ctx);
   } else toMembers(state, ctx, { type: "Commit", commitNumber: state.commitNumber });
+  state.preparedAtLastTick = state.opNumber;
   queueExpiry(state, ctx, env);
 }
 
@@ -288,11 +289,15 @@ function heartbeatUpToDate(state: ReplicaState, ctx: Context): void {
       toReplica(state, ctx, member, { type: "Commit", commitNumber: state.commitNumber });
 }
 
-/** Each uncommitted Prepare again, to the backups that did not acknowledge it (a new view's tail is one). */
+/**
+ * Each uncommitted Prepare that was out at the last tick again, to the
+ * backups that did not acknowledge it (a new view's tail is one).
+ */
 function resendUncommitted(state: ReplicaState, ctx: Context): void {
   let firstOp = state.commitNumber + 1;
   for (const batch of state.prepared) {
-    if (batch.end >= firstOp) sendPrepare(state, firstOp, batch.end, ctx, batch.end);
+    if (batch.end >= firstOp && batch.end <= state.preparedAtLastTick)
+      sendPrepare(state, firstOp, batch.end, ctx, batch.end);
     firstOp = Math.max(firstOp, batch.end + 1);
   }
 }

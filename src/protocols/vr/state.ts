@@ -103,6 +103,13 @@ export interface ReplicaState {
   acked: number[];
   /** Primary: the Prepares out and not yet committed, oldest first: each one's last op-number and bytes. */
   prepared: { end: number; bytes: number }[];
+  /**
+   * Primary: its op-number at its last tick. A tick resends only the Prepares
+   * that were out already then: resending every tick also copied the Prepare
+   * sent a moment ago, a whole batch each backup parsed and dropped, on the
+   * way of the next one. A lost Prepare goes again within two ticks.
+   */
+  preparedAtLastTick: number;
   pending: Pending[];
   /**
    * Primary: clients it refused (Busy) or dropped after logging a
@@ -182,6 +189,7 @@ export function initialReplica(self: number, replicas: number, slots: number, no
     pinnedTicks: 0,
     acked: new Array<number>(replicaSlotsMax).fill(0),
     prepared: [],
+    preparedAtLastTick: 0,
     pending: [],
     awaitingEpoch: [],
     silentTicks: 0,

@@ -140,6 +140,8 @@ export function startView(state: ReplicaState, ctx: Context, env: Env): void {
     tail.length === 0
       ? []
       : [{ end: state.opNumber, bytes: tail.reduce((sum, entry) => sum + entrySize(entry), 0) }];
+  // StartView carries the tail; whoever missed it gets it again at the first tick, as before.
+  state.preparedAtLastTick = state.opNumber;
   for (const member of state.members)
     if (member !== state.self) sendStartView(state, member, knownCommit, ctx);
   executeCommitted(state, ctx, env, (entry, result) => answerCommitted(state, entry, result, ctx));

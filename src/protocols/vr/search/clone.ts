@@ -48,6 +48,7 @@ export function cloneReplicaState(state: ReplicaState): ReplicaState {
     acked: state.acked.slice(),
     // Each batch record is replaced, never changed: the array is copied.
     prepared: state.prepared.slice(),
+    preparedAtLastTick: state.preparedAtLastTick,
     pending: state.pending.slice(),
     awaitingEpoch: state.awaitingEpoch.slice(),
     silentTicks: state.silentTicks,
@@ -122,6 +123,7 @@ export const knownFields = {
     "pinnedTicks",
     "acked",
     "prepared",
+    "preparedAtLastTick",
     "pending",
     "awaitingEpoch",
     "silentTicks",

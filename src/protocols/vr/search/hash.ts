@@ -113,6 +113,7 @@ export function hashReplicaState(h: Hasher, state: ReplicaState): void {
   for (const acked of state.acked) h.num(acked);
   h.num(state.prepared.length);
   for (const batch of state.prepared) h.pair(batch.end, batch.bytes);
+  h.num(state.preparedAtLastTick);
   hashEntries(h, state.pending);
   h.num(state.awaitingEpoch.length);
   for (const client of state.awaitingEpoch) h.str(client);
