@@ -8,13 +8,16 @@ import { ActorProbe } from "../support/actorProbe.js";
 
 const config = makeVrConfig();
 
-/** server-2 as a normal backup of view 0 of three replicas. */
-function normalBackup(): ActorProbe<ReplicaState, VrMessage> {
-  const backup = new ActorProbe(createReplica(config), "server-2");
-  backup.state.status = "normal";
-  backup.state.recoveryResponses = [];
-  backup.takeSent();
-  return backup;
+/**
+ * A replica of three, normal in view 0 (recovery skipped: a fresh group has
+ * nothing to recover): server-1 is its primary, server-2 and server-3 backups.
+ */
+function normalReplica(address: "server-1" | "server-2"): ActorProbe<ReplicaState, VrMessage> {
+  const replica = new ActorProbe(createReplica(config), address);
+  replica.state.status = "normal";
+  replica.state.recoveryResponses = [];
+  replica.takeSent();
+  return replica;
 }
 
 /** A register entry of op `n` (its client `client-<n>`). */
@@ -27,21 +30,12 @@ const prepare = (firstOp: number, count: number) => ({
   commitNumber: 0,
 });
 
-/** server-1 as the normal primary of view 0 of three replicas (recovery skipped: a fresh group has nothing to recover). */
-function normalPrimary(): ActorProbe<ReplicaState, VrMessage> {
-  const primary = new ActorProbe(createReplica(config), "server-1");
-  primary.state.status = "normal";
-  primary.state.recoveryResponses = [];
-  primary.takeSent();
-  return primary;
-}
-
 const prepareTargets = (primary: ActorProbe<ReplicaState, VrMessage>): string[] =>
   primary.sentOfType("Prepare").map((sent) => sent.to);
 
 describe("VR primary", () => {
   it("resends a Prepare only once it stayed unacknowledged across a whole tick", () => {
-    const primary = normalPrimary();
+    const primary = normalReplica("server-1");
     primary.fire({ type: "Tick" }); // a tick with nothing in flight
     primary.takeSent();
     primary.deliver("client-a", { type: "RegisterClient", seq: 1 });
@@ -64,7 +58,7 @@ describe("VR primary", () => {
   });
 
   it("a backup whose catch-up answer starts behind what a late Prepare gave it asks again at once", () => {
-    const backup = normalBackup();
+    const backup = normalReplica("server-2");
     backup.deliver("server-1", prepare(1, 1));
     // Op 3 overtook op 2: a gap, so it fetches after op 1.
     backup.deliver("server-1", prepare(3, 1));
