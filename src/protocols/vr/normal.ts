@@ -82,11 +82,20 @@ function refuse(
   else ctx.send(client, { type: "RegisterReply", seq: body.seq, result: { ok: false, error } });
 }
 
-/** Whether the request is already queued or logged and not yet executed (a retry: answered when it commits). */
+/**
+ * Whether the request is already queued or logged and not yet executed (a
+ * retry: answered when it commits). Asked for every request the primary
+ * takes: plain loops, no copy of the log's tail and no closure per call.
+ */
 function isQueued(state: ReplicaState, client: Address, seq: number): boolean {
-  const same = (entry: Pending | VrEntry) =>
-    (entry.type === "op" || entry.type === "register") && entry.client === client && entry.seq === seq;
-  return state.pending.some(same) || state.log.slice(state.app.applied - state.logStart).some(same);
+  for (const request of state.pending) if (isRequest(request, client, seq)) return true;
+  for (let index = Math.max(0, state.app.applied - state.logStart); index < state.log.length; index++)
+    if (isRequest(state.log[index]!, client, seq)) return true;
+  return false;
+}
+
+function isRequest(entry: Pending | VrEntry, client: Address, seq: number): boolean {
+  return (entry.type === "op" || entry.type === "register") && entry.client === client && entry.seq === seq;
 }
 
 /**
@@ -127,7 +136,13 @@ export function prepareNext(state: ReplicaState, ctx: Context, env: Env): void {
 }
 
 function logEntryOf(state: ReplicaState, request: Pending, atMs: number): VrEntry {
-  if (request.type !== "reconfig") return { ...request, atMs };
+  // Built field by field: a spread copies through V8's generic path, once per operation.
+  if (request.type === "op") {
+    const { client, session, seq, op } = request;
+    return { type: "op", client, session, seq, op, atMs };
+  }
+  if (request.type !== "reconfig")
+    return { type: request.type, client: request.client, seq: request.seq, atMs };
   // The next epoch's views begin after this one: no view of this epoch that answers clients shares its number.
   return {
     type: "reconfig",
