@@ -1,4 +1,4 @@
-// The VR primary's resends, driven by hand one message at a time.
+// A VR replica driven by hand one message at a time: the primary's resends, a backup's catch-up.
 import { describe, expect, it } from "vitest";
 import { makeVrConfig } from "../../src/protocols/vr/config.js";
 import type { VrMessage } from "../../src/protocols/vr/messages.js";
@@ -33,7 +33,7 @@ const prepare = (firstOp: number, count: number) => ({
 const prepareTargets = (primary: ActorProbe<ReplicaState, VrMessage>): string[] =>
   primary.sentOfType("Prepare").map((sent) => sent.to);
 
-describe("VR primary", () => {
+describe("VR replica", () => {
   it("resends a Prepare only once it stayed unacknowledged across a whole tick", () => {
     const primary = normalReplica("server-1");
     primary.fire({ type: "Tick" }); // a tick with nothing in flight
